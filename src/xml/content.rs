@@ -1,0 +1,448 @@
+//! How Rust values map to element content, and how fields map to elements.
+//!
+//! Generated code is declarative: for each field it names the element and
+//! calls one of [`XmlWriter::field`], [`XmlWriter::array`] or
+//! [`XmlWriter::repeated`]; the field's Rust type (`T`, `Option<T>`,
+//! `Nillable<T>`, `Vec<T>`, …) decides cardinality and `xsi:nil` handling.
+
+use base64::Engine as _;
+
+use super::error::{DecodeError, DecodeErrorKind};
+use super::nillable::Nillable;
+use super::reader::XmlElement;
+use super::writer::XmlWriter;
+
+/// A type that is the content of one element: text for simple types, child
+/// elements for complex types.
+pub trait XmlContent: Sized {
+    /// Writes the content (not the element's own tags).
+    fn write_content(&self, w: &mut XmlWriter<'_>);
+    /// Reads the content of `element`.
+    fn read_content(element: XmlElement<'_, '_>) -> Result<Self, DecodeError>;
+}
+
+/// How a field maps to at most one element: `T` (required), `Option<T>`
+/// (`minOccurs="0"`), `Nillable<T>` (`nillable="true"`), `Option<Nillable<T>>` (both).
+pub trait ElementField: Sized {
+    /// Writes the element named `name`, or nothing when the value is absent.
+    fn write_element(&self, w: &mut XmlWriter<'_>, ns: &'static str, name: &'static str);
+    /// Reads the value from a present element.
+    fn read_element(element: XmlElement<'_, '_>) -> Result<Self, DecodeError>;
+    /// The value when the element is absent, or `None` when it is required.
+    fn absent() -> Option<Self>;
+}
+
+/// An item of an array: `T`, or `Option<T>` when items are nillable (`None` = nil).
+pub trait ArrayItem: Sized {
+    /// Writes one item element.
+    fn write_item(&self, w: &mut XmlWriter<'_>, ns: &'static str, name: &'static str);
+    /// Reads one item element.
+    fn read_item(element: XmlElement<'_, '_>) -> Result<Self, DecodeError>;
+}
+
+/// How a field maps to an `ArrayOfX` wrapper element holding repeated items:
+/// `Vec<E>`, `Option<Vec<E>>`, `Nillable<Vec<E>>` or `Option<Nillable<Vec<E>>>`.
+pub trait ArrayField: Sized {
+    /// Writes the wrapper element and its items.
+    fn write_array(&self, w: &mut XmlWriter<'_>, ns: &'static str, name: &'static str, item_ns: &'static str, item: &'static str);
+    /// Reads the wrapper element's items; other children are ignored.
+    fn read_array(element: XmlElement<'_, '_>, item_ns: &str, item: &str) -> Result<Self, DecodeError>;
+    /// The value when the wrapper element is absent, or `None` when it is required.
+    fn absent() -> Option<Self>;
+}
+
+fn write_value<T: XmlContent>(value: &T, w: &mut XmlWriter<'_>, ns: &'static str, name: &'static str) {
+    w.start(ns, name);
+    value.write_content(w);
+    w.end();
+}
+
+fn write_nil(w: &mut XmlWriter<'_>, ns: &'static str, name: &'static str) {
+    w.start(ns, name);
+    w.nil();
+    w.end();
+}
+
+fn read_not_nil<T: XmlContent>(element: XmlElement<'_, '_>) -> Result<T, DecodeError> {
+    if element.is_nil() {
+        return Err(element.error(DecodeErrorKind::UnexpectedNil));
+    }
+    T::read_content(element)
+}
+
+fn read_nillable<T: XmlContent>(element: XmlElement<'_, '_>) -> Result<Nillable<T>, DecodeError> {
+    if element.is_nil() {
+        Ok(Nillable::Nil)
+    } else {
+        T::read_content(element).map(Nillable::Value)
+    }
+}
+
+impl<T: XmlContent> ElementField for T {
+    fn write_element(&self, w: &mut XmlWriter<'_>, ns: &'static str, name: &'static str) {
+        write_value(self, w, ns, name);
+    }
+    fn read_element(element: XmlElement<'_, '_>) -> Result<Self, DecodeError> {
+        read_not_nil(element)
+    }
+    fn absent() -> Option<Self> {
+        None
+    }
+}
+
+impl<T: XmlContent> ElementField for Option<T> {
+    fn write_element(&self, w: &mut XmlWriter<'_>, ns: &'static str, name: &'static str) {
+        if let Some(value) = self {
+            write_value(value, w, ns, name);
+        }
+    }
+    fn read_element(element: XmlElement<'_, '_>) -> Result<Self, DecodeError> {
+        read_not_nil(element).map(Some)
+    }
+    fn absent() -> Option<Self> {
+        Some(None)
+    }
+}
+
+impl<T: XmlContent> ElementField for Nillable<T> {
+    fn write_element(&self, w: &mut XmlWriter<'_>, ns: &'static str, name: &'static str) {
+        match self {
+            Nillable::Nil => write_nil(w, ns, name),
+            Nillable::Value(value) => write_value(value, w, ns, name),
+        }
+    }
+    fn read_element(element: XmlElement<'_, '_>) -> Result<Self, DecodeError> {
+        read_nillable(element)
+    }
+    fn absent() -> Option<Self> {
+        None
+    }
+}
+
+impl<T: XmlContent> ElementField for Option<Nillable<T>> {
+    fn write_element(&self, w: &mut XmlWriter<'_>, ns: &'static str, name: &'static str) {
+        if let Some(value) = self {
+            value.write_element(w, ns, name);
+        }
+    }
+    fn read_element(element: XmlElement<'_, '_>) -> Result<Self, DecodeError> {
+        read_nillable(element).map(Some)
+    }
+    fn absent() -> Option<Self> {
+        Some(None)
+    }
+}
+
+impl<T: XmlContent> ArrayItem for T {
+    fn write_item(&self, w: &mut XmlWriter<'_>, ns: &'static str, name: &'static str) {
+        write_value(self, w, ns, name);
+    }
+    fn read_item(element: XmlElement<'_, '_>) -> Result<Self, DecodeError> {
+        read_not_nil(element)
+    }
+}
+
+impl<T: XmlContent> ArrayItem for Option<T> {
+    fn write_item(&self, w: &mut XmlWriter<'_>, ns: &'static str, name: &'static str) {
+        match self {
+            Some(value) => write_value(value, w, ns, name),
+            None => write_nil(w, ns, name),
+        }
+    }
+    fn read_item(element: XmlElement<'_, '_>) -> Result<Self, DecodeError> {
+        read_nillable(element).map(Nillable::into_option)
+    }
+}
+
+fn write_items<E: ArrayItem>(items: &[E], w: &mut XmlWriter<'_>, ns: &'static str, name: &'static str, item_ns: &'static str, item: &'static str) {
+    w.start(ns, name);
+    for value in items {
+        value.write_item(w, item_ns, item);
+    }
+    w.end();
+}
+
+fn read_items<E: ArrayItem>(element: XmlElement<'_, '_>, item_ns: &str, item: &str) -> Result<Vec<E>, DecodeError> {
+    let mut items = Vec::new();
+    for child in element.children() {
+        if child.is(item_ns, item) {
+            items.push(E::read_item(child)?);
+        }
+    }
+    Ok(items)
+}
+
+impl<E: ArrayItem> ArrayField for Vec<E> {
+    fn write_array(&self, w: &mut XmlWriter<'_>, ns: &'static str, name: &'static str, item_ns: &'static str, item: &'static str) {
+        write_items(self, w, ns, name, item_ns, item);
+    }
+    fn read_array(element: XmlElement<'_, '_>, item_ns: &str, item: &str) -> Result<Self, DecodeError> {
+        if element.is_nil() {
+            return Err(element.error(DecodeErrorKind::UnexpectedNil));
+        }
+        read_items(element, item_ns, item)
+    }
+    fn absent() -> Option<Self> {
+        None
+    }
+}
+
+impl<E: ArrayItem> ArrayField for Option<Vec<E>> {
+    fn write_array(&self, w: &mut XmlWriter<'_>, ns: &'static str, name: &'static str, item_ns: &'static str, item: &'static str) {
+        if let Some(items) = self {
+            write_items(items, w, ns, name, item_ns, item);
+        }
+    }
+    fn read_array(element: XmlElement<'_, '_>, item_ns: &str, item: &str) -> Result<Self, DecodeError> {
+        Vec::<E>::read_array(element, item_ns, item).map(Some)
+    }
+    fn absent() -> Option<Self> {
+        Some(None)
+    }
+}
+
+impl<E: ArrayItem> ArrayField for Nillable<Vec<E>> {
+    fn write_array(&self, w: &mut XmlWriter<'_>, ns: &'static str, name: &'static str, item_ns: &'static str, item: &'static str) {
+        match self {
+            Nillable::Nil => write_nil(w, ns, name),
+            Nillable::Value(items) => write_items(items, w, ns, name, item_ns, item),
+        }
+    }
+    fn read_array(element: XmlElement<'_, '_>, item_ns: &str, item: &str) -> Result<Self, DecodeError> {
+        if element.is_nil() {
+            Ok(Nillable::Nil)
+        } else {
+            read_items(element, item_ns, item).map(Nillable::Value)
+        }
+    }
+    fn absent() -> Option<Self> {
+        None
+    }
+}
+
+impl<E: ArrayItem> ArrayField for Option<Nillable<Vec<E>>> {
+    fn write_array(&self, w: &mut XmlWriter<'_>, ns: &'static str, name: &'static str, item_ns: &'static str, item: &'static str) {
+        if let Some(value) = self {
+            value.write_array(w, ns, name, item_ns, item);
+        }
+    }
+    fn read_array(element: XmlElement<'_, '_>, item_ns: &str, item: &str) -> Result<Self, DecodeError> {
+        Nillable::<Vec<E>>::read_array(element, item_ns, item).map(Some)
+    }
+    fn absent() -> Option<Self> {
+        Some(None)
+    }
+}
+
+impl XmlWriter<'_> {
+    /// Writes a field that maps to at most one element.
+    pub fn field<F: ElementField>(&mut self, ns: &'static str, name: &'static str, value: &F) {
+        value.write_element(self, ns, name);
+    }
+
+    /// Writes a field that maps to an `ArrayOfX` wrapper element.
+    pub fn array<F: ArrayField>(&mut self, ns: &'static str, name: &'static str, item_ns: &'static str, item: &'static str, value: &F) {
+        value.write_array(self, ns, name, item_ns, item);
+    }
+
+    /// Writes a field that maps to a directly repeated element (`maxOccurs` > 1).
+    pub fn repeated<E: ArrayItem>(&mut self, ns: &'static str, name: &'static str, items: &[E]) {
+        for value in items {
+            value.write_item(self, ns, name);
+        }
+    }
+}
+
+/// Collects the element of an [`ElementField`] while a parent is read.
+pub struct Slot<F> {
+    value: Option<F>,
+}
+
+impl<F: ElementField> Slot<F> {
+    /// An empty slot.
+    pub fn new() -> Self {
+        Slot { value: None }
+    }
+
+    /// Reads the field from `element`; a second occurrence is an error.
+    pub fn read(&mut self, element: XmlElement<'_, '_>) -> Result<(), DecodeError> {
+        if self.value.is_some() {
+            return Err(element.error(DecodeErrorKind::DuplicateElement(element.local_name().to_owned())));
+        }
+        self.value = Some(F::read_element(element)?);
+        Ok(())
+    }
+
+    /// The value read, or the absent value; a missing required element is an error on `parent`.
+    pub fn finish(self, parent: XmlElement<'_, '_>, name: &str) -> Result<F, DecodeError> {
+        match self.value {
+            Some(value) => Ok(value),
+            None => F::absent().ok_or_else(|| parent.missing(name)),
+        }
+    }
+}
+
+impl<F: ElementField> Default for Slot<F> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Collects the wrapper element of an [`ArrayField`] while a parent is read.
+pub struct ArraySlot<F> {
+    value: Option<F>,
+}
+
+impl<F: ArrayField> ArraySlot<F> {
+    /// An empty slot.
+    pub fn new() -> Self {
+        ArraySlot { value: None }
+    }
+
+    /// Reads the array from its wrapper `element`; a second wrapper is an error.
+    pub fn read(&mut self, element: XmlElement<'_, '_>, item_ns: &str, item: &str) -> Result<(), DecodeError> {
+        if self.value.is_some() {
+            return Err(element.error(DecodeErrorKind::DuplicateElement(element.local_name().to_owned())));
+        }
+        self.value = Some(F::read_array(element, item_ns, item)?);
+        Ok(())
+    }
+
+    /// The array read, or the absent value; a missing required wrapper is an error on `parent`.
+    pub fn finish(self, parent: XmlElement<'_, '_>, name: &str) -> Result<F, DecodeError> {
+        match self.value {
+            Some(value) => Ok(value),
+            None => F::absent().ok_or_else(|| parent.missing(name)),
+        }
+    }
+}
+
+impl<F: ArrayField> Default for ArraySlot<F> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Collects the occurrences of a directly repeated element while a parent is read.
+pub struct Repeated<E> {
+    items: Vec<E>,
+}
+
+impl<E: ArrayItem> Repeated<E> {
+    /// No items yet.
+    pub fn new() -> Self {
+        Repeated { items: Vec::new() }
+    }
+
+    /// Reads one occurrence.
+    pub fn read(&mut self, element: XmlElement<'_, '_>) -> Result<(), DecodeError> {
+        self.items.push(E::read_item(element)?);
+        Ok(())
+    }
+
+    /// The items read, in document order.
+    pub fn finish(self) -> Vec<E> {
+        self.items
+    }
+}
+
+impl<E: ArrayItem> Default for Repeated<E> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+// Scalars. XML Schema's whitespace facet is `collapse` for every type below
+// except `string`, so their text is trimmed before parsing.
+
+impl XmlContent for String {
+    fn write_content(&self, w: &mut XmlWriter<'_>) {
+        w.text(self);
+    }
+    fn read_content(element: XmlElement<'_, '_>) -> Result<Self, DecodeError> {
+        element.text().map(|text| text.into_owned())
+    }
+}
+
+macro_rules! integer_content {
+    ($($ty:ty => $xsd:literal),* $(,)?) => {$(
+        impl XmlContent for $ty {
+            fn write_content(&self, w: &mut XmlWriter<'_>) {
+                w.text_display(self);
+            }
+            fn read_content(element: XmlElement<'_, '_>) -> Result<Self, DecodeError> {
+                let text = element.text()?;
+                text.trim().parse().map_err(|_| element.invalid_value($xsd, &text))
+            }
+        }
+    )*};
+}
+
+integer_content!(i8 => "xs:byte", i16 => "xs:short", i32 => "xs:int", i64 => "xs:long", u8 => "xs:unsignedByte", u16 => "xs:unsignedShort", u32 => "xs:unsignedInt", u64 => "xs:unsignedLong");
+
+impl XmlContent for bool {
+    fn write_content(&self, w: &mut XmlWriter<'_>) {
+        w.text_plain(if *self { "true" } else { "false" });
+    }
+    fn read_content(element: XmlElement<'_, '_>) -> Result<Self, DecodeError> {
+        let text = element.text()?;
+        match text.trim() {
+            "true" | "1" => Ok(true),
+            "false" | "0" => Ok(false),
+            _ => Err(element.invalid_value("xs:boolean", &text)),
+        }
+    }
+}
+
+macro_rules! float_content {
+    ($($ty:ty => $xsd:literal),* $(,)?) => {$(
+        impl XmlContent for $ty {
+            fn write_content(&self, w: &mut XmlWriter<'_>) {
+                if self.is_nan() {
+                    w.text_plain("NaN");
+                } else if self.is_infinite() {
+                    w.text_plain(if *self > 0.0 { "INF" } else { "-INF" });
+                } else {
+                    w.text_display(self);
+                }
+            }
+            fn read_content(element: XmlElement<'_, '_>) -> Result<Self, DecodeError> {
+                let text = element.text()?;
+                match text.trim() {
+                    "INF" | "+INF" => Ok(<$ty>::INFINITY),
+                    "-INF" => Ok(<$ty>::NEG_INFINITY),
+                    "NaN" => Ok(<$ty>::NAN),
+                    // Rust also accepts "inf", "infinity" and "nan", which XML Schema does not.
+                    other if other.bytes().any(|b| b.is_ascii_alphabetic() && b != b'e' && b != b'E') => {
+                        Err(element.invalid_value($xsd, &text))
+                    }
+                    other => other.parse().map_err(|_| element.invalid_value($xsd, &text)),
+                }
+            }
+        }
+    )*};
+}
+
+float_content!(f32 => "xs:float", f64 => "xs:double");
+
+/// `xs:base64Binary`.
+impl XmlContent for Vec<u8> {
+    fn write_content(&self, w: &mut XmlWriter<'_>) {
+        w.text_plain(&base64::engine::general_purpose::STANDARD.encode(self));
+    }
+    fn read_content(element: XmlElement<'_, '_>) -> Result<Self, DecodeError> {
+        let text = element.text()?;
+        let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+        base64::engine::general_purpose::STANDARD
+            .decode(compact.as_bytes())
+            .map_err(|_| element.invalid_value("xs:base64Binary", &text))
+    }
+}
+
+/// An element with no content (an empty complex type).
+impl XmlContent for () {
+    fn write_content(&self, _: &mut XmlWriter<'_>) {}
+    fn read_content(_: XmlElement<'_, '_>) -> Result<Self, DecodeError> {
+        Ok(())
+    }
+}

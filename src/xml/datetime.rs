@@ -1,0 +1,197 @@
+//! `xs:dateTime` as the panel means it: local time in Asia/Tehran.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, LocalResult, NaiveDateTime, TimeZone as _, Timelike as _};
+use chrono_tz::{Asia::Tehran, Tz};
+
+use super::content::XmlContent;
+use super::error::DecodeError;
+use super::reader::XmlElement;
+use super::writer::XmlWriter;
+
+/// A point in time, held in the panel's time zone (Asia/Tehran).
+///
+/// The panel (an ASP.NET service) writes `xs:dateTime` values without an
+/// offset: they are its local time. They are read as Tehran time; a value that
+/// does carry an offset (`Z`, `+03:30`) is converted to Tehran time. Values are
+/// written the way the panel writes them: Tehran local time, no offset.
+///
+/// A local time that a daylight-saving change made ambiguous (Iran observed DST
+/// until 2022) is read as the earlier instant; one that a change skipped is
+/// read one hour later, as .NET does.
+///
+/// ```
+/// use payamak::PanelDateTime;
+///
+/// let at: PanelDateTime = "2024-01-31T14:30:00".parse()?;
+/// assert_eq!(at.to_string(), "2024-01-31T14:30:00");
+/// assert_eq!(at.to_utc().to_rfc3339(), "2024-01-31T11:00:00+00:00");
+/// # Ok::<(), payamak::xml::InvalidDateTime>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PanelDateTime(DateTime<Tz>);
+
+/// Text that is not an `xs:dateTime`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not an xs:dateTime (expected e.g. 2024-01-31T14:30:00, optionally with fractional seconds and an offset)")]
+pub struct InvalidDateTime(String);
+
+impl PanelDateTime {
+    /// The current time.
+    pub fn now() -> Self {
+        PanelDateTime(chrono::Utc::now().with_timezone(&Tehran))
+    }
+
+    /// Interprets a wall-clock time as Tehran local time.
+    pub fn from_tehran_local(local: NaiveDateTime) -> Self {
+        let resolved = match Tehran.from_local_datetime(&local) {
+            LocalResult::Single(at) => at,
+            LocalResult::Ambiguous(earlier, _) => earlier,
+            LocalResult::None => {
+                // Inside a skipped hour: move forward past the gap.
+                let later = local + chrono::Duration::hours(1);
+                Tehran.from_local_datetime(&later).earliest().unwrap_or_else(|| Tehran.from_utc_datetime(&local))
+            }
+        };
+        PanelDateTime(resolved)
+    }
+
+    /// The time in Tehran.
+    pub fn tehran(&self) -> DateTime<Tz> {
+        self.0
+    }
+
+    /// The Tehran wall-clock time, as the panel writes it.
+    pub fn naive_local(&self) -> NaiveDateTime {
+        self.0.naive_local()
+    }
+
+    /// The same instant in UTC.
+    pub fn to_utc(&self) -> DateTime<chrono::Utc> {
+        self.0.with_timezone(&chrono::Utc)
+    }
+}
+
+/// The Unix epoch, so that generated types can derive `Default`.
+impl Default for PanelDateTime {
+    fn default() -> Self {
+        PanelDateTime(DateTime::UNIX_EPOCH.with_timezone(&Tehran))
+    }
+}
+
+impl<T: chrono::TimeZone> From<DateTime<T>> for PanelDateTime {
+    fn from(at: DateTime<T>) -> Self {
+        PanelDateTime(at.with_timezone(&Tehran))
+    }
+}
+
+impl FromStr for PanelDateTime {
+    type Err = InvalidDateTime;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let text = text.trim();
+        if let Ok(at) = DateTime::parse_from_rfc3339(text) {
+            return Ok(at.into());
+        }
+        let (local, offset) = split_offset(text);
+        let naive = NaiveDateTime::parse_from_str(local, "%Y-%m-%dT%H:%M:%S%.f")
+            .map_err(|_| InvalidDateTime(text.to_owned()))?;
+        match offset {
+            None => Ok(Self::from_tehran_local(naive)),
+            Some(_) => Err(InvalidDateTime(text.to_owned())),
+        }
+    }
+}
+
+/// Splits a trailing `Z` or `±hh:mm` off an `xs:dateTime` lexical form.
+fn split_offset(text: &str) -> (&str, Option<&str>) {
+    if let Some(local) = text.strip_suffix('Z') {
+        return (local, Some("Z"));
+    }
+    let bytes = text.as_bytes();
+    if bytes.len() > 6 && matches!(bytes[bytes.len() - 6], b'+' | b'-') && bytes[bytes.len() - 3] == b':' {
+        let at = text.len() - 6;
+        return (&text[..at], Some(&text[at..]));
+    }
+    (text, None)
+}
+
+impl fmt::Display for PanelDateTime {
+    /// `YYYY-MM-DDThh:mm:ss[.fffffff]` in Tehran local time, without offset.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let local = self.0.naive_local();
+        write!(f, "{}", local.format("%Y-%m-%dT%H:%M:%S"))?;
+        let nanos = local.nanosecond() % 1_000_000_000;
+        if nanos != 0 {
+            let digits = format!("{nanos:09}");
+            write!(f, ".{}", digits.trim_end_matches('0'))?;
+        }
+        Ok(())
+    }
+}
+
+impl XmlContent for PanelDateTime {
+    fn write_content(&self, w: &mut XmlWriter<'_>) {
+        w.text_display(self);
+    }
+    fn read_content(element: XmlElement<'_, '_>) -> Result<Self, DecodeError> {
+        let text = element.text()?;
+        text.parse().map_err(|_| element.invalid_value("xs:dateTime", &text))
+    }
+}
+
+#[cfg(feature = "serde")]
+impl serde::Serialize for PanelDateTime {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0.to_rfc3339())
+    }
+}
+
+#[cfg(feature = "serde")]
+impl<'de> serde::Deserialize<'de> for PanelDateTime {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_naive_time_as_tehran_local() {
+        let at: PanelDateTime = "2024-01-31T14:30:00".parse().unwrap();
+        assert_eq!(at.to_utc().to_rfc3339(), "2024-01-31T11:00:00+00:00");
+    }
+
+    #[test]
+    fn converts_offset_times_to_tehran() {
+        let at: PanelDateTime = "2024-01-31T11:00:00Z".parse().unwrap();
+        assert_eq!(at.to_string(), "2024-01-31T14:30:00");
+        let at: PanelDateTime = "2024-01-31T14:30:00.1234567+03:30".parse().unwrap();
+        assert_eq!(at.to_string(), "2024-01-31T14:30:00.1234567");
+    }
+
+    #[test]
+    fn keeps_dotnet_seven_digit_fractions() {
+        let at: PanelDateTime = "2023-05-01T08:00:00.1234567".parse().unwrap();
+        assert_eq!(at.to_string(), "2023-05-01T08:00:00.1234567");
+    }
+
+    #[test]
+    fn refuses_non_dates() {
+        for text in ["", "yesterday", "2024-13-01T00:00:00", "2024-01-01", "2024-01-01T00:00:00+3"] {
+            assert!(text.parse::<PanelDateTime>().is_err(), "{text}");
+        }
+    }
+
+    #[test]
+    fn ambiguous_dst_hour_reads_as_earlier_instant() {
+        // Iran left DST at 2021-09-22 00:00 local, repeating 23:00–24:00.
+        let at: PanelDateTime = "2021-09-21T23:30:00".parse().unwrap();
+        assert_eq!(at.to_utc().to_rfc3339(), "2021-09-21T19:00:00+00:00");
+    }
+}

@@ -1,0 +1,19 @@
+//! The XML layer: how generated types are written to and read from SOAP bodies.
+//!
+//! Elements are matched on namespace URI and local name, never on prefixes;
+//! unknown elements are ignored; text that XML 1.0 cannot carry is refused
+//! with an [`EncodeError`] instead of being altered.
+
+mod content;
+mod datetime;
+mod error;
+mod nillable;
+mod reader;
+mod writer;
+
+pub use content::{ArrayField, ArrayItem, ArraySlot, ElementField, Repeated, Slot, XmlContent};
+pub use datetime::{InvalidDateTime, PanelDateTime};
+pub use error::{DecodeError, DecodeErrorKind, EncodeError};
+pub use nillable::Nillable;
+pub use reader::{XmlDocument, XmlElement};
+pub use writer::{Credential, CredentialValues, XmlWriter, XSI_NAMESPACE};

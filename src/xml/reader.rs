@@ -1,0 +1,141 @@
+//! Read access to a parsed document, by namespace URI and local name only.
+
+use std::borrow::Cow;
+
+use super::error::{DecodeError, DecodeErrorKind};
+use super::writer::XSI_NAMESPACE;
+
+/// Limits applied when parsing untrusted input.
+const NODES_LIMIT: u32 = 50_000_000;
+
+/// A parsed XML document.
+pub struct XmlDocument<'input> {
+    document: roxmltree::Document<'input>,
+}
+
+impl<'input> XmlDocument<'input> {
+    /// Parses `text`. DTDs are refused: SOAP 1.1 and 1.2 forbid them, and they
+    /// are the usual vehicle for entity-expansion attacks.
+    pub fn parse(text: &'input str) -> Result<Self, DecodeError> {
+        let options = roxmltree::ParsingOptions { allow_dtd: false, nodes_limit: NODES_LIMIT };
+        roxmltree::Document::parse_with_options(text, options)
+            .map(|document| XmlDocument { document })
+            .map_err(|error| {
+                let position = error.pos();
+                DecodeError::new(DecodeErrorKind::Malformed(error.to_string()), "", position.row, position.col)
+            })
+    }
+
+    /// The document element.
+    pub fn root(&self) -> XmlElement<'_, 'input> {
+        XmlElement { node: self.document.root_element() }
+    }
+}
+
+/// One element of a parsed document.
+#[derive(Clone, Copy)]
+pub struct XmlElement<'a, 'input> {
+    node: roxmltree::Node<'a, 'input>,
+}
+
+impl<'a, 'input: 'a> XmlElement<'a, 'input> {
+    /// The namespace URI, or `""` for none.
+    pub fn namespace(&self) -> &'a str {
+        self.node.tag_name().namespace().unwrap_or("")
+    }
+
+    /// The local name.
+    pub fn local_name(&self) -> &'a str {
+        self.node.tag_name().name()
+    }
+
+    /// True when this is `{namespace}local`.
+    pub fn is(&self, namespace: &str, local: &str) -> bool {
+        self.local_name() == local && self.namespace() == namespace
+    }
+
+    /// `{namespace}local`, for messages.
+    pub fn expanded_name(&self) -> String {
+        format!("{{{}}}{}", self.namespace(), self.local_name())
+    }
+
+    /// Child elements, in document order.
+    pub fn children(&self) -> impl Iterator<Item = XmlElement<'a, 'input>> + 'a {
+        self.node.children().filter(|node| node.is_element()).map(|node| XmlElement { node })
+    }
+
+    /// The first child element, if any.
+    pub fn first_child(&self) -> Option<XmlElement<'a, 'input>> {
+        self.children().next()
+    }
+
+    /// The value of an attribute in `namespace` (`""` for none).
+    pub fn attribute(&self, namespace: &str, local: &str) -> Option<&'a str> {
+        if namespace.is_empty() {
+            self.node.attribute(local)
+        } else {
+            self.node.attribute((namespace, local))
+        }
+    }
+
+    /// True when the element carries `xsi:nil="true"` (or `"1"`).
+    pub fn is_nil(&self) -> bool {
+        matches!(self.attribute(XSI_NAMESPACE, "nil").map(str::trim), Some("true" | "1"))
+    }
+
+    /// The element's text (all text children joined). An element child is an error.
+    pub fn text(&self) -> Result<Cow<'a, str>, DecodeError> {
+        let mut text: Option<Cow<'a, str>> = None;
+        for child in self.node.children() {
+            if child.is_element() {
+                return Err(self.error(DecodeErrorKind::UnexpectedChild(child.tag_name().name().to_owned())));
+            }
+            if let Some(piece) = child.text().filter(|_| child.is_text()) {
+                text = Some(match text {
+                    None => Cow::Borrowed(piece),
+                    Some(previous) => Cow::Owned(previous.into_owned() + piece),
+                });
+            }
+        }
+        Ok(text.unwrap_or(Cow::Borrowed("")))
+    }
+
+    /// The raw markup of this element, as it appears in the input.
+    pub fn raw_markup(&self) -> &'input str {
+        let range = self.node.range();
+        self.node.document().input_text().get(range).unwrap_or("")
+    }
+
+    /// 1-based line and column of the element's start tag.
+    pub fn position(&self) -> (u32, u32) {
+        let position = self.node.document().text_pos_at(self.node.range().start);
+        (position.row, position.col)
+    }
+
+    /// An error located at this element.
+    pub fn error(&self, kind: DecodeErrorKind) -> DecodeError {
+        let (line, column) = self.position();
+        DecodeError::new(kind, self.local_name(), line, column)
+    }
+
+    /// An error saying this element's text is not a valid `expected`.
+    pub fn invalid_value(&self, expected: &'static str, found: &str) -> DecodeError {
+        const SHOWN: usize = 64;
+        let found = match found.char_indices().nth(SHOWN) {
+            Some((end, _)) => format!("{}…", &found[..end]),
+            None => found.to_owned(),
+        };
+        self.error(DecodeErrorKind::InvalidValue { expected, found })
+    }
+
+    /// An error saying the required child `name` is missing.
+    pub fn missing(&self, name: &str) -> DecodeError {
+        self.error(DecodeErrorKind::MissingElement(name.to_owned()))
+    }
+}
+
+impl std::fmt::Debug for XmlElement<'_, '_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "XmlElement({})", self.expanded_name())
+    }
+}

@@ -1,0 +1,266 @@
+//! A small, allocation-conscious XML writer for SOAP envelopes.
+//!
+//! Element and namespace names come from generated code and are `'static`;
+//! text is validated against XML 1.0 and escaped by `quick_xml`.
+
+use std::borrow::Cow;
+use std::fmt::Write as _;
+
+use super::error::EncodeError;
+
+/// The XML Schema instance namespace (`xsi:nil`).
+pub const XSI_NAMESPACE: &str = "http://www.w3.org/2001/XMLSchema-instance";
+
+/// Which credential a request element carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Credential {
+    /// The panel user name.
+    Username,
+    /// The panel password.
+    Password,
+}
+
+/// Credential values a [`XmlWriter`] writes where a request declares them.
+#[derive(Clone, Copy)]
+pub struct CredentialValues<'c> {
+    username: &'c str,
+    password: &'c str,
+    redact_password: bool,
+}
+
+impl<'c> CredentialValues<'c> {
+    /// Values written as given.
+    pub fn new(username: &'c str, password: &'c str) -> Self {
+        CredentialValues { username, password, redact_password: false }
+    }
+
+    /// The same values, with the password written as `***` (for logs).
+    pub fn redacted(self) -> Self {
+        CredentialValues { redact_password: true, ..self }
+    }
+}
+
+impl std::fmt::Debug for CredentialValues<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CredentialValues")
+            .field("username", &self.username)
+            .field("password", &"***")
+            .finish()
+    }
+}
+
+/// Writes XML text into a `String`.
+///
+/// Writing never fails midway: the first value that cannot be carried by
+/// XML 1.0 is remembered and reported by [`XmlWriter::finish`].
+pub struct XmlWriter<'c> {
+    out: String,
+    /// One entry per open element: its prefix, local name and the default namespace in scope.
+    open: Vec<OpenElement>,
+    tag_pending: bool,
+    xsi_declared: bool,
+    credentials: Option<CredentialValues<'c>>,
+    error: Option<EncodeError>,
+}
+
+impl<'c> XmlWriter<'c> {
+    /// A writer with room for `capacity` bytes.
+    pub fn with_capacity(capacity: usize) -> Self {
+        XmlWriter {
+            out: String::with_capacity(capacity),
+            open: Vec::with_capacity(8),
+            tag_pending: false,
+            xsi_declared: false,
+            credentials: None,
+            error: None,
+        }
+    }
+
+    /// A writer that fills credential elements from `credentials`.
+    pub fn with_credentials(mut self, credentials: CredentialValues<'c>) -> Self {
+        self.credentials = Some(credentials);
+        self
+    }
+
+    /// Writes the XML declaration.
+    pub fn declaration(&mut self) {
+        self.out.push_str("<?xml version=\"1.0\" encoding=\"utf-8\"?>");
+    }
+
+    fn default_namespace(&self) -> &'static str {
+        self.open.last().map_or("", |open| open.default_namespace)
+    }
+
+    fn close_pending_tag(&mut self) {
+        if self.tag_pending {
+            self.out.push('>');
+            self.tag_pending = false;
+        }
+    }
+
+    /// Opens `<name>` in namespace `ns`, declaring it as the default namespace when needed.
+    pub fn start(&mut self, ns: &'static str, name: &'static str) {
+        self.close_pending_tag();
+        self.out.push('<');
+        self.out.push_str(name);
+        if ns != self.default_namespace() {
+            self.push_attribute_raw("xmlns", ns);
+        }
+        self.open.push(OpenElement { prefix: "", name, default_namespace: ns });
+        self.tag_pending = true;
+    }
+
+    /// Opens `<prefix:name>` with the given namespace declarations (`(prefix, uri)`).
+    ///
+    /// Used for envelope elements; the default namespace in scope is unchanged.
+    pub fn start_prefixed(&mut self, prefix: &'static str, name: &'static str, declarations: &[(&'static str, &'static str)]) {
+        self.close_pending_tag();
+        let _ = write!(self.out, "<{prefix}:{name}");
+        for &(declared, uri) in declarations {
+            let _ = write!(self.out, " xmlns:{declared}=\"{uri}\"");
+            if uri == XSI_NAMESPACE {
+                self.xsi_declared = true;
+            }
+        }
+        let default_namespace = self.default_namespace();
+        self.open.push(OpenElement { prefix, name, default_namespace });
+        self.tag_pending = true;
+    }
+
+    /// Adds an attribute to the element just opened. The value is escaped.
+    pub fn attribute(&mut self, name: &'static str, value: &str) {
+        debug_assert!(self.tag_pending, "attribute written after content");
+        if self.is_xml_text(value) {
+            let escaped = quick_xml::escape::escape(value);
+            // Attribute-value normalisation turns raw whitespace controls into spaces.
+            let escaped = if escaped.contains(['\t', '\n', '\r']) {
+                Cow::Owned(escaped.replace('\t', "&#9;").replace('\n', "&#10;").replace('\r', "&#13;"))
+            } else {
+                escaped
+            };
+            self.push_attribute_raw(name, &escaped);
+        }
+    }
+
+    fn push_attribute_raw(&mut self, name: &str, value: &str) {
+        self.out.push(' ');
+        self.out.push_str(name);
+        self.out.push_str("=\"");
+        self.out.push_str(value);
+        self.out.push('"');
+    }
+
+    /// Marks the element just opened `xsi:nil="true"`.
+    pub fn nil(&mut self) {
+        if !self.xsi_declared {
+            self.push_attribute_raw("xmlns:xsi", XSI_NAMESPACE);
+        }
+        self.push_attribute_raw("xsi:nil", "true");
+    }
+
+    /// Closes the innermost open element.
+    pub fn end(&mut self) {
+        let Some(open) = self.open.pop() else {
+            debug_assert!(false, "end() without start()");
+            return;
+        };
+        if self.tag_pending {
+            self.out.push_str(" />");
+            self.tag_pending = false;
+        } else {
+            self.out.push_str("</");
+            if !open.prefix.is_empty() {
+                self.out.push_str(open.prefix);
+                self.out.push(':');
+            }
+            self.out.push_str(open.name);
+            self.out.push('>');
+        }
+    }
+
+    /// Writes text content, escaped. Text XML 1.0 cannot carry is refused (see [`XmlWriter::finish`]).
+    pub fn text(&mut self, text: &str) {
+        self.close_pending_tag();
+        if self.is_xml_text(text) {
+            let escaped = quick_xml::escape::partial_escape(text);
+            if escaped.contains('\r') {
+                // A parser turns a raw CR (or CR LF) into LF; a reference survives.
+                self.out.push_str(&escaped.replace('\r', "&#13;"));
+            } else {
+                self.out.push_str(&escaped);
+            }
+        }
+    }
+
+    /// Writes text known to need no escaping (numbers, booleans, base64, dates).
+    pub fn text_plain(&mut self, text: &str) {
+        debug_assert!(!text.contains(['<', '&', '>', '\r']));
+        self.close_pending_tag();
+        self.out.push_str(text);
+    }
+
+    /// Writes `value` with `Display` as text known to need no escaping.
+    pub fn text_display(&mut self, value: impl std::fmt::Display) {
+        self.close_pending_tag();
+        let _ = write!(self.out, "{value}");
+    }
+
+    /// Writes a credential element at this position, if credentials were given.
+    pub fn credential(&mut self, ns: &'static str, name: &'static str, which: Credential) {
+        let Some(credentials) = self.credentials else { return };
+        let value = match which {
+            Credential::Username => credentials.username,
+            Credential::Password if credentials.redact_password => "***",
+            Credential::Password => credentials.password,
+        };
+        self.start(ns, name);
+        self.text(value);
+        self.end();
+    }
+
+    /// True when XML 1.0 can carry `text`; otherwise records the first offending character.
+    fn is_xml_text(&mut self, text: &str) -> bool {
+        let forbidden = |c: char| matches!(c, '\u{0}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}');
+        match text.chars().enumerate().find(|&(_, c)| forbidden(c)) {
+            None => true,
+            Some((position, character)) => {
+                self.fail(character, position);
+                false
+            }
+        }
+    }
+
+    fn fail(&mut self, character: char, position: usize) {
+        if self.error.is_none() {
+            let element = self.open.last().map_or("", |open| open.name);
+            self.error = Some(EncodeError { element: element.to_owned(), character, position });
+        }
+    }
+
+    /// Bytes written so far.
+    pub fn len(&self) -> usize {
+        self.out.len()
+    }
+
+    /// True when nothing was written.
+    pub fn is_empty(&self) -> bool {
+        self.out.is_empty()
+    }
+
+    /// The text written, or the first value that could not be written.
+    pub fn finish(mut self) -> Result<String, EncodeError> {
+        while !self.open.is_empty() {
+            self.end();
+        }
+        match self.error {
+            Some(error) => Err(error),
+            None => Ok(self.out),
+        }
+    }
+}
+
+struct OpenElement {
+    prefix: &'static str,
+    name: &'static str,
+    default_namespace: &'static str,
+}
