@@ -16,3 +16,13 @@ pub use xml::PanelDateTime;
 mod generated;
 
 pub use generated::{send, status as status_codes};
+pub mod recipient;
+pub mod sms_parts;
+pub mod soap;
+pub mod error;
+
+pub use error::Error;
+pub mod client;
+
+pub use client::{Client, ClientBuilder, Credentials, RetryPolicy};
+pub use soap::SoapVersion;

@@ -72,6 +72,11 @@ impl DecodeError {
         DecodeError { kind, element: element.into(), line, column }
     }
 
+    /// Input that is not XML at all.
+    pub fn malformed(reason: impl Into<String>) -> Self {
+        DecodeError::new(DecodeErrorKind::Malformed(reason.into()), "", 1, 1)
+    }
+
     /// What was wrong.
     pub fn kind(&self) -> &DecodeErrorKind {
         &self.kind

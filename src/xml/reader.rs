@@ -78,6 +78,12 @@ impl<'a, 'input: 'a> XmlElement<'a, 'input> {
         }
     }
 
+    /// The namespace bound to `prefix` (`""` for the default namespace) at this element.
+    pub fn lookup_namespace(&self, prefix: &str) -> Option<&'a str> {
+        let prefix = if prefix.is_empty() { None } else { Some(prefix) };
+        self.node.lookup_namespace_uri(prefix)
+    }
+
     /// True when the element carries `xsi:nil="true"` (or `"1"`).
     pub fn is_nil(&self) -> bool {
         matches!(self.attribute(XSI_NAMESPACE, "nil").map(str::trim), Some("true" | "1"))

@@ -1,0 +1,173 @@
+//! Building a [`Client`].
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::{Client, Credentials, Inner, RetryPolicy};
+use crate::error::{Error, InputError};
+use crate::soap::SoapVersion;
+
+const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+const DEFAULT_MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
+
+/// Configures a [`Client`].
+///
+/// Base URLs are the panel's `…/post/` prefix (e.g. `https://panel.example.com/post/`);
+/// the service paths `send.asmx` and `IncomingMessages.asmx` are appended. The
+/// provider's guide names two hosts and asks to use the domain name first: give
+/// them in that order and the client fails over from one to the next.
+#[derive(Debug, Default)]
+#[must_use]
+pub struct ClientBuilder {
+    base_urls: Vec<String>,
+    credentials: Option<Credentials>,
+    version: SoapVersion,
+    connect_timeout: Option<Duration>,
+    timeout: Option<Duration>,
+    user_agent: Option<String>,
+    http: Option<reqwest::Client>,
+    retry: Option<RetryPolicy>,
+    max_response_bytes: Option<usize>,
+}
+
+impl ClientBuilder {
+    pub(crate) fn new() -> Self {
+        ClientBuilder::default()
+    }
+
+    /// Adds a base URL; call again to add failover URLs, tried in order.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_urls.push(url.into());
+        self
+    }
+
+    /// Adds several base URLs, in failover order.
+    pub fn base_urls<I: IntoIterator<Item = S>, S: Into<String>>(mut self, urls: I) -> Self {
+        self.base_urls.extend(urls.into_iter().map(Into::into));
+        self
+    }
+
+    /// The account's user name and password.
+    pub fn credentials(mut self, username: impl Into<String>, password: impl Into<String>) -> Self {
+        self.credentials = Some(Credentials::new(username, password));
+        self
+    }
+
+    /// The SOAP version (1.1 by default).
+    pub fn soap_version(mut self, version: SoapVersion) -> Self {
+        self.version = version;
+        self
+    }
+
+    /// How long to wait for a connection (10 s by default).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// How long one attempt may take in all (30 s by default).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// The `User-Agent` header (`payamak/<version>` by default).
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = Some(user_agent.into());
+        self
+    }
+
+    /// Uses a caller-configured HTTP client (its proxy, TLS and pool settings).
+    /// The connect timeout and user agent set here are then not applied; the
+    /// request timeout still is.
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http = Some(client);
+        self
+    }
+
+    /// The retry policy for retry-safe operations.
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = Some(policy);
+        self
+    }
+
+    /// The largest response body accepted (64 MiB by default).
+    pub fn max_response_bytes(mut self, limit: usize) -> Self {
+        self.max_response_bytes = Some(limit);
+        self
+    }
+
+    /// Builds the client.
+    pub fn build(self) -> Result<Client, Error> {
+        if self.base_urls.is_empty() {
+            return Err(InputError::Invalid("no base URL: call ClientBuilder::base_url".to_owned()).into());
+        }
+        let base_urls = self.base_urls.iter().map(|url| parse_base_url(url)).collect::<Result<Vec<_>, _>>()?;
+        let credentials = self
+            .credentials
+            .ok_or_else(|| InputError::Invalid("no credentials: call ClientBuilder::credentials".to_owned()))?;
+        let http = match self.http {
+            Some(http) => http,
+            None => reqwest::Client::builder()
+                .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
+                .user_agent(self.user_agent.unwrap_or_else(|| concat!("payamak/", env!("CARGO_PKG_VERSION")).to_owned()))
+                .build()
+                .map_err(|error| InputError::Invalid(format!("cannot build the HTTP client: {error}")))?,
+        };
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                base_urls,
+                credentials,
+                version: self.version,
+                retry: self.retry.unwrap_or_default(),
+                timeout: self.timeout.unwrap_or(DEFAULT_TIMEOUT),
+                max_response_bytes: self.max_response_bytes.unwrap_or(DEFAULT_MAX_RESPONSE_BYTES),
+            }),
+        })
+    }
+}
+
+/// Parses a base URL, making sure it ends with `/` so that service paths append.
+fn parse_base_url(text: &str) -> Result<url::Url, Error> {
+    let invalid = |why: String| Error::from(InputError::Invalid(format!("invalid base URL {text:?}: {why}")));
+    let mut url = url::Url::parse(text.trim()).map_err(|error| invalid(error.to_string()))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(invalid("the scheme must be http or https".to_owned()));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(invalid("a base URL takes no query or fragment".to_owned()));
+    }
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
+    Ok(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_urls_get_a_trailing_slash() {
+        let url = parse_base_url("http://127.0.0.1:8080/post").unwrap();
+        assert_eq!(url.join("send.asmx").unwrap().as_str(), "http://127.0.0.1:8080/post/send.asmx");
+    }
+
+    #[test]
+    fn bad_base_urls_are_named() {
+        for bad in ["ftp://x/post/", "not a url", "http://x/post/?a=1"] {
+            let error = parse_base_url(bad).unwrap_err().to_string();
+            assert!(error.contains(bad.trim()), "{error}");
+        }
+    }
+
+    #[test]
+    fn building_needs_a_base_url_and_credentials() {
+        assert!(Client::builder().credentials("u", "p").build().is_err());
+        assert!(Client::builder().base_url("http://127.0.0.1/post/").build().is_err());
+        assert!(Client::builder().base_url("http://127.0.0.1/post/").credentials("u", "p").build().is_ok());
+    }
+}

@@ -1,0 +1,194 @@
+//! The async client: transport, credentials, retries and failover.
+
+mod builder;
+mod credentials;
+mod retry;
+mod transport;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use tracing::Instrument as _;
+
+pub use builder::ClientBuilder;
+pub use credentials::Credentials;
+pub use retry::RetryPolicy;
+
+use crate::error::{Error, InputError, OutcomeUnknown, ResponseErrorKind, TransportErrorKind};
+use crate::operation::{OperationMeta, XmlRequest};
+use crate::soap::{encode_request, SoapVersion};
+
+/// An async client of the panel's two services.
+///
+/// Cheap to clone (the state is shared) and safe to use from many tasks at once.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), payamak::Error> {
+/// let client = payamak::Client::builder()
+///     .base_url("https://panel.example.com/post/")
+///     .credentials("user", "password")
+///     .build()?;
+/// let credit = client.credit().await?;
+/// println!("credit: {credit}");
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    base_urls: Vec<url::Url>,
+    credentials: Credentials,
+    version: SoapVersion,
+    retry: RetryPolicy,
+    timeout: std::time::Duration,
+    max_response_bytes: usize,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let base_urls: Vec<&str> = self.inner.base_urls.iter().map(url::Url::as_str).collect();
+        f.debug_struct("Client")
+            .field("base_urls", &base_urls)
+            .field("credentials", &self.inner.credentials)
+            .field("soap_version", &self.inner.version)
+            .field("retry", &self.inner.retry)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// A builder; at least one base URL and the credentials are required.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::new()
+    }
+
+    /// The SOAP version this client speaks.
+    pub fn soap_version(&self) -> SoapVersion {
+        self.inner.version
+    }
+
+    /// The base URLs, in failover order.
+    pub fn base_urls(&self) -> impl Iterator<Item = &str> {
+        self.inner.base_urls.iter().map(url::Url::as_str)
+    }
+
+    /// Calls any generated operation and returns its raw response.
+    ///
+    /// Credentials are added where the operation declares them. Retry-safe
+    /// operations are retried per the [`RetryPolicy`], moving to the next base
+    /// URL each time; other operations only move on when no connection could
+    /// be made, and otherwise fail with [`Error::OutcomeUnknown`].
+    pub async fn call<R: XmlRequest>(&self, request: &R) -> Result<R::Response, Error> {
+        self.call_recorded(request, |_| None).await
+    }
+
+    /// [`Client::call`], recording the result code `result_code` finds in the response on the call's span.
+    pub(crate) async fn call_recorded<R: XmlRequest>(
+        &self,
+        request: &R,
+        result_code: fn(&R::Response) -> Option<i32>,
+    ) -> Result<R::Response, Error> {
+        let operation = R::OPERATION;
+        let span = tracing::info_span!(
+            "payamak.call",
+            operation = operation.name,
+            service = operation.service.name,
+            soap_version = %self.inner.version,
+            endpoint = tracing::field::Empty,
+            attempts = tracing::field::Empty,
+            duration_ms = tracing::field::Empty,
+            result_code = tracing::field::Empty,
+        );
+        async {
+            let started = Instant::now();
+            let result = self.call_with_retries(request).await;
+            let span = tracing::Span::current();
+            span.record("duration_ms", started.elapsed().as_millis() as u64);
+            match &result {
+                Ok(response) => {
+                    if let Some(code) = result_code(response) {
+                        span.record("result_code", code);
+                    }
+                    tracing::debug!("call succeeded");
+                }
+                Err(error) => tracing::warn!(%error, "call failed"),
+            }
+            result
+        }
+        .instrument(span)
+        .await
+    }
+
+    async fn call_with_retries<R: XmlRequest>(&self, request: &R) -> Result<R::Response, Error> {
+        let inner = &*self.inner;
+        let operation = R::OPERATION;
+        let action = inner.version.action(operation).ok_or(InputError::UnsupportedVersion {
+            operation: operation.name,
+            version: inner.version,
+        })?;
+        let body = encode_request(request, inner.version, Some(inner.credentials.values())).map_err(InputError::from)?;
+        if tracing::enabled!(tracing::Level::TRACE) {
+            let redacted = encode_request(request, inner.version, Some(inner.credentials.values().redacted()));
+            tracing::trace!(envelope = %redacted.unwrap_or_default(), "request");
+        }
+
+        let max_attempts = inner.retry.max_attempts.max(1) as usize;
+        // Connection failures may move through every base URL even without retries.
+        let connect_attempts = max_attempts.max(inner.base_urls.len());
+        let mut attempt = 0usize;
+        loop {
+            let base = &inner.base_urls[attempt % inner.base_urls.len()];
+            attempt += 1;
+            let endpoint = base.join(operation.service.endpoint).map_err(|error| {
+                InputError::Invalid(format!("cannot join {base} and {}: {error}", operation.service.endpoint))
+            })?;
+            tracing::Span::current().record("endpoint", endpoint.as_str());
+            tracing::Span::current().record("attempts", attempt);
+            let error = match self.attempt::<R>(operation, &endpoint, action, &body).await {
+                Ok(response) => return Ok(response),
+                Err(error) => error,
+            };
+            let never_connected =
+                matches!(&error, Error::Transport(transport) if transport.kind == TransportErrorKind::Connect);
+            let may_try_again = if operation.retry_safe {
+                error.is_retryable() && attempt < if never_connected { connect_attempts } else { max_attempts }
+            } else {
+                never_connected && attempt < connect_attempts
+            };
+            if may_try_again {
+                tracing::info!(%error, attempt, "trying again");
+                tokio::time::sleep(inner.retry.backoff(attempt as u32)).await;
+                continue;
+            }
+            return Err(if !operation.retry_safe && request_may_have_had_effect(&error) {
+                OutcomeUnknown { operation: operation.name, cause: Box::new(error) }.into()
+            } else {
+                error
+            });
+        }
+    }
+
+    async fn attempt<R: XmlRequest>(
+        &self,
+        operation: &'static OperationMeta,
+        endpoint: &url::Url,
+        action: &str,
+        body: &str,
+    ) -> Result<R::Response, Error> {
+        let reply = transport::post(&self.inner, operation, endpoint, action, body).await?;
+        transport::decode::<R>(operation, endpoint, &reply)
+    }
+}
+
+/// True when a failed attempt of a non-retry-safe call may still have been carried out.
+fn request_may_have_had_effect(error: &Error) -> bool {
+    match error {
+        Error::Transport(error) => error.request_may_have_been_sent,
+        // A fault is the panel's definite answer that it did not process the request.
+        Error::Response(error) => !matches!(error.kind, ResponseErrorKind::Fault(_)),
+        _ => false,
+    }
+}

@@ -1,0 +1,220 @@
+//! Encoding and decoding whole envelopes, for clients and for servers.
+
+use super::fault::{FaultCode, SoapFault};
+use super::SoapVersion;
+use crate::operation::{ReceivedCredentials, XmlRequest};
+use crate::xml::{
+    CredentialValues, DecodeError, DecodeErrorKind, EncodeError, XmlContent, XmlDocument, XmlElement, XmlWriter,
+    XSI_NAMESPACE,
+};
+
+const XSD_NAMESPACE: &str = "http://www.w3.org/2001/XMLSchema";
+
+/// Why a response envelope did not yield the response.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EnvelopeError {
+    /// The server answered with a SOAP fault.
+    #[error("{0}")]
+    Fault(SoapFault),
+    /// The envelope or its payload could not be decoded.
+    #[error("{0}")]
+    Decode(DecodeError),
+}
+
+impl From<DecodeError> for EnvelopeError {
+    fn from(error: DecodeError) -> Self {
+        EnvelopeError::Decode(error)
+    }
+}
+
+fn start_envelope(w: &mut XmlWriter<'_>, version: SoapVersion) {
+    let prefix = version.prefix();
+    w.declaration();
+    w.start_prefixed(
+        prefix,
+        "Envelope",
+        &[("xsi", XSI_NAMESPACE), ("xsd", XSD_NAMESPACE), (prefix, version.envelope_namespace())],
+    );
+    w.start_prefixed(prefix, "Body", &[]);
+}
+
+/// Writes the envelope of a request. Credentials are written where the
+/// operation declares them when given.
+pub fn encode_request<R: XmlRequest>(
+    request: &R,
+    version: SoapVersion,
+    credentials: Option<CredentialValues<'_>>,
+) -> Result<String, EncodeError> {
+    let mut w = XmlWriter::with_capacity(1024);
+    if let Some(credentials) = credentials {
+        w = w.with_credentials(credentials);
+    }
+    start_envelope(&mut w, version);
+    let operation = R::OPERATION;
+    w.start(operation.namespace, operation.request_element);
+    request.write_body(&mut w);
+    w.finish()
+}
+
+/// Writes the envelope of a response (server side).
+pub fn encode_response<R: XmlRequest>(response: &R::Response, version: SoapVersion) -> Result<String, EncodeError> {
+    let mut w = XmlWriter::with_capacity(1024);
+    start_envelope(&mut w, version);
+    let operation = R::OPERATION;
+    w.start(operation.namespace, operation.response_element);
+    response.write_content(&mut w);
+    w.finish()
+}
+
+/// Writes the envelope of a fault (server side), as ASP.NET does.
+pub fn encode_fault(fault: &SoapFault) -> Result<String, EncodeError> {
+    let version = fault.version;
+    let prefix = version.prefix();
+    let mut w = XmlWriter::with_capacity(512);
+    start_envelope(&mut w, version);
+    w.start_prefixed(prefix, "Fault", &[]);
+    match version {
+        SoapVersion::V11 => {
+            w.start("", "faultcode");
+            w.text(&format!("{prefix}:{}", code_local_name(version, &fault.code)));
+            w.end();
+            w.start("", "faultstring");
+            w.text(&fault.reason);
+            w.end();
+            if let Some(actor) = &fault.actor {
+                w.start("", "faultactor");
+                w.text(actor);
+                w.end();
+            }
+            w.start("", "detail");
+            w.end();
+        }
+        SoapVersion::V12 => {
+            w.start_prefixed(prefix, "Code", &[]);
+            w.start_prefixed(prefix, "Value", &[]);
+            w.text(&format!("{prefix}:{}", code_local_name(version, &fault.code)));
+            w.end();
+            w.end();
+            w.start_prefixed(prefix, "Reason", &[]);
+            w.start_prefixed(prefix, "Text", &[]);
+            w.attribute("xml:lang", "en");
+            w.text(&fault.reason);
+            w.end();
+            w.end();
+            w.start_prefixed(prefix, "Detail", &[]);
+            w.end();
+        }
+    }
+    w.finish()
+}
+
+fn code_local_name(version: SoapVersion, code: &FaultCode) -> &str {
+    match (version, code) {
+        (SoapVersion::V11, FaultCode::Sender) => "Client",
+        (SoapVersion::V11, FaultCode::Receiver) => "Server",
+        (SoapVersion::V12, FaultCode::Sender) => "Sender",
+        (SoapVersion::V12, FaultCode::Receiver) => "Receiver",
+        (_, FaultCode::VersionMismatch) => "VersionMismatch",
+        (_, FaultCode::MustUnderstand) => "MustUnderstand",
+        (SoapVersion::V11, FaultCode::Other(_)) => "Server",
+        (SoapVersion::V12, FaultCode::Other(_)) => "Receiver",
+    }
+}
+
+/// A parsed envelope, with its version known and its payload reachable.
+pub struct Envelope<'input> {
+    document: XmlDocument<'input>,
+    version: SoapVersion,
+}
+
+impl<'input> Envelope<'input> {
+    /// Parses `text` and checks that it is a SOAP 1.1 or 1.2 envelope.
+    pub fn parse(text: &'input str) -> Result<Self, DecodeError> {
+        let document = XmlDocument::parse(text)?;
+        let root = document.root();
+        let version = SoapVersion::from_envelope_namespace(root.namespace())
+            .filter(|_| root.local_name() == "Envelope")
+            .ok_or_else(|| {
+                root.error(DecodeErrorKind::UnexpectedElement {
+                    expected: "a SOAP 1.1 or 1.2 Envelope".to_owned(),
+                    found: root.expanded_name(),
+                })
+            })?;
+        Ok(Envelope { document, version })
+    }
+
+    /// The envelope's SOAP version.
+    pub fn version(&self) -> SoapVersion {
+        self.version
+    }
+
+    /// The first element inside `Body`.
+    pub fn payload(&self) -> Result<XmlElement<'_, 'input>, DecodeError> {
+        let root = self.document.root();
+        let namespace = self.version.envelope_namespace();
+        let body = root.children().find(|child| child.is(namespace, "Body")).ok_or_else(|| root.missing("Body"))?;
+        body.first_child().ok_or_else(|| body.missing("the payload element"))
+    }
+
+    /// The fault in the body, if the payload is one.
+    pub fn fault(&self) -> Result<Option<SoapFault>, DecodeError> {
+        let payload = self.payload()?;
+        if payload.is(self.version.envelope_namespace(), "Fault") {
+            SoapFault::read(self.version, payload).map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// Decodes the payload as the response of `R`'s operation; a fault is reported as such.
+    pub fn decode_response<R: XmlRequest>(&self) -> Result<R::Response, EnvelopeError> {
+        if let Some(fault) = self.fault()? {
+            return Err(EnvelopeError::Fault(fault));
+        }
+        let operation = R::OPERATION;
+        let payload = self.expect_payload(operation.namespace, operation.response_element)?;
+        Ok(R::Response::read_content(payload)?)
+    }
+
+    /// Decodes the payload as a request of `R` (server side).
+    pub fn decode_request<R: XmlRequest>(&self) -> Result<DecodedRequest<R>, DecodeError> {
+        let operation = R::OPERATION;
+        let payload = self.expect_payload(operation.namespace, operation.request_element)?;
+        let mut credentials = ReceivedCredentials::default();
+        let request = R::read_body(payload, &mut credentials)?;
+        Ok(DecodedRequest { version: self.version, request, credentials })
+    }
+
+    fn expect_payload(&self, namespace: &str, name: &str) -> Result<XmlElement<'_, 'input>, DecodeError> {
+        let payload = self.payload()?;
+        if payload.is(namespace, name) {
+            Ok(payload)
+        } else {
+            Err(payload.error(DecodeErrorKind::UnexpectedElement {
+                expected: format!("{{{namespace}}}{name}"),
+                found: payload.expanded_name(),
+            }))
+        }
+    }
+}
+
+/// A request decoded by a server.
+#[derive(Debug, Clone)]
+pub struct DecodedRequest<R> {
+    /// The envelope's version: answer in the same one.
+    pub version: SoapVersion,
+    /// The request.
+    pub request: R,
+    /// The credentials it carried.
+    pub credentials: ReceivedCredentials,
+}
+
+/// Decodes a response envelope of `R`'s operation.
+pub fn decode_response<R: XmlRequest>(text: &str) -> Result<R::Response, EnvelopeError> {
+    Envelope::parse(text)?.decode_response::<R>()
+}
+
+/// Decodes a request envelope of `R`'s operation (server side).
+pub fn decode_request<R: XmlRequest>(text: &str) -> Result<DecodedRequest<R>, DecodeError> {
+    Envelope::parse(text)?.decode_request::<R>()
+}
