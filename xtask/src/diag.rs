@@ -1,0 +1,52 @@
+//! Problems that point into a source file: `file:line:column: message`.
+
+use std::fmt;
+
+/// A 1-based line and column in a source file.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct Pos {
+    pub line: u32,
+    pub column: u32,
+}
+
+// `3:7` keeps model snapshots short.
+impl fmt::Debug for Pos {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.line, self.column)
+    }
+}
+
+/// Something wrong at a position of the file being processed; the file name
+/// is added by whoever knows it (see [`Problem::in_file`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub pos: Pos,
+    pub message: String,
+}
+
+impl Problem {
+    pub fn new(pos: Pos, message: impl Into<String>) -> Self {
+        Problem { pos, message: message.into() }
+    }
+
+    /// The problem as an error naming `file`.
+    pub fn in_file(self, file: &str) -> SourceError {
+        SourceError { file: file.to_owned(), pos: self.pos, message: self.message }
+    }
+}
+
+/// A problem in a named file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceError {
+    pub file: String,
+    pub pos: Pos,
+    pub message: String,
+}
+
+impl fmt::Display for SourceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}: {}", self.file, self.pos.line, self.pos.column, self.message)
+    }
+}
+
+impl std::error::Error for SourceError {}

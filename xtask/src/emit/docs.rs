@@ -1,0 +1,168 @@
+//! Doc comments: prose made safe for rustdoc, emitted as `#[doc]` tokens.
+//!
+//! Text from a WSDL or the annotations must not become broken intra-doc
+//! links, HTML tags, bare-URL warnings or doctests: `[`, `]`, `<` and `>` are
+//! escaped outside code spans, URLs are wrapped in `<…>`, lines are trimmed
+//! (no indented code blocks) and fenced blocks are marked `text`.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+/// Paragraphs of a doc comment.
+#[derive(Default)]
+pub struct Doc {
+    paragraphs: Vec<Vec<String>>,
+}
+
+impl Doc {
+    pub fn new() -> Self {
+        Doc::default()
+    }
+
+    /// A paragraph written by the generator (code spans made with [`code`]).
+    pub fn line(mut self, text: impl Into<String>) -> Self {
+        self.paragraphs.push(vec![text.into()]);
+        self
+    }
+
+    /// A paragraph of untrusted prose, sanitised; nothing when absent or blank.
+    pub fn prose(mut self, text: Option<&str>) -> Self {
+        let lines = text.map(sanitize).unwrap_or_default();
+        if !lines.is_empty() {
+            self.paragraphs.push(lines);
+        }
+        self
+    }
+
+    fn lines(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        for paragraph in &self.paragraphs {
+            if !lines.is_empty() {
+                lines.push(String::new());
+            }
+            lines.extend(paragraph.iter().cloned());
+        }
+        lines
+    }
+
+    /// `#[doc = "…"]` attributes (rendered as `///`).
+    pub fn outer(&self) -> TokenStream {
+        let lines = self.lines().into_iter().map(spaced);
+        quote! { #( #[doc = #lines] )* }
+    }
+
+    /// `#![doc = "…"]` attributes (rendered as `//!`).
+    pub fn inner(&self) -> TokenStream {
+        let lines = self.lines().into_iter().map(spaced);
+        quote! { #( #![doc = #lines] )* }
+    }
+}
+
+fn spaced(line: String) -> String {
+    if line.is_empty() {
+        line
+    } else {
+        format!(" {line}")
+    }
+}
+
+/// `text` as an inline code span, with enough backticks for its content.
+pub fn code(text: &str) -> String {
+    let longest_run = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    if longest_run == 0 && !text.is_empty() {
+        return format!("`{text}`");
+    }
+    let fence = "`".repeat(longest_run + 1);
+    format!("{fence} {text} {fence}")
+}
+
+/// Prose as rustdoc-safe lines: trimmed, blank runs collapsed, escaped.
+pub fn sanitize(text: &str) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut in_fence = false;
+    for raw in text.lines() {
+        let line = raw.trim();
+        if line.starts_with("```") {
+            // Fenced blocks are shown as text so they never run as doctests.
+            lines.push(if in_fence { "```".to_owned() } else { "```text".to_owned() });
+            in_fence = !in_fence;
+        } else if in_fence {
+            lines.push(line.to_owned());
+        } else if line.is_empty() {
+            if lines.last().is_some_and(|last| !last.is_empty()) {
+                lines.push(String::new());
+            }
+        } else {
+            lines.push(escape_line(line));
+        }
+    }
+    if in_fence {
+        lines.push("```".to_owned());
+    }
+    while lines.last().is_some_and(String::is_empty) {
+        lines.pop();
+    }
+    lines
+}
+
+/// Escapes markdown link and HTML syntax outside code spans and wraps URLs.
+fn escape_line(line: &str) -> String {
+    // An unmatched backtick would open a code span to the end of the line.
+    let backticks = line.matches('`').count();
+    let last_backtick = if backticks % 2 == 1 { line.rfind('`') } else { None };
+    let mut out = String::with_capacity(line.len() + 8);
+    let mut in_code = false;
+    let mut rest = line;
+    while let Some(c) = rest.chars().next() {
+        let at = line.len() - rest.len();
+        if c == '`' {
+            if Some(at) == last_backtick {
+                out.push_str("\\`");
+            } else {
+                in_code = !in_code;
+                out.push(c);
+            }
+            rest = &rest[1..];
+            continue;
+        }
+        if !in_code && (rest.starts_with("http://") || rest.starts_with("https://")) {
+            let end =
+                rest.find(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | '"' | '`')).unwrap_or(rest.len());
+            let url = rest[..end].trim_end_matches(['.', ',', ';', ':', '!', '?', ')', '\'']);
+            out.push('<');
+            out.push_str(url);
+            out.push('>');
+            rest = &rest[url.len()..];
+            continue;
+        }
+        if !in_code && matches!(c, '[' | ']' | '<' | '>') {
+            out.push('\\');
+        }
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_links_html_and_urls() {
+        assert_eq!(sanitize("see [x] and <b> at http://a.b/c."), ["see \\[x\\] and \\<b\\> at <http://a.b/c>."]);
+        assert_eq!(sanitize("keep `[x]` code"), ["keep `[x]` code"]);
+        assert_eq!(sanitize("odd ` tick [y]"), ["odd \\` tick \\[y\\]"]);
+    }
+
+    #[test]
+    fn trims_lines_and_marks_fences_as_text() {
+        assert_eq!(sanitize("  a\n\n\n    b\n```rust\nlet x;\n"), ["a", "", "b", "```text", "let x;", "```"]);
+    }
+
+    #[test]
+    fn code_spans_fit_their_content() {
+        assert_eq!(code("a"), "`a`");
+        assert_eq!(code("a`b"), "`` a`b ``");
+    }
+}

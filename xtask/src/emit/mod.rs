@@ -1,0 +1,46 @@
+//! Model + annotations → Rust tokens. Never sees XML.
+//!
+//! Generated code reaches the runtime only through `::payamak::codegen`, and
+//! names every standard type by its full path, so WSDL names such as
+//! `Result`, `Option` or `String` cannot shadow anything it uses.
+
+mod docs;
+mod index;
+mod operations;
+mod service;
+mod status;
+mod types;
+
+pub use index::index_file;
+pub use service::{service_file, ServiceInput};
+pub use status::status_file;
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+/// Lints that the input can trigger in otherwise clean generated code:
+/// `single_match` (a one-element struct is read with a one-arm match, like
+/// all others) and `enum_variant_names` (variant names come from the input).
+fn allowed_lints(single_match: bool) -> TokenStream {
+    if single_match {
+        quote! { #![allow(clippy::single_match, clippy::enum_variant_names)] }
+    } else {
+        quote! { #![allow(clippy::enum_variant_names)] }
+    }
+}
+
+/// The derives of every generated struct (no `Eq`: fields may be floats).
+fn struct_derives() -> TokenStream {
+    quote! { #[derive(Debug, Clone, PartialEq, Default)] }
+}
+
+/// Serde support, active when the crate using the code enables its `serde` feature.
+fn serde_derives() -> TokenStream {
+    quote! {
+        #[cfg_attr(
+            feature = "serde",
+            derive(::payamak::codegen::serde::Serialize, ::payamak::codegen::serde::Deserialize),
+            serde(crate = "::payamak::codegen::serde")
+        )]
+    }
+}

@@ -1,0 +1,93 @@
+//! Declarations of a WSDL by QName, and the lookups every resolution step uses.
+
+use std::collections::BTreeMap;
+
+use super::QName;
+use crate::diag::{Pos, Problem};
+use crate::parse::{
+    Binding, ComplexTypeDecl, Definitions, ElementDecl, Message, PortType, QNameRef, Schema, SimpleTypeDecl,
+};
+
+/// Declarations by name. Names defined twice are only an error when used.
+pub(super) struct Index<'d> {
+    pub elements: BTreeMap<QName, Vec<(&'d ElementDecl, &'d Schema)>>,
+    pub complex_types: BTreeMap<QName, Vec<(&'d ComplexTypeDecl, &'d Schema)>>,
+    pub simple_types: BTreeMap<QName, Vec<&'d SimpleTypeDecl>>,
+    pub messages: BTreeMap<QName, Vec<&'d Message>>,
+    pub port_types: BTreeMap<QName, Vec<&'d PortType>>,
+    pub bindings: BTreeMap<QName, Vec<&'d Binding>>,
+}
+
+/// The QName `reference` names; an undeclared prefix is an error.
+pub(super) fn qname(reference: &QNameRef, at: Pos) -> Result<QName, Problem> {
+    match &reference.namespace {
+        Some(namespace) => Ok(QName::new(namespace, &reference.local)),
+        None => {
+            let prefix = reference.text.split(':').next().unwrap_or("");
+            Err(Problem::new(
+                at,
+                format!("unresolvable QName \"{}\": prefix \"{prefix}\" is not declared", reference.text),
+            ))
+        }
+    }
+}
+
+/// The one declaration of `map` that `reference` names.
+pub(super) fn lookup<'m, T>(
+    map: &'m BTreeMap<QName, Vec<T>>,
+    reference: &QNameRef,
+    what: &str,
+    at: Pos,
+) -> Result<&'m T, Problem> {
+    let name = qname(reference, at)?;
+    match map.get(&name).map(Vec::as_slice) {
+        Some([one]) => Ok(one),
+        Some([_, ..]) => Err(Problem::new(at, format!("{what} \"{}\" is defined more than once", reference.text))),
+        _ => Err(Problem::new(at, format!("unresolvable {what} \"{}\" ({name:?})", reference.text))),
+    }
+}
+
+/// The first problem the parser recorded on a declaration, as an error.
+pub(super) fn first_problem(problems: &[Problem]) -> Result<(), Problem> {
+    problems.first().map_or(Ok(()), |problem| Err(problem.clone()))
+}
+
+impl<'d> Index<'d> {
+    pub fn new(definitions: &'d Definitions) -> Self {
+        let mut index = Index {
+            elements: BTreeMap::new(),
+            complex_types: BTreeMap::new(),
+            simple_types: BTreeMap::new(),
+            messages: BTreeMap::new(),
+            port_types: BTreeMap::new(),
+            bindings: BTreeMap::new(),
+        };
+        for schema in &definitions.schemas {
+            let name = |local: &str| QName::new(&schema.target_namespace, local);
+            for element in &schema.elements {
+                index.elements.entry(name(&element.name)).or_default().push((element, schema));
+            }
+            for complex in &schema.complex_types {
+                if let Some(local) = &complex.name {
+                    index.complex_types.entry(name(local)).or_default().push((complex, schema));
+                }
+            }
+            for simple in &schema.simple_types {
+                if let Some(local) = &simple.name {
+                    index.simple_types.entry(name(local)).or_default().push(simple);
+                }
+            }
+        }
+        let name = |local: &str| QName::new(&definitions.target_namespace, local);
+        for message in &definitions.messages {
+            index.messages.entry(name(&message.name)).or_default().push(message);
+        }
+        for port_type in &definitions.port_types {
+            index.port_types.entry(name(&port_type.name)).or_default().push(port_type);
+        }
+        for binding in &definitions.bindings {
+            index.bindings.entry(name(&binding.name)).or_default().push(binding);
+        }
+        index
+    }
+}

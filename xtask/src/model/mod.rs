@@ -1,0 +1,185 @@
+//! The resolved model: what the emitter needs, and nothing of XML or Rust.
+//!
+//! Every QName is resolved to (namespace, local name); services, operations
+//! and types are sorted by name; fields keep document order. Only what the
+//! SOAP operations reach is here.
+
+mod index;
+mod recursion;
+mod services;
+mod types;
+
+use std::fmt;
+
+use crate::diag::{Pos, Problem};
+use crate::parse::Definitions;
+
+/// Resolves every service of `definitions`: only what the SOAP operations
+/// reach, and unsupported constructs there are errors.
+pub fn resolve(definitions: &Definitions) -> Result<Model, Problem> {
+    let index = index::Index::new(definitions);
+    let mut services = Vec::new();
+    for service in &definitions.services {
+        services.push(index.service(service)?);
+    }
+    services.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(Model { services })
+}
+
+/// A namespace-qualified name.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct QName {
+    pub namespace: String,
+    pub local: String,
+}
+
+impl QName {
+    pub fn new(namespace: &str, local: &str) -> Self {
+        QName { namespace: namespace.to_owned(), local: local.to_owned() }
+    }
+
+    /// True for names in the XML Schema namespace (`xs:string`, …).
+    pub fn is_xml_schema(&self) -> bool {
+        self.namespace == crate::parse::XSD_NS
+    }
+}
+
+impl fmt::Debug for QName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{{{}}}{}", self.namespace, self.local)
+    }
+}
+
+/// One WSDL document.
+#[derive(Debug)]
+pub struct Model {
+    pub services: Vec<Service>,
+}
+
+/// A `wsdl:service` with its SOAP operations and the types they use.
+#[derive(Debug)]
+pub struct Service {
+    pub name: String,
+    pub doc: Option<String>,
+    /// `soap:address` of the SOAP 1.1 port.
+    pub soap11_address: Option<String>,
+    /// `soap12:address` of the SOAP 1.2 port.
+    pub soap12_address: Option<String>,
+    pub operations: Vec<Operation>,
+    /// Named types reachable from the operations.
+    pub types: Vec<NamedType>,
+    pub pos: Pos,
+}
+
+/// A document/literal wrapped operation.
+#[derive(Debug)]
+pub struct Operation {
+    pub name: String,
+    pub doc: Option<String>,
+    /// `None` when the SOAP 1.1 binding lacks the operation.
+    pub soap11_action: Option<String>,
+    /// `None` when the SOAP 1.2 binding lacks the operation.
+    pub soap12_action: Option<String>,
+    pub request: Wrapper,
+    pub response: Wrapper,
+    /// The operation in the port type.
+    pub pos: Pos,
+}
+
+/// The wrapper element of a request or response and its children.
+#[derive(Debug)]
+pub struct Wrapper {
+    pub element: QName,
+    pub fields: Vec<Field>,
+}
+
+/// A named type a field refers to.
+#[derive(Debug)]
+pub struct NamedType {
+    pub name: QName,
+    pub doc: Option<String>,
+    pub kind: TypeKind,
+    pub pos: Pos,
+}
+
+#[derive(Debug)]
+pub enum TypeKind {
+    /// A sequence of elements; an extension's base fields come first.
+    Struct { base: Option<QName>, fields: Vec<Field> },
+    /// A restriction with enumerations, on a simple type.
+    Enum { base: QName, values: Vec<String> },
+}
+
+/// A child element of a complex type.
+#[derive(Debug)]
+pub struct Field {
+    pub element: QName,
+    /// The declared type, as named in the schema (for documentation).
+    pub type_name: QName,
+    pub shape: Shape,
+    /// The Rust-relevant type: of the value, or of each item for arrays.
+    pub item: TypeRef,
+    pub doc: Option<String>,
+    pub pos: Pos,
+}
+
+/// How a field maps to elements.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Shape {
+    /// At most one element.
+    Single { optional: bool, nillable: bool },
+    /// An `ArrayOfX` wrapper element holding repeated item elements.
+    Array { optional: bool, nillable: bool, item_element: QName, item_type_name: QName, item_nillable: bool },
+    /// The element itself repeats (`maxOccurs` > 1).
+    Repeated { item_nillable: bool },
+}
+
+/// The type of a value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TypeRef {
+    Builtin(Builtin),
+    /// A struct or enum among [`Service::types`].
+    Named(QName),
+}
+
+/// The XML Schema built-in types the generator maps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Builtin {
+    String,
+    Boolean,
+    Byte,
+    Short,
+    Int,
+    Long,
+    UnsignedByte,
+    UnsignedShort,
+    UnsignedInt,
+    UnsignedLong,
+    Float,
+    Double,
+    DateTime,
+    Base64Binary,
+}
+
+impl Builtin {
+    /// The built-in type with this local name in the XML Schema namespace.
+    pub fn from_local(local: &str) -> Option<Builtin> {
+        Some(match local {
+            "string" => Builtin::String,
+            "boolean" => Builtin::Boolean,
+            "byte" => Builtin::Byte,
+            "short" => Builtin::Short,
+            "int" => Builtin::Int,
+            "long" => Builtin::Long,
+            "unsignedByte" => Builtin::UnsignedByte,
+            "unsignedShort" => Builtin::UnsignedShort,
+            "unsignedInt" => Builtin::UnsignedInt,
+            "unsignedLong" => Builtin::UnsignedLong,
+            "float" => Builtin::Float,
+            "double" => Builtin::Double,
+            "dateTime" => Builtin::DateTime,
+            "base64Binary" => Builtin::Base64Binary,
+            _ => return None,
+        })
+    }
+}

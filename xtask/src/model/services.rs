@@ -1,0 +1,252 @@
+//! Services and their SOAP operations: bindings, port types, messages and wrapper elements.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::index::{first_problem, lookup, qname, Index};
+use super::recursion::check_recursion;
+use super::types::Reached;
+use super::{Operation, QName, Service, Wrapper};
+use crate::diag::Problem;
+use crate::parse::{self, Binding, BindingOperation, InlineType, PortOperation, PortType, Protocol, QNameRef};
+
+/// A SOAP operation gathered from the bindings, before its messages are resolved.
+struct Draft<'d> {
+    abstract_operation: &'d PortOperation,
+    soap11_action: Option<String>,
+    soap12_action: Option<String>,
+}
+
+impl<'d> Index<'d> {
+    pub(super) fn service(&self, service: &parse::Service) -> Result<Service, Problem> {
+        let mut soap11 = None;
+        let mut soap12 = None;
+        for port in &service.ports {
+            let binding = *lookup(&self.bindings, &port.binding, "binding", port.pos)?;
+            let (slot, version) = match binding.protocol {
+                Protocol::Soap11 => (&mut soap11, "SOAP 1.1"),
+                Protocol::Soap12 => (&mut soap12, "SOAP 1.2"),
+                // HTTP GET/POST bindings carry no SOAP operations.
+                Protocol::Http | Protocol::Other => continue,
+            };
+            if slot.is_some() {
+                return Err(Problem::new(
+                    port.pos,
+                    format!(
+                        "port \"{}\" is a second {version} port of service \"{}\"; one per SOAP version is supported",
+                        port.name, service.name
+                    ),
+                ));
+            }
+            *slot = Some((port, binding));
+        }
+        if soap11.is_none() && soap12.is_none() {
+            return Err(Problem::new(
+                service.pos,
+                format!("service \"{}\" has no SOAP 1.1 or SOAP 1.2 port", service.name),
+            ));
+        }
+
+        let mut drafts: BTreeMap<&str, Draft<'_>> = BTreeMap::new();
+        for (is_soap11, binding) in [(true, soap11.map(|(_, b)| b)), (false, soap12.map(|(_, b)| b))] {
+            let Some(binding) = binding else { continue };
+            let port_type = *lookup(&self.port_types, &binding.port_type, "portType", binding.pos)?;
+            let mut seen = BTreeSet::new();
+            for operation in &binding.operations {
+                if !seen.insert(operation.name.as_str()) {
+                    return Err(Problem::new(
+                        operation.pos,
+                        format!(
+                            "operation \"{}\" appears twice in binding \"{}\" (overloading is not supported)",
+                            operation.name, binding.name
+                        ),
+                    ));
+                }
+                check_binding_operation(binding, operation)?;
+                let abstract_operation = abstract_operation(port_type, operation)?;
+                let draft = drafts.entry(&operation.name).or_insert_with(|| Draft {
+                    abstract_operation,
+                    soap11_action: None,
+                    soap12_action: None,
+                });
+                let same_messages = draft.abstract_operation.input == abstract_operation.input
+                    && draft.abstract_operation.output == abstract_operation.output;
+                if !same_messages {
+                    return Err(Problem::new(
+                        operation.pos,
+                        format!(
+                            "operation \"{}\" has different messages in the SOAP 1.1 and SOAP 1.2 bindings",
+                            operation.name
+                        ),
+                    ));
+                }
+                // An operation present in a binding always has an action; absent means empty.
+                let action = Some(operation.action.clone().unwrap_or_default());
+                if is_soap11 {
+                    draft.soap11_action = action;
+                } else {
+                    draft.soap12_action = action;
+                }
+            }
+        }
+
+        let mut reached = Reached::default();
+        let mut operations = Vec::new();
+        for draft in drafts.into_values() {
+            operations.push(self.operation(draft, &mut reached)?);
+        }
+        let mut types = self.named_types(reached)?;
+        check_recursion(&types)?;
+        types.sort_by(|a, b| (&a.name.local, &a.name.namespace).cmp(&(&b.name.local, &b.name.namespace)));
+        let address = |port: Option<(&parse::Port, &Binding)>| port.and_then(|(port, _)| port.address.clone());
+        Ok(Service {
+            name: service.name.clone(),
+            doc: service.doc.clone(),
+            soap11_address: address(soap11),
+            soap12_address: address(soap12),
+            operations,
+            types,
+            pos: service.pos,
+        })
+    }
+
+    fn operation(&self, draft: Draft<'_>, reached: &mut Reached) -> Result<Operation, Problem> {
+        let abstract_operation = draft.abstract_operation;
+        let name = &abstract_operation.name;
+        if let Some(&at) = abstract_operation.faults.first() {
+            return Err(Problem::new(
+                at,
+                format!("unsupported <wsdl:fault> in operation \"{name}\": declared faults are not supported (the runtime reads SOAP faults)"),
+            ));
+        }
+        let (Some(input), Some(output), false) =
+            (&abstract_operation.input, &abstract_operation.output, abstract_operation.output_first)
+        else {
+            return Err(Problem::new(
+                abstract_operation.pos,
+                format!("operation \"{name}\" is not request-response (one-way and notification operations are not supported)"),
+            ));
+        };
+        let request = self.wrapper(input, abstract_operation, reached)?;
+        let response = self.wrapper(output, abstract_operation, reached)?;
+        if request.element.namespace != response.element.namespace {
+            return Err(Problem::new(
+                abstract_operation.pos,
+                format!("the request and response elements of operation \"{name}\" are in different namespaces"),
+            ));
+        }
+        Ok(Operation {
+            name: name.clone(),
+            doc: abstract_operation.doc.clone(),
+            soap11_action: draft.soap11_action,
+            soap12_action: draft.soap12_action,
+            request,
+            response,
+            pos: abstract_operation.pos,
+        })
+    }
+
+    /// The single part of a document/literal wrapped message, as an element and its children.
+    fn wrapper(
+        &self,
+        message: &QNameRef,
+        operation: &PortOperation,
+        reached: &mut Reached,
+    ) -> Result<Wrapper, Problem> {
+        let message = *lookup(&self.messages, message, "message", operation.pos)?;
+        let [part] = message.parts.as_slice() else {
+            return Err(Problem::new(
+                message.pos,
+                format!(
+                    "message \"{}\" of operation \"{}\" has {} parts; only single-part (document/literal wrapped) messages are supported",
+                    message.name,
+                    operation.name,
+                    message.parts.len()
+                ),
+            ));
+        };
+        let Some(element) = &part.element else {
+            let type_name = part.type_name.as_ref().map_or("", |type_name| type_name.text.as_str());
+            return Err(Problem::new(
+                part.pos,
+                format!(
+                    "part \"{}\" of message \"{}\" has type=\"{type_name}\" instead of an element (rpc style); only document/literal wrapped is supported",
+                    part.name, message.name
+                ),
+            ));
+        };
+        let &(decl, schema) = lookup(&self.elements, element, "element", part.pos)?;
+        first_problem(&decl.problems)?;
+        let not_wrapped = || {
+            Problem::new(
+                decl.pos,
+                format!(
+                    "element \"{}\" of operation \"{}\" is not of a complex type; only document/literal wrapped operations are supported",
+                    decl.name, operation.name
+                ),
+            )
+        };
+        let label = format!("the type of element \"{}\"", decl.name);
+        let fields = match (&decl.inline, &decl.type_name) {
+            (Some(InlineType::Complex(complex)), None) => {
+                self.fields(complex, schema, &label, reached, &mut Vec::new())?
+            }
+            (None, Some(type_name)) => {
+                let name = qname(type_name, decl.pos)?;
+                let Some(&[(complex, complex_schema)]) = self.complex_types.get(&name).map(Vec::as_slice) else {
+                    return Err(not_wrapped());
+                };
+                let label = format!("complexType \"{}\"", name.local);
+                self.fields(complex, complex_schema, &label, reached, &mut vec![name])?
+            }
+            _ => return Err(not_wrapped()),
+        };
+        Ok(Wrapper { element: QName::new(&schema.target_namespace, &decl.name), fields })
+    }
+}
+
+/// Style and use of a SOAP binding operation: document/literal, no headers.
+fn check_binding_operation(binding: &Binding, operation: &BindingOperation) -> Result<(), Problem> {
+    let context = format!("operation \"{}\" of binding \"{}\"", operation.name, binding.name);
+    let style = operation.style.as_deref().or(binding.style.as_deref()).unwrap_or("document");
+    if style != "document" {
+        return Err(Problem::new(
+            operation.pos,
+            format!("unsupported style=\"{style}\" in {context}: only document/literal is supported"),
+        ));
+    }
+    for message in [&operation.input, &operation.output].into_iter().flatten() {
+        if let Some((body_use, at)) = &message.body_use {
+            if body_use != "literal" {
+                return Err(Problem::new(
+                    *at,
+                    format!("unsupported use=\"{body_use}\" in {context}: only document/literal is supported"),
+                ));
+            }
+        }
+        if let Some(&at) = message.headers.first() {
+            return Err(Problem::new(
+                at,
+                format!("unsupported SOAP header in {context}: SOAP headers are not supported"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn abstract_operation<'d>(port_type: &'d PortType, operation: &BindingOperation) -> Result<&'d PortOperation, Problem> {
+    let mut matching = port_type.operations.iter().filter(|candidate| candidate.name == operation.name);
+    match (matching.next(), matching.next()) {
+        (Some(found), None) => Ok(found),
+        (None, _) => Err(Problem::new(
+            operation.pos,
+            format!("operation \"{}\" is not in portType \"{}\"", operation.name, port_type.name),
+        )),
+        (Some(_), Some(_)) => Err(Problem::new(
+            operation.pos,
+            format!(
+                "operation \"{}\" appears twice in portType \"{}\" (overloading is not supported)",
+                operation.name, port_type.name
+            ),
+        )),
+    }
+}

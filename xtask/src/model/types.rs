@@ -1,0 +1,268 @@
+//! Schema types reached from the operations: fields, `ArrayOfX` detection,
+//! simple-type restrictions, enumerations and extensions.
+
+use std::collections::BTreeSet;
+
+use super::index::{first_problem, lookup, qname, Index};
+use super::{Builtin, Field, NamedType, QName, Shape, TypeKind, TypeRef};
+use crate::diag::{Pos, Problem};
+use crate::parse::{ComplexContent, ComplexTypeDecl, ElementDecl, InlineType, MaxOccurs, QNameRef, Schema, XSD_NS};
+
+/// Deep `simpleType` restriction chains are almost certainly circular.
+const MAX_RESTRICTION_DEPTH: usize = 32;
+
+/// What a type reference turned out to be.
+#[derive(Clone)]
+enum Resolved<'d> {
+    Builtin(Builtin),
+    /// An enumeration: the simple type that holds the values.
+    Enum(QName),
+    Complex(&'d ComplexTypeDecl, &'d Schema),
+}
+
+/// Named types in the order they were first reached.
+#[derive(Default)]
+pub(super) struct Reached {
+    order: Vec<QName>,
+    seen: BTreeSet<QName>,
+}
+
+impl Reached {
+    pub(super) fn add(&mut self, name: &QName) {
+        if self.seen.insert(name.clone()) {
+            self.order.push(name.clone());
+        }
+    }
+}
+
+/// The namespace of a local element declared in `schema`.
+fn element_name(decl: &ElementDecl, schema: &Schema) -> QName {
+    let qualified = decl.form_qualified.unwrap_or(schema.qualified);
+    QName::new(if qualified { &schema.target_namespace } else { "" }, &decl.name)
+}
+
+/// The item element when `complex` is an `ArrayOfX`: a sequence of exactly
+/// one element with `maxOccurs="unbounded"`.
+fn array_item(complex: &ComplexTypeDecl) -> Option<&ElementDecl> {
+    match &complex.content {
+        ComplexContent::Sequence(items) if complex.problems.is_empty() => match items.as_slice() {
+            [item] if item.max_occurs == MaxOccurs::Unbounded => Some(item),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+impl<'d> Index<'d> {
+    /// The fields of a complex type, base fields first.
+    pub(super) fn fields(
+        &self,
+        complex: &'d ComplexTypeDecl,
+        schema: &'d Schema,
+        label: &str,
+        reached: &mut Reached,
+        extending: &mut Vec<QName>,
+    ) -> Result<Vec<Field>, Problem> {
+        first_problem(&complex.problems)?;
+        let mut fields = Vec::new();
+        let own = match &complex.content {
+            ComplexContent::Empty => &[][..],
+            ComplexContent::Sequence(decls) => decls.as_slice(),
+            ComplexContent::Extension { base, fields: decls } => {
+                let base_name = qname(base, complex.pos)?;
+                if extending.contains(&base_name) {
+                    return Err(Problem::new(complex.pos, format!("circular extension in {label}")));
+                }
+                let Some(&[(base_complex, base_schema)]) = self.complex_types.get(&base_name).map(Vec::as_slice) else {
+                    return Err(Problem::new(
+                        complex.pos,
+                        format!("the base \"{}\" of {label} is not a complexType defined once in this WSDL", base.text),
+                    ));
+                };
+                extending.push(base_name.clone());
+                let base_label = format!("complexType \"{}\"", base_name.local);
+                fields = self.fields(base_complex, base_schema, &base_label, reached, extending)?;
+                extending.pop();
+                decls.as_slice()
+            }
+        };
+        for decl in own {
+            fields.push(self.field(decl, schema, reached)?);
+        }
+        let mut seen = BTreeSet::new();
+        for field in &fields {
+            if !seen.insert(&field.element) {
+                return Err(Problem::new(
+                    field.pos,
+                    format!("element \"{}\" appears more than once in {label}", field.element.local),
+                ));
+            }
+        }
+        Ok(fields)
+    }
+
+    fn field(&self, decl: &'d ElementDecl, schema: &'d Schema, reached: &mut Reached) -> Result<Field, Problem> {
+        first_problem(&decl.problems)?;
+        let (type_name, resolved) = self.element_type(decl)?;
+        let repeated = match decl.max_occurs {
+            MaxOccurs::Unbounded => true,
+            MaxOccurs::Bounded(0) => {
+                return Err(Problem::new(
+                    decl.pos,
+                    format!("unsupported maxOccurs=\"0\" in element \"{}\"", decl.name),
+                ));
+            }
+            MaxOccurs::Bounded(max) => max > 1,
+        };
+        let array = match resolved {
+            Resolved::Complex(complex, complex_schema) if !repeated => {
+                array_item(complex).map(|item| (item, complex_schema))
+            }
+            _ => None,
+        };
+        let (shape, item) = if repeated {
+            (Shape::Repeated { item_nillable: decl.nillable }, self.value(&type_name, resolved, reached))
+        } else if let Some((item_decl, complex_schema)) = array {
+            first_problem(&item_decl.problems)?;
+            let (item_type_name, item_resolved) = self.element_type(item_decl)?;
+            let item = self.value(&item_type_name, item_resolved, reached);
+            let shape = Shape::Array {
+                optional: decl.min_occurs == 0,
+                nillable: decl.nillable,
+                item_element: element_name(item_decl, complex_schema),
+                item_type_name,
+                item_nillable: item_decl.nillable,
+            };
+            (shape, item)
+        } else {
+            let shape = Shape::Single { optional: decl.min_occurs == 0, nillable: decl.nillable };
+            (shape, self.value(&type_name, resolved, reached))
+        };
+        Ok(Field { element: element_name(decl, schema), type_name, shape, item, doc: decl.doc.clone(), pos: decl.pos })
+    }
+
+    fn value(&self, name: &QName, resolved: Resolved<'d>, reached: &mut Reached) -> TypeRef {
+        match resolved {
+            Resolved::Builtin(builtin) => TypeRef::Builtin(builtin),
+            Resolved::Enum(values) => {
+                reached.add(&values);
+                TypeRef::Named(values)
+            }
+            Resolved::Complex(..) => {
+                reached.add(name);
+                TypeRef::Named(name.clone())
+            }
+        }
+    }
+
+    /// The declared type of an element: its name (for documentation) and what it is.
+    fn element_type(&self, decl: &'d ElementDecl) -> Result<(QName, Resolved<'d>), Problem> {
+        let what = format!("element \"{}\"", decl.name);
+        match (&decl.type_name, &decl.inline) {
+            (Some(type_name), None) => {
+                let name = qname(type_name, decl.pos)?;
+                let resolved = self.named(&name, type_name, &what, decl.pos, 0)?;
+                Ok((name, resolved))
+            }
+            (None, Some(InlineType::Complex(complex))) => {
+                // What is inside (an inline DataSet schema, say) says more than "anonymous".
+                first_problem(&complex.problems)?;
+                Err(Problem::new(
+                    decl.pos,
+                    format!("unsupported anonymous complexType in {what}; declare it as a named complexType"),
+                ))
+            }
+            (None, Some(InlineType::Simple(simple))) => {
+                first_problem(&simple.problems)?;
+                if !simple.enumerations.is_empty() {
+                    return Err(Problem::new(
+                        decl.pos,
+                        format!("unsupported anonymous enumeration in {what}; declare it as a named simpleType"),
+                    ));
+                }
+                let Some(base) = &simple.base else {
+                    return Err(Problem::new(simple.pos, format!("no base in {what}")));
+                };
+                let name = qname(base, simple.pos)?;
+                let resolved = self.named(&name, base, &what, simple.pos, 1)?;
+                Ok((name, resolved))
+            }
+            (None, None) => Err(Problem::new(decl.pos, format!("{what} has no type (xs:anyType is not supported)"))),
+            (Some(_), Some(_)) => {
+                Err(Problem::new(decl.pos, format!("{what} has both a type attribute and an inline type")))
+            }
+        }
+    }
+
+    /// What the type named `name` is; simple restrictions without enumerations become their base.
+    fn named(
+        &self,
+        name: &QName,
+        written: &QNameRef,
+        what: &str,
+        at: Pos,
+        depth: usize,
+    ) -> Result<Resolved<'d>, Problem> {
+        if depth > MAX_RESTRICTION_DEPTH {
+            return Err(Problem::new(at, format!("circular simpleType restriction of \"{}\"", written.text)));
+        }
+        if name.namespace == XSD_NS {
+            return Builtin::from_local(&name.local).map(Resolved::Builtin).ok_or_else(|| {
+                Problem::new(at, format!("unsupported XML Schema type \"{}\" of {what}", written.text))
+            });
+        }
+        if self.complex_types.contains_key(name) {
+            let &(complex, schema) = lookup(&self.complex_types, written, "complexType", at)?;
+            return Ok(Resolved::Complex(complex, schema));
+        }
+        if !self.simple_types.contains_key(name) {
+            return Err(Problem::new(at, format!("unresolvable type \"{}\" ({name:?}) of {what}", written.text)));
+        }
+        let simple = *lookup(&self.simple_types, written, "simpleType", at)?;
+        first_problem(&simple.problems)?;
+        if !simple.enumerations.is_empty() {
+            return Ok(Resolved::Enum(name.clone()));
+        }
+        let Some(base) = &simple.base else { return Err(Problem::new(simple.pos, "simpleType without a base")) };
+        let base_name = qname(base, simple.pos)?;
+        match self.named(&base_name, base, what, simple.pos, depth + 1)? {
+            Resolved::Complex(..) => Err(Problem::new(
+                simple.pos,
+                format!("simpleType \"{}\" restricts complex type \"{}\"", name.local, base.text),
+            )),
+            // A restriction of an enumeration without values of its own is that enumeration.
+            resolved @ (Resolved::Builtin(_) | Resolved::Enum(_)) => Ok(resolved),
+        }
+    }
+
+    /// Resolves every named type reached so far, and those they reach in turn.
+    pub(super) fn named_types(&self, mut reached: Reached) -> Result<Vec<NamedType>, Problem> {
+        let mut types = Vec::new();
+        let mut next = 0;
+        while let Some(name) = reached.order.get(next).cloned() {
+            next += 1;
+            if let Some(&[(complex, schema)]) = self.complex_types.get(&name).map(Vec::as_slice) {
+                let label = format!("complexType \"{}\"", name.local);
+                let fields = self.fields(complex, schema, &label, &mut reached, &mut vec![name.clone()])?;
+                let base = match &complex.content {
+                    ComplexContent::Extension { base, .. } => Some(qname(base, complex.pos)?),
+                    _ => None,
+                };
+                types.push(NamedType {
+                    name,
+                    doc: complex.doc.clone(),
+                    kind: TypeKind::Struct { base, fields },
+                    pos: complex.pos,
+                });
+            } else if let Some(&[simple]) = self.simple_types.get(&name).map(Vec::as_slice) {
+                let base = match &simple.base {
+                    Some(base) => qname(base, simple.pos)?,
+                    None => QName::new(XSD_NS, "string"),
+                };
+                let kind = TypeKind::Enum { base, values: simple.enumerations.clone() };
+                types.push(NamedType { name, doc: simple.doc.clone(), kind, pos: simple.pos });
+            }
+        }
+        Ok(types)
+    }
+}

@@ -1,0 +1,296 @@
+//! The WSDL 1.1 layer: messages, port types, bindings and services.
+
+use roxmltree::Node;
+
+use super::xsd::{self, Schema};
+use super::{documentation_text, elements, is, pos, qname_attr, required, required_qname, QNameRef};
+use super::{HTTP_NS, SOAP11_NS, SOAP12_NS, WSDL_NS, XSD_NS};
+use crate::diag::{Pos, Problem};
+
+/// `wsdl:definitions`.
+#[derive(Debug)]
+pub struct Definitions {
+    pub target_namespace: String,
+    pub schemas: Vec<Schema>,
+    pub messages: Vec<Message>,
+    pub port_types: Vec<PortType>,
+    pub bindings: Vec<Binding>,
+    pub services: Vec<Service>,
+}
+
+/// `wsdl:message`.
+#[derive(Debug)]
+pub struct Message {
+    pub name: String,
+    pub parts: Vec<Part>,
+    pub pos: Pos,
+}
+
+/// `wsdl:part`: refers to an `element` (document style) or a `type` (rpc style).
+#[derive(Debug)]
+pub struct Part {
+    pub name: String,
+    pub element: Option<QNameRef>,
+    pub type_name: Option<QNameRef>,
+    pub pos: Pos,
+}
+
+/// `wsdl:portType`.
+#[derive(Debug)]
+pub struct PortType {
+    pub name: String,
+    pub operations: Vec<PortOperation>,
+}
+
+/// `wsdl:operation` of a port type.
+#[derive(Debug)]
+pub struct PortOperation {
+    pub name: String,
+    pub doc: Option<String>,
+    pub input: Option<QNameRef>,
+    pub output: Option<QNameRef>,
+    /// True when `output` comes before `input` (notification, solicit-response).
+    pub output_first: bool,
+    /// Positions of `wsdl:fault` children.
+    pub faults: Vec<Pos>,
+    pub pos: Pos,
+}
+
+/// The protocol a binding or address is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    Soap11,
+    Soap12,
+    Http,
+    Other,
+}
+
+/// `wsdl:binding`.
+#[derive(Debug)]
+pub struct Binding {
+    pub name: String,
+    pub port_type: QNameRef,
+    pub protocol: Protocol,
+    /// `style` of `soap:binding`.
+    pub style: Option<String>,
+    pub operations: Vec<BindingOperation>,
+    pub pos: Pos,
+}
+
+/// `wsdl:operation` of a binding.
+#[derive(Debug)]
+pub struct BindingOperation {
+    pub name: String,
+    /// `soapAction` of `soap:operation` / `soap12:operation`.
+    pub action: Option<String>,
+    /// `style` of `soap:operation`.
+    pub style: Option<String>,
+    pub input: Option<BindingMessage>,
+    pub output: Option<BindingMessage>,
+    pub faults: Vec<Pos>,
+    pub pos: Pos,
+}
+
+/// `wsdl:input` / `wsdl:output` of a binding operation.
+#[derive(Debug)]
+pub struct BindingMessage {
+    /// `use` of the SOAP body, with the position of `soap:body`.
+    pub body_use: Option<(String, Pos)>,
+    /// Positions of `soap:header` children.
+    pub headers: Vec<Pos>,
+}
+
+/// `wsdl:service`.
+#[derive(Debug)]
+pub struct Service {
+    pub name: String,
+    pub doc: Option<String>,
+    pub ports: Vec<Port>,
+    pub pos: Pos,
+}
+
+/// `wsdl:port`.
+#[derive(Debug)]
+pub struct Port {
+    pub name: String,
+    pub binding: QNameRef,
+    /// `location` of `soap:address`, `soap12:address` or `http:address`.
+    pub address: Option<String>,
+    pub pos: Pos,
+}
+
+pub(super) fn definitions(root: Node<'_, '_>) -> Result<Definitions, Problem> {
+    if !is(root, WSDL_NS, "definitions") {
+        let found = root.tag_name();
+        return Err(Problem::new(
+            pos(root),
+            format!(
+                "not a WSDL 1.1 document: the root element is {{{}}}{}, not {{{WSDL_NS}}}definitions",
+                found.namespace().unwrap_or(""),
+                found.name()
+            ),
+        ));
+    }
+    let mut definitions = Definitions {
+        target_namespace: root.attribute("targetNamespace").unwrap_or("").to_owned(),
+        schemas: Vec::new(),
+        messages: Vec::new(),
+        port_types: Vec::new(),
+        bindings: Vec::new(),
+        services: Vec::new(),
+    };
+    for child in elements(root).filter(|node| node.tag_name().namespace() == Some(WSDL_NS)) {
+        match child.tag_name().name() {
+            "types" => {
+                let schemas = elements(child).filter(|node| is(*node, XSD_NS, "schema"));
+                definitions.schemas.extend(schemas.map(xsd::schema));
+            }
+            "message" => definitions.messages.push(message(child)?),
+            "portType" => definitions.port_types.push(port_type(child)?),
+            "binding" => definitions.bindings.push(binding(child)?),
+            "service" => definitions.services.push(service(child)?),
+            // `import` and `documentation` add nothing the generator uses; anything an
+            // import would have defined is reported as unresolvable where it is used.
+            _ => {}
+        }
+    }
+    Ok(definitions)
+}
+
+fn message(node: Node<'_, '_>) -> Result<Message, Problem> {
+    let mut parts = Vec::new();
+    for part in elements(node).filter(|n| is(*n, WSDL_NS, "part")) {
+        parts.push(Part {
+            name: required(part, "name")?.to_owned(),
+            element: qname_attr(part, "element"),
+            type_name: qname_attr(part, "type"),
+            pos: pos(part),
+        });
+    }
+    Ok(Message { name: required(node, "name")?.to_owned(), parts, pos: pos(node) })
+}
+
+fn port_type(node: Node<'_, '_>) -> Result<PortType, Problem> {
+    let mut operations = Vec::new();
+    for operation in elements(node).filter(|n| is(*n, WSDL_NS, "operation")) {
+        let mut parsed = PortOperation {
+            name: required(operation, "name")?.to_owned(),
+            doc: None,
+            input: None,
+            output: None,
+            output_first: false,
+            faults: Vec::new(),
+            pos: pos(operation),
+        };
+        for child in elements(operation).filter(|n| n.tag_name().namespace() == Some(WSDL_NS)) {
+            match child.tag_name().name() {
+                "documentation" => parsed.doc = documentation_text(child),
+                "input" => parsed.input = Some(message_ref(child)?),
+                "output" => {
+                    parsed.output_first = parsed.input.is_none();
+                    parsed.output = Some(message_ref(child)?);
+                }
+                "fault" => parsed.faults.push(pos(child)),
+                _ => {}
+            }
+        }
+        operations.push(parsed);
+    }
+    Ok(PortType { name: required(node, "name")?.to_owned(), operations })
+}
+
+fn message_ref(node: Node<'_, '_>) -> Result<QNameRef, Problem> {
+    required_qname(node, "message")
+}
+
+/// The protocol an extensibility element belongs to, from its namespace.
+fn protocol_of(node: Node<'_, '_>) -> Protocol {
+    match node.tag_name().namespace() {
+        Some(SOAP11_NS) => Protocol::Soap11,
+        Some(SOAP12_NS) => Protocol::Soap12,
+        Some(HTTP_NS) => Protocol::Http,
+        _ => Protocol::Other,
+    }
+}
+
+fn is_soap(node: Node<'_, '_>, local: &str) -> bool {
+    is(node, SOAP11_NS, local) || is(node, SOAP12_NS, local)
+}
+
+fn binding(node: Node<'_, '_>) -> Result<Binding, Problem> {
+    let mut parsed = Binding {
+        name: required(node, "name")?.to_owned(),
+        port_type: required_qname(node, "type")?,
+        protocol: Protocol::Other,
+        style: None,
+        operations: Vec::new(),
+        pos: pos(node),
+    };
+    for child in elements(node) {
+        if child.tag_name().name() == "binding" && child.tag_name().namespace() != Some(WSDL_NS) {
+            parsed.protocol = protocol_of(child);
+            parsed.style = child.attribute("style").map(str::to_owned);
+        } else if is(child, WSDL_NS, "operation") {
+            parsed.operations.push(binding_operation(child)?);
+        }
+    }
+    Ok(parsed)
+}
+
+fn binding_operation(node: Node<'_, '_>) -> Result<BindingOperation, Problem> {
+    let mut parsed = BindingOperation {
+        name: required(node, "name")?.to_owned(),
+        action: None,
+        style: None,
+        input: None,
+        output: None,
+        faults: Vec::new(),
+        pos: pos(node),
+    };
+    for child in elements(node) {
+        if is_soap(child, "operation") {
+            parsed.action = child.attribute("soapAction").map(str::to_owned);
+            parsed.style = child.attribute("style").map(str::to_owned);
+        } else if is(child, WSDL_NS, "input") {
+            parsed.input = Some(binding_message(child));
+        } else if is(child, WSDL_NS, "output") {
+            parsed.output = Some(binding_message(child));
+        } else if is(child, WSDL_NS, "fault") {
+            parsed.faults.push(pos(child));
+        }
+    }
+    Ok(parsed)
+}
+
+fn binding_message(node: Node<'_, '_>) -> BindingMessage {
+    let mut parsed = BindingMessage { body_use: None, headers: Vec::new() };
+    for child in elements(node) {
+        if is_soap(child, "body") {
+            let body_use = child.attribute("use").unwrap_or("literal").to_owned();
+            parsed.body_use = Some((body_use, pos(child)));
+        } else if is_soap(child, "header") {
+            parsed.headers.push(pos(child));
+        }
+    }
+    parsed
+}
+
+fn service(node: Node<'_, '_>) -> Result<Service, Problem> {
+    let mut parsed = Service { name: required(node, "name")?.to_owned(), doc: None, ports: Vec::new(), pos: pos(node) };
+    for child in elements(node) {
+        if is(child, WSDL_NS, "documentation") {
+            parsed.doc = documentation_text(child);
+        } else if is(child, WSDL_NS, "port") {
+            let address = elements(child)
+                .find(|n| n.tag_name().name() == "address")
+                .map(|address| address.attribute("location").unwrap_or("").to_owned());
+            parsed.ports.push(Port {
+                name: required(child, "name")?.to_owned(),
+                binding: required_qname(child, "binding")?,
+                address,
+                pos: pos(child),
+            });
+        }
+    }
+    Ok(parsed)
+}

@@ -1,0 +1,340 @@
+//! The XML Schema layer: the subset ASMX emits, everything else recorded as a problem.
+
+use roxmltree::Node;
+
+use super::{documentation_text, elements, pos, qname, qname_attr, tag, QNameRef, XSD_NS};
+use crate::diag::{Pos, Problem};
+
+/// `xs:schema`.
+#[derive(Debug)]
+pub struct Schema {
+    pub target_namespace: String,
+    /// `elementFormDefault="qualified"`.
+    pub qualified: bool,
+    pub elements: Vec<ElementDecl>,
+    pub complex_types: Vec<ComplexTypeDecl>,
+    pub simple_types: Vec<SimpleTypeDecl>,
+}
+
+/// `xs:element`, top-level or inside a sequence.
+#[derive(Debug)]
+pub struct ElementDecl {
+    pub name: String,
+    pub type_name: Option<QNameRef>,
+    pub inline: Option<InlineType>,
+    pub min_occurs: u64,
+    pub max_occurs: MaxOccurs,
+    pub nillable: bool,
+    /// An explicit `form` attribute: `Some(true)` for `qualified`.
+    pub form_qualified: Option<bool>,
+    pub doc: Option<String>,
+    pub pos: Pos,
+    pub problems: Vec<Problem>,
+}
+
+/// `maxOccurs`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MaxOccurs {
+    Bounded(u64),
+    Unbounded,
+}
+
+/// An anonymous type declared inside an element.
+#[derive(Debug)]
+pub enum InlineType {
+    Complex(Box<ComplexTypeDecl>),
+    Simple(SimpleTypeDecl),
+}
+
+/// `xs:complexType`.
+#[derive(Debug)]
+pub struct ComplexTypeDecl {
+    pub name: Option<String>,
+    pub content: ComplexContent,
+    pub doc: Option<String>,
+    pub pos: Pos,
+    pub problems: Vec<Problem>,
+}
+
+/// What a complex type holds, as far as the generator supports it.
+#[derive(Debug)]
+pub enum ComplexContent {
+    Empty,
+    Sequence(Vec<ElementDecl>),
+    /// `complexContent/extension`: the base's fields, then these.
+    Extension {
+        base: QNameRef,
+        fields: Vec<ElementDecl>,
+    },
+}
+
+/// `xs:simpleType` with a `restriction`.
+#[derive(Debug)]
+pub struct SimpleTypeDecl {
+    pub name: Option<String>,
+    pub base: Option<QNameRef>,
+    pub enumerations: Vec<String>,
+    pub doc: Option<String>,
+    pub pos: Pos,
+    pub problems: Vec<Problem>,
+}
+
+fn xsd_children<'a, 'input>(node: Node<'a, 'input>) -> impl Iterator<Item = Node<'a, 'input>> {
+    elements(node).filter(|child| child.tag_name().namespace() == Some(XSD_NS))
+}
+
+fn annotation_doc(node: Node<'_, '_>) -> Option<String> {
+    let annotation = xsd_children(node).find(|child| child.tag_name().name() == "annotation")?;
+    let docs: Vec<String> = xsd_children(annotation)
+        .filter(|child| child.tag_name().name() == "documentation")
+        .filter_map(documentation_text)
+        .collect();
+    (!docs.is_empty()).then(|| docs.join("\n"))
+}
+
+pub(super) fn schema(node: Node<'_, '_>) -> Schema {
+    let mut schema = Schema {
+        target_namespace: node.attribute("targetNamespace").unwrap_or("").to_owned(),
+        qualified: node.attribute("elementFormDefault") == Some("qualified"),
+        elements: Vec::new(),
+        complex_types: Vec::new(),
+        simple_types: Vec::new(),
+    };
+    for child in xsd_children(node) {
+        match child.tag_name().name() {
+            "element" => schema.elements.push(element(child)),
+            "complexType" => {
+                let label = format!("complexType \"{}\"", child.attribute("name").unwrap_or(""));
+                schema.complex_types.push(complex_type(child, &label));
+            }
+            "simpleType" => {
+                let label = format!("simpleType \"{}\"", child.attribute("name").unwrap_or(""));
+                schema.simple_types.push(simple_type(child, &label));
+            }
+            // `import`, `annotation`; top-level attributes and groups only matter
+            // where they are used, and every use of them is reported there.
+            _ => {}
+        }
+    }
+    schema
+}
+
+/// A named element declaration (an element with `ref` is handled by the caller).
+fn element(node: Node<'_, '_>) -> ElementDecl {
+    let name = node.attribute("name").unwrap_or("");
+    let mut problems = Vec::new();
+    let mut invalid = |attribute: &str, value: &str| {
+        problems.push(Problem::new(pos(node), format!("invalid {attribute}=\"{value}\" in element \"{name}\"")));
+    };
+    let min_occurs = match node.attribute("minOccurs") {
+        None => 1,
+        Some(text) => text.trim().parse().unwrap_or_else(|_| {
+            invalid("minOccurs", text);
+            1
+        }),
+    };
+    let max_occurs = match node.attribute("maxOccurs").map(str::trim) {
+        None => MaxOccurs::Bounded(1),
+        Some("unbounded") => MaxOccurs::Unbounded,
+        Some(text) => MaxOccurs::Bounded(text.parse().unwrap_or_else(|_| {
+            invalid("maxOccurs", text);
+            1
+        })),
+    };
+    let nillable = match node.attribute("nillable").map(str::trim) {
+        None | Some("false" | "0") => false,
+        Some("true" | "1") => true,
+        Some(text) => {
+            invalid("nillable", text);
+            false
+        }
+    };
+    let form_qualified = match node.attribute("form").map(str::trim) {
+        None => None,
+        Some("qualified") => Some(true),
+        Some("unqualified") => Some(false),
+        Some(text) => {
+            invalid("form", text);
+            None
+        }
+    };
+    if name.is_empty() {
+        problems.push(Problem::new(pos(node), format!("<{}> without a name", tag(node))));
+    }
+    let label = format!("the type of element \"{name}\"");
+    let mut inline = None;
+    for child in xsd_children(node) {
+        match child.tag_name().name() {
+            "complexType" => inline = Some(InlineType::Complex(Box::new(complex_type(child, &label)))),
+            "simpleType" => inline = Some(InlineType::Simple(simple_type(child, &label))),
+            "annotation" => {}
+            // Identity constraints do not change the shape of the data.
+            "key" | "keyref" | "unique" => {}
+            _ => problems.push(unsupported(child, &format!("element \"{name}\""))),
+        }
+    }
+    ElementDecl {
+        name: name.to_owned(),
+        type_name: qname_attr(node, "type"),
+        inline,
+        min_occurs,
+        max_occurs,
+        nillable,
+        form_qualified,
+        doc: annotation_doc(node),
+        pos: pos(node),
+        problems,
+    }
+}
+
+fn unsupported(node: Node<'_, '_>, label: &str) -> Problem {
+    Problem::new(pos(node), format!("unsupported <{}> in {label}", tag(node)))
+}
+
+fn complex_type(node: Node<'_, '_>, label: &str) -> ComplexTypeDecl {
+    let mut problems = Vec::new();
+    if matches!(node.attribute("mixed"), Some("true" | "1")) {
+        problems.push(Problem::new(pos(node), format!("unsupported mixed content (mixed=\"true\") in {label}")));
+    }
+    let mut content = ComplexContent::Empty;
+    for child in xsd_children(node) {
+        match child.tag_name().name() {
+            "annotation" => {}
+            "sequence" => content = ComplexContent::Sequence(sequence(child, label, &mut problems)),
+            "complexContent" => {
+                if let Some(extension) = complex_content(child, label, &mut problems) {
+                    content = extension;
+                }
+            }
+            "attribute" | "attributeGroup" | "anyAttribute" => {
+                problems.push(Problem::new(
+                    pos(child),
+                    format!("unsupported <{}> (XML attributes) in {label}", tag(child)),
+                ));
+            }
+            _ => problems.push(unsupported(child, label)),
+        }
+    }
+    ComplexTypeDecl {
+        name: node.attribute("name").map(str::to_owned),
+        content,
+        doc: annotation_doc(node),
+        pos: pos(node),
+        problems,
+    }
+}
+
+/// `complexContent`: only `extension` is supported.
+fn complex_content(node: Node<'_, '_>, label: &str, problems: &mut Vec<Problem>) -> Option<ComplexContent> {
+    if matches!(node.attribute("mixed"), Some("true" | "1")) {
+        problems.push(Problem::new(pos(node), format!("unsupported mixed content (mixed=\"true\") in {label}")));
+    }
+    let mut content = None;
+    for child in xsd_children(node) {
+        match child.tag_name().name() {
+            "annotation" => {}
+            "extension" => {
+                let Some(base) = qname_attr(child, "base") else {
+                    problems.push(Problem::new(pos(child), format!("<{}> without a base in {label}", tag(child))));
+                    continue;
+                };
+                let mut fields = Vec::new();
+                for grandchild in xsd_children(child) {
+                    match grandchild.tag_name().name() {
+                        "annotation" => {}
+                        "sequence" => fields = sequence(grandchild, label, problems),
+                        "attribute" | "attributeGroup" | "anyAttribute" => problems.push(Problem::new(
+                            pos(grandchild),
+                            format!("unsupported <{}> (XML attributes) in {label}", tag(grandchild)),
+                        )),
+                        _ => problems.push(unsupported(grandchild, label)),
+                    }
+                }
+                content = Some(ComplexContent::Extension { base, fields });
+            }
+            "restriction" => problems
+                .push(Problem::new(pos(child), format!("unsupported <{}> of a complex type in {label}", tag(child)))),
+            _ => problems.push(unsupported(child, label)),
+        }
+    }
+    content
+}
+
+fn sequence(node: Node<'_, '_>, label: &str, problems: &mut Vec<Problem>) -> Vec<ElementDecl> {
+    for attribute in ["minOccurs", "maxOccurs"] {
+        if let Some(value) = node.attribute(attribute).filter(|value| value.trim() != "1") {
+            problems.push(Problem::new(
+                pos(node),
+                format!("unsupported <{} {attribute}=\"{value}\"> (a repeated sequence) in {label}", tag(node)),
+            ));
+        }
+    }
+    let mut fields = Vec::new();
+    for child in xsd_children(node) {
+        match child.tag_name().name() {
+            "annotation" => {}
+            "element" => match child.attribute("ref") {
+                Some(reference) => problems.push(element_ref(child, reference, label)),
+                None => fields.push(element(child)),
+            },
+            "sequence" => {
+                problems.push(Problem::new(pos(child), format!("unsupported nested <{}> in {label}", tag(child))))
+            }
+            _ => problems.push(unsupported(child, label)),
+        }
+    }
+    fields
+}
+
+fn element_ref(node: Node<'_, '_>, reference: &str, label: &str) -> Problem {
+    let target = qname(node, reference);
+    let what = if target.namespace.as_deref() == Some(XSD_NS) && target.local == "schema" {
+        "an inline XML schema, as a .NET DataSet sends, has no fixed shape"
+    } else {
+        "element references are not supported; declare the element in place"
+    };
+    Problem::new(pos(node), format!("unsupported <{} ref=\"{reference}\"> in {label}: {what}", tag(node)))
+}
+
+fn simple_type(node: Node<'_, '_>, label: &str) -> SimpleTypeDecl {
+    let mut decl = SimpleTypeDecl {
+        name: node.attribute("name").map(str::to_owned),
+        base: None,
+        enumerations: Vec::new(),
+        doc: annotation_doc(node),
+        pos: pos(node),
+        problems: Vec::new(),
+    };
+    for child in xsd_children(node) {
+        match child.tag_name().name() {
+            "annotation" => {}
+            "restriction" => {
+                decl.base = qname_attr(child, "base");
+                for facet in xsd_children(child) {
+                    match facet.tag_name().name() {
+                        "enumeration" => {
+                            let value = facet.attribute("value").unwrap_or("").to_owned();
+                            if !decl.enumerations.contains(&value) {
+                                decl.enumerations.push(value);
+                            }
+                        }
+                        "simpleType" => decl.problems.push(Problem::new(
+                            pos(facet),
+                            format!("unsupported anonymous base <{}> in {label}", tag(facet)),
+                        )),
+                        // Other facets (pattern, length, bounds) narrow the values, not the Rust type.
+                        _ => {}
+                    }
+                }
+                if decl.base.is_none() && decl.problems.is_empty() {
+                    decl.problems.push(Problem::new(pos(child), format!("<{}> without a base in {label}", tag(child))));
+                }
+            }
+            _ => decl.problems.push(unsupported(child, label)),
+        }
+    }
+    if decl.base.is_none() && decl.problems.is_empty() {
+        decl.problems.push(Problem::new(decl.pos, format!("{label} has no <restriction>")));
+    }
+    decl
+}

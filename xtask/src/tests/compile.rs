@@ -1,0 +1,76 @@
+//! What `generate` writes compiles in a crate that only depends on `payamak`:
+//! the two sibling WSDLs, built with `-D warnings` and `#![deny(missing_docs)]`.
+
+use std::process::Command;
+
+use super::support::FIXTURES;
+use crate::output;
+use crate::pipeline::{self, Input, Options};
+use crate::regen::repo_root;
+
+const MANIFEST: &str = r#"[package]
+name = "generated-code-check"
+version = "0.0.0"
+edition = "2021"
+publish = false
+
+# Not a member of the payamak workspace.
+[workspace]
+
+[dependencies]
+payamak = { path = "REPO", features = ["serde"] }
+
+# Generated code derives serde behind the using crate's own `serde` feature.
+[features]
+default = ["serde"]
+serde = []
+"#;
+
+const LIB: &str = r#"//! Generated code, compiled outside the payamak crate.
+#![deny(missing_docs)]
+
+/// The sibling WSDLs' services.
+#[rustfmt::skip]
+pub mod generated;
+"#;
+
+#[test]
+fn generated_code_compiles_in_another_crate() {
+    let root = repo_root();
+    let target = root.join("target");
+    // Inside `target/` so it is ignored and cleaned with everything else.
+    let krate = target.join("tmp").join("generated-code-check");
+    std::fs::create_dir_all(krate.join("src")).expect("crate directory");
+    let manifest = MANIFEST.replace("REPO", &root.display().to_string().replace('\\', "/"));
+    std::fs::write(krate.join("Cargo.toml"), manifest).expect("manifest");
+    std::fs::write(krate.join("src/lib.rs"), LIB).expect("lib.rs");
+    // The workspace's lock file pins the same versions, so compiled dependencies are reused.
+    std::fs::copy(root.join("Cargo.lock"), krate.join("Cargo.lock")).expect("lock file");
+
+    let inputs: Vec<Input> = ["send_2019.wsdl", "receive_2022.wsdl"]
+        .iter()
+        .map(|file| {
+            let source = format!("{FIXTURES}/siblings/{file}");
+            let text = std::fs::read_to_string(root.join(&source)).expect("sibling WSDL");
+            Input { source, text }
+        })
+        .collect();
+    let options = Options { annotations: None, command: "cargo xtask generate", strict: false };
+    let files = pipeline::generate(&inputs, &options).expect("the siblings generate");
+    output::write(&krate.join("src/generated"), &files, true).expect("generated files");
+
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let result = Command::new(cargo)
+        .args(["build", "--offline", "--quiet"])
+        .current_dir(&krate)
+        .env("CARGO_TARGET_DIR", &target)
+        .env("RUSTFLAGS", "-D warnings")
+        .output()
+        .expect("cargo runs");
+    assert!(
+        result.status.success(),
+        "the generated code does not build in {}:\n{}",
+        krate.display(),
+        String::from_utf8_lossy(&result.stderr)
+    );
+}

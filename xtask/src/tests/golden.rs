@@ -1,0 +1,152 @@
+//! Golden fixtures, one construct each:
+//! - `fixtures/<case>/input.wsdl` (+ `annotations.toml`) generates `fixtures/<case>/expected/`;
+//! - `fixtures/errors/<case>.wsdl` (+ `<case>.toml`) fails with `fixtures/errors/<case>.txt`;
+//! - `fixtures/<case>/model.txt` snapshots the resolved model of a few cases;
+//! - the sibling WSDLs (`fixtures/siblings/`) generate `tests/fixtures/generator/siblings/`,
+//!   which the root crate's integration tests compile and exercise.
+//!
+//! `UPDATE_EXPECT=1 cargo test -p xtask` rewrites the golden files.
+
+use std::collections::BTreeMap;
+
+use anyhow::Result;
+
+use super::support::{assert_no_problems, check_golden_dir, check_golden_file, fixtures_dir, FIXTURES};
+use crate::annotations::Annotations;
+use crate::pipeline::{self, AnnotationsInput, Input, Options};
+use crate::regen::repo_root;
+
+/// Cases whose resolved model is snapshot too.
+const MODEL_SNAPSHOTS: &[&str] = &["arrays", "extension"];
+/// Where the siblings' generated code goes, relative to the repository root.
+const SIBLINGS_OUT: &str = "tests/fixtures/generator/siblings";
+/// Directories of `fixtures/` that are not generation cases.
+const NOT_CASES: &[&str] = &["errors", "siblings"];
+
+fn input(relative: &str) -> Input {
+    let path = repo_root().join(relative);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("cannot read {}: {error}", path.display()));
+    Input { source: relative.to_owned(), text }
+}
+
+/// `relative` if that file exists (a fixture's optional annotations).
+fn if_exists(relative: String) -> Option<String> {
+    repo_root().join(&relative).is_file().then_some(relative)
+}
+
+/// `generate` as the CLI runs it.
+fn generate(inputs: &[Input], annotations: Option<&str>) -> Result<BTreeMap<String, String>> {
+    let loaded = annotations.map(|source| Annotations::load(&repo_root().join(source))).transpose()?;
+    let options = Options {
+        annotations: loaded
+            .as_ref()
+            .zip(annotations)
+            .map(|(annotations, source)| AnnotationsInput { annotations, source }),
+        command: "cargo xtask generate",
+        strict: false,
+    };
+    pipeline::generate(inputs, &options)
+}
+
+fn cases() -> Vec<String> {
+    let mut cases: Vec<String> = std::fs::read_dir(fixtures_dir())
+        .expect("fixtures can be listed")
+        .filter_map(|entry| entry.ok())
+        .filter(|entry| entry.path().join("input.wsdl").is_file())
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .filter(|name| !NOT_CASES.contains(&name.as_str()))
+        .collect();
+    cases.sort();
+    cases
+}
+
+#[test]
+fn fixtures_generate_their_expected_output() {
+    let cases = cases();
+    assert!(cases.len() >= 9, "fixture cases went missing: {cases:?}");
+    let mut problems = Vec::new();
+    for case in cases {
+        let inputs = [input(&format!("{FIXTURES}/{case}/input.wsdl"))];
+        match generate(&inputs, if_exists(format!("{FIXTURES}/{case}/annotations.toml")).as_deref()) {
+            Ok(files) => problems.extend(check_golden_dir(&fixtures_dir().join(&case).join("expected"), &files)),
+            Err(error) => problems.push(format!("{case}: {error:#}")),
+        }
+    }
+    assert_no_problems(problems);
+}
+
+#[test]
+fn error_fixtures_fail_with_their_expected_message() {
+    let dir = fixtures_dir().join("errors");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .expect("error fixtures can be listed")
+        .filter_map(|entry| entry.ok())
+        .filter_map(|entry| entry.file_name().to_string_lossy().strip_suffix(".wsdl").map(str::to_owned))
+        .collect();
+    names.sort();
+    assert!(names.len() >= 20, "error fixtures went missing: {names:?}");
+    let mut problems = Vec::new();
+    for name in names {
+        let inputs = [input(&format!("{FIXTURES}/errors/{name}.wsdl"))];
+        match generate(&inputs, if_exists(format!("{FIXTURES}/errors/{name}.toml")).as_deref()) {
+            Ok(_) => problems.push(format!("{name}: generation succeeded, but an error was expected")),
+            Err(error) => problems.extend(check_golden_file(&dir.join(format!("{name}.txt")), &format!("{error:#}\n"))),
+        }
+    }
+    assert_no_problems(problems);
+}
+
+#[test]
+fn model_snapshots() {
+    let mut problems = Vec::new();
+    for case in MODEL_SNAPSHOTS {
+        let model = pipeline::model(&input(&format!("{FIXTURES}/{case}/input.wsdl"))).expect("the fixture resolves");
+        problems.extend(check_golden_file(&fixtures_dir().join(case).join("model.txt"), &format!("{model:#?}\n")));
+    }
+    assert_no_problems(problems);
+}
+
+#[test]
+fn sibling_wsdls_generate_their_expected_output() {
+    let inputs = [
+        input(&format!("{FIXTURES}/siblings/send_2019.wsdl")),
+        input(&format!("{FIXTURES}/siblings/receive_2022.wsdl")),
+    ];
+    let files = generate(&inputs, None).expect("the sibling WSDLs generate");
+    assert_no_problems(check_golden_dir(&repo_root().join(SIBLINGS_OUT), &files).into_iter().collect());
+}
+
+/// The HTTP bindings, the soapenc `StringArray`, the top-level `double` element and an
+/// unused type with `<s:choice>` are all in the `bindings` fixture, and none of them matters.
+#[test]
+fn unreachable_constructs_are_skipped_silently() {
+    let inputs = [input(&format!("{FIXTURES}/bindings/input.wsdl"))];
+    let files = generate(&inputs, None).expect("unreachable constructs are no error");
+    let module = files.get("multi.rs").expect("the service module");
+    for absent in ["StringArray", "Unused", "HttpGet", "\"double\""] {
+        assert!(!module.contains(absent), "{absent} leaked into the output");
+    }
+}
+
+#[test]
+fn generating_twice_gives_identical_bytes() {
+    let inputs = [input(&format!("{FIXTURES}/names/input.wsdl")), input(&format!("{FIXTURES}/credentials/input.wsdl"))];
+    let annotations = format!("{FIXTURES}/credentials/annotations.toml");
+    let first = generate(&inputs, Some(&annotations)).expect("generates");
+    for _ in 0..3 {
+        assert_eq!(generate(&inputs, Some(&annotations)).expect("generates"), first);
+    }
+}
+
+#[test]
+fn every_generated_file_starts_with_the_header() {
+    for case in cases() {
+        let inputs = [input(&format!("{FIXTURES}/{case}/input.wsdl"))];
+        let files =
+            generate(&inputs, if_exists(format!("{FIXTURES}/{case}/annotations.toml")).as_deref()).expect("generates");
+        for (name, text) in files {
+            assert!(text.starts_with("//! @generated by `cargo xtask generate` from "), "{case}/{name}");
+            assert!(!text.contains(&*repo_root().to_string_lossy()), "{case}/{name} holds an absolute path");
+        }
+    }
+}

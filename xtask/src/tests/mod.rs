@@ -1,0 +1,8 @@
+//! Tests of the generator as a whole: golden fixtures, the repository's own
+//! output, the compile check in a separate crate, and `fetch`.
+
+mod compile;
+mod fetch;
+mod golden;
+mod regen;
+mod support;
