@@ -153,7 +153,7 @@ pub enum ResponseErrorKind {
         body_excerpt: String,
     },
     /// A SOAP fault (1.1 or 1.2).
-    Fault(SoapFault),
+    Fault(Box<SoapFault>),
     /// The body is not a SOAP envelope of the expected response.
     Undecodable(DecodeError),
     /// The body is not XML at all (e.g. an HTML error page).

@@ -15,7 +15,7 @@ const XSD_NAMESPACE: &str = "http://www.w3.org/2001/XMLSchema";
 pub enum EnvelopeError {
     /// The server answered with a SOAP fault.
     #[error("{0}")]
-    Fault(SoapFault),
+    Fault(Box<SoapFault>),
     /// The envelope or its payload could not be decoded.
     #[error("{0}")]
     Decode(DecodeError),
@@ -169,7 +169,7 @@ impl<'input> Envelope<'input> {
     /// Decodes the payload as the response of `R`'s operation; a fault is reported as such.
     pub fn decode_response<R: XmlRequest>(&self) -> Result<R::Response, EnvelopeError> {
         if let Some(fault) = self.fault()? {
-            return Err(EnvelopeError::Fault(fault));
+            return Err(EnvelopeError::Fault(Box::new(fault)));
         }
         let operation = R::OPERATION;
         let payload = self.expect_payload(operation.namespace, operation.response_element)?;

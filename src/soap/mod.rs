@@ -3,8 +3,8 @@
 mod envelope;
 mod fault;
 
-pub use envelope::{Envelope, 
-    decode_request, decode_response, encode_fault, encode_request, encode_response, DecodedRequest,
+pub use envelope::{
+    decode_request, decode_response, encode_fault, encode_request, encode_response, DecodedRequest, Envelope,
     EnvelopeError,
 };
 pub use fault::{FaultCode, SoapFault};

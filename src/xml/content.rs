@@ -44,7 +44,14 @@ pub trait ArrayItem: Sized {
 /// `Vec<E>`, `Option<Vec<E>>`, `Nillable<Vec<E>>` or `Option<Nillable<Vec<E>>>`.
 pub trait ArrayField: Sized {
     /// Writes the wrapper element and its items.
-    fn write_array(&self, w: &mut XmlWriter<'_>, ns: &'static str, name: &'static str, item_ns: &'static str, item: &'static str);
+    fn write_array(
+        &self,
+        w: &mut XmlWriter<'_>,
+        ns: &'static str,
+        name: &'static str,
+        item_ns: &'static str,
+        item: &'static str,
+    );
     /// Reads the wrapper element's items; other children are ignored.
     fn read_array(element: XmlElement<'_, '_>, item_ns: &str, item: &str) -> Result<Self, DecodeError>;
     /// The value when the wrapper element is absent, or `None` when it is required.
@@ -154,7 +161,14 @@ impl<T: XmlContent> ArrayItem for Option<T> {
     }
 }
 
-fn write_items<E: ArrayItem>(items: &[E], w: &mut XmlWriter<'_>, ns: &'static str, name: &'static str, item_ns: &'static str, item: &'static str) {
+fn write_items<E: ArrayItem>(
+    items: &[E],
+    w: &mut XmlWriter<'_>,
+    ns: &'static str,
+    name: &'static str,
+    item_ns: &'static str,
+    item: &'static str,
+) {
     w.start(ns, name);
     for value in items {
         value.write_item(w, item_ns, item);
@@ -173,7 +187,14 @@ fn read_items<E: ArrayItem>(element: XmlElement<'_, '_>, item_ns: &str, item: &s
 }
 
 impl<E: ArrayItem> ArrayField for Vec<E> {
-    fn write_array(&self, w: &mut XmlWriter<'_>, ns: &'static str, name: &'static str, item_ns: &'static str, item: &'static str) {
+    fn write_array(
+        &self,
+        w: &mut XmlWriter<'_>,
+        ns: &'static str,
+        name: &'static str,
+        item_ns: &'static str,
+        item: &'static str,
+    ) {
         write_items(self, w, ns, name, item_ns, item);
     }
     fn read_array(element: XmlElement<'_, '_>, item_ns: &str, item: &str) -> Result<Self, DecodeError> {
@@ -188,7 +209,14 @@ impl<E: ArrayItem> ArrayField for Vec<E> {
 }
 
 impl<E: ArrayItem> ArrayField for Option<Vec<E>> {
-    fn write_array(&self, w: &mut XmlWriter<'_>, ns: &'static str, name: &'static str, item_ns: &'static str, item: &'static str) {
+    fn write_array(
+        &self,
+        w: &mut XmlWriter<'_>,
+        ns: &'static str,
+        name: &'static str,
+        item_ns: &'static str,
+        item: &'static str,
+    ) {
         if let Some(items) = self {
             write_items(items, w, ns, name, item_ns, item);
         }
@@ -202,7 +230,14 @@ impl<E: ArrayItem> ArrayField for Option<Vec<E>> {
 }
 
 impl<E: ArrayItem> ArrayField for Nillable<Vec<E>> {
-    fn write_array(&self, w: &mut XmlWriter<'_>, ns: &'static str, name: &'static str, item_ns: &'static str, item: &'static str) {
+    fn write_array(
+        &self,
+        w: &mut XmlWriter<'_>,
+        ns: &'static str,
+        name: &'static str,
+        item_ns: &'static str,
+        item: &'static str,
+    ) {
         match self {
             Nillable::Nil => write_nil(w, ns, name),
             Nillable::Value(items) => write_items(items, w, ns, name, item_ns, item),
@@ -221,7 +256,14 @@ impl<E: ArrayItem> ArrayField for Nillable<Vec<E>> {
 }
 
 impl<E: ArrayItem> ArrayField for Option<Nillable<Vec<E>>> {
-    fn write_array(&self, w: &mut XmlWriter<'_>, ns: &'static str, name: &'static str, item_ns: &'static str, item: &'static str) {
+    fn write_array(
+        &self,
+        w: &mut XmlWriter<'_>,
+        ns: &'static str,
+        name: &'static str,
+        item_ns: &'static str,
+        item: &'static str,
+    ) {
         if let Some(value) = self {
             value.write_array(w, ns, name, item_ns, item);
         }
@@ -241,7 +283,14 @@ impl XmlWriter<'_> {
     }
 
     /// Writes a field that maps to an `ArrayOfX` wrapper element.
-    pub fn array<F: ArrayField>(&mut self, ns: &'static str, name: &'static str, item_ns: &'static str, item: &'static str, value: &F) {
+    pub fn array<F: ArrayField>(
+        &mut self,
+        ns: &'static str,
+        name: &'static str,
+        item_ns: &'static str,
+        item: &'static str,
+        value: &F,
+    ) {
         value.write_array(self, ns, name, item_ns, item);
     }
 

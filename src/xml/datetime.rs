@@ -35,7 +35,9 @@ pub struct PanelDateTime(DateTime<Tz>);
 
 /// Text that is not an `xs:dateTime`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0:?} is not an xs:dateTime (expected e.g. 2024-01-31T14:30:00, optionally with fractional seconds and an offset)")]
+#[error(
+    "{0:?} is not an xs:dateTime (expected e.g. 2024-01-31T14:30:00, optionally with fractional seconds and an offset)"
+)]
 pub struct InvalidDateTime(String);
 
 impl PanelDateTime {

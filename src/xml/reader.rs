@@ -18,12 +18,12 @@ impl<'input> XmlDocument<'input> {
     /// are the usual vehicle for entity-expansion attacks.
     pub fn parse(text: &'input str) -> Result<Self, DecodeError> {
         let options = roxmltree::ParsingOptions { allow_dtd: false, nodes_limit: NODES_LIMIT };
-        roxmltree::Document::parse_with_options(text, options)
-            .map(|document| XmlDocument { document })
-            .map_err(|error| {
+        roxmltree::Document::parse_with_options(text, options).map(|document| XmlDocument { document }).map_err(
+            |error| {
                 let position = error.pos();
                 DecodeError::new(DecodeErrorKind::Malformed(error.to_string()), "", position.row, position.col)
-            })
+            },
+        )
     }
 
     /// The document element.

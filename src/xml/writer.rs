@@ -42,10 +42,7 @@ impl<'c> CredentialValues<'c> {
 
 impl std::fmt::Debug for CredentialValues<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CredentialValues")
-            .field("username", &self.username)
-            .field("password", &"***")
-            .finish()
+        f.debug_struct("CredentialValues").field("username", &self.username).field("password", &"***").finish()
     }
 }
 
@@ -113,7 +110,12 @@ impl<'c> XmlWriter<'c> {
     /// Opens `<prefix:name>` with the given namespace declarations (`(prefix, uri)`).
     ///
     /// Used for envelope elements; the default namespace in scope is unchanged.
-    pub fn start_prefixed(&mut self, prefix: &'static str, name: &'static str, declarations: &[(&'static str, &'static str)]) {
+    pub fn start_prefixed(
+        &mut self,
+        prefix: &'static str,
+        name: &'static str,
+        declarations: &[(&'static str, &'static str)],
+    ) {
         self.close_pending_tag();
         let _ = write!(self.out, "<{prefix}:{name}");
         for &(declared, uri) in declarations {
@@ -220,7 +222,8 @@ impl<'c> XmlWriter<'c> {
 
     /// True when XML 1.0 can carry `text`; otherwise records the first offending character.
     fn is_xml_text(&mut self, text: &str) -> bool {
-        let forbidden = |c: char| matches!(c, '\u{0}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}');
+        let forbidden =
+            |c: char| matches!(c, '\u{0}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}');
         match text.chars().enumerate().find(|&(_, c)| forbidden(c)) {
             None => true,
             Some((position, character)) => {
