@@ -117,12 +117,7 @@ impl MobileNumber {
     /// # Ok::<(), payamak::recipient::InvalidNumber>(())
     /// ```
     pub fn parse(input: &str) -> Result<Self, InvalidNumber> {
-        parse_canonical(input)
-            .map(MobileNumber)
-            .map_err(|reason| InvalidNumber {
-                input: input.to_owned(),
-                reason,
-            })
+        parse_canonical(input).map(MobileNumber).map_err(|reason| InvalidNumber { input: input.to_owned(), reason })
     }
 
     /// The canonical national form, `09xxxxxxxxx`, as sent to the panel.
@@ -301,10 +296,9 @@ impl fmt::Display for InvalidNumberReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
             Self::Empty => f.write_str("contains no digits"),
-            Self::InvalidCharacter {
-                character,
-                position,
-            } => write!(f, "contains {character:?} at character {position}"),
+            Self::InvalidCharacter { character, position } => {
+                write!(f, "contains {character:?} at character {position}")
+            }
             Self::WrongLength { digits, expected } => {
                 let plural = if digits == 1 { "" } else { "s" };
                 write!(f, "has {digits} digit{plural}, expected {expected}")
@@ -364,6 +358,12 @@ impl InvalidRecipient {
     pub fn into_error(self) -> InvalidNumber {
         self.error
     }
+
+    /// The same error with its index moved by `offset` (for lists built in pieces).
+    #[must_use]
+    pub(crate) fn offset_by(self, offset: usize) -> Self {
+        InvalidRecipient { index: self.index + offset, ..self }
+    }
 }
 
 /// Parses every number in `numbers`, in order, stopping at the first invalid
@@ -396,9 +396,7 @@ where
     numbers
         .into_iter()
         .enumerate()
-        .map(|(index, number)| {
-            MobileNumber::parse(number.as_ref()).map_err(|error| InvalidRecipient { index, error })
-        })
+        .map(|(index, number)| MobileNumber::parse(number.as_ref()).map_err(|error| InvalidRecipient { index, error }))
         .collect()
 }
 
@@ -421,11 +419,7 @@ where
 /// ```
 #[must_use]
 pub fn normalize_digits(input: &str) -> String {
-    input
-        .chars()
-        .filter(|&c| !is_separator(c))
-        .map(|c| ascii_digit(c).map_or(c, char::from))
-        .collect()
+    input.chars().filter(|&c| !is_separator(c)).map(|c| ascii_digit(c).map_or(c, char::from)).collect()
 }
 
 /// Maps an ASCII, Persian or Arabic-Indic digit to its ASCII byte
@@ -471,10 +465,7 @@ fn parse_canonical(input: &str) -> Result<String, InvalidNumberReason> {
         } else if c == '+' && !plus && digits.is_empty() {
             plus = true;
         } else if !is_separator(c) {
-            return Err(InvalidNumberReason::InvalidCharacter {
-                character: c,
-                position: index + 1,
-            });
+            return Err(InvalidNumberReason::InvalidCharacter { character: c, position: index + 1 });
         }
     }
     if digits.is_empty() {
@@ -487,10 +478,7 @@ fn parse_canonical(input: &str) -> Result<String, InvalidNumberReason> {
         Some(_) => return Err(InvalidNumberReason::NotMobile),
     }
     if national.len() != NSN_DIGITS {
-        return Err(InvalidNumberReason::WrongLength {
-            digits: digits.len(),
-            expected: prefix_len + NSN_DIGITS,
-        });
+        return Err(InvalidNumberReason::WrongLength { digits: digits.len(), expected: prefix_len + NSN_DIGITS });
     }
 
     let mut canonical = String::with_capacity(NSN_DIGITS + 1);
@@ -531,9 +519,7 @@ fn split_prefix(digits: &[u8], plus: bool) -> Result<(&[u8], usize), InvalidNumb
     } else if digits.len() > NSN_DIGITS {
         // "98" without "+" or "00": a country code only when there are too
         // many digits for the national form `9xxxxxxxxx`.
-        digits
-            .strip_prefix(COUNTRY_CODE)
-            .map(|after| (after, COUNTRY_CODE.len()))
+        digits.strip_prefix(COUNTRY_CODE).map(|after| (after, COUNTRY_CODE.len()))
     } else {
         None
     };
@@ -606,14 +592,8 @@ mod tests {
         assert_eq!(canonical("0912.123.4567"), "09121234567");
         assert_eq!(canonical("(0912) 123 4567"), "09121234567");
         assert_eq!(canonical("+98 (912) 123-45-67"), "09121234567");
-        assert_eq!(
-            canonical("\u{200e}+98\u{a0}912\u{200c}123\u{200f}4567"),
-            "09121234567"
-        );
-        assert_eq!(
-            canonical("\u{feff}\u{2067}۰۹۱۲\u{2013}۱۲۳\u{2069}۴۵۶۷\t\n"),
-            "09121234567"
-        );
+        assert_eq!(canonical("\u{200e}+98\u{a0}912\u{200c}123\u{200f}4567"), "09121234567");
+        assert_eq!(canonical("\u{feff}\u{2067}۰۹۱۲\u{2013}۱۲۳\u{2069}۴۵۶۷\t\n"), "09121234567");
         assert_eq!(canonical("  +989121234567  "), "09121234567");
     }
 
@@ -633,25 +613,17 @@ mod tests {
         assert_eq!(n.international(), "+989121234567");
         assert_eq!(format!("{n:?}"), r#"MobileNumber("09121234567")"#);
         assert_eq!(MobileNumber::try_from("09121234567").unwrap(), n);
-        assert_eq!(
-            MobileNumber::try_from(String::from("09121234567")).unwrap(),
-            n
-        );
+        assert_eq!(MobileNumber::try_from(String::from("09121234567")).unwrap(), n);
         assert_eq!(String::from(n.clone()), "09121234567");
 
-        let mut sorted = vec![
-            MobileNumber::parse("09351234567").unwrap(),
-            n.clone(),
-            MobileNumber::parse("+989121234567").unwrap(),
-        ];
+        let mut sorted =
+            vec![MobileNumber::parse("09351234567").unwrap(), n.clone(), MobileNumber::parse("+989121234567").unwrap()];
         sorted.sort();
         sorted.dedup();
         assert_eq!(sorted.len(), 2);
         assert_eq!(sorted[0], n);
-        let set: HashSet<_> = ["09121234567", "+989121234567", "۹۱۲۱۲۳۴۵۶۷"]
-            .iter()
-            .map(|s| MobileNumber::parse(s).unwrap())
-            .collect();
+        let set: HashSet<_> =
+            ["09121234567", "+989121234567", "۹۱۲۱۲۳۴۵۶۷"].iter().map(|s| MobileNumber::parse(s).unwrap()).collect();
         assert_eq!(set.len(), 1);
     }
 
@@ -661,73 +633,34 @@ mod tests {
         assert_eq!(reason("   "), InvalidNumberReason::Empty);
         assert_eq!(reason("\u{200c}-()"), InvalidNumberReason::Empty);
         assert_eq!(reason("+"), InvalidNumberReason::Empty);
-        assert_eq!(
-            MobileNumber::parse("").unwrap_err().to_string(),
-            r#"invalid mobile number "": contains no digits"#
-        );
+        assert_eq!(MobileNumber::parse("").unwrap_err().to_string(), r#"invalid mobile number "": contains no digits"#);
     }
 
     #[test]
     fn rejects_invalid_characters_with_position() {
-        assert_eq!(
-            reason("0912-abc"),
-            InvalidNumberReason::InvalidCharacter {
-                character: 'a',
-                position: 6
-            }
-        );
+        assert_eq!(reason("0912-abc"), InvalidNumberReason::InvalidCharacter { character: 'a', position: 6 });
         assert_eq!(
             MobileNumber::parse("0912-abc").unwrap_err().to_string(),
             r#"invalid mobile number "0912-abc": contains 'a' at character 6"#
         );
         // Positions count characters, not bytes.
-        assert_eq!(
-            reason("۰۹۱۲x"),
-            InvalidNumberReason::InvalidCharacter {
-                character: 'x',
-                position: 5
-            }
-        );
+        assert_eq!(reason("۰۹۱۲x"), InvalidNumberReason::InvalidCharacter { character: 'x', position: 5 });
         // `+` only before the first digit, and only once.
-        assert_eq!(
-            reason("0+9121234567"),
-            InvalidNumberReason::InvalidCharacter {
-                character: '+',
-                position: 2
-            }
-        );
-        assert_eq!(
-            reason("++989121234567"),
-            InvalidNumberReason::InvalidCharacter {
-                character: '+',
-                position: 2
-            }
-        );
+        assert_eq!(reason("0+9121234567"), InvalidNumberReason::InvalidCharacter { character: '+', position: 2 });
+        assert_eq!(reason("++989121234567"), InvalidNumberReason::InvalidCharacter { character: '+', position: 2 });
         // Not treated as a separator.
-        assert_eq!(
-            reason("0912/1234567"),
-            InvalidNumberReason::InvalidCharacter {
-                character: '/',
-                position: 5
-            }
-        );
+        assert_eq!(reason("0912/1234567"), InvalidNumberReason::InvalidCharacter { character: '/', position: 5 });
         // Other digit-like characters are not digits.
         assert_eq!(
             reason("０９１２１２３４５６７"),
-            InvalidNumberReason::InvalidCharacter {
-                character: '０',
-                position: 1
-            }
+            InvalidNumberReason::InvalidCharacter { character: '０', position: 1 }
         );
     }
 
     #[test]
     fn invalid_character_message_escapes_invisible_characters() {
         let message = MobileNumber::parse("0912\u{7}").unwrap_err().to_string();
-        assert_eq!(
-            message,
-            r#"invalid mobile number "0912\u{7}": contains '\u{7}' at character 5"#
-        );
+        assert_eq!(message, r#"invalid mobile number "0912\u{7}": contains '\u{7}' at character 5"#);
     }
 
     #[test]
@@ -768,9 +701,7 @@ mod tests {
         assert_eq!(reason("+1"), InvalidNumberReason::NotMobile);
         let message = MobileNumber::parse("02112345678").unwrap_err().to_string();
         assert!(
-            message.starts_with(
-                r#"invalid mobile number "02112345678": not an Iranian mobile number"#
-            ),
+            message.starts_with(r#"invalid mobile number "02112345678": not an Iranian mobile number"#),
             "{message}"
         );
     }
@@ -795,14 +726,10 @@ mod tests {
 
     #[test]
     fn normalize_all_reports_first_invalid_index() {
-        let err = normalize_all(["09121234567", "09121234567", "09121234567", "0912-abc", ""])
-            .unwrap_err();
+        let err = normalize_all(["09121234567", "09121234567", "09121234567", "0912-abc", ""]).unwrap_err();
         assert_eq!(err.index(), 3);
         assert_eq!(err.error().input(), "0912-abc");
-        assert_eq!(
-            err.to_string(),
-            r#"recipient #3: invalid mobile number "0912-abc": contains 'a' at character 6"#
-        );
+        assert_eq!(err.to_string(), r#"recipient #3: invalid mobile number "0912-abc": contains 'a' at character 6"#);
         assert!(std::error::Error::source(&err).is_none());
         assert_eq!(err.into_error().input(), "0912-abc");
     }
@@ -820,9 +747,7 @@ mod tests {
         assert_eq!(normalize_digits(""), "");
     }
 
-    const SEPARATORS: &[char] = &[
-        ' ', '-', '.', '(', ')', '\u{a0}', '\u{200c}', '\u{200e}', '\u{200f}', '\t',
-    ];
+    const SEPARATORS: &[char] = &[' ', '-', '.', '(', ')', '\u{a0}', '\u{200c}', '\u{200e}', '\u{200f}', '\t'];
 
     fn to_script(d: char, script: u8) -> char {
         let offset = u32::from(d) - u32::from('0');
@@ -843,11 +768,7 @@ mod tests {
                 out.push(SEPARATORS[s % SEPARATORS.len()]);
             }
             let script = scripts.get(i).copied().unwrap_or(0);
-            out.push(if d.is_ascii_digit() {
-                to_script(d, script)
-            } else {
-                d
-            });
+            out.push(if d.is_ascii_digit() { to_script(d, script) } else { d });
         }
         out
     }
@@ -921,11 +842,7 @@ mod tests {
             }
             Err(e) => {
                 prop_assert_eq!(e.input(), input);
-                if let InvalidNumberReason::InvalidCharacter {
-                    character,
-                    position,
-                } = *e.reason()
-                {
+                if let InvalidNumberReason::InvalidCharacter { character, position } = *e.reason() {
                     prop_assert!(position >= 1);
                     prop_assert_eq!(input.chars().nth(position - 1), Some(character));
                 }

@@ -266,13 +266,7 @@ struct Filler {
 
 impl Filler {
     fn new(encoding: Encoding) -> Self {
-        Self {
-            encoding,
-            capacity: encoding.concatenated_part_limit(),
-            units: 0,
-            parts: 1,
-            used_in_last: 0,
-        }
+        Self { encoding, capacity: encoding.concatenated_part_limit(), units: 0, parts: 1, used_in_last: 0 }
     }
 
     /// Adds one character taking `cost` (1 or 2) units; it never straddles
@@ -417,9 +411,7 @@ mod tests {
         for c in GSM7_EXTENSION.chars() {
             assert_eq!(gsm7_septets(c), Some(2), "{c:?}");
         }
-        for c in [
-            '`', 'ç', 'ï', 'á', '\t', 'ـ', 'س', '۱', '\u{200c}', '\u{1b}', '😀',
-        ] {
+        for c in ['`', 'ç', 'ï', 'á', '\t', 'ـ', 'س', '۱', '\u{200c}', '\u{1b}', '😀'] {
             assert_eq!(gsm7_septets(c), None, "{c:?}");
         }
         let sms = count(GSM7_BASIC);
@@ -433,13 +425,7 @@ mod tests {
         let sms = count("");
         assert_eq!(
             sms,
-            SmsParts {
-                encoding: Encoding::Gsm7,
-                parts: 1,
-                units: 0,
-                per_part: 160,
-                remaining_in_part: 160,
-            }
+            SmsParts { encoding: Encoding::Gsm7, parts: 1, units: 0, per_part: 160, remaining_in_part: 160 }
         );
         assert!(!sms.is_concatenated());
     }
@@ -448,15 +434,9 @@ mod tests {
     fn gsm7_boundaries() {
         let a = |n: usize| "a".repeat(n);
         let sms = count(&a(160));
-        assert_eq!(
-            (sms.parts(), sms.per_part(), sms.remaining_in_part()),
-            (1, 160, 0)
-        );
+        assert_eq!((sms.parts(), sms.per_part(), sms.remaining_in_part()), (1, 160, 0));
         let sms = count(&a(161));
-        assert_eq!(
-            (sms.parts(), sms.per_part(), sms.remaining_in_part()),
-            (2, 153, 145)
-        );
+        assert_eq!((sms.parts(), sms.per_part(), sms.remaining_in_part()), (2, 153, 145));
         let sms = count(&a(306));
         assert_eq!((sms.parts(), sms.remaining_in_part()), (2, 0));
         let sms = count(&a(307));
@@ -486,18 +466,12 @@ mod tests {
         assert_eq!(sms.remaining_in_part(), 153 - 10);
         // 306 septets would fit two parts of 153 if the escape could be split.
         let sms = count(&format!("{}€{}", "a".repeat(152), "a".repeat(152)));
-        assert_eq!(
-            (sms.units(), sms.parts(), sms.remaining_in_part()),
-            (306, 3, 152)
-        );
+        assert_eq!((sms.units(), sms.parts(), sms.remaining_in_part()), (306, 3, 152));
         // Ending exactly at the boundary is fine.
         let sms = count(&format!("{}€", "a".repeat(151)));
         assert_eq!((sms.units(), sms.parts()), (153, 1));
         let sms = count(&format!("{}€{}", "a".repeat(151), "a".repeat(153)));
-        assert_eq!(
-            (sms.units(), sms.parts(), sms.remaining_in_part()),
-            (306, 2, 0)
-        );
+        assert_eq!((sms.units(), sms.parts(), sms.remaining_in_part()), (306, 2, 0));
         // Only escapes: 76 per part (152 septets), never 76.5.
         assert_eq!(parts(&"|".repeat(152)), 2);
         assert_eq!(parts(&"|".repeat(153)), 3);
@@ -508,20 +482,11 @@ mod tests {
         let s = |n: usize| "س".repeat(n);
         let sms = count(&s(70));
         assert_eq!(
-            (
-                sms.encoding(),
-                sms.units(),
-                sms.parts(),
-                sms.per_part(),
-                sms.remaining_in_part()
-            ),
+            (sms.encoding(), sms.units(), sms.parts(), sms.per_part(), sms.remaining_in_part()),
             (Encoding::Ucs2, 70, 1, 70, 0)
         );
         let sms = count(&s(71));
-        assert_eq!(
-            (sms.parts(), sms.per_part(), sms.remaining_in_part()),
-            (2, 67, 63)
-        );
+        assert_eq!((sms.parts(), sms.per_part(), sms.remaining_in_part()), (2, 67, 63));
         assert_eq!(parts(&s(134)), 2);
         assert_eq!(parts(&s(135)), 3);
         assert_eq!(parts(&s(201)), 3);
@@ -533,59 +498,35 @@ mod tests {
         // ZWNJ (U+200C) is one code unit like every Persian letter.
         let text = "می‌خواهم";
         let sms = count(text);
-        assert_eq!(
-            (sms.encoding(), sms.units(), sms.parts()),
-            (Encoding::Ucs2, 8, 1)
-        );
+        assert_eq!((sms.encoding(), sms.units(), sms.parts()), (Encoding::Ucs2, 8, 1));
     }
 
     #[test]
     fn one_non_gsm_character_switches_everything_to_ucs2() {
         let sms = count(&format!("{}س", "a".repeat(69)));
-        assert_eq!(
-            (sms.encoding(), sms.units(), sms.parts()),
-            (Encoding::Ucs2, 70, 1)
-        );
+        assert_eq!((sms.encoding(), sms.units(), sms.parts()), (Encoding::Ucs2, 70, 1));
         let sms = count(&format!("{}€س", "a".repeat(68)));
         // '€' is a single UTF-16 unit.
-        assert_eq!(
-            (sms.encoding(), sms.units(), sms.parts()),
-            (Encoding::Ucs2, 70, 1)
-        );
+        assert_eq!((sms.encoding(), sms.units(), sms.parts()), (Encoding::Ucs2, 70, 1));
         assert_eq!(parts(&format!("{}`", "a".repeat(100))), 2);
     }
 
     #[test]
     fn emoji_count_two_units_and_are_not_split() {
         let sms = count("😀");
-        assert_eq!(
-            (sms.encoding(), sms.units(), sms.parts()),
-            (Encoding::Ucs2, 2, 1)
-        );
+        assert_eq!((sms.encoding(), sms.units(), sms.parts()), (Encoding::Ucs2, 2, 1));
         // 68 + 2 = 70 fits one SMS; 69 + 2 does not.
         assert_eq!(parts(&format!("{}😀", "س".repeat(68))), 1);
         // Part 1 holds 67 letters, part 2 the last 2 letters and the emoji.
         let sms = count(&format!("{}😀", "س".repeat(69)));
-        assert_eq!(
-            (sms.units(), sms.parts(), sms.remaining_in_part()),
-            (71, 2, 67 - 4)
-        );
+        assert_eq!((sms.units(), sms.parts(), sms.remaining_in_part()), (71, 2, 67 - 4));
         // The emoji would straddle units 67-68: it moves to part 2.
         let sms = count(&format!("{}😀{}", "س".repeat(66), "س".repeat(3)));
-        assert_eq!(
-            (sms.units(), sms.parts(), sms.remaining_in_part()),
-            (71, 2, 62)
-        );
+        assert_eq!((sms.units(), sms.parts(), sms.remaining_in_part()), (71, 2, 62));
         let sms = count(&format!("{}😀{}", "س".repeat(66), "س".repeat(66)));
-        assert_eq!(
-            (sms.units(), sms.parts(), sms.remaining_in_part()),
-            (134, 3, 66)
-        );
+        assert_eq!((sms.units(), sms.parts(), sms.remaining_in_part()), (134, 3, 66));
         let sms = count(&format!("{}😀{}", "س".repeat(65), "س".repeat(67)));
-        assert_eq!(
-            (sms.units(), sms.parts(), sms.remaining_in_part()),
-            (134, 2, 0)
-        );
+        assert_eq!((sms.units(), sms.parts(), sms.remaining_in_part()), (134, 2, 0));
         // Emoji only: 33 per part (66 units).
         assert_eq!(parts(&"😀".repeat(35)), 1);
         assert_eq!(parts(&"😀".repeat(66)), 2);
@@ -594,10 +535,7 @@ mod tests {
 
     #[test]
     fn display() {
-        assert_eq!(
-            count("hi").to_string(),
-            "1 part, 2 GSM-7 units, 158 left in the last part"
-        );
+        assert_eq!(count("hi").to_string(), "1 part, 2 GSM-7 units, 158 left in the last part");
         assert_eq!(Encoding::Ucs2.to_string(), "UCS-2");
     }
 
@@ -636,29 +574,18 @@ mod tests {
         prop_oneof![
             // Mostly GSM-7, to exercise long GSM texts.
             proptest::collection::vec(
-                proptest::sample::select(
-                    GSM7_BASIC
-                        .chars()
-                        .chain(GSM7_EXTENSION.chars())
-                        .collect::<Vec<_>>()
-                ),
+                proptest::sample::select(GSM7_BASIC.chars().chain(GSM7_EXTENSION.chars()).collect::<Vec<_>>()),
                 0..500,
             )
             .prop_map(|v| v.into_iter().collect::<String>()),
-            proptest::collection::vec(chars, 0..400)
-                .prop_map(|v| v.into_iter().collect::<String>()),
+            proptest::collection::vec(chars, 0..400).prop_map(|v| v.into_iter().collect::<String>()),
             any::<String>(),
         ]
     }
 
     fn any_char() -> impl Strategy<Value = char> {
         prop_oneof![
-            proptest::sample::select(
-                GSM7_BASIC
-                    .chars()
-                    .chain(GSM7_EXTENSION.chars())
-                    .collect::<Vec<_>>()
-            ),
+            proptest::sample::select(GSM7_BASIC.chars().chain(GSM7_EXTENSION.chars()).collect::<Vec<_>>()),
             proptest::sample::select(vec!['س', '😀', 'ç']),
             any::<char>(),
         ]

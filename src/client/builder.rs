@@ -111,7 +111,9 @@ impl ClientBuilder {
             Some(http) => http,
             None => reqwest::Client::builder()
                 .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
-                .user_agent(self.user_agent.unwrap_or_else(|| concat!("payamak/", env!("CARGO_PKG_VERSION")).to_owned()))
+                .user_agent(
+                    self.user_agent.unwrap_or_else(|| concat!("payamak/", env!("CARGO_PKG_VERSION")).to_owned()),
+                )
                 .build()
                 .map_err(|error| InputError::Invalid(format!("cannot build the HTTP client: {error}")))?,
         };

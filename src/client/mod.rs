@@ -1,5 +1,6 @@
 //! The async client: transport, credentials, retries and failover.
 
+pub(crate) mod api;
 mod builder;
 mod credentials;
 mod retry;
@@ -125,11 +126,12 @@ impl Client {
     async fn call_with_retries<R: XmlRequest>(&self, request: &R) -> Result<R::Response, Error> {
         let inner = &*self.inner;
         let operation = R::OPERATION;
-        let action = inner.version.action(operation).ok_or(InputError::UnsupportedVersion {
-            operation: operation.name,
-            version: inner.version,
-        })?;
-        let body = encode_request(request, inner.version, Some(inner.credentials.values())).map_err(InputError::from)?;
+        let action = inner
+            .version
+            .action(operation)
+            .ok_or(InputError::UnsupportedVersion { operation: operation.name, version: inner.version })?;
+        let body =
+            encode_request(request, inner.version, Some(inner.credentials.values())).map_err(InputError::from)?;
         if tracing::enabled!(tracing::Level::TRACE) {
             let redacted = encode_request(request, inner.version, Some(inner.credentials.values().redacted()));
             tracing::trace!(envelope = %redacted.unwrap_or_default(), "request");

@@ -35,7 +35,11 @@ impl RetryPolicy {
 impl Default for RetryPolicy {
     /// Three attempts, pausing 200 ms then 400 ms (at most 5 s).
     fn default() -> Self {
-        RetryPolicy { max_attempts: 3, initial_backoff: Duration::from_millis(200), max_backoff: Duration::from_secs(5) }
+        RetryPolicy {
+            max_attempts: 3,
+            initial_backoff: Duration::from_millis(200),
+            max_backoff: Duration::from_secs(5),
+        }
     }
 }
 
@@ -45,7 +49,11 @@ mod tests {
 
     #[test]
     fn backoff_doubles_up_to_the_cap() {
-        let policy = RetryPolicy { max_attempts: 10, initial_backoff: Duration::from_millis(100), max_backoff: Duration::from_millis(350) };
+        let policy = RetryPolicy {
+            max_attempts: 10,
+            initial_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_millis(350),
+        };
         let pauses: Vec<_> = (1..=4).map(|attempt| policy.backoff(attempt).as_millis()).collect();
         assert_eq!(pauses, [100, 200, 350, 350]);
     }

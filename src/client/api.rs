@@ -1,0 +1,198 @@
+//! One typed method per operation of both services.
+
+use super::Client;
+use crate::error::{Error, InputError, Rejected};
+use crate::incoming_messages as im;
+use crate::send;
+use crate::sms::{pair_recipients, SendReport, Sms};
+use crate::status_codes::{DeliveryStatus, MarkReadStatus, SendStatus, UpdateDeliveryStatus};
+use crate::PanelDateTime;
+
+pub use crate::incoming_messages::Message;
+pub use crate::send::PeriodType;
+
+/// Which list of messages to read from `IncomingMessages.asmx`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum Folder {
+    /// Received messages not fetched before (`GetNewMessagesList`).
+    New,
+    /// Received messages not yet read (`GetReceiveSMSIsNotReadList`).
+    ReceivedUnread,
+    /// Received messages already read (`GetReceiveSMSIsReadList`).
+    ReceivedRead,
+    /// Sent messages not marked read (`GetSentSMSIsNotReadList`).
+    SentUnread,
+    /// Sent messages marked read (`GetSentSMSIsReadList`).
+    SentRead,
+}
+
+impl Client {
+    /// The account's credit (`GetCredit`).
+    ///
+    /// The panel answers wrong credentials with a credit of 0, not an error.
+    pub async fn credit(&self) -> Result<f64, Error> {
+        let response = self.call(&send::GetCreditRequest {}).await?;
+        Ok(response.get_credit_result)
+    }
+
+    /// The number of read (`true`) or unread (`false`) messages in the inbox (`GetInboxCount`).
+    pub async fn inbox_count(&self, read: bool) -> Result<i32, Error> {
+        let response = self.call(&send::GetInboxCountRequest { is_read: read }).await?;
+        Ok(response.get_inbox_count_result)
+    }
+
+    /// Sends `sms` in one call (`SendSms`): at most 100 recipients (see [`Client::send_bulk`]).
+    ///
+    /// Never retried once the request may have reached the panel: if the
+    /// answer is lost the error is [`Error::OutcomeUnknown`]. A result other
+    /// than success is [`Error::Rejected`].
+    pub async fn send(&self, sms: &Sms) -> Result<SendReport, Error> {
+        sms.check_single_call()?;
+        let request = send::SendSmsRequest {
+            to: Some(sms.recipients().iter().map(|number| Some(number.as_str().to_owned())).collect()),
+            from: Some(sms.sender().to_owned()),
+            text: Some(sms.text().to_owned()),
+            isflash: sms.is_flash(),
+            udh: Some(sms.user_data_header().unwrap_or_default().to_owned()),
+            rec_id: Some(Vec::new()),
+            status: Some(Vec::new()),
+        };
+        let response = self.call_recorded(&request, |response| Some(response.send_sms_result)).await?;
+        let status = response.result_status();
+        if !status.is_success() {
+            return Err(Rejected::new("SendSms", status).into());
+        }
+        let recipients = pair_recipients(sms.recipients(), response.rec_id.as_deref(), response.status.as_deref());
+        Ok(SendReport { status, recipients })
+    }
+
+    /// Sends `sms` at `at` (Tehran time), repeating per `period` (`ScheduleSms`).
+    ///
+    /// Not retried once the request may have reached the panel, like [`Client::send`].
+    pub async fn schedule(&self, sms: &Sms, at: PanelDateTime, period: PeriodType) -> Result<SendStatus, Error> {
+        sms.check_single_call()?;
+        let request = send::ScheduleSmsRequest {
+            to: Some(sms.recipients().iter().map(|number| Some(number.as_str().to_owned())).collect()),
+            from: Some(sms.sender().to_owned()),
+            text: Some(sms.text().to_owned()),
+            isflash: sms.is_flash(),
+            schedule_date_time: at,
+            period,
+        };
+        let response = self.call_recorded(&request, |response| Some(response.schedule_sms_result)).await?;
+        let status = response.result_status();
+        if status.is_success() {
+            Ok(status)
+        } else {
+            Err(Rejected::new("ScheduleSms", status).into())
+        }
+    }
+
+    /// The delivery status the panel holds for `rec_id` (`GetDelivery`).
+    ///
+    /// Refresh it with [`Client::update_delivery`], or let a
+    /// [`crate::delivery::DeliveryTracker`] do both.
+    pub async fn delivery(&self, rec_id: i64) -> Result<DeliveryStatus, Error> {
+        let response = self
+            .call_recorded(&send::GetDeliveryRequest { rec_id }, |response| Some(response.get_delivery_result))
+            .await?;
+        Ok(response.result_status())
+    }
+
+    /// Asks the panel to refresh the delivery status of `rec_id`'s whole batch (`UpdateDelivery`).
+    ///
+    /// [`UpdateDeliveryStatus::TooSoon`] (100) means "wait and try later"; it is returned, not an error.
+    pub async fn update_delivery(&self, rec_id: i64) -> Result<UpdateDeliveryStatus, Error> {
+        let response = self
+            .call_recorded(&send::UpdateDeliveryRequest { rec_id }, |response| Some(response.update_delivery_result))
+            .await?;
+        Ok(response.result_status())
+    }
+
+    /// The messages of `folder`, for the virtual number `from` (or all numbers when `None`).
+    ///
+    /// Rows the panel sends as `xsi:nil` carry nothing and are skipped.
+    pub async fn messages(&self, folder: Folder, from: Option<&str>) -> Result<Vec<Message>, Error> {
+        let from = Some(from.map(crate::recipient::normalize_digits).unwrap_or_default());
+        let rows = match folder {
+            Folder::New => self.call(&im::GetNewMessagesListRequest { from }).await?.get_new_messages_list_result,
+            Folder::ReceivedUnread => {
+                self.call(&im::GetReceiveSMSIsNotReadListRequest { from })
+                    .await?
+                    .get_receive_sms_is_not_read_list_result
+            }
+            Folder::ReceivedRead => {
+                self.call(&im::GetReceiveSMSIsReadListRequest { from }).await?.get_receive_sms_is_read_list_result
+            }
+            Folder::SentUnread => {
+                self.call(&im::GetSentSMSIsNotReadListRequest { from }).await?.get_sent_sms_is_not_read_list_result
+            }
+            Folder::SentRead => {
+                self.call(&im::GetSentSMSIsReadListRequest { from }).await?.get_sent_sms_is_read_list_result
+            }
+        };
+        Ok(rows.unwrap_or_default().into_iter().flatten().collect())
+    }
+
+    /// New received messages (`GetNewMessagesList`); see [`Client::messages`].
+    pub async fn new_messages(&self, from: Option<&str>) -> Result<Vec<Message>, Error> {
+        self.messages(Folder::New, from).await
+    }
+
+    /// The account's virtual (sender) numbers (`GetUserNumbersList`).
+    pub async fn numbers(&self) -> Result<Vec<String>, Error> {
+        let response = self.call(&im::GetUserNumbersListRequest {}).await?;
+        Ok(response.get_user_numbers_list_result.unwrap_or_default().into_iter().flatten().collect())
+    }
+
+    /// Marks messages as read (`UpdateMessagesIsRead`).
+    pub async fn mark_read(&self, message_ids: &[i64]) -> Result<(), Error> {
+        let msg_ids = join_message_ids(message_ids)?;
+        let response = self
+            .call_recorded(&im::UpdateMessagesIsReadRequest { msg_ids: Some(msg_ids) }, |response| {
+                Some(response.update_messages_is_read_result)
+            })
+            .await?;
+        check_mark("UpdateMessagesIsRead", response.result_status())
+    }
+
+    /// Marks messages as not read (`UpdateMessagesIsNotRead`).
+    pub async fn mark_unread(&self, message_ids: &[i64]) -> Result<(), Error> {
+        let msg_ids = join_message_ids(message_ids)?;
+        let response = self
+            .call_recorded(&im::UpdateMessagesIsNotReadRequest { msg_ids: Some(msg_ids) }, |response| {
+                Some(response.update_messages_is_not_read_result)
+            })
+            .await?;
+        check_mark("UpdateMessagesIsNotRead", response.result_status())
+    }
+}
+
+/// Message ids as the panel takes them: decimal, comma-separated.
+pub(crate) fn join_message_ids(message_ids: &[i64]) -> Result<String, InputError> {
+    if message_ids.is_empty() {
+        return Err(InputError::Invalid("no message ids".to_owned()));
+    }
+    let ids: Vec<String> = message_ids.iter().map(i64::to_string).collect();
+    Ok(ids.join(","))
+}
+
+fn check_mark(operation: &'static str, status: MarkReadStatus) -> Result<(), Error> {
+    if status.is_success() {
+        Ok(())
+    } else {
+        Err(Rejected::new(operation, status).into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn message_ids_are_comma_separated() {
+        assert_eq!(join_message_ids(&[3, 10, 42]).unwrap(), "3,10,42");
+        assert!(join_message_ids(&[]).is_err());
+    }
+}
