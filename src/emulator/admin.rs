@@ -1,0 +1,97 @@
+//! The JSON admin endpoints, for tests written in other languages.
+//!
+//! The requests and answers are documented on the [`emulator`](super) module.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use serde::Deserialize;
+
+use super::shared::Shared;
+use super::snapshot::{IncomingSms, InjectError};
+
+pub(crate) fn router() -> Router<super::server::App> {
+    Router::new()
+        .route("/admin/inbox", post(inject))
+        .route("/admin/accounts", get(accounts))
+        .route("/admin/accounts/{username}", get(account))
+        .route("/admin/clock", get(clock))
+        .route("/admin/clock/advance", post(advance))
+}
+
+fn json(status: StatusCode, value: &impl serde::Serialize) -> Response {
+    match serde_json::to_vec(value) {
+        Ok(body) => {
+            let mut response = (status, body).into_response();
+            response
+                .headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
+            response
+        }
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+fn error(status: StatusCode, message: impl std::fmt::Display) -> Response {
+    json(status, &serde_json::json!({ "error": message.to_string() }))
+}
+
+async fn inject(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    let sms: IncomingSms = match serde_json::from_slice(&body) {
+        Ok(sms) => sms,
+        Err(cause) => return error(StatusCode::BAD_REQUEST, format_args!("invalid message: {cause}")),
+    };
+    match shared.with_state(|state, now| state.inject(sms, now)) {
+        Ok(msg_id) => json(StatusCode::OK, &serde_json::json!({ "msg_id": msg_id })),
+        Err(cause @ InjectError::UnknownAccount(_)) => error(StatusCode::NOT_FOUND, cause),
+        Err(cause) => error(StatusCode::BAD_REQUEST, cause),
+    }
+}
+
+async fn accounts(State(shared): State<Arc<Shared>>) -> Response {
+    json(StatusCode::OK, &shared.with_state(|state, _| state.usernames()))
+}
+
+async fn account(State(shared): State<Arc<Shared>>, Path(username): Path<String>) -> Response {
+    match shared.with_state(|state, now| state.snapshot(&username, now)) {
+        Some(snapshot) => json(StatusCode::OK, &snapshot),
+        None => error(StatusCode::NOT_FOUND, format_args!("no account {username:?}")),
+    }
+}
+
+fn clock_state(shared: &Shared) -> serde_json::Value {
+    serde_json::json!({
+        "now": shared.clock.now_panel().to_string(),
+        "manual": !shared.clock.is_system(),
+    })
+}
+
+async fn clock(State(shared): State<Arc<Shared>>) -> Response {
+    json(StatusCode::OK, &clock_state(&shared))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Advance {
+    seconds: f64,
+}
+
+async fn advance(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    let Some(manual) = shared.clock.as_manual() else {
+        return error(StatusCode::CONFLICT, "the emulator runs on the system clock");
+    };
+    let by = match serde_json::from_slice::<Advance>(&body).map(|advance| Duration::try_from_secs_f64(advance.seconds))
+    {
+        Ok(Ok(by)) => by,
+        Ok(Err(_)) => return error(StatusCode::BAD_REQUEST, "seconds must be a non-negative number"),
+        Err(cause) => return error(StatusCode::BAD_REQUEST, format_args!("invalid body: {cause}")),
+    };
+    manual.advance(by);
+    json(StatusCode::OK, &clock_state(&shared))
+}

@@ -1,0 +1,267 @@
+//! The operations: generated request types in, generated response types out, the state
+//! machine in between.
+
+use chrono::{DateTime, Utc};
+
+use super::dispatch::unreadable;
+use super::schedule::Repeat;
+use super::shared::Shared;
+use super::state::{send_code, Row, SendInput, State};
+use crate::generated::incoming_messages as im;
+use crate::generated::send;
+use crate::operation::{OperationMeta, ReceivedCredentials, XmlRequest};
+use crate::soap::{encode_response, Envelope, FaultCode, SoapFault, SoapVersion};
+
+/// A fault to answer with (boxed: it is large, and rare).
+pub(crate) type Fault = Box<SoapFault>;
+
+/// One operation of a service: its metadata and how to answer it.
+pub(crate) struct Route {
+    /// The operation, as generated from the WSDL.
+    pub(crate) meta: &'static OperationMeta,
+    /// Decodes the request, runs it and encodes the response (or a fault).
+    pub(crate) call: fn(&Shared, &Envelope<'_>) -> Result<String, Fault>,
+}
+
+/// The operations of `send.asmx`.
+pub(crate) static SEND: &[Route] = &[
+    route::<send::GetCreditRequest>(),
+    route::<send::GetInboxCountRequest>(),
+    route::<send::ScheduleSmsRequest>(),
+    route::<send::GetDeliveryRequest>(),
+    route::<send::UpdateDeliveryRequest>(),
+    route::<send::SendSmsRequest>(),
+];
+
+/// The operations of `IncomingMessages.asmx`.
+pub(crate) static INCOMING_MESSAGES: &[Route] = &[
+    route::<im::GetNewMessagesListRequest>(),
+    route::<im::GetReceiveSMSIsNotReadListRequest>(),
+    route::<im::GetReceiveSMSIsReadListRequest>(),
+    route::<im::GetSentSMSIsNotReadListRequest>(),
+    route::<im::GetSentSMSIsReadListRequest>(),
+    route::<im::GetUserNumbersListRequest>(),
+    route::<im::UpdateMessagesIsNotReadRequest>(),
+    route::<im::UpdateMessagesIsReadRequest>(),
+];
+
+const fn route<R: Handle>() -> Route {
+    Route { meta: R::OPERATION, call: run::<R> }
+}
+
+/// What a request needs to be answered.
+struct Call<'a> {
+    state: &'a mut State,
+    now: DateTime<Utc>,
+    credentials: &'a ReceivedCredentials,
+    version: SoapVersion,
+}
+
+impl Call<'_> {
+    /// The account these credentials open, if they are right.
+    fn account(&self) -> Option<String> {
+        self.state.authenticate(self.credentials.username.as_deref(), self.credentials.password.as_deref())
+    }
+}
+
+/// A generated request type the emulator answers.
+trait Handle: XmlRequest {
+    fn handle(self, call: Call<'_>) -> Result<Self::Response, Fault>;
+}
+
+fn run<R: Handle>(shared: &Shared, envelope: &Envelope<'_>) -> Result<String, Fault> {
+    let decoded = envelope.decode_request::<R>().map_err(|error| Box::new(unreadable(envelope.version(), error)))?;
+    let version = decoded.version;
+    let credentials = decoded.credentials;
+    let request = decoded.request;
+    let response =
+        shared.with_state(|state, now| request.handle(Call { state, now, credentials: &credentials, version }))?;
+    encode_response::<R>(&response, version).map_err(|error| {
+        Box::new(SoapFault::new(
+            version,
+            FaultCode::Receiver,
+            format!("Server was unable to process request. ---> {error}"),
+        ))
+    })
+}
+
+fn messages(rows: Vec<Row>) -> Option<Vec<Option<im::Message>>> {
+    Some(
+        rows.into_iter()
+            .map(|row| {
+                Some(im::Message {
+                    msg_id: row.msg_id,
+                    msg_type: row.msg_type,
+                    body: Some(row.body),
+                    send_date: row.date.into(),
+                    sender: Some(row.sender),
+                    receiver: Some(row.receiver),
+                    parts: i32::try_from(row.parts).unwrap_or(i32::MAX),
+                    is_read: row.is_read,
+                })
+            })
+            .collect(),
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// send.asmx
+// ---------------------------------------------------------------------------------------------
+
+impl Handle for send::GetCreditRequest {
+    fn handle(self, call: Call<'_>) -> Result<Self::Response, Fault> {
+        let credit = call.account().map_or(0.0, |key| call.state.credit(&key));
+        Ok(send::GetCreditResponse { get_credit_result: credit })
+    }
+}
+
+impl Handle for send::GetInboxCountRequest {
+    fn handle(self, call: Call<'_>) -> Result<Self::Response, Fault> {
+        let count = call.account().map_or(0, |key| call.state.inbox_count(&key, self.is_read));
+        Ok(send::GetInboxCountResponse { get_inbox_count_result: count })
+    }
+}
+
+impl Handle for send::SendSmsRequest {
+    fn handle(self, call: Call<'_>) -> Result<Self::Response, Fault> {
+        // recId and status are `ref` parameters: when the send fails they go back as they came.
+        let echo = |code: i32, request: Self| send::SendSmsResponse {
+            send_sms_result: code,
+            rec_id: request.rec_id,
+            status: request.status,
+        };
+        let Some(key) = call.account() else { return Ok(echo(send_code::WRONG_CREDENTIALS, self)) };
+        let input = SendInput {
+            to: self.to.clone().unwrap_or_default(),
+            from: self.from.clone(),
+            text: self.text.clone(),
+            flash: self.isflash,
+            udh: self.udh.clone(),
+        };
+        Ok(match call.state.send(&key, &input, call.now) {
+            Ok(sent) => send::SendSmsResponse {
+                send_sms_result: send_code::SENT,
+                rec_id: Some(sent.rec_ids),
+                status: Some(sent.statuses),
+            },
+            // Every recipient was invalid: say so per recipient.
+            Err(send_code::NOT_SENT) if !input.to.is_empty() => send::SendSmsResponse {
+                send_sms_result: send_code::NOT_SENT,
+                rec_id: Some(vec![0; input.to.len()]),
+                status: Some(vec![1; input.to.len()]),
+            },
+            Err(code) => echo(code, self),
+        })
+    }
+}
+
+impl Handle for send::ScheduleSmsRequest {
+    fn handle(self, call: Call<'_>) -> Result<Self::Response, Fault> {
+        let repeat = match &self.period {
+            send::PeriodType::Once | send::PeriodType::Custom => Repeat::Once,
+            send::PeriodType::Daily => Repeat::Daily,
+            send::PeriodType::Weekly => Repeat::Weekly,
+            send::PeriodType::Monthly => Repeat::Monthly,
+            send::PeriodType::Yearly => Repeat::Yearly,
+            // XmlSerializer refuses a value outside the enumeration.
+            send::PeriodType::Unknown(value) => {
+                return Err(Box::new(unreadable(
+                    call.version,
+                    format_args!(
+                        "There is an error in XML document. ---> Instance validation error: '{value}' is not a valid value for PeriodType."
+                    ),
+                )))
+            }
+        };
+        let Some(key) = call.account() else {
+            return Ok(send::ScheduleSmsResponse { schedule_sms_result: send_code::WRONG_CREDENTIALS });
+        };
+        let input = SendInput {
+            to: self.to.unwrap_or_default(),
+            from: self.from,
+            text: self.text,
+            flash: self.isflash,
+            udh: None,
+        };
+        let code = call.state.schedule(&key, input, self.schedule_date_time, repeat, call.now);
+        Ok(send::ScheduleSmsResponse { schedule_sms_result: code })
+    }
+}
+
+impl Handle for send::GetDeliveryRequest {
+    fn handle(self, call: Call<'_>) -> Result<Self::Response, Fault> {
+        Ok(send::GetDeliveryResponse { get_delivery_result: call.state.delivery(self.rec_id) })
+    }
+}
+
+impl Handle for send::UpdateDeliveryRequest {
+    fn handle(self, call: Call<'_>) -> Result<Self::Response, Fault> {
+        Ok(send::UpdateDeliveryResponse { update_delivery_result: call.state.update_delivery(self.rec_id, call.now) })
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// IncomingMessages.asmx
+// ---------------------------------------------------------------------------------------------
+
+impl Handle for im::GetNewMessagesListRequest {
+    fn handle(self, call: Call<'_>) -> Result<Self::Response, Fault> {
+        let rows = call.account().map(|key| call.state.take_new(&key, self.from.as_deref())).unwrap_or_default();
+        Ok(im::GetNewMessagesListResponse { get_new_messages_list_result: messages(rows) })
+    }
+}
+
+impl Handle for im::GetReceiveSMSIsNotReadListRequest {
+    fn handle(self, call: Call<'_>) -> Result<Self::Response, Fault> {
+        let rows = call.account().map(|key| call.state.received(&key, self.from.as_deref(), false)).unwrap_or_default();
+        Ok(im::GetReceiveSMSIsNotReadListResponse { get_receive_sms_is_not_read_list_result: messages(rows) })
+    }
+}
+
+impl Handle for im::GetReceiveSMSIsReadListRequest {
+    fn handle(self, call: Call<'_>) -> Result<Self::Response, Fault> {
+        let rows = call.account().map(|key| call.state.received(&key, self.from.as_deref(), true)).unwrap_or_default();
+        Ok(im::GetReceiveSMSIsReadListResponse { get_receive_sms_is_read_list_result: messages(rows) })
+    }
+}
+
+impl Handle for im::GetSentSMSIsNotReadListRequest {
+    fn handle(self, call: Call<'_>) -> Result<Self::Response, Fault> {
+        let rows = call.account().map(|key| call.state.sent(&key, self.from.as_deref(), false)).unwrap_or_default();
+        Ok(im::GetSentSMSIsNotReadListResponse { get_sent_sms_is_not_read_list_result: messages(rows) })
+    }
+}
+
+impl Handle for im::GetSentSMSIsReadListRequest {
+    fn handle(self, call: Call<'_>) -> Result<Self::Response, Fault> {
+        let rows = call.account().map(|key| call.state.sent(&key, self.from.as_deref(), true)).unwrap_or_default();
+        Ok(im::GetSentSMSIsReadListResponse { get_sent_sms_is_read_list_result: messages(rows) })
+    }
+}
+
+impl Handle for im::GetUserNumbersListRequest {
+    fn handle(self, call: Call<'_>) -> Result<Self::Response, Fault> {
+        let numbers = call.account().map(|key| call.state.numbers(&key)).unwrap_or_default();
+        Ok(im::GetUserNumbersListResponse {
+            get_user_numbers_list_result: Some(numbers.into_iter().map(Some).collect()),
+        })
+    }
+}
+
+impl Handle for im::UpdateMessagesIsReadRequest {
+    fn handle(self, call: Call<'_>) -> Result<Self::Response, Fault> {
+        let ids = self.msg_ids.unwrap_or_default();
+        let code =
+            call.account().map_or(super::state::mark_code::WRONG_CREDENTIALS, |key| call.state.mark(&key, &ids, true));
+        Ok(im::UpdateMessagesIsReadResponse { update_messages_is_read_result: code })
+    }
+}
+
+impl Handle for im::UpdateMessagesIsNotReadRequest {
+    fn handle(self, call: Call<'_>) -> Result<Self::Response, Fault> {
+        let ids = self.msg_ids.unwrap_or_default();
+        let code =
+            call.account().map_or(super::state::mark_code::WRONG_CREDENTIALS, |key| call.state.mark(&key, &ids, false));
+        Ok(im::UpdateMessagesIsNotReadResponse { update_messages_is_not_read_result: code })
+    }
+}
