@@ -1,1 +1,11 @@
 //! The integration tests: one binary, one module per area.
+
+mod client_e2e;
+mod client_transport;
+mod decode;
+mod emulator;
+mod envelopes;
+mod generator_fixtures;
+mod interop;
+mod support;
+mod text_roundtrip;
