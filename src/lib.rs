@@ -1,28 +1,68 @@
-//! Typed client for the SOAP web service of the "payamak panel" SMS platform.
+//! A typed Rust client for the SOAP web service of the "payamak panel" SMS platform.
+//!
+//! The panel (an ASP.NET ASMX service) exposes `post/send.asmx` (credit, send,
+//! schedule, delivery) and `post/IncomingMessages.asmx` (inbox and outbox lists,
+//! the account's numbers, read flags). This crate gives you:
+//!
+//! - [`Client`] (async) and [`blocking::Client`] with one typed method per
+//!   operation, credentials injected, SOAP 1.1 or 1.2, timeouts, failover
+//!   across base URLs and retries that never send an SMS twice;
+//! - typed results: status enums with the guide's English and Persian text
+//!   ([`status_codes`]), a recId per recipient, Tehran-time dates ([`PanelDateTime`]);
+//! - helpers the guide implies: [`Client::send_bulk`] (any number of
+//!   recipients, 100 per call), [`recipient`] number normalisation (Persian and
+//!   Arabic-Indic digits too), the [`sms_parts`] counter and a
+//!   [`delivery::DeliveryTracker`];
+//! - the raw generated request/response types ([`send`], [`incoming_messages`])
+//!   for anything else, callable with [`Client::call`];
+#![cfg_attr(feature = "emulator", doc = "- an [`emulator`] of the panel for your own tests.")]
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use payamak::{Client, Sms};
+//!
+//! let client = Client::builder()
+//!     .base_url("https://panel.example.com/post/")
+//!     .credentials("user", "password")
+//!     .build()?;
+//! let sms = Sms::new("5000123456", "سلام!").to(["09121234567"])?;
+//! let report = client.send(&sms).await?;
+//! println!("recIds: {:?}", report.rec_ids());
+//! # Ok(()) }
+//! ```
+#![warn(missing_docs)]
 
 // Generated code names this crate as `::payamak`, inside and outside it.
 extern crate self as payamak;
 
+#[cfg(feature = "blocking")]
+pub mod blocking;
+pub mod bulk;
+pub mod client;
 #[doc(hidden)]
 pub mod codegen;
+pub mod delivery;
+pub mod error;
 pub mod operation;
+pub mod recipient;
+pub mod sms;
+pub mod sms_parts;
+pub mod soap;
 pub mod status;
 pub mod xml;
-
-pub use xml::PanelDateTime;
 
 #[path = "../generated/mod.rs"]
 #[rustfmt::skip]
 mod generated;
 
-pub use generated::{send, status as status_codes};
-pub mod recipient;
-pub mod sms_parts;
-pub mod soap;
-pub mod error;
-
-pub use error::Error;
-pub mod client;
-
+pub use client::api::{Folder, Message, PeriodType};
 pub use client::{Client, ClientBuilder, Credentials, RetryPolicy};
+pub use error::Error;
+pub use generated::status as status_codes;
+pub use generated::{incoming_messages, send};
+pub use sms::{SendReport, Sms};
 pub use soap::SoapVersion;
+pub use xml::PanelDateTime;
+
+#[cfg(feature = "emulator")]
+pub mod emulator;
