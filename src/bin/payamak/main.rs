@@ -1,1 +1,89 @@
-fn main() {}
+//! `payamak`: the command-line client (and emulator) of the payamak panel's SMS web services.
+//!
+//! Run `payamak --help` for the commands, settings and exit codes.
+
+mod args;
+mod commands;
+mod config;
+mod csv_input;
+mod failure;
+mod input;
+mod journal;
+mod output;
+mod session;
+
+use std::process::ExitCode;
+
+use clap::Parser as _;
+
+use crate::args::Cli;
+use crate::commands::Context;
+use crate::failure::{Exit, Failure};
+use crate::output::Output;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            // Help and version go to stdout with 0; usage errors to stderr with 2.
+            let _ = error.print();
+            return ExitCode::from(if error.use_stderr() { Exit::Usage as u8 } else { Exit::Ok as u8 });
+        }
+    };
+    let output = Output::detect(cli.global.json);
+    init_logging(cli.global.verbose);
+    let exit = match run(cli, output) {
+        Ok(exit) => exit,
+        Err(failure) => {
+            report(&output, &failure);
+            failure.exit
+        }
+    };
+    ExitCode::from(exit as u8)
+}
+
+fn run(cli: Cli, output: Output) -> Result<Exit, Failure> {
+    let file = config::load_file(cli.global.config.as_deref())?;
+    if let Some((path, file)) = &file {
+        tracing::debug!(path = %path.display(), "config file");
+        if let Some(warning) = config::permission_warning(path, file) {
+            output.warn(warning);
+        }
+    }
+    let settings = config::resolve(&cli.global, &config::Env::from_process(), file.as_ref().map(|(_, file)| file))?;
+    let context = Context { settings, output };
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|error| {
+        Failure::with_exit(Exit::Transport, anyhow::anyhow!("cannot start the async runtime: {error}"))
+    })?;
+    runtime.block_on(commands::run(cli.command, &context))
+}
+
+/// Prints the error on stderr (and, with `--json`, as the JSON document on stdout).
+fn report(output: &Output, failure: &Failure) {
+    let message = failure.message();
+    eprintln!("error: {message}");
+    if output.json {
+        let mut error =
+            serde_json::json!({ "kind": failure.kind(), "exit_code": failure.exit as u8, "message": message });
+        if let Some(payamak::Error::Rejected(rejected)) = failure.client_error() {
+            error["code"] = rejected.code.into();
+            error["english"] = rejected.english.into();
+            error["persian"] = rejected.persian.into();
+        }
+        output.print_json(&serde_json::json!({ "error": error }));
+    }
+}
+
+/// `-v` logs debug, `-vv` trace (the library redacts the password); `RUST_LOG` overrides.
+fn init_logging(verbose: u8) {
+    use tracing_subscriber::EnvFilter;
+    let filter = match std::env::var("RUST_LOG") {
+        Ok(directives) if !directives.trim().is_empty() => EnvFilter::new(directives),
+        _ => match verbose {
+            0 => return,
+            1 => EnvFilter::new("payamak=debug"),
+            _ => EnvFilter::new("payamak=trace"),
+        },
+    };
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
+}

@@ -1,0 +1,439 @@
+//! The command line, as clap parses it.
+
+use std::path::PathBuf;
+
+use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
+
+const ABOUT: &str = "Send and track SMS through the payamak panel's web services, or run an emulator of it.";
+
+const LONG_ABOUT: &str = "\
+Send and track SMS through the payamak panel's web services (post/send.asmx and
+post/IncomingMessages.asmx), or run a local emulator of the panel.
+
+With no endpoint configured (no --endpoint, no PAYAMAK_ENDPOINT, no config file
+endpoint), every command runs against a built-in emulator started inside this
+process, with the demo account (user demo, password demo, sender numbers
+5000123456 and 3000987654), or with an account made from --user/--password.
+Its state lives only as long as the command: nothing is really sent, and a second
+command starts from scratch. A note on stderr says when this happens.";
+
+const AFTER_LONG_HELP: &str = "\
+SETTINGS
+  Each setting is taken from the first place that has it:
+    1. command-line flags (--endpoint, --user, --password, --soap12, --timeout)
+    2. environment: PAYAMAK_ENDPOINT (comma-separated URLs), PAYAMAK_USERNAME,
+       PAYAMAK_PASSWORD
+    3. the config file: --config FILE, else $XDG_CONFIG_HOME/payamak/config.toml,
+       else ~/.config/payamak/config.toml (only if it exists)
+  A password from the config file is only used with the config file's user name.
+
+  Config file (TOML):
+    endpoints = [\"https://panel.example.com/post/\", \"https://backup.example.com/post/\"]
+    # or: endpoint = \"https://panel.example.com/post/\"
+    username = \"myuser\"
+    password = \"secret\"     # keep the file private (chmod 600)
+    soap12 = false
+    timeout = 30            # seconds per request
+
+  If --user is given without a password and stdin is a terminal, the password is
+  asked for without echo. Prefer PAYAMAK_PASSWORD or the prompt to --password,
+  which other users of the machine can see in the process list.
+
+OUTPUT
+  Tables for people by default; --json prints one JSON document on stdout with
+  stable field names. Errors go to stderr as `error: ...`.
+
+EXIT CODES
+  0  success
+  1  the panel refused (wrong credentials, credit, limits, a refused recipient)
+  2  usage or input error (bad arguments, invalid number, unreadable file)
+  3  transport or response error (cannot connect, timeout, bad reply)
+  4  outcome unknown (a send may or may not have happened; nothing was resent)
+
+EXAMPLES
+  payamak send --from 5000123456 --to 09121234567 --text \"سلام\"
+  echo \"سلام\" | payamak send --from 5000123456 --to 09121234567 --to 09351234567
+  payamak send-bulk --from 5000123456 --csv customers.csv --text \"Sale today\"
+  payamak delivery 1234567 --watch
+  payamak emulator --listen 127.0.0.1:8080";
+
+/// The `payamak` command line.
+#[derive(Debug, Parser)]
+#[command(
+    name = "payamak",
+    version,
+    about = ABOUT,
+    long_about = LONG_ABOUT,
+    after_long_help = AFTER_LONG_HELP,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    /// Options that apply to every command.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Connection, credential and output options.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Panel base URL, e.g. https://host/post/ (repeatable) [env: PAYAMAK_ENDPOINT]
+    ///
+    /// The `.../post/` prefix of the services; give several for failover, tried in order.
+    /// PAYAMAK_ENDPOINT takes a comma-separated list.
+    #[arg(long = "endpoint", value_name = "URL", global = true)]
+    pub endpoints: Vec<String>,
+
+    /// Panel user name [env: PAYAMAK_USERNAME]
+    #[arg(long, value_name = "NAME", global = true)]
+    pub user: Option<String>,
+
+    /// Panel password [env: PAYAMAK_PASSWORD]
+    ///
+    /// Other local users can see it in the process list: prefer PAYAMAK_PASSWORD, the config
+    /// file, or the prompt you get when --user is given without a password on a terminal.
+    #[arg(long, value_name = "PASSWORD", global = true, hide_default_value = true)]
+    pub password: Option<String>,
+
+    /// Speak SOAP 1.2 instead of 1.1
+    #[arg(long, global = true)]
+    pub soap12: bool,
+
+    /// Seconds a request may take [default: 30]
+    #[arg(long, value_name = "SECS", global = true)]
+    pub timeout: Option<u64>,
+
+    /// Print one JSON document on stdout instead of tables
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// Config file (TOML)
+    ///
+    /// Default: $XDG_CONFIG_HOME/payamak/config.toml, else ~/.config/payamak/config.toml, if it exists.
+    #[arg(long, value_name = "FILE", global = true)]
+    pub config: Option<PathBuf>,
+
+    /// Log to stderr (-v debug, -vv trace)
+    ///
+    /// -vv includes the SOAP envelopes, with the password redacted. RUST_LOG, when set, overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show the account's credit
+    #[command(long_about = "Show the account's credit (GetCredit).\n\n\
+        The panel answers a wrong user name or password with a credit of 0, not an error.")]
+    Credit,
+
+    /// Send one SMS to up to 100 recipients
+    #[command(long_about = "Send one SMS to up to 100 recipients (SendSms).\n\n\
+        Shows how many SMS parts the text takes and its encoding, then the recId and status of every \
+        recipient. Numbers may be written as 0912..., 912..., +98912..., 0098912..., with Persian or \
+        Arabic-Indic digits and spaces or dashes. For more than 100 recipients use send-bulk.\n\n\
+        A send is never retried once its request may have reached the panel: if the answer is lost, \
+        the exit code is 4 (outcome unknown) and nothing is sent again.")]
+    Send(SendArgs),
+
+    /// Send one SMS to every number of a CSV file, resumably
+    #[command(long_about = SEND_BULK_LONG_ABOUT)]
+    SendBulk(SendBulkArgs),
+
+    /// Schedule an SMS for a later time (Tehran time)
+    #[command(long_about = "Schedule an SMS for a later time (ScheduleSms).\n\n\
+        --at is the panel's local time, Asia/Tehran, written as 2024-01-31T14:30 or \
+        2024-01-31T14:30:00 (a space may replace the T). --period repeats the send.")]
+    Schedule(ScheduleArgs),
+
+    /// Show the delivery status of sent messages by recId
+    #[command(long_about = "Show the delivery status the panel holds for each recId (GetDelivery).\n\n\
+        With --watch, follows the recIds until every status is final: the panel's copy is refreshed \
+        with UpdateDelivery at most once per --interval for each recId, and every change is printed.")]
+    Delivery(DeliveryArgs),
+
+    /// Ask the panel to refresh the delivery status of a recId's batch
+    #[command(long_about = "Ask the panel to refresh the delivery status of a recId (UpdateDelivery).\n\n\
+        Refreshes every recipient sent in the same call. The panel rate-limits it: \"too soon\" \
+        (code 100) means try again later and is not an error.")]
+    UpdateDelivery(UpdateDeliveryArgs),
+
+    /// List received or sent messages
+    Inbox(InboxArgs),
+
+    /// Count the inbox's unread (or read) messages
+    InboxCount(InboxCountArgs),
+
+    /// List the account's sender (virtual) numbers
+    Numbers,
+
+    /// Mark messages as read, by message id
+    MarkRead(MarkArgs),
+
+    /// Mark messages as unread, by message id
+    MarkUnread(MarkArgs),
+
+    /// Run an emulator of the panel until Ctrl-C
+    #[command(long_about = "Run an emulator of the panel on a local address until Ctrl-C.\n\n\
+        Prints the base URL to give to --endpoint (or PAYAMAK_ENDPOINT) and the accounts. Without \
+        --accounts it has the demo account: user demo, password demo, credit 10000, sender numbers \
+        5000123456 and 3000987654. State is kept in memory only.")]
+    Emulator(EmulatorArgs),
+}
+
+const SEND_BULK_LONG_ABOUT: &str = "\
+Send one SMS to every number of a CSV file, in calls of 100 recipients, with a
+journal so that an interrupted run can be resumed without sending anyone the
+message twice.
+
+CSV: the numbers are taken from the column named number, mobile, to, phone,
+شماره or موبایل (case-insensitive) when the first row is such a header, else
+from the first column (or the one --column names); the header row is optional.
+Duplicate numbers are sent to once. An invalid number is reported with its line
+number and skipped; with --strict any invalid number stops the command before
+anything is sent.
+
+JOURNAL (default: <csv>.journal, JSON lines): before each batch the batch's
+numbers are written and synced to disk; after it, its outcome (recIds, or the
+error). Run the same command again to resume:
+  - batches with a recorded outcome are not sent again;
+  - a batch the panel refused as a whole (credit, limits, credentials) or that
+    never reached it is sent again;
+  - a batch that was started but has no outcome (the process was killed, or
+    the answer was lost) may or may not have been sent: it is NOT sent again,
+    only reported. Check the panel's sent messages, and only then force it
+    with --resend-unknown (its recipients may get the message twice).
+A journal written for another text, sender or recipient list is refused.
+Ctrl-C finishes the current batch and stops; a second Ctrl-C stops at once.
+
+Summary: accepted, refused, unknown and not attempted recipients. Exit code 0
+when everyone was accepted, 1 if the panel refused some, 3 if the run stopped on
+a transport error, 4 if any batch's outcome is unknown.";
+
+/// Options of `send`.
+#[derive(Debug, Args)]
+pub struct SendArgs {
+    /// Sender (virtual) number
+    #[arg(long, value_name = "NUMBER")]
+    pub from: String,
+
+    /// Recipient mobile number; repeat, or separate with commas
+    #[arg(long, value_name = "NUMBER", required = true, num_args = 1.., value_delimiter = ',')]
+    pub to: Vec<String>,
+
+    /// The text; `-` (or leaving it out while stdin is not a terminal) reads it from stdin
+    #[arg(long, value_name = "TEXT")]
+    pub text: Option<String>,
+
+    /// Send as a flash SMS (shown at once, not stored)
+    #[arg(long)]
+    pub flash: bool,
+
+    /// User data header, as hex
+    #[arg(long, value_name = "HEX")]
+    pub udh: Option<String>,
+}
+
+/// Options of `send-bulk`.
+#[derive(Debug, Args)]
+pub struct SendBulkArgs {
+    /// Sender (virtual) number
+    #[arg(long, value_name = "NUMBER")]
+    pub from: String,
+
+    /// CSV file of recipients
+    #[arg(long, value_name = "FILE")]
+    pub csv: PathBuf,
+
+    /// The text; `-` (or leaving it out while stdin is not a terminal) reads it from stdin
+    #[arg(long, value_name = "TEXT")]
+    pub text: Option<String>,
+
+    /// The CSV column holding the numbers: a header name, or a 1-based index
+    #[arg(long, value_name = "NAME|INDEX")]
+    pub column: Option<String>,
+
+    /// Stop before sending anything if the CSV has an invalid number (default: skip it)
+    #[arg(long)]
+    pub strict: bool,
+
+    /// Send as a flash SMS
+    #[arg(long)]
+    pub flash: bool,
+
+    /// The journal file [default: the CSV file name + .journal]
+    #[arg(long, value_name = "FILE")]
+    pub journal: Option<PathBuf>,
+
+    /// Send again the batches whose outcome is unknown (their recipients may get the message twice)
+    #[arg(long)]
+    pub resend_unknown: bool,
+}
+
+/// How often a scheduled SMS repeats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Period {
+    /// Once, at --at
+    Once,
+    /// Every day
+    Daily,
+    /// Every week
+    Weekly,
+    /// Every month
+    Monthly,
+    /// Every year
+    Yearly,
+    /// As set up in the panel
+    Custom,
+}
+
+impl Period {
+    /// The value the panel takes.
+    pub fn wire_name(self) -> &'static str {
+        match self {
+            Period::Once => "Once",
+            Period::Daily => "Daily",
+            Period::Weekly => "Weekly",
+            Period::Monthly => "Monthly",
+            Period::Yearly => "Yearly",
+            Period::Custom => "Custom",
+        }
+    }
+}
+
+/// Options of `schedule`.
+#[derive(Debug, Args)]
+pub struct ScheduleArgs {
+    /// Sender (virtual) number
+    #[arg(long, value_name = "NUMBER")]
+    pub from: String,
+
+    /// Recipient mobile number; repeat, or separate with commas
+    #[arg(long, value_name = "NUMBER", required = true, num_args = 1.., value_delimiter = ',')]
+    pub to: Vec<String>,
+
+    /// The text; `-` (or leaving it out while stdin is not a terminal) reads it from stdin
+    #[arg(long, value_name = "TEXT")]
+    pub text: Option<String>,
+
+    /// When to send, Tehran local time: 2024-01-31T14:30 or 2024-01-31T14:30:00
+    #[arg(long, value_name = "TIME")]
+    pub at: String,
+
+    /// How often to repeat
+    #[arg(long, value_enum, default_value_t = Period::Once)]
+    pub period: Period,
+
+    /// Send as a flash SMS
+    #[arg(long)]
+    pub flash: bool,
+}
+
+/// Options of `delivery`.
+#[derive(Debug, Args)]
+pub struct DeliveryArgs {
+    /// The recIds that send or send-bulk printed
+    #[arg(value_name = "RECID", required = true)]
+    pub rec_ids: Vec<i64>,
+
+    /// Follow the recIds until every status is final, printing each change
+    #[arg(long)]
+    pub watch: bool,
+
+    /// With --watch: seconds between two rounds (and between two refreshes of one recId)
+    #[arg(long, value_name = "SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    pub interval: u64,
+
+    /// With --watch: give up after this many seconds
+    #[arg(long, value_name = "SECS", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..))]
+    pub give_up_after: u64,
+}
+
+/// Options of `update-delivery`.
+#[derive(Debug, Args)]
+pub struct UpdateDeliveryArgs {
+    /// A recId of the batch to refresh
+    #[arg(value_name = "RECID")]
+    pub rec_id: i64,
+}
+
+/// Options of `inbox`.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("folder").args(["new", "unread", "read", "sent_unread", "sent_read"])))]
+pub struct InboxArgs {
+    /// Received messages not fetched before (the default)
+    #[arg(long)]
+    pub new: bool,
+    /// Received messages not yet read
+    #[arg(long)]
+    pub unread: bool,
+    /// Received messages already read
+    #[arg(long)]
+    pub read: bool,
+    /// Sent messages not marked read
+    #[arg(long)]
+    pub sent_unread: bool,
+    /// Sent messages marked read
+    #[arg(long)]
+    pub sent_read: bool,
+    /// Only this sender (virtual) number's messages
+    #[arg(long, value_name = "NUMBER")]
+    pub from: Option<String>,
+}
+
+/// Options of `inbox-count`.
+#[derive(Debug, Args)]
+pub struct InboxCountArgs {
+    /// Count read messages instead of unread ones
+    #[arg(long)]
+    pub read: bool,
+}
+
+/// Options of `mark-read` and `mark-unread`.
+#[derive(Debug, Args)]
+pub struct MarkArgs {
+    /// Message ids, as `inbox` shows them
+    #[arg(value_name = "ID", required = true)]
+    pub ids: Vec<i64>,
+}
+
+/// Options of `emulator`.
+#[derive(Debug, Args)]
+pub struct EmulatorArgs {
+    /// Address to listen on (port 0 picks a free port)
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+
+    /// Accounts file (TOML), instead of the demo account
+    #[arg(long, value_name = "FILE")]
+    pub accounts: Option<PathBuf>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn recipients_may_be_repeated_or_comma_separated() {
+        let cli =
+            Cli::parse_from(["payamak", "send", "--from", "1", "--to", "0912,0913", "--to", "0914", "--text", "x"]);
+        let Command::Send(send) = cli.command else { panic!("not send") };
+        assert_eq!(send.to, ["0912", "0913", "0914"]);
+    }
+
+    #[test]
+    fn inbox_folders_exclude_each_other() {
+        assert!(Cli::try_parse_from(["payamak", "inbox", "--new", "--read"]).is_err());
+        assert!(Cli::try_parse_from(["payamak", "inbox", "--sent-read", "--from", "5000"]).is_ok());
+    }
+}

@@ -1,0 +1,113 @@
+//! `payamak inbox`, `inbox-count`, `mark-read` and `mark-unread`.
+
+use comfy_table::Cell;
+use payamak::{Folder, Message};
+use serde::Serialize;
+use serde_json::json;
+
+use super::Context;
+use crate::args::{InboxArgs, InboxCountArgs, MarkArgs};
+use crate::failure::{CliResult, Exit};
+
+#[derive(Serialize)]
+struct MessageJson {
+    id: i64,
+    #[serde(rename = "type")]
+    kind: u8,
+    date: String,
+    sender: Option<String>,
+    receiver: Option<String>,
+    parts: i32,
+    read: bool,
+    body: Option<String>,
+}
+
+impl MessageJson {
+    fn of(message: Message) -> Self {
+        MessageJson {
+            id: message.msg_id,
+            kind: message.msg_type,
+            date: message.send_date.naive_local().format("%Y-%m-%dT%H:%M:%S").to_string(),
+            sender: message.sender,
+            receiver: message.receiver,
+            parts: message.parts,
+            read: message.is_read,
+            body: message.body,
+        }
+    }
+}
+
+fn folder(args: &InboxArgs) -> (Folder, &'static str) {
+    if args.unread {
+        (Folder::ReceivedUnread, "unread")
+    } else if args.read {
+        (Folder::ReceivedRead, "read")
+    } else if args.sent_unread {
+        (Folder::SentUnread, "sent_unread")
+    } else if args.sent_read {
+        (Folder::SentRead, "sent_read")
+    } else {
+        (Folder::New, "new")
+    }
+}
+
+/// Lists messages.
+pub async fn list(args: InboxArgs, context: &Context) -> CliResult {
+    let (folder, name) = folder(&args);
+    let session = context.connect().await?;
+    let messages = session.client.messages(folder, args.from.as_deref()).await?;
+    let messages: Vec<MessageJson> = messages.into_iter().map(MessageJson::of).collect();
+    let output = &context.output;
+    if output.json {
+        output.print_json(&json!({ "folder": name, "from": args.from, "messages": messages }));
+    } else if messages.is_empty() {
+        output.print(format!("no messages ({})", name.replace('_', " ")));
+    } else {
+        let mut table = output.table(["id", "date (Tehran)", "from", "to", "parts", "read", "text"]);
+        for message in &messages {
+            table.add_row([
+                Cell::new(message.id),
+                Cell::new(message.date.replacen('T', " ", 1)),
+                Cell::new(message.sender.as_deref().unwrap_or("")),
+                Cell::new(message.receiver.as_deref().unwrap_or("")),
+                Cell::new(message.parts),
+                Cell::new(if message.read { "yes" } else { "no" }),
+                Cell::new(message.body.as_deref().unwrap_or("")),
+            ]);
+        }
+        output.print_table(table);
+    }
+    Ok(Exit::Ok)
+}
+
+/// Counts read or unread messages.
+pub async fn count(args: InboxCountArgs, context: &Context) -> CliResult {
+    let session = context.connect().await?;
+    let count = session.client.inbox_count(args.read).await?;
+    let output = &context.output;
+    if output.json {
+        output.print_json(&json!({ "read": args.read, "count": count }));
+    } else {
+        let which = if args.read { "read" } else { "unread" };
+        output.print(format!("{which} messages: {count}"));
+    }
+    Ok(Exit::Ok)
+}
+
+/// Marks messages read or unread.
+pub async fn mark(args: MarkArgs, read: bool, context: &Context) -> CliResult {
+    let session = context.connect().await?;
+    if read {
+        session.client.mark_read(&args.ids).await?;
+    } else {
+        session.client.mark_unread(&args.ids).await?;
+    }
+    let output = &context.output;
+    if output.json {
+        output.print_json(&json!({ "ids": args.ids, "read": read }));
+    } else {
+        let which = if read { "read" } else { "unread" };
+        output.print(format!("marked {} message(s) as {which}", args.ids.len()));
+    }
+    Ok(Exit::Ok)
+}

@@ -1,0 +1,25 @@
+//! `payamak numbers`.
+
+use serde_json::json;
+
+use super::Context;
+use crate::failure::{CliResult, Exit};
+
+/// Lists the account's sender numbers.
+pub async fn run(context: &Context) -> CliResult {
+    let session = context.connect().await?;
+    let numbers = session.client.numbers().await?;
+    let output = &context.output;
+    if output.json {
+        output.print_json(&json!({ "numbers": numbers }));
+    } else if numbers.is_empty() {
+        output.print("no sender numbers (a wrong user name or password also gives none)");
+    } else {
+        let mut table = output.table(["sender number"]);
+        for number in &numbers {
+            table.add_row([number]);
+        }
+        output.print_table(table);
+    }
+    Ok(Exit::Ok)
+}

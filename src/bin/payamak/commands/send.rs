@@ -1,0 +1,98 @@
+//! `payamak send`.
+
+use comfy_table::Cell;
+use payamak::sms::{RecipientReport, MAX_RECIPIENTS_PER_CALL};
+use serde::Serialize;
+
+use super::{message, Context, TextJson};
+use crate::args::SendArgs;
+use crate::failure::{CliResult, Exit, Failure};
+use crate::output::{status_cells, StatusJson};
+use crate::{input, status_json};
+
+#[derive(Serialize)]
+struct SendJson {
+    from: String,
+    text: TextJson,
+    status: StatusJson,
+    accepted: usize,
+    refused: usize,
+    recipients: Vec<RecipientJson>,
+}
+
+#[derive(Serialize)]
+struct RecipientJson {
+    number: String,
+    rec_id: Option<i64>,
+    accepted: bool,
+    status: Option<StatusJson>,
+}
+
+impl RecipientJson {
+    fn of(report: &RecipientReport) -> Self {
+        RecipientJson {
+            number: report.number.as_str().to_owned(),
+            rec_id: report.rec_id,
+            accepted: report.is_accepted(),
+            status: report.status.map(|status| status_json!(status)),
+        }
+    }
+}
+
+/// Sends one SMS to up to 100 recipients.
+pub async fn run(args: SendArgs, context: &Context) -> CliResult {
+    let text = input::text(args.text.as_deref())?;
+    let mut sms = message(&args.from, &args.to, text, args.flash)?;
+    if let Some(udh) = args.udh {
+        let udh = udh.trim().to_owned();
+        if udh.len() % 2 != 0 || !udh.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err(Failure::usage(format!("--udh {udh:?} is not hex (two digits per byte)")));
+        }
+        sms = sms.udh(udh);
+    }
+    if sms.recipients().len() > MAX_RECIPIENTS_PER_CALL {
+        return Err(Failure::usage(format!(
+            "{} recipients: send takes at most {MAX_RECIPIENTS_PER_CALL}; put them in a CSV file and use send-bulk",
+            sms.recipients().len()
+        )));
+    }
+    let output = &context.output;
+    let text_info = TextJson::of(sms.text());
+    if !output.json {
+        output.print(text_info.describe());
+    }
+
+    let session = context.connect().await?;
+    let report = session.client.send(&sms).await?;
+
+    let recipients: Vec<RecipientJson> = report.recipients.iter().map(RecipientJson::of).collect();
+    let accepted = recipients.iter().filter(|recipient| recipient.accepted).count();
+    let refused = recipients.len() - accepted;
+    if output.json {
+        output.print_json(&SendJson {
+            from: sms.sender().to_owned(),
+            text: text_info,
+            status: status_json!(report.status),
+            accepted,
+            refused,
+            recipients,
+        });
+    } else {
+        let mut table = output.table(["number", "recId", "code", "status", "وضعیت"]);
+        for recipient in &recipients {
+            let rec_id = recipient.rec_id.map_or_else(|| "-".to_owned(), |id| id.to_string());
+            let mut row = vec![Cell::new(&recipient.number), Cell::new(rec_id)];
+            match &recipient.status {
+                Some(status) => row.extend(status_cells(output, status)),
+                None => {
+                    let text = if recipient.accepted { "accepted" } else { "not accepted" };
+                    row.extend([Cell::new("-"), output.status_cell(text, Some(recipient.accepted)), Cell::new("")]);
+                }
+            }
+            table.add_row(row);
+        }
+        output.print_table(table);
+        output.print(format!("{accepted} accepted, {refused} refused; the panel answered: {}", report.status));
+    }
+    Ok(if refused > 0 { Exit::Refused } else { Exit::Ok })
+}

@@ -1,0 +1,232 @@
+//! Settings from flags, the environment and the config file (in that order of precedence).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{bail, Context as _};
+use serde::Deserialize;
+
+use crate::args::GlobalArgs;
+
+/// Environment variable: base URLs, comma-separated.
+pub const ENV_ENDPOINT: &str = "PAYAMAK_ENDPOINT";
+/// Environment variable: user name.
+pub const ENV_USERNAME: &str = "PAYAMAK_USERNAME";
+/// Environment variable: password.
+pub const ENV_PASSWORD: &str = "PAYAMAK_PASSWORD";
+
+/// What the command connects with, once every source is merged.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Settings {
+    /// Base URLs in failover order; empty means "use a built-in emulator".
+    pub endpoints: Vec<String>,
+    /// The user name, if any source gave one.
+    pub username: Option<String>,
+    /// The password, if a source gave one that goes with the user name.
+    pub password: Option<Secret>,
+    /// SOAP 1.2 instead of 1.1.
+    pub soap12: bool,
+    /// The per-request timeout.
+    pub timeout: Option<Duration>,
+}
+
+/// A password: shown as `***` by `Debug`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// The config file's contents.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    endpoint: Option<OneOrMany>,
+    endpoints: Option<Vec<String>>,
+    username: Option<String>,
+    password: Option<String>,
+    soap12: Option<bool>,
+    timeout: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl ConfigFile {
+    fn endpoints(&self) -> Vec<String> {
+        let mut all = match &self.endpoint {
+            Some(OneOrMany::One(url)) => vec![url.clone()],
+            Some(OneOrMany::Many(urls)) => urls.clone(),
+            None => Vec::new(),
+        };
+        all.extend(self.endpoints.iter().flatten().cloned());
+        all
+    }
+}
+
+/// The environment variables this tool reads (a seam for tests).
+#[derive(Debug, Default, Clone)]
+pub struct Env {
+    endpoint: Option<String>,
+    username: Option<String>,
+    password: Option<String>,
+}
+
+impl Env {
+    /// Reads the process environment; empty values count as unset.
+    pub fn from_process() -> Self {
+        let read = |name: &str| std::env::var(name).ok().filter(|value| !value.trim().is_empty());
+        Env { endpoint: read(ENV_ENDPOINT), username: read(ENV_USERNAME), password: read(ENV_PASSWORD) }
+    }
+}
+
+/// Loads the config file: the one given, else the default one if it exists.
+pub fn load_file(explicit: Option<&Path>) -> anyhow::Result<Option<(PathBuf, ConfigFile)>> {
+    let path = match explicit {
+        Some(path) => path.to_owned(),
+        None => match default_path() {
+            Some(path) if path.is_file() => path,
+            _ => return Ok(None),
+        },
+    };
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("cannot read the config file {}", path.display()))?;
+    let file: ConfigFile = toml::from_str(&text).with_context(|| format!("invalid config file {}", path.display()))?;
+    Ok(Some((path, file)))
+}
+
+/// `$XDG_CONFIG_HOME/payamak/config.toml`, else `~/.config/payamak/config.toml`.
+pub fn default_path() -> Option<PathBuf> {
+    let non_empty = |name: &str| std::env::var_os(name).filter(|value| !value.is_empty()).map(PathBuf::from);
+    let base = non_empty("XDG_CONFIG_HOME").or_else(|| non_empty("HOME").map(|home| home.join(".config")))?;
+    Some(base.join("payamak").join("config.toml"))
+}
+
+/// Merges flags over the environment over the config file.
+///
+/// The config file's password is only taken together with the config file's
+/// user name, so that `--user other` never gets someone else's password.
+pub fn resolve(flags: &GlobalArgs, env: &Env, file: Option<&ConfigFile>) -> anyhow::Result<Settings> {
+    let split = |list: &str| -> Vec<String> {
+        list.split(',').map(str::trim).filter(|url| !url.is_empty()).map(str::to_owned).collect()
+    };
+    let endpoints = if !flags.endpoints.is_empty() {
+        flags.endpoints.iter().flat_map(|urls| split(urls)).collect()
+    } else if let Some(list) = &env.endpoint {
+        split(list)
+    } else {
+        file.map(ConfigFile::endpoints).unwrap_or_default()
+    };
+
+    let file_username = file.and_then(|file| file.username.clone());
+    let username = flags.user.clone().or_else(|| env.username.clone()).or_else(|| file_username.clone());
+    let file_password =
+        file.and_then(|file| file.password.clone()).filter(|_| file_username.is_some() && file_username == username);
+    let password = flags.password.clone().or_else(|| env.password.clone()).or(file_password).map(Secret);
+    if let Some(username) = &username {
+        if username.trim().is_empty() {
+            bail!("the user name is empty");
+        }
+    }
+
+    let timeout = match flags.timeout.or_else(|| file.and_then(|file| file.timeout)) {
+        Some(0) => bail!("the timeout must be at least 1 second"),
+        other => other.map(Duration::from_secs),
+    };
+    Ok(Settings {
+        endpoints,
+        username,
+        password,
+        soap12: flags.soap12 || file.and_then(|file| file.soap12).unwrap_or(false),
+        timeout,
+    })
+}
+
+/// Warns when a config file holding a password can be read by others (Unix only).
+pub fn permission_warning(path: &Path, file: &ConfigFile) -> Option<String> {
+    file.password.as_ref()?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(path).ok()?.permissions().mode();
+        if mode & 0o077 != 0 {
+            return Some(format!(
+                "{} holds a password and can be read by other users; run: chmod 600 {}",
+                path.display(),
+                path.display()
+            ));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser as _;
+
+    fn flags(args: &[&str]) -> GlobalArgs {
+        let mut argv = vec!["payamak"];
+        argv.extend_from_slice(args);
+        argv.push("credit");
+        crate::args::Cli::parse_from(argv).global
+    }
+
+    fn file(text: &str) -> ConfigFile {
+        toml::from_str(text).unwrap()
+    }
+
+    #[test]
+    fn flags_beat_env_beat_file() {
+        let file = file("endpoint = 'http://file/post/'\nusername = 'fileuser'\npassword = 'filepass'");
+        let env = Env { endpoint: Some("http://env1/post/, http://env2/post/".into()), ..Env::default() };
+
+        let settings = resolve(&flags(&[]), &Env::default(), Some(&file)).unwrap();
+        assert_eq!(settings.endpoints, ["http://file/post/"]);
+        assert_eq!(settings.username.as_deref(), Some("fileuser"));
+        assert_eq!(settings.password, Some(Secret("filepass".into())));
+
+        let settings = resolve(&flags(&[]), &env, Some(&file)).unwrap();
+        assert_eq!(settings.endpoints, ["http://env1/post/", "http://env2/post/"]);
+
+        let settings =
+            resolve(&flags(&["--endpoint", "http://a/post/", "--endpoint", "http://b/post/"]), &env, Some(&file))
+                .unwrap();
+        assert_eq!(settings.endpoints, ["http://a/post/", "http://b/post/"]);
+    }
+
+    #[test]
+    fn the_file_password_only_goes_with_the_file_user() {
+        let file = file("username = 'fileuser'\npassword = 'filepass'");
+        let settings = resolve(&flags(&["--user", "other"]), &Env::default(), Some(&file)).unwrap();
+        assert_eq!(settings.username.as_deref(), Some("other"));
+        assert_eq!(settings.password, None);
+
+        let env = Env { password: Some("envpass".into()), ..Env::default() };
+        let settings = resolve(&flags(&["--user", "other"]), &env, Some(&file)).unwrap();
+        assert_eq!(settings.password, Some(Secret("envpass".into())));
+    }
+
+    #[test]
+    fn endpoints_may_be_a_list_and_unknown_keys_are_refused() {
+        let config = file("endpoints = ['http://a/post/', 'http://b/post/']\nsoap12 = true");
+        let settings = resolve(&flags(&[]), &Env::default(), Some(&config)).unwrap();
+        assert_eq!(settings.endpoints.len(), 2);
+        assert!(settings.soap12);
+        assert!(toml::from_str::<ConfigFile>("usernme = 'typo'").is_err());
+    }
+
+    #[test]
+    fn secrets_do_not_print() {
+        assert_eq!(format!("{:?}", Secret("hunter2".into())), "***");
+    }
+}

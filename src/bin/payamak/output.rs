@@ -1,0 +1,172 @@
+//! Where and how results are shown: tables or JSON on stdout, notes on stderr.
+
+use std::io::{IsTerminal as _, Write as _};
+
+use comfy_table::{presets, Cell, Color, ContentArrangement, Table, TableComponent};
+use serde::Serialize;
+
+/// How this run shows its results.
+#[derive(Debug, Clone, Copy)]
+pub struct Output {
+    /// `--json`: one JSON document on stdout.
+    pub json: bool,
+    /// Colours in tables (stdout is a terminal and `NO_COLOR` is unset).
+    pub color: bool,
+    /// stderr is a terminal (progress bars are shown there).
+    pub stderr_tty: bool,
+}
+
+impl Output {
+    /// The output of this process.
+    pub fn detect(json: bool) -> Self {
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
+        Output {
+            json,
+            color: std::io::stdout().is_terminal() && !no_color,
+            stderr_tty: std::io::stderr().is_terminal(),
+        }
+    }
+
+    /// Prints `text` (plus a newline) on stdout. A closed pipe (`| head`) is not an error.
+    pub fn print(&self, text: impl std::fmt::Display) {
+        let mut stdout = std::io::stdout().lock();
+        let result = writeln!(stdout, "{text}").and_then(|()| stdout.flush());
+        if let Err(error) = result {
+            if error.kind() != std::io::ErrorKind::BrokenPipe {
+                eprintln!("error: cannot write to stdout: {error}");
+            }
+        }
+    }
+
+    /// Prints `value` as the run's JSON document.
+    pub fn print_json<T: Serialize + ?Sized>(&self, value: &T) {
+        match serde_json::to_string_pretty(value) {
+            Ok(text) => self.print(text),
+            Err(error) => eprintln!("error: cannot write JSON: {error}"),
+        }
+    }
+
+    /// A `note: ...` line on stderr.
+    pub fn note(&self, text: impl std::fmt::Display) {
+        eprintln!("note: {text}");
+    }
+
+    /// A `warning: ...` line on stderr.
+    pub fn warn(&self, text: impl std::fmt::Display) {
+        eprintln!("warning: {text}");
+    }
+
+    /// An empty table with these column headers.
+    ///
+    /// Right-to-left text goes in cells of its own, in the last columns, and the
+    /// table has no right border: see [`Output::print_table`].
+    pub fn table<I: IntoIterator<Item = S>, S: Into<Cell>>(&self, header: I) -> Table {
+        let mut table = Table::new();
+        table.load_preset(presets::UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic);
+        for component in [
+            TableComponent::RightBorder,
+            TableComponent::TopRightCorner,
+            TableComponent::BottomRightCorner,
+            TableComponent::RightHeaderIntersection,
+            TableComponent::RightBorderIntersections,
+        ] {
+            table.remove_style(component);
+        }
+        table.set_header(header);
+        table
+    }
+
+    /// Prints a table on stdout (wrapped to the terminal's width when stdout is one).
+    ///
+    /// comfy-table measures text with `unicode-width`, which counts an Arabic
+    /// lam-alef pair (as in «سلام») as one column, while terminals draw it in
+    /// two. Such text only ever sits in the last columns, and the table has
+    /// no right border, so nothing after it is pushed out of line; on a
+    /// terminal the table is also made narrower by the columns it undercounts,
+    /// so that no line runs past the terminal's edge.
+    pub fn print_table(&self, mut table: Table) {
+        let undercount = table
+            .header()
+            .into_iter()
+            .chain(table.row_iter())
+            .flat_map(|row| row.cell_iter())
+            .map(|cell| undercounted_columns(&cell.content()))
+            .max()
+            .unwrap_or(0);
+        if let Some(width) = table.width() {
+            if undercount > 0 {
+                table.set_width(width.saturating_sub(undercount.min(width / 4)));
+            }
+        }
+        self.print(table);
+    }
+
+    /// A cell coloured green for success and red otherwise (colour only on a terminal).
+    pub fn status_cell(&self, text: impl Into<String>, good: Option<bool>) -> Cell {
+        let cell = Cell::new(text.into());
+        match (self.color, good) {
+            (true, Some(true)) => cell.fg(Color::Green),
+            (true, Some(false)) => cell.fg(Color::Red),
+            _ => cell,
+        }
+    }
+}
+
+/// How many more columns a terminal needs for `text` than `unicode-width`
+/// counts (one per lam-alef pair).
+fn undercounted_columns(text: &str) -> u16 {
+    use unicode_width::{UnicodeWidthChar as _, UnicodeWidthStr as _};
+    let total: usize = text
+        .lines()
+        .map(|line| {
+            let per_char: usize = line.chars().map(|c| c.width().unwrap_or(0)).sum();
+            per_char.saturating_sub(line.width())
+        })
+        .sum();
+    u16::try_from(total).unwrap_or(u16::MAX)
+}
+
+/// A result code as JSON shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct StatusJson {
+    /// The code the panel sent.
+    pub code: i32,
+    /// Its meaning in English.
+    pub english: &'static str,
+    /// Its meaning in Persian.
+    pub persian: &'static str,
+    /// Whether it means success.
+    pub success: bool,
+}
+
+/// Builds a [`StatusJson`] from any generated status enum.
+#[macro_export]
+macro_rules! status_json {
+    ($status:expr) => {{
+        let status = $status;
+        $crate::output::StatusJson {
+            code: status.code(),
+            english: status.english(),
+            persian: status.persian(),
+            success: status.is_success(),
+        }
+    }};
+}
+
+/// The three cells of a status: code, English, Persian (RTL text in a cell of its own).
+pub fn status_cells(output: &Output, status: &StatusJson) -> [Cell; 3] {
+    [Cell::new(status.code), output.status_cell(status.english, Some(status.success)), Cell::new(status.persian)]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lam_alef_pairs_are_undercounted_by_unicode_width() {
+        assert_eq!(undercounted_columns("سلام"), 1);
+        assert_eq!(undercounted_columns("سلام، طولانی"), 2);
+        assert_eq!(undercounted_columns("ارسال شده"), 0);
+        assert_eq!(undercounted_columns("hello"), 0);
+    }
+}

@@ -1,0 +1,371 @@
+//! `send-bulk`: batches, the journal, and resuming after a crash without sending anyone twice.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use payamak::emulator::RunningEmulator;
+
+use crate::support::{against, emulator, numbers, run, sent_counts, write_csv, Run, TempDir};
+
+const TEXT: &str = "حراج امروز";
+const CRASH_EXIT_CODE: i32 = 86;
+
+fn bulk(emulator: &RunningEmulator, home: &TempDir, csv: &Path, extra: &[&str], crash: Option<&str>) -> Run {
+    let mut command = against(emulator, home);
+    command.args(["--json", "send-bulk", "--from", "5000123456", "--text", TEXT, "--csv"]).arg(csv).args(extra);
+    if let Some(crash) = crash {
+        command.env("PAYAMAK_TEST_CRASH", crash);
+    }
+    run(&mut command)
+}
+
+/// Every number of `all` received exactly `expected(number)` messages, and nobody else any.
+#[track_caller]
+fn assert_received(emulator: &RunningEmulator, all: &[String], expected: impl Fn(usize) -> usize) {
+    let counts = sent_counts(emulator, "demo");
+    for (index, number) in all.iter().enumerate() {
+        let got = counts.get(number).copied().unwrap_or(0);
+        assert_eq!(got, expected(index), "{number} (recipient #{index}) received {got} messages");
+    }
+    assert!(counts.keys().all(|number| all.contains(number)), "only the CSV's numbers were sent to");
+}
+
+fn journal_lines(path: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("each journal line is JSON"))
+        .collect()
+}
+
+#[test]
+fn a_full_run_sends_everyone_once_in_batches_of_100() {
+    let emulator = emulator();
+    let home = TempDir::new("bulk-full");
+    let all = numbers(250);
+    let csv = home.join("customers.csv");
+    write_csv(&csv, &all);
+
+    let result = bulk(&emulator, &home, &csv, &[], None);
+    let json = result.expect_code(0).json();
+    assert_eq!(json["recipients"], 250);
+    assert_eq!(json["batches"], 3);
+    assert_eq!(json["accepted"], 250);
+    assert_eq!(json["refused"], 0);
+    assert_eq!(json["unknown"], 0);
+    assert_eq!(json["not_attempted"], 0);
+    assert_eq!(json["resumed"], false);
+    assert_received(&emulator, &all, |_| 1);
+    let batches: BTreeMap<u64, usize> =
+        emulator.account_snapshot("demo").unwrap().sent.iter().fold(BTreeMap::new(), |mut sizes, sent| {
+            *sizes.entry(sent.batch).or_default() += 1;
+            sizes
+        });
+    assert_eq!(batches.values().copied().collect::<Vec<_>>(), [100, 100, 50]);
+
+    // The journal: a header, then an attempt and an outcome per batch.
+    let journal = journal_lines(&home.join("customers.csv.journal"));
+    let kinds: Vec<&str> = journal.iter().map(|line| line["type"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["header", "attempt", "outcome", "attempt", "outcome", "attempt", "outcome"]);
+    assert_eq!(journal[2]["result"]["recipients"][0]["number"], all[0]);
+
+    // Running it again sends nothing.
+    let again = bulk(&emulator, &home, &csv, &[], None);
+    let again = again.expect_code(0).json();
+    assert_eq!(again["resumed"], true);
+    assert_eq!(again["accepted"], 250);
+    assert_received(&emulator, &all, |_| 1);
+
+    // The human summary.
+    let human =
+        run(against(&emulator, &home).args(["send-bulk", "--from", "5000123456", "--text", TEXT, "--csv"]).arg(&csv));
+    human.expect_code(0);
+    assert!(human.stdout.contains("accepted") && human.stdout.contains("250"), "{}", human.stdout);
+}
+
+#[test]
+fn killed_after_a_journaled_batch_it_resumes_with_the_rest() {
+    let emulator = emulator();
+    let home = TempDir::new("bulk-outcome");
+    let all = numbers(250);
+    let csv = home.join("list.csv");
+    write_csv(&csv, &all);
+
+    let crashed = bulk(&emulator, &home, &csv, &[], Some("outcome:1"));
+    crashed.expect_code(CRASH_EXIT_CODE);
+    assert_received(&emulator, &all, |index| usize::from(index < 100));
+
+    let resumed = bulk(&emulator, &home, &csv, &[], None);
+    let json = resumed.expect_code(0).json();
+    assert_eq!(json["resumed"], true);
+    assert_eq!(json["accepted"], 250);
+    assert_eq!(json["batch_results"][0]["this_run"], false);
+    assert_eq!(json["batch_results"][1]["this_run"], true);
+    assert_received(&emulator, &all, |_| 1);
+}
+
+#[test]
+fn killed_after_the_attempt_was_journaled_the_batch_is_unknown_until_forced() {
+    let emulator = emulator();
+    let home = TempDir::new("bulk-attempt");
+    let all = numbers(250);
+    let csv = home.join("list.csv");
+    write_csv(&csv, &all);
+
+    // Batch 2's attempt is on disk, but it was never sent.
+    bulk(&emulator, &home, &csv, &[], Some("attempt:2")).expect_code(CRASH_EXIT_CODE);
+    assert_received(&emulator, &all, |index| usize::from(index < 100));
+
+    // Resuming does not send it: its outcome is unknown. Batch 3 is sent.
+    let resumed = bulk(&emulator, &home, &csv, &[], None);
+    let json = resumed.expect_code(4).json();
+    assert_eq!(json["accepted"], 150);
+    assert_eq!(json["unknown"], 100);
+    assert_eq!(json["not_attempted"], 0);
+    assert_eq!(json["batch_results"][1]["status"], "unknown");
+    assert!(resumed.stderr.contains("--resend-unknown"), "{}", resumed.stderr);
+    assert_received(&emulator, &all, |index| usize::from(!(100..200).contains(&index)));
+
+    // Still not, on another run.
+    bulk(&emulator, &home, &csv, &[], None).expect_code(4);
+    assert_received(&emulator, &all, |index| usize::from(!(100..200).contains(&index)));
+
+    // Having checked the panel (nothing went out), the user forces it.
+    let forced = bulk(&emulator, &home, &csv, &["--resend-unknown"], None);
+    let json = forced.expect_code(0).json();
+    assert_eq!(json["accepted"], 250);
+    assert_eq!(json["unknown"], 0);
+    assert_received(&emulator, &all, |_| 1);
+}
+
+#[test]
+fn a_batch_sent_but_not_journaled_is_never_sent_again() {
+    let emulator = emulator();
+    let home = TempDir::new("bulk-send");
+    let all = numbers(250);
+    let csv = home.join("list.csv");
+    write_csv(&csv, &all);
+
+    // Batch 2 reached the panel; the process died before journaling its outcome.
+    bulk(&emulator, &home, &csv, &[], Some("send:2")).expect_code(CRASH_EXIT_CODE);
+    assert_received(&emulator, &all, |index| usize::from(index < 200));
+
+    for _ in 0..2 {
+        let resumed = bulk(&emulator, &home, &csv, &[], None);
+        let json = resumed.expect_code(4).json();
+        assert_eq!(json["accepted"], 150);
+        assert_eq!(json["unknown"], 100);
+        assert_eq!(json["batch_results"][1]["status"], "unknown");
+        assert_eq!(json["batch_results"][2]["status"], "sent");
+        // Nobody got two messages: batch 2's recipients got exactly the one from the crashed run.
+        assert_received(&emulator, &all, |_| 1);
+    }
+}
+
+#[test]
+fn a_real_kill_in_the_middle_never_causes_a_second_message() {
+    let emulator = emulator();
+    let home = TempDir::new("bulk-kill");
+    let all = numbers(250);
+    let csv = home.join("list.csv");
+    let journal = home.join("list.csv.journal");
+    write_csv(&csv, &all);
+
+    let mut child = against(&emulator, &home)
+        .args(["--json", "send-bulk", "--from", "5000123456", "--text", TEXT, "--csv"])
+        .arg(&csv)
+        .env("PAYAMAK_TEST_BATCH_DELAY_MS", "300")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    loop {
+        let outcomes = std::fs::read_to_string(&journal).map_or(0, |text| text.matches(r#""type":"outcome""#).count());
+        if outcomes >= 1 {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "the first batch never finished");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+
+    let resumed = bulk(&emulator, &home, &csv, &[], None);
+    let json = resumed.json();
+    let (accepted, unknown) = (json["accepted"].as_u64().unwrap(), json["unknown"].as_u64().unwrap());
+    assert_eq!(accepted + unknown, 250, "{json}");
+    assert_eq!(resumed.code, Some(if unknown == 0 { 0 } else { 4 }));
+    let counts = sent_counts(&emulator, "demo");
+    assert!(counts.values().all(|&count| count == 1), "nobody received two messages");
+    assert!(counts.len() as u64 >= accepted);
+}
+
+#[test]
+fn ctrl_c_finishes_the_current_batch_and_stops() {
+    let emulator = emulator();
+    let home = TempDir::new("bulk-ctrl-c");
+    let all = numbers(250);
+    let csv = home.join("list.csv");
+    let journal = home.join("list.csv.journal");
+    write_csv(&csv, &all);
+
+    let child = against(&emulator, &home)
+        .args(["--json", "send-bulk", "--from", "5000123456", "--text", TEXT, "--csv"])
+        .arg(&csv)
+        .env("PAYAMAK_TEST_BATCH_DELAY_MS", "500")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while std::fs::read_to_string(&journal).map_or(0, |text| text.matches(r#""type":"outcome""#).count()) == 0 {
+        assert!(started.elapsed() < Duration::from_secs(30), "the first batch never finished");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // SAFETY: sending a signal to our own child process.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(130));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["interrupted"], true);
+    assert_eq!(json["unknown"], 0, "the batch in flight was finished and journaled");
+    assert_eq!(json["accepted"].as_u64().unwrap() + json["not_attempted"].as_u64().unwrap(), 250);
+    assert!(String::from_utf8_lossy(&output.stderr).contains("interrupted"));
+
+    let resumed = bulk(&emulator, &home, &csv, &[], None);
+    assert_eq!(resumed.expect_code(0).json()["accepted"], 250);
+    assert_received(&emulator, &all, |_| 1);
+}
+
+#[test]
+fn a_journal_of_another_send_is_refused() {
+    let emulator = emulator();
+    let home = TempDir::new("bulk-mismatch");
+    let all = numbers(150);
+    let csv = home.join("list.csv");
+    write_csv(&csv, &all);
+    bulk(&emulator, &home, &csv, &[], Some("outcome:1")).expect_code(CRASH_EXIT_CODE);
+
+    let other_text = run(against(&emulator, &home)
+        .args(["send-bulk", "--from", "5000123456", "--text", "another text", "--csv"])
+        .arg(&csv));
+    other_text.expect_code(2);
+    assert!(other_text.stderr.contains("belongs to another send"), "{}", other_text.stderr);
+    assert!(other_text.stderr.contains("the text differs"), "{}", other_text.stderr);
+
+    let other_sender =
+        run(against(&emulator, &home).args(["send-bulk", "--from", "3000987654", "--text", TEXT, "--csv"]).arg(&csv));
+    other_sender.expect_code(2);
+    assert!(other_sender.stderr.contains("the sender differs"), "{}", other_sender.stderr);
+
+    write_csv(&csv, &numbers(151));
+    let other_csv = bulk(&emulator, &home, &csv, &[], None);
+    other_csv.expect_code(2);
+    assert!(other_csv.stderr.contains("recipients differ"), "{}", other_csv.stderr);
+    assert_received(&emulator, &all, |index| usize::from(index < 100));
+
+    // A separate journal starts a separate send.
+    let fresh = bulk(&emulator, &home, &csv, &["--journal", "other.journal"], None);
+    assert_eq!(fresh.expect_code(0).json()["journal"], "other.journal");
+}
+
+#[test]
+fn invalid_numbers_are_skipped_with_their_line_or_fatal_with_strict() {
+    let emulator = emulator();
+    let home = TempDir::new("bulk-invalid");
+    let csv = home.join("list.csv");
+    std::fs::write(&csv, "09121234567\n0912\n+98 935 123 4567\n09121234567\nhello\n").unwrap();
+
+    let strict = bulk(&emulator, &home, &csv, &["--strict"], None);
+    strict.expect_code(2);
+    assert!(strict.stderr.contains("line 2") && strict.stderr.contains("line 5"), "{}", strict.stderr);
+    assert!(emulator.account_snapshot("demo").unwrap().sent.is_empty());
+
+    let lenient = bulk(&emulator, &home, &csv, &[], None);
+    let json = lenient.expect_code(0).json();
+    assert_eq!(json["recipients"], 2);
+    assert_eq!(json["accepted"], 2);
+    let lines: Vec<u64> = json["invalid"].as_array().unwrap().iter().map(|row| row["line"].as_u64().unwrap()).collect();
+    assert_eq!(lines, [2, 5]);
+    assert_eq!(json["duplicates"][0]["line"], 4);
+    assert!(lenient.stderr.contains("line 2: invalid mobile number \"0912\""), "{}", lenient.stderr);
+    assert_eq!(sent_counts(&emulator, "demo").len(), 2);
+}
+
+#[test]
+fn a_refused_batch_stops_the_run() {
+    use payamak::emulator::{Account, Emulator};
+
+    // Credit for 150 messages: batch 1 goes, batch 2 is refused (code 2), batch 3 is not tried.
+    let emulator = crate::support::emulator_with(
+        Emulator::builder().account(Account::new("demo", "demo").credit(150.0).sender("5000123456")),
+    );
+    let home = TempDir::new("bulk-refused");
+    let all = numbers(250);
+    let csv = home.join("list.csv");
+    write_csv(&csv, &all);
+    let mut command = against(&emulator, &home);
+    command.args(["--json", "send-bulk", "--from", "5000123456", "--text", "sale", "--csv"]).arg(&csv);
+    let first = run(&mut command);
+    let json = first.expect_code(1).json();
+    assert_eq!(json["accepted"], 100);
+    assert_eq!(json["refused"], 100);
+    assert_eq!(json["not_attempted"], 50);
+    assert_eq!(json["batch_results"][1]["status"], "refused");
+    assert_eq!(json["batch_results"][1]["error"]["code"], 2);
+    assert!(first.stderr.contains("insufficient credit"), "{}", first.stderr);
+    assert_received(&emulator, &all, |index| usize::from(index < 100));
+}
+
+#[test]
+fn a_batch_that_never_reached_the_panel_is_sent_by_the_next_run() {
+    let emulator = emulator();
+    let home = TempDir::new("bulk-unreachable");
+    let all = numbers(150);
+    let csv = home.join("list.csv");
+    write_csv(&csv, &all);
+    let dead = format!("http://127.0.0.1:{}/post/", crate::support::closed_port());
+    let failed = run(crate::support::payamak(&home)
+        .args(["--json", "--endpoint", &dead, "--user", "demo", "--password", "demo"])
+        .args(["send-bulk", "--from", "5000123456", "--text", TEXT, "--csv"])
+        .arg(&csv));
+    let json = failed.expect_code(3).json();
+    assert_eq!(json["not_attempted"], 150);
+    assert_eq!(json["batch_results"][0]["status"], "failed");
+    assert_eq!(json["batch_results"][0]["error"]["kind"], "transport");
+
+    let resumed = bulk(&emulator, &home, &csv, &[], None);
+    assert_eq!(resumed.expect_code(0).json()["accepted"], 150);
+    assert!(resumed.stderr.contains("sending it again"), "{}", resumed.stderr);
+    assert_received(&emulator, &all, |_| 1);
+}
+
+#[test]
+fn a_lost_answer_makes_the_batch_unknown_and_stops_the_run() {
+    let emulator = emulator();
+    let home = TempDir::new("bulk-lost-answer");
+    let all = numbers(150);
+    let csv = home.join("list.csv");
+    write_csv(&csv, &all);
+    let hang_up = crate::support::hang_up_server(5);
+    let lost = run(crate::support::payamak(&home)
+        .args(["--json", "--endpoint", &hang_up, "--user", "demo", "--password", "demo"])
+        .args(["send-bulk", "--from", "5000123456", "--text", TEXT, "--csv"])
+        .arg(&csv));
+    let json = lost.expect_code(4).json();
+    assert_eq!(json["unknown"], 100);
+    assert_eq!(json["not_attempted"], 50);
+    assert_eq!(json["batch_results"][0]["error"]["kind"], "outcome_unknown");
+
+    // The next run sends batch 2 only.
+    let resumed = bulk(&emulator, &home, &csv, &[], None);
+    let json = resumed.expect_code(4).json();
+    assert_eq!(json["accepted"], 50);
+    assert_eq!(json["unknown"], 100);
+    assert_received(&emulator, &all, |index| usize::from(index >= 100));
+}
