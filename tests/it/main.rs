@@ -7,5 +7,6 @@ mod emulator;
 mod envelopes;
 mod generator_fixtures;
 mod interop;
+mod observability;
 mod support;
 mod text_roundtrip;
