@@ -16,4 +16,4 @@ pub use datetime::{InvalidDateTime, PanelDateTime};
 pub use error::{DecodeError, DecodeErrorKind, EncodeError};
 pub use nillable::Nillable;
 pub use reader::{XmlDocument, XmlElement};
-pub use writer::{Credential, CredentialValues, XmlWriter, XSI_NAMESPACE};
+pub use writer::{is_xml_char, Credential, CredentialValues, XmlWriter, XSI_NAMESPACE};

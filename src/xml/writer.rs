@@ -11,6 +11,11 @@ use super::error::EncodeError;
 /// The XML Schema instance namespace (`xsi:nil`).
 pub const XSI_NAMESPACE: &str = "http://www.w3.org/2001/XMLSchema-instance";
 
+/// True when XML 1.0 can carry `c` (its `Char` production; Rust has no surrogates).
+pub fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}
+
 /// Which credential a request element carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Credential {
@@ -222,9 +227,7 @@ impl<'c> XmlWriter<'c> {
 
     /// True when XML 1.0 can carry `text`; otherwise records the first offending character.
     fn is_xml_text(&mut self, text: &str) -> bool {
-        let forbidden =
-            |c: char| matches!(c, '\u{0}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}');
-        match text.chars().enumerate().find(|&(_, c)| forbidden(c)) {
+        match text.chars().enumerate().find(|&(_, c)| !is_xml_char(c)) {
             None => true,
             Some((position, character)) => {
                 self.fail(character, position);
