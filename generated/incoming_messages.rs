@@ -67,7 +67,7 @@ impl ::payamak::codegen::XmlRequest for GetNewMessagesListRequest {
         request_element: "GetNewMessagesList",
         response_element: "GetNewMessagesListResponse",
         takes_credentials: true,
-        retry_safe: true,
+        retry_safe: false,
     };
     fn write_body(&self, w: &mut ::payamak::codegen::XmlWriter<'_>) {
         w.credential(NS_TEMPURI, "username", ::payamak::codegen::Credential::Username);

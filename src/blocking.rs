@@ -1,8 +1,11 @@
 //! A blocking client with the same surface as the async [`crate::Client`].
 //!
-//! It drives the async client on a private single-threaded runtime, so it
-//! must not be used from inside an async runtime (the call then fails with an
-//! [`InputError`] instead of blocking the runtime).
+//! It drives the async client on a private single-threaded runtime. Called
+//! from a thread that belongs to another runtime (e.g. inside
+//! `tokio::task::spawn_blocking`), it runs the call on a short-lived thread of
+//! its own, since one runtime cannot be driven from inside another. Calling it
+//! from an async task works but blocks that task's worker thread: use
+//! [`crate::Client`] there.
 
 use std::sync::Arc;
 
@@ -52,7 +55,8 @@ impl ClientBuilder {
 }
 
 impl Client {
-    /// Wraps an async client.
+    /// Wraps an async client. Do not keep using `inner` on another runtime as
+    /// well: its pooled connections would be tied to this client's runtime.
     pub fn from_async(inner: crate::Client) -> Result<Self, Error> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -66,21 +70,26 @@ impl Client {
         &self.inner
     }
 
-    fn block_on<T>(&self, future: impl std::future::Future<Output = Result<T, Error>>) -> Result<T, Error> {
-        if tokio::runtime::Handle::try_current().is_ok() {
-            return Err(InputError::Invalid(
-                "the blocking client was called inside an async runtime; use payamak::Client there".to_owned(),
-            )
-            .into());
+    fn block_on<T: Send>(
+        &self,
+        future: impl std::future::Future<Output = Result<T, Error>> + Send,
+    ) -> Result<T, Error> {
+        let Some(runtime) = &self.runtime.0 else {
+            return Err(InputError::Invalid("the blocking client's runtime is gone".to_owned()).into());
+        };
+        if tokio::runtime::Handle::try_current().is_err() {
+            return runtime.block_on(future);
         }
-        match &self.runtime.0 {
-            Some(runtime) => runtime.block_on(future),
-            None => Err(InputError::Invalid("the blocking client's runtime is gone".to_owned()).into()),
-        }
+        std::thread::scope(|scope| {
+            scope.spawn(|| runtime.block_on(future)).join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        })
     }
 
     /// See [`crate::Client::call`].
-    pub fn call<R: XmlRequest>(&self, request: &R) -> Result<R::Response, Error> {
+    pub fn call<R: XmlRequest + Sync>(&self, request: &R) -> Result<R::Response, Error>
+    where
+        R::Response: Send,
+    {
         self.block_on(self.inner.call(request))
     }
 
@@ -108,7 +117,7 @@ impl Client {
     pub fn send_bulk_with_progress(
         &self,
         sms: &Sms,
-        on_batch: impl FnMut(BatchProgress<'_>),
+        on_batch: impl FnMut(BatchProgress<'_>) + Send,
     ) -> Result<BulkReport, Error> {
         self.block_on(self.inner.send_bulk_with_progress(sms, on_batch))
     }
@@ -128,13 +137,15 @@ impl Client {
         self.block_on(self.inner.update_delivery(rec_id))
     }
 
-    /// Follows `batches` of recIds with `tracker`'s settings; see [`DeliveryTracker::track_with`].
+    /// Follows `batches` of recIds with this client and `tracker`'s settings;
+    /// see [`DeliveryTracker::track_with`].
     pub fn track_deliveries(
         &self,
         tracker: &DeliveryTracker,
         batches: &[Vec<i64>],
-        on_change: impl FnMut(i64, DeliveryStatus),
+        on_change: impl FnMut(i64, DeliveryStatus) + Send,
     ) -> Result<Tracked, Error> {
+        let tracker = tracker.with_client(self.inner.clone());
         self.block_on(tracker.track_with(batches, on_change))
     }
 

@@ -2,7 +2,8 @@
 
 use crate::error::{Error, InputError};
 use crate::recipient::MobileNumber;
-use crate::sms::{SendReport, Sms, MAX_RECIPIENTS_PER_CALL};
+use crate::sms::{RecipientReport, SendReport, Sms, MAX_RECIPIENTS_PER_CALL};
+use crate::status::StatusCode;
 use crate::status_codes::RecipientStatus;
 use crate::Client;
 
@@ -20,6 +21,9 @@ pub enum BulkOutcome {
         /// The per-recipient status byte, if any.
         status: Option<RecipientStatus>,
     },
+    /// The call answered without confirming this recipient: an unknown result
+    /// code, or no recId or status for it. The message may have been sent.
+    Unconfirmed,
     /// The recipient's batch failed: see [`BulkReport::failure`]. If that
     /// error is [`Error::OutcomeUnknown`], the message may have been sent.
     BatchFailed,
@@ -60,6 +64,22 @@ impl BulkReport {
     pub fn is_complete(&self) -> bool {
         self.failure.is_none() && self.accepted().count() == self.recipients.len()
     }
+
+    /// The accepted recIds, one list per SendSms call: what a
+    /// [`crate::delivery::DeliveryTracker`] takes, since the panel refreshes
+    /// deliveries a whole call at a time.
+    pub fn rec_id_batches(&self) -> Vec<Vec<i64>> {
+        let mut batches = vec![Vec::new(); self.batches];
+        for recipient in &self.recipients {
+            if let (BulkOutcome::Accepted { rec_id }, Some(batch)) =
+                (&recipient.outcome, batches.get_mut(recipient.batch))
+            {
+                batch.push(*rec_id);
+            }
+        }
+        batches.retain(|batch| !batch.is_empty());
+        batches
+    }
 }
 
 /// Progress of a bulk send, reported after each batch.
@@ -71,6 +91,15 @@ pub struct BatchProgress<'a> {
     pub batches: usize,
     /// Its result.
     pub result: Result<&'a SendReport, &'a Error>,
+}
+
+/// What one SendSms answer says about one of its recipients.
+fn outcome(sent: &SendReport, recipient: &RecipientReport) -> BulkOutcome {
+    match (recipient.rec_id, recipient.status) {
+        (_, Some(status)) if status.is_known() && !status.is_success() => BulkOutcome::Refused { status: Some(status) },
+        (Some(rec_id), _) if sent.status.is_success() && recipient.is_accepted() => BulkOutcome::Accepted { rec_id },
+        _ => BulkOutcome::Unconfirmed,
+    }
 }
 
 impl Client {
@@ -108,10 +137,7 @@ impl Client {
                     report.recipients.extend(sent.recipients.iter().map(|recipient| BulkRecipient {
                         number: recipient.number.clone(),
                         batch,
-                        outcome: match recipient.rec_id {
-                            Some(rec_id) if recipient.is_accepted() => BulkOutcome::Accepted { rec_id },
-                            _ => BulkOutcome::Refused { status: recipient.status },
-                        },
+                        outcome: outcome(&sent, recipient),
                     }));
                     on_batch(BatchProgress { batch, batches, result: Ok(&sent) });
                 }

@@ -1,11 +1,11 @@
 //! Following sent messages to a final delivery status.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::error::{Error, Rejected};
+use crate::error::Error;
 use crate::status_codes::{DeliveryStatus, UpdateDeliveryStatus};
 use crate::Client;
 
@@ -22,6 +22,7 @@ use crate::Client;
 /// use payamak::delivery::DeliveryTracker;
 ///
 /// let report = client.send(&sms).await?;
+/// // One list of recIds per SendSms call (for a bulk send: `BulkReport::rec_id_batches`).
 /// let tracked = DeliveryTracker::new(client).track(&[report.rec_ids()]).await?;
 /// for (rec_id, status) in &tracked.statuses {
 ///     println!("{rec_id}: {status}");
@@ -39,15 +40,20 @@ pub struct DeliveryTracker {
 /// The statuses a [`DeliveryTracker`] reached.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tracked {
-    /// The last status of every recId.
+    /// The last status of every recId the panel knows.
     pub statuses: BTreeMap<i64, DeliveryStatus>,
-    /// True when every status is final; false when the tracker gave up first.
+    /// RecIds the panel said are not valid (UpdateDelivery code 0); no longer followed.
+    pub invalid: BTreeSet<i64>,
+    /// True when every recId reached a final status or was found invalid;
+    /// false when the tracker gave up first.
     pub complete: bool,
 }
 
 struct Batch {
     rec_ids: Vec<i64>,
     last_update: Option<Instant>,
+    /// Whether the panel's copy may have changed since the statuses were last read.
+    read_due: bool,
 }
 
 impl DeliveryTracker {
@@ -88,6 +94,9 @@ impl DeliveryTracker {
     }
 
     /// [`DeliveryTracker::track`], calling `on_change(rec_id, status)` whenever a status is first seen or changes.
+    ///
+    /// Statuses are read at the start and after each successful UpdateDelivery
+    /// of their batch, since the panel's copy changes only then.
     pub async fn track_with(
         &self,
         batches: &[Vec<i64>],
@@ -97,43 +106,56 @@ impl DeliveryTracker {
         let mut batches: Vec<Batch> = batches
             .iter()
             .filter(|rec_ids| !rec_ids.is_empty())
-            .map(|rec_ids| Batch { rec_ids: rec_ids.clone(), last_update: None })
+            .map(|rec_ids| Batch { rec_ids: rec_ids.clone(), last_update: None, read_due: true })
             .collect();
-        let mut statuses: BTreeMap<i64, DeliveryStatus> = BTreeMap::new();
+        let mut tracked = Tracked { statuses: BTreeMap::new(), invalid: BTreeSet::new(), complete: false };
         loop {
             for batch in &mut batches {
-                let pending: Vec<i64> = batch
-                    .rec_ids
-                    .iter()
-                    .copied()
-                    .filter(|rec_id| !statuses.get(rec_id).is_some_and(|status| status.is_final()))
-                    .collect();
-                let Some(&representative) = pending.first() else { continue };
-                let due = batch.last_update.is_none_or(|at| at.elapsed() >= self.min_update_interval);
-                if due {
+                let pending = |tracked: &Tracked| -> Vec<i64> {
+                    batch.rec_ids.iter().copied().filter(|rec_id| !tracked.is_settled(*rec_id)).collect()
+                };
+                let Some(&representative) = pending(&tracked).first() else { continue };
+                if batch.last_update.is_none_or(|at| at.elapsed() >= self.min_update_interval) {
                     match self.client.update_delivery(representative).await? {
-                        UpdateDeliveryStatus::InvalidRecId => {
-                            return Err(Rejected::new("UpdateDelivery", UpdateDeliveryStatus::InvalidRecId).into())
+                        UpdateDeliveryStatus::Updated => {
+                            batch.last_update = Some(Instant::now());
+                            batch.read_due = true;
                         }
-                        // Updated, too soon, or unknown: in every case wait a full interval.
+                        // Another recId of the batch may still be valid: it represents the batch next round.
+                        UpdateDeliveryStatus::InvalidRecId => {
+                            tracked.invalid.insert(representative);
+                        }
+                        // Too soon (100) or a code this crate does not know: wait a full interval.
                         _ => batch.last_update = Some(Instant::now()),
                     }
                 }
-                for rec_id in pending {
-                    let status = self.client.delivery(rec_id).await?;
-                    if statuses.insert(rec_id, status) != Some(status) {
-                        on_change(rec_id, status);
+                if std::mem::take(&mut batch.read_due) {
+                    for rec_id in pending(&tracked) {
+                        let status = self.client.delivery(rec_id).await?;
+                        if tracked.statuses.insert(rec_id, status) != Some(status) {
+                            on_change(rec_id, status);
+                        }
                     }
                 }
             }
-            let complete = batches
-                .iter()
-                .flat_map(|batch| &batch.rec_ids)
-                .all(|rec_id| statuses.get(rec_id).is_some_and(|status| status.is_final()));
-            if complete || Instant::now() >= deadline {
-                return Ok(Tracked { statuses, complete });
+            tracked.complete =
+                batches.iter().flat_map(|batch| &batch.rec_ids).all(|rec_id| tracked.is_settled(*rec_id));
+            if tracked.complete || Instant::now() >= deadline {
+                return Ok(tracked);
             }
             tokio::time::sleep(self.poll_interval.min(deadline.saturating_duration_since(Instant::now()))).await;
         }
+    }
+
+    /// The same settings, following with `client`.
+    pub(crate) fn with_client(&self, client: Client) -> Self {
+        DeliveryTracker { client, ..self.clone() }
+    }
+}
+
+impl Tracked {
+    /// True when `rec_id` needs no more following.
+    fn is_settled(&self, rec_id: i64) -> bool {
+        self.invalid.contains(&rec_id) || self.statuses.get(&rec_id).is_some_and(|status| status.is_final())
     }
 }

@@ -40,9 +40,11 @@ pub enum Error {
 }
 
 impl Error {
-    /// True when trying the same call again (after a pause) may succeed and
-    /// cannot cause a duplicate: connection failures, timeouts, HTTP 429/502/503/504
-    /// and SOAP server faults. Never true for [`Error::OutcomeUnknown`].
+    /// True when trying the same call again (after a pause) may succeed:
+    /// connection failures, timeouts, HTTP 429/502/503/504 and SOAP server
+    /// faults. The client only retries operations that are safe to repeat;
+    /// for SendSms and ScheduleSms these failures surface as
+    /// [`Error::OutcomeUnknown`], which is never retryable.
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Transport(error) => error.is_retryable(),
@@ -67,9 +69,9 @@ impl Error {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TransportErrorKind {
-    /// No connection could be made (DNS, refused, TLS handshake): the request was not sent.
+    /// No connection could be made (DNS, refused, TLS handshake, connect timeout): the request was not sent.
     Connect,
-    /// The connect or request timeout ran out.
+    /// The request timeout ran out after the connection was made.
     Timeout,
     /// The connection failed after it was made (reset, closed early).
     Io,
@@ -163,6 +165,13 @@ pub enum ResponseErrorKind {
         /// The start of the body, for diagnosis.
         body_excerpt: String,
     },
+    /// A redirect, which the client does not follow: the request was not processed there.
+    Redirected {
+        /// The status code (3xx).
+        status: u16,
+        /// The `Location` header, if any.
+        location: Option<String>,
+    },
     /// The body exceeded the client's size limit.
     TooLarge {
         /// The limit in bytes.
@@ -202,6 +211,13 @@ impl fmt::Display for ResponseError {
             ResponseErrorKind::UnexpectedContentType { content_type, body_excerpt } => {
                 write!(f, "{} answered with {content_type:?}, not a SOAP envelope: {body_excerpt:?}", self.endpoint)
             }
+            ResponseErrorKind::Redirected { status, location } => write!(
+                f,
+                "{} answered HTTP {status}, a redirect to {}; redirects are not followed (they could carry the \
+                 request and the password elsewhere): use the new address as the base URL",
+                self.endpoint,
+                location.as_deref().unwrap_or("an unnamed location")
+            ),
             ResponseErrorKind::TooLarge { limit } => {
                 write!(f, "the reply of {} is larger than the {limit}-byte limit", self.endpoint)
             }
@@ -272,12 +288,14 @@ pub enum InputError {
     Invalid(String),
 }
 
-/// A send whose request may have reached the panel, without a usable answer.
+/// A call that is not safe to repeat whose request may have reached the panel,
+/// without a usable answer.
 ///
-/// The SMS may or may not have been sent; it was not retried, since retrying
-/// could send it twice. Check the panel (e.g. the sent-messages list) before sending again.
+/// The call may or may not have taken effect (for SendSms: the SMS may or may
+/// not have been sent). It was not retried, since that could repeat it. Check
+/// the panel (e.g. the sent-messages list) before trying again.
 #[derive(Debug, thiserror::Error)]
-#[error("{operation}: outcome unknown, the message may or may not have been sent (not retried, to avoid sending it twice): {cause}")]
+#[error("{operation}: outcome unknown, the call may or may not have taken effect (a send may or may not have been sent); not retried, to avoid repeating it: {cause}")]
 pub struct OutcomeUnknown {
     /// The operation called.
     pub operation: &'static str,

@@ -5,6 +5,7 @@ use crate::error::{Error, InputError, Rejected};
 use crate::incoming_messages as im;
 use crate::send;
 use crate::sms::{pair_recipients, SendReport, Sms};
+use crate::status::StatusCode;
 use crate::status_codes::{DeliveryStatus, MarkReadStatus, SendStatus, UpdateDeliveryStatus};
 use crate::PanelDateTime;
 
@@ -15,7 +16,8 @@ pub use crate::send::PeriodType;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Folder {
-    /// Received messages not fetched before (`GetNewMessagesList`).
+    /// Received messages not fetched before (`GetNewMessagesList`). Fetching
+    /// them makes them no longer new, so this call is never retried.
     New,
     /// Received messages not yet read (`GetReceiveSMSIsNotReadList`).
     ReceivedUnread,
@@ -45,8 +47,10 @@ impl Client {
     /// Sends `sms` in one call (`SendSms`): at most 100 recipients (see [`Client::send_bulk`]).
     ///
     /// Never retried once the request may have reached the panel: if the
-    /// answer is lost the error is [`Error::OutcomeUnknown`]. A result other
-    /// than success is [`Error::Rejected`].
+    /// answer is lost the error is [`Error::OutcomeUnknown`]. A known result
+    /// code other than success is [`Error::Rejected`]; a code this crate does
+    /// not know is returned as `SendStatus::Unknown(code)` in the report, since
+    /// the message may have been sent.
     pub async fn send(&self, sms: &Sms) -> Result<SendReport, Error> {
         sms.check_single_call()?;
         let request = send::SendSmsRequest {
@@ -60,7 +64,7 @@ impl Client {
         };
         let response = self.call_recorded(&request, |response| Some(response.send_sms_result)).await?;
         let status = response.result_status();
-        if !status.is_success() {
+        if !status.is_success() && status.is_known() {
             return Err(Rejected::new("SendSms", status).into());
         }
         let recipients = pair_recipients(sms.recipients(), response.rec_id.as_deref(), response.status.as_deref());
@@ -69,7 +73,8 @@ impl Client {
 
     /// Sends `sms` at `at` (Tehran time), repeating per `period` (`ScheduleSms`).
     ///
-    /// Not retried once the request may have reached the panel, like [`Client::send`].
+    /// Not retried once the request may have reached the panel, like
+    /// [`Client::send`]; an unknown result code is returned, not an error.
     pub async fn schedule(&self, sms: &Sms, at: PanelDateTime, period: PeriodType) -> Result<SendStatus, Error> {
         sms.check_single_call()?;
         let request = send::ScheduleSmsRequest {
@@ -82,11 +87,10 @@ impl Client {
         };
         let response = self.call_recorded(&request, |response| Some(response.schedule_sms_result)).await?;
         let status = response.result_status();
-        if status.is_success() {
-            Ok(status)
-        } else {
-            Err(Rejected::new("ScheduleSms", status).into())
+        if !status.is_success() && status.is_known() {
+            return Err(Rejected::new("ScheduleSms", status).into());
         }
+        Ok(status)
     }
 
     /// The delivery status the panel holds for `rec_id` (`GetDelivery`).

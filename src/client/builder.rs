@@ -9,7 +9,9 @@ use crate::soap::SoapVersion;
 
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
-const DEFAULT_MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
+const DEFAULT_MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
+/// Shorter than any server's keep-alive, so that a send rarely meets a connection the server already closed.
+const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// Configures a [`Client`].
 ///
@@ -66,7 +68,7 @@ impl ClientBuilder {
         self
     }
 
-    /// How long one attempt may take in all (30 s by default).
+    /// How long one attempt may take in all (30 s by default); must exceed the connect timeout.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self
@@ -80,7 +82,11 @@ impl ClientBuilder {
 
     /// Uses a caller-configured HTTP client (its proxy, TLS and pool settings).
     /// The connect timeout and user agent set here are then not applied; the
-    /// request timeout still is.
+    /// request timeout still is. Configure it with a connect timeout, so that a
+    /// dead host is a connect error (which a send may fail over from) rather
+    /// than a request timeout, and without redirects
+    /// (`reqwest::redirect::Policy::none()`): a redirect that was followed is
+    /// refused, since it could carry the request and the password to another host.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
         self
@@ -92,7 +98,7 @@ impl ClientBuilder {
         self
     }
 
-    /// The largest response body accepted (64 MiB by default).
+    /// The largest response body accepted (32 MiB by default).
     pub fn max_response_bytes(mut self, limit: usize) -> Self {
         self.max_response_bytes = Some(limit);
         self
@@ -104,13 +110,26 @@ impl ClientBuilder {
             return Err(InputError::Invalid("no base URL: call ClientBuilder::base_url".to_owned()).into());
         }
         let base_urls = self.base_urls.iter().map(|url| parse_base_url(url)).collect::<Result<Vec<_>, _>>()?;
+        let timeout = self.timeout.unwrap_or(DEFAULT_TIMEOUT);
+        // A connect that outlasts the whole request would be reported as a request timeout,
+        // which a send cannot fail over from: by default it gets at most half the time.
+        let connect_timeout = self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT.min(timeout / 2));
+        if self.http.is_none() && timeout <= connect_timeout {
+            return Err(InputError::Invalid(format!(
+                "the request timeout ({timeout:?}) must be longer than the connect timeout ({connect_timeout:?})"
+            ))
+            .into());
+        }
         let credentials = self
             .credentials
             .ok_or_else(|| InputError::Invalid("no credentials: call ClientBuilder::credentials".to_owned()))?;
         let http = match self.http {
             Some(http) => http,
             None => reqwest::Client::builder()
-                .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
+                .connect_timeout(connect_timeout)
+                // A followed 307/308 would post the request, password included, to another URL.
+                .redirect(reqwest::redirect::Policy::none())
+                .pool_idle_timeout(POOL_IDLE_TIMEOUT)
                 .user_agent(
                     self.user_agent.unwrap_or_else(|| concat!("payamak/", env!("CARGO_PKG_VERSION")).to_owned()),
                 )
@@ -124,7 +143,7 @@ impl ClientBuilder {
                 credentials,
                 version: self.version,
                 retry: self.retry.unwrap_or_default(),
-                timeout: self.timeout.unwrap_or(DEFAULT_TIMEOUT),
+                timeout,
                 max_response_bytes: self.max_response_bytes.unwrap_or(DEFAULT_MAX_RESPONSE_BYTES),
             }),
         })
@@ -133,13 +152,21 @@ impl ClientBuilder {
 
 /// Parses a base URL, making sure it ends with `/` so that service paths append.
 fn parse_base_url(text: &str) -> Result<url::Url, Error> {
-    let invalid = |why: String| Error::from(InputError::Invalid(format!("invalid base URL {text:?}: {why}")));
+    // A URL with `@` may hold a password: never echo it.
+    let shown = if text.contains('@') { "(not shown)".to_owned() } else { format!("{text:?}") };
+    let invalid = |why: String| Error::from(InputError::Invalid(format!("invalid base URL {shown}: {why}")));
     let mut url = url::Url::parse(text.trim()).map_err(|error| invalid(error.to_string()))?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(invalid("the scheme must be http or https".to_owned()));
     }
     if url.query().is_some() || url.fragment().is_some() {
         return Err(invalid("a base URL takes no query or fragment".to_owned()));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        // It would show up in errors and logs; the panel takes its credentials in the body.
+        return Err(Error::from(InputError::Invalid(
+            "a base URL must not contain a user name or password; use ClientBuilder::credentials".to_owned(),
+        )));
     }
     if !url.path().ends_with('/') {
         let path = format!("{}/", url.path());
@@ -164,6 +191,21 @@ mod tests {
             let error = parse_base_url(bad).unwrap_err().to_string();
             assert!(error.contains(bad.trim()), "{error}");
         }
+    }
+
+    #[test]
+    fn base_urls_with_credentials_are_refused_without_echoing_them() {
+        let error = parse_base_url("https://user:s3cret@panel.example.com/post/").unwrap_err().to_string();
+        assert!(!error.contains("s3cret"), "{error}");
+        assert!(error.contains("must not contain a user name or password"), "{error}");
+    }
+
+    #[test]
+    fn the_request_timeout_must_exceed_the_connect_timeout() {
+        let builder = Client::builder().base_url("http://127.0.0.1/post/").credentials("u", "p");
+        let error =
+            builder.timeout(Duration::from_secs(5)).connect_timeout(Duration::from_secs(5)).build().unwrap_err();
+        assert!(error.to_string().contains("must be longer than the connect timeout"), "{error}");
     }
 
     #[test]

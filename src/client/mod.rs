@@ -17,7 +17,7 @@ pub use retry::RetryPolicy;
 
 use crate::error::{Error, InputError, OutcomeUnknown, ResponseErrorKind, TransportErrorKind};
 use crate::operation::{OperationMeta, XmlRequest};
-use crate::soap::{encode_request, SoapVersion};
+use crate::soap::{encode_request, FaultCode, SoapVersion};
 
 /// An async client of the panel's two services.
 ///
@@ -189,8 +189,17 @@ impl Client {
 fn request_may_have_had_effect(error: &Error) -> bool {
     match error {
         Error::Transport(error) => error.request_may_have_been_sent,
-        // A fault is the panel's definite answer that it did not process the request.
-        Error::Response(error) => !matches!(error.kind, ResponseErrorKind::Fault(_)),
+        Error::Response(error) => match &error.kind {
+            // ASP.NET answers a request it could not read with a Client/Sender fault: the
+            // method never ran. A Server/Receiver fault is any exception inside the method,
+            // which may come after the SMS was queued.
+            ResponseErrorKind::Fault(fault) => {
+                !matches!(fault.code, FaultCode::Sender | FaultCode::VersionMismatch | FaultCode::MustUnderstand)
+            }
+            // A redirect is not processed where it is answered.
+            ResponseErrorKind::Redirected { .. } => false,
+            _ => true,
+        },
         _ => false,
     }
 }

@@ -34,6 +34,16 @@ pub(super) async fn post(
     }
     let mut response = request.send().await.map_err(transport_error)?;
     let status = response.status().as_u16();
+    if response.status().is_redirection() || response.url() != endpoint {
+        // Not followed (a caller-supplied client may follow them: its reply is refused too).
+        let location = response
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned)
+            .or_else(|| (response.url() != endpoint).then(|| response.url().to_string()));
+        return Err(response_error(operation, endpoint, ResponseErrorKind::Redirected { status, location }));
+    }
     let content_type = response
         .headers()
         .get(reqwest::header::CONTENT_TYPE)

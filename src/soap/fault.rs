@@ -125,7 +125,12 @@ fn resolve_qname(element: XmlElement<'_, '_>, text: &str) -> (Option<String>, St
 fn classify(version: SoapVersion, (namespace, local): (Option<String>, String)) -> FaultCode {
     // Some servers write the code without a declared prefix; judge those by the local name.
     let in_envelope_ns = namespace.as_deref().is_none_or(|ns| ns == version.envelope_namespace());
-    match (in_envelope_ns, local.as_str()) {
+    // SOAP 1.1 refines codes with dots: `Client.Authentication` is still a Client fault.
+    let class = match version {
+        SoapVersion::V11 => local.split('.').next().unwrap_or(""),
+        SoapVersion::V12 => local.as_str(),
+    };
+    match (in_envelope_ns, class) {
         (true, "Client" | "Sender") => FaultCode::Sender,
         (true, "Server" | "Receiver") => FaultCode::Receiver,
         (true, "VersionMismatch") => FaultCode::VersionMismatch,

@@ -58,6 +58,9 @@ pub enum DecodeErrorKind {
     UnexpectedNil,
     /// An element with simple content has a child element.
     UnexpectedChild(String),
+    /// The document exceeds a structural limit (nesting depth, attributes per
+    /// element, namespace declarations) that no SOAP reply comes near.
+    LimitExceeded(String),
     /// A different element was found where one was expected.
     UnexpectedElement {
         /// `{namespace}local` of the element expected.
@@ -115,6 +118,7 @@ impl fmt::Display for DecodeError {
             DecodeErrorKind::UnexpectedChild(name) => {
                 write!(f, "<{}> should hold text but has a child element <{name}>", self.element)?
             }
+            DecodeErrorKind::LimitExceeded(limit) => write!(f, "refused: {limit}")?,
             DecodeErrorKind::UnexpectedElement { expected, found } => {
                 write!(f, "expected element {expected} but found {found}")?
             }

@@ -5,8 +5,13 @@ use std::borrow::Cow;
 use super::error::{DecodeError, DecodeErrorKind};
 use super::writer::XSI_NAMESPACE;
 
-/// Limits applied when parsing untrusted input.
-const NODES_LIMIT: u32 = 50_000_000;
+/// Limits applied to untrusted input before it is parsed into a tree. Real
+/// replies are a few levels deep with a handful of attributes; these bound the
+/// parser's worst cases (its namespace and attribute bookkeeping is quadratic).
+const NODES_LIMIT: u32 = 8_000_000;
+const MAX_DEPTH: usize = 128;
+const MAX_ATTRIBUTES_PER_ELEMENT: usize = 64;
+const MAX_NAMESPACE_DECLARATIONS: usize = 256;
 
 /// A parsed XML document.
 pub struct XmlDocument<'input> {
@@ -17,6 +22,7 @@ impl<'input> XmlDocument<'input> {
     /// Parses `text`. DTDs are refused: SOAP 1.1 and 1.2 forbid them, and they
     /// are the usual vehicle for entity-expansion attacks.
     pub fn parse(text: &'input str) -> Result<Self, DecodeError> {
+        check_structure(text)?;
         let options = roxmltree::ParsingOptions { allow_dtd: false, nodes_limit: NODES_LIMIT };
         roxmltree::Document::parse_with_options(text, options).map(|document| XmlDocument { document }).map_err(
             |error| {
@@ -29,6 +35,62 @@ impl<'input> XmlDocument<'input> {
     /// The document element.
     pub fn root(&self) -> XmlElement<'_, 'input> {
         XmlElement { node: self.document.root_element() }
+    }
+}
+
+/// Refuses documents beyond the structural limits, in one streaming pass.
+/// Well-formedness is left to the tree parser, which reports it better.
+fn check_structure(text: &str) -> Result<(), DecodeError> {
+    use quick_xml::events::{BytesStart, Event};
+
+    let mut reader = quick_xml::Reader::from_str(text);
+    reader.config_mut().check_end_names = false;
+    let mut depth = 0usize;
+    let mut declarations = 0usize;
+    let refuse = |reader: &quick_xml::Reader<&[u8]>, limit: String| {
+        let offset = usize::try_from(reader.buffer_position()).unwrap_or(usize::MAX).min(text.len());
+        let before = text.as_bytes().get(..offset).unwrap_or_default();
+        let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+        let column = offset - before.iter().rposition(|&b| b == b'\n').map_or(0, |at| at + 1) + 1;
+        let clamp = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        Err(DecodeError::new(DecodeErrorKind::LimitExceeded(limit), "", clamp(line), clamp(column)))
+    };
+    let mut count = |element: &BytesStart<'_>| -> Option<String> {
+        let mut attributes = 0;
+        for attribute in element.attributes().with_checks(false).flatten() {
+            attributes += 1;
+            if attribute.key.as_ref().starts_with(b"xmlns") {
+                declarations += 1;
+            }
+        }
+        if attributes > MAX_ATTRIBUTES_PER_ELEMENT {
+            Some(format!("an element has more than {MAX_ATTRIBUTES_PER_ELEMENT} attributes"))
+        } else if declarations > MAX_NAMESPACE_DECLARATIONS {
+            Some(format!("more than {MAX_NAMESPACE_DECLARATIONS} namespace declarations"))
+        } else {
+            None
+        }
+    };
+    loop {
+        match reader.read_event() {
+            Ok(Event::Start(element)) => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return refuse(&reader, format!("elements nested more than {MAX_DEPTH} deep"));
+                }
+                if let Some(limit) = count(&element) {
+                    return refuse(&reader, limit);
+                }
+            }
+            Ok(Event::Empty(element)) => {
+                if let Some(limit) = count(&element) {
+                    return refuse(&reader, limit);
+                }
+            }
+            Ok(Event::End(_)) => depth = depth.saturating_sub(1),
+            Ok(Event::Eof) | Err(_) => return Ok(()),
+            Ok(_) => {}
+        }
     }
 }
 

@@ -135,7 +135,7 @@ impl<'c> XmlWriter<'c> {
     }
 
     /// Adds an attribute to the element just opened. The value is escaped.
-    pub fn attribute(&mut self, name: &'static str, value: &str) {
+    pub(crate) fn attribute(&mut self, name: &'static str, value: &str) {
         debug_assert!(self.tag_pending, "attribute written after content");
         if self.is_xml_text(value) {
             let escaped = quick_xml::escape::escape(value);

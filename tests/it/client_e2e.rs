@@ -269,11 +269,51 @@ fn the_blocking_client_has_the_same_surface() {
     assert_eq!(client.messages(Folder::SentUnread, None).unwrap().len(), 1);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_blocking_client_works_inside_spawn_blocking() {
+    let emulator = Emulator::builder().account(account()).start().await.unwrap();
+    let base_url = emulator.base_url();
+    let credit = tokio::task::spawn_blocking(move || {
+        let client = Client::builder().base_url(base_url).credentials("ali", "pa55").build_blocking().unwrap();
+        client.credit()
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(credit, 1000.0);
+}
+
 #[tokio::test]
-async fn the_blocking_client_refuses_to_block_an_async_runtime() {
-    let client = Client::builder().base_url("http://127.0.0.1:9/post/").credentials("a", "b").build_blocking().unwrap();
-    let error = client.credit().unwrap_err();
-    assert!(error.to_string().contains("inside an async runtime"), "{error}");
+async fn the_tracker_gives_up_on_invalid_rec_ids_and_keeps_the_rest() {
+    let timing = DeliveryTiming {
+        reach_operator_after: Duration::from_millis(10),
+        final_after: Duration::from_millis(20),
+        update_interval: Duration::from_millis(20),
+    };
+    let emulator = Emulator::builder().account(account()).delivery_timing(timing).start().await.unwrap();
+    let client = client(&emulator, SoapVersion::V11, "pa55");
+    let report = client.send(&Sms::new("5000123456", "hi").to(["09121234567"]).unwrap()).await.unwrap();
+    let tracked = DeliveryTracker::new(client)
+        .min_update_interval(Duration::from_millis(20))
+        .poll_interval(Duration::from_millis(10))
+        .give_up_after(Duration::from_secs(10))
+        .track(&[vec![42], report.rec_ids()])
+        .await
+        .unwrap();
+    assert!(tracked.complete);
+    assert_eq!(tracked.invalid.iter().copied().collect::<Vec<_>>(), [42]);
+    assert_eq!(tracked.statuses[&report.rec_ids()[0]], DeliveryStatus::Delivered);
+}
+
+#[tokio::test]
+async fn bulk_reports_group_rec_ids_by_call_for_the_tracker() {
+    let clock = ManualClock::starting_now();
+    let emulator = emulator(&clock).await;
+    let client = client(&emulator, SoapVersion::V11, "pa55");
+    let numbers: Vec<String> = (0..150).map(|i| format!("0912{i:07}")).collect();
+    let report = client.send_bulk(&Sms::new("5000123456", "x").to(&numbers).unwrap()).await.unwrap();
+    let batches = report.rec_id_batches();
+    assert_eq!(batches.iter().map(Vec::len).collect::<Vec<_>>(), [100, 50]);
 }
 
 #[tokio::test]

@@ -88,6 +88,58 @@ async fn send_fails_over_when_no_connection_was_made() {
 }
 
 #[tokio::test]
+async fn redirects_are_not_followed() {
+    let other = ScriptedServer::start(vec![Reply::soap11(envelope11("<x/>"))]);
+    let location = format!("{}send.asmx", other.base_url());
+    let server = ScriptedServer::start(vec![Reply::Redirect { status: 307, location: location.clone() }]);
+    let error = client(&[server.base_url()], SoapVersion::V11).send(&sms()).await.unwrap_err();
+    let Error::Response(response) = &error else { panic!("{error:?}") };
+    assert_eq!(response.kind, ResponseErrorKind::Redirected { status: 307, location: Some(location) });
+    assert!(other.requests().is_empty(), "the request must not reach the redirect target");
+    assert_no_password(&error);
+}
+
+#[tokio::test]
+async fn a_server_fault_on_send_means_the_outcome_is_unknown() {
+    let fault = "<soap:Fault><faultcode>soap:Server</faultcode><faultstring>Timeout expired</faultstring></soap:Fault>";
+    let server =
+        ScriptedServer::start(vec![Reply::Http { status: 500, content_type: "text/xml", body: envelope11(fault) }]);
+    let error = client(&[server.base_url()], SoapVersion::V11).send(&sms()).await.unwrap_err();
+    assert!(matches!(error, Error::OutcomeUnknown(_)), "{error:?}");
+    assert_eq!(server.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn a_client_fault_on_send_is_definite() {
+    let fault = "<soap:Fault><faultcode>soap:Client.Deserialization</faultcode><faultstring>Server was unable to read request.</faultstring></soap:Fault>";
+    let server =
+        ScriptedServer::start(vec![Reply::Http { status: 500, content_type: "text/xml", body: envelope11(fault) }]);
+    let error = client(&[server.base_url()], SoapVersion::V11).send(&sms()).await.unwrap_err();
+    let Error::Response(response) = &error else { panic!("{error:?}") };
+    assert_eq!(response.fault().map(|fault| &fault.code), Some(&FaultCode::Sender));
+    assert!(!error.is_retryable());
+}
+
+#[tokio::test]
+async fn new_messages_are_not_fetched_twice_after_a_lost_answer() {
+    let server = ScriptedServer::start(vec![Reply::Drop]);
+    let error = client(&[server.base_url()], SoapVersion::V11).new_messages(None).await.unwrap_err();
+    assert!(matches!(error, Error::OutcomeUnknown(_)), "{error:?}");
+    assert_eq!(server.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn an_unknown_send_code_is_reported_not_refused() {
+    let reply = r#"<SendSmsResponse xmlns="http://tempuri.org/"><SendSmsResult>42</SendSmsResult><recId><long>9</long><long>10</long></recId></SendSmsResponse>"#;
+    let server = ScriptedServer::start(vec![Reply::soap11(envelope11(reply))]);
+    let client = client(&[server.base_url()], SoapVersion::V11);
+    let report = client.send(&sms()).await.unwrap();
+    assert_eq!(report.status, payamak::status_codes::SendStatus::Unknown(42));
+    let bulk = client.send_bulk(&sms()).await.unwrap();
+    assert!(bulk.recipients.iter().all(|r| r.outcome == payamak::bulk::BulkOutcome::Unconfirmed), "{bulk:?}");
+}
+
+#[tokio::test]
 async fn reads_are_retried_and_fail_over() {
     let flaky =
         ScriptedServer::start(vec![Reply::Http { status: 503, content_type: "text/html", body: "busy".into() }]);

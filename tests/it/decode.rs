@@ -129,6 +129,22 @@ fn non_envelopes_are_errors() {
 }
 
 #[test]
+fn hostile_structures_are_refused_quickly() {
+    use std::time::Instant;
+    let nested_namespaces: String = (0..3000).map(|i| format!("<a xmlns:p{i}=\"urn:{i}\">")).collect();
+    let many_attributes = format!("<a {}/>", (0..5000).map(|i| format!("a{i}=\"1\"")).collect::<Vec<_>>().join(" "));
+    let deep = "<a>".repeat(100_000);
+    for body in [nested_namespaces, many_attributes, deep] {
+        let started = Instant::now();
+        let Err(EnvelopeError::Decode(error)) = decode_response::<send::GetCreditRequest>(&envelope11(&body)) else {
+            panic!("expected a refusal")
+        };
+        assert!(matches!(error.kind(), DecodeErrorKind::LimitExceeded(_)), "{error}");
+        assert!(started.elapsed().as_secs_f64() < 1.0, "took {:?}", started.elapsed());
+    }
+}
+
+#[test]
 fn dtds_are_refused() {
     let body = r#"<?xml version="1.0"?><!DOCTYPE lol [<!ENTITY lol "lol">]><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body/></soap:Envelope>"#;
     assert!(decode_response::<send::GetCreditRequest>(body).is_err());

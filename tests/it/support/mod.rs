@@ -14,6 +14,8 @@ pub enum Reply {
     Drop,
     /// Answer with headers announcing `declared` bytes but send only `body`, then close.
     Truncated { declared: usize, body: String },
+    /// Answer with a redirect to `location`.
+    Redirect { status: u16, location: String },
 }
 
 impl Reply {
@@ -114,6 +116,12 @@ fn serve(stream: TcpStream, reply: Option<Reply>, log: &Mutex<Vec<Received>>) {
             );
             let _ = stream.write_all(head.as_bytes());
             let _ = stream.write_all(body.as_bytes());
+        }
+        Some(Reply::Redirect { status, location }) => {
+            let head = format!(
+                "HTTP/1.1 {status} Moved\r\nLocation: {location}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            );
+            let _ = stream.write_all(head.as_bytes());
         }
         Some(Reply::Truncated { declared, body }) => {
             let head = format!(
