@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use super::toml_error::TomlError;
 use crate::recipient::MobileNumber;
 use crate::xml::PanelDateTime;
 
@@ -196,9 +197,10 @@ pub enum ConfigError {
         #[source]
         source: std::io::Error,
     },
-    /// The text is not valid TOML of the expected shape.
+    /// The text is not valid TOML of the expected shape. The error says what is wrong
+    /// and where, never quoting the file (a value there may be a password).
     #[error("invalid accounts file: {0}")]
-    Toml(#[from] toml::de::Error),
+    Toml(TomlError),
     /// A value is out of range or malformed.
     #[error("invalid accounts file: {0}")]
     Invalid(String),
@@ -291,7 +293,7 @@ fn check_money(what: &str, username: &str, value: f64) -> Result<f64, ConfigErro
 impl AccountsFile {
     /// Reads the TOML text of an accounts file.
     pub(crate) fn parse(text: &str) -> Result<Self, ConfigError> {
-        let repr: FileRepr = toml::from_str(text)?;
+        let repr: FileRepr = toml::from_str(text).map_err(|error| ConfigError::Toml(TomlError::new(&error, text)))?;
         let mut file = AccountsFile { demo: repr.demo, ..AccountsFile::default() };
         if let Some(clock) = repr.clock {
             let start = clock
@@ -414,6 +416,21 @@ mod tests {
             "[clock]\nmanual_start = \"tomorrow\"\n",
         ] {
             assert!(AccountsFile::parse(text).is_err(), "{text}");
+        }
+    }
+
+    #[test]
+    fn toml_errors_do_not_show_the_password() {
+        for (text, password) in [
+            ("[[accounts]]\nusername = \"a\"\npassword = 98765432\n", "98765432"),
+            ("[[accounts]]\nusername = \"a\"\npassword = \"S3cret!pw\n", "S3cret!pw"),
+        ] {
+            let Err(error) = AccountsFile::parse(text) else { panic!("{text:?} parsed") };
+            assert!(matches!(error, ConfigError::Toml(_)), "{error:?}");
+            for shown in [error.to_string(), format!("{error:?}")] {
+                assert!(!shown.contains(password), "{shown}");
+            }
+            assert!(error.to_string().contains("(line 3, column"), "{error}");
         }
     }
 

@@ -13,7 +13,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
 
-use super::shared::Shared;
+use super::shared::{blocking, Shared};
 use super::snapshot::{IncomingSms, InjectError};
 
 pub(crate) fn router() -> Router<super::server::App> {
@@ -47,21 +47,27 @@ async fn inject(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
         Ok(sms) => sms,
         Err(cause) => return error(StatusCode::BAD_REQUEST, format_args!("invalid message: {cause}")),
     };
-    match shared.with_state(|state, now| state.inject(sms, now)) {
-        Ok(msg_id) => json(StatusCode::OK, &serde_json::json!({ "msg_id": msg_id })),
-        Err(cause @ InjectError::UnknownAccount(_)) => error(StatusCode::NOT_FOUND, cause),
-        Err(cause) => error(StatusCode::BAD_REQUEST, cause),
+    match blocking(move || shared.with_state(|state, now| state.inject(sms, now))).await {
+        Some(Ok(msg_id)) => json(StatusCode::OK, &serde_json::json!({ "msg_id": msg_id })),
+        Some(Err(cause @ InjectError::UnknownAccount(_))) => error(StatusCode::NOT_FOUND, cause),
+        Some(Err(cause)) => error(StatusCode::BAD_REQUEST, cause),
+        None => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     }
 }
 
 async fn accounts(State(shared): State<Arc<Shared>>) -> Response {
-    json(StatusCode::OK, &shared.with_state(|state, _| state.usernames()))
+    match blocking(move || shared.with_state(|state, _| state.usernames())).await {
+        Some(usernames) => json(StatusCode::OK, &usernames),
+        None => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
 }
 
 async fn account(State(shared): State<Arc<Shared>>, Path(username): Path<String>) -> Response {
-    match shared.with_state(|state, now| state.snapshot(&username, now)) {
-        Some(snapshot) => json(StatusCode::OK, &snapshot),
-        None => error(StatusCode::NOT_FOUND, format_args!("no account {username:?}")),
+    let name = username.clone();
+    match blocking(move || shared.with_state(|state, now| state.snapshot(&name, now))).await {
+        Some(Some(snapshot)) => json(StatusCode::OK, &snapshot),
+        Some(None) => error(StatusCode::NOT_FOUND, format_args!("no account {username:?}")),
+        None => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     }
 }
 
@@ -76,6 +82,10 @@ async fn clock(State(shared): State<Arc<Shared>>) -> Response {
     json(StatusCode::OK, &clock_state(&shared))
 }
 
+/// The longest step one request may move the clock: each step fires every
+/// scheduled occurrence that came due, so an unbounded one could queue millions.
+const MAX_ADVANCE: Duration = Duration::from_secs(366 * 24 * 3600);
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Advance {
@@ -88,10 +98,15 @@ async fn advance(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
     };
     let by = match serde_json::from_slice::<Advance>(&body).map(|advance| Duration::try_from_secs_f64(advance.seconds))
     {
-        Ok(Ok(by)) => by,
+        Ok(Ok(by)) if by <= MAX_ADVANCE => by,
+        Ok(Ok(_)) => return error(StatusCode::BAD_REQUEST, "seconds must be at most 366 days (31622400)"),
         Ok(Err(_)) => return error(StatusCode::BAD_REQUEST, "seconds must be a non-negative number"),
         Err(cause) => return error(StatusCode::BAD_REQUEST, format_args!("invalid body: {cause}")),
     };
-    manual.advance(by);
-    json(StatusCode::OK, &clock_state(&shared))
+    // Moving the clock fires the scheduled sends that came due: maybe many.
+    let manual = manual.clone();
+    match blocking(move || manual.advance(by)).await {
+        Some(()) => json(StatusCode::OK, &clock_state(&shared)),
+        None => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
 }

@@ -163,8 +163,9 @@ impl ManualClock {
         self.notify(now);
     }
 
-    /// Sets the clock to `at` (backwards too: nothing is undone, scheduled sends
-    /// simply wait for their time again).
+    /// Sets the clock to `at`. Backwards too, but an emulator's time never goes back:
+    /// nothing is undone, and it keeps acting at the latest time it has seen (sending,
+    /// receiving, firing schedules) until the clock passes that time again.
     pub fn set(&self, at: impl Into<PanelDateTime>) {
         let now = clamp(at.into().to_utc());
         *lock(&self.inner.now) = now;

@@ -146,6 +146,10 @@
 //!   HTTP 500 in the request's SOAP version; an envelope whose version contradicts the
 //!   Content-Type gets a `VersionMismatch` fault. ASMX's HTTP GET/POST bindings
 //!   (`send.asmx/GetCredit?username=…`) are not emulated.
+//! - **Request size.** A request body (SOAP or admin JSON) over 1 MiB gets HTTP 413
+//!   **\[decision\]**; the largest real request is a few KiB.
+//! - **Time** never goes back for an emulator: a [`ManualClock`] set back leaves it
+//!   acting at the latest time it has seen until the clock passes that time again.
 //!
 //! # Admin endpoints
 //!
@@ -172,6 +176,7 @@ mod server;
 mod shared;
 mod snapshot;
 mod state;
+mod toml_error;
 mod wsdl;
 
 use std::future::Future;
@@ -189,6 +194,7 @@ pub use schedule::Repeat;
 pub use snapshot::{
     AccountSnapshot, IncomingSms, InjectError, ReceivedSnapshot, ScheduleRun, ScheduleSnapshot, SentSnapshot,
 };
+pub use toml_error::TomlError;
 
 use accounts::AccountsFile;
 use shared::Shared;

@@ -6,14 +6,14 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{FromRef, State};
+use axum::extract::{DefaultBodyLimit, FromRef, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use tokio::net::TcpListener;
 
 use super::dispatch::{self, Service};
-use super::shared::{ticker, Shared};
+use super::shared::{blocking, ticker, Shared};
 use super::{admin, wsdl};
 
 /// The router's state.
@@ -39,13 +39,17 @@ pub(crate) fn reachable(local: SocketAddr) -> SocketAddr {
     }
 }
 
+/// The largest request body read (SOAP or admin JSON); a larger one gets HTTP 413. The
+/// panel's largest request, a SendSms to 100 recipients of a long text, is a few KiB.
+pub(crate) const MAX_BODY_BYTES: usize = 1024 * 1024;
+
 fn router(shared: Arc<Shared>, local: SocketAddr) -> Router {
     let admin_enabled = shared.admin;
     let mut router = Router::new();
     if admin_enabled {
         router = router.merge(admin::router());
     }
-    router.fallback(asmx).with_state(App { shared, local })
+    router.fallback(asmx).layer(DefaultBodyLimit::max(MAX_BODY_BYTES)).with_state(App { shared, local })
 }
 
 /// Serves the emulator on `listener` until `shutdown` completes.
@@ -70,7 +74,12 @@ async fn asmx(State(app): State<App>, method: Method, uri: Uri, headers: HeaderM
         return (StatusCode::NOT_FOUND, "The resource cannot be found.").into_response();
     };
     match method {
-        Method::POST => dispatch::soap_post(&app.shared, service, &headers, &body),
+        Method::POST => {
+            let shared = app.shared;
+            blocking(move || dispatch::soap_post(&shared, service, &headers, &body))
+                .await
+                .unwrap_or_else(|| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+        }
         Method::GET | Method::HEAD if wsdl::is_wsdl_query(uri.query()) => {
             let endpoint = endpoint_url(&headers, app.local, uri.path());
             with_content_type(wsdl::document(service, &endpoint), "text/xml; charset=utf-8")
@@ -120,6 +129,69 @@ fn help_page(service: Service) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::Duration;
+
+    use crate::emulator::accounts::{Account, DeliveryTiming};
+    use crate::emulator::clock::Clock;
+    use crate::emulator::state::State;
+
+    const GET_CREDIT: &str = "<?xml version=\"1.0\" encoding=\"utf-8\"?><soap:Envelope \
+        xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\"><soap:Body><GetCredit xmlns=\"http://tempuri.org/\">\
+        <username>demo</username><password>demo</password></GetCredit></soap:Body></soap:Envelope>";
+
+    #[tokio::test]
+    async fn a_request_waiting_for_the_state_does_not_stall_the_server() {
+        // The test's runtime is single-threaded: a handler blocking on the state's mutex
+        // there would stop every other request until the mutex is free.
+        let clock = Clock::system();
+        let state = State::new(vec![Account::demo()], DeliveryTiming::default(), &[], clock.now());
+        let shared = Shared::new(state, clock, true);
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.expect("bind");
+        let local = listener.local_addr().expect("address");
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(serve(shared.clone(), listener, async {
+            let _ = stopped.await;
+        }));
+
+        // Another thread holds the state until told, or for 3 s at most.
+        let released = Arc::new(AtomicBool::new(false));
+        let (locked_tx, locked) = tokio::sync::oneshot::channel::<()>();
+        let (release, release_rx) = std::sync::mpsc::channel::<()>();
+        let holder = {
+            let (shared, released) = (shared.clone(), released.clone());
+            std::thread::spawn(move || {
+                shared.with_state(|_, _| {
+                    let _ = locked_tx.send(());
+                    let _ = release_rx.recv_timeout(Duration::from_secs(3));
+                    released.store(true, Ordering::SeqCst);
+                });
+            })
+        };
+        locked.await.expect("the state is held");
+
+        let http = reqwest::Client::new();
+        let post = tokio::spawn(
+            http.post(format!("http://{local}/post/send.asmx"))
+                .header("Content-Type", "text/xml; charset=utf-8")
+                .header("SOAPAction", "\"http://tempuri.org/GetCredit\"")
+                .body(GET_CREDIT)
+                .send(),
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let wsdl = http.get(format!("http://{local}/post/send.asmx?WSDL")).send().await.expect("the WSDL");
+        assert_eq!(wsdl.status(), StatusCode::OK);
+        assert!(!released.load(Ordering::SeqCst), "the WSDL was only served once the state was free");
+        assert!(!post.is_finished(), "the SOAP call waits for the state");
+
+        let _ = release.send(());
+        let post = post.await.expect("the call's task").expect("the call is answered");
+        assert_eq!(post.status(), StatusCode::OK);
+        assert!(post.text().await.expect("a body").contains("<GetCreditResult>10000</GetCreditResult>"));
+        holder.join().expect("the holder ends");
+        let _ = stop.send(());
+        server.await.expect("the server's task").expect("the server");
+    }
 
     #[test]
     fn endpoint_url_prefers_a_sane_host_header() {

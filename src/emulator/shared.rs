@@ -34,10 +34,21 @@ impl Shared {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Runs `f` on the state at the clock's current time, after firing what came due.
-    pub(crate) fn with_state<T>(&self, f: impl FnOnce(&mut State, DateTime<Utc>) -> T) -> T {
-        let now = self.clock.now();
+    /// Locks the state and says what time it is for it: the clock is read under the lock
+    /// (a reading taken before waiting for it could be older than what another caller
+    /// has applied meanwhile), and never earlier than the state has already seen.
+    fn lock_at(&self, reading: Option<DateTime<Utc>>) -> (MutexGuard<'_, State>, DateTime<Utc>) {
         let mut state = self.lock();
+        let now = state.observe(reading.unwrap_or_else(|| self.clock.now()));
+        (state, now)
+    }
+
+    /// Runs `f` on the state at the clock's current time, after firing what came due.
+    ///
+    /// This blocks on a mutex and may catch up on many scheduled sends: async code calls
+    /// it through [`blocking`].
+    pub(crate) fn with_state<T>(&self, f: impl FnOnce(&mut State, DateTime<Utc>) -> T) -> T {
+        let (mut state, now) = self.lock_at(None);
         state.tick(now);
         let result = f(&mut state, now);
         drop(state);
@@ -48,8 +59,16 @@ impl Shared {
 
 impl ClockListener for Shared {
     fn time_changed(&self, now: DateTime<Utc>) {
-        self.lock().tick(now);
+        let (mut state, now) = self.lock_at(Some(now));
+        state.tick(now);
     }
+}
+
+/// Runs `f`, which may block (on the state's mutex, or catching up on scheduled sends),
+/// on Tokio's blocking pool so that the runtime's workers keep serving. `None` if `f`
+/// panicked.
+pub(crate) async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+    tokio::task::spawn_blocking(f).await.ok()
 }
 
 /// Fires scheduled sends on time when the clock is the system clock (a manual clock
@@ -63,13 +82,13 @@ pub(crate) async fn ticker(shared: Weak<Shared>) {
         }
         let wake = strong.wake.clone();
         let notified = wake.notified();
-        let wait = {
-            let now = strong.clock.now();
-            let mut state = strong.lock();
+        let wait = blocking(move || {
+            let (mut state, now) = strong.lock_at(None);
             state.tick(now);
             state.next_due().map(|due| (due - now).to_std().unwrap_or(Duration::ZERO))
-        };
-        drop(strong);
+        })
+        .await
+        .flatten();
         let wait = wait.unwrap_or(IDLE).min(IDLE);
         tokio::select! {
             () = tokio::time::sleep(wait) => {}
@@ -83,7 +102,60 @@ mod tests {
     use super::*;
     use crate::emulator::accounts::{Account, DeliveryTiming};
     use crate::emulator::schedule::Repeat;
+    use crate::emulator::snapshot::IncomingSms;
     use crate::emulator::state::SendInput;
+
+    use crate::emulator::clock::ManualClock;
+    use crate::xml::PanelDateTime;
+
+    fn manual_shared() -> (ManualClock, Arc<Shared>) {
+        let manual = ManualClock::starting_at("2024-03-20T09:00:00".parse::<PanelDateTime>().expect("date"));
+        let clock = Clock::from(&manual);
+        let account = Account::new("u", "p").credit(10.0).sender("5000");
+        let state = State::new(vec![account], DeliveryTiming::default(), &[], clock.now());
+        (manual, Shared::new(state, clock, false))
+    }
+
+    #[test]
+    fn time_never_goes_back_for_the_state() {
+        let (manual, shared) = manual_shared();
+        let start = manual.now();
+        manual.advance(Duration::from_secs(60));
+        let later = shared.with_state(|_, now| now);
+        assert_eq!(later, start + chrono::Duration::seconds(60));
+        manual.set(PanelDateTime::from(start));
+        assert_eq!(shared.with_state(|_, now| now), later, "a clock set back does not move the state back");
+        let msg_id = shared.with_state(|state, now| state.inject(IncomingSms::new("u", "09121234567", "x"), now));
+        let snapshot = shared.with_state(|state, now| state.snapshot("u", now)).expect("u");
+        assert_eq!(snapshot.inbox.iter().find(|m| Ok(m.msg_id) == msg_id).map(|m| m.received_at.to_utc()), Some(later));
+        manual.advance(Duration::from_secs(120));
+        assert_eq!(shared.with_state(|_, now| now), start + chrono::Duration::seconds(120));
+    }
+
+    #[test]
+    fn the_clock_is_read_after_taking_the_lock() {
+        let (manual, shared) = manual_shared();
+        let start = manual.now();
+        // Hold the lock; a caller waits for it; meanwhile the clock moves (its listener
+        // waits for the lock too). The waiting caller must act at the new time.
+        let guard = shared.lock();
+        let caller = {
+            let shared = shared.clone();
+            std::thread::spawn(move || shared.with_state(|_, now| now))
+        };
+        std::thread::sleep(Duration::from_millis(50));
+        let mover = {
+            let manual = manual.clone();
+            std::thread::spawn(move || manual.advance(Duration::from_secs(30)))
+        };
+        while manual.now() == start {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        drop(guard);
+        let acted_at = caller.join().expect("the caller ends");
+        mover.join().expect("the clock moves");
+        assert_eq!(acted_at, start + chrono::Duration::seconds(30));
+    }
 
     #[tokio::test]
     async fn the_ticker_fires_scheduled_sends_on_the_system_clock() {

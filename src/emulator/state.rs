@@ -187,6 +187,8 @@ pub(crate) struct State {
     next_msg_id: i64,
     timing: DeliveryTiming,
     unreachable: HashSet<String>,
+    /// The latest time the state has acted at: it never acts at an earlier one.
+    last_now: DateTime<Utc>,
 }
 
 fn account_key(username: &str) -> String {
@@ -199,12 +201,6 @@ fn tehran_date(at: DateTime<Utc>) -> NaiveDate {
 
 fn after(at: DateTime<Utc>, by: std::time::Duration) -> DateTime<Utc> {
     chrono::Duration::from_std(by).ok().and_then(|by| at.checked_add_signed(by)).unwrap_or_else(latest)
-}
-
-/// True when every character of `text` may appear in an XML 1.0 document.
-pub(crate) fn is_xml_text(text: &str) -> bool {
-    text.chars()
-        .all(|c| matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..))
 }
 
 impl State {
@@ -223,6 +219,7 @@ impl State {
             next_msg_id: FIRST_MSG_ID,
             timing,
             unreachable: unreachable.iter().map(|number| number.as_str().to_owned()).collect(),
+            last_now: now,
         };
         for account in accounts {
             let key = account_key(&account.username);
@@ -253,6 +250,14 @@ impl State {
             }
         }
         state
+    }
+
+    /// The time to act at when the clock reads `now`: `now`, or the latest time the state
+    /// has already acted at if that is later (a clock set back, or a reading taken before
+    /// another caller's), so that time never goes backwards for the state.
+    pub(crate) fn observe(&mut self, now: DateTime<Utc>) -> DateTime<Utc> {
+        self.last_now = self.last_now.max(now);
+        self.last_now
     }
 
     /// The account key for these credentials, if they are right.
@@ -526,7 +531,7 @@ impl State {
         for (what, text) in
             [("body", Some(&sms.body)), ("sender number", Some(&sms.from)), ("virtual number", sms.to.as_ref())]
         {
-            if text.is_some_and(|text| !is_xml_text(text)) {
+            if text.is_some_and(|text| !text.chars().all(crate::xml::is_xml_char)) {
                 return Err(InjectError::NotXmlText(what));
             }
         }

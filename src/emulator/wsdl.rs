@@ -13,7 +13,7 @@ pub(crate) fn document(service: Service, endpoint: &str) -> String {
         Service::Send => SEND_WSDL,
         Service::IncomingMessages => INCOMING_MESSAGES_WSDL,
     };
-    rewrite_addresses(source, &escape_attribute(endpoint))
+    rewrite_addresses(source, &quick_xml::escape::escape(endpoint))
 }
 
 /// True for a query string that asks for the WSDL (`?WSDL`, `?wsdl`, `?Wsdl=`…).
@@ -58,21 +58,6 @@ fn rewrite_tag(tag: &str, location: &str) -> String {
     tag.to_owned()
 }
 
-fn escape_attribute(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for c in value.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,6 +70,8 @@ mod tests {
         assert!(wsdl.contains(r#"<http:operation location="/GetCredit" />"#));
         let wsdl = document(Service::IncomingMessages, "http://h/post/IncomingMessages.asmx?a=1&b=\"");
         assert!(wsdl.contains(r#"location="http://h/post/IncomingMessages.asmx?a=1&amp;b=&quot;""#));
+        let wsdl = document(Service::Send, "http://h/'<>");
+        assert!(wsdl.contains(r#"location="http://h/&apos;&lt;&gt;""#));
         assert!(roxmltree::Document::parse(&wsdl).is_ok());
     }
 

@@ -100,3 +100,31 @@ fn the_config_file_is_read_explicitly_and_from_the_default_place() {
     let missing = run(payamak(&home).args(["--config", "missing.toml", "credit"]));
     missing.expect_code(2);
 }
+
+#[test]
+fn config_and_accounts_file_errors_never_show_the_password() {
+    let home = TempDir::new("secret-errors");
+    for (name, text, password) in [
+        ("numeric.toml", "username = \"demo\"\npassword = 98765432\n", "98765432"),
+        ("unterminated.toml", "username = \"demo\"\npassword = \"S3cret!pw\n", "S3cret!pw"),
+    ] {
+        let config = home.join(name);
+        std::fs::write(&config, text).unwrap();
+        let result = run(payamak(&home).arg("--config").arg(&config).args(["--json", "credit"]));
+        result.expect_code(2);
+        assert!(result.stderr.contains(name) && result.stderr.contains("line 2"), "{}", result.stderr);
+        assert!(!result.stderr.contains(password), "{}", result.stderr);
+        assert!(!result.stdout.contains(password), "{}", result.stdout);
+
+        let accounts = home.join(&format!("accounts-{name}"));
+        std::fs::write(&accounts, format!("[[accounts]]\n{text}")).unwrap();
+        let result = run(payamak(&home).args(["emulator", "--listen", "127.0.0.1:0", "--accounts"]).arg(&accounts));
+        result.expect_code(2);
+        assert!(
+            result.stderr.contains("invalid accounts file") && result.stderr.contains("line 3"),
+            "{}",
+            result.stderr
+        );
+        assert!(!result.stderr.contains(password), "{}", result.stderr);
+    }
+}

@@ -4,7 +4,9 @@
 
 use std::time::Duration;
 
-use payamak::emulator::{Account, Emulator, EmulatorBuilder, IncomingSms, ManualClock, RunningEmulator, FIRST_REC_ID};
+use payamak::emulator::{
+    Account, ConfigError, Emulator, EmulatorBuilder, IncomingSms, ManualClock, RunningEmulator, FIRST_REC_ID,
+};
 use payamak::incoming_messages as im;
 use payamak::operation::XmlRequest;
 use payamak::send;
@@ -809,4 +811,79 @@ fn start_blocking_serves_synchronous_callers() {
     let addr = emulator.local_addr();
     emulator.shutdown_blocking();
     assert!(std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err(), "the port is closed");
+}
+
+#[test]
+fn accounts_file_errors_never_show_the_password() {
+    let dir = std::env::temp_dir().join(format!("payamak-accounts-errors-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temporary directory");
+    for (name, text, password) in [
+        ("numeric.toml", "[[accounts]]\nusername = \"alice\"\npassword = 98765432\n", "98765432"),
+        ("unterminated.toml", "[[accounts]]\nusername = \"alice\"\npassword = \"S3cret!pw\n", "S3cret!pw"),
+    ] {
+        let path = dir.join(name);
+        std::fs::write(&path, text).expect("written");
+        for error in [
+            Emulator::builder().accounts_toml(text).expect_err("refused"),
+            Emulator::builder().accounts_file(&path).expect_err("refused"),
+        ] {
+            let (display, debug) = (error.to_string(), format!("{error:?}"));
+            assert!(!display.contains(password) && !debug.contains(password), "{display} / {debug}");
+            assert!(display.contains("line 3"), "{display}");
+            let ConfigError::Toml(toml) = &error else { panic!("{error:?}") };
+            assert_eq!(toml.line(), Some(3));
+        }
+    }
+    std::fs::remove_dir_all(&dir).expect("removed");
+}
+
+#[tokio::test]
+async fn oversized_bodies_get_http_413() {
+    let panel = panel().await;
+    let credit = r#"<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><GetCredit xmlns="http://tempuri.org/"><username>alice</username><password>alice-pw</password></GetCredit></soap:Body></soap:Envelope>"#;
+    let soap11 = [("content-type", "text/xml; charset=utf-8"), ("SOAPAction", "\"http://tempuri.org/GetCredit\"")];
+    let padded = |size: usize| format!("{credit}{}", " ".repeat(size - credit.len()));
+
+    // Just under the limit: read and answered.
+    let reply = panel.post(&panel.url("/post/send.asmx"), &soap11, padded(1024 * 1024 - 1024)).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+
+    // Over 1 MiB (and under axum's default limit of 2 MB, so that it is the emulator's).
+    let big = padded(1024 * 1024 + 512 * 1024);
+    let json = [("content-type", "application/json")];
+    for (url, headers) in [
+        (panel.url("/post/send.asmx"), &soap11[..]),
+        (panel.url("/post/IncomingMessages.asmx"), &soap11[..]),
+        (panel.url("/admin/inbox"), &json[..]),
+    ] {
+        let mut request = panel.http.post(&url).body(big.clone());
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = tokio::time::timeout(Duration::from_secs(10), request.send())
+            .await
+            .unwrap_or_else(|_| panic!("{url}: no answer in 10 s"))
+            .unwrap_or_else(|error| panic!("{url}: {error}"));
+        assert_eq!(response.status().as_u16(), 413, "{url}");
+    }
+    // The emulator still serves.
+    assert_eq!(panel.credit(ALICE).await, 100.0);
+    panel.emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_emulator_time_never_goes_back() {
+    let panel = panel().await;
+    panel.advance(3600);
+    panel.send(ALICE, "50001", &["09121111111"], "first").await;
+    panel.clock.set(start_time());
+    panel.send(ALICE, "50001", &["09122222222"], "second").await;
+    let sent = panel.emulator.account_snapshot("alice").expect("alice").sent;
+    let times: Vec<String> = sent.iter().map(|message| message.sent_at.to_string()).collect();
+    assert_eq!(times, ["2024-03-20T10:00:00", "2024-03-20T10:00:00"]);
+    panel.advance(7200);
+    panel.send(ALICE, "50001", &["09123333333"], "third").await;
+    let sent = panel.emulator.account_snapshot("alice").expect("alice").sent;
+    assert_eq!(sent[2].sent_at.to_string(), "2024-03-20T11:00:00");
+    panel.emulator.shutdown().await;
 }

@@ -3,10 +3,11 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::{bail, Context as _};
+use anyhow::{anyhow, bail, Context as _};
 use serde::Deserialize;
 
 use crate::args::GlobalArgs;
+use crate::toml_error::TomlError;
 
 /// Environment variable: base URLs, comma-separated.
 pub const ENV_ENDPOINT: &str = "PAYAMAK_ENDPOINT";
@@ -40,8 +41,8 @@ impl std::fmt::Debug for Secret {
     }
 }
 
-/// The config file's contents.
-#[derive(Debug, Default, Deserialize)]
+/// The config file's contents. `Debug` shows the password as `***`.
+#[derive(Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConfigFile {
     endpoint: Option<OneOrMany>,
@@ -50,6 +51,19 @@ pub struct ConfigFile {
     password: Option<String>,
     soap12: Option<bool>,
     timeout: Option<u64>,
+}
+
+impl std::fmt::Debug for ConfigFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConfigFile")
+            .field("endpoint", &self.endpoint)
+            .field("endpoints", &self.endpoints)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "***"))
+            .field("soap12", &self.soap12)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -98,8 +112,14 @@ pub fn load_file(explicit: Option<&Path>) -> anyhow::Result<Option<(PathBuf, Con
     };
     let text =
         std::fs::read_to_string(&path).with_context(|| format!("cannot read the config file {}", path.display()))?;
-    let file: ConfigFile = toml::from_str(&text).with_context(|| format!("invalid config file {}", path.display()))?;
+    let file = parse(&text).with_context(|| format!("invalid config file {}", path.display()))?;
     Ok(Some((path, file)))
+}
+
+/// Reads the config file's text. Errors say what is wrong and where, never quoting the
+/// text: toml's own `Display` shows the offending line, which may hold the password.
+fn parse(text: &str) -> anyhow::Result<ConfigFile> {
+    toml::from_str(text).map_err(|error| anyhow!(TomlError::new(&error, text)))
 }
 
 /// `$XDG_CONFIG_HOME/payamak/config.toml`, else `~/.config/payamak/config.toml`.
@@ -228,5 +248,34 @@ mod tests {
     #[test]
     fn secrets_do_not_print() {
         assert_eq!(format!("{:?}", Secret("hunter2".into())), "***");
+        let shown = format!("{:?}", file("username = 'u'\npassword = 'hunter2'"));
+        assert!(shown.contains("\"***\"") && !shown.contains("hunter2"), "{shown}");
+    }
+
+    #[test]
+    fn config_file_errors_do_not_show_the_password() {
+        let dir = std::env::temp_dir().join(format!("payamak-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for (name, text, password) in [
+            ("numeric.toml", "username = 'u'\npassword = 98765432\n", "98765432"),
+            ("unterminated.toml", "username = 'u'\npassword = \"S3cret!pw\n", "S3cret!pw"),
+        ] {
+            let path = dir.join(name);
+            std::fs::write(&path, text).unwrap();
+            let error = load_file(Some(&path)).unwrap_err();
+            let failure = crate::failure::Failure::from(error);
+            for shown in [
+                failure.message(),
+                failure.error.to_string(),
+                format!("{:#}", failure.error),
+                format!("{:?}", failure.error),
+                format!("{failure:?}"),
+            ] {
+                assert!(!shown.contains(password), "{shown}");
+            }
+            let message = failure.message();
+            assert!(message.contains("invalid config file") && message.contains("line 2"), "{message}");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
