@@ -66,3 +66,8 @@ pub use xml::PanelDateTime;
 
 #[cfg(feature = "emulator")]
 pub mod emulator;
+
+/// The README's examples, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
