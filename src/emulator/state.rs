@@ -31,43 +31,54 @@ pub(crate) const MSG_TYPE_SENT: u8 = 2;
 /// schedule would otherwise loop for a long time under the lock).
 const MAX_CATCH_UP: usize = 100_000;
 
-/// SendSms/ScheduleSms result codes the emulator produces.
+/// SendSms/ScheduleSms result codes the emulator produces (from the generated tables).
 pub(crate) mod send_code {
-    pub const WRONG_CREDENTIALS: i32 = 0;
-    pub const SENT: i32 = 1;
-    pub const INSUFFICIENT_CREDIT: i32 = 2;
-    pub const DAILY_LIMIT: i32 = 3;
-    pub const SEND_LIMIT: i32 = 4;
-    pub const SENDER_NOT_ALLOWED: i32 = 5;
-    pub const FILTERED_WORDS: i32 = 7;
-    pub const NOT_SENT: i32 = 11;
+    use crate::status_codes::SendStatus;
+    pub const WRONG_CREDENTIALS: i32 = SendStatus::WrongCredentials.code();
+    pub const SENT: i32 = SendStatus::Sent.code();
+    pub const INSUFFICIENT_CREDIT: i32 = SendStatus::InsufficientCredit.code();
+    pub const DAILY_LIMIT: i32 = SendStatus::DailyLimitReached.code();
+    pub const SEND_LIMIT: i32 = SendStatus::SendLimitReached.code();
+    pub const SENDER_NOT_ALLOWED: i32 = SendStatus::SenderNotAllowed.code();
+    pub const FILTERED_WORDS: i32 = SendStatus::FilteredWords.code();
+    pub const NOT_SENT: i32 = SendStatus::NotSent.code();
 }
 
 /// GetDelivery codes the emulator produces.
 pub(crate) mod delivery_code {
-    pub const SENT_TO_OPERATOR: i32 = 0;
-    pub const DELIVERED: i32 = 1;
-    pub const NOT_DELIVERED: i32 = 2;
-    pub const REACHED_OPERATOR: i32 = 8;
-    pub const UNKNOWN: i32 = 100;
+    use crate::status_codes::DeliveryStatus;
+    pub const SENT_TO_OPERATOR: i32 = DeliveryStatus::SentToOperator.code();
+    pub const DELIVERED: i32 = DeliveryStatus::Delivered.code();
+    pub const NOT_DELIVERED: i32 = DeliveryStatus::NotDelivered.code();
+    pub const REACHED_OPERATOR: i32 = DeliveryStatus::ReachedOperator.code();
+    pub const UNKNOWN: i32 = DeliveryStatus::Undetermined.code();
 }
 
 /// UpdateDelivery codes.
 pub(crate) mod update_code {
-    pub const INVALID_REC_ID: i32 = 0;
-    pub const UPDATED: i32 = 1;
-    pub const TOO_SOON: i32 = 100;
+    use crate::status_codes::UpdateDeliveryStatus;
+    pub const INVALID_REC_ID: i32 = UpdateDeliveryStatus::InvalidRecId.code();
+    pub const UPDATED: i32 = UpdateDeliveryStatus::Updated.code();
+    pub const TOO_SOON: i32 = UpdateDeliveryStatus::TooSoon.code();
 }
 
 /// UpdateMessagesIsRead/IsNotRead codes.
 pub(crate) mod mark_code {
-    pub const WRONG_CREDENTIALS: i32 = 0;
-    pub const DONE: i32 = 1;
+    use crate::status_codes::MarkReadStatus;
+    pub const WRONG_CREDENTIALS: i32 = MarkReadStatus::WrongCredentials.code();
+    pub const DONE: i32 = MarkReadStatus::Done.code();
 }
 
+use crate::status_codes::RecipientStatus;
+
 /// Per-recipient status bytes of SendSms.
-const RECIPIENT_SENT: u8 = 0;
-const RECIPIENT_NOT_SENT: u8 = 1;
+const RECIPIENT_SENT: u8 = recipient_byte(RecipientStatus::Sent);
+const RECIPIENT_NOT_SENT: u8 = recipient_byte(RecipientStatus::NotSent);
+
+const fn recipient_byte(status: RecipientStatus) -> u8 {
+    // The table's codes are 0 and 1: they fit a byte, as the wire format needs.
+    status.code() as u8
+}
 
 /// A send as asked for (SendSms, or one occurrence of a ScheduleSms).
 #[derive(Debug, Clone, Default)]
