@@ -148,6 +148,7 @@ impl DeliveryTracker {
     }
 
     /// The same settings, following with `client`.
+    #[cfg(feature = "blocking")]
     pub(crate) fn with_client(&self, client: Client) -> Self {
         DeliveryTracker { client, ..self.clone() }
     }

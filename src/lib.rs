@@ -68,6 +68,6 @@ pub use xml::PanelDateTime;
 pub mod emulator;
 
 /// The README's examples, compiled as doctests.
-#[cfg(doctest)]
+#[cfg(all(doctest, feature = "blocking", feature = "emulator"))]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
