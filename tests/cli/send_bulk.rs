@@ -322,9 +322,21 @@ fn a_refused_batch_stops_the_run() {
     assert_received(&emulator, &all, |index| usize::from(index < 100));
 }
 
+/// An emulator listening at `url`'s address, once whatever listened there has let it go.
+fn emulator_at(url: &str) -> RunningEmulator {
+    let address: std::net::SocketAddr = url.trim_start_matches("http://").trim_end_matches("/post/").parse().unwrap();
+    let started = Instant::now();
+    loop {
+        match payamak::emulator::Emulator::builder().listen(address).start_blocking() {
+            Ok(emulator) => return emulator,
+            Err(_) if started.elapsed() < Duration::from_secs(10) => std::thread::sleep(Duration::from_millis(50)),
+            Err(error) => panic!("cannot listen on {address}: {error}"),
+        }
+    }
+}
+
 #[test]
 fn a_batch_that_never_reached_the_panel_is_sent_by_the_next_run() {
-    let emulator = emulator();
     let home = TempDir::new("bulk-unreachable");
     let all = numbers(150);
     let csv = home.join("list.csv");
@@ -339,6 +351,8 @@ fn a_batch_that_never_reached_the_panel_is_sent_by_the_next_run() {
     assert_eq!(json["batch_results"][0]["status"], "failed");
     assert_eq!(json["batch_results"][0]["error"]["kind"], "transport");
 
+    // The panel comes back at the same address.
+    let emulator = emulator_at(&dead);
     let resumed = bulk(&emulator, &home, &csv, &[], None);
     assert_eq!(resumed.expect_code(0).json()["accepted"], 150);
     assert!(resumed.stderr.contains("sending it again"), "{}", resumed.stderr);
@@ -347,12 +361,11 @@ fn a_batch_that_never_reached_the_panel_is_sent_by_the_next_run() {
 
 #[test]
 fn a_lost_answer_makes_the_batch_unknown_and_stops_the_run() {
-    let emulator = emulator();
     let home = TempDir::new("bulk-lost-answer");
     let all = numbers(150);
     let csv = home.join("list.csv");
     write_csv(&csv, &all);
-    let hang_up = crate::support::hang_up_server(5);
+    let hang_up = crate::support::hang_up_server(1);
     let lost = run(crate::support::payamak(&home)
         .args(["--json", "--endpoint", &hang_up, "--user", "demo", "--password", "demo"])
         .args(["send-bulk", "--from", "5000123456", "--text", TEXT, "--csv"])
@@ -362,10 +375,134 @@ fn a_lost_answer_makes_the_batch_unknown_and_stops_the_run() {
     assert_eq!(json["not_attempted"], 50);
     assert_eq!(json["batch_results"][0]["error"]["kind"], "outcome_unknown");
 
-    // The next run sends batch 2 only.
+    // The next run, against the same panel (now answering), sends batch 2 only.
+    let emulator = emulator_at(&hang_up);
     let resumed = bulk(&emulator, &home, &csv, &[], None);
     let json = resumed.expect_code(4).json();
     assert_eq!(json["accepted"], 50);
     assert_eq!(json["unknown"], 100);
     assert_received(&emulator, &all, |index| usize::from(index >= 100));
+}
+
+#[test]
+fn without_an_endpoint_send_bulk_needs_an_explicit_journal() {
+    let home = TempDir::new("bulk-built-in");
+    let csv = home.join("list.csv");
+    write_csv(&csv, &numbers(3));
+    let bulk_built_in = |extra: &[&str]| {
+        run(crate::support::payamak(&home)
+            .args(["--json", "send-bulk", "--from", "5000123456", "--text", TEXT, "--csv"])
+            .arg(&csv)
+            .args(extra))
+    };
+    let refused = bulk_built_in(&[]);
+    refused.expect_code(2);
+    assert!(
+        refused.stderr.contains("no endpoint configured") && refused.stderr.contains("--journal"),
+        "{}",
+        refused.stderr
+    );
+    assert!(!home.join("list.csv.journal").exists(), "no journal next to the CSV");
+
+    let tried = bulk_built_in(&["--journal", "try.journal"]);
+    assert_eq!(tried.expect_code(0).json()["accepted"], 3);
+    assert!(!home.join("list.csv.journal").exists());
+    assert_eq!(journal_lines(&home.join("try.journal"))[0]["endpoints"], serde_json::json!([]));
+
+    // The real panel does not take that journal for its own: it would send nothing.
+    let emulator = emulator();
+    let real = bulk(&emulator, &home, &csv, &["--journal", "try.journal"], None);
+    real.expect_code(2);
+    let expected = format!("the panel differs (the built-in emulator in the journal, {} now)", emulator.base_url());
+    assert!(real.stderr.contains(&expected), "{}", real.stderr);
+    assert!(real.stderr.contains("--journal FILE"), "{}", real.stderr);
+    assert!(sent_counts(&emulator, "demo").is_empty());
+
+    let help = run(crate::support::payamak(&home).args(["send-bulk", "--help"]));
+    assert!(help.expect_code(0).stdout.contains("unless --journal is"), "{}", help.stdout);
+}
+
+#[test]
+fn a_journal_of_another_panel_or_user_is_refused() {
+    let first = emulator();
+    let home = TempDir::new("bulk-other-panel");
+    let all = numbers(150);
+    let csv = home.join("list.csv");
+    write_csv(&csv, &all);
+    bulk(&first, &home, &csv, &[], None).expect_code(0);
+
+    // The same panel, written another way, is the same panel.
+    let same = run(crate::support::payamak(&home)
+        .args(["--json", "--endpoint", first.base_url().trim_end_matches('/'), "--user", "demo", "--password", "demo"])
+        .args(["send-bulk", "--from", "5000123456", "--text", TEXT, "--csv"])
+        .arg(&csv));
+    assert_eq!(same.expect_code(0).json()["resumed"], true);
+
+    let second = emulator();
+    let other_panel = bulk(&second, &home, &csv, &[], None);
+    other_panel.expect_code(2);
+    let expected = format!("the panel differs ({} in the journal, {} now)", first.base_url(), second.base_url());
+    assert!(other_panel.stderr.contains(&expected), "{}", other_panel.stderr);
+    assert!(sent_counts(&second, "demo").is_empty(), "nothing sent to the other panel");
+
+    let other_user = run(crate::support::payamak(&home)
+        .args(["--endpoint", &first.base_url(), "--user", "someone", "--password", "pw"])
+        .args(["send-bulk", "--from", "5000123456", "--text", TEXT, "--csv"])
+        .arg(&csv));
+    other_user.expect_code(2);
+    assert!(
+        other_user.stderr.contains(r#"the user name differs ("demo" in the journal, "someone" now)"#),
+        "{}",
+        other_user.stderr
+    );
+    assert_received(&first, &all, |_| 1);
+}
+
+#[test]
+fn a_file_that_is_not_a_journal_is_not_overwritten() {
+    let emulator = emulator();
+    let home = TempDir::new("bulk-not-journal");
+    let csv = home.join("list.csv");
+    write_csv(&csv, &numbers(3));
+    let notes = home.join("notes.txt");
+    std::fs::write(&notes, "do not lose me").unwrap();
+    let result = bulk(&emulator, &home, &csv, &["--journal", "notes.txt"], None);
+    result.expect_code(2);
+    assert!(result.stderr.contains("notes.txt exists and is not a payamak journal"), "{}", result.stderr);
+    assert_eq!(std::fs::read_to_string(&notes).unwrap(), "do not lose me");
+    assert!(sent_counts(&emulator, "demo").is_empty());
+}
+
+#[test]
+fn a_journal_write_failure_stops_the_run_after_the_summary() {
+    let emulator = emulator();
+    let home = TempDir::new("bulk-journal-fail");
+    let all = numbers(250);
+    let csv = home.join("list.csv");
+    write_csv(&csv, &all);
+
+    // Batch 2's attempt cannot be written: it is not sent; batch 1 is in the summary.
+    let mut command = against(&emulator, &home);
+    command.args(["--json", "send-bulk", "--from", "5000123456", "--text", TEXT, "--csv"]).arg(&csv);
+    let failed = run(command.env("PAYAMAK_TEST_JOURNAL_FAIL", "attempt:2"));
+    let json = failed.expect_code(3).json();
+    assert_eq!(json["accepted"], 100);
+    assert_eq!(json["not_attempted"], 150);
+    assert!(failed.stderr.contains("batch 2 was not sent: its attempt could not be written"), "{}", failed.stderr);
+    assert_received(&emulator, &all, |index| usize::from(index < 100));
+
+    // Batch 2's outcome cannot be written: unknown (4), and it is never sent twice.
+    let mut command = against(&emulator, &home);
+    command.args(["send-bulk", "--from", "5000123456", "--text", TEXT, "--csv"]).arg(&csv);
+    let unknown = run(command.env("PAYAMAK_TEST_JOURNAL_FAIL", "outcome:1"));
+    unknown.expect_code(4);
+    assert!(unknown.stdout.contains("accepted"), "the summary is printed: {}", unknown.stdout);
+    assert!(unknown.stderr.contains("batch 2 was sent but its outcome could not be written"), "{}", unknown.stderr);
+    assert_received(&emulator, &all, |index| usize::from(index < 200));
+
+    let resumed = bulk(&emulator, &home, &csv, &[], None);
+    let json = resumed.expect_code(4).json();
+    assert_eq!(json["accepted"], 150);
+    assert_eq!(json["unknown"], 100);
+    assert_received(&emulator, &all, |index| usize::from(index < 250));
 }

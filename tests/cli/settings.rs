@@ -128,3 +128,41 @@ fn config_and_accounts_file_errors_never_show_the_password() {
         assert!(!result.stderr.contains(password), "{}", result.stderr);
     }
 }
+
+#[test]
+fn an_endpoint_setting_naming_no_url_is_a_usage_error() {
+    let home = TempDir::new("empty-endpoint");
+    let config = home.join("payamak.toml");
+    std::fs::write(&config, "endpoint = 'http://127.0.0.1:1/post/'\n").unwrap();
+
+    let flag = run(payamak(&home).arg("--config").arg(&config).args(["--endpoint", "", "credit"]));
+    flag.expect_code(2);
+    assert!(flag.stderr.contains("--endpoint is empty"), "{}", flag.stderr);
+    assert!(!flag.stderr.contains(NOTE), "the built-in emulator is not used: {}", flag.stderr);
+
+    let env = run(payamak(&home).arg("--config").arg(&config).env("PAYAMAK_ENDPOINT", ",").arg("credit"));
+    env.expect_code(2);
+    assert!(env.stderr.contains("PAYAMAK_ENDPOINT names no URL"), "{}", env.stderr);
+}
+
+#[test]
+fn soap11_overrides_the_config_file_and_conflicts_with_soap12() {
+    let emulator = emulator();
+    let home = TempDir::new("soap11");
+    let config = home.join("payamak.toml");
+    std::fs::write(
+        &config,
+        format!("endpoint = '{}'\nusername = 'demo'\npassword = 'demo'\nsoap12 = true\n", emulator.base_url()),
+    )
+    .unwrap();
+    let from_file = run(payamak(&home).arg("--config").arg(&config).args(["-vv", "credit"]));
+    from_file.expect_code(0);
+    assert!(from_file.stderr.contains("soap_version: V12"), "{}", from_file.stderr);
+    let result = run(payamak(&home).arg("--config").arg(&config).args(["--soap11", "-vv", "credit"]));
+    result.expect_code(0);
+    assert!(result.stderr.contains("soap_version: V11"), "{}", result.stderr);
+
+    let both = run(payamak(&home).args(["--soap11", "--soap12", "credit"]));
+    both.expect_code(2);
+    assert!(both.stderr.contains("cannot be used with"), "{}", both.stderr);
+}

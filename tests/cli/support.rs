@@ -106,6 +106,7 @@ pub fn payamak(home: &TempDir) -> Command {
         "PAYAMAK_PASSWORD",
         "RUST_LOG",
         "PAYAMAK_TEST_CRASH",
+        "PAYAMAK_TEST_JOURNAL_FAIL",
         "PAYAMAK_TEST_BATCH_DELAY_MS",
     ] {
         command.env_remove(name);

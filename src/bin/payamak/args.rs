@@ -20,12 +20,15 @@ command starts from scratch. A note on stderr says when this happens.";
 const AFTER_LONG_HELP: &str = "\
 SETTINGS
   Each setting is taken from the first place that has it:
-    1. command-line flags (--endpoint, --user, --password, --soap12, --timeout)
+    1. command-line flags (--endpoint, --user, --password, --soap12/--soap11,
+       --timeout)
     2. environment: PAYAMAK_ENDPOINT (comma-separated URLs), PAYAMAK_USERNAME,
        PAYAMAK_PASSWORD
     3. the config file: --config FILE, else $XDG_CONFIG_HOME/payamak/config.toml,
        else ~/.config/payamak/config.toml (only if it exists)
   A password from the config file is only used with the config file's user name.
+  An --endpoint, PAYAMAK_ENDPOINT or config file endpoint naming no URL (e.g.
+  --endpoint \"\") is a usage error, not a request for the built-in emulator.
 
   Config file (TOML):
     endpoints = [\"https://panel.example.com/post/\", \"https://backup.example.com/post/\"]
@@ -47,7 +50,8 @@ EXIT CODES
   0  success
   1  the panel refused (wrong credentials, credit, limits, a refused recipient)
   2  usage or input error (bad arguments, invalid number, unreadable file)
-  3  transport or response error (cannot connect, timeout, bad reply)
+  3  transport or response error (cannot connect, timeout, bad reply), or
+     send-bulk could not write its journal
   4  outcome unknown (a send may or may not have happened; nothing was resent)
 
 EXAMPLES
@@ -77,8 +81,8 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Connection, credential and output options.
-#[derive(Debug, Args)]
+/// Connection, credential and output options. `Debug` shows the password as `***`.
+#[derive(Args)]
 pub struct GlobalArgs {
     /// Panel base URL, e.g. https://host/post/ (repeatable) [env: PAYAMAK_ENDPOINT]
     ///
@@ -99,8 +103,12 @@ pub struct GlobalArgs {
     pub password: Option<String>,
 
     /// Speak SOAP 1.2 instead of 1.1
-    #[arg(long, global = true)]
+    #[arg(long, global = true, conflicts_with = "soap11")]
     pub soap12: bool,
+
+    /// Speak SOAP 1.1 (the default), even if the config file sets soap12 = true
+    #[arg(long, global = true)]
+    pub soap11: bool,
 
     /// Seconds a request may take [default: 30]
     #[arg(long, value_name = "SECS", global = true)]
@@ -121,6 +129,23 @@ pub struct GlobalArgs {
     /// -vv includes the SOAP envelopes, with the password redacted. RUST_LOG, when set, overrides.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
+}
+
+impl std::fmt::Debug for GlobalArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let GlobalArgs { endpoints, user, password, soap12, soap11, timeout, json, config, verbose } = self;
+        f.debug_struct("GlobalArgs")
+            .field("endpoints", endpoints)
+            .field("user", user)
+            .field("password", &password.as_ref().map(|_| "***"))
+            .field("soap12", soap12)
+            .field("soap11", soap11)
+            .field("timeout", timeout)
+            .field("json", json)
+            .field("config", config)
+            .field("verbose", verbose)
+            .finish()
+    }
 }
 
 /// The commands.
@@ -199,7 +224,8 @@ anything is sent.
 
 JOURNAL (default: <csv>.journal, JSON lines): before each batch the batch's
 numbers are written and synced to disk; after it, its outcome (recIds, or the
-error). Run the same command again to resume:
+error). It records the panel (its base URLs) and the user name it was written
+for. Run the same command again to resume:
   - batches with a recorded outcome are not sent again;
   - a batch the panel refused as a whole (credit, limits, credentials) or that
     never reached it is sent again;
@@ -207,7 +233,13 @@ error). Run the same command again to resume:
     the answer was lost) may or may not have been sent: it is NOT sent again,
     only reported. Check the panel's sent messages, and only then force it
     with --resend-unknown (its recipients may get the message twice).
-A journal written for another text, sender or recipient list is refused.
+A journal written for another panel, user name, text, sender or recipient list
+is refused (give another --journal FILE to start a new send).
+With no endpoint configured, send-bulk refuses to run unless --journal is
+given: a journal written against the built-in emulator (which sends nothing)
+must never be taken for a real send.
+If the journal cannot be written, the run stops with the summary of what was
+sent and exit code 3 (4 if a sent batch's outcome could not be recorded).
 Ctrl-C finishes the current batch and stops; a second Ctrl-C stops at once.
 
 Summary: accepted, refused, unknown and not attempted recipients. Exit code 0
@@ -266,6 +298,8 @@ pub struct SendBulkArgs {
     pub flash: bool,
 
     /// The journal file [default: the CSV file name + .journal]
+    ///
+    /// Required when no endpoint is configured (the built-in emulator).
     #[arg(long, value_name = "FILE")]
     pub journal: Option<PathBuf>,
 

@@ -85,12 +85,22 @@ impl ConfigFile {
     }
 }
 
-/// The environment variables this tool reads (a seam for tests).
-#[derive(Debug, Default, Clone)]
+/// The environment variables this tool reads (a seam for tests). `Debug` shows the password as `***`.
+#[derive(Default, Clone)]
 pub struct Env {
     endpoint: Option<String>,
     username: Option<String>,
     password: Option<String>,
+}
+
+impl std::fmt::Debug for Env {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Env")
+            .field("endpoint", &self.endpoint)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "***"))
+            .finish()
+    }
 }
 
 impl Env {
@@ -137,12 +147,29 @@ pub fn resolve(flags: &GlobalArgs, env: &Env, file: Option<&ConfigFile>) -> anyh
     let split = |list: &str| -> Vec<String> {
         list.split(',').map(str::trim).filter(|url| !url.is_empty()).map(str::to_owned).collect()
     };
+    // A source that is set but names no URL is a mistake, not "use the built-in
+    // emulator": that would also hide the endpoints of the sources below it.
     let endpoints = if !flags.endpoints.is_empty() {
-        flags.endpoints.iter().flat_map(|urls| split(urls)).collect()
+        let endpoints: Vec<String> = flags.endpoints.iter().flat_map(|urls| split(urls)).collect();
+        if endpoints.is_empty() {
+            bail!("--endpoint is empty: give a URL such as https://host/post/");
+        }
+        endpoints
     } else if let Some(list) = &env.endpoint {
-        split(list)
+        let endpoints = split(list);
+        if endpoints.is_empty() {
+            bail!("{ENV_ENDPOINT} names no URL ({list:?}): give a comma-separated list of URLs, or unset it");
+        }
+        endpoints
+    } else if let Some(file) = file.filter(|file| file.endpoint.is_some() || file.endpoints.is_some()) {
+        let endpoints: Vec<String> =
+            file.endpoints().iter().map(|url| url.trim()).filter(|url| !url.is_empty()).map(str::to_owned).collect();
+        if endpoints.is_empty() {
+            bail!("the config file's endpoint/endpoints name no URL: give one, or remove the key");
+        }
+        endpoints
     } else {
-        file.map(ConfigFile::endpoints).unwrap_or_default()
+        Vec::new()
     };
 
     let file_username = file.and_then(|file| file.username.clone());
@@ -164,7 +191,13 @@ pub fn resolve(flags: &GlobalArgs, env: &Env, file: Option<&ConfigFile>) -> anyh
         endpoints,
         username,
         password,
-        soap12: flags.soap12 || file.and_then(|file| file.soap12).unwrap_or(false),
+        soap12: if flags.soap12 {
+            true
+        } else if flags.soap11 {
+            false
+        } else {
+            file.and_then(|file| file.soap12).unwrap_or(false)
+        },
         timeout,
     })
 }
@@ -250,6 +283,42 @@ mod tests {
         assert_eq!(format!("{:?}", Secret("hunter2".into())), "***");
         let shown = format!("{:?}", file("username = 'u'\npassword = 'hunter2'"));
         assert!(shown.contains("\"***\"") && !shown.contains("hunter2"), "{shown}");
+        let env = Env { username: Some("u".into()), password: Some("hunter2".into()), ..Env::default() };
+        let shown = format!("{env:?}");
+        assert!(shown.contains("\"***\"") && shown.contains("\"u\"") && !shown.contains("hunter2"), "{shown}");
+        let cli = crate::args::Cli::parse_from(["payamak", "--user", "u", "--password", "hunter2", "credit"]);
+        for shown in [format!("{cli:?}"), format!("{:?}", cli.global), format!("{:#?}", cli)] {
+            assert!(shown.contains("\"***\"") && shown.contains("\"u\"") && !shown.contains("hunter2"), "{shown}");
+        }
+    }
+
+    #[test]
+    fn a_source_naming_no_endpoint_is_an_error_naming_it() {
+        let config = file("endpoint = 'http://file/post/'");
+        let error = resolve(&flags(&["--endpoint", ""]), &Env::default(), Some(&config)).unwrap_err().to_string();
+        assert!(error.contains("--endpoint is empty"), "{error}");
+        let error = resolve(&flags(&["--endpoint", " , "]), &Env::default(), Some(&config)).unwrap_err().to_string();
+        assert!(error.contains("--endpoint is empty"), "{error}");
+        let env = Env { endpoint: Some(",".into()), ..Env::default() };
+        let error = resolve(&flags(&[]), &env, Some(&config)).unwrap_err().to_string();
+        assert!(error.contains("PAYAMAK_ENDPOINT names no URL"), "{error}");
+        for text in ["endpoint = ''", "endpoints = []", "endpoints = [' ']"] {
+            let error = resolve(&flags(&[]), &Env::default(), Some(&file(text))).unwrap_err().to_string();
+            assert!(error.contains("config file's endpoint"), "{text}: {error}");
+        }
+        // One empty --endpoint among others is harmless; no source at all means the built-in emulator.
+        let settings = resolve(&flags(&["--endpoint", "", "--endpoint", "http://a/post/"]), &Env::default(), None);
+        assert_eq!(settings.unwrap().endpoints, ["http://a/post/"]);
+        assert!(resolve(&flags(&[]), &Env::default(), Some(&file("username = 'u'"))).unwrap().endpoints.is_empty());
+    }
+
+    #[test]
+    fn soap11_on_the_command_line_beats_the_config_file() {
+        let config = file("soap12 = true");
+        assert!(resolve(&flags(&[]), &Env::default(), Some(&config)).unwrap().soap12);
+        assert!(!resolve(&flags(&["--soap11"]), &Env::default(), Some(&config)).unwrap().soap12);
+        assert!(resolve(&flags(&["--soap12"]), &Env::default(), Some(&file("soap12 = false"))).unwrap().soap12);
+        assert!(crate::args::Cli::try_parse_from(["payamak", "--soap11", "--soap12", "credit"]).is_err());
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The journal of a `send-bulk` run: JSON lines, synced to disk before and after each batch.
 //!
 //! ```text
-//! {"type":"header","version":1,"from":"5000123456","text":"...","recipients":250,...}
+//! {"type":"header","version":2,"endpoints":["https://panel/post/"],"username":"me","from":"5000123456",...}
 //! {"type":"attempt","batch":0,"numbers":["09120000000",...],"at":"..."}
 //! {"type":"outcome","batch":0,"at":"...","result":{"status":"sent","recipients":[...]}}
 //! ```
@@ -19,14 +19,24 @@ use std::path::{Path, PathBuf};
 use anyhow::{anyhow, bail, Context as _};
 use serde::{Deserialize, Serialize};
 
-/// The journal format's version.
-pub const VERSION: u32 = 1;
+/// The journal format's version (2 added the panel and user name).
+pub const VERSION: u32 = 2;
+
+/// How every header line starts: a file holding a prefix of it and no newline
+/// is a header cut short by a crash.
+const HEADER_START: &[u8] = br#"{"type":"header","#;
 
 /// What a journal was written for; a run may only resume a journal with the same header.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Header {
     /// The format version.
     pub version: u32,
+    /// The panel's base URLs, normalised, in failover order; empty for the built-in emulator.
+    #[serde(default)]
+    pub endpoints: Vec<String>,
+    /// The user name the batches were sent with.
+    #[serde(default)]
+    pub username: String,
     /// The sender number.
     pub from: String,
     /// The text.
@@ -52,6 +62,21 @@ impl Header {
         if self.version != current.version {
             differences
                 .push(format!("journal format version {} (this payamak writes {})", self.version, current.version));
+            // An older format does not say which panel it was written against: nothing else is comparable.
+            return differences;
+        }
+        if self.endpoints != current.endpoints {
+            differences.push(format!(
+                "the panel differs ({} in the journal, {} now)",
+                describe_endpoints(&self.endpoints),
+                describe_endpoints(&current.endpoints)
+            ));
+        }
+        if self.username != current.username {
+            differences.push(format!(
+                "the user name differs ({:?} in the journal, {:?} now)",
+                self.username, current.username
+            ));
         }
         if self.from != current.from {
             differences.push(format!("the sender differs ({} in the journal, {} now)", self.from, current.from));
@@ -75,6 +100,15 @@ impl Header {
             ));
         }
         differences
+    }
+}
+
+/// The panel a header's endpoints stand for, for people.
+fn describe_endpoints(endpoints: &[String]) -> String {
+    if endpoints.is_empty() {
+        "the built-in emulator".to_owned()
+    } else {
+        endpoints.join(", ")
     }
 }
 
@@ -181,11 +215,12 @@ impl Journal {
             .truncate(false)
             .open(path)
             .with_context(|| format!("cannot open the journal {}", path.display()))?;
-        lock(&file).with_context(|| {
-            format!(
+        lock(&file).map_err(|error| match error.kind() {
+            std::io::ErrorKind::WouldBlock => anyhow!(
                 "the journal {} is in use by another payamak process (is a send-bulk still running?)",
                 path.display()
-            )
+            ),
+            _ => anyhow!(error).context(format!("cannot lock the journal {}", path.display())),
         })?;
         let mut bytes = Vec::new();
         file.read_to_end(&mut bytes).with_context(|| format!("cannot read the journal {}", path.display()))?;
@@ -200,13 +235,28 @@ impl Journal {
         let complete = bytes.iter().rposition(|&byte| byte == b'\n').map_or(0, |at| at + 1);
         journal.dropped_partial_line = complete < bytes.len();
         if complete == 0 {
-            // New (or only a cut-short header): start afresh.
-            journal.file.set_len(0)?;
-            journal.file.seek(SeekFrom::Start(0))?;
+            // New, or a header cut short by a crash (nothing can have been sent
+            // before the header was complete): start afresh. Anything else
+            // without a newline is not ours to overwrite.
+            if !is_cut_short_header(&bytes) {
+                bail!(
+                    "{} exists and is not a payamak journal (it has no complete line, and is not a header cut \
+                     short by a crash); refusing to overwrite it. Give another file with --journal FILE",
+                    path.display()
+                );
+            }
+            let write = |journal: &mut Journal| -> anyhow::Result<()> {
+                journal.file.set_len(0)?;
+                journal.file.seek(SeekFrom::Start(0))?;
+                Ok(())
+            };
+            write(&mut journal).with_context(|| format!("cannot write the journal {}", path.display()))?;
             journal.append(&Record::Header(header))?;
-            sync_parent_dir(path);
+            sync_parent_dir(path)?;
             return Ok(journal);
         }
+        // An earlier run may have died before making the journal's directory entry durable.
+        sync_parent_dir(path)?;
         journal.resumed = true;
         journal.load(&bytes[..complete], &header)?;
         if journal.dropped_partial_line {
@@ -286,20 +336,36 @@ fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-/// Makes a new journal's directory entry durable (best effort).
-fn sync_parent_dir(path: &Path) {
+/// Whether `bytes` (a file's whole content, with no newline) are empty or the start of a header line.
+fn is_cut_short_header(bytes: &[u8]) -> bool {
+    if bytes.len() <= HEADER_START.len() {
+        HEADER_START.starts_with(bytes)
+    } else {
+        bytes.starts_with(HEADER_START)
+    }
+}
+
+/// Makes the journal's directory entry durable: a journal that could vanish in
+/// a crash would let a later run send everything again.
+fn sync_parent_dir(path: &Path) -> anyhow::Result<()> {
     #[cfg(unix)]
     {
         let parent = match path.parent() {
             Some(parent) if !parent.as_os_str().is_empty() => parent,
             _ => Path::new("."),
         };
-        if let Ok(dir) = File::open(parent) {
-            let _ = dir.sync_all();
-        }
+        File::open(parent).and_then(|dir| dir.sync_all()).with_context(|| {
+            format!(
+                "cannot sync the directory {} of the journal to disk (nothing was sent); give a journal in \
+                 another directory with --journal FILE",
+                parent.display()
+            )
+        })?;
     }
+    // Windows cannot open a directory as a file to sync it; NTFS journals its metadata.
     #[cfg(not(unix))]
     let _ = path;
+    Ok(())
 }
 
 /// An exclusive advisory lock on the journal, held until the file is closed.
@@ -315,9 +381,19 @@ fn lock(file: &File) -> std::io::Result<()> {
     }
 }
 
+/// An exclusive lock on the journal, held until the file is closed.
+///
+/// `File::try_lock` is stable since Rust 1.89, above the crate's `rust-version`
+/// (1.85, which the library keeps); Unix builds use `flock` above, so only
+/// non-Unix builds need the newer toolchain.
 #[cfg(not(unix))]
-fn lock(_file: &File) -> std::io::Result<()> {
-    Ok(())
+#[allow(clippy::incompatible_msrv)]
+fn lock(file: &File) -> std::io::Result<()> {
+    match file.try_lock() {
+        Ok(()) => Ok(()),
+        Err(std::fs::TryLockError::WouldBlock) => Err(std::io::ErrorKind::WouldBlock.into()),
+        Err(std::fs::TryLockError::Error(error)) => Err(error),
+    }
 }
 
 #[cfg(test)]
@@ -327,6 +403,8 @@ mod tests {
     fn header(text: &str) -> Header {
         Header {
             version: VERSION,
+            endpoints: vec!["https://panel.example/post/".into()],
+            username: "me".into(),
             from: "5000123456".into(),
             text: text.into(),
             flash: false,
@@ -388,6 +466,67 @@ mod tests {
         assert!(error.contains("in use"), "{error}");
         drop(first);
         std::fs::remove_file(&path).unwrap();
+    }
+
+    #[test]
+    fn another_panel_or_user_is_refused_naming_both() {
+        let path = temp_path("panel");
+        drop(Journal::open(&path, Header { endpoints: Vec::new(), ..header("hi") }).unwrap());
+        let error = Journal::open(&path, header("hi")).unwrap_err().to_string();
+        assert!(
+            error.contains("the panel differs (the built-in emulator in the journal, https://panel.example/post/ now)"),
+            "{error}"
+        );
+        assert!(error.contains("--journal FILE"), "{error}");
+        std::fs::remove_file(&path).unwrap();
+
+        drop(Journal::open(&path, header("hi")).unwrap());
+        let error = Journal::open(&path, Header { username: "you".into(), ..header("hi") }).unwrap_err().to_string();
+        assert!(error.contains(r#"the user name differs ("me" in the journal, "you" now)"#), "{error}");
+        std::fs::remove_file(&path).unwrap();
+    }
+
+    #[test]
+    fn a_version_1_journal_is_refused() {
+        let path = temp_path("v1");
+        let mut old = serde_json::to_value(Record::Header(header("hi"))).unwrap();
+        old["version"] = 1.into();
+        old.as_object_mut().unwrap().remove("endpoints");
+        old.as_object_mut().unwrap().remove("username");
+        std::fs::write(&path, format!("{old}\n")).unwrap();
+        let error = Journal::open(&path, header("hi")).unwrap_err().to_string();
+        assert!(error.contains("journal format version 1"), "{error}");
+        std::fs::remove_file(&path).unwrap();
+    }
+
+    #[test]
+    fn only_an_empty_file_or_a_cut_short_header_is_started_afresh() {
+        let path = temp_path("cut-header");
+        let line = serde_json::to_vec(&Record::Header(header("old"))).unwrap();
+        assert!(line.starts_with(HEADER_START), "{}", String::from_utf8_lossy(&line));
+        for cut in [0, 1, 5, HEADER_START.len(), line.len() / 2, line.len()] {
+            std::fs::write(&path, &line[..cut]).unwrap();
+            let journal = Journal::open(&path, header("hi")).unwrap();
+            assert!(!journal.resumed, "cut at {cut}");
+            drop(journal);
+            let text = std::fs::read_to_string(&path).unwrap();
+            assert!(text.contains(r#""text":"hi""#) && text.ends_with("}\n"), "{text}");
+        }
+        for other in ["name,mobile", "{\"type\":\"attempt\"", "x"] {
+            std::fs::write(&path, other).unwrap();
+            let error = Journal::open(&path, header("hi")).unwrap_err().to_string();
+            assert!(error.contains("is not a payamak journal") && error.contains(&*path.to_string_lossy()), "{error}");
+            assert_eq!(std::fs::read_to_string(&path).unwrap(), other, "left as it was");
+        }
+        std::fs::remove_file(&path).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_directory_that_cannot_be_synced_is_an_error() {
+        let error = sync_parent_dir(Path::new("/nonexistent-payamak-dir/x.journal")).unwrap_err();
+        assert!(format!("{error:#}").contains("cannot sync the directory"), "{error:#}");
+        sync_parent_dir(Path::new("x.journal")).unwrap();
     }
 
     #[test]

@@ -14,6 +14,10 @@ use crate::output::Output;
 pub struct Session {
     /// The client.
     pub client: Client,
+    /// The panel's base URLs as the client normalised them; empty for the built-in emulator.
+    pub endpoints: Vec<String>,
+    /// The user name the client logs in with.
+    pub username: String,
     /// Kept alive for as long as the command runs.
     _emulator: Option<RunningEmulator>,
 }
@@ -57,7 +61,7 @@ impl Session {
             };
             (settings.endpoints.clone(), username, password.0, None)
         };
-        let mut builder = Client::builder().base_urls(endpoints).credentials(username, password);
+        let mut builder = Client::builder().base_urls(endpoints).credentials(username.clone(), password);
         if settings.soap12 {
             builder = builder.soap_version(SoapVersion::V12);
         }
@@ -66,7 +70,8 @@ impl Session {
         }
         let client = builder.build()?;
         tracing::debug!(?client, "client ready");
-        Ok(Session { client, _emulator: emulator })
+        let endpoints = if emulator.is_some() { Vec::new() } else { client.base_urls().map(str::to_owned).collect() };
+        Ok(Session { client, endpoints, username, _emulator: emulator })
     }
 }
 

@@ -15,6 +15,7 @@ use crate::failure::{CliResult, Exit, Failure};
 use crate::input;
 use crate::journal::{self, BatchResult, BatchState, ErrorRecord, Journal, SentRecipient};
 use crate::output::Output;
+use crate::session::Session;
 
 mod summary;
 mod test_hooks;
@@ -24,6 +25,15 @@ use summary::{print_summary, summarize};
 /// Runs `send-bulk`.
 pub async fn run(args: SendBulkArgs, context: &Context) -> CliResult {
     let output = &context.output;
+    if context.settings.endpoints.is_empty() && args.journal.is_none() {
+        // Its journal would say every batch was sent; resumed later against the
+        // real panel, that run would send nothing.
+        return Err(Failure::usage(
+            "no endpoint configured: send-bulk would only send to the built-in emulator. Set --endpoint, \
+             PAYAMAK_ENDPOINT or endpoint in the config file for a real panel; to try send-bulk against the \
+             built-in emulator, give a journal of its own with --journal FILE",
+        ));
+    }
     let text = input::text(args.text.as_deref())?;
     if args.from.trim().is_empty() {
         return Err(Failure::usage("--from is empty"));
@@ -35,7 +45,9 @@ pub async fn run(args: SendBulkArgs, context: &Context) -> CliResult {
     }
     let sms = Sms::new(&args.from, text).to_numbers(recipients.numbers.iter().cloned()).flash(args.flash);
     let batches: Vec<Sms> = sms.batches(MAX_RECIPIENTS_PER_CALL).collect();
-    let mut journal = open_journal(&args, &sms, &batches, output)?;
+    // Connecting makes no request; it settles which panel and user the journal is for.
+    let session = context.connect().await?;
+    let mut journal = open_journal(&args, &sms, &batches, &session, output)?;
     let text_info = TextJson::of(sms.text());
     if !output.json {
         output.print(text_info.describe());
@@ -45,17 +57,26 @@ pub async fn run(args: SendBulkArgs, context: &Context) -> CliResult {
     let progress = if to_send.is_empty() {
         Progress::default()
     } else {
-        let session = context.connect().await?;
-        send_batches(&session.client, &mut journal, &batches, &to_send, output).await?
+        send_batches(&session.client, &mut journal, &batches, &to_send, output).await
     };
 
     let summary = summarize(&journal, &batches, &progress.sent, &recipients, text_info, progress.interrupted);
     print_summary(output, &summary);
+    if let Some(failure) = &progress.journal_error {
+        // After the summary, so that what this run sent is on record somewhere.
+        eprintln!("error: {}", failure.message());
+    }
     Ok(summary.exit_code(progress.stopped_by))
 }
 
 /// Opens (or resumes) the journal for this send, after checking it belongs to it.
-fn open_journal(args: &SendBulkArgs, sms: &Sms, batches: &[Sms], output: &Output) -> Result<Journal, Failure> {
+fn open_journal(
+    args: &SendBulkArgs,
+    sms: &Sms,
+    batches: &[Sms],
+    session: &Session,
+    output: &Output,
+) -> Result<Journal, Failure> {
     let path = args.journal.clone().unwrap_or_else(|| {
         let mut path = args.csv.clone().into_os_string();
         path.push(".journal");
@@ -63,6 +84,8 @@ fn open_journal(args: &SendBulkArgs, sms: &Sms, batches: &[Sms], output: &Output
     });
     let header = journal::Header {
         version: journal::VERSION,
+        endpoints: session.endpoints.clone(),
+        username: session.username.clone(),
         from: sms.sender().to_owned(),
         text: sms.text().to_owned(),
         flash: sms.is_flash(),
@@ -131,18 +154,22 @@ struct Progress {
     stopped_by: Option<Exit>,
     /// Whether Ctrl-C stopped the run.
     interrupted: bool,
+    /// The journal write that failed and stopped the run, if one did.
+    journal_error: Option<Failure>,
 }
 
 /// Sends the batches `to_send`, one after the other, journaling each before and after.
 ///
-/// The first batch that fails stops the run; Ctrl-C stops it after the batch in flight.
+/// The first batch that fails stops the run, as does a journal write that
+/// fails (exit 3, or 4 if a batch's outcome could not be written); Ctrl-C
+/// stops it after the batch in flight.
 async fn send_batches(
     client: &payamak::Client,
     journal: &mut Journal,
     batches: &[Sms],
     to_send: &[usize],
     output: &Output,
-) -> Result<Progress, Failure> {
+) -> Progress {
     let total = batches.iter().map(|batch| batch.recipients().len()).sum();
     let bar = progress_bar(output, total, journal, batches, to_send);
     let interrupt = watch_ctrl_c(bar.clone());
@@ -156,20 +183,28 @@ async fn send_batches(
             progress.interrupted = true;
             break;
         }
-        journal.record_attempt(index, batch.recipients().iter().map(|number| number.as_str().to_owned()).collect())?;
+        let numbers = batch.recipients().iter().map(|number| number.as_str().to_owned()).collect();
+        if let Err(error) = hooks.attempt_write(position).and_then(|()| journal.record_attempt(index, numbers)) {
+            let context = format!("batch {} was not sent: its attempt could not be written to the journal", index + 1);
+            progress.journal_error = Some(Failure::with_exit(Exit::Transport, error.context(context)));
+            progress.stopped_by = Some(Exit::Transport);
+            break;
+        }
         hooks.after_attempt(position);
         progress.sent[index] = true;
         let result = client.send(batch).await;
         hooks.after_send(position);
         let (record, failure) = batch_result(result);
-        journal.record_outcome(index, record).map_err(|error| {
+        if let Err(error) = hooks.outcome_write(position).and_then(|()| journal.record_outcome(index, record)) {
             let context = format!(
                 "batch {} was sent but its outcome could not be written to the journal; a new run will treat it as \
                  unknown",
                 index + 1
             );
-            Failure::with_exit(Exit::Unknown, error.context(context))
-        })?;
+            progress.journal_error = Some(Failure::with_exit(Exit::Unknown, error.context(context)));
+            progress.stopped_by = Some(Exit::Unknown);
+            break;
+        }
         hooks.after_outcome(position);
         bar.inc(batch.recipients().len() as u64);
         if let Some((exit, error)) = failure {
@@ -182,7 +217,7 @@ async fn send_batches(
         }
     }
     bar.finish_and_clear();
-    Ok(progress)
+    progress
 }
 
 /// What to journal for a batch's send, and the error that stops the run, if any.

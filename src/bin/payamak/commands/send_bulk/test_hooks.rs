@@ -6,6 +6,10 @@
 //! - `send`: it was sent, its outcome not journaled;
 //! - `outcome`: its outcome is journaled.
 //!
+//! `PAYAMAK_TEST_JOURNAL_FAIL=<point>:<n>` makes writing the journal fail at
+//! `point` (`attempt` or `outcome`) of the n-th batch this run sends, as a full
+//! disk would.
+//!
 //! `PAYAMAK_TEST_BATCH_DELAY_MS=<ms>` pauses before each batch, so a test can
 //! kill the process from outside while it runs.
 
@@ -25,6 +29,7 @@ enum Point {
 #[derive(Debug, Default)]
 pub struct Hooks {
     crash: Option<(Point, usize)>,
+    journal_fail: Option<(Point, usize)>,
     delay: Option<Duration>,
 }
 
@@ -34,19 +39,23 @@ impl Hooks {
         if !cfg!(debug_assertions) {
             return Hooks::default();
         }
-        let crash = std::env::var("PAYAMAK_TEST_CRASH").ok().and_then(|value| {
-            let (point, n) = value.split_once(':')?;
-            let point = match point {
-                "attempt" => Point::Attempt,
-                "send" => Point::Send,
-                "outcome" => Point::Outcome,
-                _ => return None,
-            };
-            Some((point, n.parse().ok()?))
-        });
+        let point_of = |name: &str| {
+            std::env::var(name).ok().and_then(|value| {
+                let (point, n) = value.split_once(':')?;
+                let point = match point {
+                    "attempt" => Point::Attempt,
+                    "send" => Point::Send,
+                    "outcome" => Point::Outcome,
+                    _ => return None,
+                };
+                Some((point, n.parse().ok()?))
+            })
+        };
+        let crash = point_of("PAYAMAK_TEST_CRASH");
+        let journal_fail = point_of("PAYAMAK_TEST_JOURNAL_FAIL");
         let delay =
             std::env::var("PAYAMAK_TEST_BATCH_DELAY_MS").ok().and_then(|ms| ms.parse().ok()).map(Duration::from_millis);
-        Hooks { crash, delay }
+        Hooks { crash, journal_fail, delay }
     }
 
     /// Before a batch's attempt is journaled.
@@ -69,6 +78,23 @@ impl Hooks {
     /// After the batch's outcome is journaled.
     pub fn after_outcome(&self, position: usize) {
         self.maybe_crash(Point::Outcome, position);
+    }
+
+    /// Before the attempt of the batch at 0-based `position` is journaled: fails if asked to.
+    pub fn attempt_write(&self, position: usize) -> anyhow::Result<()> {
+        self.maybe_fail(Point::Attempt, position)
+    }
+
+    /// Before the outcome of the batch at 0-based `position` is journaled: fails if asked to.
+    pub fn outcome_write(&self, position: usize) -> anyhow::Result<()> {
+        self.maybe_fail(Point::Outcome, position)
+    }
+
+    fn maybe_fail(&self, point: Point, position: usize) -> anyhow::Result<()> {
+        if self.journal_fail == Some((point, position + 1)) {
+            return Err(anyhow::Error::new(std::io::Error::other("No space left on device (test)")));
+        }
+        Ok(())
     }
 
     fn maybe_crash(&self, point: Point, position: usize) {
