@@ -741,6 +741,10 @@ impl ::payamak::codegen::XmlContent for PeriodType {
     fn read_content(
         element: ::payamak::codegen::XmlElement<'_, '_>,
     ) -> ::core::result::Result<Self, ::payamak::codegen::DecodeError> {
-        ::payamak::codegen::read_text(element).map(|text| Self::from(text.trim()))
+        ::payamak::codegen::read_text(element)
+            .map(|text| match Self::from(&*text) {
+                Self::Unknown(_) => Self::from(text.trim()),
+                known => known,
+            })
     }
 }

@@ -80,10 +80,12 @@ pub fn differences(dir: &Path, files: &BTreeMap<String, String>, orphans: bool) 
     let mut drifts = Vec::new();
     for (name, expected) in files {
         let path = dir.join(name);
-        match fs::read_to_string(&path) {
-            Ok(actual) => {
-                let actual = actual.replace("\r\n", "\n");
-                if actual != *expected {
+        // Bytes, not text: a file that is not UTF-8 differs rather than failing the check.
+        match fs::read(&path) {
+            Ok(bytes) => {
+                let actual = String::from_utf8_lossy(&bytes).replace("\r\n", "\n");
+                let same = std::str::from_utf8(&bytes).is_ok() && actual == *expected;
+                if !same {
                     drifts.push(Drift::Differs { file: name.clone(), excerpt: excerpt(&actual, expected) });
                 }
             }
@@ -255,6 +257,18 @@ fn hunks<'a>(old: &[&'a str], new: &[&'a str]) -> Vec<Hunk<'a>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_file_that_is_not_utf8_differs() {
+        let dir = std::env::temp_dir().join(format!("xtask-output-not-utf8-{}", std::process::id()));
+        fs::create_dir_all(&dir).expect("temporary directory");
+        fs::write(dir.join("a.rs"), b"fn a() {}\n\xff\n").expect("file");
+        let files = BTreeMap::from([("a.rs".to_owned(), "fn a() {}\n".to_owned())]);
+        let drifts = differences(&dir, &files, false);
+        let _ = fs::remove_dir_all(&dir);
+        let drifts = drifts.expect("no read error");
+        assert!(matches!(drifts.as_slice(), [Drift::Differs { file, .. }] if file == "a.rs"), "{drifts:?}");
+    }
 
     #[test]
     fn excerpt_shows_the_changed_lines_only() {

@@ -3,7 +3,10 @@
 //! Text from a WSDL or the annotations must not become broken intra-doc
 //! links, HTML tags, bare-URL warnings or doctests: `[`, `]`, `<` and `>` are
 //! escaped outside code spans, URLs are wrapped in `<…>`, lines are trimmed
-//! (no indented code blocks) and fenced blocks are marked `text`.
+//! and inner whitespace runs collapsed (no indented code blocks, not even
+//! after a list marker), fenced blocks (` ``` ` or `~~~`, also inside a list
+//! item) are marked `text`, and control characters (`\r`, `\n`, tabs, …) in
+//! any doc line become spaces (no new lines, no bare CR).
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -21,7 +24,7 @@ impl Doc {
 
     /// A paragraph written by the generator (code spans made with [`code`]).
     pub fn line(mut self, text: impl Into<String>) -> Self {
-        self.paragraphs.push(vec![text.into()]);
+        self.paragraphs.push(vec![single_line(&text.into())]);
         self
     }
 
@@ -40,7 +43,7 @@ impl Doc {
             if !lines.is_empty() {
                 lines.push(String::new());
             }
-            lines.extend(paragraph.iter().cloned());
+            lines.extend(paragraph.iter().map(|line| single_line(line)));
         }
         lines
     }
@@ -68,6 +71,7 @@ fn spaced(line: String) -> String {
 
 /// `text` as an inline code span, with enough backticks for its content.
 pub fn code(text: &str) -> String {
+    let text = &single_line(text);
     let longest_run = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     if longest_run == 0 && !text.is_empty() {
         return format!("`{text}`");
@@ -76,13 +80,46 @@ pub fn code(text: &str) -> String {
     format!("{fence} {text} {fence}")
 }
 
-/// Prose as rustdoc-safe lines: trimmed, blank runs collapsed, escaped.
+/// `text` with every control character (`\r`, `\n`, tab, …) replaced by a
+/// space: one doc line stays one line, and rustc rejects a bare CR in docs.
+pub fn single_line(text: &str) -> String {
+    text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
+}
+
+/// Whether a trimmed line opens or closes a fenced code block, also when it
+/// is the first line of a (nested) list item such as `- 1. ~~~rust`.
+fn is_fence(line: &str) -> bool {
+    let mut rest = line;
+    loop {
+        if rest.starts_with("```") || rest.starts_with("~~~") {
+            return true;
+        }
+        let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        let marker = if rest.starts_with(['-', '*', '+']) {
+            1
+        } else if digits > 0 && rest[digits..].starts_with(['.', ')']) {
+            digits + 1
+        } else {
+            return false;
+        };
+        let after = &rest[marker..];
+        let trimmed = after.trim_start();
+        if trimmed.len() == after.len() {
+            return false;
+        }
+        rest = trimmed;
+    }
+}
+
+/// Prose as rustdoc-safe lines: trimmed, inner whitespace collapsed, blank
+/// runs collapsed, control characters made spaces, fences marked `text`, escaped.
 pub fn sanitize(text: &str) -> Vec<String> {
     let mut lines: Vec<String> = Vec::new();
     let mut in_fence = false;
-    for raw in text.lines() {
+    for raw in text.replace("\r\n", "\n").lines() {
+        let raw = single_line(raw);
         let line = raw.trim();
-        if line.starts_with("```") {
+        if is_fence(line) {
             // Fenced blocks are shown as text so they never run as doctests.
             lines.push(if in_fence { "```".to_owned() } else { "```text".to_owned() });
             in_fence = !in_fence;
@@ -93,7 +130,8 @@ pub fn sanitize(text: &str) -> Vec<String> {
                 lines.push(String::new());
             }
         } else {
-            lines.push(escape_line(line));
+            let collapsed = line.split_whitespace().collect::<Vec<_>>().join(" ");
+            lines.push(escape_line(&collapsed));
         }
     }
     if in_fence {
@@ -158,6 +196,58 @@ mod tests {
     #[test]
     fn trims_lines_and_marks_fences_as_text() {
         assert_eq!(sanitize("  a\n\n\n    b\n```rust\nlet x;\n"), ["a", "", "b", "```text", "let x;", "```"]);
+    }
+
+    #[test]
+    fn tilde_fences_and_fences_in_list_items_are_text() {
+        assert_eq!(sanitize("~~~rust\nboom();\n~~~"), ["```text", "boom();", "```"]);
+        assert_eq!(sanitize("- ```rust\nboom();\n```"), ["```text", "boom();", "```"]);
+        assert_eq!(sanitize("1. * ~~~\nboom();"), ["```text", "boom();", "```"]);
+        assert_eq!(sanitize("- not a fence"), ["- not a fence"]);
+    }
+
+    #[test]
+    fn no_indented_code_after_list_markers() {
+        assert_eq!(sanitize("-      assert!(false);"), ["- assert!(false);"]);
+        assert_eq!(sanitize("1.\t\t\tassert!(false);"), ["1. assert!(false);"]);
+        assert_eq!(sanitize("a    b"), ["a b"]);
+    }
+
+    #[test]
+    fn control_characters_become_spaces() {
+        assert_eq!(sanitize("a\rb\r\nc\u{0}d"), ["a b", "c d"]);
+        assert_eq!(code("x\n```rust\r"), "```` x ```rust  ````");
+        let doc = Doc::new().line("a\n```rust\nboom();\r").outer().to_string();
+        assert!(!doc.contains("\\n") && !doc.contains("\\r"), "{doc}");
+    }
+
+    /// Whatever the input, no line may start a code block or hold a line break.
+    #[test]
+    fn sanitised_lines_never_make_doctests() {
+        let inputs = [
+            "```\nboom();\n```",
+            "~~~~\nboom();",
+            "  -     boom();\n\n    boom();\n\tboom();",
+            "+\u{a0}\u{a0}\u{a0}\u{a0}\u{a0}boom();\r    boom();",
+            "* ```\nboom();\n> ```rust\nboom();",
+            "> ```rust\nboom();",
+        ];
+        for input in inputs {
+            let lines = sanitize(input);
+            let mut in_fence = false;
+            for line in &lines {
+                assert!(!line.chars().any(char::is_control), "{input:?} → {lines:?}");
+                assert!(!line.starts_with(char::is_whitespace), "{input:?} → {lines:?}");
+                assert!(!line.contains("  ") && !line.contains('\t'), "{input:?} → {lines:?}");
+                if line.starts_with("```") || line.starts_with("~~~") {
+                    assert!(in_fence || line == "```text", "{input:?} → {lines:?}");
+                    in_fence = !in_fence;
+                } else if !in_fence {
+                    assert!(!line.contains("```") || line.starts_with('\\'), "{input:?} → {lines:?}");
+                }
+            }
+            assert!(!in_fence, "{input:?} → {lines:?}");
+        }
     }
 
     #[test]

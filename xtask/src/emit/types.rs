@@ -378,7 +378,11 @@ fn enumeration(ident: &Ident, named: &NamedType, base: &QName, values: &[String]
             fn read_content(
                 element: ::payamak::codegen::XmlElement<'_, '_>,
             ) -> ::core::result::Result<Self, ::payamak::codegen::DecodeError> {
-                ::payamak::codegen::read_text(element).map(|text| Self::from(text.trim()))
+                // The exact text first (a listed value may hold whitespace), then trimmed.
+                ::payamak::codegen::read_text(element).map(|text| match Self::from(&*text) {
+                    Self::#unknown(_) => Self::from(text.trim()),
+                    known => known,
+                })
             }
         }
     }

@@ -68,8 +68,8 @@ impl<'d> Index<'d> {
                     soap11_action: None,
                     soap12_action: None,
                 });
-                let same_messages = draft.abstract_operation.input == abstract_operation.input
-                    && draft.abstract_operation.output == abstract_operation.output;
+                let same_messages = resolved(&draft.abstract_operation.input) == resolved(&abstract_operation.input)
+                    && resolved(&draft.abstract_operation.output) == resolved(&abstract_operation.output);
                 if !same_messages {
                     return Err(Problem::new(
                         operation.pos,
@@ -205,6 +205,15 @@ impl<'d> Index<'d> {
 }
 
 /// Style and use of a SOAP binding operation: document/literal, no headers.
+/// A message reference by what it names, not how it is spelled: two prefixes for
+/// one namespace are the same message (an undeclared prefix compares as written).
+fn resolved(reference: &Option<QNameRef>) -> Option<(Option<&str>, &str)> {
+    reference.as_ref().map(|reference| match &reference.namespace {
+        Some(namespace) => (Some(namespace.as_str()), reference.local.as_str()),
+        None => (None, reference.text.as_str()),
+    })
+}
+
 fn check_binding_operation(binding: &Binding, operation: &BindingOperation) -> Result<(), Problem> {
     let context = format!("operation \"{}\" of binding \"{}\"", operation.name, binding.name);
     let style = operation.style.as_deref().or(binding.style.as_deref()).unwrap_or("document");

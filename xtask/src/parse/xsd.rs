@@ -161,6 +161,20 @@ fn element(node: Node<'_, '_>) -> ElementDecl {
     if name.is_empty() {
         problems.push(Problem::new(pos(node), format!("<{}> without a name", tag(node))));
     }
+    // Read without them, the data would silently miss the value or the substitutes.
+    for (attribute, what) in
+        [("default", "a default value"), ("fixed", "a fixed value"), ("substitutionGroup", "substitution groups")]
+    {
+        if let Some(value) = node.attribute(attribute) {
+            problems.push(Problem::new(
+                pos(node),
+                format!("unsupported {attribute}=\"{value}\" ({what}) in element \"{name}\""),
+            ));
+        }
+    }
+    if matches!(node.attribute("abstract").map(str::trim), Some("true" | "1")) {
+        problems.push(Problem::new(pos(node), format!("unsupported abstract element (abstract=\"true\") \"{name}\"")));
+    }
     let label = format!("the type of element \"{name}\"");
     let mut inline = None;
     for child in xsd_children(node) {
@@ -195,6 +209,10 @@ fn complex_type(node: Node<'_, '_>, label: &str) -> ComplexTypeDecl {
     let mut problems = Vec::new();
     if matches!(node.attribute("mixed"), Some("true" | "1")) {
         problems.push(Problem::new(pos(node), format!("unsupported mixed content (mixed=\"true\") in {label}")));
+    }
+    // Only derived types could appear in its place, and derivation by `xsi:type` is not supported.
+    if matches!(node.attribute("abstract").map(str::trim), Some("true" | "1")) {
+        problems.push(Problem::new(pos(node), format!("unsupported abstract type (abstract=\"true\") in {label}")));
     }
     let mut content = ComplexContent::Empty;
     for child in xsd_children(node) {

@@ -1,5 +1,6 @@
 //! What `generate` writes compiles in a crate that only depends on `payamak`:
-//! the two sibling WSDLs, built with `-D warnings` and `#![deny(missing_docs)]`.
+//! the two sibling WSDLs and the `doc_hazards` fixture, built with `-D warnings`
+//! and `#![deny(missing_docs)]`, and none of their doc comments is a doctest.
 
 use std::process::Command;
 
@@ -32,6 +33,10 @@ const LIB: &str = r#"//! Generated code, compiled outside the payamak crate.
 /// The sibling WSDLs' services.
 #[rustfmt::skip]
 pub mod generated;
+
+/// Documentation full of code-block lookalikes.
+#[rustfmt::skip]
+pub mod doc_hazards;
 "#;
 
 #[test]
@@ -58,6 +63,10 @@ fn generated_code_compiles_in_another_crate() {
     let options = Options { annotations: None, command: "cargo xtask generate", strict: false };
     let files = pipeline::generate(&inputs, &options).expect("the siblings generate");
     output::write(&krate.join("src/generated"), &files, true).expect("generated files");
+    let source = format!("{FIXTURES}/doc_hazards/input.wsdl");
+    let text = std::fs::read_to_string(root.join(&source)).expect("doc_hazards WSDL");
+    let files = pipeline::generate(&[Input { source, text }], &options).expect("doc_hazards generates");
+    output::write(&krate.join("src/doc_hazards"), &files, true).expect("generated files");
 
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let result = Command::new(cargo)
@@ -70,6 +79,23 @@ fn generated_code_compiles_in_another_crate() {
     assert!(
         result.status.success(),
         "the generated code does not build in {}:\n{}",
+        krate.display(),
+        String::from_utf8_lossy(&result.stderr)
+    );
+    // Doctests would run WSDL text as code: there must be none (rustdoc also
+    // rejects a bare CR in a doc comment).
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let result = Command::new(cargo)
+        .args(["test", "--doc", "--offline"])
+        .current_dir(&krate)
+        .env("CARGO_TARGET_DIR", &target)
+        .env("RUSTFLAGS", "-D warnings")
+        .output()
+        .expect("cargo runs");
+    let stdout = String::from_utf8_lossy(&result.stdout);
+    assert!(
+        result.status.success() && stdout.contains("running 0 tests"),
+        "the generated docs hold doctests in {}:\n{stdout}\n{}",
         krate.display(),
         String::from_utf8_lossy(&result.stderr)
     );

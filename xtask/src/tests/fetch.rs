@@ -95,3 +95,31 @@ fn xml_that_is_not_a_wsdl_is_refused() {
     assert!(message.contains("the root element is {http://schemas.xmlsoap.org/soap/envelope/}Envelope"), "{message}");
     assert_eq!(files_in(&out), 0);
 }
+
+#[test]
+fn a_wsdl_the_generator_refuses_is_refused_and_nothing_is_written() {
+    const RPC: &str = include_str!("../../tests/fixtures/errors/rpc_style.wsdl");
+    let base =
+        serve(vec![("/send.asmx?WSDL", 200, "text/xml", WSDL), ("/IncomingMessages.asmx?WSDL", 200, "text/xml", RPC)]);
+    let out = TempDir::new("fetch-rpc");
+    let message = format!("{:#}", fetch(&format!("{base}/"), out.path()).expect_err("fetch fails"));
+    assert!(message.contains(&format!("{base}/IncomingMessages.asmx?WSDL: the generator cannot handle")), "{message}");
+    assert!(message.contains(":27:5: unsupported style=\"rpc\""), "{message}");
+    assert_eq!(files_in(&out), 0);
+}
+
+#[test]
+fn no_temporary_files_are_left_behind() {
+    let base =
+        serve(vec![("/send.asmx?WSDL", 200, "text/xml", WSDL), ("/IncomingMessages.asmx?WSDL", 200, "text/xml", WSDL)]);
+    let out = TempDir::new("fetch-temporaries");
+    std::fs::write(out.path().join("send.wsdl"), "old").expect("old file");
+    fetch(&format!("{base}/"), out.path()).expect("fetch succeeds");
+    let mut names: Vec<String> = std::fs::read_dir(out.path())
+        .expect("listed")
+        .map(|entry| entry.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["incoming_messages.wsdl", "send.wsdl"]);
+    assert_eq!(std::fs::read_to_string(out.path().join("send.wsdl")).expect("written"), WSDL);
+}

@@ -150,3 +150,37 @@ fn every_generated_file_starts_with_the_header() {
         }
     }
 }
+
+/// WSDL text must never become a doctest or a bare CR in a doc comment: every
+/// generated fence is `text`, and no doc line starts indented code or breaks.
+#[test]
+fn generated_docs_hold_no_doctests() {
+    for case in cases() {
+        let inputs = [input(&format!("{FIXTURES}/{case}/input.wsdl"))];
+        let files =
+            generate(&inputs, if_exists(format!("{FIXTURES}/{case}/annotations.toml")).as_deref()).expect("generates");
+        for (name, text) in files {
+            let mut in_fence = false;
+            for line in text.lines() {
+                let Some(doc) = line.trim_start().strip_prefix("///").or_else(|| line.trim_start().strip_prefix("//!"))
+                else {
+                    continue;
+                };
+                let doc = doc.strip_prefix(' ').unwrap_or(doc);
+                let at = format!("{case}/{name}: {line:?}");
+                assert!(!doc.contains('\r') && !doc.starts_with(char::is_whitespace), "{at}");
+                // CommonMark: a backtick fence's info string holds no backtick (else it is a code span).
+                let fence =
+                    doc.starts_with("~~~") || (doc.starts_with("```") && !doc.trim_start_matches('`').contains('`'));
+                if fence {
+                    assert!(doc == if in_fence { "```" } else { "```text" }, "{at}");
+                    in_fence = !in_fence;
+                } else if !in_fence {
+                    let marker = doc.trim_start_matches(|c: char| c.is_ascii_digit() || "-*+.)".contains(c));
+                    assert!(!marker.starts_with("  "), "{at}");
+                }
+            }
+            assert!(!in_fence, "{case}/{name}: unclosed fence");
+        }
+    }
+}
