@@ -1,6 +1,6 @@
 //! What the generated code says about each service and operation.
 
-use crate::xml::{Credential, DecodeError, DecodeErrorKind, XmlContent, XmlElement, XmlWriter};
+use crate::xml::{Credential, DecodeError, XmlContent, XmlElement, XmlWriter};
 
 /// A SOAP service (one `.asmx` endpoint).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,11 +54,7 @@ impl ReceivedCredentials {
             Credential::Username => &mut self.username,
             Credential::Password => &mut self.password,
         };
-        if slot.is_some() {
-            return Err(element.error(DecodeErrorKind::DuplicateElement(element.local_name().to_owned())));
-        }
-        *slot = Some(String::read_content(element)?);
-        Ok(())
+        crate::xml::store_once(slot, element, || String::read_content(element))
     }
 }
 

@@ -302,6 +302,32 @@ impl XmlWriter<'_> {
     }
 }
 
+/// Stores a single-occurrence value; a second occurrence is an error on `element`.
+pub(crate) fn store_once<T>(
+    slot: &mut Option<T>,
+    element: XmlElement<'_, '_>,
+    read: impl FnOnce() -> Result<T, DecodeError>,
+) -> Result<(), DecodeError> {
+    if slot.is_some() {
+        return Err(element.error(DecodeErrorKind::DuplicateElement(element.local_name().to_owned())));
+    }
+    *slot = Some(read()?);
+    Ok(())
+}
+
+/// The value read, or the absent value; a missing required element is an error on `parent`.
+fn value_or_absent<T>(
+    value: Option<T>,
+    absent: Option<T>,
+    parent: XmlElement<'_, '_>,
+    name: &str,
+) -> Result<T, DecodeError> {
+    match value {
+        Some(value) => Ok(value),
+        None => absent.ok_or_else(|| parent.missing(name)),
+    }
+}
+
 /// Collects the element of an [`ElementField`] while a parent is read.
 pub struct Slot<F> {
     value: Option<F>,
@@ -315,19 +341,12 @@ impl<F: ElementField> Slot<F> {
 
     /// Reads the field from `element`; a second occurrence is an error.
     pub fn read(&mut self, element: XmlElement<'_, '_>) -> Result<(), DecodeError> {
-        if self.value.is_some() {
-            return Err(element.error(DecodeErrorKind::DuplicateElement(element.local_name().to_owned())));
-        }
-        self.value = Some(F::read_element(element)?);
-        Ok(())
+        store_once(&mut self.value, element, || F::read_element(element))
     }
 
     /// The value read, or the absent value; a missing required element is an error on `parent`.
     pub fn finish(self, parent: XmlElement<'_, '_>, name: &str) -> Result<F, DecodeError> {
-        match self.value {
-            Some(value) => Ok(value),
-            None => F::absent().ok_or_else(|| parent.missing(name)),
-        }
+        value_or_absent(self.value, F::absent(), parent, name)
     }
 }
 
@@ -350,19 +369,12 @@ impl<F: ArrayField> ArraySlot<F> {
 
     /// Reads the array from its wrapper `element`; a second wrapper is an error.
     pub fn read(&mut self, element: XmlElement<'_, '_>, item_ns: &str, item: &str) -> Result<(), DecodeError> {
-        if self.value.is_some() {
-            return Err(element.error(DecodeErrorKind::DuplicateElement(element.local_name().to_owned())));
-        }
-        self.value = Some(F::read_array(element, item_ns, item)?);
-        Ok(())
+        store_once(&mut self.value, element, || F::read_array(element, item_ns, item))
     }
 
     /// The array read, or the absent value; a missing required wrapper is an error on `parent`.
     pub fn finish(self, parent: XmlElement<'_, '_>, name: &str) -> Result<F, DecodeError> {
-        match self.value {
-            Some(value) => Ok(value),
-            None => F::absent().ok_or_else(|| parent.missing(name)),
-        }
+        value_or_absent(self.value, F::absent(), parent, name)
     }
 }
 

@@ -11,6 +11,7 @@ mod nillable;
 mod reader;
 mod writer;
 
+pub(crate) use content::store_once;
 pub use content::{ArrayField, ArrayItem, ArraySlot, ElementField, Repeated, Slot, XmlContent};
 pub use datetime::{InvalidDateTime, PanelDateTime};
 pub use error::{DecodeError, DecodeErrorKind, EncodeError};
