@@ -8,10 +8,10 @@
 //! Run: `cargo bench --bench codec` (results and ratios: docs/benchmarks.md).
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use payamak::codegen::CredentialValues;
+use payamak::codegen::{decode_response, encode_request, encode_response};
 use payamak::incoming_messages::{GetNewMessagesListRequest, GetNewMessagesListResponse, Message};
 use payamak::send::SendSmsRequest;
-use payamak::soap::{decode_response, encode_request, encode_response};
-use payamak::xml::CredentialValues;
 use payamak::{PanelDateTime, SoapVersion};
 
 fn inbox_response(messages: usize) -> String {

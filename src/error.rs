@@ -15,8 +15,8 @@
 use std::fmt;
 
 use crate::recipient::InvalidRecipient;
-use crate::soap::SoapFault;
-use crate::xml::{DecodeError, EncodeError};
+pub use crate::soap::{FaultCode, SoapFault};
+pub use crate::xml::{DecodeError, DecodeErrorKind, EncodeError, InvalidDateTime};
 
 /// The error of a client call.
 #[derive(Debug, thiserror::Error)]

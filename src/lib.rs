@@ -15,7 +15,8 @@
 //!   [`delivery::DeliveryTracker`];
 //! - the raw generated request/response types ([`send`], [`incoming_messages`])
 //!   for anything else, callable with [`Client::call`];
-#![cfg_attr(feature = "emulator", doc = "- an [`emulator`] of the panel for your own tests.")]
+//! - [`server`]: the same codec from the other side, for emulators and test
+//!   doubles of the panel (the `payamak-emulator` crate is built on it).
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -43,13 +44,14 @@ pub mod client;
 pub mod codegen;
 pub mod delivery;
 pub mod error;
-pub mod operation;
+mod operation;
 pub mod recipient;
+pub mod server;
 pub mod sms;
 pub mod sms_parts;
-pub mod soap;
+mod soap;
 pub mod status;
-pub mod xml;
+mod xml;
 
 #[path = "../generated/mod.rs"]
 #[rustfmt::skip]
@@ -60,14 +62,12 @@ pub use client::{Client, ClientBuilder, Credentials, RetryPolicy};
 pub use error::Error;
 pub use generated::status as status_codes;
 pub use generated::{incoming_messages, send};
+pub use operation::{OperationMeta, ServiceMeta, XmlRequest};
 pub use sms::{SendReport, Sms};
 pub use soap::SoapVersion;
-pub use xml::PanelDateTime;
-
-#[cfg(feature = "emulator")]
-pub mod emulator;
+pub use xml::{Nillable, PanelDateTime};
 
 /// The README's examples, compiled as doctests.
-#[cfg(all(doctest, feature = "blocking", feature = "emulator"))]
+#[cfg(all(doctest, feature = "blocking"))]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;

@@ -6,9 +6,9 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use payamak::codegen::encode_request;
+use payamak::codegen::CredentialValues;
 use payamak::send::SendSmsRequest;
-use payamak::soap::encode_request;
-use payamak::xml::CredentialValues;
 use payamak::SoapVersion;
 
 struct Counting;

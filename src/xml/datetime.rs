@@ -28,7 +28,7 @@ use super::writer::XmlWriter;
 /// let at: PanelDateTime = "2024-01-31T14:30:00".parse()?;
 /// assert_eq!(at.to_string(), "2024-01-31T14:30:00");
 /// assert_eq!(at.to_utc().to_rfc3339(), "2024-01-31T11:00:00+00:00");
-/// # Ok::<(), payamak::xml::InvalidDateTime>(())
+/// # Ok::<(), payamak::error::InvalidDateTime>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct PanelDateTime(DateTime<Tz>);

@@ -8,7 +8,7 @@
 /// and `Some(Nillable::Nil)` means "present and nil".
 ///
 /// ```
-/// use payamak::xml::Nillable;
+/// use payamak::Nillable;
 ///
 /// let flag: Nillable<bool> = true.into();
 /// assert_eq!(flag.as_option(), Some(&true));

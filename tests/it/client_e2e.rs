@@ -5,9 +5,9 @@ use std::time::Duration;
 
 use payamak::bulk::BulkOutcome;
 use payamak::delivery::DeliveryTracker;
-use payamak::emulator::{Account, DeliveryTiming, Emulator, IncomingSms, ManualClock, RunningEmulator};
 use payamak::status_codes::{DeliveryStatus, SendStatus, UpdateDeliveryStatus};
 use payamak::{Client, Error, Folder, PeriodType, Sms, SoapVersion};
+use payamak_emulator::{Account, DeliveryTiming, Emulator, IncomingSms, ManualClock, RunningEmulator};
 
 const VERSIONS: [SoapVersion; 2] = [SoapVersion::V11, SoapVersion::V12];
 

@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
+use payamak::error::FaultCode;
 use payamak::error::{ResponseErrorKind, TransportErrorKind};
-use payamak::soap::FaultCode;
 use payamak::{Client, Error, RetryPolicy, Sms, SoapVersion};
 
 use crate::support::{closed_base_url, envelope11, envelope12, Reply, ScriptedServer};

@@ -1,10 +1,11 @@
 //! Decoding every response shape the panel can send: each yields the
 //! documented value or a typed error, never a panic.
 
+use payamak::codegen::{decode_response, EnvelopeError};
+use payamak::error::DecodeErrorKind;
+use payamak::error::FaultCode;
 use payamak::incoming_messages::{self as im, Message};
 use payamak::send;
-use payamak::soap::{decode_response, EnvelopeError, FaultCode};
-use payamak::xml::DecodeErrorKind;
 
 use crate::support::{envelope11, envelope12};
 

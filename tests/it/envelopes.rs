@@ -5,12 +5,12 @@
 
 use std::path::{Path, PathBuf};
 
+use payamak::codegen::CredentialValues;
+use payamak::codegen::{decode_request, encode_request};
 use payamak::incoming_messages as im;
-use payamak::operation::XmlRequest;
 use payamak::send;
-use payamak::soap::{decode_request, encode_request};
-use payamak::xml::CredentialValues;
 use payamak::SoapVersion;
+use payamak::XmlRequest;
 
 use crate::interop::{python, repo_root};
 

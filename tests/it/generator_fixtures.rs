@@ -8,8 +8,8 @@
 
 use std::fmt::Debug;
 
+use payamak::codegen::{decode_content, decode_wrapper, encode_wrapper, CredentialValues, XmlWriter};
 use payamak::codegen::{Nillable, ReceivedCredentials, StatusCode, XmlContent, XmlRequest};
-use payamak::xml::{CredentialValues, XmlDocument, XmlWriter};
 use payamak::PanelDateTime;
 
 // Generated items that a test does not touch are fine.
@@ -62,21 +62,13 @@ const XSI: &str = r#"xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance""#;
 
 /// The request's wrapper element, credentials `user` / `secret` included where declared.
 fn encode<R: XmlRequest>(request: &R) -> String {
-    let mut w = XmlWriter::with_capacity(512).with_credentials(CredentialValues::new("user", "secret"));
-    w.start(R::OPERATION.namespace, R::OPERATION.request_element);
-    request.write_body(&mut w);
-    w.end();
-    w.finish().expect("the request encodes")
+    encode_wrapper(request, Some(CredentialValues::new("user", "secret"))).expect("the request encodes")
 }
 
 /// Encodes `request`, reads it back as a server would, and returns the XML.
 fn round_trip<R: XmlRequest + PartialEq + Debug>(request: &R) -> String {
     let xml = encode(request);
-    let document = XmlDocument::parse(&xml).expect("the request is XML");
-    let root = document.root();
-    assert!(root.is(R::OPERATION.namespace, R::OPERATION.request_element), "{xml}");
-    let mut credentials = ReceivedCredentials::default();
-    let decoded = R::read_body(root, &mut credentials).unwrap_or_else(|error| panic!("{error}: {xml}"));
+    let (decoded, credentials) = decode_wrapper::<R>(&xml).unwrap_or_else(|error| panic!("{error}: {xml}"));
     assert_eq!(&decoded, request, "{xml}");
     let expected = if R::OPERATION.takes_credentials {
         ReceivedCredentials { username: Some("user".into()), password: Some("secret".into()) }
@@ -88,8 +80,7 @@ fn round_trip<R: XmlRequest + PartialEq + Debug>(request: &R) -> String {
 }
 
 fn decode<T: XmlContent>(xml: &str) -> T {
-    let document = XmlDocument::parse(xml).expect("the sample is XML");
-    T::read_content(document.root()).unwrap_or_else(|error| panic!("{error}: {xml}"))
+    decode_content(xml).unwrap_or_else(|error| panic!("{error}: {xml}"))
 }
 
 /// Writes `value` as the content of `<name xmlns="ns">` and decodes it again.

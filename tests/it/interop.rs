@@ -38,32 +38,3 @@ fn zeep_loads_both_wsdls_with_every_operation() {
     assert!(output.status.success(), "check_wsdl.py failed:\n{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
     assert!(stdout.trim_end().ends_with(" passed, 0 failed"), "{stdout}");
 }
-
-#[test]
-fn zeep_drives_every_operation_of_the_emulator() {
-    use payamak::emulator::{Account, Emulator, IncomingSms};
-
-    let Some(python) = python() else { return };
-    let account = |name: &str| Account::new(name, "zeep").credit(1000.0).price_per_part(1.0).sender("5000123456");
-    let emulator = Emulator::builder()
-        .without_demo()
-        .account(account("zeep11"))
-        .account(account("zeep12"))
-        .start_blocking()
-        .expect("emulator");
-    for user in ["zeep11", "zeep12"] {
-        emulator.handle().inject_incoming(IncomingSms::new(user, "09351112233", "سلام از زیپ")).expect("inject");
-    }
-    let output = Command::new(python)
-        .arg(repo_root().join("tests/interop/drive_emulator.py"))
-        .arg(emulator.base_url())
-        .output()
-        .expect("run drive_emulator.py");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "drive_emulator.py failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(stdout.trim_end().ends_with(" passed, 0 failed"), "{stdout}");
-}

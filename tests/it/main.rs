@@ -3,7 +3,6 @@
 mod client_e2e;
 mod client_transport;
 mod decode;
-mod emulator;
 mod envelopes;
 mod generator_fixtures;
 mod interop;

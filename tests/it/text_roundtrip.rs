@@ -2,9 +2,9 @@
 //! or is refused with an error naming the character (XML 1.0 cannot carry
 //! most control characters).
 
+use payamak::codegen::CredentialValues;
+use payamak::codegen::{decode_request, decode_response, encode_request, encode_response};
 use payamak::send::{SendSmsRequest, SendSmsResponse};
-use payamak::soap::{decode_request, decode_response, encode_request, encode_response};
-use payamak::xml::CredentialValues;
 use payamak::SoapVersion;
 use proptest::prelude::*;
 

@@ -4,7 +4,7 @@
 //! It serves `POST /post/send.asmx` and `POST /post/IncomingMessages.asmx` (paths matched
 //! case-insensitively, as IIS does) over SOAP 1.1 and 1.2, with every operation of the
 //! shipped WSDLs, and `GET …asmx?WSDL` with the service addresses pointing at itself.
-//! Requests and responses go through the same generated types and [`crate::soap`] code
+//! Requests and responses go through the same generated types and [`payamak::server`] code
 //! as the client. Accounts keep their credit, sender numbers, filtered words, daily
 //! limit, sent messages with their delivery statuses, scheduled messages and inbox, and
 //! never see one another's data.
@@ -14,7 +14,7 @@
 //! From async tests:
 //!
 //! ```no_run
-//! use payamak::emulator::{Account, Emulator, ManualClock};
+//! use payamak_emulator::{Account, Emulator, ManualClock};
 //!
 //! # async fn demo() -> std::io::Result<()> {
 //! let clock = ManualClock::starting_at("2024-03-20T09:00:00".parse::<payamak::PanelDateTime>().unwrap());
@@ -36,7 +36,7 @@
 //! with its own runtime:
 //!
 //! ```no_run
-//! let emulator = payamak::emulator::Emulator::builder().start_blocking()?;
+//! let emulator = payamak_emulator::Emulator::builder().start_blocking()?;
 //! println!("demo panel at {}", emulator.base_url());
 //! emulator.shutdown_blocking();
 //! # Ok::<(), std::io::Error>(())
@@ -46,7 +46,7 @@
 //!
 //! ```no_run
 //! # async fn cli() -> Result<(), Box<dyn std::error::Error>> {
-//! let emulator = payamak::emulator::Emulator::builder().accounts_file("accounts.toml")?.build();
+//! let emulator = payamak_emulator::Emulator::builder().accounts_file("accounts.toml")?.build();
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
 //! emulator.serve(listener).await?; // until the future is dropped
 //! # Ok(()) }
@@ -110,7 +110,7 @@
 //!   counted. When every entry is invalid the result is 11 with those arrays. On other
 //!   failures `recId` and `status` come back as the request sent them (they are `ref`
 //!   parameters in ASMX).
-//! - **Credit.** A send costs [`sms_parts::count`](crate::sms_parts::count)`(text).parts()`
+//! - **Credit.** A send costs [`sms_parts::count`](payamak::sms_parts::count)`(text).parts()`
 //!   × accepted recipients × the account's price per part.
 //! - **Sent lists.** Each accepted recipient becomes one `Message` row
 //!   (`MsgType` 2 **\[decision\]**, the platform's "sent" location code; `Sender` the
@@ -217,7 +217,7 @@ pub struct EmulatorBuilder {
     demo: bool,
     clock: Clock,
     timing: DeliveryTiming,
-    unreachable: Vec<crate::recipient::MobileNumber>,
+    unreachable: Vec<payamak::recipient::MobileNumber>,
     admin: bool,
     listen: SocketAddr,
 }
@@ -304,7 +304,7 @@ impl EmulatorBuilder {
     /// mobile number is ignored: such recipients are never sent to anyway.
     #[must_use]
     pub fn unreachable(mut self, number: &str) -> Self {
-        if let Ok(number) = crate::recipient::MobileNumber::parse(number) {
+        if let Ok(number) = payamak::recipient::MobileNumber::parse(number) {
             self.unreachable.push(number);
         }
         self
@@ -475,8 +475,8 @@ impl EmulatorHandle {
     /// message id (`MsgID`).
     ///
     /// ```no_run
-    /// # fn demo(emulator: &payamak::emulator::RunningEmulator) -> Result<(), payamak::emulator::InjectError> {
-    /// use payamak::emulator::IncomingSms;
+    /// # fn demo(emulator: &payamak_emulator::RunningEmulator) -> Result<(), payamak_emulator::InjectError> {
+    /// use payamak_emulator::IncomingSms;
     ///
     /// let msg_id = emulator.inject_incoming(IncomingSms::new("demo", "09121234567", "سلام").to("5000123456"))?;
     /// # Ok(()) }

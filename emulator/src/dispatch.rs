@@ -6,7 +6,9 @@ use axum::response::{IntoResponse, Response};
 
 use super::ops::{self, Route};
 use super::shared::Shared;
-use crate::soap::{encode_fault, Envelope, FaultCode, SoapFault, SoapVersion};
+use payamak::error::{FaultCode, SoapFault};
+use payamak::server::{encode_fault, RequestEnvelope};
+use payamak::SoapVersion;
 
 /// The two `.asmx` endpoints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,7 +130,7 @@ pub(crate) fn soap_post(shared: &Shared, service: Service, headers: &HeaderMap, 
             return fault_response(&unreadable(transport_version, format_args!("the body is not UTF-8: {error}")))
         }
     };
-    let envelope = match Envelope::parse(text) {
+    let envelope = match RequestEnvelope::parse(text) {
         Ok(envelope) => envelope,
         Err(error) => return fault_response(&unreadable(transport_version, error)),
     };
@@ -161,12 +163,14 @@ pub(crate) fn soap_post(shared: &Shared, service: Service, headers: &HeaderMap, 
                 .ok_or_else(|| unrecognized_action(version, action)),
             None => routes
                 .iter()
-                .find(|route| payload.is(route.meta.namespace, route.meta.request_element))
+                .find(|route| {
+                    (payload.namespace(), payload.local_name()) == (route.meta.namespace, route.meta.request_element)
+                })
                 .ok_or_else(|| {
                     SoapFault::new(
                         version,
                         FaultCode::Sender,
-                        format!("Server did not recognize the request element: {}.", payload.expanded_name()),
+                        format!("Server did not recognize the request element: {payload}."),
                     )
                 }),
         },

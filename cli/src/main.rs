@@ -11,12 +11,6 @@ mod input;
 mod journal;
 mod output;
 mod session;
-// The library's redacted TOML errors, compiled in here too: its constructor takes a
-// `toml::de::Error`, which the library keeps out of its public API. The CLI only
-// displays them, so their accessors are unused here.
-#[allow(dead_code)]
-#[path = "../../emulator/toml_error.rs"]
-mod toml_error;
 
 use std::process::ExitCode;
 

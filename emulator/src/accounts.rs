@@ -7,8 +7,8 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::toml_error::TomlError;
-use crate::recipient::MobileNumber;
-use crate::xml::PanelDateTime;
+use payamak::recipient::MobileNumber;
+use payamak::PanelDateTime;
 
 /// The user name of the account every emulator has unless told otherwise.
 pub const DEMO_USERNAME: &str = "demo";
@@ -18,7 +18,7 @@ pub const DEMO_PASSWORD: &str = "demo";
 /// One panel account, as configured before the emulator starts.
 ///
 /// ```
-/// use payamak::emulator::Account;
+/// use payamak_emulator::Account;
 ///
 /// let account = Account::new("alice", "s3cret")
 ///     .credit(250.0)
@@ -293,7 +293,7 @@ fn check_money(what: &str, username: &str, value: f64) -> Result<f64, ConfigErro
 impl AccountsFile {
     /// Reads the TOML text of an accounts file.
     pub(crate) fn parse(text: &str) -> Result<Self, ConfigError> {
-        let repr: FileRepr = toml::from_str(text).map_err(|error| ConfigError::Toml(TomlError::new(&error, text)))?;
+        let repr: FileRepr = TomlError::parse(text).map_err(ConfigError::Toml)?;
         let mut file = AccountsFile { demo: repr.demo, ..AccountsFile::default() };
         if let Some(clock) = repr.clock {
             let start = clock
@@ -363,7 +363,7 @@ impl AccountsFile {
 
 /// A sender line number with digits made ASCII and separators dropped.
 pub(crate) fn normalize_line(number: &str) -> String {
-    crate::recipient::normalize_digits(number)
+    payamak::recipient::normalize_digits(number)
 }
 
 #[cfg(test)]

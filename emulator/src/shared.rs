@@ -100,13 +100,13 @@ pub(crate) async fn ticker(shared: Weak<Shared>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::emulator::accounts::{Account, DeliveryTiming};
-    use crate::emulator::schedule::Repeat;
-    use crate::emulator::snapshot::IncomingSms;
-    use crate::emulator::state::SendInput;
+    use crate::accounts::{Account, DeliveryTiming};
+    use crate::schedule::Repeat;
+    use crate::snapshot::IncomingSms;
+    use crate::state::SendInput;
 
-    use crate::emulator::clock::ManualClock;
-    use crate::xml::PanelDateTime;
+    use crate::clock::ManualClock;
+    use payamak::PanelDateTime;
 
     fn manual_shared() -> (ManualClock, Arc<Shared>) {
         let manual = ManualClock::starting_at("2024-03-20T09:00:00".parse::<PanelDateTime>().expect("date"));

@@ -7,10 +7,11 @@ use super::dispatch::unreadable;
 use super::schedule::Repeat;
 use super::shared::Shared;
 use super::state::{send_code, Row, SendInput, State};
-use crate::generated::incoming_messages as im;
-use crate::generated::send;
-use crate::operation::{OperationMeta, ReceivedCredentials, XmlRequest};
-use crate::soap::{encode_response, Envelope, FaultCode, SoapFault, SoapVersion};
+use payamak::error::{FaultCode, SoapFault};
+use payamak::incoming_messages as im;
+use payamak::send;
+use payamak::server::{encode_response, ReceivedCredentials, RequestEnvelope};
+use payamak::{OperationMeta, SoapVersion, XmlRequest};
 
 /// A fault to answer with (boxed: it is large, and rare).
 pub(crate) type Fault = Box<SoapFault>;
@@ -20,7 +21,7 @@ pub(crate) struct Route {
     /// The operation, as generated from the WSDL.
     pub(crate) meta: &'static OperationMeta,
     /// Decodes the request, runs it and encodes the response (or a fault).
-    pub(crate) call: fn(&Shared, &Envelope<'_>) -> Result<String, Fault>,
+    pub(crate) call: fn(&Shared, &RequestEnvelope<'_>) -> Result<String, Fault>,
 }
 
 /// The operations of `send.asmx`.
@@ -69,8 +70,8 @@ trait Handle: XmlRequest {
     fn handle(self, call: Call<'_>) -> Result<Self::Response, Fault>;
 }
 
-fn run<R: Handle>(shared: &Shared, envelope: &Envelope<'_>) -> Result<String, Fault> {
-    let decoded = envelope.decode_request::<R>().map_err(|error| Box::new(unreadable(envelope.version(), error)))?;
+fn run<R: Handle>(shared: &Shared, envelope: &RequestEnvelope<'_>) -> Result<String, Fault> {
+    let decoded = envelope.decode::<R>().map_err(|error| Box::new(unreadable(envelope.version(), error)))?;
     let version = decoded.version;
     let credentials = decoded.credentials;
     let request = decoded.request;

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use payamak::emulator::RunningEmulator;
+use payamak_emulator::RunningEmulator;
 
 use crate::support::{against, emulator, numbers, run, sent_counts, write_csv, Run, TempDir};
 
@@ -299,7 +299,7 @@ fn invalid_numbers_are_skipped_with_their_line_or_fatal_with_strict() {
 
 #[test]
 fn a_refused_batch_stops_the_run() {
-    use payamak::emulator::{Account, Emulator};
+    use payamak_emulator::{Account, Emulator};
 
     // Credit for 150 messages: batch 1 goes, batch 2 is refused (code 2), batch 3 is not tried.
     let emulator = crate::support::emulator_with(
@@ -327,7 +327,7 @@ fn emulator_at(url: &str) -> RunningEmulator {
     let address: std::net::SocketAddr = url.trim_start_matches("http://").trim_end_matches("/post/").parse().unwrap();
     let started = Instant::now();
     loop {
-        match payamak::emulator::Emulator::builder().listen(address).start_blocking() {
+        match payamak_emulator::Emulator::builder().listen(address).start_blocking() {
             Ok(emulator) => return emulator,
             Err(_) if started.elapsed() < Duration::from_secs(10) => std::thread::sleep(Duration::from_millis(50)),
             Err(error) => panic!("cannot listen on {address}: {error}"),

@@ -7,7 +7,7 @@ use anyhow::{anyhow, bail, Context as _};
 use serde::Deserialize;
 
 use crate::args::GlobalArgs;
-use crate::toml_error::TomlError;
+use payamak_emulator::TomlError;
 
 /// Environment variable: base URLs, comma-separated.
 pub const ENV_ENDPOINT: &str = "PAYAMAK_ENDPOINT";
@@ -129,7 +129,7 @@ pub fn load_file(explicit: Option<&Path>) -> anyhow::Result<Option<(PathBuf, Con
 /// Reads the config file's text. Errors say what is wrong and where, never quoting the
 /// text: toml's own `Display` shows the offending line, which may hold the password.
 fn parse(text: &str) -> anyhow::Result<ConfigFile> {
-    toml::from_str(text).map_err(|error| anyhow!(TomlError::new(&error, text)))
+    TomlError::parse(text).map_err(|error| anyhow!(error))
 }
 
 /// `$XDG_CONFIG_HOME/payamak/config.toml`, else `~/.config/payamak/config.toml`.

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Datelike as _, Months, NaiveDateTime, Utc};
 
 use super::clock::latest;
-use crate::xml::PanelDateTime;
+use payamak::PanelDateTime;
 
 /// How a scheduled message repeats.
 ///

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::xml::PanelDateTime;
+use payamak::PanelDateTime;
 
 /// Something to tell when a [`ManualClock`] moves (the emulator's state, which then
 /// fires the scheduled sends that came due).
@@ -24,7 +24,7 @@ pub(crate) trait ClockListener: Send + Sync {
 ///
 /// ```
 /// use std::time::Duration;
-/// use payamak::emulator::{Clock, ManualClock};
+/// use payamak_emulator::{Clock, ManualClock};
 ///
 /// let manual = ManualClock::starting_at("2024-03-20T09:00:00".parse::<payamak::PanelDateTime>()?);
 /// let clock: Clock = manual.clone().into();

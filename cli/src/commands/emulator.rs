@@ -3,7 +3,7 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use anyhow::Context as _;
-use payamak::emulator::{Emulator, DEMO_PASSWORD, DEMO_USERNAME};
+use payamak_emulator::{Emulator, DEMO_PASSWORD, DEMO_USERNAME};
 use serde::Serialize;
 
 use super::Context;

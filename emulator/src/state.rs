@@ -13,9 +13,9 @@ use super::schedule::Repeat;
 use super::snapshot::{
     AccountSnapshot, IncomingSms, InjectError, ReceivedSnapshot, ScheduleRun, ScheduleSnapshot, SentSnapshot,
 };
-use crate::recipient::MobileNumber;
-use crate::sms_parts;
-use crate::xml::PanelDateTime;
+use payamak::recipient::MobileNumber;
+use payamak::sms_parts;
+use payamak::PanelDateTime;
 
 /// The first recId handed out; recIds then increase by one, across all accounts.
 pub(crate) const FIRST_REC_ID: i64 = 1_000_000_001;
@@ -33,7 +33,7 @@ const MAX_CATCH_UP: usize = 100_000;
 
 /// SendSms/ScheduleSms result codes the emulator produces (from the generated tables).
 pub(crate) mod send_code {
-    use crate::status_codes::SendStatus;
+    use payamak::status_codes::SendStatus;
     pub const WRONG_CREDENTIALS: i32 = SendStatus::WrongCredentials.code();
     pub const SENT: i32 = SendStatus::Sent.code();
     pub const INSUFFICIENT_CREDIT: i32 = SendStatus::InsufficientCredit.code();
@@ -46,7 +46,7 @@ pub(crate) mod send_code {
 
 /// GetDelivery codes the emulator produces.
 pub(crate) mod delivery_code {
-    use crate::status_codes::DeliveryStatus;
+    use payamak::status_codes::DeliveryStatus;
     pub const SENT_TO_OPERATOR: i32 = DeliveryStatus::SentToOperator.code();
     pub const DELIVERED: i32 = DeliveryStatus::Delivered.code();
     pub const NOT_DELIVERED: i32 = DeliveryStatus::NotDelivered.code();
@@ -56,7 +56,7 @@ pub(crate) mod delivery_code {
 
 /// UpdateDelivery codes.
 pub(crate) mod update_code {
-    use crate::status_codes::UpdateDeliveryStatus;
+    use payamak::status_codes::UpdateDeliveryStatus;
     pub const INVALID_REC_ID: i32 = UpdateDeliveryStatus::InvalidRecId.code();
     pub const UPDATED: i32 = UpdateDeliveryStatus::Updated.code();
     pub const TOO_SOON: i32 = UpdateDeliveryStatus::TooSoon.code();
@@ -64,12 +64,12 @@ pub(crate) mod update_code {
 
 /// UpdateMessagesIsRead/IsNotRead codes.
 pub(crate) mod mark_code {
-    use crate::status_codes::MarkReadStatus;
+    use payamak::status_codes::MarkReadStatus;
     pub const WRONG_CREDENTIALS: i32 = MarkReadStatus::WrongCredentials.code();
     pub const DONE: i32 = MarkReadStatus::Done.code();
 }
 
-use crate::status_codes::RecipientStatus;
+use payamak::status_codes::RecipientStatus;
 
 /// Per-recipient status bytes of SendSms.
 const RECIPIENT_SENT: u8 = recipient_byte(RecipientStatus::Sent);
@@ -542,7 +542,7 @@ impl State {
         for (what, text) in
             [("body", Some(&sms.body)), ("sender number", Some(&sms.from)), ("virtual number", sms.to.as_ref())]
         {
-            if text.is_some_and(|text| !text.chars().all(crate::xml::is_xml_char)) {
+            if text.is_some_and(|text| !text.chars().all(payamak::server::is_xml_char)) {
                 return Err(InjectError::NotXmlText(what));
             }
         }

@@ -368,26 +368,7 @@ fn sync_parent_dir(path: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// An exclusive advisory lock on the journal, held until the file is closed.
-#[cfg(unix)]
-fn lock(file: &File) -> std::io::Result<()> {
-    use std::os::unix::io::AsRawFd as _;
-    // SAFETY: flock on a file descriptor we own; no memory is involved.
-    let result = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-    if result == 0 {
-        Ok(())
-    } else {
-        Err(std::io::Error::last_os_error())
-    }
-}
-
-/// An exclusive lock on the journal, held until the file is closed.
-///
-/// `File::try_lock` is stable since Rust 1.89, above the crate's `rust-version`
-/// (1.85, which the library keeps); Unix builds use `flock` above, so only
-/// non-Unix builds need the newer toolchain.
-#[cfg(not(unix))]
-#[allow(clippy::incompatible_msrv)]
+/// An exclusive lock on the journal (advisory on Unix), held until the file is closed.
 fn lock(file: &File) -> std::io::Result<()> {
     match file.try_lock() {
         Ok(()) => Ok(()),

@@ -1,6 +1,6 @@
 //! Every command against the emulator, in table and JSON form.
 
-use payamak::emulator::{Emulator, IncomingSms};
+use payamak_emulator::{Emulator, IncomingSms};
 
 use crate::support::{against, emulator, emulator_with, fast_deliveries, run, run_with_stdin, TempDir};
 

@@ -7,7 +7,7 @@ use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use payamak::emulator::{DeliveryTiming, Emulator, EmulatorBuilder, RunningEmulator};
+use payamak_emulator::{DeliveryTiming, Emulator, EmulatorBuilder, RunningEmulator};
 
 /// The binary under test.
 pub const BIN: &str = env!("CARGO_BIN_EXE_payamak");

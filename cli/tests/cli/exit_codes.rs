@@ -1,6 +1,6 @@
 //! Exit codes and error reports: 1 refused, 2 usage/input, 3 transport; never the password.
 
-use payamak::emulator::{Account, Emulator};
+use payamak_emulator::{Account, Emulator};
 
 use crate::support::{against, closed_port, emulator, emulator_with, payamak, run, TempDir};
 

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize, Serializer};
 
-use crate::xml::PanelDateTime;
+use payamak::PanelDateTime;
 
 fn panel_time<S: Serializer>(at: &PanelDateTime, serializer: S) -> Result<S::Ok, S::Error> {
     serializer.collect_str(at)
@@ -141,7 +141,7 @@ pub struct ScheduleRun {
 /// body of `POST /admin/inbox`).
 ///
 /// ```
-/// use payamak::emulator::IncomingSms;
+/// use payamak_emulator::IncomingSms;
 ///
 /// let sms = IncomingSms::new("demo", "09121234567", "سلام").to("5000123456");
 /// assert_eq!(sms.to.as_deref(), Some("5000123456"));

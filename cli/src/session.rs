@@ -3,8 +3,8 @@
 
 use std::io::IsTerminal as _;
 
-use payamak::emulator::{Account, Emulator, RunningEmulator, DEMO_PASSWORD, DEMO_USERNAME};
 use payamak::{Client, SoapVersion};
+use payamak_emulator::{Account, Emulator, RunningEmulator, DEMO_PASSWORD, DEMO_USERNAME};
 
 use crate::config::{Secret, Settings};
 use crate::failure::{Exit, Failure};

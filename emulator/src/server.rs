@@ -132,9 +132,9 @@ mod tests {
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::time::Duration;
 
-    use crate::emulator::accounts::{Account, DeliveryTiming};
-    use crate::emulator::clock::Clock;
-    use crate::emulator::state::State;
+    use crate::accounts::{Account, DeliveryTiming};
+    use crate::clock::Clock;
+    use crate::state::State;
 
     const GET_CREDIT: &str = "<?xml version=\"1.0\" encoding=\"utf-8\"?><soap:Envelope \
         xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\"><soap:Body><GetCredit xmlns=\"http://tempuri.org/\">\

@@ -5,8 +5,7 @@
 //! may be a password. [`TomlError`] keeps toml's message with any quoted value taken
 //! out, and where the problem is (line and column), and nothing else.
 //!
-//! The `payamak` CLI includes this file too (with `#[path]`) for its config file, so it
-//! depends on nothing but `toml`.
+//! The `payamak` CLI reads its config file with [`TomlError::parse`] for the same reason.
 
 use std::fmt;
 
@@ -19,6 +18,11 @@ pub struct TomlError {
 }
 
 impl TomlError {
+    /// Parses `text` as a `T`; an error never quotes the text.
+    pub fn parse<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, TomlError> {
+        toml::from_str(text).map_err(|error| TomlError::new(&error, text))
+    }
+
     /// Describes `error`, which came from parsing `text`.
     pub(crate) fn new(error: &toml::de::Error, text: &str) -> Self {
         let (line, column) = match error.span() {

@@ -1,0 +1,14 @@
+//! Tests of the `payamak` command-line tool: the built binary, run against an
+//! emulator started in this process.
+
+mod support;
+
+mod commands;
+
+mod exit_codes;
+
+mod settings;
+
+mod send_bulk;
+
+mod emulator_command;

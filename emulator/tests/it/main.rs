@@ -1,0 +1,4 @@
+//! The emulator's tests: one binary, one module per area.
+
+mod http;
+mod zeep;
