@@ -51,6 +51,7 @@ pub mod sms;
 pub mod sms_parts;
 mod soap;
 pub mod status;
+pub mod wsdl;
 mod xml;
 
 #[path = "../generated/mod.rs"]
