@@ -8,10 +8,10 @@
 //! Run: `cargo bench --bench codec` (results and ratios: docs/benchmarks.md).
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use payamak::codegen::CredentialValues;
 use payamak::codegen::{decode_response, encode_request, encode_response};
 use payamak::incoming_messages::{GetNewMessagesListRequest, GetNewMessagesListResponse, Message};
 use payamak::send::SendSmsRequest;
+use payamak::Credentials;
 use payamak::{PanelDateTime, SoapVersion};
 
 fn inbox_response(messages: usize) -> String {
@@ -65,15 +65,15 @@ fn decode(c: &mut Criterion) {
 
 fn encode(c: &mut Criterion) {
     let request = send_request(100);
-    let credentials = CredentialValues::new("demo", "demo");
-    let encoded = encode_request(&request, SoapVersion::V11, Some(credentials)).expect("encode");
+    let credentials = Credentials::new("demo", "demo");
+    let encoded = encode_request(&request, SoapVersion::V11, Some(&credentials)).expect("encode");
     let mut group = c.benchmark_group("encode_send_sms_100");
     group.throughput(Throughput::Bytes(encoded.len() as u64));
     group.bench_function(BenchmarkId::new("baseline", "copy_output"), |b| {
         b.iter(|| std::hint::black_box(&encoded).clone())
     });
     group.bench_function(BenchmarkId::new("payamak", "encode_request"), |b| {
-        b.iter(|| encode_request(std::hint::black_box(&request), SoapVersion::V11, Some(credentials)).expect("encode"))
+        b.iter(|| encode_request(std::hint::black_box(&request), SoapVersion::V11, Some(&credentials)).expect("encode"))
     });
     group.finish();
 }

@@ -66,10 +66,10 @@ impl ::payamak::codegen::XmlRequest for GetNewMessagesListRequest {
         namespace: NS_TEMPURI,
         request_element: "GetNewMessagesList",
         response_element: "GetNewMessagesListResponse",
-        takes_credentials: true,
+        credentials: ::payamak::codegen::CredentialPlacement::Body,
         retry_safe: false,
     };
-    fn write_body(&self, w: &mut ::payamak::codegen::XmlWriter<'_>) {
+    fn write_body(&self, w: &mut ::payamak::codegen::XmlWriter) {
         w.credential(NS_TEMPURI, "username", ::payamak::codegen::Credential::Username);
         w.credential(NS_TEMPURI, "password", ::payamak::codegen::Credential::Password);
         w.field(NS_TEMPURI, "from", &self.from);
@@ -112,7 +112,7 @@ pub struct GetNewMessagesListResponse {
 }
 
 impl ::payamak::codegen::XmlContent for GetNewMessagesListResponse {
-    fn write_content(&self, w: &mut ::payamak::codegen::XmlWriter<'_>) {
+    fn write_content(&self, w: &mut ::payamak::codegen::XmlWriter) {
         w.array(
             NS_TEMPURI,
             "GetNewMessagesListResult",
@@ -174,10 +174,10 @@ impl ::payamak::codegen::XmlRequest for GetReceiveSMSIsNotReadListRequest {
         namespace: NS_TEMPURI,
         request_element: "GetReceiveSMSIsNotReadList",
         response_element: "GetReceiveSMSIsNotReadListResponse",
-        takes_credentials: true,
+        credentials: ::payamak::codegen::CredentialPlacement::Body,
         retry_safe: true,
     };
-    fn write_body(&self, w: &mut ::payamak::codegen::XmlWriter<'_>) {
+    fn write_body(&self, w: &mut ::payamak::codegen::XmlWriter) {
         w.credential(NS_TEMPURI, "username", ::payamak::codegen::Credential::Username);
         w.credential(NS_TEMPURI, "password", ::payamak::codegen::Credential::Password);
         w.field(NS_TEMPURI, "from", &self.from);
@@ -220,7 +220,7 @@ pub struct GetReceiveSMSIsNotReadListResponse {
 }
 
 impl ::payamak::codegen::XmlContent for GetReceiveSMSIsNotReadListResponse {
-    fn write_content(&self, w: &mut ::payamak::codegen::XmlWriter<'_>) {
+    fn write_content(&self, w: &mut ::payamak::codegen::XmlWriter) {
         w.array(
             NS_TEMPURI,
             "GetReceiveSMSIsNotReadListResult",
@@ -283,10 +283,10 @@ impl ::payamak::codegen::XmlRequest for GetReceiveSMSIsReadListRequest {
         namespace: NS_TEMPURI,
         request_element: "GetReceiveSMSIsReadList",
         response_element: "GetReceiveSMSIsReadListResponse",
-        takes_credentials: true,
+        credentials: ::payamak::codegen::CredentialPlacement::Body,
         retry_safe: true,
     };
-    fn write_body(&self, w: &mut ::payamak::codegen::XmlWriter<'_>) {
+    fn write_body(&self, w: &mut ::payamak::codegen::XmlWriter) {
         w.credential(NS_TEMPURI, "username", ::payamak::codegen::Credential::Username);
         w.credential(NS_TEMPURI, "password", ::payamak::codegen::Credential::Password);
         w.field(NS_TEMPURI, "from", &self.from);
@@ -329,7 +329,7 @@ pub struct GetReceiveSMSIsReadListResponse {
 }
 
 impl ::payamak::codegen::XmlContent for GetReceiveSMSIsReadListResponse {
-    fn write_content(&self, w: &mut ::payamak::codegen::XmlWriter<'_>) {
+    fn write_content(&self, w: &mut ::payamak::codegen::XmlWriter) {
         w.array(
             NS_TEMPURI,
             "GetReceiveSMSIsReadListResult",
@@ -392,10 +392,10 @@ impl ::payamak::codegen::XmlRequest for GetSentSMSIsNotReadListRequest {
         namespace: NS_TEMPURI,
         request_element: "GetSentSMSIsNotReadList",
         response_element: "GetSentSMSIsNotReadListResponse",
-        takes_credentials: true,
+        credentials: ::payamak::codegen::CredentialPlacement::Body,
         retry_safe: true,
     };
-    fn write_body(&self, w: &mut ::payamak::codegen::XmlWriter<'_>) {
+    fn write_body(&self, w: &mut ::payamak::codegen::XmlWriter) {
         w.credential(NS_TEMPURI, "username", ::payamak::codegen::Credential::Username);
         w.credential(NS_TEMPURI, "password", ::payamak::codegen::Credential::Password);
         w.field(NS_TEMPURI, "from", &self.from);
@@ -438,7 +438,7 @@ pub struct GetSentSMSIsNotReadListResponse {
 }
 
 impl ::payamak::codegen::XmlContent for GetSentSMSIsNotReadListResponse {
-    fn write_content(&self, w: &mut ::payamak::codegen::XmlWriter<'_>) {
+    fn write_content(&self, w: &mut ::payamak::codegen::XmlWriter) {
         w.array(
             NS_TEMPURI,
             "GetSentSMSIsNotReadListResult",
@@ -501,10 +501,10 @@ impl ::payamak::codegen::XmlRequest for GetSentSMSIsReadListRequest {
         namespace: NS_TEMPURI,
         request_element: "GetSentSMSIsReadList",
         response_element: "GetSentSMSIsReadListResponse",
-        takes_credentials: true,
+        credentials: ::payamak::codegen::CredentialPlacement::Body,
         retry_safe: true,
     };
-    fn write_body(&self, w: &mut ::payamak::codegen::XmlWriter<'_>) {
+    fn write_body(&self, w: &mut ::payamak::codegen::XmlWriter) {
         w.credential(NS_TEMPURI, "username", ::payamak::codegen::Credential::Username);
         w.credential(NS_TEMPURI, "password", ::payamak::codegen::Credential::Password);
         w.field(NS_TEMPURI, "from", &self.from);
@@ -547,7 +547,7 @@ pub struct GetSentSMSIsReadListResponse {
 }
 
 impl ::payamak::codegen::XmlContent for GetSentSMSIsReadListResponse {
-    fn write_content(&self, w: &mut ::payamak::codegen::XmlWriter<'_>) {
+    fn write_content(&self, w: &mut ::payamak::codegen::XmlWriter) {
         w.array(
             NS_TEMPURI,
             "GetSentSMSIsReadListResult",
@@ -606,10 +606,10 @@ impl ::payamak::codegen::XmlRequest for GetUserNumbersListRequest {
         namespace: NS_TEMPURI,
         request_element: "GetUserNumbersList",
         response_element: "GetUserNumbersListResponse",
-        takes_credentials: true,
+        credentials: ::payamak::codegen::CredentialPlacement::Body,
         retry_safe: true,
     };
-    fn write_body(&self, w: &mut ::payamak::codegen::XmlWriter<'_>) {
+    fn write_body(&self, w: &mut ::payamak::codegen::XmlWriter) {
         w.credential(NS_TEMPURI, "username", ::payamak::codegen::Credential::Username);
         w.credential(NS_TEMPURI, "password", ::payamak::codegen::Credential::Password);
     }
@@ -647,7 +647,7 @@ pub struct GetUserNumbersListResponse {
 }
 
 impl ::payamak::codegen::XmlContent for GetUserNumbersListResponse {
-    fn write_content(&self, w: &mut ::payamak::codegen::XmlWriter<'_>) {
+    fn write_content(&self, w: &mut ::payamak::codegen::XmlWriter) {
         w.array(
             NS_TEMPURI,
             "GetUserNumbersListResult",
@@ -709,10 +709,10 @@ impl ::payamak::codegen::XmlRequest for UpdateMessagesIsNotReadRequest {
         namespace: NS_TEMPURI,
         request_element: "UpdateMessagesIsNotRead",
         response_element: "UpdateMessagesIsNotReadResponse",
-        takes_credentials: true,
+        credentials: ::payamak::codegen::CredentialPlacement::Body,
         retry_safe: true,
     };
-    fn write_body(&self, w: &mut ::payamak::codegen::XmlWriter<'_>) {
+    fn write_body(&self, w: &mut ::payamak::codegen::XmlWriter) {
         w.credential(NS_TEMPURI, "username", ::payamak::codegen::Credential::Username);
         w.credential(NS_TEMPURI, "password", ::payamak::codegen::Credential::Password);
         w.field(NS_TEMPURI, "msgIds", &self.msg_ids);
@@ -760,7 +760,7 @@ impl UpdateMessagesIsNotReadResponse {
 }
 
 impl ::payamak::codegen::XmlContent for UpdateMessagesIsNotReadResponse {
-    fn write_content(&self, w: &mut ::payamak::codegen::XmlWriter<'_>) {
+    fn write_content(&self, w: &mut ::payamak::codegen::XmlWriter) {
         w.field(
             NS_TEMPURI,
             "UpdateMessagesIsNotReadResult",
@@ -820,10 +820,10 @@ impl ::payamak::codegen::XmlRequest for UpdateMessagesIsReadRequest {
         namespace: NS_TEMPURI,
         request_element: "UpdateMessagesIsRead",
         response_element: "UpdateMessagesIsReadResponse",
-        takes_credentials: true,
+        credentials: ::payamak::codegen::CredentialPlacement::Body,
         retry_safe: true,
     };
-    fn write_body(&self, w: &mut ::payamak::codegen::XmlWriter<'_>) {
+    fn write_body(&self, w: &mut ::payamak::codegen::XmlWriter) {
         w.credential(NS_TEMPURI, "username", ::payamak::codegen::Credential::Username);
         w.credential(NS_TEMPURI, "password", ::payamak::codegen::Credential::Password);
         w.field(NS_TEMPURI, "msgIds", &self.msg_ids);
@@ -871,7 +871,7 @@ impl UpdateMessagesIsReadResponse {
 }
 
 impl ::payamak::codegen::XmlContent for UpdateMessagesIsReadResponse {
-    fn write_content(&self, w: &mut ::payamak::codegen::XmlWriter<'_>) {
+    fn write_content(&self, w: &mut ::payamak::codegen::XmlWriter) {
         w.field(
             NS_TEMPURI,
             "UpdateMessagesIsReadResult",
@@ -924,7 +924,7 @@ pub struct Message {
 }
 
 impl ::payamak::codegen::XmlContent for Message {
-    fn write_content(&self, w: &mut ::payamak::codegen::XmlWriter<'_>) {
+    fn write_content(&self, w: &mut ::payamak::codegen::XmlWriter) {
         w.field(NS_TEMPURI, "MsgID", &self.msg_id);
         w.field(NS_TEMPURI, "MsgType", &self.msg_type);
         w.field(NS_TEMPURI, "Body", &self.body);

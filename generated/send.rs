@@ -57,10 +57,10 @@ impl ::payamak::codegen::XmlRequest for GetCreditRequest {
         namespace: NS_TEMPURI,
         request_element: "GetCredit",
         response_element: "GetCreditResponse",
-        takes_credentials: true,
+        credentials: ::payamak::codegen::CredentialPlacement::Body,
         retry_safe: true,
     };
-    fn write_body(&self, w: &mut ::payamak::codegen::XmlWriter<'_>) {
+    fn write_body(&self, w: &mut ::payamak::codegen::XmlWriter) {
         w.credential(NS_TEMPURI, "username", ::payamak::codegen::Credential::Username);
         w.credential(NS_TEMPURI, "password", ::payamak::codegen::Credential::Password);
     }
@@ -96,7 +96,7 @@ pub struct GetCreditResponse {
 }
 
 impl ::payamak::codegen::XmlContent for GetCreditResponse {
-    fn write_content(&self, w: &mut ::payamak::codegen::XmlWriter<'_>) {
+    fn write_content(&self, w: &mut ::payamak::codegen::XmlWriter) {
         w.field(NS_TEMPURI, "GetCreditResult", &self.get_credit_result);
     }
     fn read_content(
@@ -143,10 +143,10 @@ impl ::payamak::codegen::XmlRequest for GetDeliveryRequest {
         namespace: NS_TEMPURI,
         request_element: "GetDelivery",
         response_element: "GetDeliveryResponse",
-        takes_credentials: false,
+        credentials: ::payamak::codegen::CredentialPlacement::None,
         retry_safe: true,
     };
-    fn write_body(&self, w: &mut ::payamak::codegen::XmlWriter<'_>) {
+    fn write_body(&self, w: &mut ::payamak::codegen::XmlWriter) {
         w.field(NS_TEMPURI, "recId", &self.rec_id);
     }
     fn read_body(
@@ -186,7 +186,7 @@ impl GetDeliveryResponse {
 }
 
 impl ::payamak::codegen::XmlContent for GetDeliveryResponse {
-    fn write_content(&self, w: &mut ::payamak::codegen::XmlWriter<'_>) {
+    fn write_content(&self, w: &mut ::payamak::codegen::XmlWriter) {
         w.field(NS_TEMPURI, "GetDeliveryResult", &self.get_delivery_result);
     }
     fn read_content(
@@ -236,10 +236,10 @@ impl ::payamak::codegen::XmlRequest for GetInboxCountRequest {
         namespace: NS_TEMPURI,
         request_element: "GetInboxCount",
         response_element: "GetInboxCountResponse",
-        takes_credentials: true,
+        credentials: ::payamak::codegen::CredentialPlacement::Body,
         retry_safe: true,
     };
-    fn write_body(&self, w: &mut ::payamak::codegen::XmlWriter<'_>) {
+    fn write_body(&self, w: &mut ::payamak::codegen::XmlWriter) {
         w.credential(NS_TEMPURI, "username", ::payamak::codegen::Credential::Username);
         w.credential(NS_TEMPURI, "password", ::payamak::codegen::Credential::Password);
         w.field(NS_TEMPURI, "isRead", &self.is_read);
@@ -280,7 +280,7 @@ pub struct GetInboxCountResponse {
 }
 
 impl ::payamak::codegen::XmlContent for GetInboxCountResponse {
-    fn write_content(&self, w: &mut ::payamak::codegen::XmlWriter<'_>) {
+    fn write_content(&self, w: &mut ::payamak::codegen::XmlWriter) {
         w.field(NS_TEMPURI, "GetInboxCountResult", &self.get_inbox_count_result);
     }
     fn read_content(
@@ -344,10 +344,10 @@ impl ::payamak::codegen::XmlRequest for ScheduleSmsRequest {
         namespace: NS_TEMPURI,
         request_element: "ScheduleSms",
         response_element: "ScheduleSmsResponse",
-        takes_credentials: true,
+        credentials: ::payamak::codegen::CredentialPlacement::Body,
         retry_safe: false,
     };
-    fn write_body(&self, w: &mut ::payamak::codegen::XmlWriter<'_>) {
+    fn write_body(&self, w: &mut ::payamak::codegen::XmlWriter) {
         w.credential(NS_TEMPURI, "username", ::payamak::codegen::Credential::Username);
         w.credential(NS_TEMPURI, "password", ::payamak::codegen::Credential::Password);
         w.array(NS_TEMPURI, "to", NS_TEMPURI, "string", &self.to);
@@ -415,7 +415,7 @@ impl ScheduleSmsResponse {
 }
 
 impl ::payamak::codegen::XmlContent for ScheduleSmsResponse {
-    fn write_content(&self, w: &mut ::payamak::codegen::XmlWriter<'_>) {
+    fn write_content(&self, w: &mut ::payamak::codegen::XmlWriter) {
         w.field(NS_TEMPURI, "ScheduleSmsResult", &self.schedule_sms_result);
     }
     fn read_content(
@@ -479,10 +479,10 @@ impl ::payamak::codegen::XmlRequest for SendSmsRequest {
         namespace: NS_TEMPURI,
         request_element: "SendSms",
         response_element: "SendSmsResponse",
-        takes_credentials: true,
+        credentials: ::payamak::codegen::CredentialPlacement::Body,
         retry_safe: false,
     };
-    fn write_body(&self, w: &mut ::payamak::codegen::XmlWriter<'_>) {
+    fn write_body(&self, w: &mut ::payamak::codegen::XmlWriter) {
         w.credential(NS_TEMPURI, "username", ::payamak::codegen::Credential::Username);
         w.credential(NS_TEMPURI, "password", ::payamak::codegen::Credential::Password);
         w.array(NS_TEMPURI, "to", NS_TEMPURI, "string", &self.to);
@@ -558,7 +558,7 @@ impl SendSmsResponse {
 }
 
 impl ::payamak::codegen::XmlContent for SendSmsResponse {
-    fn write_content(&self, w: &mut ::payamak::codegen::XmlWriter<'_>) {
+    fn write_content(&self, w: &mut ::payamak::codegen::XmlWriter) {
         w.field(NS_TEMPURI, "SendSmsResult", &self.send_sms_result);
         w.array(NS_TEMPURI, "recId", NS_TEMPURI, "long", &self.rec_id);
         w.field(NS_TEMPURI, "status", &self.status);
@@ -613,10 +613,10 @@ impl ::payamak::codegen::XmlRequest for UpdateDeliveryRequest {
         namespace: NS_TEMPURI,
         request_element: "UpdateDelivery",
         response_element: "UpdateDeliveryResponse",
-        takes_credentials: false,
+        credentials: ::payamak::codegen::CredentialPlacement::None,
         retry_safe: true,
     };
-    fn write_body(&self, w: &mut ::payamak::codegen::XmlWriter<'_>) {
+    fn write_body(&self, w: &mut ::payamak::codegen::XmlWriter) {
         w.field(NS_TEMPURI, "recId", &self.rec_id);
     }
     fn read_body(
@@ -656,7 +656,7 @@ impl UpdateDeliveryResponse {
 }
 
 impl ::payamak::codegen::XmlContent for UpdateDeliveryResponse {
-    fn write_content(&self, w: &mut ::payamak::codegen::XmlWriter<'_>) {
+    fn write_content(&self, w: &mut ::payamak::codegen::XmlWriter) {
         w.field(NS_TEMPURI, "UpdateDeliveryResult", &self.update_delivery_result);
     }
     fn read_content(
@@ -735,7 +735,7 @@ impl ::core::convert::From<&str> for PeriodType {
 }
 
 impl ::payamak::codegen::XmlContent for PeriodType {
-    fn write_content(&self, w: &mut ::payamak::codegen::XmlWriter<'_>) {
+    fn write_content(&self, w: &mut ::payamak::codegen::XmlWriter) {
         w.text(self.as_str());
     }
     fn read_content(

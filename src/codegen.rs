@@ -5,7 +5,8 @@
 //! crate that depends on `payamak`, and never names an HTTP or XML library.
 //! The envelope functions at the end serve tests and benchmarks of generated code.
 
-pub use crate::operation::{OperationMeta, ReceivedCredentials, ServiceMeta, XmlRequest};
+pub use crate::auth::{CredentialPlacement, ReceivedCredentials};
+pub use crate::operation::{OperationMeta, ServiceMeta, XmlRequest};
 pub use crate::status::StatusCode;
 pub use crate::xml::{
     ArrayField, ArrayItem, ArraySlot, Credential, DecodeError, ElementField, Nillable, PanelDateTime, Repeated, Slot,
@@ -15,8 +16,10 @@ pub use crate::xml::{
 #[cfg(feature = "serde")]
 pub use serde;
 
-pub use crate::soap::{decode_request, decode_response, encode_request, encode_response, EnvelopeError};
-pub use crate::xml::CredentialValues;
+pub use crate::soap::{decode_request, decode_response, encode_response, EnvelopeError};
+
+use crate::auth::{self, Credentials, Shown};
+use crate::error::InputError;
 
 /// Reads the text of a simple-typed element (for generated enumerations).
 pub fn read_text<'a>(element: XmlElement<'a, '_>) -> Result<std::borrow::Cow<'a, str>, DecodeError> {
@@ -28,19 +31,23 @@ pub fn read_fault(text: &str) -> Result<Option<crate::soap::SoapFault>, DecodeEr
     crate::soap::Envelope::parse(text)?.fault()
 }
 
-/// A request's wrapper element alone, without an envelope; credentials are
-/// written where the operation declares them when given.
-pub fn encode_wrapper<R: XmlRequest>(
+/// A request's envelope as the client sends it; `None` writes the credential elements empty.
+pub fn encode_request<R: XmlRequest>(
     request: &R,
-    credentials: Option<CredentialValues<'_>>,
-) -> Result<String, crate::xml::EncodeError> {
+    version: crate::SoapVersion,
+    credentials: Option<&Credentials>,
+) -> Result<String, InputError> {
+    let encoded = crate::soap::encode_request(request, version)?;
+    auth::fill(encoded, credentials.unwrap_or(&Credentials::new("", "")), Shown::Sent)
+}
+
+/// A request's wrapper element alone, without an envelope; `None` writes the
+/// credential elements empty.
+pub fn encode_wrapper<R: XmlRequest>(request: &R, credentials: Option<&Credentials>) -> Result<String, InputError> {
     let mut w = XmlWriter::with_capacity(512);
-    if let Some(credentials) = credentials {
-        w = w.with_credentials(credentials);
-    }
     w.start(R::OPERATION.namespace, R::OPERATION.request_element);
     request.write_body(&mut w);
-    w.finish()
+    auth::fill(w.finish_with_slots()?, credentials.unwrap_or(&Credentials::new("", "")), Shown::Sent)
 }
 
 /// Reads a request's wrapper element alone (the root of `xml`), and the credentials it carried.

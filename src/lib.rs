@@ -36,6 +36,7 @@
 // Generated code names this crate as `::payamak`, inside and outside it.
 extern crate self as payamak;
 
+pub mod auth;
 #[cfg(feature = "blocking")]
 pub mod blocking;
 pub mod bulk;
@@ -58,8 +59,9 @@ mod xml;
 #[rustfmt::skip]
 mod generated;
 
+pub use auth::Credentials;
 pub use client::api::{Folder, Message, PeriodType};
-pub use client::{Client, ClientBuilder, Credentials, RetryPolicy};
+pub use client::{Client, ClientBuilder, RetryPolicy};
 pub use error::Error;
 pub use generated::status as status_codes;
 pub use generated::{incoming_messages, send};

@@ -1,6 +1,7 @@
 //! What the generated code says about each service and operation.
 
-use crate::xml::{Credential, DecodeError, XmlContent, XmlElement, XmlWriter};
+use crate::auth::{CredentialPlacement, ReceivedCredentials};
+use crate::xml::{DecodeError, XmlContent, XmlElement, XmlWriter};
 
 /// A SOAP service (one `.asmx` endpoint).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,39 +33,10 @@ pub struct OperationMeta {
     pub request_element: &'static str,
     /// Local name of the response wrapper element.
     pub response_element: &'static str,
-    /// Whether the request carries the account's credentials.
-    pub takes_credentials: bool,
+    /// Where the request carries the account's credentials.
+    pub credentials: CredentialPlacement,
     /// Whether repeating the call cannot change the outcome (so it may be retried).
     pub retry_safe: bool,
-}
-
-/// Credentials found in a decoded request (server side).
-#[derive(Clone, Default, PartialEq, Eq)]
-pub struct ReceivedCredentials {
-    /// The user name element's text, if present.
-    pub username: Option<String>,
-    /// The password element's text, if present.
-    pub password: Option<String>,
-}
-
-impl ReceivedCredentials {
-    /// Reads the credential `which` from `element`.
-    pub fn read(&mut self, which: Credential, element: XmlElement<'_, '_>) -> Result<(), DecodeError> {
-        let slot = match which {
-            Credential::Username => &mut self.username,
-            Credential::Password => &mut self.password,
-        };
-        crate::xml::store_once(slot, element, || String::read_content(element))
-    }
-}
-
-impl std::fmt::Debug for ReceivedCredentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ReceivedCredentials")
-            .field("username", &self.username)
-            .field("password", &self.password.as_ref().map(|_| "***"))
-            .finish()
-    }
 }
 
 /// A generated request type: the wrapper element's content without credentials.
@@ -73,8 +45,8 @@ pub trait XmlRequest: Sized {
     type Response: XmlContent;
     /// The operation's metadata.
     const OPERATION: &'static OperationMeta;
-    /// Writes the wrapper's children, credentials included where the WSDL declares them.
-    fn write_body(&self, w: &mut XmlWriter<'_>);
+    /// Writes the wrapper's children, marking where the WSDL declares credential elements.
+    fn write_body(&self, w: &mut XmlWriter);
     /// Reads the wrapper's children; credentials go to `credentials`.
     fn read_body(element: XmlElement<'_, '_>, credentials: &mut ReceivedCredentials) -> Result<Self, DecodeError>;
 }

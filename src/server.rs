@@ -23,7 +23,7 @@
 
 use std::fmt;
 
-pub use crate::operation::ReceivedCredentials;
+pub use crate::auth::ReceivedCredentials;
 use crate::operation::XmlRequest;
 pub use crate::soap::{encode_fault, encode_response, DecodedRequest};
 use crate::soap::{Envelope, SoapVersion};

@@ -7,8 +7,8 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use payamak::codegen::encode_request;
-use payamak::codegen::CredentialValues;
 use payamak::send::SendSmsRequest;
+use payamak::Credentials;
 use payamak::SoapVersion;
 
 struct Counting;
@@ -54,9 +54,9 @@ fn request(recipients: usize) -> SendSmsRequest {
 
 /// Allocations and bytes allocated while encoding `request`, and the output size.
 fn measure(request: &SendSmsRequest) -> (usize, usize, usize) {
-    let credentials = CredentialValues::new("demo", "demo");
+    let credentials = Credentials::new("demo", "demo");
     let (count, bytes) = (ALLOCATIONS.load(Ordering::SeqCst), BYTES.load(Ordering::SeqCst));
-    let encoded = encode_request(request, SoapVersion::V11, Some(credentials)).expect("encode");
+    let encoded = encode_request(request, SoapVersion::V11, Some(&credentials)).expect("encode");
     let allocations = ALLOCATIONS.load(Ordering::SeqCst) - count;
     let allocated = BYTES.load(Ordering::SeqCst) - bytes;
     (allocations, allocated, encoded.len())

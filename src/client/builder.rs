@@ -3,7 +3,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{Client, Credentials, Inner, RetryPolicy};
+use super::{Client, Inner, RetryPolicy};
+use crate::auth::{CredentialSource, Credentials};
 use crate::error::{Error, InputError};
 use crate::soap::SoapVersion;
 
@@ -23,7 +24,7 @@ const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(15);
 #[must_use]
 pub struct ClientBuilder {
     base_urls: Vec<String>,
-    credentials: Option<Credentials>,
+    credentials: Option<Box<dyn CredentialSource>>,
     version: SoapVersion,
     connect_timeout: Option<Duration>,
     timeout: Option<Duration>,
@@ -51,8 +52,14 @@ impl ClientBuilder {
     }
 
     /// The account's user name and password.
-    pub fn credentials(mut self, username: impl Into<String>, password: impl Into<String>) -> Self {
-        self.credentials = Some(Credentials::new(username, password));
+    pub fn credentials(self, username: impl Into<String>, password: impl Into<String>) -> Self {
+        self.credential_source(Credentials::new(username, password))
+    }
+
+    /// Where the credentials come from for each request (see [`CredentialSource`]),
+    /// instead of a fixed user name and password.
+    pub fn credential_source(mut self, source: impl CredentialSource) -> Self {
+        self.credentials = Some(Box::new(source));
         self
     }
 
@@ -123,6 +130,7 @@ impl ClientBuilder {
         let credentials = self
             .credentials
             .ok_or_else(|| InputError::Invalid("no credentials: call ClientBuilder::credentials".to_owned()))?;
+        credentials.credentials().check()?;
         let http = match self.http {
             Some(http) => http,
             None => reqwest::Client::builder()

@@ -2,7 +2,6 @@
 
 pub(crate) mod api;
 mod builder;
-mod credentials;
 mod retry;
 mod transport;
 
@@ -12,9 +11,9 @@ use std::time::Instant;
 use tracing::Instrument as _;
 
 pub use builder::ClientBuilder;
-pub use credentials::Credentials;
 pub use retry::RetryPolicy;
 
+use crate::auth::{self, CredentialSource, Shown};
 use crate::error::{Error, InputError, OutcomeUnknown, ResponseErrorKind, TransportErrorKind};
 use crate::operation::{OperationMeta, XmlRequest};
 use crate::soap::{encode_request, FaultCode, SoapVersion};
@@ -41,7 +40,7 @@ pub struct Client {
 struct Inner {
     http: reqwest::Client,
     base_urls: Vec<url::Url>,
-    credentials: Credentials,
+    credentials: Box<dyn CredentialSource>,
     version: SoapVersion,
     retry: RetryPolicy,
     timeout: std::time::Duration,
@@ -130,12 +129,13 @@ impl Client {
             .version
             .action(operation)
             .ok_or(InputError::UnsupportedVersion { operation: operation.name, version: inner.version })?;
-        let body =
-            encode_request(request, inner.version, Some(inner.credentials.values())).map_err(InputError::from)?;
+        let encoded = encode_request(request, inner.version).map_err(InputError::from)?;
+        let credentials = inner.credentials.credentials();
         if tracing::enabled!(tracing::Level::TRACE) {
-            let redacted = encode_request(request, inner.version, Some(inner.credentials.values().redacted()));
+            let redacted = auth::fill(encoded.clone(), &credentials, Shown::Redacted);
             tracing::trace!(envelope = %redacted.unwrap_or_default(), "request");
         }
+        let body = auth::fill(encoded, &credentials, Shown::Sent)?;
 
         let max_attempts = inner.retry.max_attempts.max(1) as usize;
         // Connection failures may move through every base URL even without retries.

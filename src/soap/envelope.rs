@@ -2,10 +2,10 @@
 
 use super::fault::{FaultCode, SoapFault};
 use super::SoapVersion;
-use crate::operation::{ReceivedCredentials, XmlRequest};
+use crate::auth::{self, CredentialPlacement, ReceivedCredentials};
+use crate::operation::XmlRequest;
 use crate::xml::{
-    CredentialValues, DecodeError, DecodeErrorKind, EncodeError, XmlContent, XmlDocument, XmlElement, XmlWriter,
-    XSI_NAMESPACE,
+    DecodeError, DecodeErrorKind, EncodeError, Encoded, XmlContent, XmlDocument, XmlElement, XmlWriter, XSI_NAMESPACE,
 };
 
 const XSD_NAMESPACE: &str = "http://www.w3.org/2001/XMLSchema";
@@ -27,7 +27,7 @@ impl From<DecodeError> for EnvelopeError {
     }
 }
 
-fn start_envelope(w: &mut XmlWriter<'_>, version: SoapVersion) {
+fn start_envelope(w: &mut XmlWriter, version: SoapVersion, credentials: CredentialPlacement) {
     let prefix = version.prefix();
     w.declaration();
     w.start_prefixed(
@@ -35,31 +35,28 @@ fn start_envelope(w: &mut XmlWriter<'_>, version: SoapVersion) {
         "Envelope",
         &[("xsi", XSI_NAMESPACE), ("xsd", XSD_NAMESPACE), (prefix, version.envelope_namespace())],
     );
+    if auth::needs_header(credentials) {
+        w.start_prefixed(prefix, "Header", &[]);
+        auth::write_header(w, credentials);
+        w.end();
+    }
     w.start_prefixed(prefix, "Body", &[]);
 }
 
-/// Writes the envelope of a request. Credentials are written where the
-/// operation declares them when given.
-pub fn encode_request<R: XmlRequest>(
-    request: &R,
-    version: SoapVersion,
-    credentials: Option<CredentialValues<'_>>,
-) -> Result<String, EncodeError> {
+/// Writes the envelope of a request, its credential elements left for [`auth::fill`].
+pub(crate) fn encode_request<R: XmlRequest>(request: &R, version: SoapVersion) -> Result<Encoded, EncodeError> {
     let mut w = XmlWriter::with_capacity(1024);
-    if let Some(credentials) = credentials {
-        w = w.with_credentials(credentials);
-    }
-    start_envelope(&mut w, version);
     let operation = R::OPERATION;
+    start_envelope(&mut w, version, operation.credentials);
     w.start(operation.namespace, operation.request_element);
     request.write_body(&mut w);
-    w.finish()
+    w.finish_with_slots()
 }
 
 /// Writes the envelope of a response (server side).
 pub fn encode_response<R: XmlRequest>(response: &R::Response, version: SoapVersion) -> Result<String, EncodeError> {
     let mut w = XmlWriter::with_capacity(1024);
-    start_envelope(&mut w, version);
+    start_envelope(&mut w, version, CredentialPlacement::None);
     let operation = R::OPERATION;
     w.start(operation.namespace, operation.response_element);
     response.write_content(&mut w);
@@ -71,7 +68,7 @@ pub fn encode_fault(fault: &SoapFault) -> Result<String, EncodeError> {
     let version = fault.version;
     let prefix = version.prefix();
     let mut w = XmlWriter::with_capacity(512);
-    start_envelope(&mut w, version);
+    start_envelope(&mut w, version, CredentialPlacement::None);
     w.start_prefixed(prefix, "Fault", &[]);
     match version {
         SoapVersion::V11 => {
@@ -156,6 +153,12 @@ impl<'input> Envelope<'input> {
         body.first_child().ok_or_else(|| body.missing("the payload element"))
     }
 
+    /// The `Header` element, if the envelope has one.
+    fn header(&self) -> Option<XmlElement<'_, 'input>> {
+        let namespace = self.version.envelope_namespace();
+        self.document.root().children().find(|child| child.is(namespace, "Header"))
+    }
+
     /// The fault in the body, if the payload is one.
     pub fn fault(&self) -> Result<Option<SoapFault>, DecodeError> {
         let payload = self.payload()?;
@@ -181,6 +184,7 @@ impl<'input> Envelope<'input> {
         let operation = R::OPERATION;
         let payload = self.expect_payload(operation.namespace, operation.request_element)?;
         let mut credentials = ReceivedCredentials::default();
+        credentials.read_header(self.header(), operation.credentials)?;
         let request = R::read_body(payload, &mut credentials)?;
         Ok(DecodedRequest { version: self.version, request, credentials })
     }
@@ -217,4 +221,81 @@ pub fn decode_response<R: XmlRequest>(text: &str) -> Result<R::Response, Envelop
 /// Decodes a request envelope of `R`'s operation (server side).
 pub fn decode_request<R: XmlRequest>(text: &str) -> Result<DecodedRequest<R>, DecodeError> {
     Envelope::parse(text)?.decode_request::<R>()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::{fill, Credentials, Shown};
+    use crate::operation::{OperationMeta, ServiceMeta};
+
+    /// An operation of an ASP.NET `[SoapHeader]` service: credentials in `AuthHeader`.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    struct Ping {
+        text: Option<String>,
+    }
+
+    const SERVICE: ServiceMeta =
+        ServiceMeta { name: "Auth", endpoint: "auth.asmx", default_address: "http://h/auth.asmx", source: "auth.wsdl" };
+
+    impl XmlRequest for Ping {
+        type Response = ();
+        const OPERATION: &'static OperationMeta = &OperationMeta {
+            service: &SERVICE,
+            name: "Ping",
+            soap11_action: Some("urn:auth/Ping"),
+            soap12_action: None,
+            namespace: "urn:auth",
+            request_element: "Ping",
+            response_element: "PingResponse",
+            credentials: CredentialPlacement::Header {
+                namespace: "urn:auth",
+                element: "AuthHeader",
+                username: "UserName",
+                password: "Password",
+            },
+            retry_safe: true,
+        };
+        fn write_body(&self, w: &mut XmlWriter) {
+            w.field("urn:auth", "text", &self.text);
+        }
+        fn read_body(element: XmlElement<'_, '_>, _: &mut ReceivedCredentials) -> Result<Self, DecodeError> {
+            let mut text = crate::xml::Slot::new();
+            for child in element.children() {
+                if child.is("urn:auth", "text") {
+                    text.read(child)?;
+                }
+            }
+            Ok(Ping { text: text.finish(element, "text")? })
+        }
+    }
+
+    #[test]
+    fn header_credentials_travel_in_the_soap_header_both_ways() {
+        for version in [SoapVersion::V11, SoapVersion::V12] {
+            let request = Ping { text: Some("hi".into()) };
+            let encoded = encode_request(&request, version).expect("encodes");
+            let text = fill(encoded, &Credentials::new("ali", "p&ss"), Shown::Sent).expect("filled");
+            let prefix = version.prefix();
+            let header = format!(
+                "<{prefix}:Header><AuthHeader xmlns=\"urn:auth\"><UserName>ali</UserName>\
+                 <Password>p&amp;ss</Password></AuthHeader></{prefix}:Header><{prefix}:Body>"
+            );
+            assert!(text.contains(&header), "{text}");
+            let decoded = decode_request::<Ping>(&text).expect("decodes");
+            assert_eq!(decoded.request, request);
+            assert_eq!(decoded.credentials.username.as_deref(), Some("ali"));
+            assert_eq!(decoded.credentials.password.as_deref(), Some("p&ss"));
+        }
+    }
+
+    #[test]
+    fn a_repeated_credentials_header_is_refused() {
+        let text = "<s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\"><s:Header>\
+                    <AuthHeader xmlns=\"urn:auth\"><UserName>a</UserName></AuthHeader>\
+                    <AuthHeader xmlns=\"urn:auth\"><UserName>b</UserName></AuthHeader>\
+                    </s:Header><s:Body><Ping xmlns=\"urn:auth\" /></s:Body></s:Envelope>";
+        let error = decode_request::<Ping>(text).unwrap_err();
+        assert!(error.to_string().contains("AuthHeader"), "{error}");
+    }
 }

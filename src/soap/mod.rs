@@ -3,9 +3,9 @@
 mod envelope;
 mod fault;
 
+pub(crate) use envelope::encode_request;
 pub use envelope::{
-    decode_request, decode_response, encode_fault, encode_request, encode_response, DecodedRequest, Envelope,
-    EnvelopeError,
+    decode_request, decode_response, encode_fault, encode_response, DecodedRequest, Envelope, EnvelopeError,
 };
 pub use fault::{FaultCode, SoapFault};
 

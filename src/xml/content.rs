@@ -16,7 +16,7 @@ use super::writer::XmlWriter;
 /// elements for complex types.
 pub trait XmlContent: Sized {
     /// Writes the content (not the element's own tags).
-    fn write_content(&self, w: &mut XmlWriter<'_>);
+    fn write_content(&self, w: &mut XmlWriter);
     /// Reads the content of `element`.
     fn read_content(element: XmlElement<'_, '_>) -> Result<Self, DecodeError>;
 }
@@ -25,7 +25,7 @@ pub trait XmlContent: Sized {
 /// (`minOccurs="0"`), `Nillable<T>` (`nillable="true"`), `Option<Nillable<T>>` (both).
 pub trait ElementField: Sized {
     /// Writes the element named `name`, or nothing when the value is absent.
-    fn write_element(&self, w: &mut XmlWriter<'_>, ns: &'static str, name: &'static str);
+    fn write_element(&self, w: &mut XmlWriter, ns: &'static str, name: &'static str);
     /// Reads the value from a present element.
     fn read_element(element: XmlElement<'_, '_>) -> Result<Self, DecodeError>;
     /// The value when the element is absent, or `None` when it is required.
@@ -35,7 +35,7 @@ pub trait ElementField: Sized {
 /// An item of an array: `T`, or `Option<T>` when items are nillable (`None` = nil).
 pub trait ArrayItem: Sized {
     /// Writes one item element.
-    fn write_item(&self, w: &mut XmlWriter<'_>, ns: &'static str, name: &'static str);
+    fn write_item(&self, w: &mut XmlWriter, ns: &'static str, name: &'static str);
     /// Reads one item element.
     fn read_item(element: XmlElement<'_, '_>) -> Result<Self, DecodeError>;
 }
@@ -46,7 +46,7 @@ pub trait ArrayField: Sized {
     /// Writes the wrapper element and its items.
     fn write_array(
         &self,
-        w: &mut XmlWriter<'_>,
+        w: &mut XmlWriter,
         ns: &'static str,
         name: &'static str,
         item_ns: &'static str,
@@ -58,13 +58,13 @@ pub trait ArrayField: Sized {
     fn absent() -> Option<Self>;
 }
 
-fn write_value<T: XmlContent>(value: &T, w: &mut XmlWriter<'_>, ns: &'static str, name: &'static str) {
+fn write_value<T: XmlContent>(value: &T, w: &mut XmlWriter, ns: &'static str, name: &'static str) {
     w.start(ns, name);
     value.write_content(w);
     w.end();
 }
 
-fn write_nil(w: &mut XmlWriter<'_>, ns: &'static str, name: &'static str) {
+fn write_nil(w: &mut XmlWriter, ns: &'static str, name: &'static str) {
     w.start(ns, name);
     w.nil();
     w.end();
@@ -86,7 +86,7 @@ fn read_nillable<T: XmlContent>(element: XmlElement<'_, '_>) -> Result<Nillable<
 }
 
 impl<T: XmlContent> ElementField for T {
-    fn write_element(&self, w: &mut XmlWriter<'_>, ns: &'static str, name: &'static str) {
+    fn write_element(&self, w: &mut XmlWriter, ns: &'static str, name: &'static str) {
         write_value(self, w, ns, name);
     }
     fn read_element(element: XmlElement<'_, '_>) -> Result<Self, DecodeError> {
@@ -98,7 +98,7 @@ impl<T: XmlContent> ElementField for T {
 }
 
 impl<T: XmlContent> ElementField for Option<T> {
-    fn write_element(&self, w: &mut XmlWriter<'_>, ns: &'static str, name: &'static str) {
+    fn write_element(&self, w: &mut XmlWriter, ns: &'static str, name: &'static str) {
         if let Some(value) = self {
             write_value(value, w, ns, name);
         }
@@ -112,7 +112,7 @@ impl<T: XmlContent> ElementField for Option<T> {
 }
 
 impl<T: XmlContent> ElementField for Nillable<T> {
-    fn write_element(&self, w: &mut XmlWriter<'_>, ns: &'static str, name: &'static str) {
+    fn write_element(&self, w: &mut XmlWriter, ns: &'static str, name: &'static str) {
         match self {
             Nillable::Nil => write_nil(w, ns, name),
             Nillable::Value(value) => write_value(value, w, ns, name),
@@ -127,7 +127,7 @@ impl<T: XmlContent> ElementField for Nillable<T> {
 }
 
 impl<T: XmlContent> ElementField for Option<Nillable<T>> {
-    fn write_element(&self, w: &mut XmlWriter<'_>, ns: &'static str, name: &'static str) {
+    fn write_element(&self, w: &mut XmlWriter, ns: &'static str, name: &'static str) {
         if let Some(value) = self {
             value.write_element(w, ns, name);
         }
@@ -141,7 +141,7 @@ impl<T: XmlContent> ElementField for Option<Nillable<T>> {
 }
 
 impl<T: XmlContent> ArrayItem for T {
-    fn write_item(&self, w: &mut XmlWriter<'_>, ns: &'static str, name: &'static str) {
+    fn write_item(&self, w: &mut XmlWriter, ns: &'static str, name: &'static str) {
         write_value(self, w, ns, name);
     }
     fn read_item(element: XmlElement<'_, '_>) -> Result<Self, DecodeError> {
@@ -150,7 +150,7 @@ impl<T: XmlContent> ArrayItem for T {
 }
 
 impl<T: XmlContent> ArrayItem for Option<T> {
-    fn write_item(&self, w: &mut XmlWriter<'_>, ns: &'static str, name: &'static str) {
+    fn write_item(&self, w: &mut XmlWriter, ns: &'static str, name: &'static str) {
         match self {
             Some(value) => write_value(value, w, ns, name),
             None => write_nil(w, ns, name),
@@ -163,7 +163,7 @@ impl<T: XmlContent> ArrayItem for Option<T> {
 
 fn write_items<E: ArrayItem>(
     items: &[E],
-    w: &mut XmlWriter<'_>,
+    w: &mut XmlWriter,
     ns: &'static str,
     name: &'static str,
     item_ns: &'static str,
@@ -189,7 +189,7 @@ fn read_items<E: ArrayItem>(element: XmlElement<'_, '_>, item_ns: &str, item: &s
 impl<E: ArrayItem> ArrayField for Vec<E> {
     fn write_array(
         &self,
-        w: &mut XmlWriter<'_>,
+        w: &mut XmlWriter,
         ns: &'static str,
         name: &'static str,
         item_ns: &'static str,
@@ -211,7 +211,7 @@ impl<E: ArrayItem> ArrayField for Vec<E> {
 impl<E: ArrayItem> ArrayField for Option<Vec<E>> {
     fn write_array(
         &self,
-        w: &mut XmlWriter<'_>,
+        w: &mut XmlWriter,
         ns: &'static str,
         name: &'static str,
         item_ns: &'static str,
@@ -232,7 +232,7 @@ impl<E: ArrayItem> ArrayField for Option<Vec<E>> {
 impl<E: ArrayItem> ArrayField for Nillable<Vec<E>> {
     fn write_array(
         &self,
-        w: &mut XmlWriter<'_>,
+        w: &mut XmlWriter,
         ns: &'static str,
         name: &'static str,
         item_ns: &'static str,
@@ -258,7 +258,7 @@ impl<E: ArrayItem> ArrayField for Nillable<Vec<E>> {
 impl<E: ArrayItem> ArrayField for Option<Nillable<Vec<E>>> {
     fn write_array(
         &self,
-        w: &mut XmlWriter<'_>,
+        w: &mut XmlWriter,
         ns: &'static str,
         name: &'static str,
         item_ns: &'static str,
@@ -276,7 +276,7 @@ impl<E: ArrayItem> ArrayField for Option<Nillable<Vec<E>>> {
     }
 }
 
-impl XmlWriter<'_> {
+impl XmlWriter {
     /// Writes a field that maps to at most one element.
     pub fn field<F: ElementField>(&mut self, ns: &'static str, name: &'static str, value: &F) {
         value.write_element(self, ns, name);
@@ -417,7 +417,7 @@ impl<E: ArrayItem> Default for Repeated<E> {
 // except `string`, so their text is trimmed before parsing.
 
 impl XmlContent for String {
-    fn write_content(&self, w: &mut XmlWriter<'_>) {
+    fn write_content(&self, w: &mut XmlWriter) {
         w.text(self);
     }
     fn read_content(element: XmlElement<'_, '_>) -> Result<Self, DecodeError> {
@@ -428,7 +428,7 @@ impl XmlContent for String {
 macro_rules! integer_content {
     ($($ty:ty => $xsd:literal),* $(,)?) => {$(
         impl XmlContent for $ty {
-            fn write_content(&self, w: &mut XmlWriter<'_>) {
+            fn write_content(&self, w: &mut XmlWriter) {
                 w.text_display(self);
             }
             fn read_content(element: XmlElement<'_, '_>) -> Result<Self, DecodeError> {
@@ -442,7 +442,7 @@ macro_rules! integer_content {
 integer_content!(i8 => "xs:byte", i16 => "xs:short", i32 => "xs:int", i64 => "xs:long", u8 => "xs:unsignedByte", u16 => "xs:unsignedShort", u32 => "xs:unsignedInt", u64 => "xs:unsignedLong");
 
 impl XmlContent for bool {
-    fn write_content(&self, w: &mut XmlWriter<'_>) {
+    fn write_content(&self, w: &mut XmlWriter) {
         w.text_plain(if *self { "true" } else { "false" });
     }
     fn read_content(element: XmlElement<'_, '_>) -> Result<Self, DecodeError> {
@@ -458,7 +458,7 @@ impl XmlContent for bool {
 macro_rules! float_content {
     ($($ty:ty => $xsd:literal),* $(,)?) => {$(
         impl XmlContent for $ty {
-            fn write_content(&self, w: &mut XmlWriter<'_>) {
+            fn write_content(&self, w: &mut XmlWriter) {
                 if self.is_nan() {
                     w.text_plain("NaN");
                 } else if self.is_infinite() {
@@ -488,7 +488,7 @@ float_content!(f32 => "xs:float", f64 => "xs:double");
 
 /// `xs:base64Binary`.
 impl XmlContent for Vec<u8> {
-    fn write_content(&self, w: &mut XmlWriter<'_>) {
+    fn write_content(&self, w: &mut XmlWriter) {
         w.text_plain(&base64::engine::general_purpose::STANDARD.encode(self));
     }
     fn read_content(element: XmlElement<'_, '_>) -> Result<Self, DecodeError> {
@@ -502,7 +502,7 @@ impl XmlContent for Vec<u8> {
 
 /// An element with no content (an empty complex type).
 impl XmlContent for () {
-    fn write_content(&self, _: &mut XmlWriter<'_>) {}
+    fn write_content(&self, _: &mut XmlWriter) {}
     fn read_content(_: XmlElement<'_, '_>) -> Result<Self, DecodeError> {
         Ok(())
     }

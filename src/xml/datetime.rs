@@ -135,7 +135,7 @@ impl fmt::Display for PanelDateTime {
 }
 
 impl XmlContent for PanelDateTime {
-    fn write_content(&self, w: &mut XmlWriter<'_>) {
+    fn write_content(&self, w: &mut XmlWriter) {
         w.text_display(self);
     }
     fn read_content(element: XmlElement<'_, '_>) -> Result<Self, DecodeError> {

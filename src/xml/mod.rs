@@ -17,4 +17,5 @@ pub use datetime::{InvalidDateTime, PanelDateTime};
 pub use error::{DecodeError, DecodeErrorKind, EncodeError};
 pub use nillable::Nillable;
 pub use reader::{XmlDocument, XmlElement};
-pub use writer::{is_xml_char, Credential, CredentialValues, XmlWriter, XSI_NAMESPACE};
+pub(crate) use writer::{escape_text, CredentialSlot, Encoded};
+pub use writer::{is_xml_char, Credential, XmlWriter, XSI_NAMESPACE};

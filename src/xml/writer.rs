@@ -16,6 +16,17 @@ pub fn is_xml_char(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
 }
 
+/// `text` escaped as element content. A parser turns a raw CR (or CR LF) into
+/// LF, so CR is written as a reference, which survives.
+pub(crate) fn escape_text(text: &str) -> Cow<'_, str> {
+    let escaped = quick_xml::escape::partial_escape(text);
+    if escaped.contains('\r') {
+        Cow::Owned(escaped.replace('\r', "&#13;"))
+    } else {
+        escaped
+    }
+}
+
 /// Which credential a request element carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Credential {
@@ -25,47 +36,37 @@ pub enum Credential {
     Password,
 }
 
-/// Credential values a [`XmlWriter`] writes where a request declares them.
-#[derive(Clone, Copy)]
-pub struct CredentialValues<'c> {
-    username: &'c str,
-    password: &'c str,
-    redact_password: bool,
+/// Where a credential's text goes in an encoded request: filled in by [`crate::auth`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct CredentialSlot {
+    /// The byte offset of the credential element's (empty) content.
+    pub(crate) at: usize,
+    pub(crate) which: Credential,
 }
 
-impl<'c> CredentialValues<'c> {
-    /// Values written as given.
-    pub fn new(username: &'c str, password: &'c str) -> Self {
-        CredentialValues { username, password, redact_password: false }
-    }
-
-    /// The same values, with the password written as `***` (for logs).
-    pub fn redacted(self) -> Self {
-        CredentialValues { redact_password: true, ..self }
-    }
-}
-
-impl std::fmt::Debug for CredentialValues<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CredentialValues").field("username", &self.username).field("password", &"***").finish()
-    }
+/// Text written with its credential slots still empty.
+#[derive(Debug, Clone)]
+pub(crate) struct Encoded {
+    pub(crate) text: String,
+    pub(crate) slots: Vec<CredentialSlot>,
 }
 
 /// Writes XML text into a `String`.
 ///
 /// Writing never fails midway: the first value that cannot be carried by
 /// XML 1.0 is remembered and reported by [`XmlWriter::finish`].
-pub struct XmlWriter<'c> {
+pub struct XmlWriter {
     out: String,
     /// One entry per open element: its prefix, local name and the default namespace in scope.
     open: Vec<OpenElement>,
     tag_pending: bool,
     xsi_declared: bool,
-    credentials: Option<CredentialValues<'c>>,
+    /// Credential elements written empty, to be filled by [`crate::auth`].
+    slots: Vec<CredentialSlot>,
     error: Option<EncodeError>,
 }
 
-impl<'c> XmlWriter<'c> {
+impl XmlWriter {
     /// A writer with room for `capacity` bytes.
     pub fn with_capacity(capacity: usize) -> Self {
         XmlWriter {
@@ -73,15 +74,9 @@ impl<'c> XmlWriter<'c> {
             open: Vec::with_capacity(8),
             tag_pending: false,
             xsi_declared: false,
-            credentials: None,
+            slots: Vec::new(),
             error: None,
         }
-    }
-
-    /// A writer that fills credential elements from `credentials`.
-    pub fn with_credentials(mut self, credentials: CredentialValues<'c>) -> Self {
-        self.credentials = Some(credentials);
-        self
     }
 
     /// Writes the XML declaration.
@@ -189,13 +184,7 @@ impl<'c> XmlWriter<'c> {
     pub fn text(&mut self, text: &str) {
         self.close_pending_tag();
         if self.is_xml_text(text) {
-            let escaped = quick_xml::escape::partial_escape(text);
-            if escaped.contains('\r') {
-                // A parser turns a raw CR (or CR LF) into LF; a reference survives.
-                self.out.push_str(&escaped.replace('\r', "&#13;"));
-            } else {
-                self.out.push_str(&escaped);
-            }
+            self.out.push_str(&escape_text(text));
         }
     }
 
@@ -212,16 +201,11 @@ impl<'c> XmlWriter<'c> {
         let _ = write!(self.out, "{value}");
     }
 
-    /// Writes a credential element at this position, if credentials were given.
+    /// Writes a credential element at this position, its text left for [`crate::auth`] to fill in.
     pub fn credential(&mut self, ns: &'static str, name: &'static str, which: Credential) {
-        let Some(credentials) = self.credentials else { return };
-        let value = match which {
-            Credential::Username => credentials.username,
-            Credential::Password if credentials.redact_password => "***",
-            Credential::Password => credentials.password,
-        };
         self.start(ns, name);
-        self.text(value);
+        self.close_pending_tag();
+        self.slots.push(CredentialSlot { at: self.out.len(), which });
         self.end();
     }
 
@@ -254,13 +238,21 @@ impl<'c> XmlWriter<'c> {
     }
 
     /// The text written, or the first value that could not be written.
-    pub fn finish(mut self) -> Result<String, EncodeError> {
+    ///
+    /// Credential elements are left empty: requests are finished with
+    /// [`XmlWriter::finish_with_slots`] and filled by [`crate::auth`].
+    pub fn finish(self) -> Result<String, EncodeError> {
+        self.finish_with_slots().map(|encoded| encoded.text)
+    }
+
+    /// The text written and where its credentials go, or the first value that could not be written.
+    pub(crate) fn finish_with_slots(mut self) -> Result<Encoded, EncodeError> {
         while !self.open.is_empty() {
             self.end();
         }
         match self.error {
             Some(error) => Err(error),
-            None => Ok(self.out),
+            None => Ok(Encoded { text: self.out, slots: self.slots }),
         }
     }
 }

@@ -5,10 +5,10 @@
 
 use std::path::{Path, PathBuf};
 
-use payamak::codegen::CredentialValues;
 use payamak::codegen::{decode_request, encode_request};
 use payamak::incoming_messages as im;
 use payamak::send;
+use payamak::Credentials;
 use payamak::SoapVersion;
 use payamak::XmlRequest;
 
@@ -81,8 +81,8 @@ fn for_each_sample(v: &mut impl Visit) {
 const VERSIONS: [(SoapVersion, &str); 2] = [(SoapVersion::V11, "soap11"), (SoapVersion::V12, "soap12")];
 
 fn encode<R: XmlRequest>(sample: &Sample<R>, version: SoapVersion) -> String {
-    let credentials = CredentialValues::new(sample.username, sample.password);
-    encode_request(&sample.request, version, Some(credentials)).expect("encode")
+    let credentials = Credentials::new(sample.username, sample.password);
+    encode_request(&sample.request, version, Some(&credentials)).expect("encode")
 }
 
 fn golden_path(operation: &str, version: &str) -> PathBuf {
@@ -121,7 +121,7 @@ fn request_envelopes_decode_back_to_the_same_request() {
                 let decoded = decode_request::<R>(&encode(&sample, version)).expect(operation);
                 assert_eq!(decoded.version, version);
                 assert_eq!(decoded.request, sample.request, "{operation}");
-                if R::OPERATION.takes_credentials {
+                if R::OPERATION.credentials.takes_credentials() {
                     assert_eq!(decoded.credentials.username.as_deref(), Some(sample.username));
                     assert_eq!(decoded.credentials.password.as_deref(), Some(sample.password));
                 } else {

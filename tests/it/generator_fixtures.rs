@@ -8,8 +8,9 @@
 
 use std::fmt::Debug;
 
-use payamak::codegen::{decode_content, decode_wrapper, encode_wrapper, CredentialValues, XmlWriter};
+use payamak::codegen::{decode_content, decode_wrapper, encode_wrapper, XmlWriter};
 use payamak::codegen::{Nillable, ReceivedCredentials, StatusCode, XmlContent, XmlRequest};
+use payamak::Credentials;
 use payamak::PanelDateTime;
 
 // Generated items that a test does not touch are fine.
@@ -62,7 +63,7 @@ const XSI: &str = r#"xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance""#;
 
 /// The request's wrapper element, credentials `user` / `secret` included where declared.
 fn encode<R: XmlRequest>(request: &R) -> String {
-    encode_wrapper(request, Some(CredentialValues::new("user", "secret"))).expect("the request encodes")
+    encode_wrapper(request, Some(&Credentials::new("user", "secret"))).expect("the request encodes")
 }
 
 /// Encodes `request`, reads it back as a server would, and returns the XML.
@@ -70,7 +71,7 @@ fn round_trip<R: XmlRequest + PartialEq + Debug>(request: &R) -> String {
     let xml = encode(request);
     let (decoded, credentials) = decode_wrapper::<R>(&xml).unwrap_or_else(|error| panic!("{error}: {xml}"));
     assert_eq!(&decoded, request, "{xml}");
-    let expected = if R::OPERATION.takes_credentials {
+    let expected = if R::OPERATION.credentials.takes_credentials() {
         ReceivedCredentials { username: Some("user".into()), password: Some("secret".into()) }
     } else {
         ReceivedCredentials::default()
@@ -310,9 +311,9 @@ fn credentials_are_written_where_the_wsdl_declares_them() {
     assert!(!xml.contains("username"), "{xml}");
 
     let operation = GetDeliveriesRequest::OPERATION;
-    assert!(operation.takes_credentials && operation.retry_safe);
+    assert!(operation.credentials.takes_credentials() && operation.retry_safe);
     assert!(!PostRequest::OPERATION.retry_safe);
-    assert!(!PingRequest::OPERATION.takes_credentials);
+    assert!(!PingRequest::OPERATION.credentials.takes_credentials());
     assert_eq!(operation.service, &SERVICE);
 }
 

@@ -3,11 +3,11 @@
 
 use std::time::Duration;
 
-use payamak::codegen::CredentialValues;
 use payamak::codegen::{decode_response, encode_request, read_fault};
 use payamak::error::{FaultCode, SoapFault};
 use payamak::incoming_messages as im;
 use payamak::send;
+use payamak::Credentials;
 use payamak::PanelDateTime;
 use payamak::SoapVersion;
 use payamak::XmlRequest;
@@ -94,8 +94,8 @@ impl Panel {
 
     /// Posts `request` as a client would and returns the raw reply.
     async fn raw<R: XmlRequest>(&self, request: &R, version: SoapVersion, credentials: Option<(&str, &str)>) -> Reply {
-        let credentials = credentials.map(|(username, password)| CredentialValues::new(username, password));
-        let body = encode_request(request, version, credentials).expect("the request encodes");
+        let credentials = credentials.map(|(username, password)| Credentials::new(username, password));
+        let body = encode_request(request, version, credentials.as_ref()).expect("the request encodes");
         let action = version.action(R::OPERATION).expect("an action");
         let content_type = version.content_type(action);
         let quoted = format!("\"{action}\"");

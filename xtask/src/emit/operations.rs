@@ -142,6 +142,11 @@ fn request_type(
     let request_element = &element.local;
     let response_element = &operation.response.element.local;
     let retry_safe = annotation.is_some_and(|a| a.retry_safe);
+    let credentials = if takes_credentials {
+        quote!(::payamak::codegen::CredentialPlacement::Body)
+    } else {
+        quote!(::payamak::codegen::CredentialPlacement::None)
+    };
     Ok(quote! {
         #doc
         #derives
@@ -158,10 +163,10 @@ fn request_type(
                 namespace: #namespace,
                 request_element: #request_element,
                 response_element: #response_element,
-                takes_credentials: #takes_credentials,
+                credentials: #credentials,
                 retry_safe: #retry_safe,
             };
-            fn write_body(&self, #writer: &mut ::payamak::codegen::XmlWriter<'_>) {
+            fn write_body(&self, #writer: &mut ::payamak::codegen::XmlWriter) {
                 #writes
             }
             fn read_body(

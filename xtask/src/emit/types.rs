@@ -280,7 +280,7 @@ pub(super) fn content_impl(ident: &Ident, children: &[Child<'_>], names: &Servic
     let statements = read.statements;
     quote! {
         impl ::payamak::codegen::XmlContent for #ident {
-            fn write_content(&self, #writer: &mut ::payamak::codegen::XmlWriter<'_>) {
+            fn write_content(&self, #writer: &mut ::payamak::codegen::XmlWriter) {
                 #writes
             }
             fn read_content(
@@ -372,7 +372,7 @@ fn enumeration(ident: &Ident, named: &NamedType, base: &QName, values: &[String]
         }
 
         impl ::payamak::codegen::XmlContent for #ident {
-            fn write_content(&self, w: &mut ::payamak::codegen::XmlWriter<'_>) {
+            fn write_content(&self, w: &mut ::payamak::codegen::XmlWriter) {
                 w.text(self.as_str());
             }
             fn read_content(
