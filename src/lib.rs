@@ -32,6 +32,7 @@
 //! # Ok(()) }
 //! ```
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 // Generated code names this crate as `::payamak`, inside and outside it.
 extern crate self as payamak;
@@ -52,6 +53,7 @@ pub mod sms;
 pub mod sms_parts;
 mod soap;
 pub mod status;
+pub mod transport;
 pub mod wsdl;
 mod xml;
 
@@ -69,6 +71,11 @@ pub use operation::{OperationMeta, ServiceMeta, XmlRequest};
 pub use sms::{SendReport, Sms};
 pub use soap::SoapVersion;
 pub use xml::{Nillable, PanelDateTime};
+
+/// The reqwest version the default transport uses, for [`ClientBuilder::http_client`].
+#[cfg(feature = "reqwest")]
+#[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
+pub use reqwest;
 
 /// The README's examples, compiled as doctests.
 #[cfg(all(doctest, feature = "blocking"))]

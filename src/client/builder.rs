@@ -7,12 +7,11 @@ use super::{Client, Inner, RetryPolicy};
 use crate::auth::{CredentialSource, Credentials};
 use crate::error::{Error, InputError};
 use crate::soap::SoapVersion;
+use crate::transport::Transport;
 
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 const DEFAULT_MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
-/// Shorter than any server's keep-alive, so that a send rarely meets a connection the server already closed.
-const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// Configures a [`Client`].
 ///
@@ -29,7 +28,7 @@ pub struct ClientBuilder {
     connect_timeout: Option<Duration>,
     timeout: Option<Duration>,
     user_agent: Option<String>,
-    http: Option<reqwest::Client>,
+    transport: Option<Box<dyn Transport>>,
     retry: Option<RetryPolicy>,
     max_response_bytes: Option<usize>,
 }
@@ -87,16 +86,22 @@ impl ClientBuilder {
         self
     }
 
-    /// Uses a caller-configured HTTP client (its proxy, TLS and pool settings).
-    /// The connect timeout and user agent set here are then not applied; the
-    /// request timeout still is. Configure it with a connect timeout, so that a
-    /// dead host is a connect error (which a send may fail over from) rather
-    /// than a request timeout, and without redirects
-    /// (`reqwest::redirect::Policy::none()`): a redirect that was followed is
-    /// refused, since it could carry the request and the password to another host.
-    pub fn http_client(mut self, client: reqwest::Client) -> Self {
-        self.http = Some(client);
+    /// Talks to the panel through `transport` instead of the default reqwest
+    /// transport (see [`crate::transport`]). The connect timeout and user agent
+    /// set here are then the transport's business; the request timeout and the
+    /// response size limit are passed with each request.
+    pub fn transport(mut self, transport: impl Transport) -> Self {
+        self.transport = Some(Box::new(transport));
         self
+    }
+
+    /// Uses a caller-configured reqwest client (its proxy, TLS and pool
+    /// settings); see [`ReqwestTransport::with_client`](crate::transport::ReqwestTransport::with_client)
+    /// for how to configure it.
+    #[cfg(feature = "reqwest")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
+    pub fn http_client(self, client: reqwest::Client) -> Self {
+        self.transport(crate::transport::ReqwestTransport::with_client(client))
     }
 
     /// The retry policy for retry-safe operations.
@@ -121,7 +126,7 @@ impl ClientBuilder {
         // A connect that outlasts the whole request would be reported as a request timeout,
         // which a send cannot fail over from: by default it gets at most half the time.
         let connect_timeout = self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT.min(timeout / 2));
-        if self.http.is_none() && timeout <= connect_timeout {
+        if self.transport.is_none() && timeout <= connect_timeout {
             return Err(InputError::Invalid(format!(
                 "the request timeout ({timeout:?}) must be longer than the connect timeout ({connect_timeout:?})"
             ))
@@ -131,22 +136,13 @@ impl ClientBuilder {
             .credentials
             .ok_or_else(|| InputError::Invalid("no credentials: call ClientBuilder::credentials".to_owned()))?;
         credentials.credentials().check()?;
-        let http = match self.http {
-            Some(http) => http,
-            None => reqwest::Client::builder()
-                .connect_timeout(connect_timeout)
-                // A followed 307/308 would post the request, password included, to another URL.
-                .redirect(reqwest::redirect::Policy::none())
-                .pool_idle_timeout(POOL_IDLE_TIMEOUT)
-                .user_agent(
-                    self.user_agent.unwrap_or_else(|| concat!("payamak/", env!("CARGO_PKG_VERSION")).to_owned()),
-                )
-                .build()
-                .map_err(|error| InputError::Invalid(format!("cannot build the HTTP client: {error}")))?,
+        let transport = match self.transport {
+            Some(transport) => transport,
+            None => default_transport(connect_timeout, self.user_agent)?,
         };
         Ok(Client {
             inner: Arc::new(Inner {
-                http,
+                transport,
                 base_urls,
                 credentials,
                 version: self.version,
@@ -156,6 +152,23 @@ impl ClientBuilder {
             }),
         })
     }
+}
+
+/// The reqwest transport, when the crate is built with it.
+#[cfg(feature = "reqwest")]
+fn default_transport(connect_timeout: Duration, user_agent: Option<String>) -> Result<Box<dyn Transport>, Error> {
+    let user_agent = user_agent.unwrap_or_else(|| concat!("payamak/", env!("CARGO_PKG_VERSION")).to_owned());
+    let transport = crate::transport::ReqwestTransport::new(connect_timeout, &user_agent)
+        .map_err(|error| InputError::Invalid(format!("cannot build the HTTP client: {error}")))?;
+    Ok(Box::new(transport))
+}
+
+#[cfg(not(feature = "reqwest"))]
+fn default_transport(_: Duration, _: Option<String>) -> Result<Box<dyn Transport>, Error> {
+    Err(InputError::Invalid(
+        "no transport: enable payamak's `reqwest` feature, or call ClientBuilder::transport".to_owned(),
+    )
+    .into())
 }
 
 /// Parses a base URL, making sure it ends with `/` so that service paths append.
@@ -220,6 +233,22 @@ mod tests {
     fn building_needs_a_base_url_and_credentials() {
         assert!(Client::builder().credentials("u", "p").build().is_err());
         assert!(Client::builder().base_url("http://127.0.0.1/post/").build().is_err());
-        assert!(Client::builder().base_url("http://127.0.0.1/post/").credentials("u", "p").build().is_ok());
+        let complete = Client::builder().base_url("http://127.0.0.1/post/").credentials("u", "p");
+        let memory = crate::transport::MemoryTransport::new(|_| Ok(crate::transport::HttpResponse::new(500, "")));
+        assert!(complete.transport(memory).build().is_ok());
+    }
+
+    #[cfg(feature = "reqwest")]
+    #[test]
+    fn reqwest_is_the_default_transport() {
+        let client = Client::builder().base_url("http://127.0.0.1/post/").credentials("u", "p").build().unwrap();
+        assert!(format!("{client:?}").contains("ReqwestTransport"), "{client:?}");
+    }
+
+    #[cfg(not(feature = "reqwest"))]
+    #[test]
+    fn without_reqwest_a_transport_must_be_given() {
+        let error = Client::builder().base_url("http://127.0.0.1/post/").credentials("u", "p").build().unwrap_err();
+        assert!(error.to_string().contains("`reqwest` feature"), "{error}");
     }
 }

@@ -2,8 +2,8 @@
 
 pub(crate) mod api;
 mod builder;
+mod exchange;
 mod retry;
-mod transport;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -14,9 +14,12 @@ pub use builder::ClientBuilder;
 pub use retry::RetryPolicy;
 
 use crate::auth::{self, CredentialSource, Shown};
-use crate::error::{Error, InputError, OutcomeUnknown, ResponseErrorKind, TransportErrorKind};
-use crate::operation::{OperationMeta, XmlRequest};
-use crate::soap::{encode_request, FaultCode, SoapVersion};
+use crate::error::{Error, InputError, OutcomeUnknown};
+use crate::operation::XmlRequest;
+use crate::soap::{encode_request, SoapVersion};
+use crate::transport::Transport;
+use exchange::Exchange;
+use retry::Decision;
 
 /// An async client of the panel's two services.
 ///
@@ -38,7 +41,7 @@ pub struct Client {
 }
 
 struct Inner {
-    http: reqwest::Client,
+    transport: Box<dyn Transport>,
     base_urls: Vec<url::Url>,
     credentials: Box<dyn CredentialSource>,
     version: SoapVersion,
@@ -55,6 +58,7 @@ impl std::fmt::Debug for Client {
             .field("credentials", &self.inner.credentials)
             .field("soap_version", &self.inner.version)
             .field("retry", &self.inner.retry)
+            .field("transport", &self.inner.transport)
             .finish_non_exhaustive()
     }
 }
@@ -136,70 +140,37 @@ impl Client {
             tracing::trace!(envelope = %redacted.unwrap_or_default(), "request");
         }
         let body = auth::fill(encoded, &credentials, Shown::Sent)?;
-
-        let max_attempts = inner.retry.max_attempts.max(1) as usize;
-        // Connection failures may move through every base URL even without retries.
-        let connect_attempts = max_attempts.max(inner.base_urls.len());
-        let mut attempt = 0usize;
+        let exchange = Exchange {
+            transport: &*inner.transport,
+            operation,
+            version: inner.version,
+            action,
+            timeout: inner.timeout,
+            max_response_bytes: inner.max_response_bytes,
+        };
+        let mut attempt = 0u32;
         loop {
-            let base = &inner.base_urls[attempt % inner.base_urls.len()];
+            let base = &inner.base_urls[attempt as usize % inner.base_urls.len()];
             attempt += 1;
             let endpoint = base.join(operation.service.endpoint).map_err(|error| {
                 InputError::Invalid(format!("cannot join {base} and {}: {error}", operation.service.endpoint))
             })?;
             tracing::Span::current().record("endpoint", endpoint.as_str());
             tracing::Span::current().record("attempts", attempt);
-            let error = match self.attempt::<R>(operation, &endpoint, action, &body).await {
+            let error = match exchange.attempt::<R>(&endpoint, body.as_bytes()).await {
                 Ok(response) => return Ok(response),
                 Err(error) => error,
             };
-            let never_connected =
-                matches!(&error, Error::Transport(transport) if transport.kind == TransportErrorKind::Connect);
-            let may_try_again = if operation.retry_safe {
-                error.is_retryable() && attempt < if never_connected { connect_attempts } else { max_attempts }
-            } else {
-                never_connected && attempt < connect_attempts
-            };
-            if may_try_again {
-                tracing::info!(%error, attempt, "trying again");
-                tokio::time::sleep(inner.retry.backoff(attempt as u32)).await;
-                continue;
+            match retry::decide(operation, &error, attempt, inner.base_urls.len(), &inner.retry) {
+                Decision::Retry(pause) => {
+                    tracing::info!(%error, attempt, "trying again");
+                    tokio::time::sleep(pause).await;
+                }
+                Decision::Fail => return Err(error),
+                Decision::FailOutcomeUnknown => {
+                    return Err(OutcomeUnknown { operation: operation.name, cause: Box::new(error) }.into())
+                }
             }
-            return Err(if !operation.retry_safe && request_may_have_had_effect(&error) {
-                OutcomeUnknown { operation: operation.name, cause: Box::new(error) }.into()
-            } else {
-                error
-            });
         }
-    }
-
-    async fn attempt<R: XmlRequest>(
-        &self,
-        operation: &'static OperationMeta,
-        endpoint: &url::Url,
-        action: &str,
-        body: &str,
-    ) -> Result<R::Response, Error> {
-        let reply = transport::post(&self.inner, operation, endpoint, action, body).await?;
-        transport::decode::<R>(operation, endpoint, &reply)
-    }
-}
-
-/// True when a failed attempt of a non-retry-safe call may still have been carried out.
-fn request_may_have_had_effect(error: &Error) -> bool {
-    match error {
-        Error::Transport(error) => error.request_may_have_been_sent,
-        Error::Response(error) => match &error.kind {
-            // ASP.NET answers a request it could not read with a Client/Sender fault: the
-            // method never ran. A Server/Receiver fault is any exception inside the method,
-            // which may come after the SMS was queued.
-            ResponseErrorKind::Fault(fault) => {
-                !matches!(fault.code, FaultCode::Sender | FaultCode::VersionMismatch | FaultCode::MustUnderstand)
-            }
-            // A redirect is not processed where it is answered.
-            ResponseErrorKind::Redirected { .. } => false,
-            _ => true,
-        },
-        _ => false,
     }
 }

@@ -68,10 +68,6 @@ impl ScriptedServer {
     pub fn base_url(&self) -> String {
         format!("http://{}/post/", self.addr)
     }
-
-    pub fn requests(&self) -> Vec<Received> {
-        self.received.lock().expect("log lock").clone()
-    }
 }
 
 fn serve(stream: TcpStream, reply: Option<Reply>, log: &Mutex<Vec<Received>>) {
@@ -154,4 +150,134 @@ pub fn envelope12(payload: &str) -> String {
     format!(
         r#"<?xml version="1.0" encoding="utf-8"?><soap12:Envelope xmlns:soap12="http://www.w3.org/2003/05/soap-envelope" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:xsd="http://www.w3.org/2001/XMLSchema"><soap12:Body>{payload}</soap12:Body></soap12:Envelope>"#
     )
+}
+
+/// How scripted servers are reached: over loopback HTTP (the reqwest
+/// transport) or through a `MemoryTransport` (no network at all).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Net {
+    Loopback,
+    Memory,
+}
+
+/// Both ways, for tests that must hold over either transport.
+pub const NETS: [Net; 2] = [Net::Loopback, Net::Memory];
+
+/// Scripted servers on one network, and clients that reach them.
+pub struct Network {
+    net: Net,
+    /// In memory: each server's script and log by host.
+    hosts: Arc<Mutex<Vec<MemoryHost>>>,
+    transport: Option<payamak::transport::MemoryTransport>,
+}
+
+struct MemoryHost {
+    host: String,
+    replies: Vec<Reply>,
+    received: Arc<Mutex<Vec<Received>>>,
+    /// Nothing listens: connections are refused.
+    closed: bool,
+}
+
+/// A scripted server on a [`Network`].
+pub struct Server {
+    base_url: String,
+    received: Arc<Mutex<Vec<Received>>>,
+    _loopback: Option<ScriptedServer>,
+}
+
+impl Server {
+    pub fn base_url(&self) -> String {
+        self.base_url.clone()
+    }
+
+    pub fn requests(&self) -> Vec<Received> {
+        self.received.lock().expect("log lock").clone()
+    }
+}
+
+impl Drop for Network {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("(the failure above was over the {:?} network)", self.net);
+        }
+    }
+}
+
+impl Network {
+    pub fn new(net: Net) -> Self {
+        let hosts: Arc<Mutex<Vec<MemoryHost>>> = Arc::default();
+        let transport = (net == Net::Memory).then(|| {
+            let hosts = Arc::clone(&hosts);
+            payamak::transport::MemoryTransport::new(move |request| answer(&hosts, request))
+        });
+        Network { net, hosts, transport }
+    }
+
+    /// A server answering with `replies` in order (the last one repeats).
+    pub fn server(&self, replies: Vec<Reply>) -> Server {
+        match self.net {
+            Net::Loopback => {
+                let server = ScriptedServer::start(replies);
+                Server { base_url: server.base_url(), received: Arc::clone(&server.received), _loopback: Some(server) }
+            }
+            Net::Memory => self.memory_host(replies, false),
+        }
+    }
+
+    /// A base URL where nothing listens.
+    pub fn closed_base_url(&self) -> String {
+        match self.net {
+            Net::Loopback => closed_base_url(),
+            Net::Memory => self.memory_host(Vec::new(), true).base_url,
+        }
+    }
+
+    fn memory_host(&self, replies: Vec<Reply>, closed: bool) -> Server {
+        let mut hosts = self.hosts.lock().expect("hosts lock");
+        let host = format!("server{}.test", hosts.len() + 1);
+        let received = Arc::new(Mutex::new(Vec::new()));
+        hosts.push(MemoryHost { host: host.clone(), replies, received: Arc::clone(&received), closed });
+        Server { base_url: format!("http://{host}/post/"), received, _loopback: None }
+    }
+
+    /// A client builder that reaches this network's servers.
+    pub fn client(&self) -> payamak::ClientBuilder {
+        let builder = payamak::Client::builder();
+        match &self.transport {
+            Some(transport) => builder.transport(transport.clone()),
+            None => builder,
+        }
+    }
+}
+
+/// What a memory host answers, as its loopback twin would.
+fn answer(
+    hosts: &Mutex<Vec<MemoryHost>>,
+    request: &payamak::transport::HttpRequest<'_>,
+) -> Result<payamak::transport::HttpResponse, payamak::transport::PostError> {
+    use payamak::transport::{HttpResponse, PostError};
+    let url = url::Url::parse(request.url).map_err(PostError::request)?;
+    let hosts = hosts.lock().expect("hosts lock");
+    let Some(host) = hosts.iter().find(|host| Some(host.host.as_str()) == url.host_str()) else {
+        return Err(PostError::connect(std::io::Error::other("no such host")));
+    };
+    if host.closed {
+        return Err(PostError::connect(std::io::Error::from(std::io::ErrorKind::ConnectionRefused)));
+    }
+    let mut received = host.received.lock().expect("log lock");
+    let reply = host.replies.get(received.len()).or(host.replies.last()).cloned();
+    received.push(Received {
+        path: url.path().to_owned(),
+        headers: request.headers.iter().map(|(name, value)| ((*name).to_owned(), value.clone())).collect(),
+        body: String::from_utf8_lossy(request.body).into_owned(),
+    });
+    match reply {
+        None | Some(Reply::Drop) => Err(PostError::io(true, std::io::Error::other("closed without an answer"))),
+        Some(Reply::Truncated { .. }) => Err(PostError::io(true, std::io::Error::other("closed in the body"))),
+        Some(Reply::Http { status, content_type, body }) => {
+            Ok(HttpResponse::new(status, body).header("Content-Type", content_type))
+        }
+        Some(Reply::Redirect { status, location }) => Ok(HttpResponse::new(status, "").header("Location", location)),
+    }
 }
