@@ -1,13 +1,15 @@
 //! SOAP over HTTP as ASMX does it: version from the envelope, operation from the
 //! action, faults with HTTP 500.
 
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::Response;
 
+use super::faults::{
+    fault_response, soap_response, unreadable, unrecognized_action, unrecognized_element, version_mismatch,
+};
 use super::ops::{self, Route};
 use super::shared::Shared;
-use payamak::error::{FaultCode, SoapFault};
-use payamak::server::{encode_fault, RequestEnvelope};
+use payamak::server::RequestEnvelope;
 use payamak::SoapVersion;
 
 /// The two `.asmx` endpoints.
@@ -86,40 +88,6 @@ fn unquote(value: &str) -> &str {
     value.strip_prefix('"').and_then(|inner| inner.strip_suffix('"')).unwrap_or(value).trim()
 }
 
-/// A fault as ASMX sends it: a `soap:Fault` envelope with HTTP 500.
-pub(crate) fn fault_response(fault: &SoapFault) -> Response {
-    match encode_fault(fault) {
-        Ok(body) => xml_response(StatusCode::INTERNAL_SERVER_ERROR, fault.version, body),
-        // A reason XML cannot carry (it came from the request): say so without it.
-        Err(_) => {
-            let plain = SoapFault::new(fault.version, fault.code.clone(), "Server was unable to process request.");
-            match encode_fault(&plain) {
-                Ok(body) => xml_response(StatusCode::INTERNAL_SERVER_ERROR, fault.version, body),
-                Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
-            }
-        }
-    }
-}
-
-fn xml_response(status: StatusCode, version: SoapVersion, body: String) -> Response {
-    let mut response = (status, body).into_response();
-    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(version.response_content_type()));
-    response
-}
-
-/// ASMX's wording for a request it could not read.
-pub(crate) fn unreadable(version: SoapVersion, detail: impl std::fmt::Display) -> SoapFault {
-    SoapFault::new(version, FaultCode::Sender, format!("Server was unable to read request. ---> {detail}"))
-}
-
-fn unrecognized_action(version: SoapVersion, action: &str) -> SoapFault {
-    SoapFault::new(
-        version,
-        FaultCode::Sender,
-        format!("Server did not recognize the value of HTTP Header SOAPAction: {action}."),
-    )
-}
-
 /// Handles a POST to a service endpoint.
 pub(crate) fn soap_post(shared: &Shared, service: Service, headers: &HeaderMap, body: &[u8]) -> Response {
     let content_type = ContentType::read(headers);
@@ -136,12 +104,7 @@ pub(crate) fn soap_post(shared: &Shared, service: Service, headers: &HeaderMap, 
     };
     let version = envelope.version();
     if let Some(declared) = content_type.version.filter(|declared| *declared != version) {
-        let reason = format!(
-            "Possible SOAP version mismatch: Envelope namespace {} was unexpected. Expecting {}.",
-            version.envelope_namespace(),
-            declared.envelope_namespace()
-        );
-        return fault_response(&SoapFault::new(declared, FaultCode::VersionMismatch, reason));
+        return fault_response(&version_mismatch(declared, version));
     }
     let payload = match envelope.payload() {
         Ok(payload) => payload,
@@ -166,13 +129,7 @@ pub(crate) fn soap_post(shared: &Shared, service: Service, headers: &HeaderMap, 
                 .find(|route| {
                     (payload.namespace(), payload.local_name()) == (route.meta.namespace, route.meta.request_element)
                 })
-                .ok_or_else(|| {
-                    SoapFault::new(
-                        version,
-                        FaultCode::Sender,
-                        format!("Server did not recognize the request element: {payload}."),
-                    )
-                }),
+                .ok_or_else(|| unrecognized_element(version, payload)),
         },
     };
     let route = match route {
@@ -180,7 +137,7 @@ pub(crate) fn soap_post(shared: &Shared, service: Service, headers: &HeaderMap, 
         Err(fault) => return fault_response(&fault),
     };
     match (route.call)(shared, &envelope) {
-        Ok(body) => xml_response(StatusCode::OK, version, body),
+        Ok(body) => soap_response(StatusCode::OK, version, body),
         Err(fault) => fault_response(&fault),
     }
 }
@@ -188,6 +145,7 @@ pub(crate) fn soap_post(shared: &Shared, service: Service, headers: &HeaderMap, 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::HeaderValue;
 
     #[test]
     fn paths_match_case_insensitively() {

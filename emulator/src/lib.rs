@@ -168,8 +168,10 @@
 
 mod accounts;
 mod admin;
+mod app;
 mod clock;
 mod dispatch;
+mod faults;
 mod ops;
 mod schedule;
 mod server;

@@ -3,18 +3,14 @@
 
 use chrono::{DateTime, Utc};
 
-use super::dispatch::unreadable;
+use super::faults::{unprocessable, unreadable, Fault};
 use super::schedule::Repeat;
 use super::shared::Shared;
 use super::state::{send_code, Row, SendInput, State};
-use payamak::error::{FaultCode, SoapFault};
 use payamak::incoming_messages as im;
 use payamak::send;
 use payamak::server::{encode_response, ReceivedCredentials, RequestEnvelope};
 use payamak::{OperationMeta, SoapVersion, XmlRequest};
-
-/// A fault to answer with (boxed: it is large, and rare).
-pub(crate) type Fault = Box<SoapFault>;
 
 /// One operation of a service: its metadata and how to answer it.
 pub(crate) struct Route {
@@ -77,13 +73,7 @@ fn run<R: Handle>(shared: &Shared, envelope: &RequestEnvelope<'_>) -> Result<Str
     let request = decoded.request;
     let response =
         shared.with_state(|state, now| request.handle(Call { state, now, credentials: &credentials, version }))?;
-    encode_response::<R>(&response, version).map_err(|error| {
-        Box::new(SoapFault::new(
-            version,
-            FaultCode::Receiver,
-            format!("Server was unable to process request. ---> {error}"),
-        ))
-    })
+    encode_response::<R>(&response, version).map_err(|error| Box::new(unprocessable(version, error)))
 }
 
 fn messages(rows: Vec<Row>) -> Option<Vec<Option<im::Message>>> {

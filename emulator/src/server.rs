@@ -6,28 +6,16 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, FromRef, State};
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use tokio::net::TcpListener;
 
+use super::app::App;
 use super::dispatch::{self, Service};
 use super::shared::{blocking, ticker, Shared};
 use super::{admin, wsdl};
-
-/// The router's state.
-#[derive(Clone)]
-pub(crate) struct App {
-    shared: Arc<Shared>,
-    local: SocketAddr,
-}
-
-impl FromRef<App> for Arc<Shared> {
-    fn from_ref(app: &App) -> Self {
-        app.shared.clone()
-    }
-}
 
 /// The address clients should use for `local`: an unspecified bind address (`0.0.0.0`,
 /// `::`) is reached through loopback.
