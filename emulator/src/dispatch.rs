@@ -7,53 +7,10 @@ use axum::response::Response;
 use super::faults::{
     fault_response, soap_response, unreadable, unrecognized_action, unrecognized_element, version_mismatch,
 };
-use super::ops::{self, Route};
+use super::services::Service;
 use super::shared::Shared;
 use payamak::server::RequestEnvelope;
 use payamak::SoapVersion;
-
-/// The two `.asmx` endpoints.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Service {
-    /// `post/send.asmx`.
-    Send,
-    /// `post/IncomingMessages.asmx`.
-    IncomingMessages,
-}
-
-impl Service {
-    /// The service a request path names, matched case-insensitively as IIS does.
-    pub(crate) fn from_path(path: &str) -> Option<Self> {
-        let path = path.trim_end_matches('/');
-        if path.eq_ignore_ascii_case("/post/send.asmx") {
-            Some(Service::Send)
-        } else if path.eq_ignore_ascii_case("/post/incomingmessages.asmx") {
-            Some(Service::IncomingMessages)
-        } else {
-            None
-        }
-    }
-
-    /// The `wsdl:service` name.
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            Service::Send => "Send",
-            Service::IncomingMessages => "IncomingMessages",
-        }
-    }
-
-    fn routes(self) -> &'static [Route] {
-        match self {
-            Service::Send => ops::SEND,
-            Service::IncomingMessages => ops::INCOMING_MESSAGES,
-        }
-    }
-
-    /// The operation names, for the service's help page.
-    pub(crate) fn operation_names(self) -> impl Iterator<Item = &'static str> {
-        self.routes().iter().map(|route| route.meta.name)
-    }
-}
 
 /// What the Content-Type header says about the request.
 struct ContentType {
@@ -89,7 +46,7 @@ fn unquote(value: &str) -> &str {
 }
 
 /// Handles a POST to a service endpoint.
-pub(crate) fn soap_post(shared: &Shared, service: Service, headers: &HeaderMap, body: &[u8]) -> Response {
+pub(crate) fn soap_post(shared: &Shared, service: &Service, headers: &HeaderMap, body: &[u8]) -> Response {
     let content_type = ContentType::read(headers);
     let transport_version = content_type.version.unwrap_or_default();
     let text = match std::str::from_utf8(body) {
@@ -110,22 +67,19 @@ pub(crate) fn soap_post(shared: &Shared, service: Service, headers: &HeaderMap, 
         Ok(payload) => payload,
         Err(error) => return fault_response(&unreadable(version, error)),
     };
-    let routes = service.routes();
+    let mut routes = service.routes();
     let route = match version {
         SoapVersion::V11 => {
             let action = headers.get("SOAPAction").and_then(|value| value.to_str().ok()).map(unquote).unwrap_or("");
             routes
-                .iter()
                 .find(|route| route.meta.soap11_action == Some(action))
                 .ok_or_else(|| unrecognized_action(version, action))
         }
         SoapVersion::V12 => match content_type.action.as_deref() {
             Some(action) => routes
-                .iter()
                 .find(|route| route.meta.soap12_action == Some(action))
                 .ok_or_else(|| unrecognized_action(version, action)),
             None => routes
-                .iter()
                 .find(|route| {
                     (payload.namespace(), payload.local_name()) == (route.meta.namespace, route.meta.request_element)
                 })
@@ -146,14 +100,6 @@ pub(crate) fn soap_post(shared: &Shared, service: Service, headers: &HeaderMap, 
 mod tests {
     use super::*;
     use axum::http::HeaderValue;
-
-    #[test]
-    fn paths_match_case_insensitively() {
-        assert_eq!(Service::from_path("/post/Send.asmx"), Some(Service::Send));
-        assert_eq!(Service::from_path("/POST/INCOMINGMESSAGES.ASMX"), Some(Service::IncomingMessages));
-        assert_eq!(Service::from_path("/post/send.asmx/"), Some(Service::Send));
-        assert_eq!(Service::from_path("/send.asmx"), None);
-    }
 
     #[test]
     fn reads_the_content_type() {

@@ -175,6 +175,7 @@ mod faults;
 mod ops;
 mod schedule;
 mod server;
+mod services;
 mod shared;
 mod snapshot;
 mod state;
@@ -209,7 +210,7 @@ pub const FIRST_REC_ID: i64 = state::FIRST_REC_ID;
 /// `http://127.0.0.1:PORT/post/` (an unspecified bind address such as `0.0.0.0` is
 /// reached through loopback).
 pub fn base_url_for(local: SocketAddr) -> String {
-    format!("http://{}/post/", server::reachable(local))
+    format!("http://{}{}", server::reachable(local), services::SERVICES_PATH)
 }
 
 /// Configures an [`Emulator`].

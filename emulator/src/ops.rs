@@ -20,18 +20,14 @@ pub(crate) struct Route {
     pub(crate) call: fn(&Shared, &RequestEnvelope<'_>) -> Result<String, Fault>,
 }
 
-/// The operations of `send.asmx`.
-pub(crate) static SEND: &[Route] = &[
+/// One route per generated request type, of every service (`services` groups them).
+pub(crate) static ROUTES: &[Route] = &[
     route::<send::GetCreditRequest>(),
     route::<send::GetInboxCountRequest>(),
     route::<send::ScheduleSmsRequest>(),
     route::<send::GetDeliveryRequest>(),
     route::<send::UpdateDeliveryRequest>(),
     route::<send::SendSmsRequest>(),
-];
-
-/// The operations of `IncomingMessages.asmx`.
-pub(crate) static INCOMING_MESSAGES: &[Route] = &[
     route::<im::GetNewMessagesListRequest>(),
     route::<im::GetReceiveSMSIsNotReadListRequest>(),
     route::<im::GetReceiveSMSIsReadListRequest>(),
