@@ -15,6 +15,7 @@ use super::snapshot::{
 };
 use payamak::recipient::MobileNumber;
 use payamak::sms_parts;
+use payamak::status_codes::{DeliveryStatus, MarkReadStatus, RecipientStatus, SendStatus, UpdateDeliveryStatus};
 use payamak::PanelDateTime;
 
 /// The first recId handed out; recIds then increase by one, across all accounts.
@@ -31,55 +32,6 @@ pub(crate) const MSG_TYPE_SENT: u8 = 2;
 /// schedule would otherwise loop for a long time under the lock).
 const MAX_CATCH_UP: usize = 100_000;
 
-/// SendSms/ScheduleSms result codes the emulator produces (from the generated tables).
-pub(crate) mod send_code {
-    use payamak::status_codes::SendStatus;
-    pub const WRONG_CREDENTIALS: i32 = SendStatus::WrongCredentials.code();
-    pub const SENT: i32 = SendStatus::Sent.code();
-    pub const INSUFFICIENT_CREDIT: i32 = SendStatus::InsufficientCredit.code();
-    pub const DAILY_LIMIT: i32 = SendStatus::DailyLimitReached.code();
-    pub const SEND_LIMIT: i32 = SendStatus::SendLimitReached.code();
-    pub const SENDER_NOT_ALLOWED: i32 = SendStatus::SenderNotAllowed.code();
-    pub const FILTERED_WORDS: i32 = SendStatus::FilteredWords.code();
-    pub const NOT_SENT: i32 = SendStatus::NotSent.code();
-}
-
-/// GetDelivery codes the emulator produces.
-pub(crate) mod delivery_code {
-    use payamak::status_codes::DeliveryStatus;
-    pub const SENT_TO_OPERATOR: i32 = DeliveryStatus::SentToOperator.code();
-    pub const DELIVERED: i32 = DeliveryStatus::Delivered.code();
-    pub const NOT_DELIVERED: i32 = DeliveryStatus::NotDelivered.code();
-    pub const REACHED_OPERATOR: i32 = DeliveryStatus::ReachedOperator.code();
-    pub const UNKNOWN: i32 = DeliveryStatus::Undetermined.code();
-}
-
-/// UpdateDelivery codes.
-pub(crate) mod update_code {
-    use payamak::status_codes::UpdateDeliveryStatus;
-    pub const INVALID_REC_ID: i32 = UpdateDeliveryStatus::InvalidRecId.code();
-    pub const UPDATED: i32 = UpdateDeliveryStatus::Updated.code();
-    pub const TOO_SOON: i32 = UpdateDeliveryStatus::TooSoon.code();
-}
-
-/// UpdateMessagesIsRead/IsNotRead codes.
-pub(crate) mod mark_code {
-    use payamak::status_codes::MarkReadStatus;
-    pub const WRONG_CREDENTIALS: i32 = MarkReadStatus::WrongCredentials.code();
-    pub const DONE: i32 = MarkReadStatus::Done.code();
-}
-
-use payamak::status_codes::RecipientStatus;
-
-/// Per-recipient status bytes of SendSms.
-const RECIPIENT_SENT: u8 = recipient_byte(RecipientStatus::Sent);
-const RECIPIENT_NOT_SENT: u8 = recipient_byte(RecipientStatus::NotSent);
-
-const fn recipient_byte(status: RecipientStatus) -> u8 {
-    // The table's codes are 0 and 1: they fit a byte, as the wire format needs.
-    status.code() as u8
-}
-
 /// A send as asked for (SendSms, or one occurrence of a ScheduleSms).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct SendInput {
@@ -94,7 +46,7 @@ pub(crate) struct SendInput {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Sent {
     pub(crate) rec_ids: Vec<i64>,
-    pub(crate) statuses: Vec<u8>,
+    pub(crate) statuses: Vec<RecipientStatus>,
 }
 
 /// A send that passed every check, ready to commit.
@@ -143,10 +95,10 @@ struct SentMessage {
     udh: Option<String>,
     at: DateTime<Utc>,
     is_read: bool,
-    /// The final status the operator will report (1 delivered, 2 not delivered).
-    outcome: i32,
+    /// The final status the operator will report (delivered, or not delivered).
+    outcome: DeliveryStatus,
     /// The status the panel holds (GetDelivery), refreshed by UpdateDelivery.
-    held: i32,
+    held: DeliveryStatus,
 }
 
 #[derive(Clone, Copy)]
@@ -185,7 +137,24 @@ struct Schedule {
     occurrence: u32,
     /// When the next occurrence is due.
     next_at: Option<DateTime<Utc>>,
-    runs: Vec<ScheduleRun>,
+    runs: Vec<Run>,
+}
+
+/// One occurrence of a schedule that came due.
+struct Run {
+    at: DateTime<Utc>,
+    /// The recIds it created, or why it was refused.
+    result: Result<Vec<i64>, SendStatus>,
+}
+
+impl Run {
+    fn snapshot(&self) -> ScheduleRun {
+        let (result, rec_ids) = match &self.result {
+            Ok(rec_ids) => (SendStatus::Sent, rec_ids.clone()),
+            Err(status) => (*status, Vec::new()),
+        };
+        ScheduleRun { at: self.at.into(), result: result.code(), rec_ids }
+    }
 }
 
 /// The whole panel.
@@ -297,37 +266,37 @@ impl State {
 
     /// Checks a send for `key` at `at`, in the order: sender (5), filtered words (7),
     /// recipient count (4), no valid recipient (11), daily limit (3), credit (2).
-    fn plan(&self, key: &str, input: &SendInput, at: DateTime<Utc>) -> Result<Plan, i32> {
-        let account = self.accounts.get(key).ok_or(send_code::WRONG_CREDENTIALS)?;
+    fn plan(&self, key: &str, input: &SendInput, at: DateTime<Utc>) -> Result<Plan, SendStatus> {
+        let account = self.accounts.get(key).ok_or(SendStatus::WrongCredentials)?;
         let sender = input.from.as_deref().map(normalize_line).unwrap_or_default();
         if sender.is_empty() || !account.senders.contains(&sender) {
-            return Err(send_code::SENDER_NOT_ALLOWED);
+            return Err(SendStatus::SenderNotAllowed);
         }
         let text = input.text.as_deref().unwrap_or("");
         let folded = text.to_lowercase();
         if account.filtered_words.iter().any(|word| folded.contains(&word.to_lowercase())) {
-            return Err(send_code::FILTERED_WORDS);
+            return Err(SendStatus::FilteredWords);
         }
         if input.to.len() > MAX_RECIPIENTS {
-            return Err(send_code::SEND_LIMIT);
+            return Err(SendStatus::SendLimitReached);
         }
         let recipients: Vec<Option<MobileNumber>> =
             input.to.iter().map(|to| to.as_deref().and_then(|to| MobileNumber::parse(to).ok())).collect();
         let accepted = u32::try_from(recipients.iter().flatten().count()).unwrap_or(u32::MAX);
         if accepted == 0 {
-            return Err(send_code::NOT_SENT);
+            return Err(SendStatus::NotSent);
         }
         if let Some(limit) = account.daily_limit {
             let used = account.per_day.get(&tehran_date(at)).copied().unwrap_or(0);
             if used.saturating_add(accepted) > limit {
-                return Err(send_code::DAILY_LIMIT);
+                return Err(SendStatus::DailyLimitReached);
             }
         }
         let parts = sms_parts::count(text).parts();
         let cost_per_recipient = f64::from(parts) * account.price_per_part;
         let cost = cost_per_recipient * f64::from(accepted);
         if cost > account.credit + 1e-9 {
-            return Err(send_code::INSUFFICIENT_CREDIT);
+            return Err(SendStatus::InsufficientCredit);
         }
         Ok(Plan { sender, recipients, accepted, parts, cost_per_recipient })
     }
@@ -341,15 +310,15 @@ impl State {
         for recipient in plan.recipients {
             let Some(number) = recipient else {
                 sent.rec_ids.push(0);
-                sent.statuses.push(RECIPIENT_NOT_SENT);
+                sent.statuses.push(RecipientStatus::NotSent);
                 continue;
             };
             let rec_id = self.next_rec_id();
             let msg_id = self.next_msg_id();
             let outcome = if self.unreachable.contains(number.as_str()) {
-                delivery_code::NOT_DELIVERED
+                DeliveryStatus::NotDelivered
             } else {
-                delivery_code::DELIVERED
+                DeliveryStatus::Delivered
             };
             let Some(account) = self.accounts.get_mut(key) else { break };
             let index = account.sent.len();
@@ -367,13 +336,13 @@ impl State {
                 at,
                 is_read: false,
                 outcome,
-                held: delivery_code::SENT_TO_OPERATOR,
+                held: DeliveryStatus::SentToOperator,
             });
             account.by_msg_id.insert(msg_id, MsgLocation::Sent(index));
             self.rec_ids.insert(rec_id, (key.to_owned(), index));
             members.push(index);
             sent.rec_ids.push(rec_id);
-            sent.statuses.push(RECIPIENT_SENT);
+            sent.statuses.push(RecipientStatus::Sent);
         }
         if let Some(account) = self.accounts.get_mut(key) {
             account.credit -= plan.cost_per_recipient * f64::from(plan.accepted);
@@ -385,9 +354,9 @@ impl State {
         sent
     }
 
-    /// SendSms for the (authenticated) account `key`: the result code, and on success the
-    /// recIds and status bytes.
-    pub(crate) fn send(&mut self, key: &str, input: &SendInput, now: DateTime<Utc>) -> Result<Sent, i32> {
+    /// SendSms for the (authenticated) account `key`: the recIds and per-recipient
+    /// statuses, or why nothing was sent.
+    pub(crate) fn send(&mut self, key: &str, input: &SendInput, now: DateTime<Utc>) -> Result<Sent, SendStatus> {
         let plan = self.plan(key, input, now)?;
         Ok(self.commit(key, input, plan, now))
     }
@@ -396,15 +365,15 @@ impl State {
     // Deliveries
     // -----------------------------------------------------------------------------------------
 
-    fn operator_status(&self, message: &SentMessage, now: DateTime<Utc>) -> i32 {
+    fn operator_status(&self, message: &SentMessage, now: DateTime<Utc>) -> DeliveryStatus {
         let reach = self.timing.reach_operator_after;
         let done = self.timing.final_after.max(reach);
         if now >= after(message.at, done) {
             message.outcome
         } else if now >= after(message.at, reach) {
-            delivery_code::REACHED_OPERATOR
+            DeliveryStatus::ReachedOperator
         } else {
-            delivery_code::SENT_TO_OPERATOR
+            DeliveryStatus::SentToOperator
         }
     }
 
@@ -413,24 +382,24 @@ impl State {
         self.accounts.get(key)?.sent.get(*index)
     }
 
-    /// GetDelivery: the status the panel holds for `rec_id`; 100 (unknown) for a recId it
-    /// never issued.
-    pub(crate) fn delivery(&self, rec_id: i64) -> i32 {
-        self.sent_message(rec_id).map_or(delivery_code::UNKNOWN, |message| message.held)
+    /// GetDelivery: the status the panel holds for `rec_id`; undetermined (100) for a
+    /// recId it never issued.
+    pub(crate) fn delivery(&self, rec_id: i64) -> DeliveryStatus {
+        self.sent_message(rec_id).map_or(DeliveryStatus::Undetermined, |message| message.held)
     }
 
     /// UpdateDelivery: refreshes the whole batch of `rec_id` from the operator.
-    pub(crate) fn update_delivery(&mut self, rec_id: i64, now: DateTime<Utc>) -> i32 {
+    pub(crate) fn update_delivery(&mut self, rec_id: i64, now: DateTime<Utc>) -> UpdateDeliveryStatus {
         let Some(batch_index) = self.sent_message(rec_id).map(|message| message.batch) else {
-            return update_code::INVALID_REC_ID;
+            return UpdateDeliveryStatus::InvalidRecId;
         };
         let interval = self.timing.update_interval;
-        let Some(batch) = self.batches.get(batch_index) else { return update_code::INVALID_REC_ID };
+        let Some(batch) = self.batches.get(batch_index) else { return UpdateDeliveryStatus::InvalidRecId };
         if batch.last_update.is_some_and(|last| now < after(last, interval)) {
-            return update_code::TOO_SOON;
+            return UpdateDeliveryStatus::TooSoon;
         }
         let (key, members) = (batch.account.clone(), batch.members.clone());
-        let statuses: Vec<(usize, i32)> = match self.accounts.get(&key) {
+        let statuses: Vec<(usize, DeliveryStatus)> = match self.accounts.get(&key) {
             Some(account) => members
                 .iter()
                 .filter_map(|&index| account.sent.get(index).map(|message| (index, self.operator_status(message, now))))
@@ -447,7 +416,7 @@ impl State {
         if let Some(batch) = self.batches.get_mut(batch_index) {
             batch.last_update = Some(now);
         }
-        update_code::UPDATED
+        UpdateDeliveryStatus::Updated
     }
 
     // -----------------------------------------------------------------------------------------
@@ -463,15 +432,13 @@ impl State {
         at: PanelDateTime,
         repeat: Repeat,
         now: DateTime<Utc>,
-    ) -> i32 {
+    ) -> Result<(), SendStatus> {
         let first = at.naive_local();
         // Occurrences already past collapse into one immediate send; the rest keep their grid.
         let occurrence = repeat.last_due(first, now);
         let next_at = repeat.occurrence(first, occurrence).map(|due| due.max(now));
         let check_at = next_at.unwrap_or(now);
-        if let Err(code) = self.plan(key, &input, check_at) {
-            return code;
-        }
+        self.plan(key, &input, check_at)?;
         let id = u64::try_from(self.schedules.len()).unwrap_or(u64::MAX).saturating_add(1);
         tracing::debug!(account = key, id, period = repeat.name(), "scheduled");
         self.schedules.push(Schedule {
@@ -485,7 +452,7 @@ impl State {
             runs: Vec::new(),
         });
         self.tick(now);
-        send_code::SENT
+        Ok(())
     }
 
     /// Fires every scheduled occurrence due at or before `now`, oldest first.
@@ -506,14 +473,10 @@ impl State {
     fn fire(&mut self, index: usize, at: DateTime<Utc>) {
         let Some(schedule) = self.schedules.get(index) else { return };
         let (key, input) = (schedule.account.clone(), schedule.input.clone());
-        let run = match self.plan(&key, &input, at) {
-            Ok(plan) => {
-                let sent = self.commit(&key, &input, plan, at);
-                ScheduleRun { at: at.into(), result: send_code::SENT, rec_ids: sent.rec_ids }
-            }
-            Err(code) => ScheduleRun { at: at.into(), result: code, rec_ids: Vec::new() },
-        };
-        tracing::debug!(account = key, schedule = index + 1, result = run.result, "scheduled send came due");
+        let result = self.plan(&key, &input, at).map(|plan| self.commit(&key, &input, plan, at).rec_ids);
+        let status = result.as_ref().map_or_else(|status| *status, |_| SendStatus::Sent);
+        tracing::debug!(account = key, schedule = index + 1, result = status.code(), "scheduled send came due");
+        let run = Run { at, result };
         if let Some(schedule) = self.schedules.get_mut(index) {
             schedule.runs.push(run);
             schedule.occurrence = schedule.occurrence.saturating_add(1);
@@ -640,8 +603,8 @@ impl State {
 
     /// UpdateMessagesIsRead/IsNotRead: `ids` is comma-separated; blanks, ids that are not
     /// numbers and ids of other accounts are ignored.
-    pub(crate) fn mark(&mut self, key: &str, ids: &str, read: bool) -> i32 {
-        let Some(account) = self.accounts.get_mut(key) else { return mark_code::WRONG_CREDENTIALS };
+    pub(crate) fn mark(&mut self, key: &str, ids: &str, read: bool) -> MarkReadStatus {
+        let Some(account) = self.accounts.get_mut(key) else { return MarkReadStatus::WrongCredentials };
         for id in ids.split(',').filter_map(|id| id.trim().parse::<i64>().ok()) {
             match account.by_msg_id.get(&id).copied() {
                 Some(MsgLocation::Inbox(index)) => {
@@ -657,7 +620,7 @@ impl State {
                 None => {}
             }
         }
-        mark_code::DONE
+        MarkReadStatus::Done
     }
 
     // -----------------------------------------------------------------------------------------
@@ -706,8 +669,8 @@ impl State {
                     udh: message.udh.clone(),
                     sent_at: message.at.into(),
                     is_read: message.is_read,
-                    delivery_status: message.held,
-                    operator_status: self.operator_status(message, now),
+                    delivery_status: message.held.code(),
+                    operator_status: self.operator_status(message, now).code(),
                 })
                 .collect(),
             schedules: self
@@ -721,7 +684,7 @@ impl State {
                     body: schedule.input.text.clone().unwrap_or_default(),
                     period: schedule.repeat.name().to_owned(),
                     next_at: schedule.next_at.map(PanelDateTime::from),
-                    runs: schedule.runs.clone(),
+                    runs: schedule.runs.iter().map(Run::snapshot).collect(),
                 })
                 .collect(),
         })
@@ -802,20 +765,20 @@ mod tests {
         let now = start();
         let mut bad_sender = input(&["09121111111"], "hi");
         bad_sender.from = Some("6000".to_owned());
-        assert_eq!(state.send("u", &bad_sender, now), Err(send_code::SENDER_NOT_ALLOWED));
-        assert_eq!(state.send("u", &input(&["09121111111"], "so bAD"), now), Err(send_code::FILTERED_WORDS));
+        assert_eq!(state.send("u", &bad_sender, now), Err(SendStatus::SenderNotAllowed));
+        assert_eq!(state.send("u", &input(&["09121111111"], "so bAD"), now), Err(SendStatus::FilteredWords));
         let many: Vec<String> = (0..101).map(|i| format!("0912{i:07}")).collect();
         let many: Vec<&str> = many.iter().map(String::as_str).collect();
-        assert_eq!(state.send("u", &input(&many, "hi"), now), Err(send_code::SEND_LIMIT));
-        assert_eq!(state.send("u", &input(&["123"], "hi"), now), Err(send_code::NOT_SENT));
-        assert_eq!(state.send("u", &input(&["09121111111"; 6], "hi"), now), Err(send_code::DAILY_LIMIT));
+        assert_eq!(state.send("u", &input(&many, "hi"), now), Err(SendStatus::SendLimitReached));
+        assert_eq!(state.send("u", &input(&["123"], "hi"), now), Err(SendStatus::NotSent));
+        assert_eq!(state.send("u", &input(&["09121111111"; 6], "hi"), now), Err(SendStatus::DailyLimitReached));
         assert_eq!(
             state.send("u", &input(&["09121111111"], &"x".repeat(153 * 11)), now),
-            Err(send_code::INSUFFICIENT_CREDIT)
+            Err(SendStatus::InsufficientCredit)
         );
         let sent = state.send("u", &input(&["09121111111", "bad", "+989122222222"], "hi"), now).expect("sent");
         assert_eq!(sent.rec_ids, [FIRST_REC_ID, 0, FIRST_REC_ID + 1]);
-        assert_eq!(sent.statuses, [0, 1, 0]);
+        assert_eq!(sent.statuses, [RecipientStatus::Sent, RecipientStatus::NotSent, RecipientStatus::Sent]);
         assert!((state.credit("u") - 8.0).abs() < 1e-9);
     }
 
@@ -825,15 +788,15 @@ mod tests {
         let now = start();
         let sent = state.send("u", &input(&["09121111111", "09120000000"], "hi"), now).expect("sent");
         let (a, b) = (sent.rec_ids[0], sent.rec_ids[1]);
-        assert_eq!(state.update_delivery(a, now), update_code::UPDATED);
-        assert_eq!(state.delivery(b), delivery_code::SENT_TO_OPERATOR);
+        assert_eq!(state.update_delivery(a, now), UpdateDeliveryStatus::Updated);
+        assert_eq!(state.delivery(b), DeliveryStatus::SentToOperator);
         let later = now + chrono::Duration::seconds(10);
-        assert_eq!(state.delivery(a), delivery_code::SENT_TO_OPERATOR);
-        assert_eq!(state.update_delivery(b, now + chrono::Duration::seconds(9)), update_code::TOO_SOON);
-        assert_eq!(state.update_delivery(b, later), update_code::UPDATED);
-        assert_eq!((state.delivery(a), state.delivery(b)), (delivery_code::DELIVERED, delivery_code::NOT_DELIVERED));
-        assert_eq!(state.update_delivery(0, later), update_code::INVALID_REC_ID);
-        assert_eq!(state.delivery(42), delivery_code::UNKNOWN);
+        assert_eq!(state.delivery(a), DeliveryStatus::SentToOperator);
+        assert_eq!(state.update_delivery(b, now + chrono::Duration::seconds(9)), UpdateDeliveryStatus::TooSoon);
+        assert_eq!(state.update_delivery(b, later), UpdateDeliveryStatus::Updated);
+        assert_eq!((state.delivery(a), state.delivery(b)), (DeliveryStatus::Delivered, DeliveryStatus::NotDelivered));
+        assert_eq!(state.update_delivery(0, later), UpdateDeliveryStatus::InvalidRecId);
+        assert_eq!(state.delivery(42), DeliveryStatus::Undetermined);
     }
 
     #[test]
@@ -841,7 +804,7 @@ mod tests {
         let mut state = state();
         let now = start();
         let at = PanelDateTime::from(now + chrono::Duration::hours(1));
-        assert_eq!(state.schedule("u", input(&["09121111111"], "hi"), at, Repeat::Daily, now), send_code::SENT);
+        assert_eq!(state.schedule("u", input(&["09121111111"], "hi"), at, Repeat::Daily, now), Ok(()));
         state.tick(now + chrono::Duration::minutes(59));
         assert!(state.snapshot("u", now).expect("u").sent.is_empty());
         state.tick(after(now, Duration::from_secs(3600 * 49)));
@@ -860,9 +823,9 @@ mod tests {
         assert_eq!(state.take_new("u", Some("۵۰۰۰")).len(), 1);
         assert_eq!(state.take_new("u", None).len(), 0);
         assert_eq!(state.inbox_count("u", false), 1);
-        assert_eq!(state.mark("other", &id.to_string(), true), mark_code::DONE);
+        assert_eq!(state.mark("other", &id.to_string(), true), MarkReadStatus::Done);
         assert_eq!(state.inbox_count("u", true), 0);
-        assert_eq!(state.mark("u", &format!(" x, ,{id} "), true), mark_code::DONE);
+        assert_eq!(state.mark("u", &format!(" x, ,{id} "), true), MarkReadStatus::Done);
         assert_eq!(state.received("u", None, true).len(), 1);
         assert_eq!(
             state.inject(IncomingSms::new("nobody", "1", "x"), now),
