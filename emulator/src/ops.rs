@@ -118,7 +118,7 @@ impl Handle for send::GetCreditRequest {
 impl Handle for send::GetInboxCountRequest {
     fn handle(self, call: Call<'_>) -> Result<Self::Response, Fault> {
         let count = call.account().map_or(0, |key| call.state.inbox_count(&key, self.is_read));
-        Ok(send::GetInboxCountResponse { get_inbox_count_result: count })
+        Ok(send::GetInboxCountResponse { get_inbox_count_result: i32::try_from(count).unwrap_or(i32::MAX) })
     }
 }
 
