@@ -88,7 +88,7 @@
 //! inbox = [{ from = "09121234567", body = "سلام" }]   # `to` defaults to the first sender
 //! ```
 //!
-//! `tests/fixtures/emulator/accounts.toml` is a complete example.
+//! The crate's `tests/fixtures/accounts.toml` is a complete example.
 //!
 //! # Behaviour
 //!
