@@ -13,10 +13,11 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
 
+use super::app::App;
 use super::shared::{blocking, Shared};
 use super::snapshot::{IncomingSms, InjectError};
 
-pub(crate) fn router() -> Router<super::server::App> {
+pub(crate) fn router() -> Router<App> {
     Router::new()
         .route("/admin/inbox", post(inject))
         .route("/admin/accounts", get(accounts))

@@ -123,6 +123,11 @@ pub(crate) fn earliest() -> DateTime<Utc> {
     // 0001-01-01T00:00:00Z
 }
 
+/// `by` after `at`, or [`latest`] when that is beyond what the emulator handles.
+pub(crate) fn after(at: DateTime<Utc>, by: Duration) -> DateTime<Utc> {
+    chrono::Duration::from_std(by).ok().and_then(|by| at.checked_add_signed(by)).unwrap_or_else(latest)
+}
+
 fn clamp(at: DateTime<Utc>) -> DateTime<Utc> {
     at.clamp(earliest(), latest())
 }

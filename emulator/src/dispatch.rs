@@ -1,57 +1,16 @@
 //! SOAP over HTTP as ASMX does it: version from the envelope, operation from the
 //! action, faults with HTTP 500.
 
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::Response;
 
-use super::ops::{self, Route};
+use super::faults::{
+    fault_response, soap_response, unreadable, unrecognized_action, unrecognized_element, version_mismatch,
+};
+use super::services::Service;
 use super::shared::Shared;
-use payamak::error::{FaultCode, SoapFault};
-use payamak::server::{encode_fault, RequestEnvelope};
+use payamak::server::RequestEnvelope;
 use payamak::SoapVersion;
-
-/// The two `.asmx` endpoints.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Service {
-    /// `post/send.asmx`.
-    Send,
-    /// `post/IncomingMessages.asmx`.
-    IncomingMessages,
-}
-
-impl Service {
-    /// The service a request path names, matched case-insensitively as IIS does.
-    pub(crate) fn from_path(path: &str) -> Option<Self> {
-        let path = path.trim_end_matches('/');
-        if path.eq_ignore_ascii_case("/post/send.asmx") {
-            Some(Service::Send)
-        } else if path.eq_ignore_ascii_case("/post/incomingmessages.asmx") {
-            Some(Service::IncomingMessages)
-        } else {
-            None
-        }
-    }
-
-    /// The `wsdl:service` name.
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            Service::Send => "Send",
-            Service::IncomingMessages => "IncomingMessages",
-        }
-    }
-
-    fn routes(self) -> &'static [Route] {
-        match self {
-            Service::Send => ops::SEND,
-            Service::IncomingMessages => ops::INCOMING_MESSAGES,
-        }
-    }
-
-    /// The operation names, for the service's help page.
-    pub(crate) fn operation_names(self) -> impl Iterator<Item = &'static str> {
-        self.routes().iter().map(|route| route.meta.name)
-    }
-}
 
 /// What the Content-Type header says about the request.
 struct ContentType {
@@ -86,42 +45,8 @@ fn unquote(value: &str) -> &str {
     value.strip_prefix('"').and_then(|inner| inner.strip_suffix('"')).unwrap_or(value).trim()
 }
 
-/// A fault as ASMX sends it: a `soap:Fault` envelope with HTTP 500.
-pub(crate) fn fault_response(fault: &SoapFault) -> Response {
-    match encode_fault(fault) {
-        Ok(body) => xml_response(StatusCode::INTERNAL_SERVER_ERROR, fault.version, body),
-        // A reason XML cannot carry (it came from the request): say so without it.
-        Err(_) => {
-            let plain = SoapFault::new(fault.version, fault.code.clone(), "Server was unable to process request.");
-            match encode_fault(&plain) {
-                Ok(body) => xml_response(StatusCode::INTERNAL_SERVER_ERROR, fault.version, body),
-                Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
-            }
-        }
-    }
-}
-
-fn xml_response(status: StatusCode, version: SoapVersion, body: String) -> Response {
-    let mut response = (status, body).into_response();
-    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(version.response_content_type()));
-    response
-}
-
-/// ASMX's wording for a request it could not read.
-pub(crate) fn unreadable(version: SoapVersion, detail: impl std::fmt::Display) -> SoapFault {
-    SoapFault::new(version, FaultCode::Sender, format!("Server was unable to read request. ---> {detail}"))
-}
-
-fn unrecognized_action(version: SoapVersion, action: &str) -> SoapFault {
-    SoapFault::new(
-        version,
-        FaultCode::Sender,
-        format!("Server did not recognize the value of HTTP Header SOAPAction: {action}."),
-    )
-}
-
 /// Handles a POST to a service endpoint.
-pub(crate) fn soap_post(shared: &Shared, service: Service, headers: &HeaderMap, body: &[u8]) -> Response {
+pub(crate) fn soap_post(shared: &Shared, service: &Service, headers: &HeaderMap, body: &[u8]) -> Response {
     let content_type = ContentType::read(headers);
     let transport_version = content_type.version.unwrap_or_default();
     let text = match std::str::from_utf8(body) {
@@ -136,43 +61,29 @@ pub(crate) fn soap_post(shared: &Shared, service: Service, headers: &HeaderMap, 
     };
     let version = envelope.version();
     if let Some(declared) = content_type.version.filter(|declared| *declared != version) {
-        let reason = format!(
-            "Possible SOAP version mismatch: Envelope namespace {} was unexpected. Expecting {}.",
-            version.envelope_namespace(),
-            declared.envelope_namespace()
-        );
-        return fault_response(&SoapFault::new(declared, FaultCode::VersionMismatch, reason));
+        return fault_response(&version_mismatch(declared, version));
     }
     let payload = match envelope.payload() {
         Ok(payload) => payload,
         Err(error) => return fault_response(&unreadable(version, error)),
     };
-    let routes = service.routes();
+    let mut routes = service.routes();
     let route = match version {
         SoapVersion::V11 => {
             let action = headers.get("SOAPAction").and_then(|value| value.to_str().ok()).map(unquote).unwrap_or("");
             routes
-                .iter()
                 .find(|route| route.meta.soap11_action == Some(action))
                 .ok_or_else(|| unrecognized_action(version, action))
         }
         SoapVersion::V12 => match content_type.action.as_deref() {
             Some(action) => routes
-                .iter()
                 .find(|route| route.meta.soap12_action == Some(action))
                 .ok_or_else(|| unrecognized_action(version, action)),
             None => routes
-                .iter()
                 .find(|route| {
                     (payload.namespace(), payload.local_name()) == (route.meta.namespace, route.meta.request_element)
                 })
-                .ok_or_else(|| {
-                    SoapFault::new(
-                        version,
-                        FaultCode::Sender,
-                        format!("Server did not recognize the request element: {payload}."),
-                    )
-                }),
+                .ok_or_else(|| unrecognized_element(version, payload)),
         },
     };
     let route = match route {
@@ -180,7 +91,7 @@ pub(crate) fn soap_post(shared: &Shared, service: Service, headers: &HeaderMap, 
         Err(fault) => return fault_response(&fault),
     };
     match (route.call)(shared, &envelope) {
-        Ok(body) => xml_response(StatusCode::OK, version, body),
+        Ok(body) => soap_response(StatusCode::OK, version, body),
         Err(fault) => fault_response(&fault),
     }
 }
@@ -188,14 +99,7 @@ pub(crate) fn soap_post(shared: &Shared, service: Service, headers: &HeaderMap, 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn paths_match_case_insensitively() {
-        assert_eq!(Service::from_path("/post/Send.asmx"), Some(Service::Send));
-        assert_eq!(Service::from_path("/POST/INCOMINGMESSAGES.ASMX"), Some(Service::IncomingMessages));
-        assert_eq!(Service::from_path("/post/send.asmx/"), Some(Service::Send));
-        assert_eq!(Service::from_path("/send.asmx"), None);
-    }
+    use axum::http::HeaderValue;
 
     #[test]
     fn reads_the_content_type() {

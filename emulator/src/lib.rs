@@ -88,7 +88,7 @@
 //! inbox = [{ from = "09121234567", body = "سلام" }]   # `to` defaults to the first sender
 //! ```
 //!
-//! `tests/fixtures/emulator/accounts.toml` is a complete example.
+//! The crate's `tests/fixtures/accounts.toml` is a complete example.
 //!
 //! # Behaviour
 //!
@@ -168,11 +168,14 @@
 
 mod accounts;
 mod admin;
+mod app;
 mod clock;
 mod dispatch;
+mod faults;
 mod ops;
 mod schedule;
 mod server;
+mod services;
 mod shared;
 mod snapshot;
 mod state;
@@ -207,7 +210,7 @@ pub const FIRST_REC_ID: i64 = state::FIRST_REC_ID;
 /// `http://127.0.0.1:PORT/post/` (an unspecified bind address such as `0.0.0.0` is
 /// reached through loopback).
 pub fn base_url_for(local: SocketAddr) -> String {
-    format!("http://{}/post/", server::reachable(local))
+    format!("http://{}{}", server::reachable(local), services::SERVICES_PATH)
 }
 
 /// Configures an [`Emulator`].

@@ -3,18 +3,15 @@
 
 use chrono::{DateTime, Utc};
 
-use super::dispatch::unreadable;
+use super::faults::{unprocessable, unreadable, Fault};
 use super::schedule::Repeat;
 use super::shared::Shared;
-use super::state::{send_code, Row, SendInput, State};
-use payamak::error::{FaultCode, SoapFault};
+use super::state::{Row, SendInput, State};
 use payamak::incoming_messages as im;
 use payamak::send;
 use payamak::server::{encode_response, ReceivedCredentials, RequestEnvelope};
+use payamak::status_codes::{MarkReadStatus, RecipientStatus, SendStatus};
 use payamak::{OperationMeta, SoapVersion, XmlRequest};
-
-/// A fault to answer with (boxed: it is large, and rare).
-pub(crate) type Fault = Box<SoapFault>;
 
 /// One operation of a service: its metadata and how to answer it.
 pub(crate) struct Route {
@@ -24,18 +21,14 @@ pub(crate) struct Route {
     pub(crate) call: fn(&Shared, &RequestEnvelope<'_>) -> Result<String, Fault>,
 }
 
-/// The operations of `send.asmx`.
-pub(crate) static SEND: &[Route] = &[
+/// One route per generated request type, of every service (`services` groups them).
+pub(crate) static ROUTES: &[Route] = &[
     route::<send::GetCreditRequest>(),
     route::<send::GetInboxCountRequest>(),
     route::<send::ScheduleSmsRequest>(),
     route::<send::GetDeliveryRequest>(),
     route::<send::UpdateDeliveryRequest>(),
     route::<send::SendSmsRequest>(),
-];
-
-/// The operations of `IncomingMessages.asmx`.
-pub(crate) static INCOMING_MESSAGES: &[Route] = &[
     route::<im::GetNewMessagesListRequest>(),
     route::<im::GetReceiveSMSIsNotReadListRequest>(),
     route::<im::GetReceiveSMSIsReadListRequest>(),
@@ -77,13 +70,7 @@ fn run<R: Handle>(shared: &Shared, envelope: &RequestEnvelope<'_>) -> Result<Str
     let request = decoded.request;
     let response =
         shared.with_state(|state, now| request.handle(Call { state, now, credentials: &credentials, version }))?;
-    encode_response::<R>(&response, version).map_err(|error| {
-        Box::new(SoapFault::new(
-            version,
-            FaultCode::Receiver,
-            format!("Server was unable to process request. ---> {error}"),
-        ))
-    })
+    encode_response::<R>(&response, version).map_err(|error| Box::new(unprocessable(version, error)))
 }
 
 fn messages(rows: Vec<Row>) -> Option<Vec<Option<im::Message>>> {
@@ -105,6 +92,18 @@ fn messages(rows: Vec<Row>) -> Option<Vec<Option<im::Message>>> {
     )
 }
 
+/// A recipient's status as the byte of SendSms's `status` array.
+fn status_byte(status: RecipientStatus) -> u8 {
+    // The table's codes are 0 and 1; the emulator produces no other.
+    u8::try_from(status.code()).unwrap_or(u8::MAX)
+}
+
+/// UpdateMessagesIsRead/IsNotRead.
+fn mark(call: Call<'_>, msg_ids: Option<String>, read: bool) -> MarkReadStatus {
+    let ids = msg_ids.unwrap_or_default();
+    call.account().map_or(MarkReadStatus::WrongCredentials, |key| call.state.mark(&key, &ids, read))
+}
+
 // ---------------------------------------------------------------------------------------------
 // send.asmx
 // ---------------------------------------------------------------------------------------------
@@ -119,19 +118,19 @@ impl Handle for send::GetCreditRequest {
 impl Handle for send::GetInboxCountRequest {
     fn handle(self, call: Call<'_>) -> Result<Self::Response, Fault> {
         let count = call.account().map_or(0, |key| call.state.inbox_count(&key, self.is_read));
-        Ok(send::GetInboxCountResponse { get_inbox_count_result: count })
+        Ok(send::GetInboxCountResponse { get_inbox_count_result: i32::try_from(count).unwrap_or(i32::MAX) })
     }
 }
 
 impl Handle for send::SendSmsRequest {
     fn handle(self, call: Call<'_>) -> Result<Self::Response, Fault> {
         // recId and status are `ref` parameters: when the send fails they go back as they came.
-        let echo = |code: i32, request: Self| send::SendSmsResponse {
-            send_sms_result: code,
+        let echo = |status: SendStatus, request: Self| send::SendSmsResponse {
+            send_sms_result: status.code(),
             rec_id: request.rec_id,
             status: request.status,
         };
-        let Some(key) = call.account() else { return Ok(echo(send_code::WRONG_CREDENTIALS, self)) };
+        let Some(key) = call.account() else { return Ok(echo(SendStatus::WrongCredentials, self)) };
         let input = SendInput {
             to: self.to.clone().unwrap_or_default(),
             from: self.from.clone(),
@@ -141,17 +140,17 @@ impl Handle for send::SendSmsRequest {
         };
         Ok(match call.state.send(&key, &input, call.now) {
             Ok(sent) => send::SendSmsResponse {
-                send_sms_result: send_code::SENT,
+                send_sms_result: SendStatus::Sent.code(),
                 rec_id: Some(sent.rec_ids),
-                status: Some(sent.statuses),
+                status: Some(sent.statuses.into_iter().map(status_byte).collect()),
             },
             // Every recipient was invalid: say so per recipient.
-            Err(send_code::NOT_SENT) if !input.to.is_empty() => send::SendSmsResponse {
-                send_sms_result: send_code::NOT_SENT,
+            Err(SendStatus::NotSent) if !input.to.is_empty() => send::SendSmsResponse {
+                send_sms_result: SendStatus::NotSent.code(),
                 rec_id: Some(vec![0; input.to.len()]),
-                status: Some(vec![1; input.to.len()]),
+                status: Some(vec![status_byte(RecipientStatus::NotSent); input.to.len()]),
             },
-            Err(code) => echo(code, self),
+            Err(status) => echo(status, self),
         })
     }
 }
@@ -175,7 +174,7 @@ impl Handle for send::ScheduleSmsRequest {
             }
         };
         let Some(key) = call.account() else {
-            return Ok(send::ScheduleSmsResponse { schedule_sms_result: send_code::WRONG_CREDENTIALS });
+            return Ok(send::ScheduleSmsResponse { schedule_sms_result: SendStatus::WrongCredentials.code() });
         };
         let input = SendInput {
             to: self.to.unwrap_or_default(),
@@ -184,20 +183,24 @@ impl Handle for send::ScheduleSmsRequest {
             flash: self.isflash,
             udh: None,
         };
-        let code = call.state.schedule(&key, input, self.schedule_date_time, repeat, call.now);
-        Ok(send::ScheduleSmsResponse { schedule_sms_result: code })
+        let status = match call.state.schedule(&key, input, self.schedule_date_time, repeat, call.now) {
+            Ok(()) => SendStatus::Sent,
+            Err(status) => status,
+        };
+        Ok(send::ScheduleSmsResponse { schedule_sms_result: status.code() })
     }
 }
 
 impl Handle for send::GetDeliveryRequest {
     fn handle(self, call: Call<'_>) -> Result<Self::Response, Fault> {
-        Ok(send::GetDeliveryResponse { get_delivery_result: call.state.delivery(self.rec_id) })
+        Ok(send::GetDeliveryResponse { get_delivery_result: call.state.delivery(self.rec_id).code() })
     }
 }
 
 impl Handle for send::UpdateDeliveryRequest {
     fn handle(self, call: Call<'_>) -> Result<Self::Response, Fault> {
-        Ok(send::UpdateDeliveryResponse { update_delivery_result: call.state.update_delivery(self.rec_id, call.now) })
+        let status = call.state.update_delivery(self.rec_id, call.now);
+        Ok(send::UpdateDeliveryResponse { update_delivery_result: status.code() })
     }
 }
 
@@ -251,18 +254,14 @@ impl Handle for im::GetUserNumbersListRequest {
 
 impl Handle for im::UpdateMessagesIsReadRequest {
     fn handle(self, call: Call<'_>) -> Result<Self::Response, Fault> {
-        let ids = self.msg_ids.unwrap_or_default();
-        let code =
-            call.account().map_or(super::state::mark_code::WRONG_CREDENTIALS, |key| call.state.mark(&key, &ids, true));
-        Ok(im::UpdateMessagesIsReadResponse { update_messages_is_read_result: code })
+        let status = mark(call, self.msg_ids, true);
+        Ok(im::UpdateMessagesIsReadResponse { update_messages_is_read_result: status.code() })
     }
 }
 
 impl Handle for im::UpdateMessagesIsNotReadRequest {
     fn handle(self, call: Call<'_>) -> Result<Self::Response, Fault> {
-        let ids = self.msg_ids.unwrap_or_default();
-        let code =
-            call.account().map_or(super::state::mark_code::WRONG_CREDENTIALS, |key| call.state.mark(&key, &ids, false));
-        Ok(im::UpdateMessagesIsNotReadResponse { update_messages_is_not_read_result: code })
+        let status = mark(call, self.msg_ids, false);
+        Ok(im::UpdateMessagesIsNotReadResponse { update_messages_is_not_read_result: status.code() })
     }
 }

@@ -6,28 +6,17 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, FromRef, State};
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use tokio::net::TcpListener;
 
-use super::dispatch::{self, Service};
+use super::app::App;
+use super::dispatch;
+use super::services::Service;
 use super::shared::{blocking, ticker, Shared};
 use super::{admin, wsdl};
-
-/// The router's state.
-#[derive(Clone)]
-pub(crate) struct App {
-    shared: Arc<Shared>,
-    local: SocketAddr,
-}
-
-impl FromRef<App> for Arc<Shared> {
-    fn from_ref(app: &App) -> Self {
-        app.shared.clone()
-    }
-}
 
 /// The address clients should use for `local`: an unspecified bind address (`0.0.0.0`,
 /// `::`) is reached through loopback.
@@ -82,7 +71,11 @@ async fn asmx(State(app): State<App>, method: Method, uri: Uri, headers: HeaderM
         }
         Method::GET | Method::HEAD if wsdl::is_wsdl_query(uri.query()) => {
             let endpoint = endpoint_url(&headers, app.local, uri.path());
-            with_content_type(wsdl::document(service, &endpoint), "text/xml; charset=utf-8")
+            match wsdl::document(service.meta, &endpoint) {
+                Some(document) => with_content_type(document, "text/xml; charset=utf-8"),
+                // Every served service has one (a test says so).
+                None => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+            }
         }
         Method::GET | Method::HEAD => with_content_type(help_page(service), "text/html; charset=utf-8"),
         _ => {
@@ -112,7 +105,7 @@ fn with_content_type(body: String, content_type: &'static str) -> Response {
     response
 }
 
-fn help_page(service: Service) -> String {
+fn help_page(service: &Service) -> String {
     let mut page = format!(
         "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{name} Web Service</title></head><body>\n\
          <h1>{name}</h1>\n<p>The following operations are supported (payamak emulator). \

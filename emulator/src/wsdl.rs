@@ -1,19 +1,14 @@
-//! `GET …asmx?WSDL`: the shipped WSDL documents, with the service addresses pointing at
-//! the emulator.
+//! `GET …asmx?WSDL`: the WSDL documents the generated code was made from, with the
+//! service addresses pointing at the emulator.
 
-use super::dispatch::Service;
-
-const SEND_WSDL: &str = include_str!("../../wsdl/send.wsdl");
-const INCOMING_MESSAGES_WSDL: &str = include_str!("../../wsdl/incoming_messages.wsdl");
+use payamak::ServiceMeta;
 
 /// The WSDL of `service`, with the `location` of every `*:address` element set to
-/// `endpoint` (as ASMX does: it echoes the URL the WSDL was asked for).
-pub(crate) fn document(service: Service, endpoint: &str) -> String {
-    let source = match service {
-        Service::Send => SEND_WSDL,
-        Service::IncomingMessages => INCOMING_MESSAGES_WSDL,
-    };
-    rewrite_addresses(source, &quick_xml::escape::escape(endpoint))
+/// `endpoint` (as ASMX does: it echoes the URL the WSDL was asked for). `None` for a
+/// service the library has no document of.
+pub(crate) fn document(service: &ServiceMeta, endpoint: &str) -> Option<String> {
+    let source = payamak::wsdl::document(service)?;
+    Some(rewrite_addresses(source, &quick_xml::escape::escape(endpoint)))
 }
 
 /// True for a query string that asks for the WSDL (`?WSDL`, `?wsdl`, `?Wsdl=`…).
@@ -61,16 +56,29 @@ fn rewrite_tag(tag: &str, location: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::services::SERVICES;
+    use payamak::{incoming_messages, send};
+
+    fn wsdl_of(service: &ServiceMeta, endpoint: &str) -> String {
+        document(service, endpoint).expect("the service's WSDL")
+    }
+
+    #[test]
+    fn every_service_has_its_document() {
+        for service in SERVICES {
+            assert!(document(service.meta, "http://h/").is_some(), "{}", service.meta.name);
+        }
+    }
 
     #[test]
     fn rewrites_every_address_and_nothing_else() {
-        let wsdl = document(Service::Send, "http://127.0.0.1:9/post/send.asmx");
+        let wsdl = wsdl_of(&send::SERVICE, "http://127.0.0.1:9/post/send.asmx");
         assert!(!wsdl.contains("87.107.121.52"));
         assert_eq!(wsdl.matches(r#"location="http://127.0.0.1:9/post/send.asmx""#).count(), 4);
         assert!(wsdl.contains(r#"<http:operation location="/GetCredit" />"#));
-        let wsdl = document(Service::IncomingMessages, "http://h/post/IncomingMessages.asmx?a=1&b=\"");
+        let wsdl = wsdl_of(&incoming_messages::SERVICE, "http://h/post/IncomingMessages.asmx?a=1&b=\"");
         assert!(wsdl.contains(r#"location="http://h/post/IncomingMessages.asmx?a=1&amp;b=&quot;""#));
-        let wsdl = document(Service::Send, "http://h/'<>");
+        let wsdl = wsdl_of(&send::SERVICE, "http://h/'<>");
         assert!(wsdl.contains(r#"location="http://h/&apos;&lt;&gt;""#));
         assert!(roxmltree::Document::parse(&wsdl).is_ok());
     }
