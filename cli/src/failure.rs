@@ -80,18 +80,7 @@ impl Failure {
     /// `error: what: why: ...`, each cause once (library errors already
     /// include their causes in their message).
     pub fn message(&self) -> String {
-        let mut text = String::new();
-        for cause in self.error.chain() {
-            let part = cause.to_string();
-            if text.contains(&part) {
-                continue;
-            }
-            if !text.is_empty() {
-                text.push_str(": ");
-            }
-            let _ = write!(text, "{part}");
-        }
-        text
+        chain_message(self.error.chain())
     }
 
     /// A short name of the kind of error, for `--json`.
@@ -112,6 +101,26 @@ impl Failure {
             },
         }
     }
+}
+
+/// `what: why: ...` of `error` and its sources, each cause once.
+pub fn describe(error: &(dyn std::error::Error + 'static)) -> String {
+    chain_message(std::iter::successors(Some(error), |error| error.source()))
+}
+
+fn chain_message<'a>(chain: impl Iterator<Item = &'a (dyn std::error::Error + 'static)>) -> String {
+    let mut text = String::new();
+    for cause in chain {
+        let part = cause.to_string();
+        if text.contains(&part) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        let _ = write!(text, "{part}");
+    }
+    text
 }
 
 /// Any error converts; its exit code comes from the library error in its

@@ -8,7 +8,6 @@ mod config;
 mod csv_input;
 mod failure;
 mod input;
-mod journal;
 mod output;
 mod session;
 

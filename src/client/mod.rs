@@ -74,6 +74,11 @@ impl Client {
         self.inner.version
     }
 
+    /// The user name of the credentials the next call sends.
+    pub fn username(&self) -> String {
+        self.inner.credentials.credentials().username().to_owned()
+    }
+
     /// The base URLs, in failover order.
     pub fn base_urls(&self) -> impl Iterator<Item = &str> {
         self.inner.base_urls.iter().map(url::Url::as_str)

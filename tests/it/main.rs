@@ -1,5 +1,6 @@
 //! The integration tests: one binary, one module per area.
 
+mod bulk;
 mod client_e2e;
 mod client_transport;
 mod decode;

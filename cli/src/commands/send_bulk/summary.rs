@@ -1,41 +1,54 @@
 //! The end of a `send-bulk` run: where every batch stands, as a table or JSON.
 
+use std::path::Path;
+
+use payamak::bulk::{BatchStatus, BulkReport, ErrorRecord};
 use payamak::Sms;
 use serde::Serialize;
 
 use crate::commands::TextJson;
 use crate::csv_input::{CsvRecipients, DuplicateRow, InvalidRow};
 use crate::failure::Exit;
-use crate::journal::{BatchResult, BatchState, ErrorRecord, Journal};
 use crate::output::Output;
-
-/// Where a batch ended up, for the summary.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    /// The call succeeded (recipients may still be refused one by one).
-    Sent,
-    /// The panel refused the whole batch; a new run sends it again.
-    Refused,
-    /// Not sent (the panel was not reached, or the input was refused); a new run sends it again.
-    Failed,
-    /// May or may not have been sent; not sent again without --resend-unknown.
-    Unknown,
-    /// Never started.
-    NotAttempted,
-}
 
 /// One batch in the summary.
 #[derive(Debug, Serialize)]
 pub struct BatchJson {
     batch: usize,
     recipients: usize,
-    status: Status,
+    #[serde(serialize_with = "status_name")]
+    status: BatchStatus,
     accepted: usize,
     refused: usize,
+    /// Recipients the panel's answer confirmed neither way (they may have been sent).
+    unconfirmed: usize,
     /// Sent (or tried) by this run, rather than found in the journal.
     this_run: bool,
-    error: Option<ErrorRecord>,
+    error: Option<ErrorJson>,
+}
+
+/// A batch's error, as the journal keeps it.
+#[derive(Debug, Serialize)]
+struct ErrorJson {
+    kind: String,
+    code: Option<i32>,
+    message: String,
+}
+
+impl From<&ErrorRecord> for ErrorJson {
+    fn from(record: &ErrorRecord) -> Self {
+        ErrorJson { kind: record.kind.clone(), code: record.code, message: record.message.clone() }
+    }
+}
+
+fn status_name<S: serde::Serializer>(status: &BatchStatus, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(match status {
+        BatchStatus::Sent => "sent",
+        BatchStatus::Refused => "refused",
+        BatchStatus::Failed => "failed",
+        BatchStatus::Unknown => "unknown",
+        BatchStatus::NotAttempted => "not_attempted",
+    })
 }
 
 /// The summary of a run (its JSON document with `--json`).
@@ -49,6 +62,8 @@ pub struct SummaryJson {
     batches: usize,
     accepted: usize,
     refused: usize,
+    /// Recipients that may or may not have been sent: in a batch whose outcome
+    /// is unknown, or not confirmed by the panel's answer.
     unknown: usize,
     not_attempted: usize,
     interrupted: bool,
@@ -75,74 +90,70 @@ impl SummaryJson {
     }
 }
 
-/// Where every batch stands according to the journal.
+/// Where every batch stands according to the journal, after this run.
 pub fn summarize(
-    journal: &Journal,
-    batches: &[Sms],
-    sent_this_run: &[bool],
+    journal: &Path,
+    resumed: bool,
+    report: &BulkReport,
+    sms: &Sms,
     recipients: &CsvRecipients,
     text: TextJson,
-    interrupted: bool,
 ) -> SummaryJson {
     let mut summary = SummaryJson {
-        journal: journal.path().display().to_string(),
-        resumed: journal.resumed,
-        from: batches.first().map(|batch| batch.sender().to_owned()).unwrap_or_default(),
+        journal: journal.display().to_string(),
+        resumed,
+        from: sms.sender().to_owned(),
         text,
         recipients: recipients.numbers.len(),
-        batches: batches.len(),
+        batches: report.batches.len(),
         accepted: 0,
         refused: 0,
         unknown: 0,
         not_attempted: 0,
-        interrupted,
+        interrupted: report.interrupted,
         invalid: recipients.invalid.clone(),
         duplicates: recipients.duplicates.clone(),
-        batch_results: Vec::with_capacity(batches.len()),
+        batch_results: Vec::with_capacity(report.batches.len()),
     };
-    for (index, batch) in batches.iter().enumerate() {
-        let size = batch.recipients().len();
-        let (status, accepted, refused, error) = match journal.batches.get(&index) {
-            None => (Status::NotAttempted, 0, 0, None),
-            Some(BatchState::Attempted) => (Status::Unknown, 0, 0, None),
-            Some(BatchState::Done(BatchResult::Unknown { error })) => (Status::Unknown, 0, 0, Some(error.clone())),
-            Some(BatchState::Done(BatchResult::Failed { error })) if error.kind == "rejected" => {
-                (Status::Refused, 0, size, Some(error.clone()))
-            }
-            Some(BatchState::Done(BatchResult::Failed { error })) => (Status::Failed, 0, 0, Some(error.clone())),
-            Some(BatchState::Done(BatchResult::Sent { recipients })) => {
-                let accepted = recipients.iter().filter(|recipient| recipient.accepted).count();
-                (Status::Sent, accepted, recipients.len() - accepted, None)
-            }
-        };
-        summary.accepted += accepted;
-        summary.refused += refused;
-        match status {
-            Status::Unknown => summary.unknown += size,
-            Status::NotAttempted | Status::Failed => summary.not_attempted += size,
-            Status::Sent | Status::Refused => {}
+    for batch in &report.batches {
+        summary.accepted += batch.accepted;
+        summary.refused += batch.refused;
+        summary.unknown += batch.unconfirmed;
+        match batch.status {
+            BatchStatus::Unknown => summary.unknown += batch.recipients,
+            BatchStatus::NotAttempted | BatchStatus::Failed => summary.not_attempted += batch.recipients,
+            _ => {}
         }
         summary.batch_results.push(BatchJson {
-            batch: index + 1,
-            recipients: size,
-            status,
-            accepted,
-            refused,
-            this_run: sent_this_run.get(index).copied().unwrap_or(false),
-            error,
+            batch: batch.index + 1,
+            recipients: batch.recipients,
+            status: batch.status,
+            accepted: batch.accepted,
+            refused: batch.refused,
+            unconfirmed: batch.unconfirmed,
+            this_run: batch.this_run,
+            error: batch.error.as_ref().map(ErrorJson::from),
         });
     }
     summary
 }
 
 pub fn print_summary(output: &Output, summary: &SummaryJson) {
-    for batch in summary.batch_results.iter().filter(|batch| batch.status == Status::Unknown) {
+    for batch in &summary.batch_results {
         let when = if batch.this_run { "in this run" } else { "by an earlier run" };
-        output.warn(format!(
-            "batch {} ({} recipients) was started {when} but its outcome is unknown: it may or may not have been \
-             sent, and it was not sent again",
-            batch.batch, batch.recipients
-        ));
+        if batch.status == BatchStatus::Unknown {
+            output.warn(format!(
+                "batch {} ({} recipients) was started {when} but its outcome is unknown: it may or may not have been \
+                 sent, and it was not sent again",
+                batch.batch, batch.recipients
+            ));
+        } else if batch.unconfirmed > 0 {
+            output.warn(format!(
+                "batch {} was sent {when}, but the panel's answer did not confirm {} of its recipients (an unknown \
+                 result code, or no recId): they may have been sent, and are not sent again",
+                batch.batch, batch.unconfirmed
+            ));
+        }
     }
     if output.json {
         output.print_json(summary);
@@ -155,13 +166,13 @@ pub fn print_summary(output: &Output, summary: &SummaryJson) {
         output.print_table(table);
         output.print(format!("journal: {}", summary.journal));
     }
-    if summary.unknown > 0 {
+    if summary.batch_results.iter().any(|batch| batch.status == BatchStatus::Unknown) {
         output.note(
             "check the panel's sent messages (payamak inbox --sent-unread) for the unknown batches; to send them \
              anyway, run the same command with --resend-unknown (their recipients may get the message twice)",
         );
     }
-    if summary.not_attempted > 0 || summary.batch_results.iter().any(|batch| batch.status == Status::Refused) {
+    if summary.not_attempted > 0 || summary.batch_results.iter().any(|batch| batch.status == BatchStatus::Refused) {
         output.note("run the same command again to send the batches that were not sent");
     }
 }

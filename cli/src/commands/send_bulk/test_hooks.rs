@@ -13,7 +13,11 @@
 //! `PAYAMAK_TEST_BATCH_DELAY_MS=<ms>` pauses before each batch, so a test can
 //! kill the process from outside while it runs.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
+
+use payamak::bulk::{BatchOutcome, BatchRecord, Journal, JournalError, JsonLinesJournal};
+use payamak::recipient::MobileNumber;
 
 /// The exit code of a test crash.
 pub const CRASH_EXIT_CODE: i32 = 86;
@@ -26,7 +30,7 @@ enum Point {
 }
 
 /// The crash point and delay read from the environment.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone, Copy)]
 pub struct Hooks {
     crash: Option<(Point, usize)>,
     journal_fail: Option<(Point, usize)>,
@@ -65,34 +69,15 @@ impl Hooks {
         }
     }
 
-    /// After the attempt of the batch at 0-based `position` in this run is journaled.
-    pub fn after_attempt(&self, position: usize) {
-        self.maybe_crash(Point::Attempt, position);
+    /// `journal`, with this run's crash points and write failures around its records.
+    pub fn journal(self, journal: JsonLinesJournal) -> HookedJournal {
+        HookedJournal { inner: journal, hooks: self, attempts: 0 }
     }
 
-    /// After the batch was sent, before its outcome is journaled.
-    pub fn after_send(&self, position: usize) {
-        self.maybe_crash(Point::Send, position);
-    }
-
-    /// After the batch's outcome is journaled.
-    pub fn after_outcome(&self, position: usize) {
-        self.maybe_crash(Point::Outcome, position);
-    }
-
-    /// Before the attempt of the batch at 0-based `position` is journaled: fails if asked to.
-    pub fn attempt_write(&self, position: usize) -> anyhow::Result<()> {
-        self.maybe_fail(Point::Attempt, position)
-    }
-
-    /// Before the outcome of the batch at 0-based `position` is journaled: fails if asked to.
-    pub fn outcome_write(&self, position: usize) -> anyhow::Result<()> {
-        self.maybe_fail(Point::Outcome, position)
-    }
-
-    fn maybe_fail(&self, point: Point, position: usize) -> anyhow::Result<()> {
+    fn maybe_fail(&self, point: Point, position: usize, journal: &JsonLinesJournal) -> Result<(), JournalError> {
         if self.journal_fail == Some((point, position + 1)) {
-            return Err(anyhow::Error::new(std::io::Error::other("No space left on device (test)")));
+            let source = std::io::Error::other("No space left on device (test)");
+            return Err(JournalError::Io { path: journal.path().to_owned(), action: "write", source });
         }
         Ok(())
     }
@@ -102,5 +87,46 @@ impl Hooks {
             eprintln!("test crash at {point:?} of batch #{} of this run", position + 1);
             std::process::exit(CRASH_EXIT_CODE);
         }
+    }
+}
+
+/// The run's journal, with the test hooks around its records.
+#[derive(Debug)]
+pub struct HookedJournal {
+    inner: JsonLinesJournal,
+    hooks: Hooks,
+    /// Batches this run has started.
+    attempts: usize,
+}
+
+impl HookedJournal {
+    /// The journal itself.
+    pub fn inner(&self) -> &JsonLinesJournal {
+        &self.inner
+    }
+}
+
+impl Journal for HookedJournal {
+    fn batches(&self) -> &BTreeMap<usize, BatchRecord> {
+        self.inner.batches()
+    }
+
+    fn record_attempt(&mut self, batch: usize, numbers: &[MobileNumber]) -> Result<(), JournalError> {
+        let position = self.attempts;
+        self.hooks.maybe_fail(Point::Attempt, position, &self.inner)?;
+        self.inner.record_attempt(batch, numbers)?;
+        self.attempts += 1;
+        self.hooks.maybe_crash(Point::Attempt, position);
+        Ok(())
+    }
+
+    fn record_outcome(&mut self, batch: usize, outcome: &BatchOutcome) -> Result<(), JournalError> {
+        let position = self.attempts.saturating_sub(1);
+        // The batch was sent; its outcome is not journaled yet.
+        self.hooks.maybe_crash(Point::Send, position);
+        self.hooks.maybe_fail(Point::Outcome, position, &self.inner)?;
+        self.inner.record_outcome(batch, outcome)?;
+        self.hooks.maybe_crash(Point::Outcome, position);
+        Ok(())
     }
 }

@@ -1,0 +1,179 @@
+//! Where a bulk send records its batches: the store trait, and the in-memory store.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use super::record::{BatchOutcome, BatchRecord};
+use crate::recipient::MobileNumber;
+
+/// Records the batches of a bulk send, so that a run can resume without
+/// sending anyone a second message.
+///
+/// A store's promise: when [`record_attempt`](Journal::record_attempt)
+/// returns, the attempt survives a crash (the batch's bytes leave only after
+/// it), and so does an outcome once [`record_outcome`](Journal::record_outcome)
+/// returns. A batch with an attempt and no outcome may or may not have been
+/// sent. [`MemoryJournal`] keeps nothing past the process, for one-shot sends
+/// and tests; [`JsonLinesJournal`](super::JsonLinesJournal) (feature
+/// `journal`) is durable.
+pub trait Journal {
+    /// What the store holds about each batch an earlier run (or this one) started, by index.
+    fn batches(&self) -> &BTreeMap<usize, BatchRecord>;
+
+    /// Records that `batch` is about to be sent to `numbers`.
+    fn record_attempt(&mut self, batch: usize, numbers: &[MobileNumber]) -> Result<(), JournalError>;
+
+    /// Records what became of `batch`.
+    fn record_outcome(&mut self, batch: usize, outcome: &BatchOutcome) -> Result<(), JournalError>;
+}
+
+impl<J: Journal + ?Sized> Journal for &mut J {
+    fn batches(&self) -> &BTreeMap<usize, BatchRecord> {
+        (**self).batches()
+    }
+
+    fn record_attempt(&mut self, batch: usize, numbers: &[MobileNumber]) -> Result<(), JournalError> {
+        (**self).record_attempt(batch, numbers)
+    }
+
+    fn record_outcome(&mut self, batch: usize, outcome: &BatchOutcome) -> Result<(), JournalError> {
+        (**self).record_outcome(batch, outcome)
+    }
+}
+
+/// A journal in memory: nothing survives the process.
+#[derive(Debug, Default, Clone)]
+pub struct MemoryJournal {
+    batches: BTreeMap<usize, BatchRecord>,
+}
+
+impl MemoryJournal {
+    /// An empty journal.
+    pub fn new() -> Self {
+        MemoryJournal::default()
+    }
+}
+
+impl Journal for MemoryJournal {
+    fn batches(&self) -> &BTreeMap<usize, BatchRecord> {
+        &self.batches
+    }
+
+    fn record_attempt(&mut self, batch: usize, numbers: &[MobileNumber]) -> Result<(), JournalError> {
+        let numbers = numbers.iter().map(|number| number.as_str().to_owned()).collect();
+        self.batches.insert(batch, BatchRecord { numbers, outcome: None });
+        Ok(())
+    }
+
+    fn record_outcome(&mut self, batch: usize, outcome: &BatchOutcome) -> Result<(), JournalError> {
+        let record = self.batches.get_mut(&batch).ok_or(JournalError::OutcomeWithoutAttempt { batch })?;
+        record.outcome = Some(outcome.clone());
+        Ok(())
+    }
+}
+
+/// Why a journal cannot be opened, resumed or written.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum JournalError {
+    /// Reading, writing or syncing the file failed.
+    #[error("cannot {action} the journal {}", path.display())]
+    Io {
+        /// The journal.
+        path: PathBuf,
+        /// `open`, `read`, `write`, `sync` or `lock`.
+        action: &'static str,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The journal's directory could not be made durable.
+    #[error(
+        "cannot sync the directory {} of the journal to disk (nothing was sent); give a journal in another directory",
+        directory.display()
+    )]
+    Directory {
+        /// The directory.
+        directory: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Another process has the journal open.
+    #[error("the journal {} is in use by another payamak process (is a send-bulk still running?)", path.display())]
+    InUse {
+        /// The journal.
+        path: PathBuf,
+    },
+    /// The file exists and is not a journal: it is left as it is.
+    #[error(
+        "{} exists and is not a payamak journal (it has no complete line, and is not a header cut short by a \
+         crash); refusing to overwrite it. Give another file with --journal FILE",
+        path.display()
+    )]
+    NotAJournal {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A line of the journal cannot be read.
+    #[error("the journal {} is damaged at line {line}: {reason}", path.display())]
+    Damaged {
+        /// The journal.
+        path: PathBuf,
+        /// The 1-based line.
+        line: usize,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The journal was written for another send.
+    #[error(
+        "the journal {} belongs to another send and cannot be resumed by this one: {}. Resuming it could send \
+         someone the message twice. Run the original command to finish that send, or give a new journal with \
+         --journal FILE to start a new send",
+        path.display(),
+        differences.join("; ")
+    )]
+    AnotherSend {
+        /// The journal.
+        path: PathBuf,
+        /// What differs, for people.
+        differences: Vec<String>,
+    },
+    /// A batch the journal records was sent to other numbers than this send's batch.
+    #[error(
+        "the journal records batch {} with other recipients than this send gives; it belongs to another send",
+        batch + 1
+    )]
+    OtherRecipients {
+        /// The 0-based batch.
+        batch: usize,
+    },
+    /// An outcome was recorded for a batch with no attempt.
+    #[error("an outcome for batch {} without an attempt", batch + 1)]
+    OutcomeWithoutAttempt {
+        /// The 0-based batch.
+        batch: usize,
+    },
+    /// Another store's error.
+    #[error(transparent)]
+    Other(Box<dyn std::error::Error + Send + Sync>),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bulk::ErrorRecord;
+
+    #[test]
+    fn a_memory_journal_keeps_attempts_and_outcomes() {
+        let mut journal = MemoryJournal::new();
+        let number = MobileNumber::parse("09120000000").expect("number");
+        journal.record_attempt(0, std::slice::from_ref(&number)).expect("attempt");
+        assert_eq!(journal.batches()[&0], BatchRecord { numbers: vec!["09120000000".into()], outcome: None });
+        let outcome =
+            BatchOutcome::Failed { error: ErrorRecord { kind: "transport".into(), code: None, message: "x".into() } };
+        journal.record_outcome(0, &outcome).expect("outcome");
+        assert_eq!(journal.batches()[&0].outcome, Some(outcome.clone()));
+        assert!(matches!(journal.record_outcome(1, &outcome), Err(JournalError::OutcomeWithoutAttempt { batch: 1 })));
+    }
+}

@@ -1,0 +1,361 @@
+//! The durable journal: JSON lines, synced to disk before and after each batch.
+//!
+//! ```text
+//! {"type":"header","version":2,"endpoints":["https://panel/post/"],"username":"me","from":"5000123456",...}
+//! {"type":"attempt","batch":0,"numbers":["09120000000",...],"at":"..."}
+//! {"type":"outcome","batch":0,"at":"...","result":{"status":"sent","recipients":[...]}}
+//! ```
+//!
+//! The format is documented in `docs/journal.md`. An `attempt` is written and
+//! synced before a batch is sent; its `outcome` after. A last line cut short by
+//! a crash is dropped when the journal is opened again (it was never synced, so
+//! what it described did not finish).
+
+use std::collections::BTreeMap;
+use std::fs::{File, OpenOptions};
+use std::io::{Read as _, Seek as _, SeekFrom, Write as _};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::journal::{Journal, JournalError};
+use super::record::{now, BatchOutcome, BatchRecord, JobHeader};
+use crate::recipient::MobileNumber;
+
+/// How every header line starts: a file holding a prefix of it and no newline
+/// is a header cut short by a crash.
+const HEADER_START: &[u8] = br#"{"type":"header","#;
+
+/// One line of the journal.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum Line {
+    Header(JobHeader),
+    Attempt { batch: usize, numbers: Vec<String>, at: String },
+    Outcome { batch: usize, at: String, result: BatchOutcome },
+}
+
+/// A journal in a file of JSON lines, locked while open, synced at every record.
+#[derive(Debug)]
+pub struct JsonLinesJournal {
+    file: File,
+    path: PathBuf,
+    batches: BTreeMap<usize, BatchRecord>,
+    resumed: bool,
+    dropped_partial_line: bool,
+}
+
+impl JsonLinesJournal {
+    /// Opens the journal at `path` for the job `header` describes, creating it if needed.
+    ///
+    /// Fails if another process holds it, if it is not a journal, or if it
+    /// was written for another job (panel, account, text or recipients).
+    pub fn open(path: impl AsRef<Path>, header: JobHeader) -> Result<Self, JournalError> {
+        let path = path.as_ref();
+        let io = |action: &'static str| move |source| JournalError::Io { path: path.to_owned(), action, source };
+        let mut file =
+            OpenOptions::new().read(true).write(true).create(true).truncate(false).open(path).map_err(io("open"))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => return Err(JournalError::InUse { path: path.to_owned() }),
+            Err(std::fs::TryLockError::Error(error)) => return Err(io("lock")(error)),
+        }
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes).map_err(io("read"))?;
+        let complete = bytes.iter().rposition(|&byte| byte == b'\n').map_or(0, |at| at + 1);
+        let mut journal = JsonLinesJournal {
+            file,
+            path: path.to_owned(),
+            batches: BTreeMap::new(),
+            resumed: false,
+            dropped_partial_line: complete < bytes.len(),
+        };
+        if complete == 0 {
+            // New, or a header cut short by a crash (nothing can have been sent
+            // before the header was complete): start afresh. Anything else
+            // without a newline is not ours to overwrite.
+            if !is_cut_short_header(&bytes) {
+                return Err(JournalError::NotAJournal { path: path.to_owned() });
+            }
+            journal.file.set_len(0).map_err(io("write"))?;
+            journal.file.seek(SeekFrom::Start(0)).map_err(io("write"))?;
+            journal.append(&Line::Header(header))?;
+            sync_parent_dir(path)?;
+            return Ok(journal);
+        }
+        // An earlier run may have died before making the journal's directory entry durable.
+        sync_parent_dir(path)?;
+        journal.resumed = true;
+        journal.load(&bytes[..complete], &header)?;
+        if journal.dropped_partial_line {
+            journal.file.set_len(complete as u64).map_err(io("write"))?;
+        }
+        journal.file.seek(SeekFrom::End(0)).map_err(io("write"))?;
+        Ok(journal)
+    }
+
+    fn load(&mut self, bytes: &[u8], current: &JobHeader) -> Result<(), JournalError> {
+        let damaged = |line: usize, reason: String| JournalError::Damaged { path: self.path.clone(), line, reason };
+        let text = std::str::from_utf8(bytes).map_err(|error| {
+            let line = 1 + bytes[..error.valid_up_to()].iter().filter(|&&byte| byte == b'\n').count();
+            damaged(line, "it is not UTF-8".to_owned())
+        })?;
+        for (index, line) in text.lines().enumerate() {
+            let number = index + 1;
+            let line: Line = serde_json::from_str(line).map_err(|error| damaged(number, error.to_string()))?;
+            match (index, line) {
+                (0, Line::Header(written)) => {
+                    let differences = written.differences(current);
+                    if !differences.is_empty() {
+                        return Err(JournalError::AnotherSend { path: self.path.clone(), differences });
+                    }
+                }
+                (0, _) => return Err(damaged(1, "it does not start with a header line".to_owned())),
+                (_, Line::Header(_)) => return Err(damaged(number, "a second header".to_owned())),
+                (_, Line::Attempt { batch, numbers, .. }) => {
+                    self.batches.insert(batch, BatchRecord { numbers, outcome: None });
+                }
+                (_, Line::Outcome { batch, result, .. }) => match self.batches.get_mut(&batch) {
+                    Some(record) => record.outcome = Some(result),
+                    None => return Err(damaged(number, "an outcome without an attempt".to_owned())),
+                },
+            }
+        }
+        Ok(())
+    }
+
+    /// The journal's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Whether the journal existed and was resumed.
+    pub fn resumed(&self) -> bool {
+        self.resumed
+    }
+
+    /// Whether a last line cut short by an earlier crash was dropped.
+    pub fn dropped_partial_line(&self) -> bool {
+        self.dropped_partial_line
+    }
+
+    fn append(&mut self, line: &Line) -> Result<(), JournalError> {
+        let path = &self.path;
+        let io = |action: &'static str| move |source| JournalError::Io { path: path.clone(), action, source };
+        let mut bytes = serde_json::to_vec(line).map_err(|error| io("write")(std::io::Error::other(error)))?;
+        bytes.push(b'\n');
+        self.file.write_all(&bytes).map_err(io("write"))?;
+        self.file.sync_data().map_err(io("sync"))?;
+        Ok(())
+    }
+}
+
+impl Journal for JsonLinesJournal {
+    fn batches(&self) -> &BTreeMap<usize, BatchRecord> {
+        &self.batches
+    }
+
+    fn record_attempt(&mut self, batch: usize, numbers: &[MobileNumber]) -> Result<(), JournalError> {
+        let numbers: Vec<String> = numbers.iter().map(|number| number.as_str().to_owned()).collect();
+        self.append(&Line::Attempt { batch, numbers: numbers.clone(), at: now() })?;
+        self.batches.insert(batch, BatchRecord { numbers, outcome: None });
+        Ok(())
+    }
+
+    fn record_outcome(&mut self, batch: usize, outcome: &BatchOutcome) -> Result<(), JournalError> {
+        if !self.batches.contains_key(&batch) {
+            return Err(JournalError::OutcomeWithoutAttempt { batch });
+        }
+        self.append(&Line::Outcome { batch, at: now(), result: outcome.clone() })?;
+        if let Some(record) = self.batches.get_mut(&batch) {
+            record.outcome = Some(outcome.clone());
+        }
+        Ok(())
+    }
+}
+
+/// Whether `bytes` (a file's whole content, with no newline) are empty or the start of a header line.
+fn is_cut_short_header(bytes: &[u8]) -> bool {
+    if bytes.len() <= HEADER_START.len() {
+        HEADER_START.starts_with(bytes)
+    } else {
+        bytes.starts_with(HEADER_START)
+    }
+}
+
+/// Makes the journal's directory entry durable: a journal that could vanish in
+/// a crash would let a later run send everything again.
+fn sync_parent_dir(path: &Path) -> Result<(), JournalError> {
+    #[cfg(unix)]
+    {
+        let parent = match path.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent,
+            _ => Path::new("."),
+        };
+        File::open(parent)
+            .and_then(|dir| dir.sync_all())
+            .map_err(|source| JournalError::Directory { directory: parent.to_owned(), source })?;
+    }
+    // Windows cannot open a directory as a file to sync it; NTFS journals its metadata.
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bulk::{ErrorRecord, SentRecipient};
+    use crate::sms::Sms;
+
+    fn header(text: &str) -> JobHeader {
+        let sms = Sms::new("5000123456", text).to(["09120000000", "09120000001"]).expect("numbers");
+        JobHeader::new(&sms, 100, vec!["https://panel.example/post/".into()], "me").source("x.csv")
+    }
+
+    fn number(text: &str) -> MobileNumber {
+        MobileNumber::parse(text).expect("number")
+    }
+
+    fn temp_path(name: &str) -> PathBuf {
+        let path = std::env::temp_dir().join(format!("payamak-journal-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        path
+    }
+
+    #[test]
+    fn a_journal_resumes_with_each_batch_state() {
+        let path = temp_path("resume");
+        {
+            let mut journal = JsonLinesJournal::open(&path, header("hi")).unwrap();
+            assert!(!journal.resumed());
+            journal.record_attempt(0, &[number("09120000000")]).unwrap();
+            let sent = SentRecipient { number: "09120000000".into(), rec_id: Some(7), status: Some(0), accepted: true };
+            journal.record_outcome(0, &BatchOutcome::Sent { recipients: vec![sent] }).unwrap();
+            journal.record_attempt(1, &[number("09120000001")]).unwrap();
+        }
+        let journal = JsonLinesJournal::open(&path, header("hi")).unwrap();
+        assert!(journal.resumed());
+        assert!(matches!(journal.batches()[&0].outcome, Some(BatchOutcome::Sent { .. })));
+        assert_eq!(journal.batches()[&1], BatchRecord { numbers: vec!["09120000001".into()], outcome: None });
+        drop(journal);
+        std::fs::remove_file(&path).unwrap();
+    }
+
+    #[test]
+    fn another_text_is_refused_and_a_cut_line_is_dropped() {
+        let path = temp_path("refuse");
+        drop(JsonLinesJournal::open(&path, header("hi")).unwrap());
+        let error = JsonLinesJournal::open(&path, header("other")).unwrap_err().to_string();
+        assert!(error.contains("the text differs") && error.contains("belongs to another send"), "{error}");
+
+        let mut file = OpenOptions::new().append(true).open(&path).unwrap();
+        file.write_all(br#"{"type":"attempt","batch":0,"numb"#).unwrap();
+        let journal = JsonLinesJournal::open(&path, header("hi")).unwrap();
+        assert!(journal.dropped_partial_line());
+        assert!(journal.batches().is_empty());
+        drop(journal);
+        assert!(std::fs::read_to_string(&path).unwrap().ends_with("}\n"));
+        std::fs::remove_file(&path).unwrap();
+    }
+
+    #[test]
+    fn a_journal_in_use_is_refused() {
+        let path = temp_path("locked");
+        let first = JsonLinesJournal::open(&path, header("hi")).unwrap();
+        let error = JsonLinesJournal::open(&path, header("hi")).unwrap_err();
+        assert!(matches!(error, JournalError::InUse { .. }), "{error}");
+        assert!(error.to_string().contains("in use"), "{error}");
+        drop(first);
+        std::fs::remove_file(&path).unwrap();
+    }
+
+    #[test]
+    fn another_panel_or_user_is_refused_naming_both() {
+        let path = temp_path("panel");
+        drop(JsonLinesJournal::open(&path, JobHeader { endpoints: Vec::new(), ..header("hi") }).unwrap());
+        let error = JsonLinesJournal::open(&path, header("hi")).unwrap_err().to_string();
+        assert!(
+            error.contains("the panel differs (the built-in emulator in the journal, https://panel.example/post/ now)"),
+            "{error}"
+        );
+        assert!(error.contains("--journal FILE"), "{error}");
+        std::fs::remove_file(&path).unwrap();
+
+        drop(JsonLinesJournal::open(&path, header("hi")).unwrap());
+        let error = JsonLinesJournal::open(&path, JobHeader { username: "you".into(), ..header("hi") })
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains(r#"the user name differs ("me" in the journal, "you" now)"#), "{error}");
+        std::fs::remove_file(&path).unwrap();
+    }
+
+    #[test]
+    fn a_version_1_journal_is_refused() {
+        let path = temp_path("v1");
+        let mut old = serde_json::to_value(Line::Header(header("hi"))).unwrap();
+        old["version"] = 1.into();
+        old.as_object_mut().unwrap().remove("endpoints");
+        old.as_object_mut().unwrap().remove("username");
+        std::fs::write(&path, format!("{old}\n")).unwrap();
+        let error = JsonLinesJournal::open(&path, header("hi")).unwrap_err().to_string();
+        assert!(error.contains("journal format version 1"), "{error}");
+        std::fs::remove_file(&path).unwrap();
+    }
+
+    #[test]
+    fn only_an_empty_file_or_a_cut_short_header_is_started_afresh() {
+        let path = temp_path("cut-header");
+        let line = serde_json::to_vec(&Line::Header(header("old"))).unwrap();
+        assert!(line.starts_with(HEADER_START), "{}", String::from_utf8_lossy(&line));
+        for cut in [0, 1, 5, HEADER_START.len(), line.len() / 2, line.len()] {
+            std::fs::write(&path, &line[..cut]).unwrap();
+            let journal = JsonLinesJournal::open(&path, header("hi")).unwrap();
+            assert!(!journal.resumed(), "cut at {cut}");
+            drop(journal);
+            let text = std::fs::read_to_string(&path).unwrap();
+            assert!(text.contains(r#""text":"hi""#) && text.ends_with("}\n"), "{text}");
+        }
+        for other in ["name,mobile", "{\"type\":\"attempt\"", "x"] {
+            std::fs::write(&path, other).unwrap();
+            let error = JsonLinesJournal::open(&path, header("hi")).unwrap_err().to_string();
+            assert!(error.contains("is not a payamak journal") && error.contains(&*path.to_string_lossy()), "{error}");
+            assert_eq!(std::fs::read_to_string(&path).unwrap(), other, "left as it was");
+        }
+        std::fs::remove_file(&path).unwrap();
+    }
+
+    #[test]
+    fn damage_is_named_by_line() {
+        let path = temp_path("damaged");
+        let header_line = serde_json::to_string(&Line::Header(header("hi"))).unwrap();
+        let outcome = Line::Outcome {
+            batch: 3,
+            at: now(),
+            result: BatchOutcome::Failed {
+                error: ErrorRecord { kind: "input".into(), code: None, message: "x".into() },
+            },
+        };
+        for (text, line, reason) in [
+            (format!("{header_line}\nnot json\n"), 2, "expected"),
+            (format!("{header_line}\n{header_line}\n"), 2, "a second header"),
+            (format!("{header_line}\n{}\n", serde_json::to_string(&outcome).unwrap()), 2, "without an attempt"),
+            ("{\"type\":\"attempt\",\"batch\":0,\"numbers\":[],\"at\":\"\"}\n".to_owned(), 1, "header"),
+        ] {
+            std::fs::write(&path, &text).unwrap();
+            let error = JsonLinesJournal::open(&path, header("hi")).unwrap_err();
+            let JournalError::Damaged { line: at, reason: why, .. } = &error else { panic!("{error:?}") };
+            assert_eq!(*at, line, "{text}");
+            assert!(why.contains(reason), "{error}");
+        }
+        std::fs::remove_file(&path).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_directory_that_cannot_be_synced_is_an_error() {
+        let error = sync_parent_dir(Path::new("/nonexistent-payamak-dir/x.journal")).unwrap_err();
+        assert!(error.to_string().contains("cannot sync the directory"), "{error}");
+        sync_parent_dir(Path::new("x.journal")).unwrap();
+    }
+}

@@ -1,0 +1,297 @@
+//! The one bulk loop (`BulkJob::run`) over an in-memory panel: resuming, unknown
+//! outcomes, refusals, journal failures and observers, with every message counted.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+use payamak::bulk::{
+    BatchOutcome, BatchProgress, BatchRecord, BatchStatus, BulkJob, BulkObserver, BulkOutcome, Flow, Journal,
+    JournalError, MemoryJournal, NoObserver, Plan, PlanNote,
+};
+use payamak::recipient::MobileNumber;
+use payamak::send::{SendSmsRequest, SendSmsResponse};
+use payamak::server::{encode_response, RequestEnvelope};
+use payamak::transport::{HttpResponse, MemoryTransport, PostError};
+use payamak::{Client, Error, RetryPolicy, Sms, SoapVersion};
+
+/// What the panel does with the n-th SendSms call it receives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Answer {
+    Accept,
+    /// Answers with this result code (2: insufficient credit).
+    Refuse(i32),
+    /// Reads the request, then closes the connection without an answer.
+    Drop,
+}
+
+/// A panel in memory that counts the messages each number received.
+#[derive(Clone, Default)]
+struct Panel {
+    script: Arc<Mutex<Vec<Answer>>>,
+    received: Arc<Mutex<HashMap<String, usize>>>,
+    calls: Arc<Mutex<usize>>,
+}
+
+impl Panel {
+    /// Answers the coming calls with `script`, then accepts.
+    fn script(&self, answers: &[Answer]) {
+        *self.script.lock().unwrap() = answers.iter().rev().copied().collect();
+    }
+
+    fn client(&self) -> Client {
+        let panel = self.clone();
+        Client::builder()
+            .base_url("http://panel.test/post/")
+            .credentials("demo", "demo")
+            .retry_policy(RetryPolicy::none())
+            .transport(MemoryTransport::new(move |request| panel.answer(request.body)))
+            .build()
+            .unwrap()
+    }
+
+    fn answer(&self, body: &[u8]) -> Result<HttpResponse, PostError> {
+        let text = std::str::from_utf8(body).map_err(PostError::request)?;
+        let request = RequestEnvelope::parse(text).unwrap().decode::<SendSmsRequest>().unwrap().request;
+        let numbers: Vec<String> = request.to.unwrap_or_default().into_iter().flatten().collect();
+        let answer = self.script.lock().unwrap().pop().unwrap_or(Answer::Accept);
+        *self.calls.lock().unwrap() += 1;
+        let response = match answer {
+            Answer::Refuse(code) => SendSmsResponse { send_sms_result: code, ..Default::default() },
+            Answer::Accept | Answer::Drop => {
+                let mut received = self.received.lock().unwrap();
+                for number in &numbers {
+                    *received.entry(number.clone()).or_default() += 1;
+                }
+                let rec_ids = (0..numbers.len()).map(|i| 1000 + i as i64).collect();
+                SendSmsResponse { send_sms_result: 1, rec_id: Some(rec_ids), status: Some(vec![0; numbers.len()]) }
+            }
+        };
+        if answer == Answer::Drop {
+            return Err(PostError::io(true, std::io::Error::other("closed after reading the request")));
+        }
+        let body = encode_response::<SendSmsRequest>(&response, SoapVersion::V11).unwrap();
+        Ok(HttpResponse::new(200, body).header("Content-Type", "text/xml; charset=utf-8"))
+    }
+
+    fn received(&self, number: &str) -> usize {
+        self.received.lock().unwrap().get(number).copied().unwrap_or(0)
+    }
+
+    fn calls(&self) -> usize {
+        *self.calls.lock().unwrap()
+    }
+}
+
+fn sms(recipients: usize) -> Sms {
+    let numbers: Vec<String> = (0..recipients).map(|i| format!("0912{i:07}")).collect();
+    Sms::new("5000123456", "سلام").to(&numbers).unwrap()
+}
+
+fn statuses(report: &payamak::bulk::BulkReport) -> Vec<BatchStatus> {
+    report.batches.iter().map(|batch| batch.status).collect()
+}
+
+#[tokio::test]
+async fn a_resumed_job_sends_only_what_was_not_sent_and_never_an_unknown_batch() {
+    let panel = Panel::default();
+    let client = panel.client();
+    let sms = sms(450);
+    let mut journal = MemoryJournal::new();
+
+    // Batch 2's answer is lost after the panel read it: the run stops there.
+    panel.script(&[Answer::Accept, Answer::Drop]);
+    let first = BulkJob::new(&client, &sms).unwrap().run(&mut journal, &mut NoObserver).await.unwrap();
+    use BatchStatus::*;
+    assert_eq!(statuses(&first), [Sent, Unknown, NotAttempted, NotAttempted, NotAttempted]);
+    assert!(matches!(first.failure, Some((1, Error::OutcomeUnknown(_)))), "{:?}", first.failure);
+    assert!(first.recipients[100..200].iter().all(|r| r.outcome == BulkOutcome::Unknown));
+
+    // Resuming sends batches 3 to 5, and not batch 2.
+    let second = BulkJob::new(&client, &sms).unwrap().run(&mut journal, &mut NoObserver).await.unwrap();
+    assert_eq!(statuses(&second), [Sent, Unknown, Sent, Sent, Sent]);
+    assert_eq!(panel.calls(), 5);
+    assert!(second.batches[2].this_run && !second.batches[0].this_run);
+    for (index, number) in sms.recipients().iter().enumerate() {
+        assert_eq!(panel.received(number.as_str()), 1, "recipient #{index}");
+    }
+
+    // Only when told to is the unknown batch sent again (its recipients get it twice).
+    let plan = BulkJob::new(&client, &sms).unwrap().resend_unknown(true).plan(&journal);
+    assert_eq!(plan.to_send, [1]);
+    assert_eq!(plan.notes, [PlanNote::ResendingUnknown { batch: 1, recipients: 100 }]);
+    let third = BulkJob::new(&client, &sms).unwrap().resend_unknown(true).run(&mut journal, &mut NoObserver).await;
+    assert!(third.unwrap().is_complete());
+    assert_eq!(panel.received(sms.recipients()[150].as_str()), 2);
+    assert_eq!(panel.received(sms.recipients()[250].as_str()), 1);
+}
+
+#[tokio::test]
+async fn a_refused_batch_is_definitely_unsent_and_the_next_run_sends_it() {
+    let panel = Panel::default();
+    let client = panel.client();
+    let sms = sms(250);
+    let mut journal = MemoryJournal::new();
+    panel.script(&[Answer::Accept, Answer::Refuse(2)]);
+    let first = BulkJob::new(&client, &sms).unwrap().run(&mut journal, &mut NoObserver).await.unwrap();
+    assert_eq!(statuses(&first), [BatchStatus::Sent, BatchStatus::Refused, BatchStatus::NotAttempted]);
+    assert_eq!((first.batches[1].refused, first.batches[1].error.as_ref().unwrap().code), (100, Some(2)));
+    assert!(first.recipients[100..200].iter().all(|r| r.outcome == BulkOutcome::NotSent));
+
+    let job = BulkJob::new(&client, &sms).unwrap();
+    let plan = job.plan(&journal);
+    assert_eq!(plan.to_send, [1, 2]);
+    assert!(matches!(&plan.notes[..], [PlanNote::ResendingFailed { batch: 1, recipients: 100, .. }]));
+    let second = job.run(&mut journal, &mut NoObserver).await.unwrap();
+    assert!(second.is_complete());
+    assert!(sms.recipients().iter().all(|number| panel.received(number.as_str()) == 1));
+}
+
+/// A journal whose writes fail at one batch.
+struct Failing {
+    inner: MemoryJournal,
+    attempt_fails_at: Option<usize>,
+    outcome_fails_at: Option<usize>,
+}
+
+impl Journal for Failing {
+    fn batches(&self) -> &BTreeMap<usize, BatchRecord> {
+        self.inner.batches()
+    }
+
+    fn record_attempt(&mut self, batch: usize, numbers: &[MobileNumber]) -> Result<(), JournalError> {
+        if self.attempt_fails_at == Some(batch) {
+            return Err(JournalError::Other("disk full".into()));
+        }
+        self.inner.record_attempt(batch, numbers)
+    }
+
+    fn record_outcome(&mut self, batch: usize, outcome: &BatchOutcome) -> Result<(), JournalError> {
+        if self.outcome_fails_at == Some(batch) {
+            return Err(JournalError::Other("disk full".into()));
+        }
+        self.inner.record_outcome(batch, outcome)
+    }
+}
+
+#[tokio::test]
+async fn a_batch_whose_attempt_cannot_be_journaled_is_not_sent() {
+    let panel = Panel::default();
+    let client = panel.client();
+    let sms = sms(250);
+    let mut journal = Failing { inner: MemoryJournal::new(), attempt_fails_at: Some(1), outcome_fails_at: None };
+    let report = BulkJob::new(&client, &sms).unwrap().run(&mut journal, &mut NoObserver).await.unwrap();
+    let failure = report.journal_failure.as_ref().unwrap();
+    assert_eq!((failure.batch, failure.sent), (1, false));
+    assert_eq!(panel.calls(), 1, "only batch 1 reached the panel");
+    assert_eq!(statuses(&report), [BatchStatus::Sent, BatchStatus::NotAttempted, BatchStatus::NotAttempted]);
+}
+
+#[tokio::test]
+async fn a_sent_batch_whose_outcome_cannot_be_journaled_is_unknown_and_not_sent_again() {
+    let panel = Panel::default();
+    let client = panel.client();
+    let sms = sms(250);
+    let mut journal = Failing { inner: MemoryJournal::new(), attempt_fails_at: None, outcome_fails_at: Some(0) };
+    let report = BulkJob::new(&client, &sms).unwrap().run(&mut journal, &mut NoObserver).await.unwrap();
+    let failure = report.journal_failure.as_ref().unwrap();
+    assert_eq!((failure.batch, failure.sent), (0, true));
+    assert_eq!(statuses(&report)[0], BatchStatus::Unknown);
+
+    journal.outcome_fails_at = None;
+    let resumed = BulkJob::new(&client, &sms).unwrap().run(&mut journal, &mut NoObserver).await.unwrap();
+    assert_eq!(statuses(&resumed), [BatchStatus::Unknown, BatchStatus::Sent, BatchStatus::Sent]);
+    assert!(sms.recipients().iter().all(|number| panel.received(number.as_str()) == 1));
+}
+
+/// Stops before the batch `stop_at`, and records what it saw.
+#[derive(Default)]
+struct Stopping {
+    stop_at: usize,
+    planned: Option<Plan>,
+    started: Vec<usize>,
+    finished: Vec<usize>,
+}
+
+impl BulkObserver for Stopping {
+    fn planned(&mut self, plan: &Plan) {
+        self.planned = Some(plan.clone());
+    }
+
+    async fn before_batch(&mut self, batch: usize, _recipients: usize) -> Flow {
+        self.started.push(batch);
+        if batch == self.stop_at {
+            Flow::Stop
+        } else {
+            Flow::Continue
+        }
+    }
+
+    fn after_batch(&mut self, progress: BatchProgress<'_>) {
+        assert!(progress.result.is_ok());
+        self.finished.push(progress.batch);
+    }
+}
+
+#[tokio::test]
+async fn an_observer_sees_every_batch_and_can_stop_the_run() {
+    let panel = Panel::default();
+    let client = panel.client();
+    let sms = sms(350);
+    let mut observer = Stopping { stop_at: 2, ..Stopping::default() };
+    let report = BulkJob::new(&client, &sms).unwrap().run(&mut MemoryJournal::new(), &mut observer).await.unwrap();
+    assert!(report.interrupted);
+    assert_eq!(observer.planned.unwrap().to_send, [0, 1, 2, 3]);
+    assert_eq!((observer.started, observer.finished), (vec![0, 1, 2], vec![0, 1]));
+    assert_eq!(panel.calls(), 2);
+    assert_eq!(statuses(&report)[2..], [BatchStatus::NotAttempted, BatchStatus::NotAttempted]);
+}
+
+#[tokio::test]
+async fn a_journal_of_other_recipients_is_refused_before_anything_is_sent() {
+    let panel = Panel::default();
+    let client = panel.client();
+    let mut journal = MemoryJournal::new();
+    BulkJob::new(&client, &sms(150)).unwrap().run(&mut journal, &mut NoObserver).await.unwrap();
+    let other: Vec<String> = (0..150).map(|i| format!("0935{i:07}")).collect();
+    let other = Sms::new("5000123456", "سلام").to(&other).unwrap();
+    let error = BulkJob::new(&client, &other).unwrap().run(&mut journal, &mut NoObserver).await.unwrap_err();
+    assert!(matches!(error, JournalError::OtherRecipients { batch: 0 }), "{error}");
+    assert_eq!(panel.calls(), 2);
+}
+
+#[tokio::test]
+async fn an_unconfirmed_answer_is_neither_accepted_nor_refused() {
+    let reply = SendSmsResponse { send_sms_result: 42, rec_id: Some(vec![9, 10]), status: Some(vec![0, 0]) };
+    let body = encode_response::<SendSmsRequest>(&reply, SoapVersion::V11).unwrap();
+    let client = Client::builder()
+        .base_url("http://panel.test/post/")
+        .credentials("demo", "demo")
+        .transport(MemoryTransport::new(move |_| Ok(HttpResponse::new(200, body.clone()))))
+        .build()
+        .unwrap();
+    let report = client.send_bulk(&sms(2)).await.unwrap();
+    assert!(report.recipients.iter().all(|r| r.outcome == BulkOutcome::Unconfirmed), "{report:?}");
+    assert_eq!((report.batches[0].unconfirmed, report.batches[0].refused), (2, 0));
+}
+
+#[tokio::test]
+async fn a_json_lines_journal_resumes_across_processes() {
+    let panel = Panel::default();
+    let client = panel.client();
+    let sms = sms(250);
+    let path = std::env::temp_dir().join(format!("payamak-bulk-it-{}.journal", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let header = || payamak::bulk::JobHeader::new(&sms, 100, vec!["http://panel.test/post/".into()], "demo");
+    {
+        let mut journal = payamak::bulk::JsonLinesJournal::open(&path, header()).unwrap();
+        let mut observer = Stopping { stop_at: 1, ..Stopping::default() };
+        BulkJob::new(&client, &sms).unwrap().run(&mut journal, &mut observer).await.unwrap();
+    }
+    let mut journal = payamak::bulk::JsonLinesJournal::open(&path, header()).unwrap();
+    assert!(journal.resumed());
+    let report = BulkJob::new(&client, &sms).unwrap().run(&mut journal, &mut NoObserver).await.unwrap();
+    assert!(report.is_complete());
+    assert!(sms.recipients().iter().all(|number| panel.received(number.as_str()) == 1));
+    drop(journal);
+    std::fs::remove_file(&path).unwrap();
+}
