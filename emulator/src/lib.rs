@@ -180,6 +180,7 @@ mod shared;
 mod snapshot;
 mod state;
 mod toml_error;
+mod transport;
 mod wsdl;
 
 use std::future::Future;
@@ -198,6 +199,7 @@ pub use snapshot::{
     AccountSnapshot, IncomingSms, InjectError, ReceivedSnapshot, ScheduleRun, ScheduleSnapshot, SentSnapshot,
 };
 pub use toml_error::TomlError;
+pub use transport::{EmulatorTransport, IN_PROCESS_BASE_URL};
 
 use accounts::AccountsFile;
 use shared::Shared;
@@ -491,6 +493,13 @@ impl EmulatorHandle {
     /// The state of the account `username` (case-insensitively), if it exists.
     pub fn account_snapshot(&self, username: &str) -> Option<AccountSnapshot> {
         self.shared.with_state(|state, now| state.snapshot(username, now))
+    }
+
+    /// A transport that reaches this emulator in-process, with no socket: give it
+    /// to [`payamak::ClientBuilder::transport`] with the base URL
+    /// [`IN_PROCESS_BASE_URL`]. It works whether or not the emulator is served.
+    pub fn transport(&self) -> EmulatorTransport {
+        EmulatorTransport::new(self.shared.clone())
     }
 
     /// The user names of all accounts.

@@ -32,7 +32,7 @@ pub(crate) fn reachable(local: SocketAddr) -> SocketAddr {
 /// panel's largest request, a SendSms to 100 recipients of a long text, is a few KiB.
 pub(crate) const MAX_BODY_BYTES: usize = 1024 * 1024;
 
-fn router(shared: Arc<Shared>, local: SocketAddr) -> Router {
+pub(crate) fn router(shared: Arc<Shared>, local: SocketAddr) -> Router {
     let admin_enabled = shared.admin;
     let mut router = Router::new();
     if admin_enabled {

@@ -5,9 +5,9 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use payamak::{Client, Sms};
+use payamak::Sms;
 
-use crate::support::{envelope11, Reply, ScriptedServer};
+use crate::support::{envelope11, Network, Reply, NETS};
 
 const PASSWORD: &str = "top-secret-پسورد";
 
@@ -27,7 +27,13 @@ impl Write for Captured {
 #[test]
 fn calls_are_traced_without_the_password() {
     let reply = r#"<SendSmsResponse xmlns="http://tempuri.org/"><SendSmsResult>1</SendSmsResult><recId><long>77</long></recId><status>AA==</status></SendSmsResponse>"#;
-    let server = ScriptedServer::start(vec![Reply::soap11(envelope11(reply))]);
+    for net in NETS {
+        traced_without_the_password(Network::new(net), reply);
+    }
+}
+
+fn traced_without_the_password(network: Network, reply: &str) {
+    let server = network.server(vec![Reply::soap11(envelope11(reply))]);
     let captured = Captured::default();
     let writer = captured.clone();
     let subscriber = tracing_subscriber::fmt()
@@ -39,7 +45,7 @@ fn calls_are_traced_without_the_password() {
     tracing::subscriber::with_default(subscriber, || {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
         runtime.block_on(async {
-            let client = Client::builder().base_url(server.base_url()).credentials("demo", PASSWORD).build().unwrap();
+            let client = network.client().base_url(server.base_url()).credentials("demo", PASSWORD).build().unwrap();
             let sms = Sms::new("5000123456", "hi").to(["09121234567"]).unwrap();
             client.send(&sms).await.unwrap();
         });
