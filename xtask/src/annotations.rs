@@ -8,6 +8,12 @@ use serde::Deserialize;
 
 use crate::names::{self, UNKNOWN_VARIANT};
 
+/// An annotations file and the path it is known by (as given, used in messages and docs).
+pub struct AnnotationsFile<'a> {
+    pub annotations: &'a Annotations,
+    pub source: &'a str,
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Annotations {

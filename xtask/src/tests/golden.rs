@@ -12,8 +12,8 @@ use std::collections::BTreeMap;
 use anyhow::Result;
 
 use super::support::{assert_no_problems, check_golden_dir, check_golden_file, fixtures_dir, FIXTURES};
-use crate::annotations::Annotations;
-use crate::pipeline::{self, AnnotationsInput, Input, Options};
+use crate::annotations::{Annotations, AnnotationsFile};
+use crate::pipeline::{self, Input, Options};
 use crate::regen::repo_root;
 
 /// Cases whose resolved model is snapshot too.
@@ -41,7 +41,7 @@ fn generate(inputs: &[Input], annotations: Option<&str>) -> Result<BTreeMap<Stri
         annotations: loaded
             .as_ref()
             .zip(annotations)
-            .map(|(annotations, source)| AnnotationsInput { annotations, source }),
+            .map(|(annotations, source)| AnnotationsFile { annotations, source }),
         command: "cargo xtask generate",
         strict: false,
     };
