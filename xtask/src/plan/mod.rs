@@ -6,6 +6,7 @@
 //! Identifiers are held as written without `r#`; `emit` spells keywords raw.
 
 mod doc;
+mod dump;
 
 pub use doc::{code, single_line, Doc, Paragraph};
 

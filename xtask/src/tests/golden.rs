@@ -1,7 +1,8 @@
 //! Golden fixtures, one construct each:
 //! - `fixtures/<case>/input.wsdl` (+ `annotations.toml`) generates `fixtures/<case>/expected/`;
 //! - `fixtures/errors/<case>.wsdl` (+ `<case>.toml`) fails with `fixtures/errors/<case>.txt`;
-//! - `fixtures/<case>/model.txt` snapshots the resolved model of a few cases;
+//! - `fixtures/<case>/model.txt` snapshots the resolved model of a few cases, and
+//!   `fixtures/<case>/plan.txt` the plan of a few others;
 //! - the sibling WSDLs (`fixtures/siblings/`) generate `tests/fixtures/generator/siblings/`,
 //!   which the root crate's integration tests compile and exercise.
 //!
@@ -18,6 +19,8 @@ use crate::regen::repo_root;
 
 /// Cases whose resolved model is snapshot too.
 const MODEL_SNAPSHOTS: &[&str] = &["arrays", "extension"];
+/// Cases whose plan is snapshot too.
+const PLAN_SNAPSHOTS: &[&str] = &["arrays", "credentials"];
 /// Where the siblings' generated code goes, relative to the repository root.
 const SIBLINGS_OUT: &str = "tests/fixtures/generator/siblings";
 /// Directories of `fixtures/` that are not generation cases.
@@ -34,18 +37,19 @@ fn if_exists(relative: String) -> Option<String> {
     repo_root().join(&relative).is_file().then_some(relative)
 }
 
+/// The options of `cargo xtask generate`, with annotations loaded from the file named.
+fn generate_options<'a>(annotations: Option<(&'a Annotations, &'a str)>) -> Options<'a> {
+    Options {
+        annotations: annotations.map(|(annotations, source)| AnnotationsFile { annotations, source }),
+        command: "cargo xtask generate",
+        strict: false,
+    }
+}
+
 /// `generate` as the CLI runs it.
 fn generate(inputs: &[Input], annotations: Option<&str>) -> Result<BTreeMap<String, String>> {
     let loaded = annotations.map(|source| Annotations::load(&repo_root().join(source))).transpose()?;
-    let options = Options {
-        annotations: loaded
-            .as_ref()
-            .zip(annotations)
-            .map(|(annotations, source)| AnnotationsFile { annotations, source }),
-        command: "cargo xtask generate",
-        strict: false,
-    };
-    pipeline::generate(inputs, &options)
+    pipeline::generate(inputs, &generate_options(loaded.as_ref().zip(annotations)))
 }
 
 fn cases() -> Vec<String> {
@@ -102,6 +106,22 @@ fn model_snapshots() {
     for case in MODEL_SNAPSHOTS {
         let model = pipeline::model(&input(&format!("{FIXTURES}/{case}/input.wsdl"))).expect("the fixture resolves");
         problems.extend(check_golden_file(&fixtures_dir().join(case).join("model.txt"), &format!("{model:#?}\n")));
+    }
+    assert_no_problems(problems);
+}
+
+#[test]
+fn plan_snapshots() {
+    let mut problems = Vec::new();
+    for case in PLAN_SNAPSHOTS {
+        let inputs = [input(&format!("{FIXTURES}/{case}/input.wsdl"))];
+        let annotations = if_exists(format!("{FIXTURES}/{case}/annotations.toml"));
+        let loaded = annotations
+            .as_deref()
+            .map(|source| Annotations::load(&repo_root().join(source)).expect("the annotations load"));
+        let options = generate_options(loaded.as_ref().zip(annotations.as_deref()));
+        let plan = pipeline::plan(&inputs, &options).expect("the fixture binds");
+        problems.extend(check_golden_file(&fixtures_dir().join(case).join("plan.txt"), &plan.to_string()));
     }
     assert_no_problems(problems);
 }
