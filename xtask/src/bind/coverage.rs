@@ -1,46 +1,54 @@
-//! Strict mode (`regen`): the annotations and the WSDLs match one to one.
+//! Strict mode (`regen`): the annotations and the WSDLs match one to one,
+//! service by service.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
 use anyhow::{bail, Result};
 
 use super::Document;
 use crate::annotations::AnnotationsFile;
+use crate::diag::Problem;
 
 /// Every service and operation has its table, and every table its service or operation.
 pub fn check_coverage(documents: &[Document<'_>], file: &AnnotationsFile<'_>) -> Result<()> {
     let AnnotationsFile { annotations, source } = file;
-    let mut services = BTreeSet::new();
-    let mut operations = BTreeSet::new();
+    // Service name → the WSDL it is in.
+    let mut found: BTreeMap<&str, &str> = BTreeMap::new();
     for document in documents {
+        let at = |pos, message: String| Problem::new(pos, message).in_file(document.source);
         for service in &document.model.services {
-            if !annotations.services.contains_key(&service.name) {
-                bail!(
-                    "{source}: service {:?} of {} has no [services.{}] table",
-                    service.name,
-                    document.source,
-                    service.name
-                );
+            let name = &service.name;
+            if let Some(other) = found.insert(name, document.source) {
+                let message = format!("service {name:?} is also in {other}; [services.{name}] cannot tell them apart");
+                return Err(at(service.pos, message).into());
             }
-            services.insert(service.name.as_str());
+            let Some(annotation) = annotations.services.get(name) else {
+                return Err(
+                    at(service.pos, format!("service {name:?} has no [services.{name}] table in {source}")).into()
+                );
+            };
             for operation in &service.operations {
-                if !annotations.operations.contains_key(&operation.name) {
-                    bail!(
-                        "{source}: operation {:?} of {} has no [operations.{}] table",
-                        operation.name,
-                        document.source,
-                        operation.name
+                if !annotation.operations.contains_key(&operation.name) {
+                    let message = format!(
+                        "operation {:?} of service {name:?} has no [services.{name}.operations.{}] table in {source}",
+                        operation.name, operation.name
                     );
+                    return Err(at(operation.pos, message).into());
                 }
-                operations.insert(operation.name.as_str());
+            }
+            let mut annotated = annotation.operations.keys();
+            if let Some(stale) =
+                annotated.find(|key| !service.operations.iter().any(|operation| operation.name == **key))
+            {
+                bail!(
+                    "{source}: [services.{name}.operations.{stale}] names no operation of service {name:?} in {}",
+                    document.source
+                );
             }
         }
     }
-    if let Some(stale) = annotations.services.keys().find(|name| !services.contains(name.as_str())) {
+    if let Some(stale) = annotations.services.keys().find(|name| !found.contains_key(name.as_str())) {
         bail!("{source}: [services.{stale}] names no service of the WSDLs");
-    }
-    if let Some(stale) = annotations.operations.keys().find(|name| !operations.contains(name.as_str())) {
-        bail!("{source}: [operations.{stale}] names no operation of the WSDLs");
     }
     Ok(())
 }

@@ -49,11 +49,10 @@ pub(super) fn service_module(
         doc: Doc::new()
             .line(format!("The {} service: where it is and which WSDL it was generated from.", code(&service.name))),
     };
-    let annotations = context.annotations.map(|file| file.annotations);
-    let credentials = annotations.and_then(|all| all.credentials.as_ref());
+    let credentials = context.annotations.and_then(|file| file.annotations.credentials.as_ref());
     let mut operations = Vec::new();
     for model_operation in &service.operations {
-        let annotation = annotations.and_then(|all| all.operations.get(&model_operation.name));
+        let annotation = annotation.and_then(|service| service.operations.get(&model_operation.name));
         operations.push(operation::operation(model_operation, &names, annotation, credentials)?);
     }
     let mut named_types = Vec::new();
