@@ -8,13 +8,11 @@
 //!
 //! `UPDATE_EXPECT=1 cargo test -p xtask` rewrites the golden files.
 
-use std::collections::BTreeMap;
-
-use anyhow::Result;
-
-use super::support::{assert_no_problems, check_golden_dir, check_golden_file, fixtures_dir, FIXTURES};
-use crate::annotations::{Annotations, AnnotationsFile};
-use crate::pipeline::{self, Input, Options};
+use super::support::{
+    assert_no_problems, check_golden_dir, check_golden_file, fixtures_dir, generate, generate_options, input, FIXTURES,
+};
+use crate::annotations::Annotations;
+use crate::pipeline;
 use crate::regen::repo_root;
 
 /// Cases whose resolved model is snapshot too.
@@ -26,30 +24,9 @@ const SIBLINGS_OUT: &str = "tests/fixtures/generator/siblings";
 /// Directories of `fixtures/` that are not generation cases.
 const NOT_CASES: &[&str] = &["errors", "siblings"];
 
-fn input(relative: &str) -> Input {
-    let path = repo_root().join(relative);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("cannot read {}: {error}", path.display()));
-    Input { source: relative.to_owned(), text }
-}
-
 /// `relative` if that file exists (a fixture's optional annotations).
 fn if_exists(relative: String) -> Option<String> {
     repo_root().join(&relative).is_file().then_some(relative)
-}
-
-/// The options of `cargo xtask generate`, with annotations loaded from the file named.
-fn generate_options<'a>(annotations: Option<(&'a Annotations, &'a str)>) -> Options<'a> {
-    Options {
-        annotations: annotations.map(|(annotations, source)| AnnotationsFile { annotations, source }),
-        command: "cargo xtask generate",
-        strict: false,
-    }
-}
-
-/// `generate` as the CLI runs it.
-fn generate(inputs: &[Input], annotations: Option<&str>) -> Result<BTreeMap<String, String>> {
-    let loaded = annotations.map(|source| Annotations::load(&repo_root().join(source))).transpose()?;
-    pipeline::generate(inputs, &generate_options(loaded.as_ref().zip(annotations)))
 }
 
 fn cases() -> Vec<String> {
