@@ -32,13 +32,14 @@ const STATUS_MODULE: &str = "status";
 /// The plan of every file: one module per service of `documents`, the status enums and the index.
 pub fn bind(documents: &[Document<'_>], annotations: Option<&AnnotationsFile<'_>>) -> Result<Plan, SourceError> {
     let status = annotations.and_then(status::status_module);
+    let credentials = annotations.and_then(|file| file.annotations.credentials.as_ref());
     let mut scope = Scope::snake().reserve(if status.is_some() { &["mod", STATUS_MODULE] } else { &["mod"] });
     let mut services = Vec::new();
     for document in documents {
         for service in &document.model.services {
             let annotation = annotations.and_then(|file| file.annotations.services.get(&service.name));
             let bound = module_name(service, annotation, &mut scope).and_then(|module| {
-                let context = service::Context { source: document.source, annotation, annotations };
+                let context = service::Context { source: document.source, annotation, credentials };
                 service::service_module(service, module, &context)
             });
             services.push(bound.map_err(|problem| problem.in_file(document.source))?);

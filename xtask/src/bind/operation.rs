@@ -3,7 +3,7 @@
 
 use super::fields::{self, element_name, type_display};
 use super::STATUS_MODULE;
-use crate::annotations::{Credentials, OperationAnnotation};
+use crate::annotations::{Credentials, OperationAnnotation, StatusField};
 use crate::diag::Problem;
 use crate::model::{Builtin, Field, Operation, Shape, TypeRef};
 use crate::names::ServiceNames;
@@ -137,42 +137,11 @@ fn bind_response(
     annotation: Option<&OperationAnnotation>,
 ) -> Result<Response, Problem> {
     let model_fields: Vec<&Field> = operation.response.fields.iter().collect();
-    let mut planned = fields::fields(&model_fields, names)?;
-    let mut status = None;
-    if let Some(annotated) = annotation.and_then(|a| a.status.as_ref()) {
-        let found = model_fields.iter().zip(&mut planned).find(|(field, _)| field.element.local == annotated.field);
-        let Some((field, planned_field)) = found else {
-            return Err(Problem::new(
-                operation.pos,
-                format!(
-                    "the annotations map status field \"{}\" of operation \"{}\", but the response has no such element",
-                    annotated.field, operation.name
-                ),
-            ));
-        };
-        let is_int = matches!(field.item, TypeRef::Builtin(Builtin::Int));
-        let is_required = matches!(field.shape, Shape::Single { optional: false, nillable: false });
-        if !is_int || !is_required {
-            return Err(Problem::new(
-                field.pos,
-                format!(
-                    "status field \"{}\" of operation \"{}\" must be a required, non-nillable xs:int",
-                    annotated.field, operation.name
-                ),
-            ));
-        }
-        planned_field.doc = fields::doc(field, Some(&format!("Read it as a status with [`{ident}::result_status`].")));
-        status = Some(StatusBinding {
-            field: planned_field.ident.clone(),
-            module: STATUS_MODULE.to_owned(),
-            status_enum: annotated.enum_name.clone(),
-            doc: Doc::new().line(format!(
-                "{} as a [`super::{STATUS_MODULE}::{}`].",
-                code(&annotated.field),
-                annotated.enum_name
-            )),
-        });
-    }
+    let mut fields = fields::fields(&model_fields, names)?;
+    let status = annotation
+        .and_then(|a| a.status.as_ref())
+        .map(|annotated| status_binding(operation, ident, annotated, &model_fields, &mut fields))
+        .transpose()?;
     let element = &operation.response.element;
     let doc = Doc::new().line(format!(
         "Response of the {} operation: element {} in namespace {}.",
@@ -180,5 +149,47 @@ fn bind_response(
         code(&element.local),
         code(&element.namespace)
     ));
-    Ok(Response { ident: ident.to_owned(), doc, element: element_name(element, names), fields: planned, status })
+    Ok(Response { ident: ident.to_owned(), doc, element: element_name(element, names), fields, status })
+}
+
+/// `result_status()` for the annotated field, which must be a required `xs:int`; its doc points there.
+fn status_binding(
+    operation: &Operation,
+    response: &str,
+    annotated: &StatusField,
+    model_fields: &[&Field],
+    fields: &mut [plan::Field],
+) -> Result<StatusBinding, Problem> {
+    let found = model_fields.iter().zip(fields).find(|(field, _)| field.element.local == annotated.field);
+    let Some((field, planned)) = found else {
+        return Err(Problem::new(
+            operation.pos,
+            format!(
+                "the annotations map status field \"{}\" of operation \"{}\", but the response has no such element",
+                annotated.field, operation.name
+            ),
+        ));
+    };
+    let is_int = matches!(field.item, TypeRef::Builtin(Builtin::Int));
+    let is_required = matches!(field.shape, Shape::Single { optional: false, nillable: false });
+    if !is_int || !is_required {
+        return Err(Problem::new(
+            field.pos,
+            format!(
+                "status field \"{}\" of operation \"{}\" must be a required, non-nillable xs:int",
+                annotated.field, operation.name
+            ),
+        ));
+    }
+    planned.doc = fields::doc(field, Some(&format!("Read it as a status with [`{response}::result_status`].")));
+    Ok(StatusBinding {
+        field: planned.ident.clone(),
+        module: STATUS_MODULE.to_owned(),
+        status_enum: annotated.enum_name.clone(),
+        doc: Doc::new().line(format!(
+            "{} as a [`super::{STATUS_MODULE}::{}`].",
+            code(&annotated.field),
+            annotated.enum_name
+        )),
+    })
 }

@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 
 use super::{operation, types};
-use crate::annotations::{AnnotationsFile, ServiceAnnotation};
+use crate::annotations::{Credentials, ServiceAnnotation};
 use crate::diag::Problem;
 use crate::model::{Field, Service, Shape, TypeKind};
 use crate::names::ServiceNames;
@@ -14,7 +14,8 @@ pub(super) struct Context<'a> {
     /// The WSDL path, as given (recorded in `SERVICE.source`).
     pub source: &'a str,
     pub annotation: Option<&'a ServiceAnnotation>,
-    pub annotations: Option<&'a AnnotationsFile<'a>>,
+    /// The element names of the credentials, when annotated.
+    pub credentials: Option<&'a Credentials>,
 }
 
 pub(super) fn service_module(
@@ -49,11 +50,10 @@ pub(super) fn service_module(
         doc: Doc::new()
             .line(format!("The {} service: where it is and which WSDL it was generated from.", code(&service.name))),
     };
-    let credentials = context.annotations.and_then(|file| file.annotations.credentials.as_ref());
     let mut operations = Vec::new();
     for model_operation in &service.operations {
         let annotation = annotation.and_then(|service| service.operations.get(&model_operation.name));
-        operations.push(operation::operation(model_operation, &names, annotation, credentials)?);
+        operations.push(operation::operation(model_operation, &names, annotation, context.credentials)?);
     }
     let mut named_types = Vec::new();
     for named in &service.types {
