@@ -23,7 +23,7 @@ fn option_literal(value: Option<&String>) -> TokenStream {
     }
 }
 
-fn placement(credentials: CredentialPlacement) -> TokenStream {
+fn placement(credentials: &CredentialPlacement) -> TokenStream {
     match credentials {
         CredentialPlacement::None => quote!(::payamak::codegen::CredentialPlacement::None),
         CredentialPlacement::Body => quote!(::payamak::codegen::CredentialPlacement::Body),
@@ -56,7 +56,7 @@ fn request_type(operation: &Operation) -> TokenStream {
     let request_element = &request.element.local;
     let response_element = &operation.response.element.local;
     let retry_safe = operation.retry_safe;
-    let credentials = placement(request.credentials);
+    let credentials = placement(&request.credentials);
     quote! {
         #doc
         #derives

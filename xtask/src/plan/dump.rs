@@ -97,7 +97,7 @@ fn operation_items(out: &mut Out, operation: &Operation) {
         ),
     );
     let request = &operation.request;
-    let credentials = match request.credentials {
+    let credentials = match &request.credentials {
         CredentialPlacement::None => "no credentials",
         CredentialPlacement::Body => "credentials in the body",
     };

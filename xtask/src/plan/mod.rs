@@ -95,7 +95,9 @@ pub struct Response {
 }
 
 /// Where a request carries the credentials (`CredentialPlacement` of the runtime).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+///
+/// A SOAP header placement would join as a variant holding the header's element names.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CredentialPlacement {
     /// The request takes none.
     None,
