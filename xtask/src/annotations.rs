@@ -1,4 +1,7 @@
 //! `wsdl/annotations.toml`: what a WSDL cannot say (credentials, docs, status codes).
+//!
+//! Operations are annotated per service (`[services.Send.operations.GetCredit]`):
+//! services of the platform share operation names.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -8,6 +11,12 @@ use serde::Deserialize;
 
 use crate::names::{self, UNKNOWN_VARIANT};
 
+/// An annotations file and the path it is known by (as given, used in messages and docs).
+pub struct AnnotationsFile<'a> {
+    pub annotations: &'a Annotations,
+    pub source: &'a str,
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Annotations {
@@ -16,9 +25,10 @@ pub struct Annotations {
     #[serde(default)]
     pub services: BTreeMap<String, ServiceAnnotation>,
     #[serde(default)]
-    pub operations: BTreeMap<String, OperationAnnotation>,
-    #[serde(default)]
     pub status: BTreeMap<String, StatusTable>,
+    /// The old top-level `[operations.*]` tables, read only to say where they went.
+    #[serde(default, rename = "operations")]
+    unscoped_operations: BTreeMap<String, toml::Value>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -37,6 +47,9 @@ pub struct ServiceAnnotation {
     pub module: String,
     pub doc: String,
     pub doc_fa: Option<String>,
+    /// `[services.<Service>.operations.<Operation>]`, by the WSDL's operation name.
+    #[serde(default)]
+    pub operations: BTreeMap<String, OperationAnnotation>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -100,6 +113,9 @@ impl Annotations {
 
     /// The checks that need no WSDL.
     fn check(&self) -> Result<()> {
+        if let Some(name) = self.unscoped_operations.keys().next() {
+            bail!("[operations.{name}]: operations are annotated per service now, as [services.<Service>.operations.{name}]");
+        }
         let mut modules = BTreeSet::new();
         for (name, service) in &self.services {
             if !names::is_plain_ident(&service.module) || service.module != names::snake(&service.module, "") {
@@ -140,11 +156,12 @@ impl Annotations {
                 }
             }
         }
-        for (name, operation) in &self.operations {
-            if let Some(status) = &operation.status {
+        for (service_name, service) in &self.services {
+            for (name, operation) in &service.operations {
+                let Some(status) = &operation.status else { continue };
                 if !self.status.contains_key(&status.enum_name) {
                     bail!(
-                        "[operations.{name}]: status enum {:?} has no [status.{}] table",
+                        "[services.{service_name}.operations.{name}]: status enum {:?} has no [status.{}] table",
                         status.enum_name,
                         status.enum_name
                     );
@@ -152,5 +169,42 @@ impl Annotations {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SERVICE: &str = "[services.Send]\nwsdl = \"send.wsdl\"\nmodule = \"send\"\ndoc = \"Sends.\"\n";
+
+    #[test]
+    fn operations_are_read_per_service() {
+        let text = format!("{SERVICE}\n[services.Send.operations.GetCredit]\nretry_safe = true\n");
+        let annotations = Annotations::parse(&text).expect("valid annotations");
+        let service = annotations.services.get("Send").expect("the service");
+        assert!(service.operations.get("GetCredit").is_some_and(|operation| operation.retry_safe));
+    }
+
+    #[test]
+    fn unscoped_operation_tables_say_where_they_went() {
+        let error = Annotations::parse("[operations.GetCredit]\nretry_safe = true\n").expect_err("refused");
+        assert_eq!(
+            error.to_string(),
+            "[operations.GetCredit]: operations are annotated per service now, as \
+             [services.<Service>.operations.GetCredit]"
+        );
+    }
+
+    #[test]
+    fn a_status_enum_without_its_table_names_the_service_and_operation() {
+        let text = format!(
+            "{SERVICE}\n[services.Send.operations.SendSms]\nstatus = {{ field = \"SendSmsResult\", enum = \"Missing\" }}\n"
+        );
+        let error = Annotations::parse(&text).expect_err("refused");
+        assert_eq!(
+            error.to_string(),
+            "[services.Send.operations.SendSms]: status enum \"Missing\" has no [status.Missing] table"
+        );
     }
 }

@@ -1,12 +1,14 @@
 //! Project automation: `cargo xtask <command>` (see `--help`).
 //!
 //! The WSDL → Rust generator is a pipeline of modules with one concern each:
-//! `parse` (XML → raw structs) → `model` (resolved, sorted) → `emit` (Rust
-//! tokens) → `output` (formatting, header, files). `names` makes every
-//! identifier, `annotations` reads `wsdl/annotations.toml`, and `pipeline`
-//! is the single code path that `regen` and `generate` share.
+//! `parse` (XML → raw structs) → `model` (resolved, sorted) → `bind` (every
+//! Rust-level decision, as a `plan`) → `emit` (Rust tokens) → `output`
+//! (formatting, header, files). `names` holds the naming rules,
+//! `annotations` reads `wsdl/annotations.toml`, and `pipeline` is the
+//! single code path that `regen` and `generate` share.
 
 mod annotations;
+mod bind;
 mod diag;
 mod emit;
 mod fetch;
@@ -15,6 +17,7 @@ mod names;
 mod output;
 mod parse;
 mod pipeline;
+mod plan;
 mod regen;
 mod test_suite;
 
@@ -27,8 +30,8 @@ use std::process::ExitCode;
 use anyhow::{Context as _, Result};
 use clap::{Parser, Subcommand};
 
-use crate::annotations::Annotations;
-use crate::pipeline::{AnnotationsInput, Input, Options};
+use crate::annotations::{Annotations, AnnotationsFile};
+use crate::pipeline::{Input, Options};
 
 #[derive(Parser)]
 #[command(name = "cargo xtask", bin_name = "cargo xtask", about = "Project automation for payamak")]
@@ -110,7 +113,7 @@ fn generate(wsdl: &[PathBuf], out: &Path, annotations: Option<&Path>) -> Result<
     let loaded = annotations.map(|path| Annotations::load(path).map(|loaded| (loaded, path.display().to_string())));
     let loaded = loaded.transpose()?;
     let options = Options {
-        annotations: loaded.as_ref().map(|(annotations, source)| AnnotationsInput { annotations, source }),
+        annotations: loaded.as_ref().map(|(annotations, source)| AnnotationsFile { annotations, source }),
         command: "cargo xtask generate",
         strict: false,
     };

@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context as _, Result};
 
-use crate::annotations::Annotations;
+use crate::annotations::{Annotations, AnnotationsFile};
 use crate::output;
-use crate::pipeline::{self, AnnotationsInput, Input, Options};
+use crate::pipeline::{self, Input, Options};
 
 /// The annotations file, relative to the repository root.
 pub const ANNOTATIONS: &str = "wsdl/annotations.toml";
@@ -37,7 +37,7 @@ pub fn generated_files(root: &Path) -> Result<BTreeMap<String, String>> {
         inputs.push(Input { source, text });
     }
     let options = Options {
-        annotations: Some(AnnotationsInput { annotations: &annotations, source: ANNOTATIONS }),
+        annotations: Some(AnnotationsFile { annotations: &annotations, source: ANNOTATIONS }),
         command: COMMAND,
         strict: true,
     };

@@ -1,4 +1,4 @@
-//! Doc comments: prose made safe for rustdoc, emitted as `#[doc]` tokens.
+//! Doc comments of the plan as `#[doc]` tokens, with prose made safe for rustdoc.
 //!
 //! Text from a WSDL or the annotations must not become broken intra-doc
 //! links, HTML tags, bare-URL warnings or doctests: `[`, `]`, `<` and `>` are
@@ -11,54 +11,37 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-/// Paragraphs of a doc comment.
-#[derive(Default)]
-pub struct Doc {
-    paragraphs: Vec<Vec<String>>,
+use crate::plan::{single_line, Doc, Paragraph};
+
+/// The doc lines of `doc`: paragraphs separated by a blank line, blank prose left out.
+fn lines(doc: &Doc) -> Vec<String> {
+    let mut lines = Vec::new();
+    for paragraph in &doc.paragraphs {
+        let paragraph = match paragraph {
+            Paragraph::Line(text) => vec![single_line(text)],
+            Paragraph::Prose(text) => sanitize(text),
+        };
+        if paragraph.is_empty() {
+            continue;
+        }
+        if !lines.is_empty() {
+            lines.push(String::new());
+        }
+        lines.extend(paragraph);
+    }
+    lines
 }
 
-impl Doc {
-    pub fn new() -> Self {
-        Doc::default()
-    }
+/// `#[doc = "…"]` attributes (rendered as `///`).
+pub fn outer(doc: &Doc) -> TokenStream {
+    let lines = lines(doc).into_iter().map(spaced);
+    quote! { #( #[doc = #lines] )* }
+}
 
-    /// A paragraph written by the generator (code spans made with [`code`]).
-    pub fn line(mut self, text: impl Into<String>) -> Self {
-        self.paragraphs.push(vec![single_line(&text.into())]);
-        self
-    }
-
-    /// A paragraph of untrusted prose, sanitised; nothing when absent or blank.
-    pub fn prose(mut self, text: Option<&str>) -> Self {
-        let lines = text.map(sanitize).unwrap_or_default();
-        if !lines.is_empty() {
-            self.paragraphs.push(lines);
-        }
-        self
-    }
-
-    fn lines(&self) -> Vec<String> {
-        let mut lines = Vec::new();
-        for paragraph in &self.paragraphs {
-            if !lines.is_empty() {
-                lines.push(String::new());
-            }
-            lines.extend(paragraph.iter().map(|line| single_line(line)));
-        }
-        lines
-    }
-
-    /// `#[doc = "…"]` attributes (rendered as `///`).
-    pub fn outer(&self) -> TokenStream {
-        let lines = self.lines().into_iter().map(spaced);
-        quote! { #( #[doc = #lines] )* }
-    }
-
-    /// `#![doc = "…"]` attributes (rendered as `//!`).
-    pub fn inner(&self) -> TokenStream {
-        let lines = self.lines().into_iter().map(spaced);
-        quote! { #( #![doc = #lines] )* }
-    }
+/// `#![doc = "…"]` attributes (rendered as `//!`).
+pub fn inner(doc: &Doc) -> TokenStream {
+    let lines = lines(doc).into_iter().map(spaced);
+    quote! { #( #![doc = #lines] )* }
 }
 
 fn spaced(line: String) -> String {
@@ -67,23 +50,6 @@ fn spaced(line: String) -> String {
     } else {
         format!(" {line}")
     }
-}
-
-/// `text` as an inline code span, with enough backticks for its content.
-pub fn code(text: &str) -> String {
-    let text = &single_line(text);
-    let longest_run = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
-    if longest_run == 0 && !text.is_empty() {
-        return format!("`{text}`");
-    }
-    let fence = "`".repeat(longest_run + 1);
-    format!("{fence} {text} {fence}")
-}
-
-/// `text` with every control character (`\r`, `\n`, tab, …) replaced by a
-/// space: one doc line stays one line, and rustc rejects a bare CR in docs.
-pub fn single_line(text: &str) -> String {
-    text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
 }
 
 /// Whether a trimmed line opens or closes a fenced code block, also when it
@@ -113,7 +79,7 @@ fn is_fence(line: &str) -> bool {
 
 /// Prose as rustdoc-safe lines: trimmed, inner whitespace collapsed, blank
 /// runs collapsed, control characters made spaces, fences marked `text`, escaped.
-pub fn sanitize(text: &str) -> Vec<String> {
+fn sanitize(text: &str) -> Vec<String> {
     let mut lines: Vec<String> = Vec::new();
     let mut in_fence = false;
     for raw in text.replace("\r\n", "\n").lines() {
@@ -216,8 +182,7 @@ mod tests {
     #[test]
     fn control_characters_become_spaces() {
         assert_eq!(sanitize("a\rb\r\nc\u{0}d"), ["a b", "c d"]);
-        assert_eq!(code("x\n```rust\r"), "```` x ```rust  ````");
-        let doc = Doc::new().line("a\n```rust\nboom();\r").outer().to_string();
+        let doc = outer(&Doc::new().line("a\n```rust\nboom();\r")).to_string();
         assert!(!doc.contains("\\n") && !doc.contains("\\r"), "{doc}");
     }
 
@@ -251,8 +216,8 @@ mod tests {
     }
 
     #[test]
-    fn code_spans_fit_their_content() {
-        assert_eq!(code("a"), "`a`");
-        assert_eq!(code("a`b"), "`` a`b ``");
+    fn blank_prose_adds_no_paragraph() {
+        let doc = Doc::new().line("a").prose(Some(" \n ")).prose(None).line("b");
+        assert_eq!(lines(&doc), ["a", "", "b"]);
     }
 }

@@ -1,20 +1,15 @@
-//! `generated/mod.rs`: one `pub mod` per service module, and `status`.
+//! `generated/mod.rs`: one `pub mod` per module of the index.
 
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::docs::Doc;
-use crate::names;
+use super::docs::inner;
+use super::ident;
+use crate::plan::{Doc, Index};
 
-/// The index of `modules` (sorted here), plus `pub mod status;` when `has_status`.
-pub fn index_file(modules: &[String], has_status: bool) -> TokenStream {
-    let mut all: Vec<&str> = modules.iter().map(String::as_str).collect();
-    if has_status {
-        all.push("status");
-    }
-    all.sort_unstable();
-    let modules = all.into_iter().map(names::ident);
-    let doc = Doc::new().line("Typed request and response types of the SOAP services, one module per service.").inner();
+pub fn index_file(index: &Index) -> TokenStream {
+    let modules = index.modules.iter().map(|module| ident(module));
+    let doc = inner(&Doc::new().line("Typed request and response types of the SOAP services, one module per service."));
     quote! {
         #doc
         #(pub mod #modules;)*

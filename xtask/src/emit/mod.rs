@@ -1,9 +1,11 @@
-//! Model + annotations → Rust tokens. Never sees XML.
+//! Plan → Rust tokens: plain rendering that cannot fail; every decision is
+//! in the plan (see `bind`).
 //!
 //! Generated code reaches the runtime only through `::payamak::codegen`, and
 //! names every standard type by its full path, so WSDL names such as
 //! `Result`, `Option` or `String` cannot shadow anything it uses.
 
+mod content;
 mod docs;
 mod index;
 mod operations;
@@ -12,11 +14,34 @@ mod status;
 mod types;
 
 pub use index::index_file;
-pub use service::{service_file, ServiceInput};
+pub use service::service_file;
 pub use status::status_file;
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
+
+use crate::names;
+use crate::plan::Namespace;
+
+/// The identifier for a name of the plan (raw for keywords: `r#type`).
+fn ident(name: &str) -> Ident {
+    if names::is_raw_keyword(name) {
+        Ident::new_raw(name, Span::call_site())
+    } else {
+        Ident::new(name, Span::call_site())
+    }
+}
+
+/// A namespace constant, or the URI as a literal.
+fn namespace(namespace: &Namespace) -> TokenStream {
+    match namespace {
+        Namespace::Constant(name) => {
+            let constant = ident(name);
+            quote!(#constant)
+        }
+        Namespace::Literal(uri) => quote!(#uri),
+    }
+}
 
 /// Lints that the input can trigger in otherwise clean generated code:
 /// `single_match` (a one-element struct is read with a one-arm match, like

@@ -1,18 +1,17 @@
-//! `generated/status.rs`: one enum per `[status.*]` table of the annotations.
+//! `generated/status.rs`: one enum per status table of the plan.
 
 use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 
-use super::docs::{code, Doc};
-use super::{allowed_lints, serde_derives};
-use crate::annotations::{StatusCode, StatusTable};
-use crate::names;
+use super::docs::{inner, outer};
+use super::{allowed_lints, ident, serde_derives};
+use crate::plan::{Doc, StatusEnum, StatusModule, StatusVariant};
 
-/// The tokens of `generated/status.rs` for `tables` (sorted by name).
-pub fn status_file<'a>(tables: impl IntoIterator<Item = (&'a String, &'a StatusTable)>, source: &str) -> TokenStream {
-    let doc = Doc::new().line("Result codes of the panel, as enums.").inner();
+/// The tokens of `generated/status.rs`.
+pub fn status_file(module: &StatusModule) -> TokenStream {
+    let doc = inner(&Doc::new().line("Result codes of the panel, as enums."));
     let lints = allowed_lints(false);
-    let enums = tables.into_iter().map(|(name, table)| status_enum(name, table, source));
+    let enums = module.enums.iter().map(status_enum);
     quote! {
         #doc
         #lints
@@ -30,32 +29,26 @@ fn code_literal(code: i32) -> TokenStream {
     }
 }
 
-fn status_enum(name: &str, table: &StatusTable, source: &str) -> TokenStream {
-    let ident = names::ident(name);
-    let doc = Doc::new()
-        .prose(Some(&table.doc))
-        .prose(table.doc_fa.as_deref())
-        .line(format!("Generated from `[status.{name}]` in {}.", code(source)))
-        .outer();
-    let variants: Vec<_> = table.codes.iter().map(|code| names::ident(&code.variant)).collect();
-    let variant_docs = table.codes.iter().map(|row| {
-        Doc::new().line(format!("{}: {}.", code(&row.code.to_string()), row.en)).prose(Some(&row.fa)).outer()
-    });
-    let codes: Vec<_> = table.codes.iter().map(|row| code_literal(row.code)).collect();
-    let english = table.codes.iter().map(|row| &row.en);
-    let persian = table.codes.iter().map(|row| &row.fa);
-    let matching = |select: fn(&StatusCode) -> bool| {
+fn status_enum(plan: &StatusEnum) -> TokenStream {
+    let name = ident(&plan.ident);
+    let doc = outer(&plan.doc);
+    let variants: Vec<_> = plan.variants.iter().map(|variant| ident(&variant.ident)).collect();
+    let variant_docs = plan.variants.iter().map(|variant| outer(&variant.doc));
+    let codes: Vec<_> = plan.variants.iter().map(|variant| code_literal(variant.code)).collect();
+    let english = plan.variants.iter().map(|variant| &variant.english);
+    let persian = plan.variants.iter().map(|variant| &variant.persian);
+    let matching = |select: fn(&StatusVariant) -> bool| {
         let selected: Vec<_> =
-            table.codes.iter().zip(&variants).filter(|(row, _)| select(row)).map(|(_, v)| v).collect();
+            plan.variants.iter().zip(&variants).filter(|(variant, _)| select(variant)).map(|(_, v)| v).collect();
         if selected.is_empty() {
             quote!(false)
         } else {
             quote!(::core::matches!(self, #(Self::#selected)|*))
         }
     };
-    let is_success = matching(|row| row.success);
-    let is_final = table.has_final().then(|| {
-        let is_final = matching(|row| row.is_final == Some(true));
+    let is_success = matching(|variant| variant.success);
+    let is_final = plan.has_final.then(|| {
+        let is_final = matching(|variant| variant.is_final);
         quote! {
             /// True when the status can no longer change; unknown codes are not final.
             pub const fn is_final(self) -> bool {
@@ -69,13 +62,13 @@ fn status_enum(name: &str, table: &StatusTable, source: &str) -> TokenStream {
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         #serde
         #[non_exhaustive]
-        pub enum #ident {
+        pub enum #name {
             #( #variant_docs #variants, )*
             /// A code not in the table.
             Unknown(i32),
         }
 
-        impl #ident {
+        impl #name {
             /// The status for `code`; codes not in the table are kept as `Unknown(code)`.
             pub const fn from_code(code: i32) -> Self {
                 match code {
@@ -111,7 +104,7 @@ fn status_enum(name: &str, table: &StatusTable, source: &str) -> TokenStream {
             }
         }
 
-        impl ::core::fmt::Display for #ident {
+        impl ::core::fmt::Display for #name {
             fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
                 match self {
                     Self::Unknown(code) => ::core::write!(f, "unknown code {code}"),
@@ -120,24 +113,24 @@ fn status_enum(name: &str, table: &StatusTable, source: &str) -> TokenStream {
             }
         }
 
-        impl ::payamak::codegen::StatusCode for #ident {
+        impl ::payamak::codegen::StatusCode for #name {
             fn code(self) -> i32 {
-                #ident::code(self)
+                #name::code(self)
             }
             fn from_code(code: i32) -> Self {
-                #ident::from_code(code)
+                #name::from_code(code)
             }
             fn is_success(self) -> bool {
-                #ident::is_success(self)
+                #name::is_success(self)
             }
             fn is_known(self) -> bool {
                 !::core::matches!(self, Self::Unknown(_))
             }
             fn english(self) -> &'static str {
-                #ident::english(self)
+                #name::english(self)
             }
             fn persian(self) -> &'static str {
-                #ident::persian(self)
+                #name::persian(self)
             }
         }
     }

@@ -1,10 +1,11 @@
 //! What `generate` writes compiles in a crate that only depends on `payamak`:
-//! the two sibling WSDLs and the `doc_hazards` fixture, built with `-D warnings`
-//! and `#![deny(missing_docs)]`, and none of their doc comments is a doctest.
+//! the two sibling WSDLs and the `doc_hazards` and `shared_operations` fixtures,
+//! built with `-D warnings` and `#![deny(missing_docs)]`, and none of their doc
+//! comments is a doctest.
 
 use std::process::Command;
 
-use super::support::FIXTURES;
+use super::support::{generate, input, FIXTURES};
 use crate::output;
 use crate::pipeline::{self, Input, Options};
 use crate::regen::repo_root;
@@ -37,6 +38,10 @@ pub mod generated;
 /// Documentation full of code-block lookalikes.
 #[rustfmt::skip]
 pub mod doc_hazards;
+
+/// Two services with an operation of the same name.
+#[rustfmt::skip]
+pub mod shared_operations;
 "#;
 
 #[test]
@@ -67,6 +72,10 @@ fn generated_code_compiles_in_another_crate() {
     let text = std::fs::read_to_string(root.join(&source)).expect("doc_hazards WSDL");
     let files = pipeline::generate(&[Input { source, text }], &options).expect("doc_hazards generates");
     output::write(&krate.join("src/doc_hazards"), &files, true).expect("generated files");
+    let fixture = format!("{FIXTURES}/shared_operations");
+    let files = generate(&[input(&format!("{fixture}/input.wsdl"))], Some(&format!("{fixture}/annotations.toml")))
+        .expect("shared_operations generates");
+    output::write(&krate.join("src/shared_operations"), &files, true).expect("generated files");
 
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let result = Command::new(cargo)

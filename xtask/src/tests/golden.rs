@@ -1,51 +1,32 @@
 //! Golden fixtures, one construct each:
 //! - `fixtures/<case>/input.wsdl` (+ `annotations.toml`) generates `fixtures/<case>/expected/`;
 //! - `fixtures/errors/<case>.wsdl` (+ `<case>.toml`) fails with `fixtures/errors/<case>.txt`;
-//! - `fixtures/<case>/model.txt` snapshots the resolved model of a few cases;
+//! - `fixtures/<case>/model.txt` snapshots the resolved model of a few cases, and
+//!   `fixtures/<case>/plan.txt` the plan of a few others;
 //! - the sibling WSDLs (`fixtures/siblings/`) generate `tests/fixtures/generator/siblings/`,
 //!   which the root crate's integration tests compile and exercise.
 //!
 //! `UPDATE_EXPECT=1 cargo test -p xtask` rewrites the golden files.
 
-use std::collections::BTreeMap;
-
-use anyhow::Result;
-
-use super::support::{assert_no_problems, check_golden_dir, check_golden_file, fixtures_dir, FIXTURES};
+use super::support::{
+    assert_no_problems, check_golden_dir, check_golden_file, fixtures_dir, generate, generate_options, input, FIXTURES,
+};
 use crate::annotations::Annotations;
-use crate::pipeline::{self, AnnotationsInput, Input, Options};
+use crate::pipeline;
 use crate::regen::repo_root;
 
 /// Cases whose resolved model is snapshot too.
 const MODEL_SNAPSHOTS: &[&str] = &["arrays", "extension"];
+/// Cases whose plan is snapshot too.
+const PLAN_SNAPSHOTS: &[&str] = &["arrays", "credentials"];
 /// Where the siblings' generated code goes, relative to the repository root.
 const SIBLINGS_OUT: &str = "tests/fixtures/generator/siblings";
 /// Directories of `fixtures/` that are not generation cases.
 const NOT_CASES: &[&str] = &["errors", "siblings"];
 
-fn input(relative: &str) -> Input {
-    let path = repo_root().join(relative);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("cannot read {}: {error}", path.display()));
-    Input { source: relative.to_owned(), text }
-}
-
 /// `relative` if that file exists (a fixture's optional annotations).
 fn if_exists(relative: String) -> Option<String> {
     repo_root().join(&relative).is_file().then_some(relative)
-}
-
-/// `generate` as the CLI runs it.
-fn generate(inputs: &[Input], annotations: Option<&str>) -> Result<BTreeMap<String, String>> {
-    let loaded = annotations.map(|source| Annotations::load(&repo_root().join(source))).transpose()?;
-    let options = Options {
-        annotations: loaded
-            .as_ref()
-            .zip(annotations)
-            .map(|(annotations, source)| AnnotationsInput { annotations, source }),
-        command: "cargo xtask generate",
-        strict: false,
-    };
-    pipeline::generate(inputs, &options)
 }
 
 fn cases() -> Vec<String> {
@@ -102,6 +83,22 @@ fn model_snapshots() {
     for case in MODEL_SNAPSHOTS {
         let model = pipeline::model(&input(&format!("{FIXTURES}/{case}/input.wsdl"))).expect("the fixture resolves");
         problems.extend(check_golden_file(&fixtures_dir().join(case).join("model.txt"), &format!("{model:#?}\n")));
+    }
+    assert_no_problems(problems);
+}
+
+#[test]
+fn plan_snapshots() {
+    let mut problems = Vec::new();
+    for case in PLAN_SNAPSHOTS {
+        let inputs = [input(&format!("{FIXTURES}/{case}/input.wsdl"))];
+        let annotations = if_exists(format!("{FIXTURES}/{case}/annotations.toml"));
+        let loaded = annotations
+            .as_deref()
+            .map(|source| Annotations::load(&repo_root().join(source)).expect("the annotations load"));
+        let options = generate_options(loaded.as_ref().zip(annotations.as_deref()));
+        let plan = pipeline::plan(&inputs, &options).expect("the fixture binds");
+        problems.extend(check_golden_file(&fixtures_dir().join(case).join("plan.txt"), &plan.to_string()));
     }
     assert_no_problems(problems);
 }

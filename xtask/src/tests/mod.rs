@@ -5,4 +5,5 @@ mod compile;
 mod fetch;
 mod golden;
 mod regen;
+mod shared_operations;
 mod support;

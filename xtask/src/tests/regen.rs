@@ -113,21 +113,42 @@ fn a_new_operation_makes_the_check_fail_readably() {
     // Without its table in the annotations, the operation is named as the problem.
     let message = format!("{:#}", regen::regen(root, true).expect_err("the check fails"));
     assert!(
-        message.contains(r#"operation "GetVersion" of wsdl/send.wsdl has no [operations.GetVersion] table"#),
+        message.contains(
+            r#"operation "GetVersion" of service "Send" has no [services.Send.operations.GetVersion] table in wsdl/annotations.toml"#
+        ),
         "{message}"
     );
 
     edit(
         root,
         ANNOTATIONS,
-        "[operations.GetCredit]",
-        "[operations.GetVersion]\nretry_safe = true\n\n[operations.GetCredit]",
+        "[services.Send.operations.GetCredit]",
+        "[services.Send.operations.GetVersion]\nretry_safe = true\n\n[services.Send.operations.GetCredit]",
     );
     let message = format!("{:#}", regen::regen(root, true).expect_err("the check fails"));
     assert!(message.contains("generated/send.rs differs:"), "{message}");
     assert!(message.contains("+    <GetVersionRequest as ::payamak::codegen::XmlRequest>::OPERATION,"), "{message}");
     assert!(message.contains("+/// Request of the `GetVersion` operation."), "{message}");
     assert!(message.ends_with(HINT), "{message}");
+}
+
+/// Operation tables belong to one service: a table under the wrong service is stale, even when
+/// another service has an operation of that name.
+#[test]
+fn an_operation_table_under_the_wrong_service_is_named() {
+    let scratch = scratch_repo();
+    edit(
+        scratch.path(),
+        ANNOTATIONS,
+        "[services.Send.operations.GetCredit]",
+        "[services.IncomingMessages.operations.GetCredit]\n\n[services.Send.operations.GetCredit]",
+    );
+    let message = format!("{:#}", regen::regen(scratch.path(), true).expect_err("the check fails"));
+    assert_eq!(
+        message,
+        "wsdl/annotations.toml: [services.IncomingMessages.operations.GetCredit] names no operation of service \
+         \"IncomingMessages\" in wsdl/incoming_messages.wsdl"
+    );
 }
 
 #[test]

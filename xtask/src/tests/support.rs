@@ -1,10 +1,15 @@
-//! Shared test plumbing: fixture paths, golden files (`UPDATE_EXPECT=1`), temporary directories.
+//! Shared test plumbing: fixture paths, `generate` as the CLI runs it, golden files
+//! (`UPDATE_EXPECT=1`), temporary directories.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use anyhow::Result;
+
+use crate::annotations::{Annotations, AnnotationsFile};
 use crate::output;
+use crate::pipeline::{self, Input, Options};
 use crate::regen::repo_root;
 
 /// `xtask/tests/fixtures`, relative to the repository root.
@@ -12,6 +17,28 @@ pub const FIXTURES: &str = "xtask/tests/fixtures";
 
 pub fn fixtures_dir() -> PathBuf {
     repo_root().join(FIXTURES)
+}
+
+/// The file at `relative` (to the repository root) as a pipeline input.
+pub fn input(relative: &str) -> Input {
+    let path = repo_root().join(relative);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("cannot read {}: {error}", path.display()));
+    Input { source: relative.to_owned(), text }
+}
+
+/// The options of `cargo xtask generate`, with annotations loaded from the file named.
+pub fn generate_options<'a>(annotations: Option<(&'a Annotations, &'a str)>) -> Options<'a> {
+    Options {
+        annotations: annotations.map(|(annotations, source)| AnnotationsFile { annotations, source }),
+        command: "cargo xtask generate",
+        strict: false,
+    }
+}
+
+/// `generate` as the CLI runs it.
+pub fn generate(inputs: &[Input], annotations: Option<&str>) -> Result<BTreeMap<String, String>> {
+    let loaded = annotations.map(|source| Annotations::load(&repo_root().join(source))).transpose()?;
+    pipeline::generate(inputs, &generate_options(loaded.as_ref().zip(annotations)))
 }
 
 /// True when golden files are to be rewritten instead of compared.

@@ -1,0 +1,122 @@
+//! Struct fields: their names, Rust types, codecs, element names and docs.
+
+use crate::diag::{Pos, Problem};
+use crate::model::{Builtin, Field, QName, Shape, TypeRef};
+use crate::names::{self, ServiceNames};
+use crate::plan::{self, code, Codec, Doc, ElementName, Namespace, RustType, Scalar};
+
+/// The fields of one struct, named together, in document order.
+pub(super) fn fields(fields: &[&Field], names: &ServiceNames) -> Result<Vec<plan::Field>, Problem> {
+    let field_names = names::field_names(fields.iter().map(|field| field.element.local.as_str()));
+    let mut planned = Vec::new();
+    for ((field, ident), local) in fields.iter().zip(field_names.fields).zip(field_names.locals) {
+        let codec = match &field.shape {
+            Shape::Single { .. } => Codec::Single,
+            Shape::Array { item_element, .. } => Codec::Array { item: element_name(item_element, names) },
+            Shape::Repeated { .. } => Codec::Repeated,
+        };
+        planned.push(plan::Field {
+            ident,
+            local,
+            ty: rust_type(field, names)?,
+            element: element_name(&field.element, names),
+            codec,
+            doc: doc(field, None),
+        });
+    }
+    Ok(planned)
+}
+
+/// An element as the module spells it: its namespace constant, or the URI.
+pub(super) fn element_name(element: &QName, names: &ServiceNames) -> ElementName {
+    let namespace = match names.namespaces.get(&element.namespace) {
+        Some(constant) => Namespace::Constant(constant.clone()),
+        None => Namespace::Literal(element.namespace.clone()),
+    };
+    ElementName { namespace, local: element.local.clone() }
+}
+
+/// The Rust name of a named type of the service.
+pub(super) fn type_name(name: &QName, names: &ServiceNames, at: Pos) -> Result<String, Problem> {
+    names
+        .types
+        .get(name)
+        .cloned()
+        .ok_or_else(|| Problem::new(at, format!("internal error: type {name:?} has no Rust name")))
+}
+
+fn scalar(builtin: Builtin) -> Scalar {
+    match builtin {
+        Builtin::String => Scalar::String,
+        Builtin::Boolean => Scalar::Bool,
+        Builtin::Byte => Scalar::I8,
+        Builtin::Short => Scalar::I16,
+        Builtin::Int => Scalar::I32,
+        Builtin::Long => Scalar::I64,
+        Builtin::UnsignedByte => Scalar::U8,
+        Builtin::UnsignedShort => Scalar::U16,
+        Builtin::UnsignedInt => Scalar::U32,
+        Builtin::UnsignedLong => Scalar::U64,
+        Builtin::Float => Scalar::F32,
+        Builtin::Double => Scalar::F64,
+        Builtin::DateTime => Scalar::PanelDateTime,
+        Builtin::Base64Binary => Scalar::Bytes,
+    }
+}
+
+/// The Rust type of a field: cardinality and nil handling around the value type.
+fn rust_type(field: &Field, names: &ServiceNames) -> Result<RustType, Problem> {
+    let value = match &field.item {
+        TypeRef::Builtin(builtin) => RustType::Scalar(scalar(*builtin)),
+        TypeRef::Named(name) => RustType::Named(type_name(name, names, field.pos)?),
+    };
+    let option_if = |wrap: bool, inner: RustType| if wrap { RustType::Option(Box::new(inner)) } else { inner };
+    let nillable_if = |wrap: bool, inner: RustType| if wrap { RustType::Nillable(Box::new(inner)) } else { inner };
+    let items = |item_nillable: bool| RustType::Vec(Box::new(option_if(item_nillable, value.clone())));
+    Ok(match &field.shape {
+        Shape::Single { optional, nillable } => option_if(*optional, nillable_if(*nillable, value.clone())),
+        Shape::Array { optional, nillable, item_nillable, .. } => {
+            option_if(*optional, nillable_if(*nillable, items(*item_nillable)))
+        }
+        Shape::Repeated { item_nillable } => items(*item_nillable),
+    })
+}
+
+/// `xs:int` for built-ins, the local name for the WSDL's own types.
+pub(super) fn type_display(name: &QName) -> String {
+    if name.is_xml_schema() {
+        format!("xs:{}", name.local)
+    } else {
+        name.local.clone()
+    }
+}
+
+/// What the field is in the WSDL, then `note`, then the WSDL's own documentation.
+pub(super) fn doc(field: &Field, note: Option<&str>) -> Doc {
+    let flags = |optional: bool, nillable: bool| match (optional, nillable) {
+        (true, true) => ", optional, nillable",
+        (true, false) => ", optional",
+        (false, true) => ", nillable",
+        (false, false) => "",
+    };
+    let element = code(&field.element.local);
+    let declared = code(&type_display(&field.type_name));
+    let summary = match &field.shape {
+        Shape::Single { optional, nillable } => format!("{element} ({declared}{}).", flags(*optional, *nillable)),
+        Shape::Array { optional, nillable, item_element, item_type_name, item_nillable } => format!(
+            "{element} ({declared}{}): an array of {} items ({}{}).",
+            flags(*optional, *nillable),
+            code(&item_element.local),
+            code(&type_display(item_type_name)),
+            flags(false, *item_nillable),
+        ),
+        Shape::Repeated { item_nillable } => {
+            format!("{element} ({declared}{}), repeated.", flags(false, *item_nillable))
+        }
+    };
+    let summary = match note {
+        Some(note) => format!("{summary} {note}"),
+        None => summary,
+    };
+    Doc::new().line(summary).prose(field.doc.as_deref())
+}

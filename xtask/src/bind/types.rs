@@ -1,0 +1,45 @@
+//! The WSDL's named types: structs and enumerations.
+
+use super::fields::{self, type_display};
+use crate::diag::Problem;
+use crate::model::{Field, NamedType, TypeKind};
+use crate::names::{self, ServiceNames};
+use crate::plan::{self, code, Doc, Enum, Struct, Variant};
+
+pub(super) fn named_type(named: &NamedType, names: &ServiceNames) -> Result<plan::NamedType, Problem> {
+    let ident = fields::type_name(&named.name, names, named.pos)?;
+    let local = code(&named.name.local);
+    let namespace = code(&named.name.namespace);
+    Ok(match &named.kind {
+        TypeKind::Struct { base, fields } => {
+            let base_note = base
+                .as_ref()
+                .map(|base| format!("Extends {}: the fields of the base type come first.", code(&base.local)));
+            let doc = Doc::new()
+                .line(format!("Complex type {local} (namespace {namespace})."))
+                .prose(base_note.as_deref())
+                .prose(named.doc.as_deref());
+            let fields: Vec<&Field> = fields.iter().collect();
+            plan::NamedType::Struct(Struct { ident, doc, fields: fields::fields(&fields, names)? })
+        }
+        TypeKind::Enum { base, values } => {
+            let doc = Doc::new()
+                .line(format!(
+                    "Simple type {local} (namespace {namespace}): an enumeration of {} values.",
+                    code(&type_display(base))
+                ))
+                .prose(named.doc.as_deref())
+                .line(format!("Values the WSDL does not list are kept in {}.", code(names::UNKNOWN_VARIANT)));
+            let variants = names::variant_names(values)
+                .into_iter()
+                .zip(values)
+                .map(|(ident, value)| {
+                    let text =
+                        if value.is_empty() { "The empty value.".to_owned() } else { format!("{}.", code(value)) };
+                    Variant { ident, value: value.clone(), doc: Doc::new().line(text) }
+                })
+                .collect();
+            plan::NamedType::Enum(Enum { ident, doc, variants, unknown: names::UNKNOWN_VARIANT.to_owned() })
+        }
+    })
+}

@@ -1,0 +1,165 @@
+//! The code that writes a struct's children and reads them back.
+
+use proc_macro2::{Ident, TokenStream};
+use quote::quote;
+
+use super::{ident, namespace};
+use crate::plan::{Child, Codec, Credential, CredentialSlot, Field};
+
+/// A child element, as the write and read code sees it.
+#[derive(Clone, Copy)]
+pub(super) enum Member<'a> {
+    Field(&'a Field),
+    Credential(&'a CredentialSlot),
+}
+
+/// The members of a request: its fields and credential slots.
+pub(super) fn request_members(children: &[Child]) -> Vec<Member<'_>> {
+    children
+        .iter()
+        .map(|child| match child {
+            Child::Field(field) => Member::Field(field),
+            Child::Credential(slot) => Member::Credential(slot),
+        })
+        .collect()
+}
+
+/// The members of a struct that has only fields.
+pub(super) fn field_members(fields: &[Field]) -> Vec<Member<'_>> {
+    fields.iter().map(Member::Field).collect()
+}
+
+fn credential_path(credential: Credential) -> TokenStream {
+    match credential {
+        Credential::Username => quote!(::payamak::codegen::Credential::Username),
+        Credential::Password => quote!(::payamak::codegen::Credential::Password),
+    }
+}
+
+/// `w` when the writer is used, `_w` when there is nothing to write.
+pub(super) fn writer_param(members: &[Member<'_>]) -> TokenStream {
+    if members.is_empty() {
+        quote!(_w)
+    } else {
+        quote!(w)
+    }
+}
+
+/// The statements that write the members, in document order.
+pub(super) fn write_statements(members: &[Member<'_>]) -> TokenStream {
+    let statements = members.iter().map(|member| match member {
+        Member::Field(field) => {
+            let name = ident(&field.ident);
+            let ns = namespace(&field.element.namespace);
+            let element = &field.element.local;
+            match &field.codec {
+                Codec::Single => quote! { w.field(#ns, #element, &self.#name); },
+                Codec::Array { item } => {
+                    let item_ns = namespace(&item.namespace);
+                    let item = &item.local;
+                    quote! { w.array(#ns, #element, #item_ns, #item, &self.#name); }
+                }
+                Codec::Repeated => quote! { w.repeated(#ns, #element, &self.#name); },
+            }
+        }
+        Member::Credential(slot) => {
+            let ns = namespace(&slot.element.namespace);
+            let local = &slot.element.local;
+            let which = credential_path(slot.credential);
+            quote! { w.credential(#ns, #local, #which); }
+        }
+    });
+    quote!(#(#statements)*)
+}
+
+/// The body of a read function and which of its parameters it uses.
+pub(super) struct ReadBody {
+    pub statements: TokenStream,
+    pub uses_element: bool,
+    pub uses_credentials: bool,
+}
+
+/// Reads the children of `element` into `Self`; credentials go to `credentials`.
+pub(super) fn read_body(members: &[Member<'_>]) -> ReadBody {
+    let mut slots = Vec::new();
+    let mut arms = Vec::new();
+    let mut inits = Vec::new();
+    for member in members {
+        match member {
+            Member::Field(field) => {
+                let (name, local) = (ident(&field.ident), ident(&field.local));
+                let ns = namespace(&field.element.namespace);
+                let element = &field.element.local;
+                match &field.codec {
+                    Codec::Single => {
+                        slots.push(quote! { let mut #local = ::payamak::codegen::Slot::new(); });
+                        arms.push(quote! { (#ns, #element) => #local.read(child)?, });
+                        inits.push(quote! { #name: #local.finish(element, #element)? });
+                    }
+                    Codec::Array { item } => {
+                        let item_ns = namespace(&item.namespace);
+                        let item = &item.local;
+                        slots.push(quote! { let mut #local = ::payamak::codegen::ArraySlot::new(); });
+                        arms.push(quote! { (#ns, #element) => #local.read(child, #item_ns, #item)?, });
+                        inits.push(quote! { #name: #local.finish(element, #element)? });
+                    }
+                    Codec::Repeated => {
+                        slots.push(quote! { let mut #local = ::payamak::codegen::Repeated::new(); });
+                        arms.push(quote! { (#ns, #element) => #local.read(child)?, });
+                        inits.push(quote! { #name: #local.finish() });
+                    }
+                }
+            }
+            Member::Credential(slot) => {
+                let ns = namespace(&slot.element.namespace);
+                let local = &slot.element.local;
+                let which = credential_path(slot.credential);
+                arms.push(quote! { (#ns, #local) => credentials.read(#which, child)?, });
+            }
+        }
+    }
+    let uses_credentials = members.iter().any(|member| matches!(member, Member::Credential(_)));
+    let read_loop = if arms.is_empty() {
+        quote!()
+    } else {
+        quote! {
+            for child in element.children() {
+                match (child.namespace(), child.local_name()) {
+                    #(#arms)*
+                    _ => {}
+                }
+            }
+        }
+    };
+    ReadBody {
+        statements: quote! {
+            #(#slots)*
+            #read_loop
+            ::core::result::Result::Ok(Self { #(#inits),* })
+        },
+        uses_element: !arms.is_empty(),
+        uses_credentials,
+    }
+}
+
+/// The `XmlContent` implementation of a struct of `fields`.
+pub(super) fn content_impl(ident: &Ident, fields: &[Field]) -> TokenStream {
+    let members = field_members(fields);
+    let writes = write_statements(&members);
+    let writer = writer_param(&members);
+    let read = read_body(&members);
+    let element = if read.uses_element { quote!(element) } else { quote!(_element) };
+    let statements = read.statements;
+    quote! {
+        impl ::payamak::codegen::XmlContent for #ident {
+            fn write_content(&self, #writer: &mut ::payamak::codegen::XmlWriter) {
+                #writes
+            }
+            fn read_content(
+                #element: ::payamak::codegen::XmlElement<'_, '_>,
+            ) -> ::core::result::Result<Self, ::payamak::codegen::DecodeError> {
+                #statements
+            }
+        }
+    }
+}

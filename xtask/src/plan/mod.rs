@@ -1,0 +1,265 @@
+//! The plan: every Rust-level decision about the generated files, made by
+//! `bind` and rendered by `emit`.
+//!
+//! Plain data, so that a decision can be read (see the `plan.txt` snapshots)
+//! and tested without tokens: no XML, no `quote`, no `proc_macro2`.
+//! Identifiers are held as written without `r#`; `emit` spells keywords raw.
+
+mod doc;
+mod dump;
+
+pub use doc::{code, single_line, Doc, Paragraph};
+
+/// Every file one run generates.
+#[derive(Debug)]
+pub struct Plan {
+    /// One module per service, in the order of the inputs.
+    pub services: Vec<ServiceModule>,
+    /// `status.rs`, when the annotations have status tables.
+    pub status: Option<StatusModule>,
+    /// `mod.rs`.
+    pub index: Index,
+}
+
+/// `mod.rs`: the modules it declares, sorted.
+#[derive(Debug)]
+pub struct Index {
+    pub modules: Vec<String>,
+}
+
+/// `<module>.rs` for one service.
+#[derive(Debug)]
+pub struct ServiceModule {
+    /// The module, and its file name without `.rs`.
+    pub module: String,
+    pub doc: Doc,
+    pub namespaces: Vec<NamespaceConst>,
+    pub meta: ServiceMeta,
+    /// Sorted by operation name.
+    pub operations: Vec<Operation>,
+    pub types: Vec<NamedType>,
+}
+
+/// A constant holding a namespace URI.
+#[derive(Debug)]
+pub struct NamespaceConst {
+    pub name: String,
+    pub uri: String,
+    pub doc: Doc,
+}
+
+/// The values of the module's `SERVICE` constant.
+#[derive(Debug)]
+pub struct ServiceMeta {
+    /// The WSDL's service name.
+    pub name: String,
+    /// The last path segment of the address (`send.asmx`).
+    pub endpoint: String,
+    pub default_address: String,
+    /// The WSDL path, as given.
+    pub source: String,
+    pub doc: Doc,
+}
+
+/// One SOAP operation: its `…Request` and `…Response` types and metadata.
+#[derive(Debug)]
+pub struct Operation {
+    /// The WSDL's operation name.
+    pub name: String,
+    pub soap11_action: Option<String>,
+    pub soap12_action: Option<String>,
+    pub retry_safe: bool,
+    pub request: Request,
+    pub response: Response,
+}
+
+#[derive(Debug)]
+pub struct Request {
+    pub ident: String,
+    pub doc: Doc,
+    /// The wrapper element.
+    pub element: ElementName,
+    /// Fields and credential slots, in document order.
+    pub children: Vec<Child>,
+    pub credentials: CredentialPlacement,
+}
+
+#[derive(Debug)]
+pub struct Response {
+    pub ident: String,
+    pub doc: Doc,
+    /// The wrapper element.
+    pub element: ElementName,
+    pub fields: Vec<Field>,
+    pub status: Option<StatusBinding>,
+}
+
+/// Where a request carries the credentials (`CredentialPlacement` of the runtime).
+///
+/// A SOAP header placement would join as a variant holding the header's element names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CredentialPlacement {
+    /// The request takes none.
+    None,
+    /// As the request's own elements: its [`Child::Credential`] slots.
+    Body,
+}
+
+/// A child element of a request wrapper.
+#[derive(Debug)]
+pub enum Child {
+    Field(Field),
+    /// Written and read by the runtime, not a field of the struct.
+    Credential(CredentialSlot),
+}
+
+#[derive(Debug)]
+pub struct CredentialSlot {
+    pub element: ElementName,
+    pub credential: Credential,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credential {
+    Username,
+    Password,
+}
+
+/// A struct field and the element it is written to and read from.
+#[derive(Debug)]
+pub struct Field {
+    pub ident: String,
+    /// The local variable that collects the field while reading.
+    pub local: String,
+    pub ty: RustType,
+    pub element: ElementName,
+    pub codec: Codec,
+    pub doc: Doc,
+}
+
+/// Which runtime codec writes and reads a field.
+#[derive(Debug)]
+pub enum Codec {
+    /// At most one element (`Slot`).
+    Single,
+    /// A wrapper element holding `item` elements (`ArraySlot`).
+    Array { item: ElementName },
+    /// The element itself repeats (`Repeated`).
+    Repeated,
+}
+
+/// An element name as the generated code spells it.
+#[derive(Debug, Clone)]
+pub struct ElementName {
+    pub namespace: Namespace,
+    pub local: String,
+}
+
+/// A namespace URI as the generated code spells it.
+#[derive(Debug, Clone)]
+pub enum Namespace {
+    /// One of the module's [`NamespaceConst`]s, by name.
+    Constant(String),
+    /// The URI as a string literal (the empty namespace).
+    Literal(String),
+}
+
+/// The Rust type of a field.
+#[derive(Debug, Clone)]
+pub enum RustType {
+    Scalar(Scalar),
+    /// A struct or enum of the same module.
+    Named(String),
+    Option(Box<RustType>),
+    Nillable(Box<RustType>),
+    Vec(Box<RustType>),
+}
+
+/// Types from the standard library and the runtime.
+#[derive(Debug, Clone, Copy)]
+pub enum Scalar {
+    String,
+    Bool,
+    I8,
+    I16,
+    I32,
+    I64,
+    U8,
+    U16,
+    U32,
+    U64,
+    F32,
+    F64,
+    PanelDateTime,
+    Bytes,
+}
+
+/// `result_status()` on a response: a field read as a status enum.
+#[derive(Debug)]
+pub struct StatusBinding {
+    /// The response field holding the code.
+    pub field: String,
+    /// The status module, a sibling of the service module.
+    pub module: String,
+    /// The enum in that module.
+    pub status_enum: String,
+    pub doc: Doc,
+}
+
+/// A named type of the WSDL.
+#[derive(Debug)]
+pub enum NamedType {
+    Struct(Struct),
+    Enum(Enum),
+}
+
+#[derive(Debug)]
+pub struct Struct {
+    pub ident: String,
+    pub doc: Doc,
+    pub fields: Vec<Field>,
+}
+
+/// An enumeration with a catch-all variant for values it does not list.
+#[derive(Debug)]
+pub struct Enum {
+    pub ident: String,
+    pub doc: Doc,
+    pub variants: Vec<Variant>,
+    /// The catch-all variant, holding the value as sent.
+    pub unknown: String,
+}
+
+#[derive(Debug)]
+pub struct Variant {
+    pub ident: String,
+    /// The value on the wire.
+    pub value: String,
+    pub doc: Doc,
+}
+
+/// `status.rs`: one enum per status table.
+#[derive(Debug)]
+pub struct StatusModule {
+    pub enums: Vec<StatusEnum>,
+}
+
+#[derive(Debug)]
+pub struct StatusEnum {
+    pub ident: String,
+    pub doc: Doc,
+    pub variants: Vec<StatusVariant>,
+    /// Whether the codes say if a status is final (`is_final()`).
+    pub has_final: bool,
+}
+
+#[derive(Debug)]
+pub struct StatusVariant {
+    pub ident: String,
+    pub code: i32,
+    pub english: String,
+    pub persian: String,
+    pub success: bool,
+    pub is_final: bool,
+    pub doc: Doc,
+}
