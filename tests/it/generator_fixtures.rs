@@ -50,6 +50,10 @@ mod namespaces_golden;
 #[rustfmt::skip]
 #[allow(dead_code)]
 mod optionality_golden;
+#[path = "../../xtask/tests/fixtures/shared_operations/expected/mod.rs"]
+#[rustfmt::skip]
+#[allow(dead_code)]
+mod shared_operations_golden;
 #[path = "../../xtask/tests/fixtures/soap12_only/expected/mod.rs"]
 #[rustfmt::skip]
 #[allow(dead_code)]
@@ -382,4 +386,14 @@ fn the_sibling_wsdls_decode_real_shapes() {
         isflash: false,
     });
     assert!(xml.contains(&format!(r#"<to><string>0912</string><string {XSI} xsi:nil="true" /></to>"#)), "{xml}");
+}
+
+#[test]
+fn services_sharing_an_operation_name_keep_their_own_annotations() {
+    use shared_operations_golden::{receive, send};
+    let sent = <send::GetInboxCountRequest as XmlRequest>::OPERATION;
+    let received = <receive::GetInboxCountRequest as XmlRequest>::OPERATION;
+    assert_eq!((sent.name, received.name), ("GetInboxCount", "GetInboxCount"));
+    assert_eq!((sent.service.name, received.service.name), ("Send", "Receive"));
+    assert!(sent.retry_safe && !received.retry_safe);
 }
