@@ -95,33 +95,26 @@ impl JsonLinesJournal {
     }
 
     fn load(&mut self, bytes: &[u8], current: &JobHeader) -> Result<(), JournalError> {
-        let damaged = |line: usize, reason: String| JournalError::Damaged { path: self.path.clone(), line, reason };
-        let text = std::str::from_utf8(bytes).map_err(|error| {
-            let line = 1 + bytes[..error.valid_up_to()].iter().filter(|&&byte| byte == b'\n').count();
-            damaged(line, "it is not UTF-8".to_owned())
-        })?;
-        for (index, line) in text.lines().enumerate() {
-            let number = index + 1;
-            let line: Line = serde_json::from_str(line).map_err(|error| damaged(number, error.to_string()))?;
-            match (index, line) {
-                (0, Line::Header(written)) => {
-                    let differences = written.differences(current);
-                    if !differences.is_empty() {
-                        return Err(JournalError::AnotherSend { path: self.path.clone(), differences });
-                    }
-                }
-                (0, _) => return Err(damaged(1, "it does not start with a header line".to_owned())),
-                (_, Line::Header(_)) => return Err(damaged(number, "a second header".to_owned())),
-                (_, Line::Attempt { batch, numbers, .. }) => {
-                    self.batches.insert(batch, BatchRecord { numbers, outcome: None });
-                }
-                (_, Line::Outcome { batch, result, .. }) => match self.batches.get_mut(&batch) {
-                    Some(record) => record.outcome = Some(result),
-                    None => return Err(damaged(number, "an outcome without an attempt".to_owned())),
-                },
-            }
+        let contents = parse(&self.path, bytes)?;
+        let differences = contents.header.differences(current);
+        if !differences.is_empty() {
+            return Err(JournalError::AnotherSend { path: self.path.clone(), differences });
         }
+        self.batches = contents.batches;
         Ok(())
+    }
+
+    /// Reads the journal at `path` without opening it for a run: no lock is
+    /// taken and nothing is written. A last line cut short is left out.
+    pub fn read(path: impl AsRef<Path>) -> Result<JournalContents, JournalError> {
+        let path = path.as_ref();
+        let bytes =
+            std::fs::read(path).map_err(|source| JournalError::Io { path: path.to_owned(), action: "read", source })?;
+        let complete = bytes.iter().rposition(|&byte| byte == b'\n').map_or(0, |at| at + 1);
+        if complete == 0 {
+            return Err(JournalError::NotAJournal { path: path.to_owned() });
+        }
+        parse(path, &bytes[..complete])
     }
 
     /// The journal's path.
@@ -172,6 +165,44 @@ impl Journal for JsonLinesJournal {
         }
         Ok(())
     }
+}
+
+/// What a journal file holds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JournalContents {
+    /// The job it was written for.
+    pub header: JobHeader,
+    /// What it records of each batch, by index.
+    pub batches: BTreeMap<usize, BatchRecord>,
+}
+
+/// The header and batches of a journal's complete lines.
+fn parse(path: &Path, bytes: &[u8]) -> Result<JournalContents, JournalError> {
+    let damaged = |line: usize, reason: String| JournalError::Damaged { path: path.to_owned(), line, reason };
+    let text = std::str::from_utf8(bytes).map_err(|error| {
+        let line = 1 + bytes[..error.valid_up_to()].iter().filter(|&&byte| byte == b'\n').count();
+        damaged(line, "it is not UTF-8".to_owned())
+    })?;
+    let mut header = None;
+    let mut batches: BTreeMap<usize, BatchRecord> = BTreeMap::new();
+    for (index, line) in text.lines().enumerate() {
+        let number = index + 1;
+        let line: Line = serde_json::from_str(line).map_err(|error| damaged(number, error.to_string()))?;
+        match (index, line) {
+            (0, Line::Header(written)) => header = Some(written),
+            (0, _) => return Err(damaged(1, "it does not start with a header line".to_owned())),
+            (_, Line::Header(_)) => return Err(damaged(number, "a second header".to_owned())),
+            (_, Line::Attempt { batch, numbers, .. }) => {
+                batches.insert(batch, BatchRecord { numbers, outcome: None });
+            }
+            (_, Line::Outcome { batch, result, .. }) => match batches.get_mut(&batch) {
+                Some(record) => record.outcome = Some(result),
+                None => return Err(damaged(number, "an outcome without an attempt".to_owned())),
+            },
+        }
+    }
+    let header = header.ok_or_else(|| damaged(1, "it has no header".to_owned()))?;
+    Ok(JournalContents { header, batches })
 }
 
 /// Whether `bytes` (a file's whole content, with no newline) are empty or the start of a header line.
@@ -348,6 +379,21 @@ mod tests {
             assert_eq!(*at, line, "{text}");
             assert!(why.contains(reason), "{error}");
         }
+        std::fs::remove_file(&path).unwrap();
+    }
+
+    #[test]
+    fn a_journal_can_be_read_without_being_opened_for_a_run() {
+        let path = temp_path("read");
+        let mut journal = JsonLinesJournal::open(&path, header("hi")).unwrap();
+        journal.record_attempt(0, &[number("09120000000")]).unwrap();
+        // Read while the run holds it: no lock is needed.
+        let contents = JsonLinesJournal::read(&path).unwrap();
+        assert_eq!(contents.header.text, "hi");
+        assert_eq!(contents.batches[&0].outcome, None);
+        drop(journal);
+        std::fs::write(&path, "").unwrap();
+        assert!(matches!(JsonLinesJournal::read(&path), Err(JournalError::NotAJournal { .. })));
         std::fs::remove_file(&path).unwrap();
     }
 

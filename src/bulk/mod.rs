@@ -39,7 +39,7 @@ use std::future::Future;
 pub use journal::{Journal, JournalError, MemoryJournal};
 #[cfg(feature = "journal")]
 #[cfg_attr(docsrs, doc(cfg(feature = "journal")))]
-pub use json_lines::JsonLinesJournal;
+pub use json_lines::{JournalContents, JsonLinesJournal};
 pub use record::{BatchOutcome, BatchRecord, ErrorRecord, JobHeader, SentRecipient, JOURNAL_VERSION};
 pub use report::{BatchStatus, BatchSummary, BulkOutcome, BulkRecipient, BulkReport, JournalFailure};
 
