@@ -27,10 +27,11 @@ fn inbox_response(messages: usize) -> String {
                 receiver: Some("5000123456".to_owned()),
                 parts: 1,
                 is_read: i % 3 == 0,
+                ..Default::default()
             })
         })
         .collect();
-    let response = GetNewMessagesListResponse { get_new_messages_list_result: Some(rows) };
+    let response = GetNewMessagesListResponse { get_new_messages_list_result: Some(rows), ..Default::default() };
     encode_response::<GetNewMessagesListRequest>(&response, SoapVersion::V11).expect("encode")
 }
 
@@ -43,6 +44,7 @@ fn send_request(recipients: usize) -> SendSmsRequest {
         udh: Some(String::new()),
         rec_id: Some(Vec::new()),
         status: Some(Vec::new()),
+        ..Default::default()
     }
 }
 

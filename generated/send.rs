@@ -687,6 +687,7 @@ impl ::payamak::codegen::XmlContent for UpdateDeliveryResponse {
     derive(::payamak::codegen::serde::Serialize, ::payamak::codegen::serde::Deserialize),
     serde(crate = "::payamak::codegen::serde")
 )]
+#[non_exhaustive]
 pub enum PeriodType {
     /// `Once`.
     #[default]

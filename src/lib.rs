@@ -66,7 +66,9 @@ pub use client::api::{Folder, Message, PeriodType};
 pub use client::{Client, ClientBuilder, RetryPolicy};
 pub use error::Error;
 pub use generated::status as status_codes;
-pub use generated::{incoming_messages, send};
+// Every service module (`send`, `incoming_messages`, and any a regenerated WSDL adds);
+// the generated `status` module is `status_codes`, since `status` holds the trait.
+pub use generated::*;
 pub use operation::{OperationMeta, ServiceMeta, XmlRequest};
 pub use sms::{SendReport, Sms};
 pub use soap::SoapVersion;

@@ -16,7 +16,7 @@
 //! assert_eq!((payload.namespace(), payload.local_name()), ("http://tempuri.org/", "GetCredit"));
 //! let decoded = envelope.decode::<GetCreditRequest>()?;
 //! assert_eq!(decoded.credentials.username.as_deref(), Some("demo"));
-//! let answer = encode_response::<GetCreditRequest>(&GetCreditResponse { get_credit_result: 12.5 }, decoded.version)?;
+//! let answer = encode_response::<GetCreditRequest>(&GetCreditResponse { get_credit_result: 12.5, ..Default::default() }, decoded.version)?;
 //! assert!(answer.contains("<GetCreditResult>12.5</GetCreditResult>"));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```

@@ -49,6 +49,7 @@ fn request(recipients: usize) -> SendSmsRequest {
         udh: Some(String::new()),
         rec_id: Some(Vec::new()),
         status: Some(Vec::new()),
+        ..Default::default()
     }
 }
 

@@ -86,6 +86,7 @@ fn messages(rows: Vec<Row>) -> Option<Vec<Option<im::Message>>> {
                     receiver: Some(row.receiver),
                     parts: i32::try_from(row.parts).unwrap_or(i32::MAX),
                     is_read: row.is_read,
+                    ..Default::default()
                 })
             })
             .collect(),
@@ -111,14 +112,17 @@ fn mark(call: Call<'_>, msg_ids: Option<String>, read: bool) -> MarkReadStatus {
 impl Handle for send::GetCreditRequest {
     fn handle(self, call: Call<'_>) -> Result<Self::Response, Fault> {
         let credit = call.account().map_or(0.0, |key| call.state.credit(&key));
-        Ok(send::GetCreditResponse { get_credit_result: credit })
+        Ok(send::GetCreditResponse { get_credit_result: credit, ..Default::default() })
     }
 }
 
 impl Handle for send::GetInboxCountRequest {
     fn handle(self, call: Call<'_>) -> Result<Self::Response, Fault> {
         let count = call.account().map_or(0, |key| call.state.inbox_count(&key, self.is_read));
-        Ok(send::GetInboxCountResponse { get_inbox_count_result: i32::try_from(count).unwrap_or(i32::MAX) })
+        Ok(send::GetInboxCountResponse {
+            get_inbox_count_result: i32::try_from(count).unwrap_or(i32::MAX),
+            ..Default::default()
+        })
     }
 }
 
@@ -129,6 +133,7 @@ impl Handle for send::SendSmsRequest {
             send_sms_result: status.code(),
             rec_id: request.rec_id,
             status: request.status,
+            ..Default::default()
         };
         let Some(key) = call.account() else { return Ok(echo(SendStatus::WrongCredentials, self)) };
         let input = SendInput {
@@ -143,12 +148,14 @@ impl Handle for send::SendSmsRequest {
                 send_sms_result: SendStatus::Sent.code(),
                 rec_id: Some(sent.rec_ids),
                 status: Some(sent.statuses.into_iter().map(status_byte).collect()),
+                ..Default::default()
             },
             // Every recipient was invalid: say so per recipient.
             Err(SendStatus::NotSent) if !input.to.is_empty() => send::SendSmsResponse {
                 send_sms_result: SendStatus::NotSent.code(),
                 rec_id: Some(vec![0; input.to.len()]),
                 status: Some(vec![status_byte(RecipientStatus::NotSent); input.to.len()]),
+                ..Default::default()
             },
             Err(status) => echo(status, self),
         })
@@ -163,18 +170,23 @@ impl Handle for send::ScheduleSmsRequest {
             send::PeriodType::Weekly => Repeat::Weekly,
             send::PeriodType::Monthly => Repeat::Monthly,
             send::PeriodType::Yearly => Repeat::Yearly,
-            // XmlSerializer refuses a value outside the enumeration.
-            send::PeriodType::Unknown(value) => {
+            // XmlSerializer refuses a value outside the enumeration (and the emulator
+            // does not know what a value added to it since would mean).
+            other => {
+                let value = other.as_str();
                 return Err(Box::new(unreadable(
                     call.version,
                     format_args!(
                         "There is an error in XML document. ---> Instance validation error: '{value}' is not a valid value for PeriodType."
                     ),
-                )))
+                )));
             }
         };
         let Some(key) = call.account() else {
-            return Ok(send::ScheduleSmsResponse { schedule_sms_result: SendStatus::WrongCredentials.code() });
+            return Ok(send::ScheduleSmsResponse {
+                schedule_sms_result: SendStatus::WrongCredentials.code(),
+                ..Default::default()
+            });
         };
         let input = SendInput {
             to: self.to.unwrap_or_default(),
@@ -187,20 +199,23 @@ impl Handle for send::ScheduleSmsRequest {
             Ok(()) => SendStatus::Sent,
             Err(status) => status,
         };
-        Ok(send::ScheduleSmsResponse { schedule_sms_result: status.code() })
+        Ok(send::ScheduleSmsResponse { schedule_sms_result: status.code(), ..Default::default() })
     }
 }
 
 impl Handle for send::GetDeliveryRequest {
     fn handle(self, call: Call<'_>) -> Result<Self::Response, Fault> {
-        Ok(send::GetDeliveryResponse { get_delivery_result: call.state.delivery(self.rec_id).code() })
+        Ok(send::GetDeliveryResponse {
+            get_delivery_result: call.state.delivery(self.rec_id).code(),
+            ..Default::default()
+        })
     }
 }
 
 impl Handle for send::UpdateDeliveryRequest {
     fn handle(self, call: Call<'_>) -> Result<Self::Response, Fault> {
         let status = call.state.update_delivery(self.rec_id, call.now);
-        Ok(send::UpdateDeliveryResponse { update_delivery_result: status.code() })
+        Ok(send::UpdateDeliveryResponse { update_delivery_result: status.code(), ..Default::default() })
     }
 }
 
@@ -211,35 +226,44 @@ impl Handle for send::UpdateDeliveryRequest {
 impl Handle for im::GetNewMessagesListRequest {
     fn handle(self, call: Call<'_>) -> Result<Self::Response, Fault> {
         let rows = call.account().map(|key| call.state.take_new(&key, self.from.as_deref())).unwrap_or_default();
-        Ok(im::GetNewMessagesListResponse { get_new_messages_list_result: messages(rows) })
+        Ok(im::GetNewMessagesListResponse { get_new_messages_list_result: messages(rows), ..Default::default() })
     }
 }
 
 impl Handle for im::GetReceiveSMSIsNotReadListRequest {
     fn handle(self, call: Call<'_>) -> Result<Self::Response, Fault> {
         let rows = call.account().map(|key| call.state.received(&key, self.from.as_deref(), false)).unwrap_or_default();
-        Ok(im::GetReceiveSMSIsNotReadListResponse { get_receive_sms_is_not_read_list_result: messages(rows) })
+        Ok(im::GetReceiveSMSIsNotReadListResponse {
+            get_receive_sms_is_not_read_list_result: messages(rows),
+            ..Default::default()
+        })
     }
 }
 
 impl Handle for im::GetReceiveSMSIsReadListRequest {
     fn handle(self, call: Call<'_>) -> Result<Self::Response, Fault> {
         let rows = call.account().map(|key| call.state.received(&key, self.from.as_deref(), true)).unwrap_or_default();
-        Ok(im::GetReceiveSMSIsReadListResponse { get_receive_sms_is_read_list_result: messages(rows) })
+        Ok(im::GetReceiveSMSIsReadListResponse {
+            get_receive_sms_is_read_list_result: messages(rows),
+            ..Default::default()
+        })
     }
 }
 
 impl Handle for im::GetSentSMSIsNotReadListRequest {
     fn handle(self, call: Call<'_>) -> Result<Self::Response, Fault> {
         let rows = call.account().map(|key| call.state.sent(&key, self.from.as_deref(), false)).unwrap_or_default();
-        Ok(im::GetSentSMSIsNotReadListResponse { get_sent_sms_is_not_read_list_result: messages(rows) })
+        Ok(im::GetSentSMSIsNotReadListResponse {
+            get_sent_sms_is_not_read_list_result: messages(rows),
+            ..Default::default()
+        })
     }
 }
 
 impl Handle for im::GetSentSMSIsReadListRequest {
     fn handle(self, call: Call<'_>) -> Result<Self::Response, Fault> {
         let rows = call.account().map(|key| call.state.sent(&key, self.from.as_deref(), true)).unwrap_or_default();
-        Ok(im::GetSentSMSIsReadListResponse { get_sent_sms_is_read_list_result: messages(rows) })
+        Ok(im::GetSentSMSIsReadListResponse { get_sent_sms_is_read_list_result: messages(rows), ..Default::default() })
     }
 }
 
@@ -248,6 +272,7 @@ impl Handle for im::GetUserNumbersListRequest {
         let numbers = call.account().map(|key| call.state.numbers(&key)).unwrap_or_default();
         Ok(im::GetUserNumbersListResponse {
             get_user_numbers_list_result: Some(numbers.into_iter().map(Some).collect()),
+            ..Default::default()
         })
     }
 }
@@ -255,13 +280,16 @@ impl Handle for im::GetUserNumbersListRequest {
 impl Handle for im::UpdateMessagesIsReadRequest {
     fn handle(self, call: Call<'_>) -> Result<Self::Response, Fault> {
         let status = mark(call, self.msg_ids, true);
-        Ok(im::UpdateMessagesIsReadResponse { update_messages_is_read_result: status.code() })
+        Ok(im::UpdateMessagesIsReadResponse { update_messages_is_read_result: status.code(), ..Default::default() })
     }
 }
 
 impl Handle for im::UpdateMessagesIsNotReadRequest {
     fn handle(self, call: Call<'_>) -> Result<Self::Response, Fault> {
         let status = mark(call, self.msg_ids, false);
-        Ok(im::UpdateMessagesIsNotReadResponse { update_messages_is_not_read_result: status.code() })
+        Ok(im::UpdateMessagesIsNotReadResponse {
+            update_messages_is_not_read_result: status.code(),
+            ..Default::default()
+        })
     }
 }

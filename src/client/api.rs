@@ -34,13 +34,13 @@ impl Client {
     ///
     /// The panel answers wrong credentials with a credit of 0, not an error.
     pub async fn credit(&self) -> Result<f64, Error> {
-        let response = self.call(&send::GetCreditRequest {}).await?;
+        let response = self.call(&send::GetCreditRequest::default()).await?;
         Ok(response.get_credit_result)
     }
 
     /// The number of read (`true`) or unread (`false`) messages in the inbox (`GetInboxCount`).
     pub async fn inbox_count(&self, read: bool) -> Result<i32, Error> {
-        let response = self.call(&send::GetInboxCountRequest { is_read: read }).await?;
+        let response = self.call(&send::GetInboxCountRequest { is_read: read, ..Default::default() }).await?;
         Ok(response.get_inbox_count_result)
     }
 
@@ -61,6 +61,7 @@ impl Client {
             udh: Some(sms.user_data_header().unwrap_or_default().to_owned()),
             rec_id: Some(Vec::new()),
             status: Some(Vec::new()),
+            ..Default::default()
         };
         let response = self.call_recorded(&request, |response| Some(response.send_sms_result)).await?;
         let status = response.result_status();
@@ -84,6 +85,7 @@ impl Client {
             isflash: sms.is_flash(),
             schedule_date_time: at,
             period,
+            ..Default::default()
         };
         let response = self.call_recorded(&request, |response| Some(response.schedule_sms_result)).await?;
         let status = response.result_status();
@@ -99,7 +101,9 @@ impl Client {
     /// [`crate::delivery::DeliveryTracker`] do both.
     pub async fn delivery(&self, rec_id: i64) -> Result<DeliveryStatus, Error> {
         let response = self
-            .call_recorded(&send::GetDeliveryRequest { rec_id }, |response| Some(response.get_delivery_result))
+            .call_recorded(&send::GetDeliveryRequest { rec_id, ..Default::default() }, |response| {
+                Some(response.get_delivery_result)
+            })
             .await?;
         Ok(response.result_status())
     }
@@ -109,7 +113,9 @@ impl Client {
     /// [`UpdateDeliveryStatus::TooSoon`] (100) means "wait and try later"; it is returned, not an error.
     pub async fn update_delivery(&self, rec_id: i64) -> Result<UpdateDeliveryStatus, Error> {
         let response = self
-            .call_recorded(&send::UpdateDeliveryRequest { rec_id }, |response| Some(response.update_delivery_result))
+            .call_recorded(&send::UpdateDeliveryRequest { rec_id, ..Default::default() }, |response| {
+                Some(response.update_delivery_result)
+            })
             .await?;
         Ok(response.result_status())
     }
@@ -120,20 +126,30 @@ impl Client {
     pub async fn messages(&self, folder: Folder, from: Option<&str>) -> Result<Vec<Message>, Error> {
         let from = Some(from.map(crate::recipient::normalize_digits).unwrap_or_default());
         let rows = match folder {
-            Folder::New => self.call(&im::GetNewMessagesListRequest { from }).await?.get_new_messages_list_result,
+            Folder::New => {
+                self.call(&im::GetNewMessagesListRequest { from, ..Default::default() })
+                    .await?
+                    .get_new_messages_list_result
+            }
             Folder::ReceivedUnread => {
-                self.call(&im::GetReceiveSMSIsNotReadListRequest { from })
+                self.call(&im::GetReceiveSMSIsNotReadListRequest { from, ..Default::default() })
                     .await?
                     .get_receive_sms_is_not_read_list_result
             }
             Folder::ReceivedRead => {
-                self.call(&im::GetReceiveSMSIsReadListRequest { from }).await?.get_receive_sms_is_read_list_result
+                self.call(&im::GetReceiveSMSIsReadListRequest { from, ..Default::default() })
+                    .await?
+                    .get_receive_sms_is_read_list_result
             }
             Folder::SentUnread => {
-                self.call(&im::GetSentSMSIsNotReadListRequest { from }).await?.get_sent_sms_is_not_read_list_result
+                self.call(&im::GetSentSMSIsNotReadListRequest { from, ..Default::default() })
+                    .await?
+                    .get_sent_sms_is_not_read_list_result
             }
             Folder::SentRead => {
-                self.call(&im::GetSentSMSIsReadListRequest { from }).await?.get_sent_sms_is_read_list_result
+                self.call(&im::GetSentSMSIsReadListRequest { from, ..Default::default() })
+                    .await?
+                    .get_sent_sms_is_read_list_result
             }
         };
         Ok(rows.unwrap_or_default().into_iter().flatten().collect())
@@ -146,7 +162,7 @@ impl Client {
 
     /// The account's virtual (sender) numbers (`GetUserNumbersList`).
     pub async fn numbers(&self) -> Result<Vec<String>, Error> {
-        let response = self.call(&im::GetUserNumbersListRequest {}).await?;
+        let response = self.call(&im::GetUserNumbersListRequest::default()).await?;
         Ok(response.get_user_numbers_list_result.unwrap_or_default().into_iter().flatten().collect())
     }
 
@@ -154,9 +170,10 @@ impl Client {
     pub async fn mark_read(&self, message_ids: &[i64]) -> Result<(), Error> {
         let msg_ids = join_message_ids(message_ids)?;
         let response = self
-            .call_recorded(&im::UpdateMessagesIsReadRequest { msg_ids: Some(msg_ids) }, |response| {
-                Some(response.update_messages_is_read_result)
-            })
+            .call_recorded(
+                &im::UpdateMessagesIsReadRequest { msg_ids: Some(msg_ids), ..Default::default() },
+                |response| Some(response.update_messages_is_read_result),
+            )
             .await?;
         check_mark("UpdateMessagesIsRead", response.result_status())
     }
@@ -165,9 +182,10 @@ impl Client {
     pub async fn mark_unread(&self, message_ids: &[i64]) -> Result<(), Error> {
         let msg_ids = join_message_ids(message_ids)?;
         let response = self
-            .call_recorded(&im::UpdateMessagesIsNotReadRequest { msg_ids: Some(msg_ids) }, |response| {
-                Some(response.update_messages_is_not_read_result)
-            })
+            .call_recorded(
+                &im::UpdateMessagesIsNotReadRequest { msg_ids: Some(msg_ids), ..Default::default() },
+                |response| Some(response.update_messages_is_not_read_result),
+            )
             .await?;
         check_mark("UpdateMessagesIsNotRead", response.result_status())
     }

@@ -63,7 +63,12 @@ impl Panel {
                     *received.entry(number.clone()).or_default() += 1;
                 }
                 let rec_ids = (0..numbers.len()).map(|i| 1000 + i as i64).collect();
-                SendSmsResponse { send_sms_result: 1, rec_id: Some(rec_ids), status: Some(vec![0; numbers.len()]) }
+                SendSmsResponse {
+                    send_sms_result: 1,
+                    rec_id: Some(rec_ids),
+                    status: Some(vec![0; numbers.len()]),
+                    ..Default::default()
+                }
             }
         };
         if answer == Answer::Drop {
@@ -261,7 +266,12 @@ async fn a_journal_of_other_recipients_is_refused_before_anything_is_sent() {
 
 #[tokio::test]
 async fn an_unconfirmed_answer_is_neither_accepted_nor_refused() {
-    let reply = SendSmsResponse { send_sms_result: 42, rec_id: Some(vec![9, 10]), status: Some(vec![0, 0]) };
+    let reply = SendSmsResponse {
+        send_sms_result: 42,
+        rec_id: Some(vec![9, 10]),
+        status: Some(vec![0, 0]),
+        ..Default::default()
+    };
     let body = encode_response::<SendSmsRequest>(&reply, SoapVersion::V11).unwrap();
     let client = Client::builder()
         .base_url("http://panel.test/post/")

@@ -37,8 +37,11 @@ trait Visit {
 /// Visits each operation's sample; the samples are the calls in calls.json.
 fn for_each_sample(v: &mut impl Visit) {
     {
-        v.visit("GetCredit", Sample { request: send::GetCreditRequest {}, username: "demo", password: "p&ss<word>" });
-        v.visit("GetInboxCount", sample(send::GetInboxCountRequest { is_read: true }));
+        v.visit(
+            "GetCredit",
+            Sample { request: send::GetCreditRequest::default(), username: "demo", password: "p&ss<word>" },
+        );
+        v.visit("GetInboxCount", sample(send::GetInboxCountRequest { is_read: true, ..Default::default() }));
         v.visit(
             "SendSms",
             sample(send::SendSmsRequest {
@@ -49,10 +52,11 @@ fn for_each_sample(v: &mut impl Visit) {
                 udh: Some(String::new()),
                 rec_id: Some(vec![0]),
                 status: Some(vec![0]),
+                ..Default::default()
             }),
         );
-        v.visit("GetDelivery", sample(send::GetDeliveryRequest { rec_id: 1_000_000_001 }));
-        v.visit("UpdateDelivery", sample(send::UpdateDeliveryRequest { rec_id: i64::MAX }));
+        v.visit("GetDelivery", sample(send::GetDeliveryRequest { rec_id: 1_000_000_001, ..Default::default() }));
+        v.visit("UpdateDelivery", sample(send::UpdateDeliveryRequest { rec_id: i64::MAX, ..Default::default() }));
         v.visit(
             "ScheduleSms",
             sample(send::ScheduleSmsRequest {
@@ -62,19 +66,38 @@ fn for_each_sample(v: &mut impl Visit) {
                 isflash: true,
                 schedule_date_time: "2024-01-31T14:30:00".parse().expect("date"),
                 period: send::PeriodType::Weekly,
+                ..Default::default()
             }),
         );
-        v.visit("GetNewMessagesList", sample(im::GetNewMessagesListRequest { from: list_request("5000123456") }));
-        v.visit("GetReceiveSMSIsNotReadList", sample(im::GetReceiveSMSIsNotReadListRequest { from: list_request("") }));
+        v.visit(
+            "GetNewMessagesList",
+            sample(im::GetNewMessagesListRequest { from: list_request("5000123456"), ..Default::default() }),
+        );
+        v.visit(
+            "GetReceiveSMSIsNotReadList",
+            sample(im::GetReceiveSMSIsNotReadListRequest { from: list_request(""), ..Default::default() }),
+        );
         v.visit(
             "GetReceiveSMSIsReadList",
-            sample(im::GetReceiveSMSIsReadListRequest { from: list_request("3000987654") }),
+            sample(im::GetReceiveSMSIsReadListRequest { from: list_request("3000987654"), ..Default::default() }),
         );
-        v.visit("GetSentSMSIsNotReadList", sample(im::GetSentSMSIsNotReadListRequest { from: list_request("") }));
-        v.visit("GetSentSMSIsReadList", sample(im::GetSentSMSIsReadListRequest { from: list_request("") }));
-        v.visit("GetUserNumbersList", sample(im::GetUserNumbersListRequest {}));
-        v.visit("UpdateMessagesIsRead", sample(im::UpdateMessagesIsReadRequest { msg_ids: Some("1,2,3".into()) }));
-        v.visit("UpdateMessagesIsNotRead", sample(im::UpdateMessagesIsNotReadRequest { msg_ids: Some("42".into()) }));
+        v.visit(
+            "GetSentSMSIsNotReadList",
+            sample(im::GetSentSMSIsNotReadListRequest { from: list_request(""), ..Default::default() }),
+        );
+        v.visit(
+            "GetSentSMSIsReadList",
+            sample(im::GetSentSMSIsReadListRequest { from: list_request(""), ..Default::default() }),
+        );
+        v.visit("GetUserNumbersList", sample(im::GetUserNumbersListRequest::default()));
+        v.visit(
+            "UpdateMessagesIsRead",
+            sample(im::UpdateMessagesIsReadRequest { msg_ids: Some("1,2,3".into()), ..Default::default() }),
+        );
+        v.visit(
+            "UpdateMessagesIsNotRead",
+            sample(im::UpdateMessagesIsNotReadRequest { msg_ids: Some("42".into()), ..Default::default() }),
+        );
     }
 }
 

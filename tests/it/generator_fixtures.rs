@@ -261,7 +261,9 @@ fn rust_names_cannot_break_the_generated_code() {
     };
     let xml = round_trip(&request);
     assert!(xml.contains("<MsgID>1</MsgID><msgId>2</msgId><type>Default</type>"), "{xml}");
-    round_trip(&GetMessagesRequest2 { message: Some(Message { text: Some("lower-case message".into()) }) });
+    round_trip(&GetMessagesRequest2 {
+        message: Some(Message { text: Some("lower-case message".into()), ..Default::default() }),
+    });
 
     let result = Result {
         option: Some(Option { some: Some("x".into()) }),

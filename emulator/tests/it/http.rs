@@ -136,11 +136,15 @@ impl Panel {
     }
 
     async fn delivery(&self, rec_id: i64) -> i32 {
-        self.call(&send::GetDeliveryRequest { rec_id }, SoapVersion::V12, None).await.get_delivery_result
+        self.call(&send::GetDeliveryRequest { rec_id, ..Default::default() }, SoapVersion::V12, None)
+            .await
+            .get_delivery_result
     }
 
     async fn update_delivery(&self, rec_id: i64) -> i32 {
-        self.call(&send::UpdateDeliveryRequest { rec_id }, SoapVersion::V11, None).await.update_delivery_result
+        self.call(&send::UpdateDeliveryRequest { rec_id, ..Default::default() }, SoapVersion::V11, None)
+            .await
+            .update_delivery_result
     }
 
     async fn schedule(&self, who: (&str, &str), at: PanelDateTime, period: send::PeriodType, to: &[&str]) -> i32 {
@@ -156,16 +160,16 @@ impl Panel {
     }
 
     async fn new_messages(&self, who: (&str, &str), from: &str) -> Vec<im::Message> {
-        let request = im::GetNewMessagesListRequest { from: Some(from.to_owned()) };
+        let request = im::GetNewMessagesListRequest { from: Some(from.to_owned()), ..Default::default() };
         rows(self.call(&request, SoapVersion::V11, Some(who)).await.get_new_messages_list_result)
     }
 
     async fn received(&self, who: (&str, &str), read: bool) -> Vec<im::Message> {
         if read {
-            let request = im::GetReceiveSMSIsReadListRequest { from: Some(String::new()) };
+            let request = im::GetReceiveSMSIsReadListRequest { from: Some(String::new()), ..Default::default() };
             rows(self.call(&request, SoapVersion::V12, Some(who)).await.get_receive_sms_is_read_list_result)
         } else {
-            let request = im::GetReceiveSMSIsNotReadListRequest { from: Some(String::new()) };
+            let request = im::GetReceiveSMSIsNotReadListRequest { from: Some(String::new()), ..Default::default() };
             rows(self.call(&request, SoapVersion::V11, Some(who)).await.get_receive_sms_is_not_read_list_result)
         }
     }
@@ -173,25 +177,27 @@ impl Panel {
     async fn sent(&self, who: (&str, &str), from: &str, read: bool) -> Vec<im::Message> {
         let from = Some(from.to_owned());
         if read {
-            let request = im::GetSentSMSIsReadListRequest { from };
+            let request = im::GetSentSMSIsReadListRequest { from, ..Default::default() };
             rows(self.call(&request, SoapVersion::V11, Some(who)).await.get_sent_sms_is_read_list_result)
         } else {
-            let request = im::GetSentSMSIsNotReadListRequest { from };
+            let request = im::GetSentSMSIsNotReadListRequest { from, ..Default::default() };
             rows(self.call(&request, SoapVersion::V12, Some(who)).await.get_sent_sms_is_not_read_list_result)
         }
     }
 
     async fn inbox_count(&self, who: (&str, &str), is_read: bool) -> i32 {
-        self.call(&send::GetInboxCountRequest { is_read }, SoapVersion::V11, Some(who)).await.get_inbox_count_result
+        self.call(&send::GetInboxCountRequest { is_read, ..Default::default() }, SoapVersion::V11, Some(who))
+            .await
+            .get_inbox_count_result
     }
 
     async fn mark(&self, who: (&str, &str), ids: &str, read: bool) -> i32 {
         let msg_ids = Some(ids.to_owned());
         if read {
-            let request = im::UpdateMessagesIsReadRequest { msg_ids };
+            let request = im::UpdateMessagesIsReadRequest { msg_ids, ..Default::default() };
             self.call(&request, SoapVersion::V11, Some(who)).await.update_messages_is_read_result
         } else {
-            let request = im::UpdateMessagesIsNotReadRequest { msg_ids };
+            let request = im::UpdateMessagesIsNotReadRequest { msg_ids, ..Default::default() };
             self.call(&request, SoapVersion::V12, Some(who)).await.update_messages_is_not_read_result
         }
     }
@@ -233,9 +239,9 @@ async fn every_operation_answers_in_soap_11_and_12() {
         assert_eq!(sent.send_sms_result, 1, "{version}");
         let rec_id = sent.rec_id.expect("recIds")[0];
 
-        let delivery = panel.call(&send::GetDeliveryRequest { rec_id }, version, None).await;
+        let delivery = panel.call(&send::GetDeliveryRequest { rec_id, ..Default::default() }, version, None).await;
         assert_eq!(delivery.get_delivery_result, 0);
-        let update = panel.call(&send::UpdateDeliveryRequest { rec_id }, version, None).await;
+        let update = panel.call(&send::UpdateDeliveryRequest { rec_id, ..Default::default() }, version, None).await;
         assert_eq!(update.update_delivery_result, 1);
 
         let at: PanelDateTime = "2024-03-21T10:00:00".parse().expect("a date");
@@ -256,33 +262,62 @@ async fn every_operation_answers_in_soap_11_and_12() {
         assert_eq!(scheduled.schedule_sms_result, 1);
 
         panel.emulator.inject_incoming(IncomingSms::new(ALICE.0, "09351112233", "hi")).expect("injected");
-        let count = panel.call(&send::GetInboxCountRequest { is_read: false }, version, Some(ALICE)).await;
+        let count = panel
+            .call(&send::GetInboxCountRequest { is_read: false, ..Default::default() }, version, Some(ALICE))
+            .await;
         assert_eq!(count.get_inbox_count_result, 1);
 
-        let new = panel.call(&im::GetNewMessagesListRequest { from: None }, version, Some(ALICE)).await;
+        let new =
+            panel.call(&im::GetNewMessagesListRequest { from: None, ..Default::default() }, version, Some(ALICE)).await;
         let new = rows(new.get_new_messages_list_result);
         assert_eq!(new.len(), 1);
         let id = new[0].msg_id.to_string();
 
-        let unread = panel.call(&im::GetReceiveSMSIsNotReadListRequest { from: None }, version, Some(ALICE)).await;
+        let unread = panel
+            .call(&im::GetReceiveSMSIsNotReadListRequest { from: None, ..Default::default() }, version, Some(ALICE))
+            .await;
         assert_eq!(rows(unread.get_receive_sms_is_not_read_list_result).len(), 1);
-        let marked =
-            panel.call(&im::UpdateMessagesIsReadRequest { msg_ids: Some(id.clone()) }, version, Some(ALICE)).await;
+        let marked = panel
+            .call(
+                &im::UpdateMessagesIsReadRequest { msg_ids: Some(id.clone()), ..Default::default() },
+                version,
+                Some(ALICE),
+            )
+            .await;
         assert_eq!(marked.update_messages_is_read_result, 1);
-        let read = panel.call(&im::GetReceiveSMSIsReadListRequest { from: None }, version, Some(ALICE)).await;
+        let read = panel
+            .call(&im::GetReceiveSMSIsReadListRequest { from: None, ..Default::default() }, version, Some(ALICE))
+            .await;
         assert_eq!(rows(read.get_receive_sms_is_read_list_result).len(), 1);
-        let unmarked =
-            panel.call(&im::UpdateMessagesIsNotReadRequest { msg_ids: Some(id.clone()) }, version, Some(ALICE)).await;
+        let unmarked = panel
+            .call(
+                &im::UpdateMessagesIsNotReadRequest { msg_ids: Some(id.clone()), ..Default::default() },
+                version,
+                Some(ALICE),
+            )
+            .await;
         assert_eq!(unmarked.update_messages_is_not_read_result, 1);
-        let marked = panel.call(&im::UpdateMessagesIsReadRequest { msg_ids: Some(id) }, version, Some(ALICE)).await;
+        let marked = panel
+            .call(&im::UpdateMessagesIsReadRequest { msg_ids: Some(id), ..Default::default() }, version, Some(ALICE))
+            .await;
         assert_eq!(marked.update_messages_is_read_result, 1);
 
-        let sent_unread = panel.call(&im::GetSentSMSIsNotReadListRequest { from: None }, version, Some(ALICE)).await;
+        let sent_unread = panel
+            .call(&im::GetSentSMSIsNotReadListRequest { from: None, ..Default::default() }, version, Some(ALICE))
+            .await;
         let sent_unread = rows(sent_unread.get_sent_sms_is_not_read_list_result);
         assert!(!sent_unread.is_empty());
         let sent_id = sent_unread[0].msg_id.to_string();
-        panel.call(&im::UpdateMessagesIsReadRequest { msg_ids: Some(sent_id) }, version, Some(ALICE)).await;
-        let sent_read = panel.call(&im::GetSentSMSIsReadListRequest { from: None }, version, Some(ALICE)).await;
+        panel
+            .call(
+                &im::UpdateMessagesIsReadRequest { msg_ids: Some(sent_id), ..Default::default() },
+                version,
+                Some(ALICE),
+            )
+            .await;
+        let sent_read = panel
+            .call(&im::GetSentSMSIsReadListRequest { from: None, ..Default::default() }, version, Some(ALICE))
+            .await;
         assert!(!rows(sent_read.get_sent_sms_is_read_list_result).is_empty());
 
         let numbers = panel.call(&im::GetUserNumbersListRequest::default(), version, Some(ALICE)).await;
@@ -568,26 +603,47 @@ async fn wrong_credentials_are_result_codes_not_faults() {
         for who in [Some(WRONG), Some(("nobody", "pw")), None] {
             assert_eq!(panel.call(&send::GetCreditRequest::default(), version, who).await.get_credit_result, 0.0);
             assert_eq!(
-                panel.call(&send::GetInboxCountRequest { is_read: false }, version, who).await.get_inbox_count_result,
+                panel
+                    .call(&send::GetInboxCountRequest { is_read: false, ..Default::default() }, version, who)
+                    .await
+                    .get_inbox_count_result,
                 0
             );
-            let list = panel.call(&im::GetNewMessagesListRequest { from: None }, version, who).await;
+            let list =
+                panel.call(&im::GetNewMessagesListRequest { from: None, ..Default::default() }, version, who).await;
             assert!(rows(list.get_new_messages_list_result).is_empty());
-            let list = panel.call(&im::GetReceiveSMSIsNotReadListRequest { from: None }, version, who).await;
+            let list = panel
+                .call(&im::GetReceiveSMSIsNotReadListRequest { from: None, ..Default::default() }, version, who)
+                .await;
             assert!(rows(list.get_receive_sms_is_not_read_list_result).is_empty());
-            let list = panel.call(&im::GetReceiveSMSIsReadListRequest { from: None }, version, who).await;
+            let list = panel
+                .call(&im::GetReceiveSMSIsReadListRequest { from: None, ..Default::default() }, version, who)
+                .await;
             assert!(rows(list.get_receive_sms_is_read_list_result).is_empty());
-            let list = panel.call(&im::GetSentSMSIsNotReadListRequest { from: None }, version, who).await;
+            let list = panel
+                .call(&im::GetSentSMSIsNotReadListRequest { from: None, ..Default::default() }, version, who)
+                .await;
             assert!(rows(list.get_sent_sms_is_not_read_list_result).is_empty());
-            let list = panel.call(&im::GetSentSMSIsReadListRequest { from: None }, version, who).await;
+            let list =
+                panel.call(&im::GetSentSMSIsReadListRequest { from: None, ..Default::default() }, version, who).await;
             assert!(rows(list.get_sent_sms_is_read_list_result).is_empty());
             let numbers = panel.call(&im::GetUserNumbersListRequest::default(), version, who).await;
             assert!(numbers.get_user_numbers_list_result.unwrap_or_default().is_empty());
-            let mark =
-                panel.call(&im::UpdateMessagesIsReadRequest { msg_ids: Some("1".to_owned()) }, version, who).await;
+            let mark = panel
+                .call(
+                    &im::UpdateMessagesIsReadRequest { msg_ids: Some("1".to_owned()), ..Default::default() },
+                    version,
+                    who,
+                )
+                .await;
             assert_eq!(mark.update_messages_is_read_result, 0);
-            let mark =
-                panel.call(&im::UpdateMessagesIsNotReadRequest { msg_ids: Some("1".to_owned()) }, version, who).await;
+            let mark = panel
+                .call(
+                    &im::UpdateMessagesIsNotReadRequest { msg_ids: Some("1".to_owned()), ..Default::default() },
+                    version,
+                    who,
+                )
+                .await;
             assert_eq!(mark.update_messages_is_not_read_result, 0);
         }
     }

@@ -98,6 +98,7 @@ fn enumeration(plan: &Enum) -> TokenStream {
         #doc
         #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
         #serde
+        #[non_exhaustive]
         pub enum #name {
             #( #variant_docs #defaults #variants, )*
             /// A value not in the WSDL's enumeration, kept as sent.

@@ -1,6 +1,7 @@
 //! Tests of the generator as a whole: golden fixtures, the repository's own
 //! output, the compile check in a separate crate, and `fetch`.
 
+mod additive;
 mod compile;
 mod fetch;
 mod golden;
