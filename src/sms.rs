@@ -2,6 +2,7 @@
 
 use crate::error::InputError;
 use crate::recipient::{normalize_all, MobileNumber};
+use crate::status::StatusCode;
 use crate::status_codes::{RecipientStatus, SendStatus};
 
 /// The most recipients the panel takes in one SendSms call.
@@ -142,9 +143,46 @@ impl SendReport {
         self.recipients.iter().filter_map(|recipient| recipient.rec_id).collect()
     }
 
+    /// What the answer says about `recipient` (one of this report's).
+    pub fn outcome(&self, recipient: &RecipientReport) -> RecipientOutcome {
+        RecipientOutcome::of(self.status, recipient.rec_id, recipient.status)
+    }
+
     /// True when every recipient was accepted.
     pub fn all_accepted(&self) -> bool {
-        self.recipients.iter().all(RecipientReport::is_accepted)
+        self.recipients.iter().all(|recipient| matches!(self.outcome(recipient), RecipientOutcome::Accepted { .. }))
+    }
+}
+
+/// What one SendSms answer says about one of its recipients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub enum RecipientOutcome {
+    /// The panel took the message. Without a recId (the panel returned none,
+    /// or 0), its delivery cannot be tracked, but it was sent.
+    Accepted {
+        /// The tracking id, if the panel returned one.
+        rec_id: Option<i64>,
+    },
+    /// The call succeeded, but the panel's status byte refuses this recipient.
+    Refused {
+        /// The per-recipient status.
+        status: RecipientStatus,
+    },
+    /// The answer's result code is not one this crate knows: the message may
+    /// or may not have been sent.
+    Unconfirmed,
+}
+
+impl RecipientOutcome {
+    /// The outcome for a recipient with `rec_id` and `status` in an answer with result `call`.
+    pub(crate) fn of(call: SendStatus, rec_id: Option<i64>, status: Option<RecipientStatus>) -> Self {
+        match status {
+            Some(status) if status.is_known() && !status.is_success() => RecipientOutcome::Refused { status },
+            // Success (1, or 6 "queued"): sent, whether or not recIds came back.
+            _ if call.is_success() => RecipientOutcome::Accepted { rec_id },
+            _ => RecipientOutcome::Unconfirmed,
+        }
     }
 }
 
@@ -158,13 +196,6 @@ pub struct RecipientReport {
     pub rec_id: Option<i64>,
     /// The per-recipient status byte, if the panel returned one.
     pub status: Option<RecipientStatus>,
-}
-
-impl RecipientReport {
-    /// True when the panel took the message for this recipient.
-    pub fn is_accepted(&self) -> bool {
-        self.rec_id.is_some() && self.status.is_none_or(|status| status.is_success())
-    }
 }
 
 /// Pairs the panel's recIds and status bytes with the recipients they belong to (by position).
@@ -184,4 +215,34 @@ pub(crate) fn pair_recipients(
                 .map(|&byte| RecipientStatus::from_code(i32::from(byte))),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_success_answer_accepts_every_recipient_not_refused_recid_or_not() {
+        let of = RecipientOutcome::of;
+        let (sent, not_sent) = (Some(RecipientStatus::Sent), Some(RecipientStatus::NotSent));
+        assert_eq!(of(SendStatus::Sent, Some(7), sent), RecipientOutcome::Accepted { rec_id: Some(7) });
+        // No recIds, or recId 0 (read as none): sent, only not trackable.
+        assert_eq!(of(SendStatus::Sent, None, None), RecipientOutcome::Accepted { rec_id: None });
+        assert_eq!(of(SendStatus::Queued, None, sent), RecipientOutcome::Accepted { rec_id: None });
+        assert_eq!(
+            of(SendStatus::Sent, Some(7), not_sent),
+            RecipientOutcome::Refused { status: RecipientStatus::NotSent }
+        );
+        // A code this crate does not know confirms nothing.
+        assert_eq!(of(SendStatus::Unknown(42), Some(7), sent), RecipientOutcome::Unconfirmed);
+        let unknown_byte = Some(RecipientStatus::Unknown(9));
+        assert_eq!(of(SendStatus::Sent, Some(7), unknown_byte), RecipientOutcome::Accepted { rec_id: Some(7) });
+    }
+
+    #[test]
+    fn a_recid_of_zero_is_no_recid() {
+        let numbers = [MobileNumber::parse("09120000000").expect("number")];
+        let reports = pair_recipients(&numbers, Some(&[0]), None);
+        assert_eq!(reports[0].rec_id, None);
+    }
 }

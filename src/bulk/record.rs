@@ -2,7 +2,7 @@
 
 use crate::error::Error;
 use crate::recipient::MobileNumber;
-use crate::sms::{RecipientReport, SendReport, Sms};
+use crate::sms::{RecipientOutcome, RecipientReport, SendReport, Sms};
 use crate::status::StatusCode;
 
 /// The journal format's version (2 added the panel and user name).
@@ -197,8 +197,8 @@ pub struct SentRecipient {
     pub rec_id: Option<i64>,
     /// The per-recipient status byte, if the panel returned one.
     pub status: Option<i32>,
-    /// Whether the panel confirmed it took the message for this number: the
-    /// call succeeded, and the number has a recId and no refusing status.
+    /// Whether the panel took the message for this number: the call succeeded
+    /// and no status byte refuses it (with or without a recId).
     pub accepted: bool,
 }
 
@@ -208,7 +208,7 @@ impl SentRecipient {
             number: recipient.number.as_str().to_owned(),
             rec_id: recipient.rec_id,
             status: recipient.status.map(StatusCode::code),
-            accepted: report.status.is_success() && recipient.is_accepted(),
+            accepted: matches!(report.outcome(recipient), RecipientOutcome::Accepted { .. }),
         }
     }
 }

@@ -14,10 +14,10 @@ use crate::status_codes::RecipientStatus;
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub enum BulkOutcome {
-    /// The panel took the message and assigned `rec_id`.
+    /// The panel took the message; without a recId its delivery cannot be tracked.
     Accepted {
-        /// The tracking id.
-        rec_id: i64,
+        /// The tracking id, if the panel returned one.
+        rec_id: Option<i64>,
     },
     /// The call succeeded but the panel did not take this recipient.
     Refused {
@@ -41,11 +41,9 @@ impl SentRecipient {
     /// What the panel's answer says about this recipient.
     pub fn outcome(&self) -> BulkOutcome {
         let status = self.status.map(RecipientStatus::from_code);
-        match (status, self.rec_id) {
-            (Some(status), _) if status.is_known() && !status.is_success() => {
-                BulkOutcome::Refused { status: Some(status) }
-            }
-            (_, Some(rec_id)) if self.accepted => BulkOutcome::Accepted { rec_id },
+        match status {
+            Some(status) if status.is_known() && !status.is_success() => BulkOutcome::Refused { status: Some(status) },
+            _ if self.accepted => BulkOutcome::Accepted { rec_id: self.rec_id },
             _ => BulkOutcome::Unconfirmed,
         }
     }
@@ -92,6 +90,8 @@ pub struct BatchSummary {
     pub status: BatchStatus,
     /// Recipients the panel took.
     pub accepted: usize,
+    /// Of those, the ones without a recId: sent, but their delivery cannot be tracked.
+    pub untracked: usize,
     /// Recipients the panel refused (all of them when it refused the batch).
     pub refused: usize,
     /// Recipients the panel's answer did not confirm either way.
@@ -109,6 +109,7 @@ impl BatchSummary {
             recipients,
             status: BatchStatus::NotAttempted,
             accepted: 0,
+            untracked: 0,
             refused: 0,
             unconfirmed: 0,
             this_run,
@@ -132,7 +133,10 @@ impl BatchSummary {
                 summary.status = BatchStatus::Sent;
                 for recipient in recipients {
                     match recipient.outcome() {
-                        BulkOutcome::Accepted { .. } => summary.accepted += 1,
+                        BulkOutcome::Accepted { rec_id } => {
+                            summary.accepted += 1;
+                            summary.untracked += usize::from(rec_id.is_none());
+                        }
                         BulkOutcome::Refused { .. } => summary.refused += 1,
                         _ => summary.unconfirmed += 1,
                     }
@@ -221,7 +225,7 @@ impl BulkReport {
     pub fn rec_id_batches(&self) -> Vec<Vec<i64>> {
         let mut batches = vec![Vec::new(); self.batches.len()];
         for recipient in &self.recipients {
-            if let (BulkOutcome::Accepted { rec_id }, Some(batch)) =
+            if let (BulkOutcome::Accepted { rec_id: Some(rec_id) }, Some(batch)) =
                 (&recipient.outcome, batches.get_mut(recipient.batch))
             {
                 batch.push(*rec_id);

@@ -18,6 +18,8 @@ use payamak::{Client, Error, RetryPolicy, Sms, SoapVersion};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Answer {
     Accept,
+    /// Success (1), with neither recIds nor status bytes.
+    AcceptWithoutRecIds,
     /// Answers with this result code (2: insufficient credit).
     Refuse(i32),
     /// Reads the request, then closes the connection without an answer.
@@ -57,6 +59,13 @@ impl Panel {
         *self.calls.lock().unwrap() += 1;
         let response = match answer {
             Answer::Refuse(code) => SendSmsResponse { send_sms_result: code, ..Default::default() },
+            Answer::AcceptWithoutRecIds => {
+                let mut received = self.received.lock().unwrap();
+                for number in &numbers {
+                    *received.entry(number.clone()).or_default() += 1;
+                }
+                SendSmsResponse { send_sms_result: 1, ..Default::default() }
+            }
             Answer::Accept | Answer::Drop => {
                 let mut received = self.received.lock().unwrap();
                 for number in &numbers {
@@ -304,4 +313,22 @@ async fn a_json_lines_journal_resumes_across_processes() {
     assert!(sms.recipients().iter().all(|number| panel.received(number.as_str()) == 1));
     drop(journal);
     std::fs::remove_file(&path).unwrap();
+}
+
+#[tokio::test]
+async fn a_success_without_rec_ids_is_an_accepted_batch_that_cannot_be_tracked() {
+    let panel = Panel::default();
+    let client = panel.client();
+    let sms = sms(150);
+    panel.script(&[Answer::AcceptWithoutRecIds]);
+    let mut journal = MemoryJournal::new();
+    let report = BulkJob::new(&client, &sms).unwrap().run(&mut journal, &mut NoObserver).await.unwrap();
+    assert!(report.is_complete(), "{:?}", report.batches);
+    assert_eq!((report.batches[0].accepted, report.batches[0].untracked), (100, 100));
+    assert_eq!((report.batches[1].accepted, report.batches[1].untracked), (50, 0));
+    assert_eq!(report.recipients[0].outcome, BulkOutcome::Accepted { rec_id: None });
+    assert_eq!(report.rec_id_batches().iter().map(Vec::len).collect::<Vec<_>>(), [50]);
+    // Nothing is sent again.
+    let resumed = BulkJob::new(&client, &sms).unwrap().plan(&journal);
+    assert!(resumed.to_send.is_empty());
 }

@@ -2,6 +2,7 @@
 
 use comfy_table::Cell;
 use payamak::sms::{RecipientReport, MAX_RECIPIENTS_PER_CALL};
+use payamak::{RecipientOutcome, SendReport};
 use serde::Serialize;
 
 use super::{message, Context, TextJson};
@@ -17,6 +18,8 @@ struct SendJson {
     status: StatusJson,
     accepted: usize,
     refused: usize,
+    /// Recipients the answer did not confirm either way (an unknown result code): they may have been sent.
+    unconfirmed: usize,
     recipients: Vec<RecipientJson>,
 }
 
@@ -25,16 +28,24 @@ struct RecipientJson {
     number: String,
     rec_id: Option<i64>,
     accepted: bool,
+    /// `accepted`, `refused` or `unconfirmed`.
+    outcome: &'static str,
     status: Option<StatusJson>,
 }
 
 impl RecipientJson {
-    fn of(report: &RecipientReport) -> Self {
+    fn of(report: &SendReport, recipient: &RecipientReport) -> Self {
+        let outcome = match report.outcome(recipient) {
+            RecipientOutcome::Accepted { .. } => "accepted",
+            RecipientOutcome::Refused { .. } => "refused",
+            RecipientOutcome::Unconfirmed => "unconfirmed",
+        };
         RecipientJson {
-            number: report.number.as_str().to_owned(),
-            rec_id: report.rec_id,
-            accepted: report.is_accepted(),
-            status: report.status.map(|status| status_json!(status)),
+            number: recipient.number.as_str().to_owned(),
+            rec_id: recipient.rec_id,
+            accepted: outcome == "accepted",
+            outcome,
+            status: recipient.status.map(|status| status_json!(status)),
         }
     }
 }
@@ -65,9 +76,24 @@ pub async fn run(args: SendArgs, context: &Context) -> CliResult {
     let session = context.connect().await?;
     let report = session.client.send(&sms).await?;
 
-    let recipients: Vec<RecipientJson> = report.recipients.iter().map(RecipientJson::of).collect();
-    let accepted = recipients.iter().filter(|recipient| recipient.accepted).count();
-    let refused = recipients.len() - accepted;
+    let recipients: Vec<RecipientJson> =
+        report.recipients.iter().map(|recipient| RecipientJson::of(&report, recipient)).collect();
+    let count = |outcome: &str| recipients.iter().filter(|recipient| recipient.outcome == outcome).count();
+    let (accepted, refused, unconfirmed) = (count("accepted"), count("refused"), count("unconfirmed"));
+    let untracked = recipients.iter().filter(|recipient| recipient.accepted && recipient.rec_id.is_none()).count();
+    if untracked > 0 {
+        output.warn(format!(
+            "the panel returned no recId for {untracked} accepted recipient(s): they were sent, but their delivery \
+             cannot be tracked"
+        ));
+    }
+    if unconfirmed > 0 {
+        output.warn(format!(
+            "the panel answered with a result code this payamak does not know ({}): {unconfirmed} recipient(s) may \
+             or may not have been sent; check the sent messages before sending again",
+            report.status
+        ));
+    }
     if output.json {
         output.print_json(&SendJson {
             from: sms.sender().to_owned(),
@@ -75,6 +101,7 @@ pub async fn run(args: SendArgs, context: &Context) -> CliResult {
             status: status_json!(report.status),
             accepted,
             refused,
+            unconfirmed,
             recipients,
         });
     } else {
@@ -92,7 +119,15 @@ pub async fn run(args: SendArgs, context: &Context) -> CliResult {
             table.add_row(row);
         }
         output.print_table(table);
-        output.print(format!("{accepted} accepted, {refused} refused; the panel answered: {}", report.status));
+        output.print(format!(
+            "{accepted} accepted, {refused} refused, {unconfirmed} unconfirmed; the panel answered: {}",
+            report.status
+        ));
     }
-    Ok(if refused > 0 { Exit::Refused } else { Exit::Ok })
+    // Only a definite refusal invites sending again; an unconfirmed send may have gone out.
+    let mut exit = if refused > 0 { Exit::Refused } else { Exit::Ok };
+    if unconfirmed > 0 {
+        exit = exit.worst(Exit::Unknown);
+    }
+    Ok(exit)
 }

@@ -182,3 +182,46 @@ fn a_lost_answer_to_a_send_is_4_and_not_retried() {
     assert_eq!(json["error"]["kind"], "outcome_unknown");
     assert!(result.stderr.contains("outcome unknown"), "{}", result.stderr);
 }
+
+/// `send` to two recipients against a server that answers `SendSms` with `payload`.
+fn send_answered_with(payload: &str) -> crate::support::Run {
+    let home = TempDir::new("send-answer");
+    let url = crate::support::answering_server(payload);
+    run(payamak(&home).args(["--json", "--endpoint", &url, "--user", "u", "--password", "p"]).args([
+        "send",
+        "--from",
+        "5000123456",
+        "--to",
+        "09121234567",
+        "--to",
+        "09127654321",
+        "--text",
+        "x",
+    ]))
+}
+
+#[test]
+fn only_a_definite_refusal_exits_1() {
+    // Success without recIds, or with recId 0: sent, only not trackable.
+    for payload in [
+        r#"<SendSmsResponse xmlns="http://tempuri.org/"><SendSmsResult>1</SendSmsResult></SendSmsResponse>"#,
+        r#"<SendSmsResponse xmlns="http://tempuri.org/"><SendSmsResult>6</SendSmsResult><recId><long>0</long><long>0</long></recId></SendSmsResponse>"#,
+    ] {
+        let result = send_answered_with(payload);
+        let json = result.expect_code(0).json();
+        assert_eq!((json["accepted"].as_u64(), json["refused"].as_u64()), (Some(2), Some(0)), "{json}");
+        assert!(result.stderr.contains("cannot be tracked"), "{}", result.stderr);
+    }
+    // A code this payamak does not know: it may have been sent.
+    let unknown = send_answered_with(
+        r#"<SendSmsResponse xmlns="http://tempuri.org/"><SendSmsResult>42</SendSmsResult><recId><long>5</long><long>6</long></recId></SendSmsResponse>"#,
+    );
+    let json = unknown.expect_code(4).json();
+    assert_eq!((json["unconfirmed"].as_u64(), json["refused"].as_u64()), (Some(2), Some(0)), "{json}");
+    // A status byte that refuses one recipient: a definite refusal.
+    let refused = send_answered_with(
+        r#"<SendSmsResponse xmlns="http://tempuri.org/"><SendSmsResult>1</SendSmsResult><recId><long>5</long><long>0</long></recId><status>AAE=</status></SendSmsResponse>"#,
+    );
+    let json = refused.expect_code(1).json();
+    assert_eq!((json["accepted"].as_u64(), json["refused"].as_u64()), (Some(1), Some(1)), "{json}");
+}

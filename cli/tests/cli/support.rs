@@ -195,3 +195,34 @@ pub fn hang_up_server(connections: usize) -> String {
     });
     url
 }
+
+/// A server that answers every request with HTTP 200 and the SOAP 1.1 envelope
+/// around `payload`, closing each connection. Returns its base URL.
+pub fn answering_server(payload: &str) -> String {
+    use std::io::{Read as _, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}/post/", listener.local_addr().expect("address"));
+    let body = format!(
+        r#"<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>{payload}</soap:Body></soap:Envelope>"#
+    );
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let _ = stream.set_read_timeout(Some(Duration::from_millis(300)));
+            let mut request = Vec::new();
+            let mut buffer = [0u8; 8192];
+            while let Ok(read @ 1..) = stream.read(&mut buffer) {
+                request.extend_from_slice(&buffer[..read]);
+                if request.windows(9).any(|window| window.eq_ignore_ascii_case(b"envelope>")) {
+                    break;
+                }
+            }
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: text/xml; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(head.as_bytes()).and_then(|()| stream.write_all(body.as_bytes()));
+        }
+    });
+    url
+}

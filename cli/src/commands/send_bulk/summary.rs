@@ -19,6 +19,8 @@ pub struct BatchJson {
     #[serde(serialize_with = "status_name")]
     status: BatchStatus,
     accepted: usize,
+    /// Accepted recipients without a recId: sent, but their delivery cannot be tracked.
+    untracked: usize,
     refused: usize,
     /// Recipients the panel's answer confirmed neither way (they may have been sent).
     unconfirmed: usize,
@@ -129,6 +131,7 @@ pub fn summarize(
             recipients: batch.recipients,
             status: batch.status,
             accepted: batch.accepted,
+            untracked: batch.untracked,
             refused: batch.refused,
             unconfirmed: batch.unconfirmed,
             this_run: batch.this_run,
@@ -147,7 +150,15 @@ pub fn print_summary(output: &Output, summary: &SummaryJson) {
                  sent, and it was not sent again",
                 batch.batch, batch.recipients
             ));
-        } else if batch.unconfirmed > 0 {
+        }
+        if batch.untracked > 0 {
+            output.warn(format!(
+                "batch {}: the panel returned no recId for {} accepted recipient(s): they were sent, but their \
+                 delivery cannot be tracked",
+                batch.batch, batch.untracked
+            ));
+        }
+        if batch.status != BatchStatus::Unknown && batch.unconfirmed > 0 {
             output.warn(format!(
                 "batch {} was sent {when}, but the panel's answer did not confirm {} of its recipients (an unknown \
                  result code, or no recId): they may have been sent, and are not sent again",
