@@ -24,6 +24,7 @@ impl Exchange<'_> {
         let mut request = HttpRequest::new(endpoint.as_str(), body)
             .timeout(self.timeout)
             .max_response_bytes(self.max_response_bytes)
+            .retry_safe(self.operation.retry_safe)
             .header("Content-Type", self.version.content_type(self.action));
         if self.version == SoapVersion::V11 {
             request = request.header("SOAPAction", format!("\"{}\"", self.action));

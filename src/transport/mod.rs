@@ -85,10 +85,16 @@ pub struct HttpRequest<'a> {
     pub timeout: Duration,
     /// The largest answer body to read; a larger one is [`PostErrorKind::TooLarge`].
     pub max_response_bytes: usize,
+    /// Whether the request may reach the server twice. When it may not (SendSms),
+    /// a transport must not send it over an idle pooled connection, which the
+    /// server may have closed meanwhile: a failure there cannot tell "never
+    /// left" from "may have arrived", and the send would be an unknown outcome.
+    pub retry_safe: bool,
 }
 
 impl<'a> HttpRequest<'a> {
-    /// A POST of `body` to `url`, with no headers, a 30 s timeout and a 32 MiB answer limit.
+    /// A POST of `body` to `url`, with no headers, a 30 s timeout, a 32 MiB
+    /// answer limit, and not safe to repeat.
     pub fn new(url: &'a str, body: &'a [u8]) -> Self {
         HttpRequest {
             url,
@@ -96,7 +102,15 @@ impl<'a> HttpRequest<'a> {
             body,
             timeout: Duration::from_secs(30),
             max_response_bytes: 32 * 1024 * 1024,
+            retry_safe: false,
         }
+    }
+
+    /// Marks the request safe to repeat (or not).
+    #[must_use]
+    pub fn retry_safe(mut self, retry_safe: bool) -> Self {
+        self.retry_safe = retry_safe;
+        self
     }
 
     /// Adds a header.

@@ -9,39 +9,51 @@ const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// Posts with a [`reqwest::Client`].
 ///
-/// [`ReqwestTransport::new`] makes the client the way the panel needs it (a
-/// connect timeout, no redirects); [`ReqwestTransport::with_client`] takes
-/// one you configured (proxy, TLS roots, pool).
+/// [`ReqwestTransport::new`] makes the clients the way the panel needs them (a
+/// connect timeout, no redirects, and a fresh connection for each request that
+/// is not safe to repeat); [`ReqwestTransport::with_client`] takes one you
+/// configured (proxy, TLS roots, pool).
 #[derive(Debug, Clone)]
 pub struct ReqwestTransport {
-    client: reqwest::Client,
+    /// For requests safe to repeat: pooled connections.
+    pooled: reqwest::Client,
+    /// For the others (SendSms): a new connection each time. A pooled
+    /// connection may have been closed by the server (an IIS recycle, a proxy)
+    /// after its last answer; a send written to it fails in a way that cannot
+    /// tell "never left" from "may have arrived".
+    fresh: reqwest::Client,
 }
 
 impl ReqwestTransport {
     /// A transport whose connections time out after `connect_timeout`, that
     /// never follows redirects and sends `user_agent`.
     pub fn new(connect_timeout: Duration, user_agent: &str) -> Result<Self, reqwest::Error> {
-        let client = reqwest::Client::builder()
-            .connect_timeout(connect_timeout)
-            // A followed 307/308 would post the request, password included, to another URL.
-            .redirect(reqwest::redirect::Policy::none())
-            .pool_idle_timeout(POOL_IDLE_TIMEOUT)
-            .user_agent(user_agent)
-            .build()?;
-        Ok(ReqwestTransport { client })
+        let builder = || {
+            reqwest::Client::builder()
+                .connect_timeout(connect_timeout)
+                // A followed 307/308 would post the request, password included, to another URL.
+                .redirect(reqwest::redirect::Policy::none())
+                .user_agent(user_agent)
+        };
+        let pooled = builder().pool_idle_timeout(POOL_IDLE_TIMEOUT).build()?;
+        let fresh = builder().pool_max_idle_per_host(0).build()?;
+        Ok(ReqwestTransport { pooled, fresh })
     }
 
     /// A transport over a client you configured. Give it a connect timeout, so
     /// that a dead host is a connect error (which a send may fail over from)
     /// rather than a request timeout, and `reqwest::redirect::Policy::none()`:
     /// a redirect it follows is refused, since it could carry the request and
-    /// the password to another host.
+    /// the password to another host. It is used for every request; give it
+    /// `pool_max_idle_per_host(0)` unless a send that meets a connection the
+    /// server closed may be reported as an unknown outcome.
     pub fn with_client(client: reqwest::Client) -> Self {
-        ReqwestTransport { client }
+        ReqwestTransport { pooled: client.clone(), fresh: client }
     }
 
     async fn exchange(&self, request: HttpRequest<'_>) -> Result<HttpResponse, PostError> {
-        let mut builder = self.client.post(request.url).timeout(request.timeout).body(request.body.to_vec());
+        let client = if request.retry_safe { &self.pooled } else { &self.fresh };
+        let mut builder = client.post(request.url).timeout(request.timeout).body(request.body.to_vec());
         for (name, value) in &request.headers {
             builder = builder.header(*name, value.as_str());
         }

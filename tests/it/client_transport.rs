@@ -453,3 +453,18 @@ async fn a_wrapped_transport_sees_every_attempt() {
     assert_eq!(client.credit().await.expect("credit"), 1234.5);
     assert_eq!(counting.posts.load(std::sync::atomic::Ordering::SeqCst), 2);
 }
+
+#[tokio::test]
+async fn a_connection_the_server_closed_never_makes_a_send_unknown() {
+    let panel = crate::support::ClosingPanel::start();
+    let client = Client::builder().base_url(panel.base_url()).credentials("demo", PASSWORD).build().expect("client");
+    let numbers: Vec<String> = (0..1000).map(|i| format!("0912{i:07}")).collect();
+    let sms = Sms::new("5000123456", "x").to(&numbers).expect("numbers");
+    let report = client.send_bulk(&sms).await.expect("bulk");
+    assert!(report.failure.is_none(), "{:?}", report.failure);
+    assert_eq!(report.batches.len(), 10);
+    assert!(report.is_complete());
+    for number in &numbers {
+        assert_eq!(panel.received(number), 1, "{number}");
+    }
+}

@@ -281,3 +281,91 @@ fn answer(
         Some(Reply::Redirect { status, location }) => Ok(HttpResponse::new(status, "").header("Location", location)),
     }
 }
+
+/// A panel on loopback that answers each SendSms (accepting every recipient) and
+/// then closes the connection without `Connection: close`, as an IIS recycle or
+/// a proxy does; it counts the messages each number received.
+pub struct ClosingPanel {
+    pub addr: SocketAddr,
+    received: Arc<Mutex<std::collections::HashMap<String, usize>>>,
+}
+
+impl ClosingPanel {
+    pub fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        let addr = listener.local_addr().expect("local addr");
+        let received: Arc<Mutex<std::collections::HashMap<String, usize>>> = Arc::default();
+        let counts = Arc::clone(&received);
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { return };
+                let counts = Arc::clone(&counts);
+                std::thread::spawn(move || answer_and_close(stream, &counts));
+            }
+        });
+        ClosingPanel { addr, received }
+    }
+
+    pub fn base_url(&self) -> String {
+        format!("http://{}/post/", self.addr)
+    }
+
+    /// How many messages `number` received.
+    pub fn received(&self, number: &str) -> usize {
+        self.received.lock().expect("counts lock").get(number).copied().unwrap_or(0)
+    }
+}
+
+fn answer_and_close(stream: TcpStream, counts: &Mutex<std::collections::HashMap<String, usize>>) {
+    use payamak::send::{SendSmsRequest, SendSmsResponse};
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    let mut reader = BufReader::new(stream.try_clone().expect("clone stream"));
+    let mut length = 0;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            return;
+        }
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some((key, value)) = line.split_once(':') {
+            if key.trim().eq_ignore_ascii_case("content-length") {
+                length = value.trim().parse().unwrap_or(0);
+            }
+        }
+    }
+    let mut body = vec![0; length];
+    if reader.read_exact(&mut body).is_err() {
+        return;
+    }
+    let text = String::from_utf8_lossy(&body);
+    let Ok(decoded) =
+        payamak::server::RequestEnvelope::parse(&text).and_then(|envelope| envelope.decode::<SendSmsRequest>())
+    else {
+        return;
+    };
+    let numbers: Vec<String> = decoded.request.to.unwrap_or_default().into_iter().flatten().collect();
+    {
+        let mut counts = counts.lock().expect("counts lock");
+        for number in &numbers {
+            *counts.entry(number.clone()).or_default() += 1;
+        }
+    }
+    let rec_ids = (1..=numbers.len() as i64).collect();
+    let response = SendSmsResponse {
+        send_sms_result: 1,
+        rec_id: Some(rec_ids),
+        status: Some(vec![0; numbers.len()]),
+        ..Default::default()
+    };
+    let body = payamak::server::encode_response::<SendSmsRequest>(&response, decoded.version).expect("encodes");
+    let head =
+        format!("HTTP/1.1 200 OK\r\nContent-Type: text/xml; charset=utf-8\r\nContent-Length: {}\r\n\r\n", body.len());
+    let mut stream = stream;
+    let _ = stream.write_all(head.as_bytes()).and_then(|()| stream.write_all(body.as_bytes()));
+    let _ = stream.flush();
+    // Closed a moment later: long enough for the client to take the connection back into its pool.
+    std::thread::sleep(Duration::from_millis(5));
+}
