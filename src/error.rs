@@ -151,6 +151,8 @@ pub enum ResponseErrorKind {
     HttpStatus {
         /// The status code.
         status: u16,
+        /// The `Retry-After` header, if any.
+        retry_after: Option<String>,
         /// The start of the body, for diagnosis.
         body_excerpt: String,
     },
@@ -188,6 +190,33 @@ impl ResponseError {
         }
     }
 
+    /// True when the reply shows that this server never ran the operation, so
+    /// that another base URL may serve it: IIS answers 404 for a path it does
+    /// not serve, 405 for a verb it refuses, and 503 with `Retry-After` when
+    /// the application is stopped or recycling.
+    pub fn not_processed_here(&self) -> bool {
+        matches!(
+            &self.kind,
+            ResponseErrorKind::HttpStatus { status: 404 | 405, .. }
+                | ResponseErrorKind::HttpStatus { status: 503, retry_after: Some(_), .. }
+        )
+    }
+
+    /// True when the reply shows that the operation was not carried out: it
+    /// was not processed here, the request was redirected (not followed), or
+    /// the server could not read it (a `Client`/`Sender`, version-mismatch or
+    /// must-understand fault, which ASP.NET sends before the method runs).
+    pub fn not_carried_out(&self) -> bool {
+        self.not_processed_here()
+            || match &self.kind {
+                ResponseErrorKind::Redirected { .. } => true,
+                ResponseErrorKind::Fault(fault) => {
+                    matches!(fault.code, FaultCode::Sender | FaultCode::VersionMismatch | FaultCode::MustUnderstand)
+                }
+                _ => false,
+            }
+    }
+
     /// The fault, if the panel answered with one.
     pub fn fault(&self) -> Option<&SoapFault> {
         match &self.kind {
@@ -201,8 +230,15 @@ impl fmt::Display for ResponseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: ", self.operation)?;
         match &self.kind {
-            ResponseErrorKind::HttpStatus { status, body_excerpt } => {
-                write!(f, "{} answered HTTP {status}: {body_excerpt:?}", self.endpoint)
+            ResponseErrorKind::HttpStatus { status, body_excerpt, .. } => {
+                write!(f, "{} answered HTTP {status}: {body_excerpt:?}", self.endpoint)?;
+                if *status == 404 {
+                    f.write_str(
+                        "; is the base URL the panel's `…/post/` prefix (e.g. https://panel.example.com/post/), \
+                         to which `send.asmx` and `IncomingMessages.asmx` are appended?",
+                    )?;
+                }
+                Ok(())
             }
             ResponseErrorKind::Fault(fault) => write!(f, "{} answered with a {fault}", self.endpoint),
             ResponseErrorKind::Undecodable(error) => {

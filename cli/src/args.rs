@@ -232,7 +232,9 @@ for. Run the same command again to resume:
   - a batch that was started but has no outcome (the process was killed, or
     the answer was lost) may or may not have been sent: it is NOT sent again,
     only reported. Check the panel's sent messages, and only then force it
-    with --resend-unknown (its recipients may get the message twice).
+    with --resend-unknown (its recipients may get the message twice);
+  - a batch the panel redirected (the base URL is wrong) was not sent, and is
+    not posted again unless --resend-unknown asks.
 A journal written for another panel, user name, text, sender or recipient list
 is refused (give another --journal FILE to start a new send).
 With no endpoint configured, send-bulk refuses to run unless --journal is
@@ -303,7 +305,7 @@ pub struct SendBulkArgs {
     #[arg(long, value_name = "FILE")]
     pub journal: Option<PathBuf>,
 
-    /// Send again the batches whose outcome is unknown (their recipients may get the message twice)
+    /// Send again the batches whose outcome is unknown (their recipients may get the message twice), and those redirected
     #[arg(long)]
     pub resend_unknown: bool,
 }

@@ -77,6 +77,16 @@ pub enum PlanNote {
         /// Why it was not sent.
         error: ErrorRecord,
     },
+    /// An earlier run's request for it was redirected, and the job was told to
+    /// resend batches that need a decision.
+    ResendingRedirected {
+        /// The 0-based batch.
+        batch: usize,
+        /// Its recipients.
+        recipients: usize,
+        /// The redirect.
+        error: ErrorRecord,
+    },
     /// Its outcome is unknown, and the job was told to resend such batches:
     /// its recipients may get the message twice.
     ResendingUnknown {
@@ -153,8 +163,11 @@ impl<'a> BulkJob<'a> {
         Ok(BulkJob { client, batches, resend_unknown: false })
     }
 
-    /// Also sends batches whose outcome is unknown (their recipients may get
-    /// the message twice): for when the panel's sent list shows they were not sent.
+    /// Also sends the batches that need a person's decision: those whose
+    /// outcome is unknown (their recipients may get the message twice; for
+    /// when the panel's sent list shows they were not sent), and those an
+    /// earlier run found redirected (the base URL was wrong). Without it they
+    /// are left as they are, so that a run never posts them again unasked.
     #[must_use]
     pub fn resend_unknown(mut self, resend: bool) -> Self {
         self.resend_unknown = resend;
@@ -182,7 +195,7 @@ impl<'a> BulkJob<'a> {
 
     /// The batches a run over `journal` sends: those never started, those an
     /// earlier run definitely did not send, and (only when told to) those
-    /// whose outcome is unknown.
+    /// whose outcome is unknown or that were redirected.
     pub fn plan(&self, journal: &(impl Journal + ?Sized)) -> Plan {
         let records = journal.batches();
         let mut plan = Plan { to_send: Vec::new(), notes: Vec::new() };
@@ -191,6 +204,12 @@ impl<'a> BulkJob<'a> {
             match records.get(&batch).map(|record| &record.outcome) {
                 None => plan.to_send.push(batch),
                 Some(Some(BatchOutcome::Sent { .. })) => {}
+                Some(Some(BatchOutcome::Failed { error })) if error.is_redirect() => {
+                    if self.resend_unknown {
+                        plan.notes.push(PlanNote::ResendingRedirected { batch, recipients, error: error.clone() });
+                        plan.to_send.push(batch);
+                    }
+                }
                 Some(Some(BatchOutcome::Failed { error })) => {
                     plan.notes.push(PlanNote::ResendingFailed { batch, recipients, error: error.clone() });
                     plan.to_send.push(batch);

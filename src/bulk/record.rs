@@ -1,6 +1,6 @@
 //! What a journal records: the job it belongs to, and what became of each batch.
 
-use crate::error::Error;
+use crate::error::{Error, ResponseErrorKind};
 use crate::recipient::MobileNumber;
 use crate::sms::{RecipientOutcome, RecipientReport, SendReport, Sms};
 use crate::status::StatusCode;
@@ -217,7 +217,7 @@ impl SentRecipient {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(any(feature = "journal", feature = "serde"), derive(serde::Serialize, serde::Deserialize))]
 pub struct ErrorRecord {
-    /// `rejected`, `transport`, `response`, `input` or `outcome_unknown`.
+    /// `rejected`, `transport`, `response`, `redirected`, `input` or `outcome_unknown`.
     pub kind: String,
     /// The panel's result code, for `rejected`.
     pub code: Option<i32>,
@@ -232,6 +232,7 @@ impl ErrorRecord {
             Error::Rejected(_) => "rejected",
             Error::Input(_) => "input",
             Error::Transport(_) => "transport",
+            Error::Response(response) if matches!(response.kind, ResponseErrorKind::Redirected { .. }) => "redirected",
             Error::Response(_) => "response",
             Error::OutcomeUnknown(_) => "outcome_unknown",
         };
@@ -245,6 +246,11 @@ impl ErrorRecord {
     /// True when the panel refused the batch with a result code.
     pub fn is_rejection(&self) -> bool {
         self.kind == "rejected"
+    }
+
+    /// True when the batch's request was redirected (not followed): the base URL is wrong.
+    pub fn is_redirect(&self) -> bool {
+        self.kind == "redirected"
     }
 }
 

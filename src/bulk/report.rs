@@ -13,6 +13,7 @@ use crate::status_codes::RecipientStatus;
 /// What happened to one recipient of a bulk send.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
 pub enum BulkOutcome {
     /// The panel took the message; without a recId its delivery cannot be tracked.
     Accepted {
@@ -65,6 +66,7 @@ pub struct BulkRecipient {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+#[non_exhaustive]
 pub enum BatchStatus {
     /// The call succeeded (recipients may still be refused one by one).
     Sent,
@@ -72,6 +74,9 @@ pub enum BatchStatus {
     Refused,
     /// Not sent (the panel was not reached, or the input was refused); running the job again sends it.
     Failed,
+    /// Not sent: the panel redirected the request, which was not followed (the
+    /// base URL is wrong). Not sent again unless the job is told to.
+    Redirected,
     /// May or may not have been sent; not sent again unless the job is told to resend unknown batches.
     Unknown,
     /// Never started.
@@ -123,7 +128,13 @@ impl BatchSummary {
                 summary.error = Some(error.clone());
             }
             Some(Some(BatchOutcome::Failed { error })) => {
-                summary.status = if error.is_rejection() { BatchStatus::Refused } else { BatchStatus::Failed };
+                summary.status = if error.is_rejection() {
+                    BatchStatus::Refused
+                } else if error.is_redirect() {
+                    BatchStatus::Redirected
+                } else {
+                    BatchStatus::Failed
+                };
                 if error.is_rejection() {
                     summary.refused = recipients;
                 }

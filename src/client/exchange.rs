@@ -105,7 +105,11 @@ pub(super) fn decode<R: XmlRequest>(
 }
 
 fn http_status(reply: &HttpResponse) -> ResponseErrorKind {
-    ResponseErrorKind::HttpStatus { status: reply.status, body_excerpt: excerpt(&String::from_utf8_lossy(&reply.body)) }
+    ResponseErrorKind::HttpStatus {
+        status: reply.status,
+        retry_after: reply.header_value("retry-after").map(str::to_owned),
+        body_excerpt: excerpt(&String::from_utf8_lossy(&reply.body)),
+    }
 }
 
 fn looks_like_xml(content_type: &str) -> bool {

@@ -5,9 +5,8 @@
 
 use std::time::Duration;
 
-use crate::error::{Error, ResponseErrorKind};
+use crate::error::Error;
 use crate::operation::OperationMeta;
-use crate::soap::FaultCode;
 
 /// How a client retries calls that are safe to retry.
 ///
@@ -71,6 +70,8 @@ pub(crate) enum Decision {
 /// - Any other operation is tried again only when its request certainly never
 ///   left this machine, and only to reach every base URL once. Otherwise a
 ///   failure that may have come after the panel acted is an unknown outcome.
+/// - Either moves on to a base URL not tried yet when this server answered that
+///   it did not run the operation (404, 405, 503 with `Retry-After`).
 pub(crate) fn decide(
     operation: &OperationMeta,
     error: &Error,
@@ -79,12 +80,14 @@ pub(crate) fn decide(
     policy: &RetryPolicy,
 ) -> Decision {
     let max_attempts = policy.max_attempts.max(1);
-    let every_base_url = max_attempts.max(u32::try_from(base_urls).unwrap_or(u32::MAX));
-    let never_sent = never_sent(error);
+    let base_urls = u32::try_from(base_urls).unwrap_or(u32::MAX);
+    let every_base_url = max_attempts.max(base_urls);
+    let never_sent = never_sent(error) && error.is_retryable();
+    let elsewhere = not_processed_here(error) && attempt < base_urls;
     let may_try_again = if operation.retry_safe {
-        error.is_retryable() && attempt < if never_sent { every_base_url } else { max_attempts }
+        elsewhere || (error.is_retryable() && attempt < if never_sent { every_base_url } else { max_attempts })
     } else {
-        never_sent && error.is_retryable() && attempt < every_base_url
+        elsewhere || (never_sent && attempt < every_base_url)
     };
     if may_try_again {
         Decision::Retry(policy.backoff(attempt))
@@ -100,21 +103,18 @@ fn never_sent(error: &Error) -> bool {
     matches!(error, Error::Transport(transport) if !transport.request_may_have_been_sent)
 }
 
+/// True when the server answered that it did not run the operation.
+fn not_processed_here(error: &Error) -> bool {
+    matches!(error, Error::Response(response) if response.not_processed_here())
+}
+
 /// True when a failed attempt may still have been carried out by the panel.
 fn may_have_had_effect(error: &Error) -> bool {
     match error {
         Error::Transport(error) => error.request_may_have_been_sent,
-        Error::Response(error) => match &error.kind {
-            // ASP.NET answers a request it could not read with a Client/Sender fault: the
-            // method never ran. A Server/Receiver fault is any exception inside the method,
-            // which may come after the SMS was queued.
-            ResponseErrorKind::Fault(fault) => {
-                !matches!(fault.code, FaultCode::Sender | FaultCode::VersionMismatch | FaultCode::MustUnderstand)
-            }
-            // A redirect is not processed where it is answered.
-            ResponseErrorKind::Redirected { .. } => false,
-            _ => true,
-        },
+        // A Server/Receiver fault is any exception inside the method, which may
+        // come after the SMS was queued; an unusable answer may follow a send.
+        Error::Response(error) => !error.not_carried_out(),
         Error::Rejected(_) | Error::Input(_) | Error::OutcomeUnknown(_) => false,
     }
 }
@@ -122,7 +122,10 @@ fn may_have_had_effect(error: &Error) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::{InputError, OutcomeUnknown, Rejected, ResponseError, TransportError, TransportErrorKind};
+    use crate::error::{
+        FaultCode, InputError, OutcomeUnknown, Rejected, ResponseError, ResponseErrorKind, TransportError,
+        TransportErrorKind,
+    };
     use crate::soap::{SoapFault, SoapVersion};
     use crate::status_codes::SendStatus;
 
@@ -152,7 +155,11 @@ mod tests {
     }
 
     fn http(status: u16) -> Error {
-        response(ResponseErrorKind::HttpStatus { status, body_excerpt: String::new() })
+        response(ResponseErrorKind::HttpStatus { status, retry_after: None, body_excerpt: String::new() })
+    }
+
+    fn http_retry_after(status: u16) -> Error {
+        response(ResponseErrorKind::HttpStatus { status, retry_after: Some("30".into()), body_excerpt: String::new() })
     }
 
     /// Every kind of error a call can fail with, by name.
@@ -163,9 +170,12 @@ mod tests {
             ("io, may have been sent", transport(TransportErrorKind::Io, true)),
             ("timeout", transport(TransportErrorKind::Timeout, true)),
             ("request", transport(TransportErrorKind::Request, false)),
+            ("http 404", http(404)),
+            ("http 405", http(405)),
             ("http 429", http(429)),
             ("http 500", http(500)),
             ("http 503", http(503)),
+            ("http 503 retry-after", http_retry_after(503)),
             ("fault sender", fault(FaultCode::Sender)),
             ("fault receiver", fault(FaultCode::Receiver)),
             ("fault version mismatch", fault(FaultCode::VersionMismatch)),
@@ -221,9 +231,12 @@ mod tests {
         ("io, may have been sent", 'R', 'F', 'U', 'U'),
         ("timeout", 'R', 'F', 'U', 'U'),
         ("request", 'F', 'F', 'F', 'F'),
+        ("http 404", 'F', 'F', 'F', 'F'),
+        ("http 405", 'F', 'F', 'F', 'F'),
         ("http 429", 'R', 'F', 'U', 'U'),
         ("http 500", 'F', 'F', 'U', 'U'),
         ("http 503", 'R', 'F', 'U', 'U'),
+        ("http 503 retry-after", 'R', 'F', 'F', 'F'),
         ("fault sender", 'F', 'F', 'F', 'F'),
         ("fault receiver", 'R', 'F', 'U', 'U'),
         ("fault version mismatch", 'F', 'F', 'F', 'F'),
@@ -305,5 +318,19 @@ mod tests {
         assert_eq!(decide(&operation(false), &timeout, 1, 3, &policy), Decision::FailOutcomeUnknown);
         // A read that reached a server is retried per the policy only.
         assert_eq!(decide(&operation(true), &timeout, 1, 3, &policy), Decision::Fail);
+    }
+
+    #[test]
+    fn what_a_server_did_not_run_moves_to_the_next_base_url_once() {
+        let policy = RetryPolicy::none();
+        for error in [http(404), http(405), http_retry_after(503)] {
+            for retry_safe in [true, false] {
+                let operation = operation(retry_safe);
+                assert_eq!(decide(&operation, &error, 1, 2, &policy), Decision::Retry(Duration::ZERO), "{error}");
+                assert_eq!(decide(&operation, &error, 2, 2, &policy), Decision::Fail, "{error}");
+            }
+        }
+        // 503 without Retry-After may come from the method itself: a send that got it is unknown.
+        assert_eq!(decide(&operation(false), &http(503), 1, 2, &policy), Decision::FailOutcomeUnknown);
     }
 }

@@ -24,6 +24,8 @@ enum Answer {
     Refuse(i32),
     /// Reads the request, then closes the connection without an answer.
     Drop,
+    /// Answers 302 to another host (the base URL is wrong).
+    Redirect,
 }
 
 /// A panel in memory that counts the messages each number received.
@@ -57,6 +59,9 @@ impl Panel {
         let numbers: Vec<String> = request.to.unwrap_or_default().into_iter().flatten().collect();
         let answer = self.script.lock().unwrap().pop().unwrap_or(Answer::Accept);
         *self.calls.lock().unwrap() += 1;
+        if answer == Answer::Redirect {
+            return Ok(HttpResponse::new(302, "").header("Location", "https://new-panel.test/post/send.asmx"));
+        }
         let response = match answer {
             Answer::Refuse(code) => SendSmsResponse { send_sms_result: code, ..Default::default() },
             Answer::AcceptWithoutRecIds => {
@@ -66,7 +71,7 @@ impl Panel {
                 }
                 SendSmsResponse { send_sms_result: 1, ..Default::default() }
             }
-            Answer::Accept | Answer::Drop => {
+            Answer::Accept | Answer::Drop | Answer::Redirect => {
                 let mut received = self.received.lock().unwrap();
                 for number in &numbers {
                     *received.entry(number.clone()).or_default() += 1;
@@ -331,4 +336,29 @@ async fn a_success_without_rec_ids_is_an_accepted_batch_that_cannot_be_tracked()
     // Nothing is sent again.
     let resumed = BulkJob::new(&client, &sms).unwrap().plan(&journal);
     assert!(resumed.to_send.is_empty());
+}
+
+#[tokio::test]
+async fn a_redirected_batch_is_reported_and_not_posted_again_unasked() {
+    let panel = Panel::default();
+    let client = panel.client();
+    let sms = sms(250);
+    let mut journal = MemoryJournal::new();
+    panel.script(&[Answer::Accept, Answer::Redirect]);
+    let first = BulkJob::new(&client, &sms).unwrap().run(&mut journal, &mut NoObserver).await.unwrap();
+    assert_eq!(statuses(&first), [BatchStatus::Sent, BatchStatus::Redirected, BatchStatus::NotAttempted]);
+    let error = first.batches[1].error.as_ref().unwrap();
+    assert!(error.is_redirect() && error.message.contains("new-panel.test"), "{error:?}");
+    assert_eq!(panel.calls(), 2);
+
+    // A resume sends batch 3, and does not post batch 2 again.
+    let second = BulkJob::new(&client, &sms).unwrap().run(&mut journal, &mut NoObserver).await.unwrap();
+    assert_eq!(statuses(&second), [BatchStatus::Sent, BatchStatus::Redirected, BatchStatus::Sent]);
+    assert_eq!(panel.calls(), 3);
+    // Only when told to.
+    let job = BulkJob::new(&client, &sms).unwrap().resend_unknown(true);
+    assert!(matches!(&job.plan(&journal).notes[..], [PlanNote::ResendingRedirected { batch: 1, .. }]));
+    let third = job.run(&mut journal, &mut NoObserver).await.unwrap();
+    assert!(third.is_complete());
+    assert!(sms.recipients().iter().all(|number| panel.received(number.as_str()) == 1));
 }

@@ -275,7 +275,7 @@ async fn html_error_page_is_an_http_status_error() {
         )
         .await;
         assert!(
-            matches!(&kind, ResponseErrorKind::HttpStatus { status: 404, body_excerpt } if body_excerpt.contains("Not Found")),
+            matches!(&kind, ResponseErrorKind::HttpStatus { status: 404, body_excerpt, .. } if body_excerpt.contains("Not Found")),
             "{kind:?}"
         );
     }
@@ -466,5 +466,51 @@ async fn a_connection_the_server_closed_never_makes_a_send_unknown() {
     assert!(report.is_complete());
     for number in &numbers {
         assert_eq!(panel.received(number), 1, "{number}");
+    }
+}
+
+fn not_found() -> Reply {
+    Reply::Http {
+        status: 404,
+        content_type: "text/html",
+        body: "<html><body>The resource cannot be found.</body></html>".into(),
+    }
+}
+
+#[tokio::test]
+async fn a_send_the_server_did_not_run_moves_to_the_next_base_url() {
+    for net in NETS {
+        let network = Network::new(net);
+        let ok = r#"<SendSmsResponse xmlns="http://tempuri.org/"><SendSmsResult>1</SendSmsResult><recId><long>11</long><long>12</long></recId></SendSmsResponse>"#;
+        let not_allowed = Reply::Http { status: 405, content_type: "text/html", body: String::new() };
+        for first in [not_found(), not_allowed, Reply::Unavailable { retry_after: 30 }] {
+            let wrong = network.server(vec![first]);
+            let right = network.server(vec![Reply::soap11(envelope11(ok))]);
+            let client = client(&network, &[wrong.base_url(), right.base_url()], SoapVersion::V11);
+            let report = client.send(&sms()).await.expect("the send reaches the second base URL");
+            assert_eq!(report.rec_ids(), [11, 12]);
+            assert_eq!((wrong.requests().len(), right.requests().len()), (1, 1));
+        }
+        // With one base URL, IIS's 503 with Retry-After (the application is stopped) is a definite failure...
+        let stopped = network.server(vec![Reply::Unavailable { retry_after: 30 }]);
+        let error = client(&network, &[stopped.base_url()], SoapVersion::V11).send(&sms()).await.unwrap_err();
+        assert!(matches!(&error, Error::Response(response) if response.not_processed_here()), "{error:?}");
+        // ...but a 503 without it may come from the method itself.
+        let busy = network.server(vec![Reply::Http { status: 503, content_type: "text/html", body: "x".into() }]);
+        let error = client(&network, &[busy.base_url()], SoapVersion::V11).send(&sms()).await.unwrap_err();
+        assert!(matches!(error, Error::OutcomeUnknown(_)), "{error:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_send_answered_404_is_definitely_unsent_and_hints_at_the_base_url() {
+    for net in NETS {
+        let network = Network::new(net);
+        let server = network.server(vec![not_found()]);
+        let error = client(&network, &[server.base_url()], SoapVersion::V11).send(&sms()).await.unwrap_err();
+        let Error::Response(response) = &error else { panic!("{error:?}") };
+        assert!(response.not_processed_here());
+        assert!(error.to_string().contains("`…/post/` prefix"), "{error}");
+        assert_eq!(server.requests().len(), 1);
     }
 }

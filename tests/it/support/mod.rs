@@ -16,6 +16,8 @@ pub enum Reply {
     Truncated { declared: usize, body: String },
     /// Answer with a redirect to `location`.
     Redirect { status: u16, location: String },
+    /// Answer 503 with `Retry-After`, as IIS does for a stopped application pool.
+    Unavailable { retry_after: u32 },
 }
 
 impl Reply {
@@ -112,6 +114,12 @@ fn serve(stream: TcpStream, reply: Option<Reply>, log: &Mutex<Vec<Received>>) {
             );
             let _ = stream.write_all(head.as_bytes());
             let _ = stream.write_all(body.as_bytes());
+        }
+        Some(Reply::Unavailable { retry_after }) => {
+            let head = format!(
+                "HTTP/1.1 503 Service Unavailable\r\nRetry-After: {retry_after}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            );
+            let _ = stream.write_all(head.as_bytes());
         }
         Some(Reply::Redirect { status, location }) => {
             let head = format!(
@@ -279,6 +287,9 @@ fn answer(
             Ok(HttpResponse::new(status, body).header("Content-Type", content_type))
         }
         Some(Reply::Redirect { status, location }) => Ok(HttpResponse::new(status, "").header("Location", location)),
+        Some(Reply::Unavailable { retry_after }) => {
+            Ok(HttpResponse::new(503, "").header("Retry-After", retry_after.to_string()))
+        }
     }
 }
 

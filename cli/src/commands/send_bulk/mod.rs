@@ -70,7 +70,8 @@ pub async fn run(args: SendBulkArgs, context: &Context) -> CliResult {
     observer.bar.finish_and_clear();
 
     let summary = summarize(&path, resumed, &report, &sms, &recipients, text_info);
-    print_summary(output, &summary);
+    let pending = BulkJob::new(&session.client, &sms)?.plan(&journal).to_send.len();
+    print_summary(output, &summary, pending);
     if let Some(failure) = &report.journal_failure {
         // After the summary, so that what this run sent is on record somewhere.
         let what = if failure.sent {
@@ -149,6 +150,12 @@ impl BulkObserver for Observer<'_> {
             match note {
                 PlanNote::ResendingFailed { batch, recipients, error } => self.output.note(format!(
                     "batch {} ({recipients} recipients) was not sent by an earlier run ({}); sending it again",
+                    batch + 1,
+                    error.message
+                )),
+                PlanNote::ResendingRedirected { batch, recipients, error } => self.output.warn(format!(
+                    "batch {} ({recipients} recipients) was redirected in an earlier run ({}); sending it again as \
+                     --resend-unknown asks",
                     batch + 1,
                     error.message
                 )),

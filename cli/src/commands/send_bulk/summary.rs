@@ -49,7 +49,9 @@ fn status_name<S: serde::Serializer>(status: &BatchStatus, serializer: S) -> Res
         BatchStatus::Refused => "refused",
         BatchStatus::Failed => "failed",
         BatchStatus::Unknown => "unknown",
+        BatchStatus::Redirected => "redirected",
         BatchStatus::NotAttempted => "not_attempted",
+        _ => "other",
     })
 }
 
@@ -123,7 +125,9 @@ pub fn summarize(
         summary.unknown += batch.unconfirmed;
         match batch.status {
             BatchStatus::Unknown => summary.unknown += batch.recipients,
-            BatchStatus::NotAttempted | BatchStatus::Failed => summary.not_attempted += batch.recipients,
+            BatchStatus::NotAttempted | BatchStatus::Failed | BatchStatus::Redirected => {
+                summary.not_attempted += batch.recipients
+            }
             _ => {}
         }
         summary.batch_results.push(BatchJson {
@@ -141,7 +145,8 @@ pub fn summarize(
     summary
 }
 
-pub fn print_summary(output: &Output, summary: &SummaryJson) {
+/// `pending`: how many batches running the same command again would send.
+pub fn print_summary(output: &Output, summary: &SummaryJson, pending: usize) {
     for batch in &summary.batch_results {
         let when = if batch.this_run { "in this run" } else { "by an earlier run" };
         if batch.status == BatchStatus::Unknown {
@@ -183,7 +188,14 @@ pub fn print_summary(output: &Output, summary: &SummaryJson) {
              anyway, run the same command with --resend-unknown (their recipients may get the message twice)",
         );
     }
-    if summary.not_attempted > 0 || summary.batch_results.iter().any(|batch| batch.status == BatchStatus::Refused) {
-        output.note("run the same command again to send the batches that were not sent");
+    for batch in summary.batch_results.iter().filter(|batch| batch.status == BatchStatus::Redirected) {
+        let message = batch.error.as_ref().map_or("", |error| error.message.as_str());
+        output.warn(format!(
+            "batch {} was redirected and not sent ({message}); it is not sent again unless --resend-unknown asks",
+            batch.batch
+        ));
+    }
+    if pending > 0 {
+        output.note(format!("run the same command again to send the {pending} batch(es) that were not sent"));
     }
 }
