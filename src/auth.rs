@@ -38,6 +38,11 @@ impl Credentials {
         &self.username
     }
 
+    /// The password, for the client to keep it out of what servers echo back.
+    pub(crate) fn password(&self) -> &str {
+        &self.password
+    }
+
     /// Refuses credentials that XML 1.0 cannot carry, without saying which character.
     pub(crate) fn check(&self) -> Result<(), InputError> {
         for (what, value) in [("user name", &self.username), ("password", &self.password)] {

@@ -10,6 +10,8 @@ const EXCERPT_CHARS: usize = 200;
 
 /// What an attempt needs besides the request.
 pub(super) struct Exchange<'a> {
+    /// Scrubbed from the reply before it is logged.
+    pub(super) secret: &'a super::redact::Secret,
     pub(super) transport: &'a dyn Transport,
     pub(super) operation: &'static OperationMeta,
     pub(super) version: SoapVersion,
@@ -30,12 +32,14 @@ impl Exchange<'_> {
             request = request.header("SOAPAction", format!("\"{}\"", self.action));
         }
         let reply = self.transport.post(request).await.map_err(|error| self.failed(endpoint, error))?;
-        tracing::trace!(
-            status = reply.status,
-            content_type = reply.header_value("content-type").unwrap_or(""),
-            body = %String::from_utf8_lossy(&reply.body),
-            "reply"
-        );
+        if tracing::enabled!(tracing::Level::TRACE) {
+            tracing::trace!(
+                status = reply.status,
+                content_type = reply.header_value("content-type").unwrap_or(""),
+                body = %self.secret.scrubbed(&String::from_utf8_lossy(&reply.body)),
+                "reply"
+            );
+        }
         decode::<R>(self.operation, endpoint, &reply)
     }
 

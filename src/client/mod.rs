@@ -3,6 +3,7 @@
 pub(crate) mod api;
 mod builder;
 mod exchange;
+mod redact;
 mod retry;
 
 use std::sync::Arc;
@@ -19,6 +20,7 @@ use crate::operation::XmlRequest;
 use crate::soap::{encode_request, SoapVersion};
 use crate::transport::Transport;
 use exchange::Exchange;
+use redact::Secret;
 use retry::Decision;
 
 /// An async client of the panel's two services.
@@ -145,7 +147,9 @@ impl Client {
             tracing::trace!(envelope = %redacted.unwrap_or_default(), "request");
         }
         let body = auth::fill(encoded, &credentials, Shown::Sent)?;
+        let secret = Secret::new(credentials.password());
         let exchange = Exchange {
+            secret: &secret,
             transport: &*inner.transport,
             operation,
             version: inner.version,
@@ -164,7 +168,7 @@ impl Client {
             tracing::Span::current().record("attempts", attempt);
             let error = match exchange.attempt::<R>(&endpoint, body.as_bytes()).await {
                 Ok(response) => return Ok(response),
-                Err(error) => error,
+                Err(error) => secret.scrub_error(error),
             };
             match retry::decide(operation, &error, attempt, inner.base_urls.len(), &inner.retry) {
                 Decision::Retry(pause) => {

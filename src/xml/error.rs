@@ -71,6 +71,24 @@ pub enum DecodeErrorKind {
 }
 
 impl DecodeError {
+    /// Applies `edit` to every text the error holds (they may quote the input).
+    pub(crate) fn edit_texts(&mut self, mut edit: impl FnMut(&mut String)) {
+        edit(&mut self.element);
+        match &mut self.kind {
+            DecodeErrorKind::Malformed(text)
+            | DecodeErrorKind::MissingElement(text)
+            | DecodeErrorKind::DuplicateElement(text)
+            | DecodeErrorKind::UnexpectedChild(text)
+            | DecodeErrorKind::LimitExceeded(text) => edit(text),
+            DecodeErrorKind::InvalidValue { found, .. } => edit(found),
+            DecodeErrorKind::UnexpectedElement { expected, found } => {
+                edit(expected);
+                edit(found);
+            }
+            DecodeErrorKind::UnexpectedNil => {}
+        }
+    }
+
     pub(crate) fn new(kind: DecodeErrorKind, element: impl Into<String>, line: u32, column: u32) -> Self {
         DecodeError { kind, element: element.into(), line, column }
     }

@@ -514,3 +514,47 @@ async fn a_send_answered_404_is_definitely_unsent_and_hints_at_the_base_url() {
         assert_eq!(server.requests().len(), 1);
     }
 }
+
+#[tokio::test]
+async fn a_password_the_server_echoes_is_never_shown() {
+    const PASSWORD: &str = "s3cret&<pw>";
+    let escaped = "s3cret&amp;&lt;pw&gt;";
+    let echoes = [
+        Reply::Http { status: 500, content_type: "text/html", body: format!("<pre>password={PASSWORD}</pre>") },
+        Reply::Http {
+            status: 500,
+            content_type: "text/xml",
+            body: envelope11(&format!(
+                "<soap:Fault><faultcode>soap:Server</faultcode><faultstring>bad login {escaped}</faultstring>\
+                 <detail><x>{escaped}</x></detail></soap:Fault>"
+            )),
+        },
+        Reply::soap11(envelope11(&format!(
+            r#"<GetCreditResponse xmlns="http://tempuri.org/"><GetCreditResult>{escaped}</GetCreditResult></GetCreditResponse>"#
+        ))),
+        Reply::Http { status: 200, content_type: "text/html", body: format!("<html>login as demo/{escaped}</html>") },
+        Reply::Redirect { status: 302, location: "https://other.test/?p=s3cret%26%3Cpw%3E".to_owned() },
+    ];
+    for net in NETS {
+        let network = Network::new(net);
+        for echo in echoes.clone() {
+            let server = network.server(vec![echo]);
+            let client = network
+                .client()
+                .base_url(server.base_url())
+                .credentials("demo", PASSWORD)
+                .retry_policy(RetryPolicy::none())
+                .build()
+                .expect("client");
+            let credit = client.credit().await.unwrap_err();
+            let send = client.send(&sms()).await.unwrap_err();
+            for error in [&credit, &send] {
+                let shown = format!("{error} {error:?}");
+                for form in [PASSWORD, escaped, "s3cret%26%3Cpw%3E"] {
+                    assert!(!shown.contains(form), "{form} shown: {shown}");
+                }
+            }
+            assert!(credit.to_string().contains("***"), "the echo is shown scrubbed: {credit}");
+        }
+    }
+}
