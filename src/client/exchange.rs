@@ -40,7 +40,7 @@ impl Exchange<'_> {
                 "reply"
             );
         }
-        decode::<R>(self.operation, endpoint, &reply)
+        decode::<R>(self.operation, endpoint, &reply, self.max_response_bytes)
     }
 
     fn failed(&self, endpoint: &url::Url, error: PostError) -> Error {
@@ -75,6 +75,7 @@ pub(super) fn decode<R: XmlRequest>(
     operation: &'static OperationMeta,
     endpoint: &url::Url,
     reply: &HttpResponse,
+    byte_limit: usize,
 ) -> Result<R::Response, Error> {
     let fail = |kind| Err(response_error(operation, endpoint, kind));
     if (300..400).contains(&reply.status) {
@@ -90,7 +91,7 @@ pub(super) fn decode<R: XmlRequest>(
         }
         Err(_) => return fail(http_status(reply)),
     };
-    match Envelope::parse(text) {
+    match Envelope::parse_within(text, byte_limit) {
         Ok(envelope) => match (envelope.decode_response::<R>(), success) {
             (Err(EnvelopeError::Fault(fault)), _) => fail(ResponseErrorKind::Fault(fault)),
             (Ok(response), true) => Ok(response),

@@ -127,7 +127,13 @@ pub struct Envelope<'input> {
 impl<'input> Envelope<'input> {
     /// Parses `text` and checks that it is a SOAP 1.1 or 1.2 envelope.
     pub fn parse(text: &'input str) -> Result<Self, DecodeError> {
-        let document = XmlDocument::parse(text)?;
+        Self::parse_within(text, crate::xml::DEFAULT_BYTE_LIMIT)
+    }
+
+    /// [`Envelope::parse`] of `text` from a source allowed `byte_limit` bytes,
+    /// which bounds the tree built (see `XmlDocument::parse_within`).
+    pub fn parse_within(text: &'input str, byte_limit: usize) -> Result<Self, DecodeError> {
+        let document = XmlDocument::parse_within(text, byte_limit)?;
         let root = document.root();
         let version = SoapVersion::from_envelope_namespace(root.namespace())
             .filter(|_| root.local_name() == "Envelope")

@@ -16,6 +16,7 @@ pub use content::{ArrayField, ArrayItem, ArraySlot, ElementField, Repeated, Slot
 pub use datetime::{InvalidDateTime, PanelDateTime};
 pub use error::{DecodeError, DecodeErrorKind, EncodeError};
 pub use nillable::Nillable;
+pub(crate) use reader::DEFAULT_BYTE_LIMIT;
 pub use reader::{XmlDocument, XmlElement};
 pub(crate) use writer::{escape_text, CredentialSlot, Encoded};
 pub use writer::{is_xml_char, Credential, XmlWriter, XSI_NAMESPACE};

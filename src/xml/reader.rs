@@ -8,10 +8,21 @@ use super::writer::XSI_NAMESPACE;
 /// Limits applied to untrusted input before it is parsed into a tree. Real
 /// replies are a few levels deep with a handful of attributes; these bound the
 /// parser's worst cases (its namespace and attribute bookkeeping is quadratic).
-const NODES_LIMIT: u32 = 8_000_000;
 const MAX_DEPTH: usize = 128;
 const MAX_ATTRIBUTES_PER_ELEMENT: usize = 64;
 const MAX_NAMESPACE_DECLARATIONS: usize = 256;
+
+/// How many bytes of the byte limit each element, attribute or text node may
+/// take. The tree costs about 72 bytes a node and the typed values at most
+/// about as much again, so decoding a reply costs at most about 8× the limit,
+/// whatever its shape. The panel's message lists take 13–18 bytes a node: a
+/// list reply over about three quarters of the limit may be refused as too
+/// dense (raise the limit for such lists).
+const BYTES_PER_NODE: usize = 16;
+/// The byte limit assumed when none is given (the client's default reply limit).
+pub(crate) const DEFAULT_BYTE_LIMIT: usize = 32 * 1024 * 1024;
+/// The smallest node budget, so that a tight byte limit still reads small documents.
+const MIN_NODES: usize = 4096;
 
 /// A parsed XML document.
 pub struct XmlDocument<'input> {
@@ -19,11 +30,20 @@ pub struct XmlDocument<'input> {
 }
 
 impl<'input> XmlDocument<'input> {
-    /// Parses `text`. DTDs are refused: SOAP 1.1 and 1.2 forbid them, and they
-    /// are the usual vehicle for entity-expansion attacks.
+    /// Parses `text` (see [`XmlDocument::parse_within`]) within the default byte limit.
     pub fn parse(text: &'input str) -> Result<Self, DecodeError> {
-        check_structure(text)?;
-        let options = roxmltree::ParsingOptions { allow_dtd: false, nodes_limit: NODES_LIMIT };
+        Self::parse_within(text, DEFAULT_BYTE_LIMIT)
+    }
+
+    /// Parses `text`, which came from a source allowed `byte_limit` bytes: the
+    /// tree's nodes are bounded by that limit (see `BYTES_PER_NODE`). DTDs are
+    /// refused: SOAP 1.1 and 1.2 forbid them, and they are the usual vehicle
+    /// for entity-expansion attacks.
+    pub fn parse_within(text: &'input str, byte_limit: usize) -> Result<Self, DecodeError> {
+        let max_nodes = (byte_limit / BYTES_PER_NODE).max(MIN_NODES);
+        check_structure(text, max_nodes)?;
+        let nodes_limit = u32::try_from(max_nodes).unwrap_or(u32::MAX);
+        let options = roxmltree::ParsingOptions { allow_dtd: false, nodes_limit };
         roxmltree::Document::parse_with_options(text, options).map(|document| XmlDocument { document }).map_err(
             |error| {
                 let position = error.pos();
@@ -38,15 +58,20 @@ impl<'input> XmlDocument<'input> {
     }
 }
 
-/// Refuses documents beyond the structural limits, in one streaming pass.
-/// Well-formedness is left to the tree parser, which reports it better.
-fn check_structure(text: &str) -> Result<(), DecodeError> {
+/// Refuses documents beyond the structural limits (and with more than
+/// `max_nodes` elements, attributes and text nodes in all), in one streaming
+/// pass. Well-formedness is left to the tree parser, which reports it better.
+fn check_structure(text: &str, max_nodes: usize) -> Result<(), DecodeError> {
     use quick_xml::events::{BytesStart, Event};
 
     let mut reader = quick_xml::Reader::from_str(text);
     reader.config_mut().check_end_names = false;
     let mut depth = 0usize;
     let mut declarations = 0usize;
+    let mut nodes = 0usize;
+    let too_many = || {
+        format!("more than {max_nodes} elements, attributes and text nodes (a reply that dense would not decode within memory bounds)")
+    };
     let refuse = |reader: &quick_xml::Reader<&[u8]>, limit: String| {
         let offset = usize::try_from(reader.buffer_position()).unwrap_or(usize::MAX).min(text.len());
         let before = text.as_bytes().get(..offset).unwrap_or_default();
@@ -55,7 +80,7 @@ fn check_structure(text: &str) -> Result<(), DecodeError> {
         let clamp = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
         Err(DecodeError::new(DecodeErrorKind::LimitExceeded(limit), "", clamp(line), clamp(column)))
     };
-    let mut count = |element: &BytesStart<'_>| -> Option<String> {
+    let mut count = |element: &BytesStart<'_>, nodes: &mut usize| -> Option<String> {
         let mut attributes = 0;
         for attribute in element.attributes().with_checks(false).flatten() {
             attributes += 1;
@@ -63,7 +88,10 @@ fn check_structure(text: &str) -> Result<(), DecodeError> {
                 declarations += 1;
             }
         }
-        if attributes > MAX_ATTRIBUTES_PER_ELEMENT {
+        *nodes += 1 + attributes;
+        if *nodes > max_nodes {
+            Some(too_many())
+        } else if attributes > MAX_ATTRIBUTES_PER_ELEMENT {
             Some(format!("an element has more than {MAX_ATTRIBUTES_PER_ELEMENT} attributes"))
         } else if declarations > MAX_NAMESPACE_DECLARATIONS {
             Some(format!("more than {MAX_NAMESPACE_DECLARATIONS} namespace declarations"))
@@ -78,13 +106,19 @@ fn check_structure(text: &str) -> Result<(), DecodeError> {
                 if depth > MAX_DEPTH {
                     return refuse(&reader, format!("elements nested more than {MAX_DEPTH} deep"));
                 }
-                if let Some(limit) = count(&element) {
+                if let Some(limit) = count(&element, &mut nodes) {
                     return refuse(&reader, limit);
                 }
             }
             Ok(Event::Empty(element)) => {
-                if let Some(limit) = count(&element) {
+                if let Some(limit) = count(&element, &mut nodes) {
                     return refuse(&reader, limit);
+                }
+            }
+            Ok(Event::Text(_) | Event::CData(_) | Event::Comment(_) | Event::PI(_)) => {
+                nodes += 1;
+                if nodes > max_nodes {
+                    return refuse(&reader, too_many());
                 }
             }
             Ok(Event::End(_)) => depth = depth.saturating_sub(1),
