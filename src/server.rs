@@ -47,6 +47,14 @@ impl<'input> RequestEnvelope<'input> {
         Envelope::parse(text).map(|envelope| RequestEnvelope { envelope })
     }
 
+    /// [`RequestEnvelope::parse`] of a request body the server allowed
+    /// `byte_limit` bytes: the tree built for it is bounded by that limit (at
+    /// most one element, attribute or text node per 16 bytes of it), so that
+    /// decoding costs at most a small multiple of the limit.
+    pub fn parse_within(text: &'input str, byte_limit: usize) -> Result<Self, DecodeError> {
+        Envelope::parse_within(text, byte_limit).map(|envelope| RequestEnvelope { envelope })
+    }
+
     /// The envelope's SOAP version: answer in the same one.
     pub fn version(&self) -> SoapVersion {
         self.envelope.version()

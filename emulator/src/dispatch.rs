@@ -55,7 +55,7 @@ pub(crate) fn soap_post(shared: &Shared, service: &Service, headers: &HeaderMap,
             return fault_response(&unreadable(transport_version, format_args!("the body is not UTF-8: {error}")))
         }
     };
-    let envelope = match RequestEnvelope::parse(text) {
+    let envelope = match RequestEnvelope::parse_within(text, super::server::MAX_BODY_BYTES) {
         Ok(envelope) => envelope,
         Err(error) => return fault_response(&unreadable(transport_version, error)),
     };

@@ -172,6 +172,7 @@ mod app;
 mod clock;
 mod dispatch;
 mod faults;
+mod limits;
 mod ops;
 mod schedule;
 mod server;
@@ -194,6 +195,7 @@ use tokio::sync::oneshot;
 
 pub use accounts::{Account, ConfigError, DeliveryTiming, DEMO_PASSWORD, DEMO_USERNAME};
 pub use clock::{Clock, ManualClock};
+pub use limits::ServerLimits;
 pub use schedule::Repeat;
 pub use snapshot::{
     AccountSnapshot, IncomingSms, InjectError, ReceivedSnapshot, ScheduleRun, ScheduleSnapshot, SentSnapshot,
@@ -224,6 +226,7 @@ pub struct EmulatorBuilder {
     timing: DeliveryTiming,
     unreachable: Vec<payamak::recipient::MobileNumber>,
     admin: bool,
+    limits: ServerLimits,
     listen: SocketAddr,
 }
 
@@ -236,6 +239,7 @@ impl Default for EmulatorBuilder {
             timing: DeliveryTiming::default(),
             unreachable: Vec::new(),
             admin: true,
+            limits: ServerLimits::default(),
             listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
         }
     }
@@ -322,6 +326,14 @@ impl EmulatorBuilder {
         self
     }
 
+    /// What the server tolerates from its clients: connections at once, header
+    /// and body timeouts, requests answered at once (see [`ServerLimits`]).
+    #[must_use]
+    pub fn limits(mut self, limits: ServerLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
     /// The address [`start`](Self::start) and [`start_blocking`](Self::start_blocking)
     /// bind (default `127.0.0.1:0`, an ephemeral port).
     #[must_use]
@@ -339,7 +351,7 @@ impl EmulatorBuilder {
         }
         accounts.extend(self.accounts);
         let state = State::new(accounts, self.timing, &self.unreachable, self.clock.now());
-        Emulator { shared: Shared::new(state, self.clock, self.admin), listen: self.listen }
+        Emulator { shared: Shared::new(state, self.clock, self.admin, self.limits), listen: self.listen }
     }
 
     /// Builds the emulator and serves it on a task of the current Tokio runtime.

@@ -4,6 +4,7 @@ use std::future::Future;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
@@ -12,8 +13,15 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 use tokio::net::TcpListener;
 
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use tokio::sync::Semaphore;
+use tower_http::timeout::RequestBodyTimeoutLayer;
+
 use super::app::App;
 use super::dispatch;
+use super::limits::ServerLimits;
 use super::services::Service;
 use super::shared::{blocking, ticker, Shared};
 use super::{admin, wsdl};
@@ -34,11 +42,16 @@ pub(crate) const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 pub(crate) fn router(shared: Arc<Shared>, local: SocketAddr) -> Router {
     let admin_enabled = shared.admin;
+    let body_timeout = shared.limits.body_timeout;
     let mut router = Router::new();
     if admin_enabled {
         router = router.merge(admin::router());
     }
-    router.fallback(asmx).layer(DefaultBodyLimit::max(MAX_BODY_BYTES)).with_state(App { shared, local })
+    router
+        .fallback(asmx)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(RequestBodyTimeoutLayer::new(body_timeout))
+        .with_state(App { shared, local })
 }
 
 /// Serves the emulator on `listener` until `shutdown` completes.
@@ -49,13 +62,61 @@ pub(crate) async fn serve(
 ) -> io::Result<()> {
     let local = listener.local_addr()?;
     tracing::info!(address = %local, "payamak emulator listening");
+    let limits = shared.limits;
     let app = router(shared.clone(), local);
     let ticker = ticker(Arc::downgrade(&shared));
     drop(shared);
     tokio::select! {
-        result = axum::serve(listener, app).with_graceful_shutdown(shutdown) => result,
+        result = accept(listener, app, limits, shutdown) => result,
         () = ticker => Ok(()),
     }
+}
+
+/// Accepts connections while fewer than `limits.max_connections` are open (the
+/// others wait in the listen queue), and serves each with a header timeout
+/// that also closes idle kept-alive connections. On `shutdown`, stops
+/// accepting and waits for the requests in flight.
+async fn accept(
+    listener: TcpListener,
+    app: Router,
+    limits: ServerLimits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> io::Result<()> {
+    let open = Arc::new(Semaphore::new(limits.max_connections));
+    let graceful = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            permit = open.clone().acquire_owned() => permit.map_err(io::Error::other)?,
+            () = &mut shutdown => break,
+        };
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(error) => {
+                    // Out of descriptors, a connection reset before it was accepted: wait, go on.
+                    tracing::warn!(%error, "cannot accept a connection");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let service = TowerToHyperService::new(app.clone());
+        let connection = hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(limits.header_timeout)
+            .serve_connection(TokioIo::new(stream), service);
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(error) = connection.await {
+                tracing::debug!(%error, "connection ended");
+            }
+            drop(permit);
+        });
+    }
+    graceful.shutdown().await;
+    Ok(())
 }
 
 async fn asmx(State(app): State<App>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
@@ -64,7 +125,11 @@ async fn asmx(State(app): State<App>, method: Method, uri: Uri, headers: HeaderM
     };
     match method {
         Method::POST => {
-            let shared = app.shared;
+            // Each request decoded holds a tree of up to a few MiB: only so many at once.
+            let Ok(_permit) = app.shared.requests.acquire().await else {
+                return StatusCode::SERVICE_UNAVAILABLE.into_response();
+            };
+            let shared = app.shared.clone();
             blocking(move || dispatch::soap_post(&shared, service, &headers, &body))
                 .await
                 .unwrap_or_else(|| StatusCode::INTERNAL_SERVER_ERROR.into_response())
@@ -139,7 +204,7 @@ mod tests {
         // there would stop every other request until the mutex is free.
         let clock = Clock::system();
         let state = State::new(vec![Account::demo()], DeliveryTiming::default(), &[], clock.now());
-        let shared = Shared::new(state, clock, true);
+        let shared = Shared::new(state, clock, true, crate::limits::ServerLimits::default());
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.expect("bind");
         let local = listener.local_addr().expect("address");
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::Notify;
 
 use super::clock::{Clock, ClockListener};
+use super::limits::ServerLimits;
 use super::state::State;
 
 /// One emulated panel.
@@ -17,11 +18,22 @@ pub(crate) struct Shared {
     pub(crate) admin: bool,
     /// Wakes the ticker when a schedule was added (its next due time may be sooner).
     pub(crate) wake: Arc<Notify>,
+    /// What the server tolerates from its clients.
+    pub(crate) limits: ServerLimits,
+    /// Permits to decode and answer a SOAP request, `limits.concurrent_requests` of them.
+    pub(crate) requests: tokio::sync::Semaphore,
 }
 
 impl Shared {
-    pub(crate) fn new(state: State, clock: Clock, admin: bool) -> Arc<Self> {
-        let shared = Arc::new(Shared { state: Mutex::new(state), clock, admin, wake: Arc::new(Notify::new()) });
+    pub(crate) fn new(state: State, clock: Clock, admin: bool, limits: ServerLimits) -> Arc<Self> {
+        let shared = Arc::new(Shared {
+            state: Mutex::new(state),
+            clock,
+            admin,
+            wake: Arc::new(Notify::new()),
+            limits,
+            requests: tokio::sync::Semaphore::new(limits.concurrent_requests),
+        });
         let listener: Arc<dyn ClockListener> = shared.clone();
         let listener: Weak<dyn ClockListener> = Arc::downgrade(&listener);
         shared.clock.subscribe(listener);
@@ -113,7 +125,7 @@ mod tests {
         let clock = Clock::from(&manual);
         let account = Account::new("u", "p").credit(10.0).sender("5000");
         let state = State::new(vec![account], DeliveryTiming::default(), &[], clock.now());
-        (manual, Shared::new(state, clock, false))
+        (manual, Shared::new(state, clock, false, ServerLimits::default()))
     }
 
     #[test]
@@ -161,7 +173,12 @@ mod tests {
     async fn the_ticker_fires_scheduled_sends_on_the_system_clock() {
         let clock = Clock::system();
         let account = Account::new("u", "p").credit(10.0).sender("5000");
-        let shared = Shared::new(State::new(vec![account], DeliveryTiming::default(), &[], clock.now()), clock, false);
+        let shared = Shared::new(
+            State::new(vec![account], DeliveryTiming::default(), &[], clock.now()),
+            clock,
+            false,
+            ServerLimits::default(),
+        );
         let ticker = tokio::spawn(ticker(Arc::downgrade(&shared)));
         let due = shared.clock.now() + chrono::Duration::milliseconds(20);
         let input = SendInput {
