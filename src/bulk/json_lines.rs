@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::journal::{Journal, JournalError};
+use super::reconcile::Reconciliation;
 use super::record::{now, BatchOutcome, BatchRecord, JobHeader};
 use crate::recipient::MobileNumber;
 
@@ -40,9 +41,22 @@ enum Line {
 pub struct JsonLinesJournal {
     file: File,
     path: PathBuf,
+    /// The header in the file: the job's, as its first run wrote it.
+    header: JobHeader,
     batches: BTreeMap<usize, BatchRecord>,
-    resumed: bool,
+    opened: Opened,
     dropped_partial_line: bool,
+}
+
+/// What the file held when it was opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Opened {
+    /// Nothing: it did not exist.
+    New,
+    /// A journal, resumed.
+    Resumed,
+    /// A file with no complete header (emptied, or its header cut short), started afresh.
+    Restarted,
 }
 
 impl JsonLinesJournal {
@@ -53,6 +67,7 @@ impl JsonLinesJournal {
     pub fn open(path: impl AsRef<Path>, header: JobHeader) -> Result<Self, JournalError> {
         let path = path.as_ref();
         let io = |action: &'static str| move |source| JournalError::Io { path: path.to_owned(), action, source };
+        let existed = path.exists();
         let mut file =
             OpenOptions::new().read(true).write(true).create(true).truncate(false).open(path).map_err(io("open"))?;
         match file.try_lock() {
@@ -66,14 +81,16 @@ impl JsonLinesJournal {
         let mut journal = JsonLinesJournal {
             file,
             path: path.to_owned(),
+            header: header.clone(),
             batches: BTreeMap::new(),
-            resumed: false,
+            opened: Opened::New,
             dropped_partial_line: complete < bytes.len(),
         };
         if complete == 0 {
-            // New, or a header cut short by a crash (nothing can have been sent
-            // before the header was complete): start afresh. Anything else
-            // without a newline is not ours to overwrite.
+            // New, or a header cut short (by a crash while it was written, or by
+            // damage): start afresh. An existing file is reconciled with the
+            // panel (see `reconciliation`), since what it held is lost. Anything
+            // else without a newline is not ours to overwrite.
             if !is_cut_short_header(&bytes) {
                 return Err(JournalError::NotAJournal { path: path.to_owned() });
             }
@@ -81,11 +98,12 @@ impl JsonLinesJournal {
             journal.file.seek(SeekFrom::Start(0)).map_err(io("write"))?;
             journal.append(&Line::Header(header))?;
             sync_parent_dir(path)?;
+            journal.opened = if existed { Opened::Restarted } else { Opened::New };
             return Ok(journal);
         }
         // An earlier run may have died before making the journal's directory entry durable.
         sync_parent_dir(path)?;
-        journal.resumed = true;
+        journal.opened = Opened::Resumed;
         journal.load(&bytes[..complete], &header)?;
         if journal.dropped_partial_line {
             journal.file.set_len(complete as u64).map_err(io("write"))?;
@@ -100,6 +118,7 @@ impl JsonLinesJournal {
         if !differences.is_empty() {
             return Err(JournalError::AnotherSend { path: self.path.clone(), differences });
         }
+        self.header = contents.header;
         self.batches = contents.batches;
         Ok(())
     }
@@ -124,7 +143,34 @@ impl JsonLinesJournal {
 
     /// Whether the journal existed and was resumed.
     pub fn resumed(&self) -> bool {
-        self.resumed
+        self.opened == Opened::Resumed
+    }
+
+    /// Whether the file existed without a complete header (emptied, or its
+    /// header cut short) and was started afresh: what it held is lost.
+    pub fn restarted(&self) -> bool {
+        self.opened == Opened::Restarted
+    }
+
+    /// The job's header, as the journal's first run wrote it.
+    pub fn header(&self) -> &JobHeader {
+        &self.header
+    }
+
+    /// How a run over this journal should check the panel before sending (see
+    /// [`BulkJob::reconcile_with_panel`](super::BulkJob::reconcile_with_panel)):
+    /// a resumed journal may have been cut short or replaced by an older copy,
+    /// so its run looks up the panel's sent messages since the job began; a
+    /// restarted one lost even that, so all of them. `None` for a new journal.
+    pub fn reconciliation(&self) -> Option<Reconciliation> {
+        match self.opened {
+            Opened::New => None,
+            Opened::Restarted => Some(Reconciliation::AllTime),
+            Opened::Resumed => Some(
+                chrono::DateTime::parse_from_rfc3339(&self.header.created_at)
+                    .map_or(Reconciliation::AllTime, |start| Reconciliation::Since(start.to_utc())),
+            ),
+        }
     }
 
     /// Whether a last line cut short by an earlier crash was dropped.

@@ -31,6 +31,7 @@
 mod journal;
 #[cfg(feature = "journal")]
 mod json_lines;
+mod reconcile;
 mod record;
 mod report;
 
@@ -40,6 +41,7 @@ pub use journal::{Journal, JournalError, MemoryJournal};
 #[cfg(feature = "journal")]
 #[cfg_attr(docsrs, doc(cfg(feature = "journal")))]
 pub use json_lines::{JournalContents, JsonLinesJournal};
+pub use reconcile::Reconciliation;
 pub use record::{BatchOutcome, BatchRecord, ErrorRecord, JobHeader, SentRecipient, JOURNAL_VERSION};
 pub use report::{BatchStatus, BatchSummary, BulkOutcome, BulkRecipient, BulkReport, JournalFailure};
 
@@ -53,6 +55,20 @@ pub struct BulkJob<'a> {
     client: &'a Client,
     batches: Vec<Sms>,
     resend_unknown: bool,
+    reconciliation: Option<Reconciliation>,
+}
+
+/// Why a run could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RunError {
+    /// The journal belongs to another send, or could not be written.
+    #[error(transparent)]
+    Journal(JournalError),
+    /// The panel's sent messages could not be read to check what the journal
+    /// may have lost; nothing was sent.
+    #[error("cannot check the panel's sent messages before sending (nothing was sent)")]
+    Reconciliation(#[source] Error),
 }
 
 /// Which batches a run sends, and what it says about them first.
@@ -95,6 +111,29 @@ pub enum PlanNote {
         /// Its recipients.
         recipients: usize,
     },
+    /// The journal says it was not sent, but the panel's sent messages show
+    /// `found` of its recipients received this text: it is recorded as
+    /// unknown and not sent (see [`BulkJob::reconcile_with_panel`]).
+    FoundOnThePanel {
+        /// The 0-based batch.
+        batch: usize,
+        /// Its recipients.
+        recipients: usize,
+        /// How many of them the panel shows received the text.
+        found: usize,
+    },
+}
+
+impl PlanNote {
+    /// The 0-based batch the note is about.
+    pub fn batch(&self) -> usize {
+        match self {
+            PlanNote::ResendingFailed { batch, .. }
+            | PlanNote::ResendingRedirected { batch, .. }
+            | PlanNote::ResendingUnknown { batch, .. }
+            | PlanNote::FoundOnThePanel { batch, .. } => *batch,
+        }
+    }
 }
 
 /// Whether a run goes on.
@@ -160,7 +199,22 @@ impl<'a> BulkJob<'a> {
             return Err(InputError::NoRecipients);
         }
         let batches = sms.batches(MAX_RECIPIENTS_PER_CALL).collect();
-        Ok(BulkJob { client, batches, resend_unknown: false })
+        Ok(BulkJob { client, batches, resend_unknown: false, reconciliation: None })
+    }
+
+    /// Before sending, looks every batch it would send up in the panel's sent
+    /// messages (those within `with`), and records as unknown, instead of
+    /// sending, any batch with a recipient that already received this text.
+    ///
+    /// For a journal that may not be the complete record of its run: any
+    /// resumed one (it may have been cut short or replaced by an older copy)
+    /// and one found damaged (`JsonLinesJournal::reconciliation` says which).
+    /// The same text sent to the same numbers within the window by something
+    /// else is taken for this job's; such batches need a person's decision.
+    #[must_use]
+    pub fn reconcile_with_panel(mut self, with: Reconciliation) -> Self {
+        self.reconciliation = Some(with);
+        self
     }
 
     /// Also sends the batches that need a person's decision: those whose
@@ -230,19 +284,24 @@ impl<'a> BulkJob<'a> {
         BulkReport::new(&self.batches, journal.batches(), &[])
     }
 
-    /// Sends the batches [`plan`](Self::plan) picks, one after the other,
-    /// recording each in `journal` before and after it is sent.
+    /// Sends the batches [`plan`](Self::plan) picks (less those the panel
+    /// shows were sent, when told to [reconcile](Self::reconcile_with_panel)),
+    /// one after the other, recording each in `journal` before and after it is sent.
     ///
     /// Stops at the first batch that fails, at a journal write that fails,
     /// or when `observer` says so; the report says which. Fails before
-    /// sending anything if the journal belongs to another send.
-    pub async fn run<J, O>(&self, journal: &mut J, observer: &mut O) -> Result<BulkReport, JournalError>
+    /// sending anything if the journal belongs to another send, or if the
+    /// panel's sent messages could not be read to reconcile.
+    pub async fn run<J, O>(&self, journal: &mut J, observer: &mut O) -> Result<BulkReport, RunError>
     where
         J: Journal + Send + ?Sized,
         O: BulkObserver,
     {
-        self.check(journal)?;
-        let plan = self.plan(journal);
+        self.check(journal).map_err(RunError::Journal)?;
+        let mut plan = self.plan(journal);
+        if let Some(with) = self.reconciliation {
+            self.reconcile(with, journal, &mut plan).await?;
+        }
         observer.planned(&plan);
         let mut sent_this_run = vec![false; self.batches.len()];
         let mut failure = None;

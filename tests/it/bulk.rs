@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use payamak::bulk::{
     BatchOutcome, BatchProgress, BatchRecord, BatchStatus, BulkJob, BulkObserver, BulkOutcome, Flow, Journal,
-    JournalError, MemoryJournal, NoObserver, Plan, PlanNote,
+    JournalError, MemoryJournal, NoObserver, Plan, PlanNote, RunError,
 };
 use payamak::recipient::MobileNumber;
 use payamak::send::{SendSmsRequest, SendSmsResponse};
@@ -274,7 +274,7 @@ async fn a_journal_of_other_recipients_is_refused_before_anything_is_sent() {
     let other: Vec<String> = (0..150).map(|i| format!("0935{i:07}")).collect();
     let other = Sms::new("5000123456", "سلام").to(&other).unwrap();
     let error = BulkJob::new(&client, &other).unwrap().run(&mut journal, &mut NoObserver).await.unwrap_err();
-    assert!(matches!(error, JournalError::OtherRecipients { batch: 0 }), "{error}");
+    assert!(matches!(error, RunError::Journal(JournalError::OtherRecipients { batch: 0 })), "{error}");
     assert_eq!(panel.calls(), 2);
 }
 
@@ -361,4 +361,36 @@ async fn a_redirected_batch_is_reported_and_not_posted_again_unasked() {
     let third = job.run(&mut journal, &mut NoObserver).await.unwrap();
     assert!(third.is_complete());
     assert!(sms.recipients().iter().all(|number| panel.received(number.as_str()) == 1));
+}
+
+#[tokio::test]
+async fn a_job_that_lost_its_journal_finds_its_sends_on_the_panel() {
+    use payamak::bulk::Reconciliation;
+    use payamak_emulator::{Emulator, IN_PROCESS_BASE_URL};
+
+    let emulator = Emulator::builder().build().handle();
+    let client = Client::builder()
+        .base_url(IN_PROCESS_BASE_URL)
+        .credentials("demo", "demo")
+        .transport(emulator.transport())
+        .build()
+        .unwrap();
+    let sms = Sms::new("5000123456", "یادآوری جلسه").to(["09121111111", "09122222222"]).unwrap();
+    let first = BulkJob::new(&client, &sms).unwrap().run(&mut MemoryJournal::new(), &mut NoObserver).await.unwrap();
+    assert!(first.is_complete());
+
+    // A run with a journal that lost everything: the panel shows the batch was sent.
+    let job = BulkJob::new(&client, &sms).unwrap().reconcile_with_panel(Reconciliation::AllTime);
+    let mut journal = MemoryJournal::new();
+    let mut observer = Stopping { stop_at: usize::MAX, ..Stopping::default() };
+    let second = job.run(&mut journal, &mut observer).await.unwrap();
+    assert_eq!(statuses(&second), [BatchStatus::Unknown]);
+    let plan = observer.planned.unwrap();
+    assert!(plan.to_send.is_empty());
+    assert!(matches!(&plan.notes[..], [PlanNote::FoundOnThePanel { batch: 0, recipients: 2, found: 2 }]));
+    assert_eq!(emulator.account_snapshot("demo").unwrap().sent.len(), 2, "nothing was sent twice");
+    // Only sends since the job began count: an older identical send is not this job's.
+    let later = chrono::Utc::now() + chrono::Duration::hours(1);
+    let job = BulkJob::new(&client, &sms).unwrap().reconcile_with_panel(Reconciliation::Since(later));
+    assert_eq!(job.run(&mut MemoryJournal::new(), &mut NoObserver).await.unwrap().accepted().count(), 2);
 }

@@ -506,3 +506,113 @@ fn a_journal_write_failure_stops_the_run_after_the_summary() {
     assert_eq!(json["unknown"], 100);
     assert_received(&emulator, &all, |index| usize::from(index < 250));
 }
+
+/// A send of 250 (three batches) whose journal is then damaged by `damage`,
+/// and the same command run again: it must not send anyone a second message.
+/// Returns the second run, which must exit with `code` and report `unknown`
+/// recipients whose batches it did not send.
+fn resumed_after_damage(name: &str, damage: impl FnOnce(&Path, &[u8]), code: i32, unknown: u64) -> Run {
+    let emulator = emulator();
+    let home = TempDir::new(name);
+    let all = numbers(250);
+    let csv = home.join("list.csv");
+    let journal = home.join("list.csv.journal");
+    write_csv(&csv, &all);
+    bulk(&emulator, &home, &csv, &[], None).expect_code(0);
+    let complete = std::fs::read(&journal).unwrap();
+    damage(&journal, &complete);
+    let resumed = bulk(&emulator, &home, &csv, &[], None);
+    let json = resumed.expect_code(code).json();
+    assert_eq!(json["unknown"], unknown, "{json}");
+    assert_received(&emulator, &all, |_| 1);
+    resumed
+}
+
+/// The first `lines` complete lines of `journal`.
+fn first_lines(journal: &[u8], lines: usize) -> &[u8] {
+    let end = journal.iter().enumerate().filter(|(_, &byte)| byte == b'\n').nth(lines - 1).map_or(0, |(at, _)| at + 1);
+    &journal[..end]
+}
+
+#[test]
+fn a_journal_cut_between_lines_is_reconciled_with_the_panel() {
+    // Header, batch 1's attempt and outcome: batches 2 and 3 look never started.
+    let resumed = resumed_after_damage(
+        "damage-cut",
+        |path, complete| std::fs::write(path, first_lines(complete, 3)).unwrap(),
+        4,
+        150,
+    );
+    assert!(resumed.stderr.contains("the panel's sent messages show 100 of its recipients"), "{}", resumed.stderr);
+}
+
+#[test]
+fn a_journal_cut_inside_a_line_is_reconciled_with_the_panel() {
+    let resumed = resumed_after_damage(
+        "damage-cut-line",
+        |path, complete| {
+            let kept = first_lines(complete, 4).len() - 30;
+            std::fs::write(path, &complete[..kept]).unwrap()
+        },
+        4,
+        150,
+    );
+    assert!(resumed.stderr.contains("cut short"), "{}", resumed.stderr);
+}
+
+#[test]
+fn a_journal_cut_inside_its_header_is_reconciled_with_the_panel() {
+    let resumed =
+        resumed_after_damage("damage-header", |path, complete| std::fs::write(path, &complete[..20]).unwrap(), 4, 250);
+    assert!(resumed.stderr.contains("had no complete header"), "{}", resumed.stderr);
+}
+
+#[test]
+fn an_emptied_journal_is_reconciled_with_the_panel() {
+    resumed_after_damage("damage-empty", |path, _| std::fs::write(path, b"").unwrap(), 4, 250);
+}
+
+#[test]
+fn a_journal_replaced_by_an_older_copy_is_reconciled_with_the_panel() {
+    let emulator = emulator();
+    let home = TempDir::new("damage-older");
+    let all = numbers(250);
+    let csv = home.join("list.csv");
+    let journal = home.join("list.csv.journal");
+    write_csv(&csv, &all);
+    bulk(&emulator, &home, &csv, &[], Some("outcome:1")).expect_code(CRASH_EXIT_CODE);
+    let older = std::fs::read(&journal).unwrap();
+    bulk(&emulator, &home, &csv, &[], None).expect_code(0);
+    std::fs::write(&journal, older).unwrap();
+    let resumed = bulk(&emulator, &home, &csv, &[], None);
+    assert_eq!(resumed.expect_code(4).json()["unknown"], 150);
+    assert_received(&emulator, &all, |_| 1);
+}
+
+#[test]
+fn a_resumed_journal_whose_panel_cannot_be_read_sends_nothing() {
+    let emulator = emulator();
+    let home = TempDir::new("damage-unreadable");
+    let all = numbers(150);
+    let csv = home.join("list.csv");
+    let journal = home.join("list.csv.journal");
+    write_csv(&csv, &all);
+    bulk(&emulator, &home, &csv, &[], Some("outcome:1")).expect_code(CRASH_EXIT_CODE);
+    // The same journal, resumed against a panel that hangs up on every request.
+    let dead = crate::support::hang_up_server(8);
+    let lines = journal_lines(&journal);
+    let mut header = lines[0].clone();
+    header["endpoints"] = serde_json::json!([dead]);
+    let mut text = format!("{header}\n");
+    for line in &lines[1..] {
+        text.push_str(&format!("{line}\n"));
+    }
+    std::fs::write(&journal, text).unwrap();
+    let run = run(crate::support::payamak(&home)
+        .args(["--json", "--endpoint", &dead, "--user", "demo", "--password", "demo"])
+        .args(["send-bulk", "--from", "5000123456", "--text", TEXT, "--csv"])
+        .arg(&csv));
+    run.expect_code(3);
+    assert!(run.stderr.contains("cannot check the panel's sent messages"), "{}", run.stderr);
+    assert_received(&emulator, &all, |index| usize::from(index < 100));
+}

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use payamak::bulk::{
     BatchProgress, BulkJob, BulkObserver, BulkReport, Flow, JobHeader, Journal as _, JsonLinesJournal, Plan, PlanNote,
+    RunError,
 };
 use payamak::sms::MAX_RECIPIENTS_PER_CALL;
 use payamak::Sms;
@@ -52,8 +53,12 @@ pub async fn run(args: SendBulkArgs, context: &Context) -> CliResult {
     let sms = Sms::new(&args.from, text).to_numbers(recipients.numbers.iter().cloned()).flash(args.flash);
     // Connecting makes no request; it settles which panel and user the journal is for.
     let session = context.connect().await?;
-    let job = BulkJob::new(&session.client, &sms)?.resend_unknown(args.resend_unknown);
     let journal = open_journal(&args, &sms, &session, output)?;
+    let mut job = BulkJob::new(&session.client, &sms)?.resend_unknown(args.resend_unknown);
+    // A journal that existed may not be the complete record of its run: check the panel before sending.
+    if let Some(with) = journal.reconciliation() {
+        job = job.reconcile_with_panel(with);
+    }
     let text_info = TextJson::of(sms.text());
     if !output.json {
         output.print(text_info.describe());
@@ -63,10 +68,11 @@ pub async fn run(args: SendBulkArgs, context: &Context) -> CliResult {
     let resumed = journal.inner().resumed();
     let path = journal.inner().path().to_owned();
     let mut observer = Observer::new(output, &job, &journal, hooks);
-    let report = job
-        .run(&mut journal, &mut observer)
-        .await
-        .map_err(|error| Failure::usage(format!("the journal {}: {error}", path.display())))?;
+    let report = job.run(&mut journal, &mut observer).await.map_err(|error| match error {
+        RunError::Journal(error) => Failure::usage(format!("the journal {}: {error}", path.display())),
+        // Reading the panel's sent messages failed: its exit code is the client error's.
+        other => Failure::from(anyhow::Error::new(other)),
+    })?;
     observer.bar.finish_and_clear();
 
     let summary = summarize(&path, resumed, &report, &sms, &recipients, text_info);
@@ -110,6 +116,13 @@ fn open_journal(
     let journal = JsonLinesJournal::open(&path, header).map_err(Failure::usage)?;
     if journal.dropped_partial_line() {
         output.note("the journal's last line was cut short by an earlier crash and was dropped");
+    }
+    if journal.restarted() {
+        output.warn(format!(
+            "the journal {} had no complete header (emptied, or cut short): what it recorded is lost; the panel's \
+             sent messages are checked before anything is sent",
+            journal.path().display()
+        ));
     }
     if journal.resumed() {
         let done = journal.batches().values().filter(|record| record.outcome.is_some()).count();
@@ -158,6 +171,12 @@ impl BulkObserver for Observer<'_> {
                      --resend-unknown asks",
                     batch + 1,
                     error.message
+                )),
+                PlanNote::FoundOnThePanel { batch, recipients, found } => self.output.warn(format!(
+                    "batch {} ({recipients} recipients) is not in the journal as sent, but the panel's sent messages \
+                     show {found} of its recipients received this text: not sending it again (its outcome is \
+                     recorded as unknown)",
+                    batch + 1
                 )),
                 PlanNote::ResendingUnknown { batch, recipients } => self.output.warn(format!(
                     "batch {} ({recipients} recipients) has an unknown outcome; sending it again as --resend-unknown \
