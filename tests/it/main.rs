@@ -5,6 +5,7 @@ mod client_e2e;
 mod client_transport;
 mod decode;
 mod envelopes;
+mod fuzz_smoke;
 mod generator_fixtures;
 mod interop;
 mod observability;

@@ -18,6 +18,8 @@ pub use serde;
 
 pub use crate::soap::{decode_request, decode_response, encode_response, EnvelopeError};
 
+pub mod fuzz;
+
 use crate::auth::{self, Credentials, Shown};
 use crate::error::InputError;
 
