@@ -151,9 +151,21 @@ impl std::fmt::Debug for GlobalArgs {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Check that the panel accepts the user name and password
+    #[command(long_about = "Check that the panel accepts the user name and password, without sending or \
+        changing anything.\n\n\
+        The panel answers a wrong user name or password to its reads with a credit of 0 and empty lists, \
+        which an account may also really have. Only calls that answer a result code tell the two apart; \
+        this asks the panel to mark message id 0 (which names no message) as not read \
+        (UpdateMessagesIsNotRead): code 1 means the credentials are right, code 0 that they are wrong \
+        (exit code 1). credit, inbox, inbox-count and numbers run the same check by themselves when the \
+        panel answers 0 or nothing.")]
+    Check,
+
     /// Show the account's credit
     #[command(long_about = "Show the account's credit (GetCredit).\n\n\
-        The panel answers a wrong user name or password with a credit of 0, not an error.")]
+        The panel answers a wrong user name or password with a credit of 0, not an error: a credit of 0 \
+        is followed by a credentials check (see `payamak check`), and wrong credentials exit with 1.")]
     Credit,
 
     /// Send one SMS to up to 100 recipients
@@ -187,10 +199,20 @@ pub enum Command {
         (code 100) means try again later and is not an error.")]
     UpdateDelivery(UpdateDeliveryArgs),
 
-    /// List received or sent messages
+    /// List received or sent messages (by default the unread ones, without consuming them)
+    #[command(long_about = "List received or sent messages.\n\n\
+        By default, the received messages not yet read (GetReceiveSMSIsNotReadList): reading them \
+        changes nothing on the panel. --new lists the messages not fetched as new before \
+        (GetNewMessagesList) and so consumes them: the panel returns each new message once, and an \
+        application that polls for new messages will not get the ones this command took.\n\n\
+        An empty list is followed by a credentials check (see `payamak check`): the panel answers a \
+        wrong user name or password with an empty list.")]
     Inbox(InboxArgs),
 
     /// Count the inbox's unread (or read) messages
+    #[command(long_about = "Count the inbox's unread (or read) messages (GetInboxCount).\n\n\
+        A count of 0 is followed by a credentials check (see `payamak check`): the panel answers a \
+        wrong user name or password with 0.")]
     InboxCount(InboxCountArgs),
 
     /// List the account's sender (virtual) numbers
@@ -399,12 +421,12 @@ pub struct UpdateDeliveryArgs {
 #[derive(Debug, Args)]
 #[command(group(ArgGroup::new("folder").args(["new", "unread", "read", "sent_unread", "sent_read"])))]
 pub struct InboxArgs {
-    /// Received messages not fetched before (the default)
-    #[arg(long)]
-    pub new: bool,
-    /// Received messages not yet read
+    /// Received messages not yet read (the default); nothing changes on the panel
     #[arg(long)]
     pub unread: bool,
+    /// Received messages not fetched as new before; CONSUMES them: the panel returns each new message once
+    #[arg(long)]
+    pub new: bool,
     /// Received messages already read
     #[arg(long)]
     pub read: bool,

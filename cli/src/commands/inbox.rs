@@ -1,19 +1,20 @@
-//! `payamak inbox`, `inbox-count`, `mark-read` and `mark-unread`.
+//! Reads the inbox and sent lists and sets read flags: `payamak inbox`, `inbox-count`,
+//! `mark-read` and `mark-unread`.
 
 use comfy_table::Cell;
 use payamak::{Folder, Message};
 use serde::Serialize;
 use serde_json::json;
 
+use super::check::confirm_empty_answer;
 use super::Context;
 use crate::args::{InboxArgs, InboxCountArgs, MarkArgs};
 use crate::failure::{CliResult, Exit};
 
 #[derive(Serialize)]
 struct MessageJson {
-    id: i64,
-    #[serde(rename = "type")]
-    kind: u8,
+    msg_id: i64,
+    msg_type: u8,
     date: String,
     sender: Option<String>,
     receiver: Option<String>,
@@ -25,8 +26,8 @@ struct MessageJson {
 impl MessageJson {
     fn of(message: Message) -> Self {
         MessageJson {
-            id: message.msg_id,
-            kind: message.msg_type,
+            msg_id: message.msg_id,
+            msg_type: message.msg_type,
             date: message.send_date.naive_local().format("%Y-%m-%dT%H:%M:%S").to_string(),
             sender: message.sender,
             receiver: message.receiver,
@@ -38,8 +39,8 @@ impl MessageJson {
 }
 
 fn folder(args: &InboxArgs) -> (Folder, &'static str) {
-    if args.unread {
-        (Folder::ReceivedUnread, "unread")
+    if args.new {
+        (Folder::New, "new")
     } else if args.read {
         (Folder::ReceivedRead, "read")
     } else if args.sent_unread {
@@ -47,17 +48,28 @@ fn folder(args: &InboxArgs) -> (Folder, &'static str) {
     } else if args.sent_read {
         (Folder::SentRead, "sent_read")
     } else {
-        (Folder::New, "new")
+        (Folder::ReceivedUnread, "unread")
     }
 }
 
 /// Lists messages.
 pub async fn list(args: InboxArgs, context: &Context) -> CliResult {
     let (folder, name) = folder(&args);
+    let output = &context.output;
     let session = context.connect().await?;
     let messages = session.client.messages(folder, args.from.as_deref()).await?;
+    if folder == Folder::New {
+        output.note(format!(
+            "--new took {} message(s) off the panel's list of new messages: an application that polls for new \
+             messages will not get them (they stay in the unread list)",
+            messages.len()
+        ));
+    }
+    if messages.is_empty() {
+        confirm_empty_answer(&session, output, &format!("the list of {} messages is empty", name.replace('_', " ")))
+            .await?;
+    }
     let messages: Vec<MessageJson> = messages.into_iter().map(MessageJson::of).collect();
-    let output = &context.output;
     if output.json {
         output.print_json(&json!({ "folder": name, "from": args.from, "messages": messages }));
     } else if messages.is_empty() {
@@ -66,7 +78,7 @@ pub async fn list(args: InboxArgs, context: &Context) -> CliResult {
         let mut table = output.table(["id", "date (Tehran)", "from", "to", "parts", "read", "text"]);
         for message in &messages {
             table.add_row([
-                Cell::new(message.id),
+                Cell::new(message.msg_id),
                 Cell::new(message.date.replacen('T', " ", 1)),
                 Cell::new(message.sender.as_deref().unwrap_or("")),
                 Cell::new(message.receiver.as_deref().unwrap_or("")),
@@ -85,6 +97,9 @@ pub async fn count(args: InboxCountArgs, context: &Context) -> CliResult {
     let session = context.connect().await?;
     let count = session.client.inbox_count(args.read).await?;
     let output = &context.output;
+    if count == 0 {
+        confirm_empty_answer(&session, output, "the inbox count is 0").await?;
+    }
     if output.json {
         output.print_json(&json!({ "read": args.read, "count": count }));
     } else {

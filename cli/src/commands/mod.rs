@@ -1,5 +1,6 @@
 //! One module per command; each reads its input first, then connects, then calls the panel.
 
+mod check;
 mod credit;
 mod delivery;
 mod emulator;
@@ -37,6 +38,7 @@ impl Context {
 /// Runs `command`.
 pub async fn run(command: Command, context: &Context) -> CliResult {
     match command {
+        Command::Check => check::run(context).await,
         Command::Credit => credit::run(context).await,
         Command::Send(args) => send::run(args, context).await,
         Command::SendBulk(args) => send_bulk::run(args, context).await,

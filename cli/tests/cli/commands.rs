@@ -213,23 +213,31 @@ fn inbox_numbers_and_read_flags() {
     assert!(table.stdout.contains("سلام، وقت بخیر"), "{}", table.stdout);
     assert!(!table.stdout.contains("second"), "--from filters by the virtual number");
 
-    let new = run(against(&emulator, &home).args(["--json", "inbox"]));
-    let new = new.expect_code(0).json();
-    assert_eq!(new["folder"], "new");
-    let messages = new["messages"].as_array().unwrap();
-    assert_eq!(messages.len(), 2);
-    assert_eq!(messages[0]["id"], id);
-    assert_eq!(messages[0]["sender"], "09121234567");
-    assert_eq!(messages[0]["body"], "سلام، وقت بخیر");
-    assert_eq!(messages[0]["read"], false);
+    // By default the unread messages, which reading does not consume.
+    for _ in 0..2 {
+        let unread = run(against(&emulator, &home).args(["--json", "inbox"]));
+        let unread = unread.expect_code(0).json();
+        assert_eq!(unread["folder"], "unread");
+        let messages = unread["messages"].as_array().unwrap();
+        assert_eq!(messages.len(), 2);
+        assert_eq!(messages[0]["msg_id"], id);
+        assert_eq!(messages[0]["sender"], "09121234567");
+        assert_eq!(messages[0]["body"], "سلام، وقت بخیر");
+        assert_eq!(messages[0]["read"], false);
+    }
+    // --new consumes them, and says so.
+    let new = run(against(&emulator, &home).args(["--json", "inbox", "--new"]));
+    assert_eq!(new.expect_code(0).json()["messages"].as_array().unwrap().len(), 2);
+    assert!(new.stderr.contains("--new took 2 message(s) off the panel's list of new messages"), "{}", new.stderr);
     let again = run(against(&emulator, &home).args(["--json", "inbox", "--new"]));
     assert_eq!(again.expect_code(0).json()["messages"].as_array().unwrap().len(), 0, "new messages are returned once");
+    assert!(emulator.account_snapshot("demo").unwrap().inbox.iter().all(|message| !message.is_read));
 
     run(against(&emulator, &home).args(["mark-read", &id.to_string()])).expect_code(0);
     let read = run(against(&emulator, &home).args(["--json", "inbox-count", "--read"]));
     assert_eq!(read.expect_code(0).json()["count"], 1);
     let listed = run(against(&emulator, &home).args(["--json", "inbox", "--read"]));
-    assert_eq!(listed.expect_code(0).json()["messages"][0]["id"], id);
+    assert_eq!(listed.expect_code(0).json()["messages"][0]["msg_id"], id);
     run(against(&emulator, &home).args(["--json", "mark-unread", &id.to_string()])).expect_code(0);
     let read = run(against(&emulator, &home).args(["--json", "inbox-count", "--read"]));
     assert_eq!(read.expect_code(0).json()["count"], 0);

@@ -12,3 +12,5 @@ mod settings;
 mod send_bulk;
 
 mod emulator_command;
+
+mod credentials;
