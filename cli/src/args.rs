@@ -225,11 +225,29 @@ pub enum Command {
     MarkUnread(MarkArgs),
 
     /// Run an emulator of the panel until Ctrl-C
-    #[command(long_about = "Run an emulator of the panel on a local address until Ctrl-C.\n\n\
-        Prints the base URL to give to --endpoint (or PAYAMAK_ENDPOINT) and the accounts. Without \
-        --accounts it has the demo account: user demo, password demo, credit 10000, sender numbers \
-        5000123456 and 3000987654. State is kept in memory only.")]
+    #[command(long_about = emulator_long_about())]
     Emulator(EmulatorArgs),
+}
+
+/// `emulator --help`, with the admin endpoints the emulator crate lists.
+fn emulator_long_about() -> String {
+    let mut text = String::from(
+        "Run an emulator of the panel on a local address until Ctrl-C.\n\n\
+         Prints the base URL to give to --endpoint (or PAYAMAK_ENDPOINT), the accounts and the admin \
+         endpoints. Without --accounts it has the demo account: user demo, password demo, credit 10000, \
+         sender numbers 5000123456 and 3000987654. State is kept in memory only.\n\n\
+         Admin endpoints (JSON, for tests in any language; POST bodies must be sent as \
+         Content-Type: application/json; --no-admin turns them off):\n",
+    );
+    for endpoint in payamak_emulator::ADMIN_ENDPOINTS {
+        let body = if endpoint.body.is_empty() { String::new() } else { format!(" {}", endpoint.body) };
+        text.push_str(&format!("  {} {}{body}\n      {}\n", endpoint.method, endpoint.path, endpoint.summary));
+    }
+    text.push_str(
+        "\nThe emulator has no real authentication: listening on an address other machines can reach \
+         (e.g. --listen 0.0.0.0:8080) prints a warning.",
+    );
+    text
 }
 
 const SEND_BULK_LONG_ABOUT: &str = "\
@@ -467,6 +485,10 @@ pub struct EmulatorArgs {
     /// Accounts file (TOML), instead of the demo account
     #[arg(long, value_name = "FILE")]
     pub accounts: Option<PathBuf>,
+
+    /// Serve no admin endpoints
+    #[arg(long)]
+    pub no_admin: bool,
 }
 
 #[cfg(test)]

@@ -195,3 +195,48 @@ pub fn hang_up_server(connections: usize) -> String {
     });
     url
 }
+
+/// A plain HTTP/1.1 request to `url` (`http://host:port/path`): the status and the body.
+pub fn http(method: &str, url: &str, content_type: Option<&str>, body: &str) -> (u16, String) {
+    use std::io::Read as _;
+    let rest = url.strip_prefix("http://").expect("an http URL");
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let mut stream = std::net::TcpStream::connect(authority).expect("connect");
+    stream.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n");
+    if let Some(content_type) = content_type {
+        request.push_str(&format!("Content-Type: {content_type}\r\n"));
+    }
+    request.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
+    stream.write_all(request.as_bytes()).expect("send");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("read");
+    let status = answer.split(' ').nth(1).and_then(|code| code.parse().ok()).expect("a status line");
+    let body = answer.split_once("\r\n\r\n").map(|(_, body)| body.to_owned()).unwrap_or_default();
+    (status, body)
+}
+
+/// Starts `payamak --json emulator ARGS` and reads the JSON document it prints first.
+pub fn spawn_emulator(home: &TempDir, args: &[&str]) -> (std::process::Child, serde_json::Value) {
+    use std::io::BufRead as _;
+    let mut child = payamak(home)
+        .args(["--json", "emulator"])
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let mut stdout = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+    let mut document = String::new();
+    let mut line = String::new();
+    while stdout.read_line(&mut line).is_ok_and(|read| read > 0) {
+        document.push_str(&std::mem::take(&mut line));
+        if let Ok(value) = serde_json::from_str(&document) {
+            return (child, value);
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("the emulator printed no JSON document: {document}");
+}
