@@ -37,6 +37,7 @@ SETTINGS
     password = \"secret\"     # keep the file private (chmod 600)
     soap12 = false
     timeout = 30            # seconds per request
+    calendar = \"jalali\"     # dates in tables and messages: jalali or gregorian
 
   If --user is given without a password and stdin is a terminal, the password is
   asked for without echo. Prefer PAYAMAK_PASSWORD or the prompt to --password,
@@ -118,6 +119,10 @@ pub struct GlobalArgs {
     #[arg(long, global = true)]
     pub json: bool,
 
+    /// The calendar of dates in tables and messages [default: jalali; --json is always Gregorian]
+    #[arg(long, value_enum, value_name = "CALENDAR", global = true)]
+    pub calendar: Option<crate::dates::Calendar>,
+
     /// Config file (TOML)
     ///
     /// Default: $XDG_CONFIG_HOME/payamak/config.toml, else ~/.config/payamak/config.toml, if it exists.
@@ -133,7 +138,7 @@ pub struct GlobalArgs {
 
 impl std::fmt::Debug for GlobalArgs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let GlobalArgs { endpoints, user, password, soap12, soap11, timeout, json, config, verbose } = self;
+        let GlobalArgs { endpoints, user, password, soap12, soap11, timeout, json, calendar, config, verbose } = self;
         f.debug_struct("GlobalArgs")
             .field("endpoints", endpoints)
             .field("user", user)
@@ -142,6 +147,7 @@ impl std::fmt::Debug for GlobalArgs {
             .field("soap11", soap11)
             .field("timeout", timeout)
             .field("json", json)
+            .field("calendar", calendar)
             .field("config", config)
             .field("verbose", verbose)
             .finish()
@@ -181,10 +187,8 @@ pub enum Command {
     #[command(long_about = SEND_BULK_LONG_ABOUT)]
     SendBulk(SendBulkArgs),
 
-    /// Schedule an SMS for a later time (Tehran time)
-    #[command(long_about = "Schedule an SMS for a later time (ScheduleSms).\n\n\
-        --at is the panel's local time, Asia/Tehran, written as 2024-01-31T14:30 or \
-        2024-01-31T14:30:00 (a space may replace the T). --period repeats the send.")]
+    /// Schedule an SMS for a later time (a Jalali or Gregorian date, Tehran time)
+    #[command(long_about = SCHEDULE_LONG_ABOUT)]
     Schedule(ScheduleArgs),
 
     /// Show the delivery status of sent messages by recId
@@ -249,6 +253,23 @@ fn emulator_long_about() -> String {
     );
     text
 }
+
+const SCHEDULE_LONG_ABOUT: &str = "\
+Schedule an SMS for a later time (ScheduleSms).
+
+--at is the panel's local time, Asia/Tehran, as a Jalali (Solar Hijri) date when
+the year is 1200-1599, a Gregorian one from 1900 on:
+  1405-09-10T10:00   1405/09/10 10:00   ۱۴۰۵/۰۹/۱۰ ۱۰:۰۰   (Jalali)
+  2026-12-01T10:00   2026-12-01 10:00:30                    (Gregorian)
+or an exact instant in RFC 3339 with an offset (2026-12-01T06:30:00Z). The time
+is echoed in both calendars on stderr before anything is sent. A time in the past
+is refused (exit code 2) unless --allow-past: a panel sends a past time at once.
+--period repeats the send.
+
+CAVEAT: ScheduleSms is not in any public capture of the panel's WSDL. Its request
+shape (and the period values) are the project's reconstruction, modelled on the
+platform's Schedule.asmx AddSchedule; a real panel may refuse it with a SOAP
+fault. Check with a test account before relying on it.";
 
 const SEND_BULK_LONG_ABOUT: &str = "\
 Send one SMS to every number of a CSV file, in calls of 100 recipients, with a
@@ -366,6 +387,18 @@ pub enum Period {
 }
 
 impl Period {
+    /// The value `--json` shows.
+    pub fn json_name(self) -> &'static str {
+        match self {
+            Period::Once => "once",
+            Period::Daily => "daily",
+            Period::Weekly => "weekly",
+            Period::Monthly => "monthly",
+            Period::Yearly => "yearly",
+            Period::Custom => "custom",
+        }
+    }
+
     /// The value the panel takes.
     pub fn wire_name(self) -> &'static str {
         match self {
@@ -394,9 +427,13 @@ pub struct ScheduleArgs {
     #[arg(long, value_name = "TEXT")]
     pub text: Option<String>,
 
-    /// When to send, Tehran local time: 2024-01-31T14:30 or 2024-01-31T14:30:00
+    /// When to send, Tehran time: Jalali 1405-09-10T10:00, Gregorian 2026-12-01T10:00, or RFC 3339
     #[arg(long, value_name = "TIME")]
     pub at: String,
+
+    /// Schedule a time in the past anyway (the panel may send it at once)
+    #[arg(long)]
+    pub allow_past: bool,
 
     /// How often to repeat
     #[arg(long, value_enum, default_value_t = Period::Once)]

@@ -7,6 +7,7 @@ use anyhow::{anyhow, bail, Context as _};
 use serde::Deserialize;
 
 use crate::args::GlobalArgs;
+use crate::dates::Calendar;
 use payamak_emulator::TomlError;
 
 /// Environment variable: base URLs, comma-separated.
@@ -29,6 +30,8 @@ pub struct Settings {
     pub soap12: bool,
     /// The per-request timeout.
     pub timeout: Option<Duration>,
+    /// The calendar dates are shown in.
+    pub calendar: Calendar,
 }
 
 /// A password: shown as `***` by `Debug`.
@@ -51,6 +54,7 @@ pub struct ConfigFile {
     password: Option<String>,
     soap12: Option<bool>,
     timeout: Option<u64>,
+    calendar: Option<Calendar>,
 }
 
 impl std::fmt::Debug for ConfigFile {
@@ -62,6 +66,7 @@ impl std::fmt::Debug for ConfigFile {
             .field("password", &self.password.as_ref().map(|_| "***"))
             .field("soap12", &self.soap12)
             .field("timeout", &self.timeout)
+            .field("calendar", &self.calendar)
             .finish()
     }
 }
@@ -200,6 +205,7 @@ pub fn resolve(flags: &GlobalArgs, env: &Env, file: Option<&ConfigFile>) -> anyh
             file.and_then(|file| file.soap12).unwrap_or(false)
         },
         timeout,
+        calendar: flags.calendar.or_else(|| file.and_then(|file| file.calendar)).unwrap_or_default(),
     })
 }
 
@@ -336,6 +342,16 @@ mod tests {
         let settings = resolve(&flags(&["--endpoint", "", "--endpoint", "http://a/post/"]), &Env::default(), None);
         assert_eq!(settings.unwrap().endpoints, ["http://a/post/"]);
         assert!(resolve(&flags(&[]), &Env::default(), Some(&file("username = 'u'"))).unwrap().endpoints.is_empty());
+    }
+
+    #[test]
+    fn the_calendar_comes_from_the_flag_then_the_file() {
+        assert_eq!(resolve(&flags(&[]), &Env::default(), None).unwrap().calendar, Calendar::Jalali);
+        let config = file("calendar = 'gregorian'");
+        assert_eq!(resolve(&flags(&[]), &Env::default(), Some(&config)).unwrap().calendar, Calendar::Gregorian);
+        let flagged = flags(&["--calendar", "jalali"]);
+        assert_eq!(resolve(&flagged, &Env::default(), Some(&config)).unwrap().calendar, Calendar::Jalali);
+        assert!(toml::from_str::<ConfigFile>("calendar = 'julian'").is_err());
     }
 
     #[test]

@@ -6,6 +6,7 @@ mod args;
 mod commands;
 mod config;
 mod csv_input;
+mod dates;
 mod failure;
 mod input;
 mod output;

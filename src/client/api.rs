@@ -76,6 +76,13 @@ impl Client {
     ///
     /// Not retried once the request may have reached the panel, like
     /// [`Client::send`]; an unknown result code is returned, not an error.
+    ///
+    /// **Reconstructed:** ScheduleSms is in no public capture of the panel's WSDL. Its
+    /// request shape (a recipient array, `scheduleDateTime`, `period`) is the project's
+    /// reconstruction, modelled on the platform's `Schedule.asmx` `AddSchedule`; a real
+    /// panel may answer it with a SOAP fault ([`Error::Response`]). Try it on a test
+    /// account first; the README says which parts of `wsdl/` were captured and which
+    /// reconstructed.
     pub async fn schedule(&self, sms: &Sms, at: PanelDateTime, period: PeriodType) -> Result<SendStatus, Error> {
         sms.check_single_call()?;
         let request = send::ScheduleSmsRequest {

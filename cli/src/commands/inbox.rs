@@ -2,7 +2,7 @@
 //! `mark-read` and `mark-unread`.
 
 use comfy_table::Cell;
-use payamak::{Folder, Message};
+use payamak::{Folder, Message, PanelDateTime};
 use serde::Serialize;
 use serde_json::json;
 
@@ -15,7 +15,8 @@ use crate::failure::{CliResult, Exit};
 struct MessageJson {
     msg_id: i64,
     msg_type: u8,
-    date: String,
+    #[serde(serialize_with = "crate::dates::serialize")]
+    date: PanelDateTime,
     sender: Option<String>,
     receiver: Option<String>,
     parts: i32,
@@ -28,7 +29,7 @@ impl MessageJson {
         MessageJson {
             msg_id: message.msg_id,
             msg_type: message.msg_type,
-            date: message.send_date.naive_local().format("%Y-%m-%dT%H:%M:%S").to_string(),
+            date: message.send_date,
             sender: message.sender,
             receiver: message.receiver,
             parts: message.parts,
@@ -75,11 +76,13 @@ pub async fn list(args: InboxArgs, context: &Context) -> CliResult {
     } else if messages.is_empty() {
         output.print(format!("no messages ({})", name.replace('_', " ")));
     } else {
-        let mut table = output.table(["id", "date (Tehran)", "from", "to", "parts", "read", "text"]);
+        let calendar = context.settings.calendar;
+        let date_header = format!("date (Tehran, {})", calendar.name());
+        let mut table = output.table(["id", &date_header, "from", "to", "parts", "read", "text"]);
         for message in &messages {
             table.add_row([
                 Cell::new(message.msg_id),
-                Cell::new(message.date.replacen('T', " ", 1)),
+                Cell::new(crate::dates::show(message.date, calendar)),
                 Cell::new(message.sender.as_deref().unwrap_or("")),
                 Cell::new(message.receiver.as_deref().unwrap_or("")),
                 Cell::new(message.parts),
