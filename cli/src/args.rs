@@ -54,6 +54,7 @@ EXIT CODES
   3  transport or response error (cannot connect, timeout, bad reply), or
      send-bulk could not write its journal
   4  outcome unknown (a send may or may not have happened; nothing was resent)
+  5  delivery --watch gave up (--give-up-after) before every status was final
 
 EXAMPLES
   payamak send --from 5000123456 --to 09121234567 --text \"سلام\"
@@ -180,7 +181,11 @@ pub enum Command {
         recipient. Numbers may be written as 0912..., 912..., +98912..., 0098912..., with Persian or \
         Arabic-Indic digits and spaces or dashes. For more than 100 recipients use send-bulk.\n\n\
         A send is never retried once its request may have reached the panel: if the answer is lost, \
-        the exit code is 4 (outcome unknown) and nothing is sent again.")]
+        the exit code is 4 (outcome unknown) and nothing is sent again.\n\n\
+        --watch then follows the deliveries of this send, as one batch, until every status is final \
+        (see `payamak delivery --help`). The exit code stays the send's even when the watch gives up \
+        or is stopped: what the watch reached is in the output (`watch` in --json), and no exit code \
+        of a message that was sent invites sending it again.")]
     Send(SendArgs),
 
     /// Send one SMS to every number of a CSV file, resumably
@@ -191,10 +196,8 @@ pub enum Command {
     #[command(long_about = SCHEDULE_LONG_ABOUT)]
     Schedule(ScheduleArgs),
 
-    /// Show the delivery status of sent messages by recId
-    #[command(long_about = "Show the delivery status the panel holds for each recId (GetDelivery).\n\n\
-        With --watch, follows the recIds until every status is final: the panel's copy is refreshed \
-        with UpdateDelivery at most once per --interval for each recId, and every change is printed.")]
+    /// Show (or follow) the delivery status of sent messages by recId
+    #[command(long_about = DELIVERY_LONG_ABOUT)]
     Delivery(DeliveryArgs),
 
     /// Ask the panel to refresh the delivery status of a recId's batch
@@ -253,6 +256,21 @@ fn emulator_long_about() -> String {
     );
     text
 }
+
+const DELIVERY_LONG_ABOUT: &str = "\
+Show the delivery status the panel holds for each recId (GetDelivery).
+
+RecIds joined by commas (1001,1002,1003) are those of one send; --journal FILE
+takes every accepted recId of a send-bulk run, one batch per call of 100.
+
+With --watch, follows them until every status is final and prints every change.
+The panel refreshes its copy with UpdateDelivery for a whole send at once, and
+rate-limits it: the watch asks once per batch, at most once per --interval.
+A recId the panel says is not valid (UpdateDelivery code 0) is shown as invalid.
+
+Exit code: 0 when every status is final; 1 when some recId is not valid;
+5 when --give-up-after passed first (the statuses so far are printed);
+130 when stopped with Ctrl-C (likewise).";
 
 const SCHEDULE_LONG_ABOUT: &str = "\
 Schedule an SMS for a later time (ScheduleSms).
@@ -329,6 +347,10 @@ pub struct SendArgs {
     /// User data header, as hex
     #[arg(long, value_name = "HEX")]
     pub udh: Option<String>,
+
+    /// Following the deliveries of this send
+    #[command(flatten)]
+    pub watch: WatchArgs,
 }
 
 /// Options of `send-bulk`.
@@ -447,21 +469,46 @@ pub struct ScheduleArgs {
 /// Options of `delivery`.
 #[derive(Debug, Args)]
 pub struct DeliveryArgs {
-    /// The recIds that send or send-bulk printed
-    #[arg(value_name = "RECID", required = true)]
-    pub rec_ids: Vec<i64>,
+    /// RecIds that send or send-bulk printed; join those of one send with commas (1001,1002,1003)
+    ///
+    /// RecIds joined by commas are tracked as one batch: the panel refreshes every recipient of
+    /// one send at once, so --watch asks it once for them all.
+    #[arg(value_name = "RECID", required_unless_present = "journal", value_parser = parse_rec_id_batch)]
+    pub rec_ids: Vec<Vec<i64>>,
 
-    /// Follow the recIds until every status is final, printing each change
+    /// The recIds a send-bulk run got, from its journal (one batch per call)
+    #[arg(long, value_name = "FILE")]
+    pub journal: Option<PathBuf>,
+
+    /// Following to final statuses
+    #[command(flatten)]
+    pub watch: WatchArgs,
+}
+
+/// `--watch` and its settings, for `delivery` and `send`.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct WatchArgs {
+    /// Follow the deliveries until every status is final, printing each change
     #[arg(long)]
     pub watch: bool,
 
-    /// With --watch: seconds between two rounds (and between two refreshes of one recId)
+    /// With --watch: seconds between two rounds (and between two refreshes of one batch)
     #[arg(long, value_name = "SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
     pub interval: u64,
 
-    /// With --watch: give up after this many seconds
+    /// With --watch: give up after this many seconds (exit code 5 for delivery)
     #[arg(long, value_name = "SECS", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..))]
     pub give_up_after: u64,
+}
+
+/// `1001,1002,1003`: the recIds of one send.
+fn parse_rec_id_batch(text: &str) -> Result<Vec<i64>, String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|rec_id| !rec_id.is_empty())
+        .map(|rec_id| rec_id.parse::<i64>().map_err(|_| format!("{rec_id:?} is not a recId (a number)")))
+        .collect::<Result<Vec<i64>, String>>()
+        .and_then(|batch| if batch.is_empty() { Err("no recId".to_owned()) } else { Ok(batch) })
 }
 
 /// Options of `update-delivery`.

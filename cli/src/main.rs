@@ -31,7 +31,7 @@ fn main() -> ExitCode {
         }
     };
     let output = Output::detect(cli.global.json);
-    init_logging(cli.global.verbose);
+    init_logging(cli.global.verbose, output.stderr_color);
     let exit = match run(cli, output) {
         Ok(exit) => exit,
         Err(failure) => {
@@ -75,7 +75,7 @@ fn report(output: &Output, failure: &Failure) {
 }
 
 /// `-v` logs debug, `-vv` trace (the library redacts the password); `RUST_LOG` overrides.
-fn init_logging(verbose: u8) {
+fn init_logging(verbose: u8, color: bool) {
     use tracing_subscriber::EnvFilter;
     let filter = match std::env::var("RUST_LOG") {
         Ok(directives) if !directives.trim().is_empty() => EnvFilter::new(directives),
@@ -85,5 +85,10 @@ fn init_logging(verbose: u8) {
             _ => EnvFilter::new("payamak=trace"),
         },
     };
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(color)
+        .with_target(false)
+        .init();
 }

@@ -14,16 +14,20 @@ pub struct Output {
     pub color: bool,
     /// stderr is a terminal (progress bars are shown there).
     pub stderr_tty: bool,
+    /// Colours on stderr (logs): stderr is a terminal and `NO_COLOR` is unset.
+    pub stderr_color: bool,
 }
 
 impl Output {
     /// The output of this process.
     pub fn detect(json: bool) -> Self {
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
+        let stderr_tty = std::io::stderr().is_terminal();
         Output {
             json,
             color: std::io::stdout().is_terminal() && !no_color,
-            stderr_tty: std::io::stderr().is_terminal(),
+            stderr_tty,
+            stderr_color: stderr_tty && !no_color,
         }
     }
 
@@ -44,6 +48,11 @@ impl Output {
             Ok(text) => self.print(text),
             Err(error) => eprintln!("error: cannot write JSON: {error}"),
         }
+    }
+
+    /// A progress line on stderr (what a long command is doing).
+    pub fn progress(&self, text: impl std::fmt::Display) {
+        eprintln!("{text}");
     }
 
     /// A `note: ...` line on stderr.

@@ -1,9 +1,10 @@
-//! `payamak send`.
+//! Sends one SMS to up to 100 recipients, and may follow its deliveries: `payamak send`.
 
 use comfy_table::Cell;
 use payamak::sms::{RecipientReport, MAX_RECIPIENTS_PER_CALL};
 use serde::Serialize;
 
+use super::delivery::{self, Watched};
 use super::{message, Context, TextJson};
 use crate::args::SendArgs;
 use crate::failure::{CliResult, Exit, Failure};
@@ -18,6 +19,9 @@ struct SendJson {
     accepted: usize,
     refused: usize,
     recipients: Vec<RecipientJson>,
+    /// With `--watch`: where the deliveries stand.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    watch: Option<Watched>,
 }
 
 #[derive(Serialize)]
@@ -68,16 +72,8 @@ pub async fn run(args: SendArgs, context: &Context) -> CliResult {
     let recipients: Vec<RecipientJson> = report.recipients.iter().map(RecipientJson::of).collect();
     let accepted = recipients.iter().filter(|recipient| recipient.accepted).count();
     let refused = recipients.len() - accepted;
-    if output.json {
-        output.print_json(&SendJson {
-            from: sms.sender().to_owned(),
-            text: text_info,
-            status: status_json!(report.status),
-            accepted,
-            refused,
-            recipients,
-        });
-    } else {
+    let exit = if refused > 0 { Exit::Refused } else { Exit::Ok };
+    if !output.json {
         let mut table = output.table(["number", "recId", "code", "status", "وضعیت"]);
         for recipient in &recipients {
             let rec_id = recipient.rec_id.map_or_else(|| "-".to_owned(), |id| id.to_string());
@@ -94,5 +90,37 @@ pub async fn run(args: SendArgs, context: &Context) -> CliResult {
         output.print_table(table);
         output.print(format!("{accepted} accepted, {refused} refused; the panel answered: {}", report.status));
     }
-    Ok(if refused > 0 { Exit::Refused } else { Exit::Ok })
+    let watch = if args.watch.watch {
+        // The message was sent: whatever happens while watching, the exit code stays the
+        // send's, so that none invites sending it again.
+        let rec_ids: Vec<i64> =
+            recipients.iter().filter(|recipient| recipient.accepted).filter_map(|r| r.rec_id).collect();
+        match delivery::watch(&session.client, &[rec_ids], &args.watch, output).await {
+            Ok(watched) => {
+                if !output.json {
+                    delivery::print_table(output, watched.deliveries());
+                }
+                watched.warn(output, &args.watch);
+                Some(watched)
+            }
+            Err(error) => {
+                output.warn(format!("the message was sent, but following its deliveries failed: {error}"));
+                None
+            }
+        }
+    } else {
+        None
+    };
+    if output.json {
+        output.print_json(&SendJson {
+            from: sms.sender().to_owned(),
+            text: text_info,
+            status: status_json!(report.status),
+            accepted,
+            refused,
+            recipients,
+            watch,
+        });
+    }
+    Ok(exit)
 }

@@ -14,3 +14,5 @@ mod send_bulk;
 mod emulator_command;
 
 mod credentials;
+
+mod delivery;
