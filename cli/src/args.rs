@@ -294,9 +294,15 @@ Send one SMS to every number of a CSV file, in calls of 100 recipients, with a
 journal so that an interrupted run can be resumed without sending anyone the
 message twice.
 
-CSV: the numbers are taken from the column named number, mobile, to, phone,
-شماره or موبایل (case-insensitive) when the first row is such a header, else
-from the first column (or the one --column names); the header row is optional.
+CSV: UTF-8, UTF-16 with a byte-order mark (Excel's Unicode text) or
+Windows-1256 (Excel's CSV on a Persian Windows), guessed in that order unless
+--encoding names one; fields separated by , or ; or tabs, sniffed from the first
+lines unless --delimiter says. The numbers are taken from the column --column
+names, else the one headed number, mobile, phone, tel, cell, to, msisdn, شماره,
+موبایل, شماره موبایل, شماره همراه, تلفن همراه, تلفن or گیرنده (case, spaces and
+Arabic or Persian letter forms do not matter), else the column where most of the
+first rows are mobile numbers; when no column is, the error lists the columns and
+says which --column to pass. The header row is optional.
 Duplicate numbers are sent to once. An invalid number is reported with its line
 number and skipped; with --strict any invalid number stops the command before
 anything is sent.
@@ -371,6 +377,14 @@ pub struct SendBulkArgs {
     /// The CSV column holding the numbers: a header name, or a 1-based index
     #[arg(long, value_name = "NAME|INDEX")]
     pub column: Option<String>,
+
+    /// The CSV's field delimiter: , or ; or tab [default: sniffed]
+    #[arg(long, value_name = "CHAR", value_parser = crate::csv_input::delimiter)]
+    pub delimiter: Option<u8>,
+
+    /// The CSV's encoding: utf-8, utf-16le, utf-16be, windows-1256, ... [default: guessed]
+    #[arg(long, value_name = "LABEL", value_parser = crate::csv_input::encoding)]
+    pub encoding: Option<&'static encoding_rs::Encoding>,
 
     /// Stop before sending anything if the CSV has an invalid number (default: skip it)
     #[arg(long)]

@@ -17,7 +17,7 @@ use payamak::Sms;
 
 use super::{Context, TextJson};
 use crate::args::SendBulkArgs;
-use crate::csv_input::{self, CsvRecipients};
+use crate::csv_input::{self, CsvOptions, CsvRecipients};
 use crate::failure::{describe, CliResult, Exit, Failure};
 use crate::input;
 use crate::output::Output;
@@ -44,7 +44,11 @@ pub async fn run(args: SendBulkArgs, context: &Context) -> CliResult {
     if args.from.trim().is_empty() {
         return Err(Failure::usage("--from is empty"));
     }
-    let recipients = csv_input::read(&args.csv, args.column.as_deref())?;
+    let options = CsvOptions { column: args.column.as_deref(), delimiter: args.delimiter, encoding: args.encoding };
+    let recipients = csv_input::read(&args.csv, options)?;
+    for note in &recipients.notes {
+        output.note(format!("{}: {note}", args.csv.display()));
+    }
     report_rows(output, &recipients, args.strict)?;
     if recipients.numbers.is_empty() {
         return Err(Failure::usage(format!("no valid recipient numbers in {}", args.csv.display())));
