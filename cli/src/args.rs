@@ -338,7 +338,7 @@ pub struct SendArgs {
     #[arg(long, value_name = "NUMBER")]
     pub from: String,
 
-    /// Recipient mobile number; repeat, or separate with commas
+    /// Recipient mobile number; repeat, or separate with commas (a number given twice is sent to once)
     #[arg(long, value_name = "NUMBER", required = true, num_args = 1.., value_delimiter = ',')]
     pub to: Vec<String>,
 
@@ -353,6 +353,10 @@ pub struct SendArgs {
     /// User data header, as hex
     #[arg(long, value_name = "HEX")]
     pub udh: Option<String>,
+
+    /// Cost and safety checks
+    #[command(flatten)]
+    pub safety: SafetyArgs,
 
     /// Following the deliveries of this send
     #[command(flatten)]
@@ -403,6 +407,25 @@ pub struct SendBulkArgs {
     /// Send again the batches whose outcome is unknown (their recipients may get the message twice)
     #[arg(long)]
     pub resend_unknown: bool,
+
+    /// Cost and safety checks
+    #[command(flatten)]
+    pub safety: SafetyArgs,
+}
+
+/// `--dry-run` and `--max-parts`, for the commands that send.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct SafetyArgs {
+    /// Show the recipients, SMS parts and cost (parts × recipients) and send nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Refuse a text longer than this many SMS parts per recipient
+    ///
+    /// The default, 5 parts, is 335 Persian (UCS-2) or 765 Latin (GSM-7) characters: a text
+    /// longer than that is more likely a wrong file or a runaway pipe than a message.
+    #[arg(long, value_name = "N", default_value_t = crate::commands::DEFAULT_MAX_PARTS, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_parts: u32,
 }
 
 /// How often a scheduled SMS repeats.
@@ -455,7 +478,7 @@ pub struct ScheduleArgs {
     #[arg(long, value_name = "NUMBER")]
     pub from: String,
 
-    /// Recipient mobile number; repeat, or separate with commas
+    /// Recipient mobile number; repeat, or separate with commas (a number given twice is sent to once)
     #[arg(long, value_name = "NUMBER", required = true, num_args = 1.., value_delimiter = ',')]
     pub to: Vec<String>,
 
@@ -470,6 +493,10 @@ pub struct ScheduleArgs {
     /// Schedule a time in the past anyway (the panel may send it at once)
     #[arg(long)]
     pub allow_past: bool,
+
+    /// Cost and safety checks
+    #[command(flatten)]
+    pub safety: SafetyArgs,
 
     /// How often to repeat
     #[arg(long, value_enum, default_value_t = Period::Once)]

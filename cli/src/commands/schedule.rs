@@ -5,7 +5,7 @@ use payamak::sms::MAX_RECIPIENTS_PER_CALL;
 use payamak::PanelDateTime;
 use serde_json::json;
 
-use super::{message, Context, TextJson};
+use super::{check_parts, message, Context, DryRunJson, TextJson};
 use crate::args::ScheduleArgs;
 use crate::dates;
 use crate::failure::{CliResult, Exit, Failure};
@@ -33,11 +33,16 @@ pub async fn run(args: ScheduleArgs, context: &Context) -> CliResult {
         ));
     }
     let text = input::text(args.text.as_deref())?;
-    let sms = message(&args.from, &args.to, text, args.flash)?;
+    let sms = message(&args.from, &args.to, text, args.flash, output)?;
     if sms.recipients().len() > MAX_RECIPIENTS_PER_CALL {
         return Err(Failure::usage(format!("schedule takes at most {MAX_RECIPIENTS_PER_CALL} recipients")));
     }
     let text_info = TextJson::of(sms.text());
+    check_parts(&text_info, args.safety.max_parts)?;
+    if args.safety.dry_run {
+        DryRunJson::of(&sms).print(output, MAX_RECIPIENTS_PER_CALL);
+        return Ok(Exit::Ok);
+    }
     if !output.json {
         output.print(text_info.describe());
     }

@@ -5,7 +5,7 @@ use payamak::sms::{RecipientReport, MAX_RECIPIENTS_PER_CALL};
 use serde::Serialize;
 
 use super::delivery::{self, Watched};
-use super::{message, Context, TextJson};
+use super::{check_parts, message, Context, DryRunJson, TextJson};
 use crate::args::SendArgs;
 use crate::failure::{CliResult, Exit, Failure};
 use crate::output::{status_cells, StatusJson};
@@ -46,7 +46,8 @@ impl RecipientJson {
 /// Sends one SMS to up to 100 recipients.
 pub async fn run(args: SendArgs, context: &Context) -> CliResult {
     let text = input::text(args.text.as_deref())?;
-    let mut sms = message(&args.from, &args.to, text, args.flash)?;
+    let output = &context.output;
+    let mut sms = message(&args.from, &args.to, text, args.flash, output)?;
     if let Some(udh) = args.udh {
         let udh = udh.trim().to_owned();
         if udh.len() % 2 != 0 || !udh.chars().all(|c| c.is_ascii_hexdigit()) {
@@ -60,8 +61,12 @@ pub async fn run(args: SendArgs, context: &Context) -> CliResult {
             sms.recipients().len()
         )));
     }
-    let output = &context.output;
     let text_info = TextJson::of(sms.text());
+    check_parts(&text_info, args.safety.max_parts)?;
+    if args.safety.dry_run {
+        DryRunJson::of(&sms).print(output, MAX_RECIPIENTS_PER_CALL);
+        return Ok(Exit::Ok);
+    }
     if !output.json {
         output.print(text_info.describe());
     }

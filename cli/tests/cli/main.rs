@@ -16,3 +16,5 @@ mod emulator_command;
 mod credentials;
 
 mod delivery;
+
+mod safety;

@@ -15,7 +15,10 @@ use payamak::bulk::{
 use payamak::sms::MAX_RECIPIENTS_PER_CALL;
 use payamak::Sms;
 
-use super::{Context, TextJson};
+use super::{check_parts, Context, DryRunJson, TextJson};
+
+/// How many recipients a dry run lists in its table (`--json` lists them all).
+const DRY_RUN_SHOWN: usize = 20;
 use crate::args::SendBulkArgs;
 use crate::csv_input::{self, CsvOptions, CsvRecipients};
 use crate::failure::{describe, CliResult, Exit, Failure};
@@ -31,7 +34,7 @@ use summary::{print_summary, summarize};
 /// Runs `send-bulk`.
 pub async fn run(args: SendBulkArgs, context: &Context) -> CliResult {
     let output = &context.output;
-    if context.settings.endpoints.is_empty() && args.journal.is_none() {
+    if context.settings.endpoints.is_empty() && args.journal.is_none() && !args.safety.dry_run {
         // Its journal would say every batch was sent; resumed later against the
         // real panel, that run would send nothing.
         return Err(Failure::usage(
@@ -54,6 +57,12 @@ pub async fn run(args: SendBulkArgs, context: &Context) -> CliResult {
         return Err(Failure::usage(format!("no valid recipient numbers in {}", args.csv.display())));
     }
     let sms = Sms::new(&args.from, text).to_numbers(recipients.numbers.iter().cloned()).flash(args.flash);
+    check_parts(&TextJson::of(sms.text()), args.safety.max_parts)?;
+    if args.safety.dry_run {
+        // Nothing is sent, and no journal is opened or written.
+        DryRunJson::of(&sms).print(output, DRY_RUN_SHOWN);
+        return Ok(Exit::Ok);
+    }
     // Connecting makes no request; it settles which panel and user the journal is for.
     let session = context.connect().await?;
     let job = BulkJob::new(&session.client, &sms)?.resend_unknown(args.resend_unknown);
