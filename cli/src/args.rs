@@ -44,17 +44,29 @@ SETTINGS
   which other users of the machine can see in the process list.
 
 OUTPUT
-  Tables for people by default; --json prints one JSON document on stdout with
-  stable field names. Errors go to stderr as `error: ...`.
+  Tables for people by default, dates in the Jalali calendar (--calendar or the
+  config file's calendar = \"gregorian\" for Gregorian). --json prints one JSON
+  document on stdout: snake_case field names, lower-case enum values, dates in
+  Gregorian RFC 3339 with Tehran's offset (2026-12-01T10:00:00+03:30).
+  Errors go to stderr as `error: ...` (and, with --json, as {\"error\": {...}}
+  on stdout); notes and warnings as `note: ...` and `warning: ...`; --quiet
+  drops the notes. No colour codes unless the stream is a terminal and NO_COLOR
+  is unset.
 
 EXIT CODES
-  0  success
-  1  the panel refused (wrong credentials, credit, limits, a refused recipient)
-  2  usage or input error (bad arguments, invalid number, unreadable file)
-  3  transport or response error (cannot connect, timeout, bad reply), or
-     send-bulk could not write its journal
-  4  outcome unknown (a send may or may not have happened; nothing was resent)
-  5  delivery --watch gave up (--give-up-after) before every status was final
+  0    success
+  1    the panel refused: wrong credentials (also found by the check credit,
+       inbox, inbox-count and numbers run when the panel answers 0 or nothing),
+       credit, limits, a refused recipient, an invalid recId
+  2    usage or input error (bad arguments, invalid number, unreadable file, a
+       time in the past): nothing was sent
+  3    transport or response error (cannot connect, timeout, bad reply), or
+       send-bulk could not write its journal
+  4    outcome unknown (a send may or may not have happened; nothing was resent)
+  5    delivery --watch gave up (--give-up-after) before every status was final
+  130  stopped with Ctrl-C (send-bulk after finishing its current batch)
+  A command that sent a message never exits with a code that suggests sending
+  it again: send --watch keeps the send's code whatever the watch reaches.
 
 EXAMPLES
   payamak send --from 5000123456 --to 09121234567 --text \"سلام\"
@@ -85,6 +97,7 @@ pub struct Cli {
 
 /// Connection, credential and output options. `Debug` shows the password as `***`.
 #[derive(Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Panel base URL, e.g. https://host/post/ (repeatable) [env: PAYAMAK_ENDPOINT]
     ///
@@ -130,6 +143,10 @@ pub struct GlobalArgs {
     #[arg(long, value_name = "FILE", global = true)]
     pub config: Option<PathBuf>,
 
+    /// Print only results, warnings and errors: no notes, progress or parts lines
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
     /// Log to stderr (-v debug, -vv trace)
     ///
     /// -vv includes the SOAP envelopes, with the password redacted. RUST_LOG, when set, overrides.
@@ -139,7 +156,8 @@ pub struct GlobalArgs {
 
 impl std::fmt::Debug for GlobalArgs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let GlobalArgs { endpoints, user, password, soap12, soap11, timeout, json, calendar, config, verbose } = self;
+        let GlobalArgs { endpoints, user, password, soap12, soap11, timeout, json, calendar, config, quiet, verbose } =
+            self;
         f.debug_struct("GlobalArgs")
             .field("endpoints", endpoints)
             .field("user", user)
@@ -150,6 +168,7 @@ impl std::fmt::Debug for GlobalArgs {
             .field("json", json)
             .field("calendar", calendar)
             .field("config", config)
+            .field("quiet", quiet)
             .field("verbose", verbose)
             .finish()
     }
@@ -234,6 +253,66 @@ pub enum Command {
     /// Run an emulator of the panel until Ctrl-C
     #[command(long_about = emulator_long_about())]
     Emulator(EmulatorArgs),
+
+    /// Print a shell completion script
+    #[command(long_about = "Print a completion script for SHELL on stdout, e.g.\n  \
+        payamak completions bash > ~/.local/share/bash-completion/completions/payamak\n  \
+        payamak completions zsh > ~/.zfunc/_payamak\n  \
+        payamak completions fish > ~/.config/fish/completions/payamak.fish")]
+    Completions(CompletionsArgs),
+
+    /// Print the man page (or write one per command)
+    #[command(long_about = "Print the man page of payamak (roff) on stdout, e.g.\n  \
+        payamak man > payamak.1 && man ./payamak.1\n\
+        With --out-dir DIR, writes payamak.1 and one payamak-COMMAND.1 per command there.")]
+    Man(ManArgs),
+}
+
+impl Command {
+    /// Whether the command talks to a panel (and so reads the settings and the config file).
+    pub fn uses_panel(&self) -> bool {
+        !matches!(self, Command::Emulator(_) | Command::Completions(_) | Command::Man(_))
+    }
+}
+
+/// Options of `completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// Options of `man`.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write payamak.1 and payamak-COMMAND.1 into this directory instead
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+}
+
+/// The global options that mean nothing to commands that do not talk to a panel.
+const PANEL_OPTIONS: [&str; 8] = ["endpoints", "user", "password", "soap12", "soap11", "timeout", "calendar", "config"];
+
+/// The command line, with the global options hidden from the help of the commands they
+/// mean nothing to.
+pub fn command() -> clap::Command {
+    use clap::CommandFactory as _;
+    const NOT_FOR_TOOLS: [&str; 10] =
+        ["endpoints", "user", "password", "soap12", "soap11", "timeout", "calendar", "config", "json", "quiet"];
+    let command = Cli::command();
+    // A subcommand that has an argument of a global option's id keeps it instead of the
+    // global one: a hidden copy.
+    let hidden = |names: &'static [&'static str]| {
+        let copies: Vec<clap::Arg> = command
+            .get_arguments()
+            .filter(|arg| names.contains(&arg.get_id().as_str()))
+            .map(|arg| arg.clone().hide(true))
+            .collect();
+        move |sub: clap::Command| sub.args(copies)
+    };
+    let (emulator, completions, man) = (hidden(&PANEL_OPTIONS), hidden(&NOT_FOR_TOOLS), hidden(&NOT_FOR_TOOLS));
+    command.mut_subcommand("emulator", emulator).mut_subcommand("completions", completions).mut_subcommand("man", man)
 }
 
 /// `emulator --help`, with the admin endpoints the emulator crate lists.
@@ -624,6 +703,7 @@ mod tests {
     #[test]
     fn the_command_line_is_consistent() {
         Cli::command().debug_assert();
+        command().debug_assert();
     }
 
     #[test]

@@ -14,7 +14,7 @@ mod session;
 
 use std::process::ExitCode;
 
-use clap::Parser as _;
+use clap::FromArgMatches as _;
 
 use crate::args::Cli;
 use crate::commands::Context;
@@ -22,7 +22,11 @@ use crate::failure::{Exit, Failure};
 use crate::output::Output;
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let mut command = args::command();
+    let parsed = command
+        .try_get_matches_from_mut(std::env::args_os())
+        .and_then(|matches| Cli::from_arg_matches(&matches).map_err(|error| error.format(&mut command)));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(error) => {
             // Help and version go to stdout with 0; usage errors to stderr with 2.
@@ -30,7 +34,7 @@ fn main() -> ExitCode {
             return ExitCode::from(if error.use_stderr() { Exit::Usage as u8 } else { Exit::Ok as u8 });
         }
     };
-    let output = Output::detect(cli.global.json);
+    let output = Output::detect(cli.global.json, cli.global.quiet);
     init_logging(cli.global.verbose, output.stderr_color);
     let exit = match run(cli, output) {
         Ok(exit) => exit,
@@ -43,6 +47,12 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli, output: Output) -> Result<Exit, Failure> {
+    if !cli.command.uses_panel() {
+        // The emulator and the shell tools read no panel settings (a broken config file
+        // must not stop them).
+        let context = Context { settings: config::Settings::default(), output };
+        return block_on(commands::run(cli.command, &context));
+    }
     let file = config::load_file(cli.global.config.as_deref())?;
     if let Some((path, file)) = &file {
         tracing::debug!(path = %path.display(), "config file");
@@ -52,10 +62,14 @@ fn run(cli: Cli, output: Output) -> Result<Exit, Failure> {
     }
     let settings = config::resolve(&cli.global, &config::Env::from_process(), file.as_ref().map(|(_, file)| file))?;
     let context = Context { settings, output };
+    block_on(commands::run(cli.command, &context))
+}
+
+fn block_on(command: impl std::future::Future<Output = Result<Exit, Failure>>) -> Result<Exit, Failure> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|error| {
         Failure::with_exit(Exit::Transport, anyhow::anyhow!("cannot start the async runtime: {error}"))
     })?;
-    runtime.block_on(commands::run(cli.command, &context))
+    runtime.block_on(command)
 }
 
 /// Prints the error on stderr (and, with `--json`, as the JSON document on stdout).

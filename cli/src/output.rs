@@ -10,6 +10,8 @@ use serde::Serialize;
 pub struct Output {
     /// `--json`: one JSON document on stdout.
     pub json: bool,
+    /// `--quiet`: no notes, progress or parts lines.
+    pub quiet: bool,
     /// Colours in tables (stdout is a terminal and `NO_COLOR` is unset).
     pub color: bool,
     /// stderr is a terminal (progress bars are shown there).
@@ -20,14 +22,20 @@ pub struct Output {
 
 impl Output {
     /// The output of this process.
-    pub fn detect(json: bool) -> Self {
+    pub fn detect(json: bool, quiet: bool) -> Self {
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
-        let stderr_tty = std::io::stderr().is_terminal();
-        Output {
-            json,
-            color: std::io::stdout().is_terminal() && !no_color,
-            stderr_tty,
-            stderr_color: stderr_tty && !no_color,
+        Output::new(json, quiet, std::io::stdout().is_terminal(), std::io::stderr().is_terminal(), no_color)
+    }
+
+    /// The output for these settings and streams: colours only on a terminal, and never with `NO_COLOR`.
+    fn new(json: bool, quiet: bool, stdout_tty: bool, stderr_tty: bool, no_color: bool) -> Self {
+        Output { json, quiet, color: stdout_tty && !no_color, stderr_tty, stderr_color: stderr_tty && !no_color }
+    }
+
+    /// A line on stdout that is not the result (how a text is counted, say); not with `--quiet`.
+    pub fn info(&self, text: impl std::fmt::Display) {
+        if !self.quiet {
+            self.print(text);
         }
     }
 
@@ -52,12 +60,16 @@ impl Output {
 
     /// A progress line on stderr (what a long command is doing).
     pub fn progress(&self, text: impl std::fmt::Display) {
-        eprintln!("{text}");
+        if !self.quiet {
+            eprintln!("{text}");
+        }
     }
 
     /// A `note: ...` line on stderr.
     pub fn note(&self, text: impl std::fmt::Display) {
-        eprintln!("note: {text}");
+        if !self.quiet {
+            eprintln!("note: {text}");
+        }
     }
 
     /// A `warning: ...` line on stderr.
@@ -170,6 +182,16 @@ pub fn status_cells(output: &Output, status: &StatusJson) -> [Cell; 3] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn colours_only_on_a_terminal_and_never_with_no_color() {
+        let both = Output::new(false, false, true, true, false);
+        assert!(both.color && both.stderr_color);
+        let no_color = Output::new(false, false, true, true, true);
+        assert!(!no_color.color && !no_color.stderr_color);
+        let piped = Output::new(false, false, true, false, false);
+        assert!(piped.color && !piped.stderr_color, "stderr's colour follows stderr, not stdout");
+    }
 
     #[test]
     fn lam_alef_pairs_are_undercounted_by_unicode_width() {

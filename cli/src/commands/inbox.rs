@@ -122,7 +122,7 @@ pub async fn mark(args: MarkArgs, read: bool, context: &Context) -> CliResult {
     }
     let output = &context.output;
     if output.json {
-        output.print_json(&json!({ "ids": args.ids, "read": read }));
+        output.print_json(&json!({ "msg_ids": args.ids, "read": read }));
     } else {
         let which = if read { "read" } else { "unread" };
         output.print(format!("marked {} message(s) as {which}", args.ids.len()));

@@ -10,6 +10,7 @@ mod numbers;
 mod schedule;
 mod send;
 mod send_bulk;
+mod shell;
 
 use payamak::recipient::{normalize_all, MobileNumber};
 use payamak::Sms;
@@ -52,6 +53,8 @@ pub async fn run(command: Command, context: &Context) -> CliResult {
         Command::MarkRead(args) => inbox::mark(args, true, context).await,
         Command::MarkUnread(args) => inbox::mark(args, false, context).await,
         Command::Emulator(args) => emulator::run(args, context).await,
+        Command::Completions(args) => shell::completions(&args),
+        Command::Man(args) => shell::man(&args),
     }
 }
 

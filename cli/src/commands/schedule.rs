@@ -44,7 +44,7 @@ pub async fn run(args: ScheduleArgs, context: &Context) -> CliResult {
         return Ok(Exit::Ok);
     }
     if !output.json {
-        output.print(text_info.describe());
+        output.info(text_info.describe());
     }
     let period = args.period.wire_name();
     let calendar = context.settings.calendar;

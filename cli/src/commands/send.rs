@@ -68,7 +68,7 @@ pub async fn run(args: SendArgs, context: &Context) -> CliResult {
         return Ok(Exit::Ok);
     }
     if !output.json {
-        output.print(text_info.describe());
+        output.info(text_info.describe());
     }
 
     let session = context.connect().await?;

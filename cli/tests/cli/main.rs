@@ -18,3 +18,5 @@ mod credentials;
 mod delivery;
 
 mod safety;
+
+mod shell;

@@ -69,7 +69,7 @@ pub async fn run(args: SendBulkArgs, context: &Context) -> CliResult {
     let journal = open_journal(&args, &sms, &session, output)?;
     let text_info = TextJson::of(sms.text());
     if !output.json {
-        output.print(text_info.describe());
+        output.info(text_info.describe());
     }
     let hooks = test_hooks::Hooks::from_env();
     let mut journal = hooks.journal(journal);
@@ -233,8 +233,11 @@ fn report_rows(output: &Output, recipients: &CsvRecipients, strict: bool) -> Res
 }
 
 fn progress_bar(output: &Output, job: &BulkJob<'_>, journal: &impl payamak::bulk::Journal) -> ProgressBar {
-    let target =
-        if output.json || !output.stderr_tty { ProgressDrawTarget::hidden() } else { ProgressDrawTarget::stderr() };
+    let target = if output.json || output.quiet || !output.stderr_tty {
+        ProgressDrawTarget::hidden()
+    } else {
+        ProgressDrawTarget::stderr()
+    };
     let total: usize = job.batches().iter().map(|batch| batch.recipients().len()).sum();
     let progress = ProgressBar::with_draw_target(Some(total as u64), target);
     if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} recipients, {msg} [{elapsed_precise}]") {
