@@ -32,23 +32,26 @@ pub async fn run(context: &Context) -> CliResult {
 /// After a read that came back zero or empty (`what`), which the panel also answers to
 /// wrong credentials: fails with exit 1 when the credentials are wrong.
 ///
-/// An answer the check cannot read as yes or no is a warning, not a failure.
+/// A check that cannot say (another code, or a panel without the operation) is a warning:
+/// the read itself succeeded.
 pub async fn confirm_empty_answer(session: &Session, output: &Output, what: &str) -> Result<(), Failure> {
     match session.client.check_credentials().await {
         Ok(()) => Ok(()),
-        Err(payamak::Error::Rejected(rejected)) if rejected.code != WRONG_CREDENTIALS => {
+        Err(error @ payamak::Error::Rejected(_)) if is_wrong_credentials(&error) => {
+            Err(Failure::from(anyhow::Error::new(error).context(format!(
+                "{what} because the panel does not accept the user name and password (the credentials check failed)"
+            ))))
+        }
+        Err(error) => {
             output.warn(format!(
                 "{what}, which the panel also answers to a wrong user name or password, and the credentials check \
-                 was inconclusive ({rejected})"
+                 could not tell: {error}"
             ));
             Ok(())
         }
-        Err(error @ payamak::Error::Rejected(_)) => Err(Failure::from(anyhow::Error::new(error).context(format!(
-            "{what} because the panel does not accept the user name and password (the credentials check failed)"
-        )))),
-        Err(error) => Err(Failure::from(anyhow::Error::new(error).context(format!(
-            "{what}, which the panel also answers to a wrong user name or password, and the credentials check \
-             that follows could not be made"
-        )))),
     }
+}
+
+fn is_wrong_credentials(error: &payamak::Error) -> bool {
+    matches!(error, payamak::Error::Rejected(rejected) if rejected.code == WRONG_CREDENTIALS)
 }

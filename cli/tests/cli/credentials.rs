@@ -61,3 +61,34 @@ fn an_account_that_really_has_nothing_reads_as_empty_with_exit_0() {
     assert_eq!(as_empty(&["numbers"]).expect_code(0).json()["numbers"], serde_json::json!([]));
     assert_eq!(as_empty(&["inbox"]).expect_code(0).json()["messages"], serde_json::json!([]));
 }
+
+/// A panel whose GetCredit answers 0 and which has no UpdateMessagesIsNotRead.
+fn panel_without_the_check(request: &str) -> (u16, String) {
+    let envelope = |body: &str| {
+        format!(
+            r#"<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>{body}</soap:Body></soap:Envelope>"#
+        )
+    };
+    if request.contains("GetCredit") {
+        (
+            200,
+            envelope(
+                r#"<GetCreditResponse xmlns="http://tempuri.org/"><GetCreditResult>0</GetCreditResult></GetCreditResponse>"#,
+            ),
+        )
+    } else {
+        (500, envelope("<soap:Fault><faultcode>soap:Client</faultcode><faultstring>Server did not recognize the value of HTTP Header SOAPAction.</faultstring></soap:Fault>"))
+    }
+}
+
+#[test]
+fn a_check_that_cannot_tell_is_a_warning_after_a_read_and_an_error_on_its_own() {
+    let home = TempDir::new("check-cannot-tell");
+    let url = crate::support::canned_server(4, panel_without_the_check);
+    let credit = run(payamak(&home).args(["--json", "--endpoint", &url, "--user", "u", "--password", "p", "credit"]));
+    assert_eq!(credit.expect_code(0).json()["credit"], 0.0);
+    assert!(credit.stderr.contains("the credentials check could not tell"), "{}", credit.stderr);
+    let check = run(payamak(&home).args(["--endpoint", &url, "--user", "u", "--password", "p", "check"]));
+    check.expect_code(3);
+    assert!(check.stderr.contains("cannot check the user name and password"), "{}", check.stderr);
+}

@@ -240,3 +240,35 @@ pub fn spawn_emulator(home: &TempDir, args: &[&str]) -> (std::process::Child, se
     let _ = child.wait();
     panic!("the emulator printed no JSON document: {document}");
 }
+
+/// A panel stand-in answering every request with `answer(request)`: a status and a SOAP
+/// body. Returns its base URL; it serves `connections` connections, then stops.
+pub fn canned_server(connections: usize, answer: fn(&str) -> (u16, String)) -> String {
+    use std::io::Read as _;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}/post/", listener.local_addr().expect("address"));
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(connections) {
+            let Ok(mut stream) = stream else { continue };
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+            let mut request = Vec::new();
+            let mut buffer = [0u8; 8192];
+            while let Ok(read @ 1..) = stream.read(&mut buffer) {
+                request.extend_from_slice(&buffer[..read]);
+                if request
+                    .windows(11)
+                    .any(|window| window.eq_ignore_ascii_case(b"envelope>\r\n") || window.ends_with(b"Envelope>"))
+                {
+                    break;
+                }
+            }
+            let (status, body) = answer(&String::from_utf8_lossy(&request));
+            let response = format!(
+                "HTTP/1.1 {status} X\r\nContent-Type: text/xml; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = stream.write_all(response.as_bytes());
+        }
+    });
+    url
+}
