@@ -1,4 +1,5 @@
-//! `payamak`: the command-line client (and emulator) of the payamak panel's SMS web services.
+//! Sends SMS, reads the inbox and tracks deliveries of a payamak-panel account from a
+//! shell, or runs an emulator of the panel: the `payamak` command.
 //!
 //! Run `payamak --help` for the commands, settings and exit codes.
 

@@ -1,5 +1,6 @@
-//! `delivery --watch` as the panel works: one UpdateDelivery per send, invalid recIds shown,
-//! its own exit code when it gives up; `send --watch` and `delivery --watch --journal`.
+//! Following deliveries as the panel works (`delivery --watch`): one UpdateDelivery per
+//! send, invalid recIds shown, its own exit code when it gives up; `send --watch` and
+//! `delivery --watch --journal`.
 
 use payamak_emulator::{Emulator, ManualClock, RunningEmulator};
 

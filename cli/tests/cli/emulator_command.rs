@@ -1,4 +1,5 @@
-//! `payamak emulator`: serves until Ctrl-C and says how to reach it.
+//! The emulator as a command (`payamak emulator`): it serves until Ctrl-C and says how to
+//! reach it.
 
 use std::io::{BufRead as _, BufReader};
 use std::process::Stdio;

@@ -1,4 +1,5 @@
-//! `send-bulk`: batches, the journal, and resuming after a crash without sending anyone twice.
+//! Bulk sends (`send-bulk`): batches, the journal, and resuming after a crash without
+//! sending anyone twice.
 
 use std::collections::BTreeMap;
 use std::path::Path;

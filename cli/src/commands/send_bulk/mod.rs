@@ -1,4 +1,5 @@
-//! `payamak send-bulk`: one text to every number of a CSV file, in journaled batches of 100.
+//! Sends one text to every number of a CSV file, in journaled batches of 100:
+//! `payamak send-bulk`.
 //!
 //! The batches go through the library's one bulk loop (`payamak::bulk::BulkJob`)
 //! over a durable JSON-lines journal; this command reads the CSV, opens the
