@@ -76,7 +76,7 @@ fn block_on(command: impl std::future::Future<Output = Result<Exit, Failure>>) -
 /// Prints the error on stderr (and, with `--json`, as the JSON document on stdout).
 fn report(output: &Output, failure: &Failure) {
     let message = failure.message();
-    eprintln!("error: {message}");
+    crate::stderr_line!("error: {message}");
     if output.json {
         let mut error =
             serde_json::json!({ "kind": failure.kind(), "exit_code": failure.exit as u8, "message": message });

@@ -5,6 +5,20 @@ use std::io::{IsTerminal as _, Write as _};
 use comfy_table::{presets, Cell, Color, ContentArrangement, Table, TableComponent};
 use serde::Serialize;
 
+/// `eprintln!`, except that a closed or failing stderr is not a panic: there is nowhere
+/// left to report it.
+#[macro_export]
+macro_rules! stderr_line {
+    ($($arg:tt)*) => {
+        $crate::output::to_stderr(format_args!($($arg)*))
+    };
+}
+
+/// Writes one line on stderr, ignoring failures (see [`stderr_line!`]).
+pub fn to_stderr(line: std::fmt::Arguments<'_>) {
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
 /// How this run shows its results.
 #[derive(Debug, Clone, Copy)]
 pub struct Output {
@@ -45,7 +59,7 @@ impl Output {
         let result = writeln!(stdout, "{text}").and_then(|()| stdout.flush());
         if let Err(error) = result {
             if error.kind() != std::io::ErrorKind::BrokenPipe {
-                eprintln!("error: cannot write to stdout: {error}");
+                crate::stderr_line!("error: cannot write to stdout: {error}");
             }
         }
     }
@@ -54,27 +68,27 @@ impl Output {
     pub fn print_json<T: Serialize + ?Sized>(&self, value: &T) {
         match serde_json::to_string_pretty(value) {
             Ok(text) => self.print(text),
-            Err(error) => eprintln!("error: cannot write JSON: {error}"),
+            Err(error) => crate::stderr_line!("error: cannot write JSON: {error}"),
         }
     }
 
     /// A progress line on stderr (what a long command is doing).
     pub fn progress(&self, text: impl std::fmt::Display) {
         if !self.quiet {
-            eprintln!("{text}");
+            crate::stderr_line!("{text}");
         }
     }
 
     /// A `note: ...` line on stderr.
     pub fn note(&self, text: impl std::fmt::Display) {
         if !self.quiet {
-            eprintln!("note: {text}");
+            crate::stderr_line!("note: {text}");
         }
     }
 
     /// A `warning: ...` line on stderr.
     pub fn warn(&self, text: impl std::fmt::Display) {
-        eprintln!("warning: {text}");
+        crate::stderr_line!("warning: {text}");
     }
 
     /// An empty table with these column headers.

@@ -114,7 +114,7 @@ pub async fn run(args: EmulatorArgs, context: &Context) -> CliResult {
         .await
         .map_err(|error| Failure::with_exit(Exit::Transport, anyhow::anyhow!("the emulator stopped: {error}")))?;
     if !output.json {
-        eprintln!("stopped");
+        crate::stderr_line!("stopped");
     }
     Ok(Exit::Ok)
 }

@@ -136,25 +136,20 @@ fn delivery_watch_journal_follows_a_bulk_run() {
 #[cfg(unix)]
 #[test]
 fn ctrl_c_stops_a_watch_with_what_it_has_and_130() {
-    use std::io::{BufRead as _, BufReader};
-    use std::process::Stdio;
-
     let clock = ManualClock::starting_at("2024-03-20T09:00:00".parse::<payamak::PanelDateTime>().unwrap());
     let emulator = emulator_with(Emulator::builder().clock(&clock));
     let home = TempDir::new("watch-ctrl-c");
     let sent = send_json(&emulator, &home, &numbers(1), &[]).expect_code(0).json();
     let rec_id = sent["recipients"][0]["rec_id"].to_string();
-    let mut child = against(&emulator, &home)
-        .args(["--json", "delivery", "--watch", "--interval", "1", &rec_id])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
     // The first status line on stderr: the watch is running.
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    stderr.read_line(&mut line).unwrap();
+    let (child, line, _stderr) = crate::support::spawn_until_stderr_line(against(&emulator, &home).args([
+        "--json",
+        "delivery",
+        "--watch",
+        "--interval",
+        "1",
+        &rec_id,
+    ]));
     assert!(line.contains(&rec_id), "{line}");
     // SAFETY: sending a signal to our own child process.
     unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };

@@ -135,16 +135,8 @@ fn no_admin_turns_the_admin_api_off() {
 #[test]
 fn a_non_loopback_address_is_warned_about_and_help_lists_the_admin_api() {
     let home = TempDir::new("emulator-exposed");
-    let mut child = payamak(&home)
-        .args(["emulator", "--listen", "0.0.0.0:0"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    stderr.read_line(&mut line).unwrap();
+    let (mut child, line, _stderr) =
+        crate::support::spawn_until_stderr_line(payamak(&home).args(["emulator", "--listen", "0.0.0.0:0"]));
     assert!(line.starts_with("warning: listening on 0.0.0.0:"), "{line}");
     assert!(line.contains("other machines can reach") && line.contains("--no-admin"), "{line}");
     child.kill().unwrap();

@@ -80,3 +80,20 @@ fn every_exit_code_is_in_help() {
         assert!(codes.lines().any(|line| line.trim_start().starts_with(code)), "exit code {code}: {codes}");
     }
 }
+
+#[test]
+fn a_closed_stderr_is_no_panic() {
+    let home = TempDir::new("closed-stderr");
+    // The built-in emulator's note goes to a stderr whose reader is gone.
+    let mut child = payamak(&home)
+        .args(["--json", "credit"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stderr.take());
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("10000"));
+}

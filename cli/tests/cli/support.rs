@@ -272,3 +272,18 @@ pub fn canned_server(connections: usize, answer: fn(&str) -> (u16, String)) -> S
     });
     url
 }
+
+/// A child's stderr, read line by line.
+pub type Stderr = std::io::BufReader<std::process::ChildStderr>;
+
+/// Starts `command` (stdout and stderr piped) and waits for its first line on stderr;
+/// keep the returned stderr open for as long as the child runs.
+pub fn spawn_until_stderr_line(command: &mut Command) -> (std::process::Child, String, Stderr) {
+    use std::io::BufRead as _;
+    let mut child =
+        command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("the binary runs");
+    let mut stderr = std::io::BufReader::new(child.stderr.take().expect("stderr"));
+    let mut line = String::new();
+    let _ = stderr.read_line(&mut line);
+    (child, line, stderr)
+}

@@ -92,7 +92,7 @@ pub async fn run(args: SendBulkArgs, context: &Context) -> CliResult {
         } else {
             "was not sent: its attempt could not be written to the journal"
         };
-        eprintln!("error: batch {} {what}: {}", failure.batch + 1, describe(&failure.error));
+        crate::stderr_line!("error: batch {} {what}: {}", failure.batch + 1, describe(&failure.error));
     }
     Ok(summary.exit_code(stopped_by(&report)))
 }
@@ -190,8 +190,8 @@ impl BulkObserver for Observer<'_> {
         match progress.result {
             Ok(report) => self.bar.inc(report.recipients.len() as u64),
             Err(error) => self.bar.suspend(|| {
-                eprintln!("error: batch {}: {}", progress.batch + 1, describe(error));
-                eprintln!("stopping: the batches after it were not sent");
+                crate::stderr_line!("error: batch {}: {}", progress.batch + 1, describe(error));
+                crate::stderr_line!("stopping: the batches after it were not sent");
             }),
         }
     }
@@ -266,7 +266,7 @@ fn watch_ctrl_c(progress: ProgressBar) -> Arc<AtomicBool> {
         }
         set.store(true, Ordering::SeqCst);
         progress.suspend(|| {
-            eprintln!(
+            crate::stderr_line!(
                 "interrupted: finishing the current batch, then stopping (Ctrl-C again stops at once, \
                  leaving that batch's outcome unknown)"
             );
