@@ -169,6 +169,11 @@ impl Client {
         self.block_on(self.inner.mark_read(message_ids))
     }
 
+    /// See [`crate::Client::check_credentials`].
+    pub fn check_credentials(&self) -> Result<(), Error> {
+        self.block_on(self.inner.check_credentials())
+    }
+
     /// See [`crate::Client::mark_unread`].
     pub fn mark_unread(&self, message_ids: &[i64]) -> Result<(), Error> {
         self.block_on(self.inner.mark_unread(message_ids))

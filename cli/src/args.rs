@@ -37,22 +37,36 @@ SETTINGS
     password = \"secret\"     # keep the file private (chmod 600)
     soap12 = false
     timeout = 30            # seconds per request
+    calendar = \"jalali\"     # dates in tables and messages: jalali or gregorian
 
   If --user is given without a password and stdin is a terminal, the password is
   asked for without echo. Prefer PAYAMAK_PASSWORD or the prompt to --password,
   which other users of the machine can see in the process list.
 
 OUTPUT
-  Tables for people by default; --json prints one JSON document on stdout with
-  stable field names. Errors go to stderr as `error: ...`.
+  Tables for people by default, dates in the Jalali calendar (--calendar or the
+  config file's calendar = \"gregorian\" for Gregorian). --json prints one JSON
+  document on stdout: snake_case field names, lower-case enum values, dates in
+  Gregorian RFC 3339 with Tehran's offset (2026-12-01T10:00:00+03:30).
+  Errors go to stderr as `error: ...` (and, with --json, as {\"error\": {...}}
+  on stdout); notes and warnings as `note: ...` and `warning: ...`; --quiet
+  drops the notes. No colour codes unless the stream is a terminal and NO_COLOR
+  is unset.
 
 EXIT CODES
-  0  success
-  1  the panel refused (wrong credentials, credit, limits, a refused recipient)
-  2  usage or input error (bad arguments, invalid number, unreadable file)
-  3  transport or response error (cannot connect, timeout, bad reply), or
-     send-bulk could not write its journal
-  4  outcome unknown (a send may or may not have happened; nothing was resent)
+  0    success
+  1    the panel refused: wrong credentials (also found by the check credit,
+       inbox, inbox-count and numbers run when the panel answers 0 or nothing),
+       credit, limits, a refused recipient, an invalid recId
+  2    usage or input error (bad arguments, invalid number, unreadable file, a
+       time in the past): nothing was sent
+  3    transport or response error (cannot connect, timeout, bad reply), or
+       send-bulk could not write its journal
+  4    outcome unknown (a send may or may not have happened; nothing was resent)
+  5    delivery --watch gave up (--give-up-after) before every status was final
+  130  stopped with Ctrl-C (send-bulk after finishing its current batch)
+  A command that sent a message never exits with a code that suggests sending
+  it again: send --watch keeps the send's code whatever the watch reaches.
 
 EXAMPLES
   payamak send --from 5000123456 --to 09121234567 --text \"سلام\"
@@ -83,6 +97,7 @@ pub struct Cli {
 
 /// Connection, credential and output options. `Debug` shows the password as `***`.
 #[derive(Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Panel base URL, e.g. https://host/post/ (repeatable) [env: PAYAMAK_ENDPOINT]
     ///
@@ -118,11 +133,19 @@ pub struct GlobalArgs {
     #[arg(long, global = true)]
     pub json: bool,
 
+    /// The calendar of dates in tables and messages [default: jalali; --json is always Gregorian]
+    #[arg(long, value_enum, value_name = "CALENDAR", global = true)]
+    pub calendar: Option<crate::dates::Calendar>,
+
     /// Config file (TOML)
     ///
     /// Default: $XDG_CONFIG_HOME/payamak/config.toml, else ~/.config/payamak/config.toml, if it exists.
     #[arg(long, value_name = "FILE", global = true)]
     pub config: Option<PathBuf>,
+
+    /// Print only results, warnings and errors: no notes, progress or parts lines
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
 
     /// Log to stderr (-v debug, -vv trace)
     ///
@@ -133,7 +156,8 @@ pub struct GlobalArgs {
 
 impl std::fmt::Debug for GlobalArgs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let GlobalArgs { endpoints, user, password, soap12, soap11, timeout, json, config, verbose } = self;
+        let GlobalArgs { endpoints, user, password, soap12, soap11, timeout, json, calendar, config, quiet, verbose } =
+            self;
         f.debug_struct("GlobalArgs")
             .field("endpoints", endpoints)
             .field("user", user)
@@ -142,7 +166,9 @@ impl std::fmt::Debug for GlobalArgs {
             .field("soap11", soap11)
             .field("timeout", timeout)
             .field("json", json)
+            .field("calendar", calendar)
             .field("config", config)
+            .field("quiet", quiet)
             .field("verbose", verbose)
             .finish()
     }
@@ -151,9 +177,21 @@ impl std::fmt::Debug for GlobalArgs {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Check that the panel accepts the user name and password
+    #[command(long_about = "Check that the panel accepts the user name and password, without sending or \
+        changing anything.\n\n\
+        The panel answers a wrong user name or password to its reads with a credit of 0 and empty lists, \
+        which an account may also really have. Only calls that answer a result code tell the two apart; \
+        this asks the panel to mark message id 0 (which names no message) as not read \
+        (UpdateMessagesIsNotRead): code 1 means the credentials are right, code 0 that they are wrong \
+        (exit code 1). credit, inbox, inbox-count and numbers run the same check by themselves when the \
+        panel answers 0 or nothing.")]
+    Check,
+
     /// Show the account's credit
     #[command(long_about = "Show the account's credit (GetCredit).\n\n\
-        The panel answers a wrong user name or password with a credit of 0, not an error.")]
+        The panel answers a wrong user name or password with a credit of 0, not an error: a credit of 0 \
+        is followed by a credentials check (see `payamak check`), and wrong credentials exit with 1.")]
     Credit,
 
     /// Send one SMS to up to 100 recipients
@@ -162,23 +200,23 @@ pub enum Command {
         recipient. Numbers may be written as 0912..., 912..., +98912..., 0098912..., with Persian or \
         Arabic-Indic digits and spaces or dashes. For more than 100 recipients use send-bulk.\n\n\
         A send is never retried once its request may have reached the panel: if the answer is lost, \
-        the exit code is 4 (outcome unknown) and nothing is sent again.")]
+        the exit code is 4 (outcome unknown) and nothing is sent again.\n\n\
+        --watch then follows the deliveries of this send, as one batch, until every status is final \
+        (see `payamak delivery --help`). The exit code stays the send's even when the watch gives up \
+        or is stopped: what the watch reached is in the output (`watch` in --json), and no exit code \
+        of a message that was sent invites sending it again.")]
     Send(SendArgs),
 
     /// Send one SMS to every number of a CSV file, resumably
     #[command(long_about = SEND_BULK_LONG_ABOUT)]
     SendBulk(SendBulkArgs),
 
-    /// Schedule an SMS for a later time (Tehran time)
-    #[command(long_about = "Schedule an SMS for a later time (ScheduleSms).\n\n\
-        --at is the panel's local time, Asia/Tehran, written as 2024-01-31T14:30 or \
-        2024-01-31T14:30:00 (a space may replace the T). --period repeats the send.")]
+    /// Schedule an SMS for a later time (a Jalali or Gregorian date, Tehran time)
+    #[command(long_about = SCHEDULE_LONG_ABOUT)]
     Schedule(ScheduleArgs),
 
-    /// Show the delivery status of sent messages by recId
-    #[command(long_about = "Show the delivery status the panel holds for each recId (GetDelivery).\n\n\
-        With --watch, follows the recIds until every status is final: the panel's copy is refreshed \
-        with UpdateDelivery at most once per --interval for each recId, and every change is printed.")]
+    /// Show (or follow) the delivery status of sent messages by recId
+    #[command(long_about = DELIVERY_LONG_ABOUT)]
     Delivery(DeliveryArgs),
 
     /// Ask the panel to refresh the delivery status of a recId's batch
@@ -187,10 +225,20 @@ pub enum Command {
         (code 100) means try again later and is not an error.")]
     UpdateDelivery(UpdateDeliveryArgs),
 
-    /// List received or sent messages
+    /// List received or sent messages (by default the unread ones, without consuming them)
+    #[command(long_about = "List received or sent messages.\n\n\
+        By default, the received messages not yet read (GetReceiveSMSIsNotReadList): reading them \
+        changes nothing on the panel. --new lists the messages not fetched as new before \
+        (GetNewMessagesList) and so consumes them: the panel returns each new message once, and an \
+        application that polls for new messages will not get the ones this command took.\n\n\
+        An empty list is followed by a credentials check (see `payamak check`): the panel answers a \
+        wrong user name or password with an empty list.")]
     Inbox(InboxArgs),
 
     /// Count the inbox's unread (or read) messages
+    #[command(long_about = "Count the inbox's unread (or read) messages (GetInboxCount).\n\n\
+        A count of 0 is followed by a credentials check (see `payamak check`): the panel answers a \
+        wrong user name or password with 0.")]
     InboxCount(InboxCountArgs),
 
     /// List the account's sender (virtual) numbers
@@ -203,21 +251,137 @@ pub enum Command {
     MarkUnread(MarkArgs),
 
     /// Run an emulator of the panel until Ctrl-C
-    #[command(long_about = "Run an emulator of the panel on a local address until Ctrl-C.\n\n\
-        Prints the base URL to give to --endpoint (or PAYAMAK_ENDPOINT) and the accounts. Without \
-        --accounts it has the demo account: user demo, password demo, credit 10000, sender numbers \
-        5000123456 and 3000987654. State is kept in memory only.")]
+    #[command(long_about = emulator_long_about())]
     Emulator(EmulatorArgs),
+
+    /// Print a shell completion script
+    #[command(long_about = "Print a completion script for SHELL on stdout, e.g.\n  \
+        payamak completions bash > ~/.local/share/bash-completion/completions/payamak\n  \
+        payamak completions zsh > ~/.zfunc/_payamak\n  \
+        payamak completions fish > ~/.config/fish/completions/payamak.fish")]
+    Completions(CompletionsArgs),
+
+    /// Print the man page (or write one per command)
+    #[command(long_about = "Print the man page of payamak (roff) on stdout, e.g.\n  \
+        payamak man > payamak.1 && man ./payamak.1\n\
+        With --out-dir DIR, writes payamak.1 and one payamak-COMMAND.1 per command there.")]
+    Man(ManArgs),
 }
+
+impl Command {
+    /// Whether the command talks to a panel (and so reads the settings and the config file).
+    pub fn uses_panel(&self) -> bool {
+        !matches!(self, Command::Emulator(_) | Command::Completions(_) | Command::Man(_))
+    }
+}
+
+/// Options of `completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// Options of `man`.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write payamak.1 and payamak-COMMAND.1 into this directory instead
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+}
+
+/// The global options that mean nothing to commands that do not talk to a panel.
+const PANEL_OPTIONS: [&str; 8] = ["endpoints", "user", "password", "soap12", "soap11", "timeout", "calendar", "config"];
+
+/// The command line, with the global options hidden from the help of the commands they
+/// mean nothing to.
+pub fn command() -> clap::Command {
+    use clap::CommandFactory as _;
+    const NOT_FOR_TOOLS: [&str; 10] =
+        ["endpoints", "user", "password", "soap12", "soap11", "timeout", "calendar", "config", "json", "quiet"];
+    let command = Cli::command();
+    // A subcommand that has an argument of a global option's id keeps it instead of the
+    // global one: a hidden copy.
+    let hidden = |names: &'static [&'static str]| {
+        let copies: Vec<clap::Arg> = command
+            .get_arguments()
+            .filter(|arg| names.contains(&arg.get_id().as_str()))
+            .map(|arg| arg.clone().hide(true))
+            .collect();
+        move |sub: clap::Command| sub.args(copies)
+    };
+    let (emulator, completions, man) = (hidden(&PANEL_OPTIONS), hidden(&NOT_FOR_TOOLS), hidden(&NOT_FOR_TOOLS));
+    command.mut_subcommand("emulator", emulator).mut_subcommand("completions", completions).mut_subcommand("man", man)
+}
+
+/// `emulator --help`, with the admin endpoints the emulator crate lists.
+fn emulator_long_about() -> String {
+    let mut text = String::from(
+        "Run an emulator of the panel on a local address until Ctrl-C.\n\n\
+         Prints the base URL to give to --endpoint (or PAYAMAK_ENDPOINT), the accounts and the admin \
+         endpoints. Without --accounts it has the demo account: user demo, password demo, credit 10000, \
+         sender numbers 5000123456 and 3000987654. State is kept in memory only.\n\n\
+         Admin endpoints (JSON, for tests in any language; POST bodies must be sent as \
+         Content-Type: application/json; --no-admin turns them off):\n",
+    );
+    for endpoint in payamak_emulator::ADMIN_ENDPOINTS {
+        let body = if endpoint.body.is_empty() { String::new() } else { format!(" {}", endpoint.body) };
+        text.push_str(&format!("  {} {}{body}\n      {}\n", endpoint.method, endpoint.path, endpoint.summary));
+    }
+    text.push_str(
+        "\nThe emulator has no real authentication: listening on an address other machines can reach \
+         (e.g. --listen 0.0.0.0:8080) prints a warning.",
+    );
+    text
+}
+
+const DELIVERY_LONG_ABOUT: &str = "\
+Show the delivery status the panel holds for each recId (GetDelivery).
+
+RecIds joined by commas (1001,1002,1003) are those of one send; --journal FILE
+takes every accepted recId of a send-bulk run, one batch per call of 100.
+
+With --watch, follows them until every status is final and prints every change.
+The panel refreshes its copy with UpdateDelivery for a whole send at once, and
+rate-limits it: the watch asks once per batch, at most once per --interval.
+A recId the panel says is not valid (UpdateDelivery code 0) is shown as invalid.
+
+Exit code: 0 when every status is final; 1 when some recId is not valid;
+5 when --give-up-after passed first (the statuses so far are printed);
+130 when stopped with Ctrl-C (likewise).";
+
+const SCHEDULE_LONG_ABOUT: &str = "\
+Schedule an SMS for a later time (ScheduleSms).
+
+--at is the panel's local time, Asia/Tehran, as a Jalali (Solar Hijri) date when
+the year is 1200-1599, a Gregorian one from 1900 on:
+  1405-09-10T10:00   1405/09/10 10:00   ۱۴۰۵/۰۹/۱۰ ۱۰:۰۰   (Jalali)
+  2026-12-01T10:00   2026-12-01 10:00:30                    (Gregorian)
+or an exact instant in RFC 3339 with an offset (2026-12-01T06:30:00Z). The time
+is echoed in both calendars on stderr before anything is sent. A time in the past
+is refused (exit code 2) unless --allow-past: a panel sends a past time at once.
+--period repeats the send.
+
+CAVEAT: ScheduleSms is not in any public capture of the panel's WSDL. Its request
+shape (and the period values) are the project's reconstruction, modelled on the
+platform's Schedule.asmx AddSchedule; a real panel may refuse it with a SOAP
+fault. Check with a test account before relying on it.";
 
 const SEND_BULK_LONG_ABOUT: &str = "\
 Send one SMS to every number of a CSV file, in calls of 100 recipients, with a
 journal so that an interrupted run can be resumed without sending anyone the
 message twice.
 
-CSV: the numbers are taken from the column named number, mobile, to, phone,
-شماره or موبایل (case-insensitive) when the first row is such a header, else
-from the first column (or the one --column names); the header row is optional.
+CSV: UTF-8, UTF-16 with a byte-order mark (Excel's Unicode text) or
+Windows-1256 (Excel's CSV on a Persian Windows), guessed in that order unless
+--encoding names one; fields separated by , or ; or tabs, sniffed from the first
+lines unless --delimiter says. The numbers are taken from the column --column
+names, else the one headed number, mobile, phone, tel, cell, to, msisdn, شماره,
+موبایل, شماره موبایل, شماره همراه, تلفن همراه, تلفن or گیرنده (case, spaces and
+Arabic or Persian letter forms do not matter), else the column where most of the
+first rows are mobile numbers; when no column is, the error lists the columns and
+says which --column to pass. The header row is optional.
 Duplicate numbers are sent to once. An invalid number is reported with its line
 number and skipped; with --strict any invalid number stops the command before
 anything is sent.
@@ -255,7 +419,7 @@ pub struct SendArgs {
     #[arg(long, value_name = "NUMBER")]
     pub from: String,
 
-    /// Recipient mobile number; repeat, or separate with commas
+    /// Recipient mobile number; repeat, or separate with commas (a number given twice is sent to once)
     #[arg(long, value_name = "NUMBER", required = true, num_args = 1.., value_delimiter = ',')]
     pub to: Vec<String>,
 
@@ -270,6 +434,14 @@ pub struct SendArgs {
     /// User data header, as hex
     #[arg(long, value_name = "HEX")]
     pub udh: Option<String>,
+
+    /// Cost and safety checks
+    #[command(flatten)]
+    pub safety: SafetyArgs,
+
+    /// Following the deliveries of this send
+    #[command(flatten)]
+    pub watch: WatchArgs,
 }
 
 /// Options of `send-bulk`.
@@ -291,6 +463,14 @@ pub struct SendBulkArgs {
     #[arg(long, value_name = "NAME|INDEX")]
     pub column: Option<String>,
 
+    /// The CSV's field delimiter: , or ; or tab [default: sniffed]
+    #[arg(long, value_name = "CHAR", value_parser = crate::csv_input::delimiter)]
+    pub delimiter: Option<u8>,
+
+    /// The CSV's encoding: utf-8, utf-16le, utf-16be, windows-1256, ... [default: guessed]
+    #[arg(long, value_name = "LABEL", value_parser = crate::csv_input::encoding)]
+    pub encoding: Option<&'static encoding_rs::Encoding>,
+
     /// Stop before sending anything if the CSV has an invalid number (default: skip it)
     #[arg(long)]
     pub strict: bool,
@@ -308,6 +488,25 @@ pub struct SendBulkArgs {
     /// Send again the batches whose outcome is unknown (their recipients may get the message twice), and those redirected
     #[arg(long)]
     pub resend_unknown: bool,
+
+    /// Cost and safety checks
+    #[command(flatten)]
+    pub safety: SafetyArgs,
+}
+
+/// `--dry-run` and `--max-parts`, for the commands that send.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct SafetyArgs {
+    /// Show the recipients, SMS parts and cost (parts × recipients) and send nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Refuse a text longer than this many SMS parts per recipient
+    ///
+    /// The default, 5 parts, is 335 Persian (UCS-2) or 765 Latin (GSM-7) characters: a text
+    /// longer than that is more likely a wrong file or a runaway pipe than a message.
+    #[arg(long, value_name = "N", default_value_t = crate::commands::DEFAULT_MAX_PARTS, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_parts: u32,
 }
 
 /// How often a scheduled SMS repeats.
@@ -328,6 +527,18 @@ pub enum Period {
 }
 
 impl Period {
+    /// The value `--json` shows.
+    pub fn json_name(self) -> &'static str {
+        match self {
+            Period::Once => "once",
+            Period::Daily => "daily",
+            Period::Weekly => "weekly",
+            Period::Monthly => "monthly",
+            Period::Yearly => "yearly",
+            Period::Custom => "custom",
+        }
+    }
+
     /// The value the panel takes.
     pub fn wire_name(self) -> &'static str {
         match self {
@@ -348,7 +559,7 @@ pub struct ScheduleArgs {
     #[arg(long, value_name = "NUMBER")]
     pub from: String,
 
-    /// Recipient mobile number; repeat, or separate with commas
+    /// Recipient mobile number; repeat, or separate with commas (a number given twice is sent to once)
     #[arg(long, value_name = "NUMBER", required = true, num_args = 1.., value_delimiter = ',')]
     pub to: Vec<String>,
 
@@ -356,9 +567,17 @@ pub struct ScheduleArgs {
     #[arg(long, value_name = "TEXT")]
     pub text: Option<String>,
 
-    /// When to send, Tehran local time: 2024-01-31T14:30 or 2024-01-31T14:30:00
+    /// When to send, Tehran time: Jalali 1405-09-10T10:00, Gregorian 2026-12-01T10:00, or RFC 3339
     #[arg(long, value_name = "TIME")]
     pub at: String,
+
+    /// Schedule a time in the past anyway (the panel may send it at once)
+    #[arg(long)]
+    pub allow_past: bool,
+
+    /// Cost and safety checks
+    #[command(flatten)]
+    pub safety: SafetyArgs,
 
     /// How often to repeat
     #[arg(long, value_enum, default_value_t = Period::Once)]
@@ -372,21 +591,46 @@ pub struct ScheduleArgs {
 /// Options of `delivery`.
 #[derive(Debug, Args)]
 pub struct DeliveryArgs {
-    /// The recIds that send or send-bulk printed
-    #[arg(value_name = "RECID", required = true)]
-    pub rec_ids: Vec<i64>,
+    /// RecIds that send or send-bulk printed; join those of one send with commas (1001,1002,1003)
+    ///
+    /// RecIds joined by commas are tracked as one batch: the panel refreshes every recipient of
+    /// one send at once, so --watch asks it once for them all.
+    #[arg(value_name = "RECID", required_unless_present = "journal", value_parser = parse_rec_id_batch)]
+    pub rec_ids: Vec<Vec<i64>>,
 
-    /// Follow the recIds until every status is final, printing each change
+    /// The recIds a send-bulk run got, from its journal (one batch per call)
+    #[arg(long, value_name = "FILE")]
+    pub journal: Option<PathBuf>,
+
+    /// Following to final statuses
+    #[command(flatten)]
+    pub watch: WatchArgs,
+}
+
+/// `--watch` and its settings, for `delivery` and `send`.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct WatchArgs {
+    /// Follow the deliveries until every status is final, printing each change
     #[arg(long)]
     pub watch: bool,
 
-    /// With --watch: seconds between two rounds (and between two refreshes of one recId)
+    /// With --watch: seconds between two rounds (and between two refreshes of one batch)
     #[arg(long, value_name = "SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
     pub interval: u64,
 
-    /// With --watch: give up after this many seconds
+    /// With --watch: give up after this many seconds (exit code 5 for delivery)
     #[arg(long, value_name = "SECS", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..))]
     pub give_up_after: u64,
+}
+
+/// `1001,1002,1003`: the recIds of one send.
+fn parse_rec_id_batch(text: &str) -> Result<Vec<i64>, String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|rec_id| !rec_id.is_empty())
+        .map(|rec_id| rec_id.parse::<i64>().map_err(|_| format!("{rec_id:?} is not a recId (a number)")))
+        .collect::<Result<Vec<i64>, String>>()
+        .and_then(|batch| if batch.is_empty() { Err("no recId".to_owned()) } else { Ok(batch) })
 }
 
 /// Options of `update-delivery`.
@@ -401,12 +645,12 @@ pub struct UpdateDeliveryArgs {
 #[derive(Debug, Args)]
 #[command(group(ArgGroup::new("folder").args(["new", "unread", "read", "sent_unread", "sent_read"])))]
 pub struct InboxArgs {
-    /// Received messages not fetched before (the default)
-    #[arg(long)]
-    pub new: bool,
-    /// Received messages not yet read
+    /// Received messages not yet read (the default); nothing changes on the panel
     #[arg(long)]
     pub unread: bool,
+    /// Received messages not fetched as new before; CONSUMES them: the panel returns each new message once
+    #[arg(long)]
+    pub new: bool,
     /// Received messages already read
     #[arg(long)]
     pub read: bool,
@@ -447,6 +691,10 @@ pub struct EmulatorArgs {
     /// Accounts file (TOML), instead of the demo account
     #[arg(long, value_name = "FILE")]
     pub accounts: Option<PathBuf>,
+
+    /// Serve no admin endpoints
+    #[arg(long)]
+    pub no_admin: bool,
 }
 
 #[cfg(test)]
@@ -457,6 +705,7 @@ mod tests {
     #[test]
     fn the_command_line_is_consistent() {
         Cli::command().debug_assert();
+        command().debug_assert();
     }
 
     #[test]

@@ -7,6 +7,7 @@ use anyhow::{anyhow, bail, Context as _};
 use serde::Deserialize;
 
 use crate::args::GlobalArgs;
+use crate::dates::Calendar;
 use payamak_emulator::TomlError;
 
 /// Environment variable: base URLs, comma-separated.
@@ -29,6 +30,8 @@ pub struct Settings {
     pub soap12: bool,
     /// The per-request timeout.
     pub timeout: Option<Duration>,
+    /// The calendar dates are shown in.
+    pub calendar: Calendar,
 }
 
 /// A password: shown as `***` by `Debug`.
@@ -51,6 +54,7 @@ pub struct ConfigFile {
     password: Option<String>,
     soap12: Option<bool>,
     timeout: Option<u64>,
+    calendar: Option<Calendar>,
 }
 
 impl std::fmt::Debug for ConfigFile {
@@ -62,6 +66,7 @@ impl std::fmt::Debug for ConfigFile {
             .field("password", &self.password.as_ref().map(|_| "***"))
             .field("soap12", &self.soap12)
             .field("timeout", &self.timeout)
+            .field("calendar", &self.calendar)
             .finish()
     }
 }
@@ -171,6 +176,7 @@ pub fn resolve(flags: &GlobalArgs, env: &Env, file: Option<&ConfigFile>) -> anyh
     } else {
         Vec::new()
     };
+    refuse_credentials_in_urls(&endpoints, flags, env)?;
 
     let file_username = file.and_then(|file| file.username.clone());
     let username = flags.user.clone().or_else(|| env.username.clone()).or_else(|| file_username.clone());
@@ -199,7 +205,33 @@ pub fn resolve(flags: &GlobalArgs, env: &Env, file: Option<&ConfigFile>) -> anyh
             file.and_then(|file| file.soap12).unwrap_or(false)
         },
         timeout,
+        calendar: flags.calendar.or_else(|| file.and_then(|file| file.calendar)).unwrap_or_default(),
     })
+}
+
+/// Refuses base URLs that carry a user name or password (`https://user:pw@host/`),
+/// naming where the URL came from but never showing it: the password would reach
+/// error messages and logs.
+fn refuse_credentials_in_urls(endpoints: &[String], flags: &GlobalArgs, env: &Env) -> anyhow::Result<()> {
+    let Some(position) = endpoints.iter().position(|url| has_user_info(url)) else { return Ok(()) };
+    let source = if !flags.endpoints.is_empty() {
+        "--endpoint"
+    } else if env.endpoint.is_some() {
+        ENV_ENDPOINT
+    } else {
+        "the config file's endpoint"
+    };
+    bail!(
+        "{source}: URL #{} holds a user name or password before an `@` (not shown here); remove it from the URL \
+         and give the credentials with --user and --password, {ENV_USERNAME} and {ENV_PASSWORD}, or the config file",
+        position + 1
+    )
+}
+
+/// Whether the authority of `url` (scheme optional) has a user-info part.
+fn has_user_info(url: &str) -> bool {
+    let rest = url.trim().split_once("://").map_or(url, |(_, rest)| rest);
+    rest.split(['/', '\\', '?', '#']).next().is_some_and(|authority| authority.contains('@'))
 }
 
 /// Warns when a config file holding a password can be read by others (Unix only).
@@ -310,6 +342,44 @@ mod tests {
         let settings = resolve(&flags(&["--endpoint", "", "--endpoint", "http://a/post/"]), &Env::default(), None);
         assert_eq!(settings.unwrap().endpoints, ["http://a/post/"]);
         assert!(resolve(&flags(&[]), &Env::default(), Some(&file("username = 'u'"))).unwrap().endpoints.is_empty());
+    }
+
+    #[test]
+    fn the_calendar_comes_from_the_flag_then_the_file() {
+        assert_eq!(resolve(&flags(&[]), &Env::default(), None).unwrap().calendar, Calendar::Jalali);
+        let config = file("calendar = 'gregorian'");
+        assert_eq!(resolve(&flags(&[]), &Env::default(), Some(&config)).unwrap().calendar, Calendar::Gregorian);
+        let flagged = flags(&["--calendar", "jalali"]);
+        assert_eq!(resolve(&flagged, &Env::default(), Some(&config)).unwrap().calendar, Calendar::Jalali);
+        assert!(toml::from_str::<ConfigFile>("calendar = 'julian'").is_err());
+    }
+
+    #[test]
+    fn urls_with_user_info_are_refused_without_being_shown() {
+        assert!(has_user_info("https://u:s3cret@panel.example/post/"));
+        assert!(has_user_info("u:s3cret@panel.example/post/"));
+        assert!(has_user_info("https://u@panel.example"));
+        assert!(!has_user_info("https://panel.example/post/?a=b@c"));
+        assert!(!has_user_info("https://panel.example/p@th/"));
+        let config = file("endpoint = 'https://u:s3cret@file.example/post/'");
+        for (flags, env, file, source) in [
+            (
+                flags(&["--endpoint", "https://a/post/,https://u:s3cret@b/post/"]),
+                Env::default(),
+                None,
+                "--endpoint: URL #2",
+            ),
+            (
+                flags(&[]),
+                Env { endpoint: Some("https://u:s3cret@env/post/".into()), ..Env::default() },
+                None,
+                "PAYAMAK_ENDPOINT: URL #1",
+            ),
+            (flags(&[]), Env::default(), Some(&config), "the config file's endpoint: URL #1"),
+        ] {
+            let error = resolve(&flags, &env, file).unwrap_err().to_string();
+            assert!(error.starts_with(source) && !error.contains("s3cret"), "{error}");
+        }
     }
 
     #[test]

@@ -17,6 +17,8 @@ pub enum Exit {
     Transport = 3,
     /// A send may or may not have happened.
     Unknown = 4,
+    /// A delivery watch gave up before every status was final.
+    GaveUp = 5,
     /// Stopped by Ctrl-C.
     Interrupted = 130,
 }
@@ -28,10 +30,11 @@ impl Exit {
         let rank = |exit: Exit| match exit {
             Exit::Ok => 0,
             Exit::Refused => 1,
-            Exit::Usage => 2,
-            Exit::Interrupted => 3,
-            Exit::Transport => 4,
-            Exit::Unknown => 5,
+            Exit::GaveUp => 2,
+            Exit::Usage => 3,
+            Exit::Interrupted => 4,
+            Exit::Transport => 5,
+            Exit::Unknown => 6,
         };
         if rank(other) > rank(self) {
             other
@@ -97,6 +100,7 @@ impl Failure {
                 Exit::Transport => "transport",
                 Exit::Unknown => "outcome_unknown",
                 Exit::Interrupted => "interrupted",
+                Exit::GaveUp => "gave_up",
                 Exit::Ok => "none",
             },
         }

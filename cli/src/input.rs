@@ -1,9 +1,6 @@
-//! Reading what the user gives: the text (argument or stdin) and times.
+//! Reads the SMS text the user gives, as an argument or from stdin.
 
 use std::io::{IsTerminal as _, Read as _};
-
-use chrono::NaiveDateTime;
-use payamak::PanelDateTime;
 
 use crate::failure::Failure;
 
@@ -36,34 +33,9 @@ pub fn strip_trailing_newlines(text: &str) -> &str {
     text.trim_end_matches(['\n', '\r'])
 }
 
-/// Parses `2024-01-31T14:30` or `2024-01-31T14:30:00` (a space may replace the `T`) as Tehran local time.
-pub fn tehran_time(text: &str) -> Result<PanelDateTime, Failure> {
-    let trimmed = text.trim();
-    let candidates = ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"];
-    candidates
-        .iter()
-        .find_map(|format| NaiveDateTime::parse_from_str(trimmed, format).ok())
-        .map(PanelDateTime::from_tehran_local)
-        .ok_or_else(|| {
-            Failure::usage(format!(
-                "invalid time {text:?}: expected Tehran local time as 2024-01-31T14:30 or 2024-01-31T14:30:00"
-            ))
-        })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn times_are_tehran_local_with_or_without_seconds() {
-        let at = tehran_time("2024-01-31T14:30").unwrap();
-        assert_eq!(at.to_string(), "2024-01-31T14:30:00");
-        assert_eq!(at.to_utc().to_rfc3339(), "2024-01-31T11:00:00+00:00");
-        assert_eq!(tehran_time("2024-01-31 14:30:15").unwrap().to_string(), "2024-01-31T14:30:15");
-        assert!(tehran_time("31/01/2024 14:30").is_err());
-        assert!(tehran_time("2024-02-30T10:00").is_err());
-    }
 
     #[test]
     fn only_trailing_line_breaks_are_dropped() {

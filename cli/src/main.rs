@@ -1,4 +1,5 @@
-//! `payamak`: the command-line client (and emulator) of the payamak panel's SMS web services.
+//! Sends SMS, reads the inbox and tracks deliveries of a payamak-panel account from a
+//! shell, or runs an emulator of the panel: the `payamak` command.
 //!
 //! Run `payamak --help` for the commands, settings and exit codes.
 
@@ -6,6 +7,7 @@ mod args;
 mod commands;
 mod config;
 mod csv_input;
+mod dates;
 mod failure;
 mod input;
 mod output;
@@ -13,7 +15,7 @@ mod session;
 
 use std::process::ExitCode;
 
-use clap::Parser as _;
+use clap::FromArgMatches as _;
 
 use crate::args::Cli;
 use crate::commands::Context;
@@ -21,7 +23,11 @@ use crate::failure::{Exit, Failure};
 use crate::output::Output;
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let mut command = args::command();
+    let parsed = command
+        .try_get_matches_from_mut(std::env::args_os())
+        .and_then(|matches| Cli::from_arg_matches(&matches).map_err(|error| error.format(&mut command)));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(error) => {
             // Help and version go to stdout with 0; usage errors to stderr with 2.
@@ -29,8 +35,8 @@ fn main() -> ExitCode {
             return ExitCode::from(if error.use_stderr() { Exit::Usage as u8 } else { Exit::Ok as u8 });
         }
     };
-    let output = Output::detect(cli.global.json);
-    init_logging(cli.global.verbose);
+    let output = Output::detect(cli.global.json, cli.global.quiet);
+    init_logging(cli.global.verbose, output.stderr_color);
     let exit = match run(cli, output) {
         Ok(exit) => exit,
         Err(failure) => {
@@ -42,6 +48,12 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli, output: Output) -> Result<Exit, Failure> {
+    if !cli.command.uses_panel() {
+        // The emulator and the shell tools read no panel settings (a broken config file
+        // must not stop them).
+        let context = Context { settings: config::Settings::default(), output };
+        return block_on(commands::run(cli.command, &context));
+    }
     let file = config::load_file(cli.global.config.as_deref())?;
     if let Some((path, file)) = &file {
         tracing::debug!(path = %path.display(), "config file");
@@ -51,16 +63,20 @@ fn run(cli: Cli, output: Output) -> Result<Exit, Failure> {
     }
     let settings = config::resolve(&cli.global, &config::Env::from_process(), file.as_ref().map(|(_, file)| file))?;
     let context = Context { settings, output };
+    block_on(commands::run(cli.command, &context))
+}
+
+fn block_on(command: impl std::future::Future<Output = Result<Exit, Failure>>) -> Result<Exit, Failure> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|error| {
         Failure::with_exit(Exit::Transport, anyhow::anyhow!("cannot start the async runtime: {error}"))
     })?;
-    runtime.block_on(commands::run(cli.command, &context))
+    runtime.block_on(command)
 }
 
 /// Prints the error on stderr (and, with `--json`, as the JSON document on stdout).
 fn report(output: &Output, failure: &Failure) {
     let message = failure.message();
-    eprintln!("error: {message}");
+    crate::stderr_line!("error: {message}");
     if output.json {
         let mut error =
             serde_json::json!({ "kind": failure.kind(), "exit_code": failure.exit as u8, "message": message });
@@ -74,7 +90,7 @@ fn report(output: &Output, failure: &Failure) {
 }
 
 /// `-v` logs debug, `-vv` trace (the library redacts the password); `RUST_LOG` overrides.
-fn init_logging(verbose: u8) {
+fn init_logging(verbose: u8, color: bool) {
     use tracing_subscriber::EnvFilter;
     let filter = match std::env::var("RUST_LOG") {
         Ok(directives) if !directives.trim().is_empty() => EnvFilter::new(directives),
@@ -84,5 +100,10 @@ fn init_logging(verbose: u8) {
             _ => EnvFilter::new("payamak=trace"),
         },
     };
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(color)
+        .with_target(false)
+        .init();
 }

@@ -5,25 +5,51 @@ use std::io::{IsTerminal as _, Write as _};
 use comfy_table::{presets, Cell, Color, ContentArrangement, Table, TableComponent};
 use serde::Serialize;
 
+/// `eprintln!`, except that a closed or failing stderr is not a panic: there is nowhere
+/// left to report it.
+#[macro_export]
+macro_rules! stderr_line {
+    ($($arg:tt)*) => {
+        $crate::output::to_stderr(format_args!($($arg)*))
+    };
+}
+
+/// Writes one line on stderr, ignoring failures (see [`stderr_line!`]).
+pub fn to_stderr(line: std::fmt::Arguments<'_>) {
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
 /// How this run shows its results.
 #[derive(Debug, Clone, Copy)]
 pub struct Output {
     /// `--json`: one JSON document on stdout.
     pub json: bool,
+    /// `--quiet`: no notes, progress or parts lines.
+    pub quiet: bool,
     /// Colours in tables (stdout is a terminal and `NO_COLOR` is unset).
     pub color: bool,
     /// stderr is a terminal (progress bars are shown there).
     pub stderr_tty: bool,
+    /// Colours on stderr (logs): stderr is a terminal and `NO_COLOR` is unset.
+    pub stderr_color: bool,
 }
 
 impl Output {
     /// The output of this process.
-    pub fn detect(json: bool) -> Self {
+    pub fn detect(json: bool, quiet: bool) -> Self {
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
-        Output {
-            json,
-            color: std::io::stdout().is_terminal() && !no_color,
-            stderr_tty: std::io::stderr().is_terminal(),
+        Output::new(json, quiet, std::io::stdout().is_terminal(), std::io::stderr().is_terminal(), no_color)
+    }
+
+    /// The output for these settings and streams: colours only on a terminal, and never with `NO_COLOR`.
+    fn new(json: bool, quiet: bool, stdout_tty: bool, stderr_tty: bool, no_color: bool) -> Self {
+        Output { json, quiet, color: stdout_tty && !no_color, stderr_tty, stderr_color: stderr_tty && !no_color }
+    }
+
+    /// A line on stdout that is not the result (how a text is counted, say); not with `--quiet`.
+    pub fn info(&self, text: impl std::fmt::Display) {
+        if !self.quiet {
+            self.print(text);
         }
     }
 
@@ -33,7 +59,7 @@ impl Output {
         let result = writeln!(stdout, "{text}").and_then(|()| stdout.flush());
         if let Err(error) = result {
             if error.kind() != std::io::ErrorKind::BrokenPipe {
-                eprintln!("error: cannot write to stdout: {error}");
+                crate::stderr_line!("error: cannot write to stdout: {error}");
             }
         }
     }
@@ -42,18 +68,27 @@ impl Output {
     pub fn print_json<T: Serialize + ?Sized>(&self, value: &T) {
         match serde_json::to_string_pretty(value) {
             Ok(text) => self.print(text),
-            Err(error) => eprintln!("error: cannot write JSON: {error}"),
+            Err(error) => crate::stderr_line!("error: cannot write JSON: {error}"),
+        }
+    }
+
+    /// A progress line on stderr (what a long command is doing).
+    pub fn progress(&self, text: impl std::fmt::Display) {
+        if !self.quiet {
+            crate::stderr_line!("{text}");
         }
     }
 
     /// A `note: ...` line on stderr.
     pub fn note(&self, text: impl std::fmt::Display) {
-        eprintln!("note: {text}");
+        if !self.quiet {
+            crate::stderr_line!("note: {text}");
+        }
     }
 
     /// A `warning: ...` line on stderr.
     pub fn warn(&self, text: impl std::fmt::Display) {
-        eprintln!("warning: {text}");
+        crate::stderr_line!("warning: {text}");
     }
 
     /// An empty table with these column headers.
@@ -161,6 +196,16 @@ pub fn status_cells(output: &Output, status: &StatusJson) -> [Cell; 3] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn colours_only_on_a_terminal_and_never_with_no_color() {
+        let both = Output::new(false, false, true, true, false);
+        assert!(both.color && both.stderr_color);
+        let no_color = Output::new(false, false, true, true, true);
+        assert!(!no_color.color && !no_color.stderr_color);
+        let piped = Output::new(false, false, true, false, false);
+        assert!(piped.color && !piped.stderr_color, "stderr's colour follows stderr, not stdout");
+    }
 
     #[test]
     fn lam_alef_pairs_are_undercounted_by_unicode_width() {

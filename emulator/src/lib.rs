@@ -154,7 +154,11 @@
 //! # Admin endpoints
 //!
 //! JSON, for tests written in other languages; served unless
-//! [`EmulatorBuilder::admin_endpoints`]`(false)`:
+//! [`EmulatorBuilder::admin_endpoints`]`(false)` (`payamak emulator --no-admin`), and listed
+//! in [`ADMIN_ENDPOINTS`]. Request bodies must be sent as `Content-Type: application/json`
+//! (anything else gets 415), and no CORS header is ever sent: a web page open in the
+//! tester's browser cannot post to them. They have no authentication: serve the emulator
+//! on loopback, or turn them off.
 //!
 //! | Request | Body | Answer |
 //! |---|---|---|
@@ -163,6 +167,7 @@
 //! | `GET /admin/accounts/{username}` | | the [`AccountSnapshot`] (times as Tehran local time, e.g. `"2024-03-20T09:00:00"`); 404 if unknown |
 //! | `GET /admin/clock` | | `{"now": "2024-03-20T09:00:00", "manual": true}` |
 //! | `POST /admin/clock/advance` | `{"seconds": 10.5}` | like `GET /admin/clock`; 409 with the system clock |
+//! | `POST /admin/reset` | none, or `{}` | `{"accounts": ["demo", …]}`: the configured accounts as they started (credit, inbox seeds), with no sends, deliveries, schedules or injected messages; recIds and message ids start again. The clock is not moved back |
 //!
 //! Passwords are never logged nor shown in snapshots or `Debug` output.
 
@@ -194,6 +199,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 pub use accounts::{Account, ConfigError, DeliveryTiming, DEMO_PASSWORD, DEMO_USERNAME};
+pub use admin::{AdminEndpoint, ADMIN_ENDPOINTS};
 pub use clock::{Clock, ManualClock};
 pub use limits::ServerLimits;
 pub use schedule::Repeat;

@@ -76,6 +76,13 @@ impl Client {
     ///
     /// Not retried once the request may have reached the panel, like
     /// [`Client::send`]; an unknown result code is returned, not an error.
+    ///
+    /// **Reconstructed:** ScheduleSms is in no public capture of the panel's WSDL. Its
+    /// request shape (a recipient array, `scheduleDateTime`, `period`) is the project's
+    /// reconstruction, modelled on the platform's `Schedule.asmx` `AddSchedule`; a real
+    /// panel may answer it with a SOAP fault ([`Error::Response`]). Try it on a test
+    /// account first; the README says which parts of `wsdl/` were captured and which
+    /// reconstructed.
     pub async fn schedule(&self, sms: &Sms, at: PanelDateTime, period: PeriodType) -> Result<SendStatus, Error> {
         sms.check_single_call()?;
         let request = send::ScheduleSmsRequest {
@@ -178,6 +185,35 @@ impl Client {
         check_mark("UpdateMessagesIsRead", response.result_status())
     }
 
+    /// Checks that the panel accepts the user name and password, without sending anything
+    /// or changing anything.
+    ///
+    /// The panel answers wrong credentials to its reads with a credit of 0 and empty lists,
+    /// which an account may also really have. Only the calls that answer a result code tell
+    /// wrong credentials apart (code 0): SendSms and ScheduleSms, which send, and the mark
+    /// calls. This asks `UpdateMessagesIsNotRead` to mark message id 0 (the panel's ids
+    /// start at 1, so it names no message, and "not read" is the harmless direction anyway):
+    /// code 1 means the credentials are right, code 0 that they are wrong. The call is
+    /// retry-safe.
+    ///
+    /// Wrong credentials are [`Error::Rejected`] with code 0 (`WrongCredentials`); any
+    /// other code this crate does not know is `Error::Rejected` with that code.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: payamak::Client) -> Result<(), payamak::Error> {
+    /// client.check_credentials().await?;
+    /// let inbox = client.messages(payamak::Folder::ReceivedUnread, None).await?;
+    /// println!("{} unread (an empty list really is empty)", inbox.len());
+    /// # Ok(()) }
+    /// ```
+    pub async fn check_credentials(&self) -> Result<(), Error> {
+        let request =
+            im::UpdateMessagesIsNotReadRequest { msg_ids: Some(NO_MESSAGE_ID.to_owned()), ..Default::default() };
+        let response =
+            self.call_recorded(&request, |response| Some(response.update_messages_is_not_read_result)).await?;
+        check_mark("UpdateMessagesIsNotRead", response.result_status())
+    }
+
     /// Marks messages as not read (`UpdateMessagesIsNotRead`).
     pub async fn mark_unread(&self, message_ids: &[i64]) -> Result<(), Error> {
         let msg_ids = join_message_ids(message_ids)?;
@@ -190,6 +226,9 @@ impl Client {
         check_mark("UpdateMessagesIsNotRead", response.result_status())
     }
 }
+
+/// A message id no message has: the panel numbers its messages from 1.
+const NO_MESSAGE_ID: &str = "0";
 
 /// Message ids as the panel takes them: decimal, comma-separated.
 pub(crate) fn join_message_ids(message_ids: &[i64]) -> Result<String, InputError> {
@@ -211,6 +250,59 @@ fn check_mark(operation: &'static str, status: MarkReadStatus) -> Result<(), Err
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use crate::transport::{HttpResponse, MemoryTransport};
+
+    fn mark_unread_answer(code: i32) -> MemoryTransport {
+        MemoryTransport::new(move |_| {
+            Ok(HttpResponse::new(
+                200,
+                format!(
+                    "<soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\"><soap:Body>\
+                     <UpdateMessagesIsNotReadResponse xmlns=\"http://tempuri.org/\">\
+                     <UpdateMessagesIsNotReadResult>{code}</UpdateMessagesIsNotReadResult>\
+                     </UpdateMessagesIsNotReadResponse></soap:Body></soap:Envelope>"
+                ),
+            )
+            .header("Content-Type", "text/xml; charset=utf-8"))
+        })
+    }
+
+    fn check(transport: &MemoryTransport) -> Result<(), Error> {
+        let client = Client::builder()
+            .base_url("http://panel.test/post/")
+            .credentials("user", "pw")
+            .transport(transport.clone())
+            .build()
+            .expect("a client");
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime")
+            .block_on(client.check_credentials())
+    }
+
+    #[test]
+    fn the_credentials_check_marks_no_message_unread() {
+        let transport = mark_unread_answer(1);
+        check(&transport).expect("accepted");
+        let requests = transport.requests();
+        assert_eq!(requests.len(), 1);
+        assert_eq!(requests[0].url, "http://panel.test/post/IncomingMessages.asmx");
+        let body = String::from_utf8(requests[0].body.clone()).expect("UTF-8");
+        assert!(body.contains("<msgIds>0</msgIds>"), "{body}");
+    }
+
+    #[test]
+    fn wrong_credentials_fail_the_check_with_code_0() {
+        match check(&mark_unread_answer(0)) {
+            Err(Error::Rejected(rejected)) => {
+                assert_eq!((rejected.operation, rejected.code), ("UpdateMessagesIsNotRead", 0));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(check(&mark_unread_answer(7)), Err(Error::Rejected(rejected)) if rejected.code == 7));
+    }
 
     #[test]
     fn message_ids_are_comma_separated() {

@@ -1,14 +1,28 @@
-//! `payamak emulator`.
+//! Serves an emulator of the panel until Ctrl-C: `payamak emulator`.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use anyhow::Context as _;
-use payamak_emulator::{Emulator, DEMO_PASSWORD, DEMO_USERNAME};
+use payamak_emulator::{Emulator, ADMIN_ENDPOINTS, DEMO_PASSWORD, DEMO_USERNAME};
 use serde::Serialize;
 
 use super::Context;
 use crate::args::EmulatorArgs;
 use crate::failure::{CliResult, Exit, Failure};
+
+#[derive(Serialize)]
+struct AdminJson {
+    enabled: bool,
+    endpoints: Vec<AdminEndpointJson>,
+}
+
+#[derive(Serialize)]
+struct AdminEndpointJson {
+    method: &'static str,
+    url: String,
+    body: Option<&'static str>,
+    summary: &'static str,
+}
 
 #[derive(Serialize)]
 struct AccountJson {
@@ -24,7 +38,7 @@ pub async fn run(args: EmulatorArgs, context: &Context) -> CliResult {
         Some(path) => builder.accounts_file(path).map_err(|error| Failure::usage(error.to_string()))?,
         None => builder,
     };
-    let emulator = builder.build();
+    let emulator = builder.admin_endpoints(!args.no_admin).build();
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .with_context(|| {
@@ -32,7 +46,24 @@ pub async fn run(args: EmulatorArgs, context: &Context) -> CliResult {
         })
         .map_err(|error| Failure::with_exit(Exit::Usage, error))?;
     let local = listener.local_addr().context("cannot read the listening address")?;
-    let base_url = format!("http://{}/post/", reachable(local));
+    let origin = format!("http://{}", reachable(local));
+    let base_url = format!("{origin}/post/");
+    let admin = AdminJson {
+        enabled: !args.no_admin,
+        endpoints: if args.no_admin {
+            Vec::new()
+        } else {
+            ADMIN_ENDPOINTS
+                .iter()
+                .map(|endpoint| AdminEndpointJson {
+                    method: endpoint.method,
+                    url: format!("{origin}{}", endpoint.path),
+                    body: Some(endpoint.body).filter(|body| !body.is_empty()),
+                    summary: endpoint.summary,
+                })
+                .collect()
+        },
+    };
     let handle = emulator.handle();
     let accounts: Vec<AccountJson> = handle
         .usernames()
@@ -42,8 +73,19 @@ pub async fn run(args: EmulatorArgs, context: &Context) -> CliResult {
         .collect();
 
     let output = &context.output;
+    if !local.ip().is_loopback() {
+        output.warn(format!(
+            "listening on {local}, which other machines can reach: the emulator checks passwords but is no real \
+             panel (the demo account's password is {DEMO_PASSWORD}){}; prefer --listen 127.0.0.1:PORT",
+            if args.no_admin {
+                ""
+            } else {
+                ", and its admin endpoints let anyone inject messages or reset it (--no-admin turns them off)"
+            }
+        ));
+    }
     if output.json {
-        output.print_json(&serde_json::json!({ "base_url": base_url, "accounts": accounts }));
+        output.print_json(&serde_json::json!({ "base_url": base_url, "accounts": accounts, "admin": admin }));
     } else {
         output.print(format!("payamak emulator listening on {local}"));
         output.print(format!("base URL: {base_url}"));
@@ -62,6 +104,7 @@ pub async fn run(args: EmulatorArgs, context: &Context) -> CliResult {
                 "try: payamak --endpoint {base_url} --user {DEMO_USERNAME} --password {DEMO_PASSWORD} credit"
             ));
         }
+        print_admin(output, &admin);
         output.print("State is kept in memory only. Press Ctrl-C to stop.");
     }
     emulator
@@ -71,9 +114,23 @@ pub async fn run(args: EmulatorArgs, context: &Context) -> CliResult {
         .await
         .map_err(|error| Failure::with_exit(Exit::Transport, anyhow::anyhow!("the emulator stopped: {error}")))?;
     if !output.json {
-        eprintln!("stopped");
+        crate::stderr_line!("stopped");
     }
     Ok(Exit::Ok)
+}
+
+/// The admin endpoints, one per line.
+fn print_admin(output: &crate::output::Output, admin: &AdminJson) {
+    if !admin.enabled {
+        output.print("admin API: off (--no-admin)");
+        return;
+    }
+    output.print("admin API (JSON; POST bodies need Content-Type: application/json):");
+    for endpoint in &admin.endpoints {
+        let body = endpoint.body.map_or_else(String::new, |body| format!(" {body}"));
+        output.print(format!("  {:<4} {}{body}", endpoint.method, endpoint.url));
+        output.print(format!("       {}", endpoint.summary));
+    }
 }
 
 /// The address clients use: an unspecified bind address is reached through loopback.

@@ -1,5 +1,7 @@
-//! One module per command; each reads its input first, then connects, then calls the panel.
+//! The commands, one module each: every one reads its input first, then connects, then
+//! calls the panel.
 
+mod check;
 mod credit;
 mod delivery;
 mod emulator;
@@ -8,8 +10,9 @@ mod numbers;
 mod schedule;
 mod send;
 mod send_bulk;
+mod shell;
 
-use payamak::recipient::normalize_all;
+use payamak::recipient::{normalize_all, MobileNumber};
 use payamak::Sms;
 use serde::Serialize;
 
@@ -37,6 +40,7 @@ impl Context {
 /// Runs `command`.
 pub async fn run(command: Command, context: &Context) -> CliResult {
     match command {
+        Command::Check => check::run(context).await,
         Command::Credit => credit::run(context).await,
         Command::Send(args) => send::run(args, context).await,
         Command::SendBulk(args) => send_bulk::run(args, context).await,
@@ -49,16 +53,102 @@ pub async fn run(command: Command, context: &Context) -> CliResult {
         Command::MarkRead(args) => inbox::mark(args, true, context).await,
         Command::MarkUnread(args) => inbox::mark(args, false, context).await,
         Command::Emulator(args) => emulator::run(args, context).await,
+        Command::Completions(args) => shell::completions(&args),
+        Command::Man(args) => shell::man(&args),
     }
 }
 
-/// The message to `to`, with every number checked before anything is sent.
-pub fn message(from: &str, to: &[String], text: String, flash: bool) -> Result<Sms, Failure> {
+/// The most SMS parts per recipient a text may take unless `--max-parts` says otherwise.
+pub const DEFAULT_MAX_PARTS: u32 = 5;
+
+/// The message to `to`, with every number checked before anything is sent; a number
+/// given more than once (in any form) is sent to once, with a note.
+pub fn message(from: &str, to: &[String], text: String, flash: bool, output: &Output) -> Result<Sms, Failure> {
     if from.trim().is_empty() {
         return Err(Failure::usage("--from is empty"));
     }
     let numbers = normalize_all(to).map_err(|error| Failure::usage(format!("--to: {}", error.error())))?;
-    Ok(Sms::new(from, text).to_numbers(numbers).flash(flash))
+    let mut unique: Vec<MobileNumber> = Vec::with_capacity(numbers.len());
+    for number in numbers {
+        if !unique.contains(&number) {
+            unique.push(number);
+        }
+    }
+    for number in &unique {
+        let times = to.iter().filter(|given| MobileNumber::parse(given).is_ok_and(|parsed| parsed == *number)).count();
+        if times > 1 {
+            output.note(format!("--to {number} was given {times} times; it is sent to once"));
+        }
+    }
+    Ok(Sms::new(from, text).to_numbers(unique).flash(flash))
+}
+
+/// Refuses a text that takes more than `max_parts` SMS parts per recipient.
+pub fn check_parts(text: &TextJson, max_parts: u32) -> Result<(), Failure> {
+    if text.parts > max_parts {
+        return Err(Failure::usage(format!(
+            "the text takes {} SMS parts per recipient ({} characters), more than --max-parts {max_parts}: \
+             check the text, or give --max-parts {} to send it",
+            text.parts, text.characters, text.parts
+        )));
+    }
+    Ok(())
+}
+
+/// What a `--dry-run` shows: who would get what, and what it would cost.
+#[derive(Debug, Serialize)]
+pub struct DryRunJson {
+    /// Always true: nothing was sent.
+    pub dry_run: bool,
+    /// The sender number.
+    pub from: String,
+    /// The recipients, normalised.
+    pub recipients: Vec<String>,
+    /// How the text is sent.
+    pub text: TextJson,
+    /// Calls of at most 100 recipients.
+    pub batches: usize,
+    /// SMS parts in all: parts per recipient × recipients (what the panel charges by).
+    pub total_parts: u64,
+}
+
+impl DryRunJson {
+    /// The dry run of sending `sms`.
+    pub fn of(sms: &Sms) -> Self {
+        let text = TextJson::of(sms.text());
+        let recipients: Vec<String> = sms.recipients().iter().map(|number| number.as_str().to_owned()).collect();
+        DryRunJson {
+            dry_run: true,
+            from: sms.sender().to_owned(),
+            total_parts: u64::from(text.parts) * recipients.len() as u64,
+            batches: recipients.len().div_ceil(payamak::sms::MAX_RECIPIENTS_PER_CALL),
+            recipients,
+            text,
+        }
+    }
+
+    /// Prints it (listing at most `shown` recipients in a table).
+    pub fn print(&self, output: &Output, shown: usize) {
+        if output.json {
+            output.print_json(self);
+            return;
+        }
+        output.print(format!("dry run: nothing was sent. From {}:", self.from));
+        for number in self.recipients.iter().take(shown) {
+            output.print(format!("  {number}"));
+        }
+        if self.recipients.len() > shown {
+            output.print(format!("  ... and {} more", self.recipients.len() - shown));
+        }
+        output.print(self.text.describe());
+        output.print(format!(
+            "{} recipient(s) × {} part(s) = {} SMS parts in {} call(s)",
+            self.recipients.len(),
+            self.text.parts,
+            self.total_parts,
+            self.batches
+        ));
+    }
 }
 
 /// How a text is sent, for the `text` field of JSON documents.
@@ -74,6 +164,8 @@ pub struct TextJson {
     pub per_part: u32,
     /// Units left in the last part.
     pub remaining_in_part: u32,
+    /// Characters (Unicode scalar values).
+    pub characters: usize,
 }
 
 impl TextJson {
@@ -89,6 +181,7 @@ impl TextJson {
             units: parts.units(),
             per_part: parts.per_part(),
             remaining_in_part: parts.remaining_in_part(),
+            characters: text.chars().count(),
         }
     }
 

@@ -1,7 +1,8 @@
-//! `payamak numbers`.
+//! Lists the account's sender numbers: `payamak numbers`.
 
 use serde_json::json;
 
+use super::check::confirm_empty_answer;
 use super::Context;
 use crate::failure::{CliResult, Exit};
 
@@ -10,10 +11,13 @@ pub async fn run(context: &Context) -> CliResult {
     let session = context.connect().await?;
     let numbers = session.client.numbers().await?;
     let output = &context.output;
+    if numbers.is_empty() {
+        confirm_empty_answer(&session, output, "the account has no sender numbers").await?;
+    }
     if output.json {
         output.print_json(&json!({ "numbers": numbers }));
     } else if numbers.is_empty() {
-        output.print("no sender numbers (a wrong user name or password also gives none)");
+        output.print("no sender numbers");
     } else {
         let mut table = output.table(["sender number"]);
         for number in &numbers {

@@ -1,11 +1,12 @@
-//! `payamak send`.
+//! Sends one SMS to up to 100 recipients, and may follow its deliveries: `payamak send`.
 
 use comfy_table::Cell;
 use payamak::sms::{RecipientReport, MAX_RECIPIENTS_PER_CALL};
 use payamak::{RecipientOutcome, SendReport};
 use serde::Serialize;
 
-use super::{message, Context, TextJson};
+use super::delivery::{self, Watched};
+use super::{check_parts, message, Context, DryRunJson, TextJson};
 use crate::args::SendArgs;
 use crate::failure::{CliResult, Exit, Failure};
 use crate::output::{status_cells, StatusJson};
@@ -21,6 +22,9 @@ struct SendJson {
     /// Recipients the answer did not confirm either way (an unknown result code): they may have been sent.
     unconfirmed: usize,
     recipients: Vec<RecipientJson>,
+    /// With `--watch`: where the deliveries stand.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    watch: Option<Watched>,
 }
 
 #[derive(Serialize)]
@@ -53,7 +57,8 @@ impl RecipientJson {
 /// Sends one SMS to up to 100 recipients.
 pub async fn run(args: SendArgs, context: &Context) -> CliResult {
     let text = input::text(args.text.as_deref())?;
-    let mut sms = message(&args.from, &args.to, text, args.flash)?;
+    let output = &context.output;
+    let mut sms = message(&args.from, &args.to, text, args.flash, output)?;
     if let Some(udh) = args.udh {
         let udh = udh.trim().to_owned();
         if udh.len() % 2 != 0 || !udh.chars().all(|c| c.is_ascii_hexdigit()) {
@@ -67,10 +72,14 @@ pub async fn run(args: SendArgs, context: &Context) -> CliResult {
             sms.recipients().len()
         )));
     }
-    let output = &context.output;
     let text_info = TextJson::of(sms.text());
+    check_parts(&text_info, args.safety.max_parts)?;
+    if args.safety.dry_run {
+        DryRunJson::of(&sms).print(output, MAX_RECIPIENTS_PER_CALL);
+        return Ok(Exit::Ok);
+    }
     if !output.json {
-        output.print(text_info.describe());
+        output.info(text_info.describe());
     }
 
     let session = context.connect().await?;
@@ -94,17 +103,12 @@ pub async fn run(args: SendArgs, context: &Context) -> CliResult {
             report.status
         ));
     }
-    if output.json {
-        output.print_json(&SendJson {
-            from: sms.sender().to_owned(),
-            text: text_info,
-            status: status_json!(report.status),
-            accepted,
-            refused,
-            unconfirmed,
-            recipients,
-        });
-    } else {
+    // Only a definite refusal invites sending again; an unconfirmed send may have gone out.
+    let mut exit = if refused > 0 { Exit::Refused } else { Exit::Ok };
+    if unconfirmed > 0 {
+        exit = exit.worst(Exit::Unknown);
+    }
+    if !output.json {
         let mut table = output.table(["number", "recId", "code", "status", "وضعیت"]);
         for recipient in &recipients {
             let rec_id = recipient.rec_id.map_or_else(|| "-".to_owned(), |id| id.to_string());
@@ -124,10 +128,38 @@ pub async fn run(args: SendArgs, context: &Context) -> CliResult {
             report.status
         ));
     }
-    // Only a definite refusal invites sending again; an unconfirmed send may have gone out.
-    let mut exit = if refused > 0 { Exit::Refused } else { Exit::Ok };
-    if unconfirmed > 0 {
-        exit = exit.worst(Exit::Unknown);
+    let watch = if args.watch.watch {
+        // The message was sent: whatever happens while watching, the exit code stays the
+        // send's, so that none invites sending it again.
+        let rec_ids: Vec<i64> =
+            recipients.iter().filter(|recipient| recipient.accepted).filter_map(|r| r.rec_id).collect();
+        match delivery::watch(&session.client, &[rec_ids], &args.watch, output).await {
+            Ok(watched) => {
+                if !output.json {
+                    delivery::print_table(output, watched.deliveries());
+                }
+                watched.warn(output, &args.watch);
+                Some(watched)
+            }
+            Err(error) => {
+                output.warn(format!("the message was sent, but following its deliveries failed: {error}"));
+                None
+            }
+        }
+    } else {
+        None
+    };
+    if output.json {
+        output.print_json(&SendJson {
+            from: sms.sender().to_owned(),
+            text: text_info,
+            status: status_json!(report.status),
+            accepted,
+            refused,
+            unconfirmed,
+            recipients,
+            watch,
+        });
     }
     Ok(exit)
 }

@@ -12,3 +12,11 @@ mod settings;
 mod send_bulk;
 
 mod emulator_command;
+
+mod credentials;
+
+mod delivery;
+
+mod safety;
+
+mod shell;

@@ -1,4 +1,5 @@
-//! `send-bulk`: batches, the journal, and resuming after a crash without sending anyone twice.
+//! Bulk sends (`send-bulk`): batches, the journal, and resuming after a crash without
+//! sending anyone twice.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -615,4 +616,52 @@ fn a_resumed_journal_whose_panel_cannot_be_read_sends_nothing() {
     run.expect_code(3);
     assert!(run.stderr.contains("cannot check the panel's sent messages"), "{}", run.stderr);
     assert_received(&emulator, &all, |index| usize::from(index < 100));
+}
+
+#[test]
+fn the_csv_files_people_have_are_read() {
+    let emulator = emulator();
+    let home = TempDir::new("bulk-csv-kinds");
+    let all = numbers(3);
+    // Excel's CSV on a Persian Windows: Windows-1256, `;`, a Persian header (Arabic yeh).
+    let windows = home.join("excel.csv");
+    let text = format!("نام;شماره موبايل\r\nعلي;{}\r\nرضا;{}\r\n", all[0], all[1]);
+    std::fs::write(&windows, encoding_rs::WINDOWS_1256.encode(&text).0).unwrap();
+    // Excel's "Unicode text": UTF-16LE with a byte-order mark, tabs.
+    let unicode = home.join("unicode.txt");
+    let mut bytes = vec![0xFF, 0xFE];
+    bytes.extend(format!("name\tموبایل\r\nSara\t{}\r\n", all[2]).encode_utf16().flat_map(u16::to_le_bytes));
+    std::fs::write(&unicode, bytes).unwrap();
+
+    for (csv, expected, notes) in [
+        (&windows, &all[..2], &["windows-1256", "separated by ';'"][..]),
+        (&unicode, &all[2..], &["UTF-16LE", "separated by tabs"][..]),
+    ] {
+        let journal = home.join(&format!("{}.journal", csv.file_name().unwrap().to_str().unwrap()));
+        let result = bulk(&emulator, &home, csv, &["--journal", journal.to_str().unwrap()], None);
+        let json = result.expect_code(0).json();
+        assert_eq!(json["accepted"], expected.len(), "{}", result.stderr);
+        for note in notes {
+            assert!(result.stderr.contains(note), "{note}: {}", result.stderr);
+        }
+    }
+    assert_received(&emulator, &all, |_| 1);
+
+    // --delimiter and --encoding override the guesses.
+    let forced = bulk(&emulator, &home, &windows, &["--delimiter", ",", "--encoding", "utf-8"], None);
+    forced.expect_code(2);
+    assert!(forced.stderr.contains("not valid UTF-8"), "{}", forced.stderr);
+}
+
+#[test]
+fn a_csv_without_a_numbers_column_says_which_column_to_pass() {
+    let emulator = emulator();
+    let home = TempDir::new("bulk-no-numbers");
+    let csv = home.join("people.csv");
+    std::fs::write(&csv, "name,city,code\nAli,Tehran,A-1\nSara,Shiraz,B-2\n").unwrap();
+    let result = bulk(&emulator, &home, &csv, &[], None);
+    result.expect_code(2);
+    assert!(result.stderr.contains(r#"1 "name", 2 "city", 3 "code""#), "{}", result.stderr);
+    assert!(result.stderr.contains("Pass --column"), "{}", result.stderr);
+    assert!(emulator.account_snapshot("demo").unwrap().sent.is_empty());
 }

@@ -166,3 +166,23 @@ fn soap11_overrides_the_config_file_and_conflicts_with_soap12() {
     both.expect_code(2);
     assert!(both.stderr.contains("cannot be used with"), "{}", both.stderr);
 }
+
+#[test]
+fn a_password_inside_an_endpoint_url_is_refused_and_never_shown() {
+    let home = TempDir::new("url-password");
+    let secret = "Url-S3cret-pw";
+    let url = format!("https://demo:{secret}@panel.example/post/");
+    let config = home.join("payamak.toml");
+    std::fs::write(&config, format!("endpoint = '{url}'\nusername = 'demo'\npassword = 'demo'\n")).unwrap();
+    let runs = [
+        run(payamak(&home).args(["-vv", "--json", "--endpoint", &url, "--user", "demo", "--password", "x", "credit"])),
+        run(payamak(&home).env("PAYAMAK_ENDPOINT", &url).args(["-vv", "--user", "demo", "--password", "x", "credit"])),
+        run(payamak(&home).arg("--config").arg(&config).args(["-vv", "--json", "check"])),
+    ];
+    for result in &runs {
+        result.expect_code(2);
+        assert!(result.stderr.contains("holds a user name or password"), "{}", result.stderr);
+        assert!(!result.stderr.contains(secret) && !result.stdout.contains(secret), "{result:?}");
+    }
+    assert_eq!(runs[0].json()["error"]["kind"], "usage");
+}

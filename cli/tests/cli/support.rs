@@ -196,33 +196,103 @@ pub fn hang_up_server(connections: usize) -> String {
     url
 }
 
-/// A server that answers every request with HTTP 200 and the SOAP 1.1 envelope
-/// around `payload`, closing each connection. Returns its base URL.
-pub fn answering_server(payload: &str) -> String {
-    use std::io::{Read as _, Write as _};
+/// A plain HTTP/1.1 request to `url` (`http://host:port/path`): the status and the body.
+pub fn http(method: &str, url: &str, content_type: Option<&str>, body: &str) -> (u16, String) {
+    use std::io::Read as _;
+    let rest = url.strip_prefix("http://").expect("an http URL");
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let mut stream = std::net::TcpStream::connect(authority).expect("connect");
+    stream.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n");
+    if let Some(content_type) = content_type {
+        request.push_str(&format!("Content-Type: {content_type}\r\n"));
+    }
+    request.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
+    stream.write_all(request.as_bytes()).expect("send");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("read");
+    let status = answer.split(' ').nth(1).and_then(|code| code.parse().ok()).expect("a status line");
+    let body = answer.split_once("\r\n\r\n").map(|(_, body)| body.to_owned()).unwrap_or_default();
+    (status, body)
+}
+
+/// Starts `payamak --json emulator ARGS` and reads the JSON document it prints first.
+pub fn spawn_emulator(home: &TempDir, args: &[&str]) -> (std::process::Child, serde_json::Value) {
+    use std::io::BufRead as _;
+    let mut child = payamak(home)
+        .args(["--json", "emulator"])
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let mut stdout = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+    let mut document = String::new();
+    let mut line = String::new();
+    while stdout.read_line(&mut line).is_ok_and(|read| read > 0) {
+        document.push_str(&std::mem::take(&mut line));
+        if let Ok(value) = serde_json::from_str(&document) {
+            return (child, value);
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("the emulator printed no JSON document: {document}");
+}
+
+/// A panel stand-in answering every request with `answer(request)`: a status and a SOAP
+/// body. Returns its base URL; it serves `connections` connections, then stops.
+pub fn canned_server(connections: usize, answer: impl Fn(&str) -> (u16, String) + Send + 'static) -> String {
+    use std::io::Read as _;
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let url = format!("http://{}/post/", listener.local_addr().expect("address"));
-    let body = format!(
-        r#"<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>{payload}</soap:Body></soap:Envelope>"#
-    );
     std::thread::spawn(move || {
-        for stream in listener.incoming() {
+        for stream in listener.incoming().take(connections) {
             let Ok(mut stream) = stream else { continue };
-            let _ = stream.set_read_timeout(Some(Duration::from_millis(300)));
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
             let mut request = Vec::new();
             let mut buffer = [0u8; 8192];
             while let Ok(read @ 1..) = stream.read(&mut buffer) {
                 request.extend_from_slice(&buffer[..read]);
-                if request.windows(9).any(|window| window.eq_ignore_ascii_case(b"envelope>")) {
+                if request
+                    .windows(11)
+                    .any(|window| window.eq_ignore_ascii_case(b"envelope>\r\n") || window.ends_with(b"Envelope>"))
+                {
                     break;
                 }
             }
-            let head = format!(
-                "HTTP/1.1 200 OK\r\nContent-Type: text/xml; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            let (status, body) = answer(&String::from_utf8_lossy(&request));
+            let response = format!(
+                "HTTP/1.1 {status} X\r\nContent-Type: text/xml; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
                 body.len()
             );
-            let _ = stream.write_all(head.as_bytes()).and_then(|()| stream.write_all(body.as_bytes()));
+            let _ = stream.write_all(response.as_bytes());
         }
     });
     url
+}
+
+/// A child's stderr, read line by line.
+pub type Stderr = std::io::BufReader<std::process::ChildStderr>;
+
+/// Starts `command` (stdout and stderr piped) and waits for its first line on stderr;
+/// keep the returned stderr open for as long as the child runs.
+pub fn spawn_until_stderr_line(command: &mut Command) -> (std::process::Child, String, Stderr) {
+    use std::io::BufRead as _;
+    let mut child =
+        command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("the binary runs");
+    let mut stderr = std::io::BufReader::new(child.stderr.take().expect("stderr"));
+    let mut line = String::new();
+    let _ = stderr.read_line(&mut line);
+    (child, line, stderr)
+}
+
+/// A server that answers every request with HTTP 200 and the SOAP 1.1 envelope
+/// around `payload`. Returns its base URL.
+pub fn answering_server(payload: &str) -> String {
+    let body = format!(
+        r#"<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>{payload}</soap:Body></soap:Envelope>"#
+    );
+    canned_server(usize::MAX, move |_| (200, body.clone()))
 }

@@ -30,12 +30,22 @@ pub(crate) use self::sends::{SendInput, Sent};
 
 /// The whole panel.
 pub(crate) struct State {
+    /// What it was made from, for [`State::reset`].
+    seed: Seed,
     accounts: Accounts,
     inbox: Inbox,
     deliveries: Deliveries,
     schedules: Schedules,
     /// The latest time the state has acted at: it never acts at an earlier one.
     last_now: DateTime<Utc>,
+}
+
+/// The configuration a [`State`] starts from.
+#[derive(Clone)]
+struct Seed {
+    accounts: Vec<Account>,
+    timing: DeliveryTiming,
+    unreachable: Vec<MobileNumber>,
 }
 
 impl State {
@@ -45,7 +55,9 @@ impl State {
         unreachable: &[MobileNumber],
         now: DateTime<Utc>,
     ) -> Self {
+        let seed = Seed { accounts: accounts.clone(), timing, unreachable: unreachable.to_vec() };
         let mut state = State {
+            seed,
             accounts: Accounts::default(),
             inbox: Inbox::default(),
             deliveries: Deliveries::new(timing, unreachable),
@@ -65,6 +77,15 @@ impl State {
             }
         }
         state
+    }
+
+    /// Back to the configured accounts as the emulator started with them: credit, inbox
+    /// seeds, no sends, schedules or deliveries, recIds and message ids counted from the
+    /// start again. Time does not go back.
+    pub(crate) fn reset(&mut self, now: DateTime<Utc>) {
+        let Seed { accounts, timing, unreachable } = self.seed.clone();
+        let now = self.observe(now);
+        *self = State { last_now: now, ..State::new(accounts, timing, &unreachable, now) };
     }
 
     /// The time to act at when the clock reads `now`: `now`, or the latest time the state
@@ -238,5 +259,28 @@ mod fixtures {
             text: Some(text.to_owned()),
             ..SendInput::default()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixtures::{input, start, state};
+    use super::*;
+
+    #[test]
+    fn reset_goes_back_to_the_configured_accounts_but_not_back_in_time() {
+        let mut state = state();
+        let now = state.observe(start() + chrono::Duration::seconds(30));
+        let first = state.send("u", &input(&["09121234567"], "hi"), now).expect("sent");
+        state.inject(IncomingSms::new("u", "09351234567", "x"), now).expect("injected");
+        assert_eq!(state.snapshot("u", now).expect("u").credit, 9.0);
+
+        state.reset(start());
+        let snapshot = state.snapshot("u", now).expect("u");
+        assert_eq!((snapshot.credit, snapshot.sent.len(), snapshot.inbox.len()), (10.0, 0, 0));
+        assert_eq!(state.delivery(first.rec_ids[0]), DeliveryStatus::Undetermined, "the recId is forgotten");
+        assert_eq!(state.observe(start()), now, "time does not go back");
+        let again = state.send("u", &input(&["09121234567"], "hi"), now).expect("sent");
+        assert_eq!(again.rec_ids, [FIRST_REC_ID], "recIds start again");
     }
 }

@@ -1,4 +1,5 @@
-//! `payamak send-bulk`: one text to every number of a CSV file, in journaled batches of 100.
+//! Sends one text to every number of a CSV file, in journaled batches of 100:
+//! `payamak send-bulk`.
 //!
 //! The batches go through the library's one bulk loop (`payamak::bulk::BulkJob`)
 //! over a durable JSON-lines journal; this command reads the CSV, opens the
@@ -16,9 +17,12 @@ use payamak::bulk::{
 use payamak::sms::MAX_RECIPIENTS_PER_CALL;
 use payamak::Sms;
 
-use super::{Context, TextJson};
+use super::{check_parts, Context, DryRunJson, TextJson};
+
+/// How many recipients a dry run lists in its table (`--json` lists them all).
+const DRY_RUN_SHOWN: usize = 20;
 use crate::args::SendBulkArgs;
-use crate::csv_input::{self, CsvRecipients};
+use crate::csv_input::{self, CsvOptions, CsvRecipients};
 use crate::failure::{describe, CliResult, Exit, Failure};
 use crate::input;
 use crate::output::Output;
@@ -32,7 +36,7 @@ use summary::{print_summary, summarize};
 /// Runs `send-bulk`.
 pub async fn run(args: SendBulkArgs, context: &Context) -> CliResult {
     let output = &context.output;
-    if context.settings.endpoints.is_empty() && args.journal.is_none() {
+    if context.settings.endpoints.is_empty() && args.journal.is_none() && !args.safety.dry_run {
         // Its journal would say every batch was sent; resumed later against the
         // real panel, that run would send nothing.
         return Err(Failure::usage(
@@ -45,12 +49,22 @@ pub async fn run(args: SendBulkArgs, context: &Context) -> CliResult {
     if args.from.trim().is_empty() {
         return Err(Failure::usage("--from is empty"));
     }
-    let recipients = csv_input::read(&args.csv, args.column.as_deref())?;
+    let options = CsvOptions { column: args.column.as_deref(), delimiter: args.delimiter, encoding: args.encoding };
+    let recipients = csv_input::read(&args.csv, options)?;
+    for note in &recipients.notes {
+        output.note(format!("{}: {note}", args.csv.display()));
+    }
     report_rows(output, &recipients, args.strict)?;
     if recipients.numbers.is_empty() {
         return Err(Failure::usage(format!("no valid recipient numbers in {}", args.csv.display())));
     }
     let sms = Sms::new(&args.from, text).to_numbers(recipients.numbers.iter().cloned()).flash(args.flash);
+    check_parts(&TextJson::of(sms.text()), args.safety.max_parts)?;
+    if args.safety.dry_run {
+        // Nothing is sent, and no journal is opened or written.
+        DryRunJson::of(&sms).print(output, DRY_RUN_SHOWN);
+        return Ok(Exit::Ok);
+    }
     // Connecting makes no request; it settles which panel and user the journal is for.
     let session = context.connect().await?;
     let journal = open_journal(&args, &sms, &session, output)?;
@@ -61,7 +75,7 @@ pub async fn run(args: SendBulkArgs, context: &Context) -> CliResult {
     }
     let text_info = TextJson::of(sms.text());
     if !output.json {
-        output.print(text_info.describe());
+        output.info(text_info.describe());
     }
     let hooks = test_hooks::Hooks::from_env();
     let mut journal = hooks.journal(journal);
@@ -85,7 +99,7 @@ pub async fn run(args: SendBulkArgs, context: &Context) -> CliResult {
         } else {
             "was not sent: its attempt could not be written to the journal"
         };
-        eprintln!("error: batch {} {what}: {}", failure.batch + 1, describe(&failure.error));
+        crate::stderr_line!("error: batch {} {what}: {}", failure.batch + 1, describe(&failure.error));
     }
     Ok(summary.exit_code(stopped_by(&report)))
 }
@@ -202,8 +216,8 @@ impl BulkObserver for Observer<'_> {
         match progress.result {
             Ok(report) => self.bar.inc(report.recipients.len() as u64),
             Err(error) => self.bar.suspend(|| {
-                eprintln!("error: batch {}: {}", progress.batch + 1, describe(error));
-                eprintln!("stopping: the batches after it were not sent");
+                crate::stderr_line!("error: batch {}: {}", progress.batch + 1, describe(error));
+                crate::stderr_line!("stopping: the batches after it were not sent");
             }),
         }
     }
@@ -246,8 +260,11 @@ fn report_rows(output: &Output, recipients: &CsvRecipients, strict: bool) -> Res
 }
 
 fn progress_bar(output: &Output, job: &BulkJob<'_>, journal: &impl payamak::bulk::Journal) -> ProgressBar {
-    let target =
-        if output.json || !output.stderr_tty { ProgressDrawTarget::hidden() } else { ProgressDrawTarget::stderr() };
+    let target = if output.json || output.quiet || !output.stderr_tty {
+        ProgressDrawTarget::hidden()
+    } else {
+        ProgressDrawTarget::stderr()
+    };
     let total: usize = job.batches().iter().map(|batch| batch.recipients().len()).sum();
     let progress = ProgressBar::with_draw_target(Some(total as u64), target);
     if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} recipients, {msg} [{elapsed_precise}]") {
@@ -275,7 +292,7 @@ fn watch_ctrl_c(progress: ProgressBar) -> Arc<AtomicBool> {
         }
         set.store(true, Ordering::SeqCst);
         progress.suspend(|| {
-            eprintln!(
+            crate::stderr_line!(
                 "interrupted: finishing the current batch, then stopping (Ctrl-C again stops at once, \
                  leaving that batch's outcome unknown)"
             );

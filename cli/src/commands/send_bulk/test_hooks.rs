@@ -84,7 +84,7 @@ impl Hooks {
 
     fn maybe_crash(&self, point: Point, position: usize) {
         if self.crash == Some((point, position + 1)) {
-            eprintln!("test crash at {point:?} of batch #{} of this run", position + 1);
+            crate::stderr_line!("test crash at {point:?} of batch #{} of this run", position + 1);
             std::process::exit(CRASH_EXIT_CODE);
         }
     }
