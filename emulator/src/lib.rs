@@ -233,6 +233,7 @@ pub struct EmulatorBuilder {
     unreachable: Vec<payamak::recipient::MobileNumber>,
     admin: bool,
     limits: ServerLimits,
+    retain_sent: usize,
     listen: SocketAddr,
 }
 
@@ -246,6 +247,7 @@ impl Default for EmulatorBuilder {
             unreachable: Vec::new(),
             admin: true,
             limits: ServerLimits::default(),
+            retain_sent: state::DEFAULT_RETAIN_SENT,
             listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
         }
     }
@@ -332,6 +334,15 @@ impl EmulatorBuilder {
         self
     }
 
+    /// How many sent messages each account keeps (default 100,000): older ones
+    /// leave the sent lists and snapshots, and their recIds become unknown to
+    /// GetDelivery and UpdateDelivery. Bounds memory under sustained load.
+    #[must_use]
+    pub fn retain_sent(mut self, messages: usize) -> Self {
+        self.retain_sent = messages.max(1);
+        self
+    }
+
     /// What the server tolerates from its clients: connections at once, header
     /// and body timeouts, requests answered at once (see [`ServerLimits`]).
     #[must_use]
@@ -356,7 +367,7 @@ impl EmulatorBuilder {
             accounts.push(Account::demo());
         }
         accounts.extend(self.accounts);
-        let state = State::new(accounts, self.timing, &self.unreachable, self.clock.now());
+        let state = State::with_retention(accounts, self.timing, &self.unreachable, self.retain_sent, self.clock.now());
         Emulator { shared: Shared::new(state, self.clock, self.admin, self.limits), listen: self.listen }
     }
 

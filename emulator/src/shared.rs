@@ -62,9 +62,14 @@ impl Shared {
     pub(crate) fn with_state<T>(&self, f: impl FnOnce(&mut State, DateTime<Utc>) -> T) -> T {
         let (mut state, now) = self.lock_at(None);
         state.tick(now);
+        let due = state.next_due();
         let result = f(&mut state, now);
+        // The ticker needs waking only when a scheduled send came due sooner than it knows.
+        let sooner = state.next_due().is_some_and(|next| due.is_none_or(|due| next < due));
         drop(state);
-        self.wake.notify_one();
+        if sooner {
+            self.wake.notify_one();
+        }
         result
     }
 }

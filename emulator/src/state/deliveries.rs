@@ -2,7 +2,7 @@
 //! status the panel holds (GetDelivery), and UpdateDelivery refreshing it a batch at a
 //! time.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use chrono::{DateTime, Utc};
 
@@ -43,7 +43,8 @@ impl Delivery {
 /// refreshes them together.
 #[derive(Default)]
 struct Batch {
-    members: Vec<i64>,
+    /// The recIds of the batch, in the order they were issued.
+    members: VecDeque<i64>,
     last_update: Option<DateTime<Utc>>,
 }
 
@@ -52,7 +53,9 @@ pub(crate) struct Deliveries {
     timing: DeliveryTiming,
     unreachable: HashSet<String>,
     by_rec_id: HashMap<i64, Delivery>,
-    batches: Vec<Batch>,
+    /// The batches with a delivery still followed, by index.
+    batches: HashMap<usize, Batch>,
+    next_batch: usize,
     next_rec_id: i64,
 }
 
@@ -63,15 +66,34 @@ impl Deliveries {
             timing,
             unreachable: unreachable.iter().map(|number| number.as_str().to_owned()).collect(),
             by_rec_id: HashMap::new(),
-            batches: Vec::new(),
+            batches: HashMap::new(),
+            next_batch: 0,
             next_rec_id: FIRST_REC_ID,
         }
     }
 
     /// Starts the batch of one send; its index is what snapshots show.
     pub(crate) fn open_batch(&mut self) -> usize {
-        self.batches.push(Batch::default());
-        self.batches.len() - 1
+        let index = self.next_batch;
+        self.next_batch += 1;
+        self.batches.insert(index, Batch::default());
+        index
+    }
+
+    /// Stops following `rec_id` (its sent row was forgotten): it becomes a recId never issued.
+    pub(crate) fn forget(&mut self, rec_id: i64) {
+        let Some(delivery) = self.by_rec_id.remove(&rec_id) else { return };
+        if let Some(batch) = self.batches.get_mut(&delivery.batch) {
+            // An account forgets its oldest rows first, so the recId is usually the batch's first.
+            if batch.members.front() == Some(&rec_id) {
+                batch.members.pop_front();
+            } else {
+                batch.members.retain(|&member| member != rec_id);
+            }
+            if batch.members.is_empty() {
+                self.batches.remove(&delivery.batch);
+            }
+        }
     }
 
     /// Follows the delivery to `recipient`, sent at `at` in `batch`: its new recId.
@@ -85,8 +107,8 @@ impl Deliveries {
         };
         let held = DeliveryStatus::SentToOperator;
         self.by_rec_id.insert(rec_id, Delivery { batch, sent_at: at, outcome, held });
-        if let Some(batch) = self.batches.get_mut(batch) {
-            batch.members.push(rec_id);
+        if let Some(batch) = self.batches.get_mut(&batch) {
+            batch.members.push_back(rec_id);
         }
         rec_id
     }
@@ -107,7 +129,7 @@ impl Deliveries {
 
     /// UpdateDelivery: refreshes the whole batch of `rec_id` from the operator.
     pub(crate) fn update(&mut self, rec_id: i64, now: DateTime<Utc>) -> UpdateDeliveryStatus {
-        let Some(batch) = self.by_rec_id.get(&rec_id).and_then(|delivery| self.batches.get_mut(delivery.batch)) else {
+        let Some(batch) = self.by_rec_id.get(&rec_id).and_then(|delivery| self.batches.get_mut(&delivery.batch)) else {
             return UpdateDeliveryStatus::InvalidRecId;
         };
         if batch.last_update.is_some_and(|last| now < after(last, self.timing.update_interval)) {

@@ -2,7 +2,7 @@
 //! messages and the rows of sent ones, with their message ids and read flags, and which
 //! received messages GetNewMessagesList has not returned yet.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
 use chrono::{DateTime, Utc};
 
@@ -122,6 +122,7 @@ impl SentRow {
 #[derive(Clone, Copy)]
 enum MsgLocation {
     Received(usize),
+    /// The sent row's position counted from the first ever filed, forgotten ones included.
     Sent(usize),
 }
 
@@ -129,23 +130,33 @@ enum MsgLocation {
 #[derive(Default)]
 struct Mailbox {
     received: Vec<Received>,
-    sent: Vec<SentRow>,
+    /// The sent rows kept, oldest first.
+    sent: VecDeque<SentRow>,
+    /// How many of the oldest sent rows were forgotten.
+    sent_forgotten: usize,
     by_msg_id: HashMap<i64, MsgLocation>,
+}
+
+impl Mailbox {
+    fn sent_row_mut(&mut self, position: usize) -> Option<&mut SentRow> {
+        position.checked_sub(self.sent_forgotten).and_then(|index| self.sent.get_mut(index))
+    }
 }
 
 /// Every account's messages, by account key.
 pub(crate) struct Inbox {
     mailboxes: HashMap<String, Mailbox>,
     next_msg_id: i64,
-}
-
-impl Default for Inbox {
-    fn default() -> Self {
-        Inbox { mailboxes: HashMap::new(), next_msg_id: FIRST_MSG_ID }
-    }
+    /// The most sent rows kept per account; older ones are forgotten.
+    retain_sent: usize,
 }
 
 impl Inbox {
+    /// No messages yet; each account keeps its latest `retain_sent` sent rows.
+    pub(crate) fn new(retain_sent: usize) -> Self {
+        Inbox { mailboxes: HashMap::new(), next_msg_id: FIRST_MSG_ID, retain_sent: retain_sent.max(1) }
+    }
+
     fn next_msg_id(&mut self) -> i64 {
         let id = self.next_msg_id;
         self.next_msg_id += 1;
@@ -189,13 +200,22 @@ impl Inbox {
         Ok(msg_id)
     }
 
-    /// Adds a sent message to the sent list of `key`: its message id.
-    pub(crate) fn file_sent(&mut self, key: &str, message: SentMessage) -> i64 {
+    /// Adds a sent message to the sent list of `key`, forgetting the oldest row
+    /// when the account keeps as many as it may: the recId of that row, if one was.
+    pub(crate) fn file_sent(&mut self, key: &str, message: SentMessage) -> Option<i64> {
         let msg_id = self.next_msg_id();
+        let retain = self.retain_sent;
         let mailbox = self.mailboxes.entry(key.to_owned()).or_default();
-        mailbox.by_msg_id.insert(msg_id, MsgLocation::Sent(mailbox.sent.len()));
-        mailbox.sent.push(SentRow { msg_id, is_read: false, message });
-        msg_id
+        let position = mailbox.sent_forgotten + mailbox.sent.len();
+        mailbox.by_msg_id.insert(msg_id, MsgLocation::Sent(position));
+        mailbox.sent.push_back(SentRow { msg_id, is_read: false, message });
+        if mailbox.sent.len() <= retain {
+            return None;
+        }
+        let forgotten = mailbox.sent.pop_front()?;
+        mailbox.sent_forgotten += 1;
+        mailbox.by_msg_id.remove(&forgotten.msg_id);
+        Some(forgotten.message.rec_id)
     }
 
     /// GetInboxCount: the received messages with this read flag.
@@ -259,7 +279,7 @@ impl Inbox {
                 Some(MsgLocation::Received(index)) => {
                     mailbox.received.get_mut(index).map(|message| &mut message.is_read)
                 }
-                Some(MsgLocation::Sent(index)) => mailbox.sent.get_mut(index).map(|row| &mut row.is_read),
+                Some(MsgLocation::Sent(position)) => mailbox.sent_row_mut(position).map(|row| &mut row.is_read),
                 None => None,
             };
             if let Some(flag) = flag {

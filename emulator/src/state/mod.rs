@@ -46,20 +46,38 @@ struct Seed {
     accounts: Vec<Account>,
     timing: DeliveryTiming,
     unreachable: Vec<MobileNumber>,
+    retain_sent: usize,
 }
 
+/// How many sent rows an account keeps by default (see [`State::with_retention`]).
+pub(crate) const DEFAULT_RETAIN_SENT: usize = 100_000;
+
 impl State {
+    #[cfg(test)]
     pub(crate) fn new(
         accounts: Vec<Account>,
         timing: DeliveryTiming,
         unreachable: &[MobileNumber],
         now: DateTime<Utc>,
     ) -> Self {
-        let seed = Seed { accounts: accounts.clone(), timing, unreachable: unreachable.to_vec() };
+        Self::with_retention(accounts, timing, unreachable, DEFAULT_RETAIN_SENT, now)
+    }
+
+    /// A state whose accounts each keep their latest `retain_sent` sent messages
+    /// (their rows, recIds and deliveries); older ones are forgotten, so that
+    /// memory stays flat however long the emulator runs.
+    pub(crate) fn with_retention(
+        accounts: Vec<Account>,
+        timing: DeliveryTiming,
+        unreachable: &[MobileNumber],
+        retain_sent: usize,
+        now: DateTime<Utc>,
+    ) -> Self {
+        let seed = Seed { accounts: accounts.clone(), timing, unreachable: unreachable.to_vec(), retain_sent };
         let mut state = State {
             seed,
             accounts: Accounts::default(),
-            inbox: Inbox::default(),
+            inbox: Inbox::new(retain_sent),
             deliveries: Deliveries::new(timing, unreachable),
             schedules: Schedules::default(),
             last_now: now,
@@ -83,9 +101,9 @@ impl State {
     /// seeds, no sends, schedules or deliveries, recIds and message ids counted from the
     /// start again. Time does not go back.
     pub(crate) fn reset(&mut self, now: DateTime<Utc>) {
-        let Seed { accounts, timing, unreachable } = self.seed.clone();
+        let Seed { accounts, timing, unreachable, retain_sent } = self.seed.clone();
         let now = self.observe(now);
-        *self = State { last_now: now, ..State::new(accounts, timing, &unreachable, now) };
+        *self = State { last_now: now, ..State::with_retention(accounts, timing, &unreachable, retain_sent, now) };
     }
 
     /// The time to act at when the clock reads `now`: `now`, or the latest time the state
@@ -282,5 +300,22 @@ mod tests {
         assert_eq!(state.observe(start()), now, "time does not go back");
         let again = state.send("u", &input(&["09121234567"], "hi"), now).expect("sent");
         assert_eq!(again.rec_ids, [FIRST_REC_ID], "recIds start again");
+    }
+
+    #[test]
+    fn an_account_keeps_only_its_latest_sent_messages() {
+        let account = Account::new("u", "p").credit(100.0).sender("5000");
+        let mut state = State::with_retention(vec![account], DeliveryTiming::default(), &[], 3, start());
+        let now = start();
+        let first = state.send("u", &input(&["09121111111", "09122222222"], "a"), now).expect("sent");
+        let second = state.send("u", &input(&["09123333333", "09124444444"], "b"), now).expect("sent");
+
+        let snapshot = state.snapshot("u", now).expect("u");
+        let kept: Vec<i64> = snapshot.sent.iter().map(|row| row.rec_id).collect();
+        assert_eq!(kept, [first.rec_ids[1], second.rec_ids[0], second.rec_ids[1]], "the oldest row goes first");
+        assert_eq!(state.delivery(first.rec_ids[0]), DeliveryStatus::Undetermined, "its recId is unknown");
+        assert_eq!(state.update_delivery(first.rec_ids[0], now), UpdateDeliveryStatus::InvalidRecId);
+        assert_eq!(state.update_delivery(first.rec_ids[1], now), UpdateDeliveryStatus::Updated, "its batch lives on");
+        assert_eq!(state.delivery(first.rec_ids[1]), DeliveryStatus::SentToOperator);
     }
 }

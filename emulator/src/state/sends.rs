@@ -100,7 +100,7 @@ impl Ledger<'_> {
                 continue;
             };
             let rec_id = self.deliveries.track(batch, &number, at);
-            self.inbox.file_sent(
+            let forgotten = self.inbox.file_sent(
                 key,
                 SentMessage {
                     rec_id,
@@ -115,6 +115,9 @@ impl Ledger<'_> {
                     at,
                 },
             );
+            if let Some(forgotten) = forgotten {
+                self.deliveries.forget(forgotten);
+            }
             sent.rec_ids.push(rec_id);
             sent.statuses.push(RecipientStatus::Sent);
         }

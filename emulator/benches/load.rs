@@ -1,0 +1,138 @@
+//! The emulator under load: SendSms to 100 recipients from 16 connections at once.
+//!
+//! `cargo bench -p payamak-emulator --bench load [-- SECONDS]` prints the latency
+//! percentiles and throughput of the emulator, and of a bare HTTP server that
+//! answers every request with the same canned SendSms reply (the floor: HTTP
+//! and the client's own cost), measured in the same run, as ratios; and the
+//! emulator's resident memory before and after, to show it stays flat.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use payamak::send::{SendSmsRequest, SendSmsResponse};
+use payamak::{Client, Sms};
+use payamak_emulator::{Account, Emulator};
+
+const CONNECTIONS: usize = 16;
+const RECIPIENTS: usize = 100;
+
+/// Latencies of every call, and how long the run took.
+struct Run {
+    latencies: Vec<Duration>,
+    elapsed: Duration,
+}
+
+impl Run {
+    fn percentile(&self, p: f64) -> Duration {
+        let mut sorted = self.latencies.clone();
+        sorted.sort_unstable();
+        let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+        sorted.get(index).copied().unwrap_or_default()
+    }
+
+    fn per_second(&self) -> f64 {
+        self.latencies.len() as f64 / self.elapsed.as_secs_f64()
+    }
+}
+
+fn sms() -> Sms {
+    let numbers: Vec<String> = (0..RECIPIENTS).map(|i| format!("0912{i:07}")).collect();
+    Sms::new("5000123456", "یادآوری: جلسه فردا ساعت ۱۰").to(&numbers).expect("numbers")
+}
+
+/// `CONNECTIONS` clients sending SendSms to `base_url` for `duration`.
+async fn load(base_url: &str, duration: Duration) -> Run {
+    let sms = Arc::new(sms());
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..CONNECTIONS {
+        let client = Client::builder().base_url(base_url).credentials("load", "load").build().expect("client");
+        let sms = sms.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            while started.elapsed() < duration {
+                let call = Instant::now();
+                client.send(&sms).await.expect("the send is accepted");
+                latencies.push(call.elapsed());
+            }
+            latencies
+        }));
+    }
+    let mut latencies = Vec::new();
+    for task in tasks {
+        latencies.extend(task.await.expect("a client task"));
+    }
+    Run { latencies, elapsed: started.elapsed() }
+}
+
+/// A server answering every request with one canned SendSms reply.
+async fn bare_server() -> SocketAddr {
+    use axum::http::header;
+    let reply = SendSmsResponse {
+        send_sms_result: 1,
+        rec_id: Some((1..=RECIPIENTS as i64).collect()),
+        status: Some(vec![0; RECIPIENTS]),
+        ..Default::default()
+    };
+    let body = payamak::server::encode_response::<SendSmsRequest>(&reply, payamak::SoapVersion::V11)
+        .expect("the reply encodes");
+    let app = axum::Router::new().fallback(move || {
+        let body = body.clone();
+        async move { ([(header::CONTENT_TYPE, "text/xml; charset=utf-8")], body) }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let address = listener.local_addr().expect("address");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    address
+}
+
+/// This process's resident memory, in MiB (Linux).
+fn resident_mib() -> f64 {
+    let pages: f64 = std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|statm| statm.split_whitespace().nth(1).and_then(|field| field.parse().ok()))
+        .unwrap_or(0.0);
+    pages * 4096.0 / (1024.0 * 1024.0)
+}
+
+fn report(name: &str, run: &Run, baseline: &Run) {
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!(
+        "{name:>9}: {:>6} calls, {:>7.0}/s ({:.2}× the baseline), p50 {:>6.2} ms ({:.2}×), p99 {:>6.2} ms ({:.2}×)",
+        run.latencies.len(),
+        run.per_second(),
+        run.per_second() / baseline.per_second(),
+        ms(run.percentile(0.5)),
+        ms(run.percentile(0.5)) / ms(baseline.percentile(0.5)),
+        ms(run.percentile(0.99)),
+        ms(run.percentile(0.99)) / ms(baseline.percentile(0.99)),
+    );
+}
+
+fn main() {
+    let seconds = std::env::args().skip(1).find_map(|arg| arg.parse::<u64>().ok()).unwrap_or(10);
+    let duration = Duration::from_secs(seconds);
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    runtime.block_on(async {
+        let baseline_address = bare_server().await;
+        let baseline = load(&format!("http://{baseline_address}/post/"), duration).await;
+        let emulator = Emulator::builder()
+            .without_demo()
+            .account(Account::new("load", "load").credit(1e15).sender("5000123456"))
+            .start()
+            .await
+            .expect("the emulator starts");
+        let before = resident_mib();
+        let run = load(&emulator.base_url(), duration).await;
+        let after = resident_mib();
+        println!("SendSms to {RECIPIENTS} recipients from {CONNECTIONS} connections for {seconds} s");
+        report("baseline", &baseline, &baseline);
+        report("emulator", &run, &baseline);
+        println!(
+            "emulator resident memory: {before:.0} MiB before, {after:.0} MiB after {} recipients sent",
+            run.latencies.len() * RECIPIENTS
+        );
+        emulator.shutdown().await;
+    });
+}
