@@ -4,9 +4,11 @@
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::Response;
 
+use super::faults::Fault;
 use super::faults::{
     fault_response, soap_response, unreadable, unrecognized_action, unrecognized_element, version_mismatch,
 };
+use super::ops::{Answer, Deferred};
 use super::services::Service;
 use super::shared::Shared;
 use payamak::server::RequestEnvelope;
@@ -45,27 +47,63 @@ fn unquote(value: &str) -> &str {
     value.strip_prefix('"').and_then(|inner| inner.strip_suffix('"')).unwrap_or(value).trim()
 }
 
-/// Handles a POST to a service endpoint.
-pub(crate) fn soap_post(shared: &Shared, service: &Service, headers: &HeaderMap, body: &[u8]) -> Response {
+/// What a POST came to: its response, or, when the state was busy, the rest of the work.
+pub(crate) enum Dispatched {
+    Answered(Response),
+    StateBusy(StateBusy),
+}
+
+/// A decoded request that waits for the state: [`finish`](Self::finish) it where blocking is allowed.
+pub(crate) struct StateBusy {
+    version: SoapVersion,
+    rest: Deferred,
+}
+
+impl StateBusy {
+    pub(crate) fn finish(self, shared: &Shared) -> Response {
+        respond(self.version, (self.rest)(shared))
+    }
+}
+
+fn respond(version: SoapVersion, answer: Result<String, Fault>) -> Response {
+    match answer {
+        Ok(body) => soap_response(StatusCode::OK, version, body),
+        Err(fault) => fault_response(&fault),
+    }
+}
+
+/// Handles a POST to a service endpoint: decodes it, and answers it at once unless
+/// another request holds the state.
+pub(crate) fn soap_post(shared: &Shared, service: &Service, headers: &HeaderMap, body: &[u8]) -> Dispatched {
+    match call(shared, service, headers, body) {
+        Ok((version, Answer::Ready(answer))) => Dispatched::Answered(respond(version, answer)),
+        Ok((version, Answer::StateBusy(rest))) => Dispatched::StateBusy(StateBusy { version, rest }),
+        Err(fault) => Dispatched::Answered(fault_response(&fault)),
+    }
+}
+
+/// Finds the operation and calls it: the envelope's version and the answer, or the fault
+/// that the request cannot be routed.
+fn call(shared: &Shared, service: &Service, headers: &HeaderMap, body: &[u8]) -> Result<(SoapVersion, Answer), Fault> {
     let content_type = ContentType::read(headers);
     let transport_version = content_type.version.unwrap_or_default();
     let text = match std::str::from_utf8(body) {
         Ok(text) => text.strip_prefix('\u{feff}').unwrap_or(text),
         Err(error) => {
-            return fault_response(&unreadable(transport_version, format_args!("the body is not UTF-8: {error}")))
+            return Err(Box::new(unreadable(transport_version, format_args!("the body is not UTF-8: {error}"))))
         }
     };
     let envelope = match RequestEnvelope::parse_within(text, super::server::MAX_BODY_BYTES) {
         Ok(envelope) => envelope,
-        Err(error) => return fault_response(&unreadable(transport_version, error)),
+        Err(error) => return Err(Box::new(unreadable(transport_version, error))),
     };
     let version = envelope.version();
     if let Some(declared) = content_type.version.filter(|declared| *declared != version) {
-        return fault_response(&version_mismatch(declared, version));
+        return Err(Box::new(version_mismatch(declared, version)));
     }
     let payload = match envelope.payload() {
         Ok(payload) => payload,
-        Err(error) => return fault_response(&unreadable(version, error)),
+        Err(error) => return Err(Box::new(unreadable(version, error))),
     };
     let mut routes = service.routes();
     let route = match version {
@@ -86,14 +124,8 @@ pub(crate) fn soap_post(shared: &Shared, service: &Service, headers: &HeaderMap,
                 .ok_or_else(|| unrecognized_element(version, payload)),
         },
     };
-    let route = match route {
-        Ok(route) => route,
-        Err(fault) => return fault_response(&fault),
-    };
-    match (route.call)(shared, &envelope) {
-        Ok(body) => soap_response(StatusCode::OK, version, body),
-        Err(fault) => fault_response(&fault),
-    }
+    let route = route.map_err(Box::new)?;
+    Ok((version, (route.call)(shared, &envelope)))
 }
 
 #[cfg(test)]

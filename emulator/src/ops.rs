@@ -18,8 +18,18 @@ pub(crate) struct Route {
     /// The operation, as generated from the WSDL.
     pub(crate) meta: &'static OperationMeta,
     /// Decodes the request, runs it and encodes the response (or a fault).
-    pub(crate) call: fn(&Shared, &RequestEnvelope<'_>) -> Result<String, Fault>,
+    pub(crate) call: fn(&Shared, &RequestEnvelope<'_>) -> Answer,
 }
+
+/// A response body (or a fault), or, when the state was busy, the rest of the work.
+pub(crate) enum Answer {
+    Ready(Result<String, Fault>),
+    /// The decoded request, to run where waiting for the state is allowed.
+    StateBusy(Deferred),
+}
+
+/// The rest of a request's work, waiting for the state.
+pub(crate) type Deferred = Box<dyn FnOnce(&Shared) -> Result<String, Fault> + Send>;
 
 /// One route per generated request type, of every service (`services` groups them).
 pub(crate) static ROUTES: &[Route] = &[
@@ -39,7 +49,7 @@ pub(crate) static ROUTES: &[Route] = &[
     route::<im::UpdateMessagesIsReadRequest>(),
 ];
 
-const fn route<R: Handle>() -> Route {
+const fn route<R: Handle + Send + 'static>() -> Route {
     Route { meta: R::OPERATION, call: run::<R> }
 }
 
@@ -63,14 +73,23 @@ trait Handle: XmlRequest {
     fn handle(self, call: Call<'_>) -> Result<Self::Response, Fault>;
 }
 
-fn run<R: Handle>(shared: &Shared, envelope: &RequestEnvelope<'_>) -> Result<String, Fault> {
-    let decoded = envelope.decode::<R>().map_err(|error| Box::new(unreadable(envelope.version(), error)))?;
+fn run<R: Handle + Send + 'static>(shared: &Shared, envelope: &RequestEnvelope<'_>) -> Answer {
+    let decoded = match envelope.decode::<R>() {
+        Ok(decoded) => decoded,
+        Err(error) => return Answer::Ready(Err(Box::new(unreadable(envelope.version(), error)))),
+    };
     let version = decoded.version;
     let credentials = decoded.credentials;
     let request = decoded.request;
-    let response =
-        shared.with_state(|state, now| request.handle(Call { state, now, credentials: &credentials, version }))?;
-    encode_response::<R>(&response, version).map_err(|error| Box::new(unprocessable(version, error)))
+    let handle = move |state: &mut State, now| request.handle(Call { state, now, credentials: &credentials, version });
+    match shared.try_with_state(handle) {
+        Ok(response) => Answer::Ready(encode::<R>(response, version)),
+        Err(handle) => Answer::StateBusy(Box::new(move |shared| encode::<R>(shared.with_state(handle), version))),
+    }
+}
+
+fn encode<R: Handle>(response: Result<R::Response, Fault>, version: SoapVersion) -> Result<String, Fault> {
+    encode_response::<R>(&response?, version).map_err(|error| Box::new(unprocessable(version, error)))
 }
 
 fn messages(rows: Vec<Row>) -> Option<Vec<Option<im::Message>>> {

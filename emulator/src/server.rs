@@ -129,10 +129,17 @@ async fn asmx(State(app): State<App>, method: Method, uri: Uri, headers: HeaderM
             let Ok(_permit) = app.shared.requests.acquire().await else {
                 return StatusCode::SERVICE_UNAVAILABLE.into_response();
             };
-            let shared = app.shared.clone();
-            blocking(move || dispatch::soap_post(&shared, service, &headers, &body))
-                .await
-                .unwrap_or_else(|| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+            // Decoded here, on the runtime; only a request that finds the state busy
+            // waits for it on the blocking pool.
+            match dispatch::soap_post(&app.shared, service, &headers, &body) {
+                dispatch::Dispatched::Answered(response) => response,
+                dispatch::Dispatched::StateBusy(rest) => {
+                    let shared = app.shared.clone();
+                    blocking(move || rest.finish(&shared))
+                        .await
+                        .unwrap_or_else(|| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+                }
+            }
         }
         Method::GET | Method::HEAD if wsdl::is_wsdl_query(uri.query()) => {
             let endpoint = endpoint_url(&headers, app.local, uri.path());

@@ -1,6 +1,6 @@
 //! The state shared by the HTTP handlers, the background ticker and the Rust API.
 
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError, Weak};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -58,9 +58,33 @@ impl Shared {
     /// Runs `f` on the state at the clock's current time, after firing what came due.
     ///
     /// This blocks on a mutex and may catch up on many scheduled sends: async code calls
-    /// it through [`blocking`].
+    /// it through [`blocking`], or tries [`try_with_state`](Self::try_with_state) first.
     pub(crate) fn with_state<T>(&self, f: impl FnOnce(&mut State, DateTime<Utc>) -> T) -> T {
-        let (mut state, now) = self.lock_at(None);
+        let (state, now) = self.lock_at(None);
+        self.run_locked(state, now, f)
+    }
+
+    /// Runs `f` as [`with_state`](Self::with_state) does when the state is free right now,
+    /// without waiting; gives `f` back when another caller holds it.
+    pub(crate) fn try_with_state<T, F>(&self, f: F) -> Result<T, F>
+    where
+        F: FnOnce(&mut State, DateTime<Utc>) -> T,
+    {
+        let mut state = match self.state.try_lock() {
+            Ok(state) => state,
+            Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+            Err(TryLockError::WouldBlock) => return Err(f),
+        };
+        let now = state.observe(self.clock.now());
+        Ok(self.run_locked(state, now, f))
+    }
+
+    fn run_locked<T>(
+        &self,
+        mut state: MutexGuard<'_, State>,
+        now: DateTime<Utc>,
+        f: impl FnOnce(&mut State, DateTime<Utc>) -> T,
+    ) -> T {
         state.tick(now);
         let due = state.next_due();
         let result = f(&mut state, now);
