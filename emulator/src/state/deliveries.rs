@@ -2,7 +2,9 @@
 //! status the panel holds (GetDelivery), and UpdateDelivery refreshing it a batch at a
 //! time.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashSet, VecDeque};
+
+use rustc_hash::FxHashMap;
 
 use chrono::{DateTime, Utc};
 
@@ -52,9 +54,10 @@ struct Batch {
 pub(crate) struct Deliveries {
     timing: DeliveryTiming,
     unreachable: HashSet<String>,
-    by_rec_id: HashMap<i64, Delivery>,
+    /// Keyed by ids the emulator issues itself, so a fast hash needs no protection from flooding.
+    by_rec_id: FxHashMap<i64, Delivery>,
     /// The batches with a delivery still followed, by index.
-    batches: HashMap<usize, Batch>,
+    batches: FxHashMap<usize, Batch>,
     next_batch: usize,
     next_rec_id: i64,
 }
@@ -65,8 +68,8 @@ impl Deliveries {
         Deliveries {
             timing,
             unreachable: unreachable.iter().map(|number| number.as_str().to_owned()).collect(),
-            by_rec_id: HashMap::new(),
-            batches: HashMap::new(),
+            by_rec_id: FxHashMap::default(),
+            batches: FxHashMap::default(),
             next_batch: 0,
             next_rec_id: FIRST_REC_ID,
         }

@@ -3,6 +3,9 @@
 //! received messages GetNewMessagesList has not returned yet.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
 
 use chrono::{DateTime, Utc};
 
@@ -61,13 +64,14 @@ impl Received {
 pub(crate) struct SentMessage {
     pub(crate) rec_id: i64,
     pub(crate) batch: usize,
-    pub(crate) from: String,
+    /// Shared by every recipient of the batch, as are the text and the header.
+    pub(crate) from: Arc<str>,
     pub(crate) to: String,
-    pub(crate) body: String,
+    pub(crate) body: Arc<str>,
     pub(crate) parts: u32,
     pub(crate) cost: f64,
     pub(crate) flash: bool,
-    pub(crate) udh: Option<String>,
+    pub(crate) udh: Option<Arc<str>>,
     pub(crate) at: DateTime<Utc>,
 }
 
@@ -88,9 +92,9 @@ impl SentRow {
         Row {
             msg_id: self.msg_id,
             msg_type: MSG_TYPE_SENT,
-            body: message.body.clone(),
+            body: message.body.to_string(),
             date: message.at,
-            sender: message.from.clone(),
+            sender: message.from.to_string(),
             receiver: message.to.clone(),
             parts: message.parts,
             is_read: self.is_read,
@@ -104,13 +108,13 @@ impl SentRow {
             msg_id: self.msg_id,
             rec_id: message.rec_id,
             batch: u64::try_from(message.batch).unwrap_or(u64::MAX),
-            from: message.from.clone(),
+            from: message.from.to_string(),
             to: message.to.clone(),
-            body: message.body.clone(),
+            body: message.body.to_string(),
             parts: message.parts,
             cost: message.cost,
             flash: message.flash,
-            udh: message.udh.clone(),
+            udh: message.udh.as_deref().map(str::to_owned),
             sent_at: message.at.into(),
             is_read: self.is_read,
             delivery_status: delivery_status.code(),
@@ -134,7 +138,8 @@ struct Mailbox {
     sent: VecDeque<SentRow>,
     /// How many of the oldest sent rows were forgotten.
     sent_forgotten: usize,
-    by_msg_id: HashMap<i64, MsgLocation>,
+    /// Keyed by ids the emulator issues itself, so a fast hash needs no protection from flooding.
+    by_msg_id: FxHashMap<i64, MsgLocation>,
 }
 
 impl Mailbox {

@@ -1,6 +1,8 @@
 //! Sending (SendSms, and each scheduled occurrence): the checks in the panel's order,
 //! then the charge, one sent row and one delivery per valid recipient.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 
 use super::accounts::Accounts;
@@ -92,7 +94,9 @@ impl Ledger<'_> {
     fn commit(&mut self, key: &str, input: &SendInput, plan: Plan, at: DateTime<Utc>) -> Sent {
         let batch = self.deliveries.open_batch();
         let mut sent = Sent { rec_ids: Vec::new(), statuses: Vec::new() };
-        let text = input.text.clone().unwrap_or_default();
+        let text: Arc<str> = input.text.as_deref().unwrap_or_default().into();
+        let from: Arc<str> = plan.sender.as_str().into();
+        let udh: Option<Arc<str>> = input.udh.as_deref().filter(|udh| !udh.is_empty()).map(Arc::from);
         for recipient in plan.recipients {
             let Some(number) = recipient else {
                 sent.rec_ids.push(0);
@@ -105,13 +109,13 @@ impl Ledger<'_> {
                 SentMessage {
                     rec_id,
                     batch,
-                    from: plan.sender.clone(),
+                    from: from.clone(),
                     to: number.into_string(),
                     body: text.clone(),
                     parts: plan.parts,
                     cost: plan.cost_per_recipient,
                     flash: input.flash,
-                    udh: input.udh.clone().filter(|udh| !udh.is_empty()),
+                    udh: udh.clone(),
                     at,
                 },
             );
