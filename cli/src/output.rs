@@ -64,11 +64,18 @@ impl Output {
         }
     }
 
-    /// Prints `value` as the run's JSON document.
+    /// Prints `value` as the run's JSON document, written to stdout as it is serialized
+    /// (a list of many rows is never held twice). A closed pipe is not an error.
     pub fn print_json<T: Serialize + ?Sized>(&self, value: &T) {
-        match serde_json::to_string_pretty(value) {
-            Ok(text) => self.print(text),
-            Err(error) => crate::stderr_line!("error: cannot write JSON: {error}"),
+        let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+        let result = serde_json::to_writer_pretty(&mut stdout, value)
+            .map_err(std::io::Error::from)
+            .and_then(|()| writeln!(stdout))
+            .and_then(|()| stdout.flush());
+        if let Err(error) = result {
+            if error.kind() != std::io::ErrorKind::BrokenPipe {
+                crate::stderr_line!("error: cannot write JSON: {error}");
+            }
         }
     }
 

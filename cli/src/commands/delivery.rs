@@ -33,6 +33,12 @@ pub struct DeliveryJson {
     is_final: bool,
 }
 
+/// The JSON document of `payamak delivery` without `--watch`.
+#[derive(Serialize)]
+struct DeliveriesJson<'a> {
+    deliveries: &'a [DeliveryJson],
+}
+
 impl DeliveryJson {
     fn of(rec_id: i64, status: DeliveryStatus) -> Self {
         DeliveryJson { rec_id, invalid: false, status: Some(status_json!(status)), is_final: status.is_final() }
@@ -118,7 +124,7 @@ pub async fn run(args: DeliveryArgs, context: &Context) -> CliResult {
         deliveries.push(DeliveryJson::of(rec_id, session.client.delivery(rec_id).await?));
     }
     if output.json {
-        output.print_json(&json!({ "deliveries": deliveries }));
+        output.print_json(&DeliveriesJson { deliveries: &deliveries });
     } else {
         print_table(output, &deliveries);
     }

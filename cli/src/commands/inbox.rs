@@ -39,6 +39,14 @@ impl MessageJson {
     }
 }
 
+/// The JSON document of `payamak inbox`.
+#[derive(Serialize)]
+struct InboxJson<'a> {
+    folder: &'a str,
+    from: Option<&'a str>,
+    messages: &'a [MessageJson],
+}
+
 fn folder(args: &InboxArgs) -> (Folder, &'static str) {
     if args.new {
         (Folder::New, "new")
@@ -72,7 +80,7 @@ pub async fn list(args: InboxArgs, context: &Context) -> CliResult {
     }
     let messages: Vec<MessageJson> = messages.into_iter().map(MessageJson::of).collect();
     if output.json {
-        output.print_json(&json!({ "folder": name, "from": args.from, "messages": messages }));
+        output.print_json(&InboxJson { folder: name, from: args.from.as_deref(), messages: &messages });
     } else if messages.is_empty() {
         output.print(format!("no messages ({})", name.replace('_', " ")));
     } else {

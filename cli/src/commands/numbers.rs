@@ -1,10 +1,16 @@
 //! Lists the account's sender numbers: `payamak numbers`.
 
-use serde_json::json;
+use serde::Serialize;
 
 use super::check::confirm_empty_answer;
 use super::Context;
 use crate::failure::{CliResult, Exit};
+
+/// The JSON document of `payamak numbers`.
+#[derive(Serialize)]
+struct NumbersJson<'a> {
+    numbers: &'a [String],
+}
 
 /// Lists the account's sender numbers.
 pub async fn run(context: &Context) -> CliResult {
@@ -15,7 +21,7 @@ pub async fn run(context: &Context) -> CliResult {
         confirm_empty_answer(&session, output, "the account has no sender numbers").await?;
     }
     if output.json {
-        output.print_json(&json!({ "numbers": numbers }));
+        output.print_json(&NumbersJson { numbers: &numbers });
     } else if numbers.is_empty() {
         output.print("no sender numbers");
     } else {
