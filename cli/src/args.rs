@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use clap::builder::TypedValueParser as _;
 use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
 const ABOUT: &str = "Send and track SMS through the payamak panel's web services, or run an emulator of it.";
@@ -488,6 +489,10 @@ pub struct SendBulkArgs {
     /// Send again the batches whose outcome is unknown (their recipients may get the message twice), and those redirected
     #[arg(long)]
     pub resend_unknown: bool,
+
+    /// How many batches of 100 may be on their way to the panel at once
+    #[arg(long, value_name = "N", default_value_t = payamak::bulk::DEFAULT_CONCURRENCY, value_parser = clap::value_parser!(u16).range(1..=64).map(usize::from))]
+    pub concurrency: usize,
 
     /// Cost and safety checks
     #[command(flatten)]

@@ -25,6 +25,39 @@ pub trait Journal {
 
     /// Records what became of `batch`.
     fn record_outcome(&mut self, batch: usize, outcome: &BatchOutcome) -> Result<(), JournalError>;
+
+    /// Records `entries`, in order: when it returns, every one of them survives
+    /// a crash. A store that can make several records durable at once (one
+    /// disk sync for a group) overrides this; by default they are recorded one
+    /// by one. After an error, any of them may or may not have been recorded.
+    fn record(&mut self, entries: &[Entry<'_>]) -> Result<(), JournalError> {
+        for entry in entries {
+            match *entry {
+                Entry::Attempt { batch, numbers } => self.record_attempt(batch, numbers)?,
+                Entry::Outcome { batch, outcome } => self.record_outcome(batch, outcome)?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One record of a [`Journal::record`] group.
+#[derive(Debug, Clone, Copy)]
+pub enum Entry<'a> {
+    /// `batch` is about to be sent to `numbers`.
+    Attempt {
+        /// The 0-based batch.
+        batch: usize,
+        /// Its recipients.
+        numbers: &'a [MobileNumber],
+    },
+    /// What became of `batch`.
+    Outcome {
+        /// The 0-based batch.
+        batch: usize,
+        /// Its outcome.
+        outcome: &'a BatchOutcome,
+    },
 }
 
 impl<J: Journal + ?Sized> Journal for &mut J {
@@ -38,6 +71,10 @@ impl<J: Journal + ?Sized> Journal for &mut J {
 
     fn record_outcome(&mut self, batch: usize, outcome: &BatchOutcome) -> Result<(), JournalError> {
         (**self).record_outcome(batch, outcome)
+    }
+
+    fn record(&mut self, entries: &[Entry<'_>]) -> Result<(), JournalError> {
+        (**self).record(entries)
     }
 }
 

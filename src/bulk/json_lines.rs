@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::journal::{Journal, JournalError};
+use super::journal::{Entry, Journal, JournalError};
 use super::reconcile::Reconciliation;
 use super::record::{now, BatchOutcome, BatchRecord, JobHeader};
 use crate::recipient::MobileNumber;
@@ -179,13 +179,27 @@ impl JsonLinesJournal {
     }
 
     fn append(&mut self, line: &Line) -> Result<(), JournalError> {
+        self.append_all(std::slice::from_ref(line))
+    }
+
+    /// Writes `lines` at the end of the file with one write, and syncs it once.
+    fn append_all(&mut self, lines: &[Line]) -> Result<(), JournalError> {
         let path = &self.path;
         let io = |action: &'static str| move |source| JournalError::Io { path: path.clone(), action, source };
-        let mut bytes = serde_json::to_vec(line).map_err(|error| io("write")(std::io::Error::other(error)))?;
-        bytes.push(b'\n');
-        self.file.write_all(&bytes).map_err(io("write"))?;
-        self.file.sync_data().map_err(io("sync"))?;
-        Ok(())
+        let mut bytes = Vec::new();
+        for line in lines {
+            serde_json::to_writer(&mut bytes, line).map_err(|error| io("write")(std::io::Error::other(error)))?;
+            bytes.push(b'\n');
+        }
+        let end = self.file.stream_position().map_err(io("write"))?;
+        let written =
+            self.file.write_all(&bytes).map_err(io("write")).and_then(|()| self.file.sync_data().map_err(io("sync")));
+        if written.is_err() {
+            // Cut off what part of the group reached the file, so that the journal stays
+            // whole lines and a later write (of the outcomes alone, say) can follow.
+            let _ = self.file.set_len(end).and_then(|()| self.file.seek(SeekFrom::Start(end)));
+        }
+        written
     }
 }
 
@@ -195,19 +209,46 @@ impl Journal for JsonLinesJournal {
     }
 
     fn record_attempt(&mut self, batch: usize, numbers: &[MobileNumber]) -> Result<(), JournalError> {
-        let numbers: Vec<String> = numbers.iter().map(|number| number.as_str().to_owned()).collect();
-        self.append(&Line::Attempt { batch, numbers: numbers.clone(), at: now() })?;
-        self.batches.insert(batch, BatchRecord { numbers, outcome: None });
-        Ok(())
+        self.record(&[Entry::Attempt { batch, numbers }])
     }
 
     fn record_outcome(&mut self, batch: usize, outcome: &BatchOutcome) -> Result<(), JournalError> {
-        if !self.batches.contains_key(&batch) {
-            return Err(JournalError::OutcomeWithoutAttempt { batch });
+        self.record(&[Entry::Outcome { batch, outcome }])
+    }
+
+    /// Writes the group's lines with one write and one disk sync (a group commit).
+    fn record(&mut self, entries: &[Entry<'_>]) -> Result<(), JournalError> {
+        let at = now();
+        let mut lines = Vec::with_capacity(entries.len());
+        let mut attempted = std::collections::HashSet::new();
+        for entry in entries {
+            lines.push(match *entry {
+                Entry::Attempt { batch, numbers } => {
+                    attempted.insert(batch);
+                    let numbers = numbers.iter().map(|number| number.as_str().to_owned()).collect();
+                    Line::Attempt { batch, numbers, at: at.clone() }
+                }
+                Entry::Outcome { batch, outcome } => {
+                    if !self.batches.contains_key(&batch) && !attempted.contains(&batch) {
+                        return Err(JournalError::OutcomeWithoutAttempt { batch });
+                    }
+                    Line::Outcome { batch, at: at.clone(), result: outcome.clone() }
+                }
+            });
         }
-        self.append(&Line::Outcome { batch, at: now(), result: outcome.clone() })?;
-        if let Some(record) = self.batches.get_mut(&batch) {
-            record.outcome = Some(outcome.clone());
+        self.append_all(&lines)?;
+        for line in lines {
+            match line {
+                Line::Attempt { batch, numbers, .. } => {
+                    self.batches.insert(batch, BatchRecord { numbers, outcome: None });
+                }
+                Line::Outcome { batch, result, .. } => {
+                    if let Some(record) = self.batches.get_mut(&batch) {
+                        record.outcome = Some(result);
+                    }
+                }
+                Line::Header(_) => {}
+            }
         }
         Ok(())
     }
@@ -315,6 +356,36 @@ mod tests {
         assert!(journal.resumed());
         assert!(matches!(journal.batches()[&0].outcome, Some(BatchOutcome::Sent { .. })));
         assert_eq!(journal.batches()[&1], BatchRecord { numbers: vec!["09120000001".into()], outcome: None });
+        drop(journal);
+        std::fs::remove_file(&path).unwrap();
+    }
+
+    #[test]
+    fn a_group_is_written_in_order_and_an_outcome_needs_an_attempt() {
+        let path = temp_path("group");
+        let (first, second) = ([number("09120000000")], [number("09120000001")]);
+        let failed = BatchOutcome::Failed {
+            error: ErrorRecord { kind: "transport".into(), code: None, message: "refused".into() },
+        };
+        {
+            let mut journal = JsonLinesJournal::open(&path, header("hi")).unwrap();
+            journal.record(&[Entry::Attempt { batch: 0, numbers: &first }]).unwrap();
+            let group = [
+                Entry::Outcome { batch: 0, outcome: &failed },
+                Entry::Attempt { batch: 1, numbers: &second },
+                Entry::Outcome { batch: 1, outcome: &failed },
+            ];
+            journal.record(&group).unwrap();
+            let orphan = journal
+                .record(&[Entry::Attempt { batch: 2, numbers: &first }, Entry::Outcome { batch: 3, outcome: &failed }]);
+            assert!(matches!(orphan, Err(JournalError::OutcomeWithoutAttempt { batch: 3 })));
+            assert!(!journal.batches().contains_key(&2), "nothing of a refused group is kept");
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text.lines().count(), 5, "the header and four records, the refused group not written:\n{text}");
+        let journal = JsonLinesJournal::open(&path, header("hi")).unwrap();
+        assert_eq!(journal.batches()[&0].outcome, Some(failed.clone()));
+        assert_eq!(journal.batches()[&1].outcome, Some(failed));
         drop(journal);
         std::fs::remove_file(&path).unwrap();
     }

@@ -3,8 +3,9 @@
 //!
 //! Every bulk send goes through one loop, [`BulkJob::run`]. For each batch it
 //! records the attempt in a [`Journal`] (durably, before any byte of the batch
-//! leaves), sends the batch, and records the outcome; the first batch that fails
-//! stops the run. Run again over the same journal, a job resumes: batches that
+//! leaves), sends the batch, and records the outcome; up to
+//! [`DEFAULT_CONCURRENCY`] batches are on their way at once, and their records
+//! are group-committed. A batch that fails stops the run from starting more. Run again over the same journal, a job resumes: batches that
 //! were sent are not sent again, batches that definitely were not are, and a
 //! batch whose outcome is unknown (an attempt without an outcome, or an answer
 //! that was lost) is never sent again unless the job is told to
@@ -35,25 +36,37 @@ mod reconcile;
 mod record;
 mod report;
 
+use std::collections::BTreeMap;
 use std::future::Future;
 
-pub use journal::{Journal, JournalError, MemoryJournal};
+use std::task::Poll;
+
+use futures_util::stream::{FuturesUnordered, StreamExt as _};
+use futures_util::FutureExt as _;
+
+pub use journal::{Entry, Journal, JournalError, MemoryJournal};
 #[cfg(feature = "journal")]
 #[cfg_attr(docsrs, doc(cfg(feature = "journal")))]
 pub use json_lines::{JournalContents, JsonLinesJournal};
 pub use reconcile::Reconciliation;
 pub use record::{BatchOutcome, BatchRecord, ErrorRecord, JobHeader, SentRecipient, JOURNAL_VERSION};
+use report::Unjournaled;
 pub use report::{BatchStatus, BatchSummary, BulkOutcome, BulkRecipient, BulkReport, JournalFailure};
 
 use crate::error::{Error, InputError};
 use crate::sms::{SendReport, Sms, MAX_RECIPIENTS_PER_CALL};
 use crate::Client;
 
+/// How many batches a [`BulkJob`] sends at once unless told otherwise: enough
+/// to hide a round trip to the panel, few enough to be kind to it.
+pub const DEFAULT_CONCURRENCY: usize = 4;
+
 /// A bulk send: one text, its recipients in batches of at most 100, and the client to send them with.
 #[derive(Debug)]
 pub struct BulkJob<'a> {
     client: &'a Client,
     batches: Vec<Sms>,
+    concurrency: usize,
     resend_unknown: bool,
     reconciliation: Option<Reconciliation>,
 }
@@ -199,7 +212,16 @@ impl<'a> BulkJob<'a> {
             return Err(InputError::NoRecipients);
         }
         let batches = sms.batches(MAX_RECIPIENTS_PER_CALL).collect();
-        Ok(BulkJob { client, batches, resend_unknown: false, reconciliation: None })
+        Ok(BulkJob { client, batches, concurrency: DEFAULT_CONCURRENCY, resend_unknown: false, reconciliation: None })
+    }
+
+    /// How many batches may be on their way to the panel at once (at least 1;
+    /// [`DEFAULT_CONCURRENCY`] unless set). With 1, a batch is sent only after
+    /// the one before it was answered and recorded.
+    #[must_use]
+    pub fn concurrency(mut self, batches: usize) -> Self {
+        self.concurrency = batches.max(1);
+        self
     }
 
     /// Before sending, looks every batch it would send up in the panel's sent
@@ -281,17 +303,22 @@ impl<'a> BulkJob<'a> {
 
     /// Where every batch and recipient stands according to `journal`, without sending anything.
     pub fn report(&self, journal: &(impl Journal + ?Sized)) -> BulkReport {
-        BulkReport::new(&self.batches, journal.batches(), &[])
+        BulkReport::new(&self.batches, journal.batches(), &[], &BTreeMap::new())
     }
 
     /// Sends the batches [`plan`](Self::plan) picks (less those the panel
     /// shows were sent, when told to [reconcile](Self::reconcile_with_panel)),
-    /// one after the other, recording each in `journal` before and after it is sent.
+    /// up to [`concurrency`](Self::concurrency) at a time, recording each in
+    /// `journal` before and after it is sent.
     ///
-    /// Stops at the first batch that fails, at a journal write that fails,
-    /// or when `observer` says so; the report says which. Fails before
-    /// sending anything if the journal belongs to another send, or if the
-    /// panel's sent messages could not be read to reconcile.
+    /// Journal records are group-committed: the outcomes of the batches that
+    /// finished and the attempts of the batches about to start are written
+    /// together, and only then do those batches' bytes leave. A batch that
+    /// fails, a journal write that fails, or `observer` saying so stops the
+    /// run from starting more batches; those already sent finish and are
+    /// recorded, and the report says what stopped it. Fails before sending
+    /// anything if the journal belongs to another send, or if the panel's
+    /// sent messages could not be read to reconcile.
     pub async fn run<J, O>(&self, journal: &mut J, observer: &mut O) -> Result<BulkReport, RunError>
     where
         J: Journal + Send + ?Sized,
@@ -303,48 +330,209 @@ impl<'a> BulkJob<'a> {
             self.reconcile(with, journal, &mut plan).await?;
         }
         observer.planned(&plan);
-        let mut sent_this_run = vec![false; self.batches.len()];
-        let mut failure = None;
-        let mut journal_failure = None;
-        let mut interrupted = false;
-        for &index in &plan.to_send {
-            let Some(batch) = self.batches.get(index) else { continue };
-            if observer.before_batch(index, batch.recipients().len()).await == Flow::Stop {
-                interrupted = true;
-                break;
+        let mut run = Run::new(self.batches.len());
+        let mut queue = plan.to_send.iter().copied().filter(|&index| index < self.batches.len());
+        let mut in_flight = FuturesUnordered::new();
+        let mut finished: Vec<Finished> = Vec::new();
+        loop {
+            // Pick the batches to start; the ones on their way go on meanwhile.
+            let mut starting = Vec::new();
+            while !run.stopped(&finished) && in_flight.len() + starting.len() < self.concurrency {
+                let Some(index) = queue.next() else { break };
+                let recipients = self.batches.get(index).map_or(0, |batch| batch.recipients().len());
+                let mut before = std::pin::pin!(observer.before_batch(index, recipients));
+                let flow = match before.as_mut().now_or_never() {
+                    Some(flow) => flow,
+                    None => {
+                        // The observer makes the run wait: outcomes do not wait with it.
+                        self.record_group(journal, &mut run, &mut finished, &[]);
+                        progress_while(before, &mut in_flight, &mut finished).await
+                    }
+                };
+                if flow == Flow::Stop {
+                    run.interrupted = true;
+                    break;
+                }
+                starting.push(index);
             }
-            if let Err(error) = journal.record_attempt(index, batch.recipients()) {
-                journal_failure = Some(JournalFailure { batch: index, sent: false, error });
-                break;
+            // One write for the outcomes that came in and the attempts about to go out.
+            if self.record_group(journal, &mut run, &mut finished, &starting) {
+                for &index in &starting {
+                    let Some(batch) = self.batches.get(index) else { continue };
+                    run.sent_this_run[index] = true;
+                    in_flight.push(async move { Finished::new(index, self.client.send(batch).await) });
+                }
             }
-            sent_this_run[index] = true;
-            let result = self.client.send(batch).await;
-            let recorded = journal.record_outcome(index, &BatchOutcome::of(&result));
-            observer.after_batch(BatchProgress { batch: index, batches: self.batches.len(), result: result.as_ref() });
-            if let Err(error) = recorded {
-                journal_failure = Some(JournalFailure { batch: index, sent: true, error });
+            for Finished { index, result, .. } in finished.drain(..) {
+                observer.after_batch(BatchProgress {
+                    batch: index,
+                    batches: self.batches.len(),
+                    result: result.as_ref(),
+                });
+                if let Err(error) = result {
+                    run.failure.get_or_insert((index, error));
+                }
             }
-            if let Err(error) = result {
-                failure = Some((index, error));
-            }
-            if failure.is_some() || journal_failure.is_some() {
-                break;
+            // Wait for a batch to finish, then take every other one that has too.
+            let Some(done) = in_flight.next().await else { break };
+            finished.push(done);
+            while let Some(Some(done)) = in_flight.next().now_or_never() {
+                finished.push(done);
             }
         }
-        let mut report = BulkReport::new(&self.batches, journal.batches(), &sent_this_run);
-        report.failure = failure;
-        report.journal_failure = journal_failure;
-        report.interrupted = interrupted;
+        let mut report = BulkReport::new(&self.batches, journal.batches(), &run.sent_this_run, &run.unjournaled);
+        report.failure = run.failure;
+        report.journal_failure = run.journal_failure;
+        report.interrupted = run.interrupted;
         Ok(report)
+    }
+
+    /// Records the outcomes of `finished` not recorded yet and the attempts of
+    /// `starting` in one journal write: whether the attempts were recorded (and
+    /// those batches may be sent). Nothing to record is a success.
+    fn record_group<J: Journal + ?Sized>(
+        &self,
+        journal: &mut J,
+        run: &mut Run,
+        finished: &mut [Finished],
+        starting: &[usize],
+    ) -> bool {
+        let outcomes: Vec<(usize, BatchOutcome)> = finished
+            .iter_mut()
+            .filter_map(|done| {
+                let new = !std::mem::replace(&mut done.recorded, true);
+                new.then(|| (done.index, BatchOutcome::of(&done.result)))
+            })
+            .collect();
+        if outcomes.is_empty() && starting.is_empty() {
+            return true;
+        }
+        let mut entries = Vec::with_capacity(outcomes.len() + starting.len());
+        entries.extend(outcomes.iter().map(|(batch, outcome)| Entry::Outcome { batch: *batch, outcome }));
+        entries.extend(starting.iter().filter_map(|&batch| {
+            self.batches.get(batch).map(|sms| Entry::Attempt { batch, numbers: sms.recipients() })
+        }));
+        // Batches the journal knew nothing of: if their attempt cannot be written, they are unsent.
+        let fresh: Vec<usize> =
+            starting.iter().copied().filter(|index| !journal.batches().contains_key(index)).collect();
+        match journal.record(&entries) {
+            Ok(()) => true,
+            Err(error) => {
+                // The attempts are dropped (those batches are not sent); the outcomes of
+                // batches already sent get one more try on their own.
+                if !outcomes.is_empty() && !starting.is_empty() {
+                    entries.truncate(outcomes.len());
+                    let _ = journal.record(&entries);
+                }
+                run.journal_failed(error, outcomes, starting, &fresh, journal.batches());
+                false
+            }
+        }
+    }
+}
+
+/// A batch whose answer came in.
+struct Finished {
+    index: usize,
+    result: Result<SendReport, Error>,
+    /// Whether its outcome went to the journal (or failed to).
+    recorded: bool,
+}
+
+impl Finished {
+    fn new(index: usize, result: Result<SendReport, Error>) -> Self {
+        Finished { index, result, recorded: false }
+    }
+}
+
+/// Awaits `future` while polling the sends on their way, collecting those that
+/// finish: an observer that paces the run must not hold up answers (a send not
+/// polled could time out with its answer waiting).
+async fn progress_while<F, S, T>(future: F, in_flight: &mut FuturesUnordered<S>, finished: &mut Vec<T>) -> F::Output
+where
+    F: Future,
+    S: Future<Output = T>,
+{
+    let mut future = std::pin::pin!(future);
+    std::future::poll_fn(|cx| {
+        if let Poll::Ready(output) = future.as_mut().poll(cx) {
+            return Poll::Ready(output);
+        }
+        while let Poll::Ready(Some(done)) = in_flight.poll_next_unpin(cx) {
+            finished.push(done);
+        }
+        Poll::Pending
+    })
+    .await
+}
+
+/// What a run has seen so far.
+struct Run {
+    sent_this_run: Vec<bool>,
+    unjournaled: BTreeMap<usize, Unjournaled>,
+    failure: Option<(usize, Error)>,
+    journal_failure: Option<JournalFailure>,
+    interrupted: bool,
+}
+
+impl Run {
+    fn new(batches: usize) -> Self {
+        Run {
+            sent_this_run: vec![false; batches],
+            unjournaled: BTreeMap::new(),
+            failure: None,
+            journal_failure: None,
+            interrupted: false,
+        }
+    }
+
+    /// Whether no more batches start: the observer stopped the run, a journal
+    /// write failed, or a batch failed (in this run, or among those just `finished`).
+    fn stopped(&self, finished: &[Finished]) -> bool {
+        self.interrupted
+            || self.failure.is_some()
+            || self.journal_failure.is_some()
+            || finished.iter().any(|done| done.result.is_err())
+    }
+
+    /// A group write failed: none of `starting` is sent, and the outcomes the
+    /// journal does not have (`records`, after the write) are kept for the report.
+    fn journal_failed(
+        &mut self,
+        error: JournalError,
+        outcomes: Vec<(usize, BatchOutcome)>,
+        starting: &[usize],
+        fresh: &[usize],
+        records: &BTreeMap<usize, BatchRecord>,
+    ) {
+        let failure = self.journal_failure.get_or_insert_with(|| JournalFailure {
+            outcomes_not_written: Vec::new(),
+            not_sent: Vec::new(),
+            error,
+        });
+        for (index, outcome) in outcomes {
+            // A store that records a group one by one may have written some of it.
+            if records.get(&index).is_some_and(|record| record.outcome.as_ref() == Some(&outcome)) {
+                continue;
+            }
+            failure.outcomes_not_written.push(index);
+            self.unjournaled.insert(index, Unjournaled::Outcome(outcome));
+        }
+        failure.not_sent.extend_from_slice(starting);
+        // A batch an earlier run started keeps the status its journal gives it.
+        for &index in fresh {
+            self.unjournaled.insert(index, Unjournaled::NotSent);
+        }
     }
 }
 
 impl Client {
     /// Sends `sms` to all its recipients, in calls of at most 100 (the panel's limit).
     ///
-    /// Batches go one after the other; the first batch that fails stops the
-    /// send, so nothing already accepted is ever sent again, and the report
-    /// says for every recipient whether it was accepted and with which recId.
+    /// Up to [`DEFAULT_CONCURRENCY`] batches are on their way at once; a batch
+    /// that fails stops the send from starting more (those on their way
+    /// finish). Nothing is ever sent twice, and the report says for every
+    /// recipient whether it was accepted and with which recId.
     /// Nothing is kept past the call: for a send that survives a crash, run a
     /// [`BulkJob`] over a durable journal.
     pub async fn send_bulk(&self, sms: &Sms) -> Result<BulkReport, Error> {
@@ -363,5 +551,38 @@ impl Client {
         job.run(&mut journal, &mut AfterEachBatch(on_batch))
             .await
             .map_err(|error| InputError::Invalid(format!("the bulk send's journal: {error}")).into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn the_sends_on_their_way_progress_while_the_observer_waits() {
+        let answered = Arc::new(AtomicBool::new(false));
+        let mut in_flight = FuturesUnordered::new();
+        let flag = answered.clone();
+        in_flight.push(async move {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            flag.store(true, Ordering::SeqCst);
+            7
+        });
+        // An observer that paces the run until the send on its way was answered.
+        let pacing = async {
+            while !answered.load(Ordering::SeqCst) {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+            Flow::Continue
+        };
+        let mut finished = Vec::new();
+        let flow = tokio::time::timeout(Duration::from_secs(5), progress_while(pacing, &mut in_flight, &mut finished));
+        assert_eq!(flow.await.ok(), Some(Flow::Continue), "the send was not polled while the observer waited");
+        assert_eq!(finished, [7]);
+        assert!(in_flight.is_empty());
     }
 }

@@ -161,14 +161,30 @@ impl BatchSummary {
 /// A journal write that failed and stopped the run.
 #[derive(Debug)]
 pub struct JournalFailure {
-    /// The batch being journaled.
-    pub batch: usize,
-    /// False when its attempt could not be written (it was not sent); true
-    /// when it was sent and its outcome could not be written (a new run
-    /// treats it as unknown).
-    pub sent: bool,
-    /// What went wrong.
+    /// Batches this run sent whose outcome could not be written. This report
+    /// has their outcome; a new run over the journal treats them as unknown
+    /// and does not send them again.
+    pub outcomes_not_written: Vec<usize>,
+    /// Batches that were not sent because their attempt could not be written.
+    pub not_sent: Vec<usize>,
+    /// What went wrong (the first failed write).
     pub error: JournalError,
+}
+
+impl JournalFailure {
+    /// Whether a batch was sent whose outcome the journal does not have.
+    pub fn sent(&self) -> bool {
+        !self.outcomes_not_written.is_empty()
+    }
+}
+
+/// What this run knows of a batch that its journal does not record.
+#[derive(Debug)]
+pub(super) enum Unjournaled {
+    /// Sent, with this outcome, which could not be written.
+    Outcome(BatchOutcome),
+    /// Not sent: its attempt could not be written (the journal may have part of it).
+    NotSent,
 }
 
 /// The result of a bulk send: every recipient and batch, as the journal has them.
@@ -187,8 +203,14 @@ pub struct BulkReport {
 }
 
 impl BulkReport {
-    /// The report of `batches` as `records` have them.
-    pub(super) fn new(batches: &[Sms], records: &BTreeMap<usize, BatchRecord>, sent_this_run: &[bool]) -> Self {
+    /// The report of `batches` as `records` have them, corrected by what this
+    /// run knows and could not journal.
+    pub(super) fn new(
+        batches: &[Sms],
+        records: &BTreeMap<usize, BatchRecord>,
+        sent_this_run: &[bool],
+        unjournaled: &BTreeMap<usize, Unjournaled>,
+    ) -> Self {
         let total = batches.iter().map(|batch| batch.recipients().len()).sum();
         let mut report = BulkReport {
             recipients: Vec::with_capacity(total),
@@ -198,7 +220,16 @@ impl BulkReport {
             interrupted: false,
         };
         for (index, batch) in batches.iter().enumerate() {
-            let record = records.get(&index);
+            let corrected;
+            let record = match unjournaled.get(&index) {
+                None => records.get(&index),
+                Some(Unjournaled::NotSent) => None,
+                Some(Unjournaled::Outcome(outcome)) => {
+                    let numbers = batch.recipients().iter().map(|number| number.as_str().to_owned()).collect();
+                    corrected = BatchRecord { numbers, outcome: Some(outcome.clone()) };
+                    Some(&corrected)
+                }
+            };
             let this_run = sent_this_run.get(index).copied().unwrap_or(false);
             report.batches.push(BatchSummary::new(index, batch.recipients().len(), record, this_run));
             let sent = match record.and_then(|record| record.outcome.as_ref()) {

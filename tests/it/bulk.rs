@@ -101,6 +101,11 @@ impl Panel {
     }
 }
 
+/// A job that sends one batch at a time, so that the panel's script meets the batches in order.
+fn sequential<'a>(client: &'a Client, sms: &Sms) -> BulkJob<'a> {
+    BulkJob::new(client, sms).unwrap().concurrency(1)
+}
+
 fn sms(recipients: usize) -> Sms {
     let numbers: Vec<String> = (0..recipients).map(|i| format!("0912{i:07}")).collect();
     Sms::new("5000123456", "سلام").to(&numbers).unwrap()
@@ -119,14 +124,14 @@ async fn a_resumed_job_sends_only_what_was_not_sent_and_never_an_unknown_batch()
 
     // Batch 2's answer is lost after the panel read it: the run stops there.
     panel.script(&[Answer::Accept, Answer::Drop]);
-    let first = BulkJob::new(&client, &sms).unwrap().run(&mut journal, &mut NoObserver).await.unwrap();
+    let first = sequential(&client, &sms).run(&mut journal, &mut NoObserver).await.unwrap();
     use BatchStatus::*;
     assert_eq!(statuses(&first), [Sent, Unknown, NotAttempted, NotAttempted, NotAttempted]);
     assert!(matches!(first.failure, Some((1, Error::OutcomeUnknown(_)))), "{:?}", first.failure);
     assert!(first.recipients[100..200].iter().all(|r| r.outcome == BulkOutcome::Unknown));
 
     // Resuming sends batches 3 to 5, and not batch 2.
-    let second = BulkJob::new(&client, &sms).unwrap().run(&mut journal, &mut NoObserver).await.unwrap();
+    let second = sequential(&client, &sms).run(&mut journal, &mut NoObserver).await.unwrap();
     assert_eq!(statuses(&second), [Sent, Unknown, Sent, Sent, Sent]);
     assert_eq!(panel.calls(), 5);
     assert!(second.batches[2].this_run && !second.batches[0].this_run);
@@ -135,10 +140,10 @@ async fn a_resumed_job_sends_only_what_was_not_sent_and_never_an_unknown_batch()
     }
 
     // Only when told to is the unknown batch sent again (its recipients get it twice).
-    let plan = BulkJob::new(&client, &sms).unwrap().resend_unknown(true).plan(&journal);
+    let plan = sequential(&client, &sms).resend_unknown(true).plan(&journal);
     assert_eq!(plan.to_send, [1]);
     assert_eq!(plan.notes, [PlanNote::ResendingUnknown { batch: 1, recipients: 100 }]);
-    let third = BulkJob::new(&client, &sms).unwrap().resend_unknown(true).run(&mut journal, &mut NoObserver).await;
+    let third = sequential(&client, &sms).resend_unknown(true).run(&mut journal, &mut NoObserver).await;
     assert!(third.unwrap().is_complete());
     assert_eq!(panel.received(sms.recipients()[150].as_str()), 2);
     assert_eq!(panel.received(sms.recipients()[250].as_str()), 1);
@@ -151,12 +156,12 @@ async fn a_refused_batch_is_definitely_unsent_and_the_next_run_sends_it() {
     let sms = sms(250);
     let mut journal = MemoryJournal::new();
     panel.script(&[Answer::Accept, Answer::Refuse(2)]);
-    let first = BulkJob::new(&client, &sms).unwrap().run(&mut journal, &mut NoObserver).await.unwrap();
+    let first = sequential(&client, &sms).run(&mut journal, &mut NoObserver).await.unwrap();
     assert_eq!(statuses(&first), [BatchStatus::Sent, BatchStatus::Refused, BatchStatus::NotAttempted]);
     assert_eq!((first.batches[1].refused, first.batches[1].error.as_ref().unwrap().code), (100, Some(2)));
     assert!(first.recipients[100..200].iter().all(|r| r.outcome == BulkOutcome::NotSent));
 
-    let job = BulkJob::new(&client, &sms).unwrap();
+    let job = sequential(&client, &sms);
     let plan = job.plan(&journal);
     assert_eq!(plan.to_send, [1, 2]);
     assert!(matches!(&plan.notes[..], [PlanNote::ResendingFailed { batch: 1, recipients: 100, .. }]));
@@ -198,26 +203,31 @@ async fn a_batch_whose_attempt_cannot_be_journaled_is_not_sent() {
     let client = panel.client();
     let sms = sms(250);
     let mut journal = Failing { inner: MemoryJournal::new(), attempt_fails_at: Some(1), outcome_fails_at: None };
-    let report = BulkJob::new(&client, &sms).unwrap().run(&mut journal, &mut NoObserver).await.unwrap();
+    let report = sequential(&client, &sms).run(&mut journal, &mut NoObserver).await.unwrap();
     let failure = report.journal_failure.as_ref().unwrap();
-    assert_eq!((failure.batch, failure.sent), (1, false));
+    assert_eq!((&failure.outcomes_not_written[..], &failure.not_sent[..], failure.sent()), (&[][..], &[1][..], false));
     assert_eq!(panel.calls(), 1, "only batch 1 reached the panel");
     assert_eq!(statuses(&report), [BatchStatus::Sent, BatchStatus::NotAttempted, BatchStatus::NotAttempted]);
 }
 
 #[tokio::test]
-async fn a_sent_batch_whose_outcome_cannot_be_journaled_is_unknown_and_not_sent_again() {
+async fn a_sent_batch_whose_outcome_cannot_be_journaled_is_reported_sent_then_unknown_and_never_resent() {
     let panel = Panel::default();
     let client = panel.client();
     let sms = sms(250);
     let mut journal = Failing { inner: MemoryJournal::new(), attempt_fails_at: None, outcome_fails_at: Some(0) };
-    let report = BulkJob::new(&client, &sms).unwrap().run(&mut journal, &mut NoObserver).await.unwrap();
+    let report = sequential(&client, &sms).run(&mut journal, &mut NoObserver).await.unwrap();
     let failure = report.journal_failure.as_ref().unwrap();
-    assert_eq!((failure.batch, failure.sent), (0, true));
-    assert_eq!(statuses(&report)[0], BatchStatus::Unknown);
+    // Batch 2's attempt was in the same group commit as batch 1's outcome: it was not sent.
+    assert_eq!((&failure.outcomes_not_written[..], &failure.not_sent[..], failure.sent()), (&[0][..], &[1][..], true));
+    assert_eq!(panel.calls(), 1);
+    // This run knows batch 1 was sent, and says so; only the journal lacks it.
+    assert_eq!(statuses(&report), [BatchStatus::Sent, BatchStatus::NotAttempted, BatchStatus::NotAttempted]);
+    assert!(report.batches[0].this_run);
+    assert!(report.recipients[..100].iter().all(|r| matches!(r.outcome, BulkOutcome::Accepted { rec_id: Some(_) })));
 
     journal.outcome_fails_at = None;
-    let resumed = BulkJob::new(&client, &sms).unwrap().run(&mut journal, &mut NoObserver).await.unwrap();
+    let resumed = sequential(&client, &sms).run(&mut journal, &mut NoObserver).await.unwrap();
     assert_eq!(statuses(&resumed), [BatchStatus::Unknown, BatchStatus::Sent, BatchStatus::Sent]);
     assert!(sms.recipients().iter().all(|number| panel.received(number.as_str()) == 1));
 }
@@ -257,7 +267,7 @@ async fn an_observer_sees_every_batch_and_can_stop_the_run() {
     let client = panel.client();
     let sms = sms(350);
     let mut observer = Stopping { stop_at: 2, ..Stopping::default() };
-    let report = BulkJob::new(&client, &sms).unwrap().run(&mut MemoryJournal::new(), &mut observer).await.unwrap();
+    let report = sequential(&client, &sms).run(&mut MemoryJournal::new(), &mut observer).await.unwrap();
     assert!(report.interrupted);
     assert_eq!(observer.planned.unwrap().to_send, [0, 1, 2, 3]);
     assert_eq!((observer.started, observer.finished), (vec![0, 1, 2], vec![0, 1]));
@@ -270,10 +280,10 @@ async fn a_journal_of_other_recipients_is_refused_before_anything_is_sent() {
     let panel = Panel::default();
     let client = panel.client();
     let mut journal = MemoryJournal::new();
-    BulkJob::new(&client, &sms(150)).unwrap().run(&mut journal, &mut NoObserver).await.unwrap();
+    sequential(&client, &sms(150)).run(&mut journal, &mut NoObserver).await.unwrap();
     let other: Vec<String> = (0..150).map(|i| format!("0935{i:07}")).collect();
     let other = Sms::new("5000123456", "سلام").to(&other).unwrap();
-    let error = BulkJob::new(&client, &other).unwrap().run(&mut journal, &mut NoObserver).await.unwrap_err();
+    let error = sequential(&client, &other).run(&mut journal, &mut NoObserver).await.unwrap_err();
     assert!(matches!(error, RunError::Journal(JournalError::OtherRecipients { batch: 0 })), "{error}");
     assert_eq!(panel.calls(), 2);
 }
@@ -309,11 +319,11 @@ async fn a_json_lines_journal_resumes_across_processes() {
     {
         let mut journal = payamak::bulk::JsonLinesJournal::open(&path, header()).unwrap();
         let mut observer = Stopping { stop_at: 1, ..Stopping::default() };
-        BulkJob::new(&client, &sms).unwrap().run(&mut journal, &mut observer).await.unwrap();
+        sequential(&client, &sms).run(&mut journal, &mut observer).await.unwrap();
     }
     let mut journal = payamak::bulk::JsonLinesJournal::open(&path, header()).unwrap();
     assert!(journal.resumed());
-    let report = BulkJob::new(&client, &sms).unwrap().run(&mut journal, &mut NoObserver).await.unwrap();
+    let report = sequential(&client, &sms).run(&mut journal, &mut NoObserver).await.unwrap();
     assert!(report.is_complete());
     assert!(sms.recipients().iter().all(|number| panel.received(number.as_str()) == 1));
     drop(journal);
@@ -327,14 +337,14 @@ async fn a_success_without_rec_ids_is_an_accepted_batch_that_cannot_be_tracked()
     let sms = sms(150);
     panel.script(&[Answer::AcceptWithoutRecIds]);
     let mut journal = MemoryJournal::new();
-    let report = BulkJob::new(&client, &sms).unwrap().run(&mut journal, &mut NoObserver).await.unwrap();
+    let report = sequential(&client, &sms).run(&mut journal, &mut NoObserver).await.unwrap();
     assert!(report.is_complete(), "{:?}", report.batches);
     assert_eq!((report.batches[0].accepted, report.batches[0].untracked), (100, 100));
     assert_eq!((report.batches[1].accepted, report.batches[1].untracked), (50, 0));
     assert_eq!(report.recipients[0].outcome, BulkOutcome::Accepted { rec_id: None });
     assert_eq!(report.rec_id_batches().iter().map(Vec::len).collect::<Vec<_>>(), [50]);
     // Nothing is sent again.
-    let resumed = BulkJob::new(&client, &sms).unwrap().plan(&journal);
+    let resumed = sequential(&client, &sms).plan(&journal);
     assert!(resumed.to_send.is_empty());
 }
 
@@ -345,18 +355,18 @@ async fn a_redirected_batch_is_reported_and_not_posted_again_unasked() {
     let sms = sms(250);
     let mut journal = MemoryJournal::new();
     panel.script(&[Answer::Accept, Answer::Redirect]);
-    let first = BulkJob::new(&client, &sms).unwrap().run(&mut journal, &mut NoObserver).await.unwrap();
+    let first = sequential(&client, &sms).run(&mut journal, &mut NoObserver).await.unwrap();
     assert_eq!(statuses(&first), [BatchStatus::Sent, BatchStatus::Redirected, BatchStatus::NotAttempted]);
     let error = first.batches[1].error.as_ref().unwrap();
     assert!(error.is_redirect() && error.message.contains("new-panel.test"), "{error:?}");
     assert_eq!(panel.calls(), 2);
 
     // A resume sends batch 3, and does not post batch 2 again.
-    let second = BulkJob::new(&client, &sms).unwrap().run(&mut journal, &mut NoObserver).await.unwrap();
+    let second = sequential(&client, &sms).run(&mut journal, &mut NoObserver).await.unwrap();
     assert_eq!(statuses(&second), [BatchStatus::Sent, BatchStatus::Redirected, BatchStatus::Sent]);
     assert_eq!(panel.calls(), 3);
     // Only when told to.
-    let job = BulkJob::new(&client, &sms).unwrap().resend_unknown(true);
+    let job = sequential(&client, &sms).resend_unknown(true);
     assert!(matches!(&job.plan(&journal).notes[..], [PlanNote::ResendingRedirected { batch: 1, .. }]));
     let third = job.run(&mut journal, &mut NoObserver).await.unwrap();
     assert!(third.is_complete());
@@ -376,11 +386,11 @@ async fn a_job_that_lost_its_journal_finds_its_sends_on_the_panel() {
         .build()
         .unwrap();
     let sms = Sms::new("5000123456", "یادآوری جلسه").to(["09121111111", "09122222222"]).unwrap();
-    let first = BulkJob::new(&client, &sms).unwrap().run(&mut MemoryJournal::new(), &mut NoObserver).await.unwrap();
+    let first = sequential(&client, &sms).run(&mut MemoryJournal::new(), &mut NoObserver).await.unwrap();
     assert!(first.is_complete());
 
     // A run with a journal that lost everything: the panel shows the batch was sent.
-    let job = BulkJob::new(&client, &sms).unwrap().reconcile_with_panel(Reconciliation::AllTime);
+    let job = sequential(&client, &sms).reconcile_with_panel(Reconciliation::AllTime);
     let mut journal = MemoryJournal::new();
     let mut observer = Stopping { stop_at: usize::MAX, ..Stopping::default() };
     let second = job.run(&mut journal, &mut observer).await.unwrap();
@@ -391,6 +401,151 @@ async fn a_job_that_lost_its_journal_finds_its_sends_on_the_panel() {
     assert_eq!(emulator.account_snapshot("demo").unwrap().sent.len(), 2, "nothing was sent twice");
     // Only sends since the job began count: an older identical send is not this job's.
     let later = chrono::Utc::now() + chrono::Duration::hours(1);
-    let job = BulkJob::new(&client, &sms).unwrap().reconcile_with_panel(Reconciliation::Since(later));
+    let job = sequential(&client, &sms).reconcile_with_panel(Reconciliation::Since(later));
     assert_eq!(job.run(&mut MemoryJournal::new(), &mut NoObserver).await.unwrap().accepted().count(), 2);
+}
+
+/// The panel behind a network that takes `delay` per call, except for batches
+/// with `fast` in them; counts the calls on their way at once.
+#[derive(Debug)]
+struct Slow {
+    panel: Panel,
+    delay: std::time::Duration,
+    refuse_fast: Option<&'static str>,
+    in_flight: std::sync::atomic::AtomicUsize,
+    most_in_flight: std::sync::atomic::AtomicUsize,
+}
+
+impl std::fmt::Debug for Panel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Panel")
+    }
+}
+
+impl Slow {
+    fn new(panel: &Panel, delay_ms: u64) -> Arc<Self> {
+        Arc::new(Slow {
+            panel: panel.clone(),
+            delay: std::time::Duration::from_millis(delay_ms),
+            refuse_fast: None,
+            in_flight: Default::default(),
+            most_in_flight: Default::default(),
+        })
+    }
+
+    fn client(self: &Arc<Self>) -> Client {
+        Client::builder()
+            .base_url("http://panel.test/post/")
+            .credentials("demo", "demo")
+            .retry_policy(RetryPolicy::none())
+            .transport(self.clone())
+            .build()
+            .unwrap()
+    }
+
+    fn most_in_flight(&self) -> usize {
+        self.most_in_flight.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl payamak::transport::Transport for Slow {
+    fn post<'a>(
+        &'a self,
+        request: payamak::transport::HttpRequest<'a>,
+    ) -> payamak::transport::BoxFuture<'a, Result<HttpResponse, PostError>> {
+        use std::sync::atomic::Ordering::SeqCst;
+        Box::pin(async move {
+            let now = self.in_flight.fetch_add(1, SeqCst) + 1;
+            self.most_in_flight.fetch_max(now, SeqCst);
+            let body = String::from_utf8_lossy(request.body).into_owned();
+            let refused = self.refuse_fast.is_some_and(|number| body.contains(number));
+            if !refused {
+                tokio::time::sleep(self.delay).await;
+            }
+            self.in_flight.fetch_sub(1, SeqCst);
+            if refused {
+                let reply = SendSmsResponse { send_sms_result: 2, ..Default::default() };
+                let body = encode_response::<SendSmsRequest>(&reply, SoapVersion::V11).unwrap();
+                return Ok(HttpResponse::new(200, body).header("Content-Type", "text/xml; charset=utf-8"));
+            }
+            self.panel.answer(request.body)
+        })
+    }
+}
+
+#[tokio::test]
+async fn batches_go_out_up_to_the_concurrency_at_once_and_each_exactly_once() {
+    let panel = Panel::default();
+    let slow = Slow::new(&panel, 20);
+    let client = slow.client();
+    let sms = sms(1000);
+    let mut journal = MemoryJournal::new();
+    let report = BulkJob::new(&client, &sms).unwrap().concurrency(3).run(&mut journal, &mut NoObserver).await.unwrap();
+    assert!(report.is_complete());
+    assert_eq!(slow.most_in_flight(), 3);
+    assert_eq!(panel.calls(), 10);
+    assert!(sms.recipients().iter().all(|number| panel.received(number.as_str()) == 1));
+    assert!(journal.batches().values().all(|record| matches!(record.outcome, Some(BatchOutcome::Sent { .. }))));
+    assert!(report.batches.iter().all(|batch| batch.this_run && batch.accepted == 100));
+}
+
+#[tokio::test]
+async fn a_failed_batch_stops_new_ones_while_those_on_their_way_finish() {
+    let panel = Panel::default();
+    let slow = Arc::new(Slow { refuse_fast: Some("09120000150"), ..Arc::into_inner(Slow::new(&panel, 50)).unwrap() });
+    let client = slow.client();
+    let sms = sms(1000);
+    let job = BulkJob::new(&client, &sms).unwrap().concurrency(3);
+    let report = job.run(&mut MemoryJournal::new(), &mut NoObserver).await.unwrap();
+    use BatchStatus::*;
+    // Batch 2 is refused at once; batches 1 and 3 were already on their way.
+    assert_eq!(statuses(&report)[..4], [Sent, Refused, Sent, NotAttempted]);
+    assert!(statuses(&report)[3..].iter().all(|status| *status == NotAttempted));
+    assert!(matches!(report.failure, Some((1, Error::Rejected(_)))), "{:?}", report.failure);
+    assert_eq!(panel.calls(), 2);
+}
+
+/// Counts the group writes of a memory journal.
+#[derive(Default)]
+struct Counting {
+    inner: MemoryJournal,
+    writes: usize,
+}
+
+impl Journal for Counting {
+    fn batches(&self) -> &BTreeMap<usize, BatchRecord> {
+        self.inner.batches()
+    }
+
+    fn record_attempt(&mut self, batch: usize, numbers: &[MobileNumber]) -> Result<(), JournalError> {
+        self.record(&[payamak::bulk::Entry::Attempt { batch, numbers }])
+    }
+
+    fn record_outcome(&mut self, batch: usize, outcome: &BatchOutcome) -> Result<(), JournalError> {
+        self.record(&[payamak::bulk::Entry::Outcome { batch, outcome }])
+    }
+
+    fn record(&mut self, entries: &[payamak::bulk::Entry<'_>]) -> Result<(), JournalError> {
+        self.writes += 1;
+        self.inner.record(entries)
+    }
+}
+
+#[tokio::test]
+async fn a_batch_outcome_and_the_next_attempt_share_one_journal_write() {
+    let panel = Panel::default();
+    let client = panel.client();
+    let sms = sms(1000);
+    let mut journal = Counting::default();
+    let report = sequential(&client, &sms).run(&mut journal, &mut NoObserver).await.unwrap();
+    assert!(report.is_complete());
+    // The first attempt, nine outcome-and-next-attempt pairs, and the last outcome.
+    assert_eq!(journal.writes, 11, "one durable write per batch, not two");
+
+    let slow = Slow::new(&panel, 20);
+    let client = slow.client();
+    let mut journal = Counting::default();
+    let job = BulkJob::new(&client, &sms).unwrap().concurrency(4);
+    assert!(job.run(&mut journal, &mut NoObserver).await.unwrap().is_complete());
+    assert!(journal.writes <= 11, "{} writes", journal.writes);
 }

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use payamak::bulk::BulkOutcome;
+use payamak::bulk::{BatchStatus, BulkJob, BulkOutcome, MemoryJournal, NoObserver};
 use payamak::delivery::DeliveryTracker;
 use payamak::status_codes::{DeliveryStatus, SendStatus, UpdateDeliveryStatus};
 use payamak::transport::{BoxFuture, HttpRequest, HttpResponse, PostError, Transport};
@@ -305,7 +305,11 @@ async fn a_failed_bulk_batch_stops_without_resending_earlier_ones() {
         .await;
         let client = client(&emulator, SoapVersion::V11, "pa55");
         let numbers: Vec<String> = (0..250).map(|i| format!("0912{i:07}")).collect();
-        let report = client.send_bulk(&Sms::new("5000123456", "x").to(&numbers).unwrap()).await.unwrap();
+        let sms = Sms::new("5000123456", "x").to(&numbers).unwrap();
+
+        // One at a time: batch 2 is refused (credit), and batch 3 is never started.
+        let report = BulkJob::new(&client, &sms).unwrap().concurrency(1);
+        let report = report.run(&mut MemoryJournal::new(), &mut NoObserver).await.unwrap();
         assert_eq!(report.accepted().count(), 100);
         let (batch, error) = report.failure.as_ref().unwrap();
         assert_eq!(*batch, 1);
@@ -313,6 +317,28 @@ async fn a_failed_bulk_batch_stops_without_resending_earlier_ones() {
         assert!(report.recipients[100..200].iter().all(|r| r.outcome == BulkOutcome::NotSent));
         assert!(report.recipients[200..].iter().all(|r| r.outcome == BulkOutcome::NotAttempted));
         assert_eq!(emulator.handle().account_snapshot("ali").unwrap().sent.len(), 100);
+    }
+}
+
+#[tokio::test]
+async fn concurrent_bulk_batches_are_each_reported_as_the_panel_answered() {
+    for reach in REACHES {
+        let emulator = Panel::start(
+            Emulator::builder().account(Account::new("ali", "pa55").sender("5000123456").credit(150.0)),
+            reach,
+        )
+        .await;
+        let client = client(&emulator, SoapVersion::V11, "pa55");
+        let numbers: Vec<String> = (0..250).map(|i| format!("0912{i:07}")).collect();
+        // All three batches are on their way at once: in any order, the panel has
+        // credit for batches 1 and 3 (150 parts) and refuses batch 2.
+        let report = client.send_bulk(&Sms::new("5000123456", "x").to(&numbers).unwrap()).await.unwrap();
+        use BatchStatus::*;
+        assert_eq!(report.batches.iter().map(|b| b.status).collect::<Vec<_>>(), [Sent, Refused, Sent], "{reach:?}");
+        assert!(matches!(&report.failure, Some((1, Error::Rejected(r))) if r.code == 2));
+        assert_eq!(report.accepted().count(), 150);
+        assert!(report.recipients[100..200].iter().all(|r| r.outcome == BulkOutcome::NotSent));
+        assert_eq!(emulator.handle().account_snapshot("ali").unwrap().sent.len(), 150);
     }
 }
 

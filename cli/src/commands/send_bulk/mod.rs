@@ -68,7 +68,8 @@ pub async fn run(args: SendBulkArgs, context: &Context) -> CliResult {
     // Connecting makes no request; it settles which panel and user the journal is for.
     let session = context.connect().await?;
     let journal = open_journal(&args, &sms, &session, output)?;
-    let mut job = BulkJob::new(&session.client, &sms)?.resend_unknown(args.resend_unknown);
+    let mut job =
+        BulkJob::new(&session.client, &sms)?.resend_unknown(args.resend_unknown).concurrency(args.concurrency);
     // A journal that existed may not be the complete record of its run: check the panel before sending.
     if let Some(with) = journal.reconciliation() {
         job = job.reconcile_with_panel(with);
@@ -94,12 +95,20 @@ pub async fn run(args: SendBulkArgs, context: &Context) -> CliResult {
     print_summary(output, &summary, pending);
     if let Some(failure) = &report.journal_failure {
         // After the summary, so that what this run sent is on record somewhere.
-        let what = if failure.sent {
-            "was sent but its outcome could not be written to the journal; a new run will treat it as unknown"
-        } else {
-            "was not sent: its attempt could not be written to the journal"
-        };
-        crate::stderr_line!("error: batch {} {what}: {}", failure.batch + 1, describe(&failure.error));
+        let error = describe(&failure.error);
+        for batch in &failure.outcomes_not_written {
+            crate::stderr_line!(
+                "error: batch {} was sent (see above) but its outcome could not be written to the journal; a new \
+                 run will treat it as unknown and not send it again: {error}",
+                batch + 1
+            );
+        }
+        for batch in &failure.not_sent {
+            crate::stderr_line!(
+                "error: batch {} was not sent: its attempt could not be written to the journal: {error}",
+                batch + 1
+            );
+        }
     }
     Ok(summary.exit_code(stopped_by(&report)))
 }
@@ -107,7 +116,7 @@ pub async fn run(args: SendBulkArgs, context: &Context) -> CliResult {
 /// The exit code of what stopped the run early, if anything did.
 fn stopped_by(report: &BulkReport) -> Option<Exit> {
     match (&report.journal_failure, &report.failure) {
-        (Some(failure), _) => Some(if failure.sent { Exit::Unknown } else { Exit::Transport }),
+        (Some(failure), _) => Some(if failure.sent() { Exit::Unknown } else { Exit::Transport }),
         (None, Some((_, error))) => Some(Exit::of(error)),
         (None, None) => None,
     }
@@ -282,7 +291,7 @@ fn progress_bar(output: &Output, job: &BulkJob<'_>, journal: &impl payamak::bulk
     progress
 }
 
-/// The first Ctrl-C lets the current batch finish; the second stops at once.
+/// The first Ctrl-C lets the batches on their way finish; the second stops at once.
 fn watch_ctrl_c(progress: ProgressBar) -> Arc<AtomicBool> {
     let flag = Arc::new(AtomicBool::new(false));
     let set = flag.clone();
@@ -293,8 +302,8 @@ fn watch_ctrl_c(progress: ProgressBar) -> Arc<AtomicBool> {
         set.store(true, Ordering::SeqCst);
         progress.suspend(|| {
             crate::stderr_line!(
-                "interrupted: finishing the current batch, then stopping (Ctrl-C again stops at once, \
-                 leaving that batch's outcome unknown)"
+                "interrupted: finishing the batches on their way, then stopping (Ctrl-C again stops at once, \
+                 leaving their outcome unknown)"
             );
         });
         if tokio::signal::ctrl_c().await.is_ok() {

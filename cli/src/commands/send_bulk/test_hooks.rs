@@ -2,13 +2,14 @@
 //!
 //! `PAYAMAK_TEST_CRASH=<point>:<n>` ends the process at once, like a kill,
 //! at `point` of the n-th batch this run sends (1-based):
-//! - `attempt`: its attempt is journaled, nothing sent;
+//! - `attempt`: the journal write holding its attempt is done, nothing sent;
 //! - `send`: it was sent, its outcome not journaled;
-//! - `outcome`: its outcome is journaled.
+//! - `outcome`: its outcome is journaled, and nothing after it: the crash tore
+//!   the group write it was in (with the next batches' attempts) just after it.
 //!
-//! `PAYAMAK_TEST_JOURNAL_FAIL=<point>:<n>` makes writing the journal fail at
-//! `point` (`attempt` or `outcome`) of the n-th batch this run sends, as a full
-//! disk would.
+//! `PAYAMAK_TEST_JOURNAL_FAIL=<point>:<n>` makes a journal write fail when it
+//! holds `point` (`attempt` or `outcome`) of the n-th batch this run sends, as
+//! a full disk would.
 //!
 //! `PAYAMAK_TEST_BATCH_DELAY_MS=<ms>` pauses before each batch, so a test can
 //! kill the process from outside while it runs.
@@ -16,7 +17,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use payamak::bulk::{BatchOutcome, BatchRecord, Journal, JournalError, JsonLinesJournal};
+use payamak::bulk::{BatchOutcome, BatchRecord, Entry, Journal, JournalError, JsonLinesJournal};
 use payamak::recipient::MobileNumber;
 
 /// The exit code of a test crash.
@@ -71,7 +72,7 @@ impl Hooks {
 
     /// `journal`, with this run's crash points and write failures around its records.
     pub fn journal(self, journal: JsonLinesJournal) -> HookedJournal {
-        HookedJournal { inner: journal, hooks: self, attempts: 0 }
+        HookedJournal { inner: journal, hooks: self, attempts: 0, positions: BTreeMap::new() }
     }
 
     fn maybe_fail(&self, point: Point, position: usize, journal: &JsonLinesJournal) -> Result<(), JournalError> {
@@ -97,6 +98,8 @@ pub struct HookedJournal {
     hooks: Hooks,
     /// Batches this run has started.
     attempts: usize,
+    /// The 0-based position in this run of each batch it started.
+    positions: BTreeMap<usize, usize>,
 }
 
 impl HookedJournal {
@@ -112,21 +115,46 @@ impl Journal for HookedJournal {
     }
 
     fn record_attempt(&mut self, batch: usize, numbers: &[MobileNumber]) -> Result<(), JournalError> {
-        let position = self.attempts;
-        self.hooks.maybe_fail(Point::Attempt, position, &self.inner)?;
-        self.inner.record_attempt(batch, numbers)?;
-        self.attempts += 1;
-        self.hooks.maybe_crash(Point::Attempt, position);
-        Ok(())
+        self.record(&[Entry::Attempt { batch, numbers }])
     }
 
     fn record_outcome(&mut self, batch: usize, outcome: &BatchOutcome) -> Result<(), JournalError> {
-        let position = self.attempts.saturating_sub(1);
-        // The batch was sent; its outcome is not journaled yet.
-        self.hooks.maybe_crash(Point::Send, position);
-        self.hooks.maybe_fail(Point::Outcome, position, &self.inner)?;
-        self.inner.record_outcome(batch, outcome)?;
-        self.hooks.maybe_crash(Point::Outcome, position);
+        self.record(&[Entry::Outcome { batch, outcome }])
+    }
+
+    fn record(&mut self, entries: &[Entry<'_>]) -> Result<(), JournalError> {
+        let mut next = self.attempts;
+        let mut points = Vec::with_capacity(entries.len());
+        for entry in entries {
+            match *entry {
+                Entry::Attempt { batch, .. } => {
+                    self.hooks.maybe_fail(Point::Attempt, next, &self.inner)?;
+                    points.push((Point::Attempt, batch, next));
+                    next += 1;
+                }
+                Entry::Outcome { batch, .. } => {
+                    let position = self.positions.get(&batch).copied().unwrap_or(0);
+                    // The batch was sent; its outcome is not journaled yet.
+                    self.hooks.maybe_crash(Point::Send, position);
+                    self.hooks.maybe_fail(Point::Outcome, position, &self.inner)?;
+                    points.push((Point::Outcome, batch, position));
+                }
+            }
+        }
+        // A crash "at an outcome" tears the group write just after that outcome's line.
+        let torn = points.iter().position(|&(point, _, position)| self.hooks.crash == Some((point, position + 1)));
+        if let Some(last) = torn.filter(|&at| points[at].0 == Point::Outcome) {
+            self.inner.record(&entries[..=last])?;
+            self.hooks.maybe_crash(Point::Outcome, points[last].2);
+        }
+        self.inner.record(entries)?;
+        self.attempts = next;
+        for (point, batch, position) in points {
+            if point == Point::Attempt {
+                self.positions.insert(batch, position);
+            }
+            self.hooks.maybe_crash(point, position);
+        }
         Ok(())
     }
 }
