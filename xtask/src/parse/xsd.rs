@@ -2,7 +2,7 @@
 
 use roxmltree::Node;
 
-use super::{documentation_text, elements, pos, qname, qname_attr, tag, QNameRef, XSD_NS};
+use super::{documentation_text, elements, qname, qname_attr, tag, QNameRef, Source, XSD_NS};
 use crate::diag::{Pos, Problem};
 
 /// `xs:schema`.
@@ -92,7 +92,7 @@ fn annotation_doc(node: Node<'_, '_>) -> Option<String> {
     (!docs.is_empty()).then(|| docs.join("\n"))
 }
 
-pub(super) fn schema(node: Node<'_, '_>) -> Schema {
+pub(super) fn schema(src: &Source<'_>, node: Node<'_, '_>) -> Schema {
     let mut schema = Schema {
         target_namespace: node.attribute("targetNamespace").unwrap_or("").to_owned(),
         qualified: node.attribute("elementFormDefault") == Some("qualified"),
@@ -102,14 +102,14 @@ pub(super) fn schema(node: Node<'_, '_>) -> Schema {
     };
     for child in xsd_children(node) {
         match child.tag_name().name() {
-            "element" => schema.elements.push(element(child)),
+            "element" => schema.elements.push(element(src, child)),
             "complexType" => {
                 let label = format!("complexType \"{}\"", child.attribute("name").unwrap_or(""));
-                schema.complex_types.push(complex_type(child, &label));
+                schema.complex_types.push(complex_type(src, child, &label));
             }
             "simpleType" => {
                 let label = format!("simpleType \"{}\"", child.attribute("name").unwrap_or(""));
-                schema.simple_types.push(simple_type(child, &label));
+                schema.simple_types.push(simple_type(src, child, &label));
             }
             // `import`, `annotation`; top-level attributes and groups only matter
             // where they are used, and every use of them is reported there.
@@ -120,11 +120,11 @@ pub(super) fn schema(node: Node<'_, '_>) -> Schema {
 }
 
 /// A named element declaration (an element with `ref` is handled by the caller).
-fn element(node: Node<'_, '_>) -> ElementDecl {
+fn element(src: &Source<'_>, node: Node<'_, '_>) -> ElementDecl {
     let name = node.attribute("name").unwrap_or("");
     let mut problems = Vec::new();
     let mut invalid = |attribute: &str, value: &str| {
-        problems.push(Problem::new(pos(node), format!("invalid {attribute}=\"{value}\" in element \"{name}\"")));
+        problems.push(Problem::new(src.pos(node), format!("invalid {attribute}=\"{value}\" in element \"{name}\"")));
     };
     let min_occurs = match node.attribute("minOccurs") {
         None => 1,
@@ -159,7 +159,7 @@ fn element(node: Node<'_, '_>) -> ElementDecl {
         }
     };
     if name.is_empty() {
-        problems.push(Problem::new(pos(node), format!("<{}> without a name", tag(node))));
+        problems.push(Problem::new(src.pos(node), format!("<{}> without a name", tag(node))));
     }
     // Read without them, the data would silently miss the value or the substitutes.
     for (attribute, what) in
@@ -167,24 +167,25 @@ fn element(node: Node<'_, '_>) -> ElementDecl {
     {
         if let Some(value) = node.attribute(attribute) {
             problems.push(Problem::new(
-                pos(node),
+                src.pos(node),
                 format!("unsupported {attribute}=\"{value}\" ({what}) in element \"{name}\""),
             ));
         }
     }
     if matches!(node.attribute("abstract").map(str::trim), Some("true" | "1")) {
-        problems.push(Problem::new(pos(node), format!("unsupported abstract element (abstract=\"true\") \"{name}\"")));
+        problems
+            .push(Problem::new(src.pos(node), format!("unsupported abstract element (abstract=\"true\") \"{name}\"")));
     }
     let label = format!("the type of element \"{name}\"");
     let mut inline = None;
     for child in xsd_children(node) {
         match child.tag_name().name() {
-            "complexType" => inline = Some(InlineType::Complex(Box::new(complex_type(child, &label)))),
-            "simpleType" => inline = Some(InlineType::Simple(simple_type(child, &label))),
+            "complexType" => inline = Some(InlineType::Complex(Box::new(complex_type(src, child, &label)))),
+            "simpleType" => inline = Some(InlineType::Simple(simple_type(src, child, &label))),
             "annotation" => {}
             // Identity constraints do not change the shape of the data.
             "key" | "keyref" | "unique" => {}
-            _ => problems.push(unsupported(child, &format!("element \"{name}\""))),
+            _ => problems.push(unsupported(src, child, &format!("element \"{name}\""))),
         }
     }
     ElementDecl {
@@ -196,56 +197,61 @@ fn element(node: Node<'_, '_>) -> ElementDecl {
         nillable,
         form_qualified,
         doc: annotation_doc(node),
-        pos: pos(node),
+        pos: src.pos(node),
         problems,
     }
 }
 
-fn unsupported(node: Node<'_, '_>, label: &str) -> Problem {
-    Problem::new(pos(node), format!("unsupported <{}> in {label}", tag(node)))
+fn unsupported(src: &Source<'_>, node: Node<'_, '_>, label: &str) -> Problem {
+    Problem::new(src.pos(node), format!("unsupported <{}> in {label}", tag(node)))
 }
 
-fn complex_type(node: Node<'_, '_>, label: &str) -> ComplexTypeDecl {
+fn complex_type(src: &Source<'_>, node: Node<'_, '_>, label: &str) -> ComplexTypeDecl {
     let mut problems = Vec::new();
     if matches!(node.attribute("mixed"), Some("true" | "1")) {
-        problems.push(Problem::new(pos(node), format!("unsupported mixed content (mixed=\"true\") in {label}")));
+        problems.push(Problem::new(src.pos(node), format!("unsupported mixed content (mixed=\"true\") in {label}")));
     }
     // Only derived types could appear in its place, and derivation by `xsi:type` is not supported.
     if matches!(node.attribute("abstract").map(str::trim), Some("true" | "1")) {
-        problems.push(Problem::new(pos(node), format!("unsupported abstract type (abstract=\"true\") in {label}")));
+        problems.push(Problem::new(src.pos(node), format!("unsupported abstract type (abstract=\"true\") in {label}")));
     }
     let mut content = ComplexContent::Empty;
     for child in xsd_children(node) {
         match child.tag_name().name() {
             "annotation" => {}
-            "sequence" => content = ComplexContent::Sequence(sequence(child, label, &mut problems)),
+            "sequence" => content = ComplexContent::Sequence(sequence(src, child, label, &mut problems)),
             "complexContent" => {
-                if let Some(extension) = complex_content(child, label, &mut problems) {
+                if let Some(extension) = complex_content(src, child, label, &mut problems) {
                     content = extension;
                 }
             }
             "attribute" | "attributeGroup" | "anyAttribute" => {
                 problems.push(Problem::new(
-                    pos(child),
+                    src.pos(child),
                     format!("unsupported <{}> (XML attributes) in {label}", tag(child)),
                 ));
             }
-            _ => problems.push(unsupported(child, label)),
+            _ => problems.push(unsupported(src, child, label)),
         }
     }
     ComplexTypeDecl {
         name: node.attribute("name").map(str::to_owned),
         content,
         doc: annotation_doc(node),
-        pos: pos(node),
+        pos: src.pos(node),
         problems,
     }
 }
 
 /// `complexContent`: only `extension` is supported.
-fn complex_content(node: Node<'_, '_>, label: &str, problems: &mut Vec<Problem>) -> Option<ComplexContent> {
+fn complex_content(
+    src: &Source<'_>,
+    node: Node<'_, '_>,
+    label: &str,
+    problems: &mut Vec<Problem>,
+) -> Option<ComplexContent> {
     if matches!(node.attribute("mixed"), Some("true" | "1")) {
-        problems.push(Problem::new(pos(node), format!("unsupported mixed content (mixed=\"true\") in {label}")));
+        problems.push(Problem::new(src.pos(node), format!("unsupported mixed content (mixed=\"true\") in {label}")));
     }
     let mut content = None;
     for child in xsd_children(node) {
@@ -253,36 +259,38 @@ fn complex_content(node: Node<'_, '_>, label: &str, problems: &mut Vec<Problem>)
             "annotation" => {}
             "extension" => {
                 let Some(base) = qname_attr(child, "base") else {
-                    problems.push(Problem::new(pos(child), format!("<{}> without a base in {label}", tag(child))));
+                    problems.push(Problem::new(src.pos(child), format!("<{}> without a base in {label}", tag(child))));
                     continue;
                 };
                 let mut fields = Vec::new();
                 for grandchild in xsd_children(child) {
                     match grandchild.tag_name().name() {
                         "annotation" => {}
-                        "sequence" => fields = sequence(grandchild, label, problems),
+                        "sequence" => fields = sequence(src, grandchild, label, problems),
                         "attribute" | "attributeGroup" | "anyAttribute" => problems.push(Problem::new(
-                            pos(grandchild),
+                            src.pos(grandchild),
                             format!("unsupported <{}> (XML attributes) in {label}", tag(grandchild)),
                         )),
-                        _ => problems.push(unsupported(grandchild, label)),
+                        _ => problems.push(unsupported(src, grandchild, label)),
                     }
                 }
                 content = Some(ComplexContent::Extension { base, fields });
             }
-            "restriction" => problems
-                .push(Problem::new(pos(child), format!("unsupported <{}> of a complex type in {label}", tag(child)))),
-            _ => problems.push(unsupported(child, label)),
+            "restriction" => problems.push(Problem::new(
+                src.pos(child),
+                format!("unsupported <{}> of a complex type in {label}", tag(child)),
+            )),
+            _ => problems.push(unsupported(src, child, label)),
         }
     }
     content
 }
 
-fn sequence(node: Node<'_, '_>, label: &str, problems: &mut Vec<Problem>) -> Vec<ElementDecl> {
+fn sequence(src: &Source<'_>, node: Node<'_, '_>, label: &str, problems: &mut Vec<Problem>) -> Vec<ElementDecl> {
     for attribute in ["minOccurs", "maxOccurs"] {
         if let Some(value) = node.attribute(attribute).filter(|value| value.trim() != "1") {
             problems.push(Problem::new(
-                pos(node),
+                src.pos(node),
                 format!("unsupported <{} {attribute}=\"{value}\"> (a repeated sequence) in {label}", tag(node)),
             ));
         }
@@ -292,35 +300,35 @@ fn sequence(node: Node<'_, '_>, label: &str, problems: &mut Vec<Problem>) -> Vec
         match child.tag_name().name() {
             "annotation" => {}
             "element" => match child.attribute("ref") {
-                Some(reference) => problems.push(element_ref(child, reference, label)),
-                None => fields.push(element(child)),
+                Some(reference) => problems.push(element_ref(src, child, reference, label)),
+                None => fields.push(element(src, child)),
             },
             "sequence" => {
-                problems.push(Problem::new(pos(child), format!("unsupported nested <{}> in {label}", tag(child))))
+                problems.push(Problem::new(src.pos(child), format!("unsupported nested <{}> in {label}", tag(child))))
             }
-            _ => problems.push(unsupported(child, label)),
+            _ => problems.push(unsupported(src, child, label)),
         }
     }
     fields
 }
 
-fn element_ref(node: Node<'_, '_>, reference: &str, label: &str) -> Problem {
+fn element_ref(src: &Source<'_>, node: Node<'_, '_>, reference: &str, label: &str) -> Problem {
     let target = qname(node, reference);
     let what = if target.namespace.as_deref() == Some(XSD_NS) && target.local == "schema" {
         "an inline XML schema, as a .NET DataSet sends, has no fixed shape"
     } else {
         "element references are not supported; declare the element in place"
     };
-    Problem::new(pos(node), format!("unsupported <{} ref=\"{reference}\"> in {label}: {what}", tag(node)))
+    Problem::new(src.pos(node), format!("unsupported <{} ref=\"{reference}\"> in {label}: {what}", tag(node)))
 }
 
-fn simple_type(node: Node<'_, '_>, label: &str) -> SimpleTypeDecl {
+fn simple_type(src: &Source<'_>, node: Node<'_, '_>, label: &str) -> SimpleTypeDecl {
     let mut decl = SimpleTypeDecl {
         name: node.attribute("name").map(str::to_owned),
         base: None,
         enumerations: Vec::new(),
         doc: annotation_doc(node),
-        pos: pos(node),
+        pos: src.pos(node),
         problems: Vec::new(),
     };
     for child in xsd_children(node) {
@@ -337,7 +345,7 @@ fn simple_type(node: Node<'_, '_>, label: &str) -> SimpleTypeDecl {
                             }
                         }
                         "simpleType" => decl.problems.push(Problem::new(
-                            pos(facet),
+                            src.pos(facet),
                             format!("unsupported anonymous base <{}> in {label}", tag(facet)),
                         )),
                         // Other facets (pattern, length, bounds) narrow the values, not the Rust type.
@@ -345,10 +353,11 @@ fn simple_type(node: Node<'_, '_>, label: &str) -> SimpleTypeDecl {
                     }
                 }
                 if decl.base.is_none() && decl.problems.is_empty() {
-                    decl.problems.push(Problem::new(pos(child), format!("<{}> without a base in {label}", tag(child))));
+                    decl.problems
+                        .push(Problem::new(src.pos(child), format!("<{}> without a base in {label}", tag(child))));
                 }
             }
-            _ => decl.problems.push(unsupported(child, label)),
+            _ => decl.problems.push(unsupported(src, child, label)),
         }
     }
     if decl.base.is_none() && decl.problems.is_empty() {

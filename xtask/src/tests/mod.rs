@@ -5,6 +5,7 @@ mod additive;
 mod compile;
 mod fetch;
 mod golden;
+mod parse_time;
 mod regen;
 mod shared_operations;
 mod support;
