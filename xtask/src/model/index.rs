@@ -47,11 +47,6 @@ pub(super) fn lookup<'m, T>(
     }
 }
 
-/// The first problem the parser recorded on a declaration, as an error.
-pub(super) fn first_problem(problems: &[Problem]) -> Result<(), Problem> {
-    problems.first().map_or(Ok(()), |problem| Err(problem.clone()))
-}
-
 impl<'d> Index<'d> {
     pub fn new(definitions: &'d Definitions) -> Self {
         let mut index = Index {

@@ -15,15 +15,30 @@ use crate::diag::{Pos, Problem};
 use crate::parse::Definitions;
 
 /// Resolves every service of `definitions`: only what the SOAP operations
-/// reach, and unsupported constructs there are errors.
-pub fn resolve(definitions: &Definitions) -> Result<Model, Problem> {
+/// reach, and unsupported constructs there are errors, all of them reported
+/// (sorted by position, each once).
+pub fn resolve(definitions: &Definitions) -> Result<Model, Vec<Problem>> {
     let index = index::Index::new(definitions);
     let mut services = Vec::new();
+    let mut problems = Vec::new();
     for service in &definitions.services {
-        services.push(index.service(service)?);
+        let mut walk = types::Walk::default();
+        services.extend(index.service(service, &mut walk));
+        problems.append(&mut walk.problems);
+    }
+    if !problems.is_empty() {
+        problems.sort();
+        problems.dedup();
+        return Err(problems);
     }
     services.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(Model { services })
+    let skipped = definitions
+        .services
+        .iter()
+        .filter(|service| !services.iter().any(|resolved| resolved.name == service.name))
+        .map(|service| (service.name.clone(), service.pos))
+        .collect();
+    Ok(Model { services, skipped })
 }
 
 /// A namespace-qualified name.
@@ -54,6 +69,8 @@ impl fmt::Debug for QName {
 #[derive(Debug)]
 pub struct Model {
     pub services: Vec<Service>,
+    /// Services without a SOAP 1.1 or 1.2 port (HTTP only, say), by name, with their position.
+    pub skipped: Vec<(String, Pos)>,
 }
 
 /// A `wsdl:service` with its SOAP operations and the types they use.

@@ -1,9 +1,9 @@
-//! Schema types reached from the operations: fields, `ArrayOfX` detection,
+//! Schema types walk from the operations: fields, `ArrayOfX` detection,
 //! simple-type restrictions, enumerations and extensions.
 
 use std::collections::BTreeSet;
 
-use super::index::{first_problem, lookup, qname, Index};
+use super::index::{lookup, qname, Index};
 use super::{Builtin, Field, NamedType, QName, Shape, TypeKind, TypeRef};
 use crate::diag::{Pos, Problem};
 use crate::parse::{ComplexContent, ComplexTypeDecl, ElementDecl, InlineType, MaxOccurs, QNameRef, Schema, XSD_NS};
@@ -20,18 +20,37 @@ enum Resolved<'d> {
     Complex(&'d ComplexTypeDecl, &'d Schema),
 }
 
-/// Named types in the order they were first reached.
+/// What a walk from the operations found: named types in the order they were
+/// first reached, and every problem on the way.
 #[derive(Default)]
-pub(super) struct Reached {
+pub(super) struct Walk {
     order: Vec<QName>,
     seen: BTreeSet<QName>,
+    pub(super) problems: Vec<Problem>,
 }
 
-impl Reached {
+impl Walk {
     pub(super) fn add(&mut self, name: &QName) {
         if self.seen.insert(name.clone()) {
             self.order.push(name.clone());
         }
+    }
+
+    /// Records a problem; the walk goes on with the next declaration.
+    pub(super) fn report(&mut self, problem: Problem) {
+        self.problems.push(problem);
+    }
+
+    /// The value of `result`, or `None` after recording its problem.
+    pub(super) fn catch<T>(&mut self, result: Result<T, Problem>) -> Option<T> {
+        result.map_err(|problem| self.report(problem)).ok()
+    }
+
+    /// Fails with the first problem the parser recorded on a declaration, after recording the others.
+    pub(super) fn declared(&mut self, problems: &[Problem]) -> Result<(), Problem> {
+        let Some((first, others)) = problems.split_first() else { return Ok(()) };
+        self.problems.extend(others.iter().cloned());
+        Err(first.clone())
     }
 }
 
@@ -60,10 +79,11 @@ impl<'d> Index<'d> {
         complex: &'d ComplexTypeDecl,
         schema: &'d Schema,
         label: &str,
-        reached: &mut Reached,
+        walk: &mut Walk,
         extending: &mut Vec<QName>,
     ) -> Result<Vec<Field>, Problem> {
-        first_problem(&complex.problems)?;
+        // Every problem of the type, and then those of its fields, are reported.
+        walk.problems.extend(complex.problems.iter().cloned());
         let mut fields = Vec::new();
         let own = match &complex.content {
             ComplexContent::Empty => &[][..],
@@ -81,13 +101,14 @@ impl<'d> Index<'d> {
                 };
                 extending.push(base_name.clone());
                 let base_label = format!("complexType \"{}\"", base_name.local);
-                fields = self.fields(base_complex, base_schema, &base_label, reached, extending)?;
+                fields = self.fields(base_complex, base_schema, &base_label, walk, extending)?;
                 extending.pop();
                 decls.as_slice()
             }
         };
         for decl in own {
-            fields.push(self.field(decl, schema, reached)?);
+            let field = self.field(decl, schema, walk);
+            fields.extend(walk.catch(field));
         }
         let mut seen = BTreeSet::new();
         for field in &fields {
@@ -101,9 +122,9 @@ impl<'d> Index<'d> {
         Ok(fields)
     }
 
-    fn field(&self, decl: &'d ElementDecl, schema: &'d Schema, reached: &mut Reached) -> Result<Field, Problem> {
-        first_problem(&decl.problems)?;
-        let (type_name, resolved) = self.element_type(decl)?;
+    fn field(&self, decl: &'d ElementDecl, schema: &'d Schema, walk: &mut Walk) -> Result<Field, Problem> {
+        walk.declared(&decl.problems)?;
+        let (type_name, resolved) = self.element_type(decl, walk)?;
         let repeated = match decl.max_occurs {
             MaxOccurs::Unbounded => true,
             MaxOccurs::Bounded(0) => {
@@ -121,11 +142,11 @@ impl<'d> Index<'d> {
             _ => None,
         };
         let (shape, item) = if repeated {
-            (Shape::Repeated { item_nillable: decl.nillable }, self.value(&type_name, resolved, reached))
+            (Shape::Repeated { item_nillable: decl.nillable }, self.value(&type_name, resolved, walk))
         } else if let Some((item_decl, complex_schema)) = array {
-            first_problem(&item_decl.problems)?;
-            let (item_type_name, item_resolved) = self.element_type(item_decl)?;
-            let item = self.value(&item_type_name, item_resolved, reached);
+            walk.declared(&item_decl.problems)?;
+            let (item_type_name, item_resolved) = self.element_type(item_decl, walk)?;
+            let item = self.value(&item_type_name, item_resolved, walk);
             let shape = Shape::Array {
                 optional: decl.min_occurs == 0,
                 nillable: decl.nillable,
@@ -136,44 +157,44 @@ impl<'d> Index<'d> {
             (shape, item)
         } else {
             let shape = Shape::Single { optional: decl.min_occurs == 0, nillable: decl.nillable };
-            (shape, self.value(&type_name, resolved, reached))
+            (shape, self.value(&type_name, resolved, walk))
         };
         Ok(Field { element: element_name(decl, schema), type_name, shape, item, doc: decl.doc.clone(), pos: decl.pos })
     }
 
-    fn value(&self, name: &QName, resolved: Resolved<'d>, reached: &mut Reached) -> TypeRef {
+    fn value(&self, name: &QName, resolved: Resolved<'d>, walk: &mut Walk) -> TypeRef {
         match resolved {
             Resolved::Builtin(builtin) => TypeRef::Builtin(builtin),
             Resolved::Enum(values) => {
-                reached.add(&values);
+                walk.add(&values);
                 TypeRef::Named(values)
             }
             Resolved::Complex(..) => {
-                reached.add(name);
+                walk.add(name);
                 TypeRef::Named(name.clone())
             }
         }
     }
 
     /// The declared type of an element: its name (for documentation) and what it is.
-    fn element_type(&self, decl: &'d ElementDecl) -> Result<(QName, Resolved<'d>), Problem> {
+    fn element_type(&self, decl: &'d ElementDecl, walk: &mut Walk) -> Result<(QName, Resolved<'d>), Problem> {
         let what = format!("element \"{}\"", decl.name);
         match (&decl.type_name, &decl.inline) {
             (Some(type_name), None) => {
                 let name = qname(type_name, decl.pos)?;
-                let resolved = self.named(&name, type_name, &what, decl.pos, 0)?;
+                let resolved = self.named(&name, type_name, &what, decl.pos, 0, walk)?;
                 Ok((name, resolved))
             }
             (None, Some(InlineType::Complex(complex))) => {
                 // What is inside (an inline DataSet schema, say) says more than "anonymous".
-                first_problem(&complex.problems)?;
+                walk.declared(&complex.problems)?;
                 Err(Problem::new(
                     decl.pos,
                     format!("unsupported anonymous complexType in {what}; declare it as a named complexType"),
                 ))
             }
             (None, Some(InlineType::Simple(simple))) => {
-                first_problem(&simple.problems)?;
+                walk.declared(&simple.problems)?;
                 if !simple.enumerations.is_empty() {
                     return Err(Problem::new(
                         decl.pos,
@@ -184,7 +205,7 @@ impl<'d> Index<'d> {
                     return Err(Problem::new(simple.pos, format!("no base in {what}")));
                 };
                 let name = qname(base, simple.pos)?;
-                let resolved = self.named(&name, base, &what, simple.pos, 1)?;
+                let resolved = self.named(&name, base, &what, simple.pos, 1, walk)?;
                 Ok((name, resolved))
             }
             (None, None) => Err(Problem::new(decl.pos, format!("{what} has no type (xs:anyType is not supported)"))),
@@ -202,6 +223,7 @@ impl<'d> Index<'d> {
         what: &str,
         at: Pos,
         depth: usize,
+        walk: &mut Walk,
     ) -> Result<Resolved<'d>, Problem> {
         if depth > MAX_RESTRICTION_DEPTH {
             return Err(Problem::new(at, format!("circular simpleType restriction of \"{}\"", written.text)));
@@ -219,13 +241,13 @@ impl<'d> Index<'d> {
             return Err(Problem::new(at, format!("unresolvable type \"{}\" ({name:?}) of {what}", written.text)));
         }
         let simple = *lookup(&self.simple_types, written, "simpleType", at)?;
-        first_problem(&simple.problems)?;
+        walk.declared(&simple.problems)?;
         if !simple.enumerations.is_empty() {
             return Ok(Resolved::Enum(name.clone()));
         }
         let Some(base) = &simple.base else { return Err(Problem::new(simple.pos, "simpleType without a base")) };
         let base_name = qname(base, simple.pos)?;
-        match self.named(&base_name, base, what, simple.pos, depth + 1)? {
+        match self.named(&base_name, base, what, simple.pos, depth + 1, walk)? {
             Resolved::Complex(..) => Err(Problem::new(
                 simple.pos,
                 format!("simpleType \"{}\" restricts complex type \"{}\"", name.local, base.text),
@@ -236,33 +258,34 @@ impl<'d> Index<'d> {
     }
 
     /// Resolves every named type reached so far, and those they reach in turn.
-    pub(super) fn named_types(&self, mut reached: Reached) -> Result<Vec<NamedType>, Problem> {
+    pub(super) fn named_types(&self, walk: &mut Walk) -> Vec<NamedType> {
         let mut types = Vec::new();
         let mut next = 0;
-        while let Some(name) = reached.order.get(next).cloned() {
+        while let Some(name) = walk.order.get(next).cloned() {
             next += 1;
-            if let Some(&[(complex, schema)]) = self.complex_types.get(&name).map(Vec::as_slice) {
-                let label = format!("complexType \"{}\"", name.local);
-                let fields = self.fields(complex, schema, &label, &mut reached, &mut vec![name.clone()])?;
-                let base = match &complex.content {
-                    ComplexContent::Extension { base, .. } => Some(qname(base, complex.pos)?),
-                    _ => None,
-                };
-                types.push(NamedType {
-                    name,
-                    doc: complex.doc.clone(),
-                    kind: TypeKind::Struct { base, fields },
-                    pos: complex.pos,
-                });
-            } else if let Some(&[simple]) = self.simple_types.get(&name).map(Vec::as_slice) {
-                let base = match &simple.base {
-                    Some(base) => qname(base, simple.pos)?,
-                    None => QName::new(XSD_NS, "string"),
-                };
-                let kind = TypeKind::Enum { base, values: simple.enumerations.clone() };
-                types.push(NamedType { name, doc: simple.doc.clone(), kind, pos: simple.pos });
-            }
+            let named = self.named_type(name, walk);
+            types.extend(walk.catch(named).flatten());
         }
-        Ok(types)
+        types
+    }
+
+    fn named_type(&self, name: QName, walk: &mut Walk) -> Result<Option<NamedType>, Problem> {
+        if let Some(&[(complex, schema)]) = self.complex_types.get(&name).map(Vec::as_slice) {
+            let label = format!("complexType \"{}\"", name.local);
+            let fields = self.fields(complex, schema, &label, walk, &mut vec![name.clone()])?;
+            let base = match &complex.content {
+                ComplexContent::Extension { base, .. } => Some(qname(base, complex.pos)?),
+                _ => None,
+            };
+            let kind = TypeKind::Struct { base, fields };
+            return Ok(Some(NamedType { name, doc: complex.doc.clone(), kind, pos: complex.pos }));
+        }
+        let Some(&[simple]) = self.simple_types.get(&name).map(Vec::as_slice) else { return Ok(None) };
+        let base = match &simple.base {
+            Some(base) => qname(base, simple.pos)?,
+            None => QName::new(XSD_NS, "string"),
+        };
+        let kind = TypeKind::Enum { base, values: simple.enumerations.clone() };
+        Ok(Some(NamedType { name, doc: simple.doc.clone(), kind, pos: simple.pos }))
     }
 }

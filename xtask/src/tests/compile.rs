@@ -66,11 +66,11 @@ fn generated_code_compiles_in_another_crate() {
         })
         .collect();
     let options = Options { annotations: None, command: "cargo xtask generate", strict: false };
-    let files = pipeline::generate(&inputs, &options).expect("the siblings generate");
+    let files = pipeline::generate(&inputs, &options).expect("the siblings generate").files;
     output::write(&krate.join("src/generated"), &files, true).expect("generated files");
     let source = format!("{FIXTURES}/doc_hazards/input.wsdl");
     let text = std::fs::read_to_string(root.join(&source)).expect("doc_hazards WSDL");
-    let files = pipeline::generate(&[Input { source, text }], &options).expect("doc_hazards generates");
+    let files = pipeline::generate(&[Input { source, text }], &options).expect("doc_hazards generates").files;
     output::write(&krate.join("src/doc_hazards"), &files, true).expect("generated files");
     let fixture = format!("{FIXTURES}/shared_operations");
     let files = generate(&[input(&format!("{fixture}/input.wsdl"))], Some(&format!("{fixture}/annotations.toml")))
