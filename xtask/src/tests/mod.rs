@@ -3,6 +3,7 @@
 
 mod additive;
 mod compile;
+mod corpus;
 mod fetch;
 mod golden;
 mod parse_time;
