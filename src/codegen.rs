@@ -12,6 +12,8 @@ pub use crate::xml::{
     ArrayField, ArrayItem, ArraySlot, Credential, DecodeError, ElementField, Nillable, PanelDateTime, Repeated, Slot,
     XmlContent, XmlElement, XmlWriter,
 };
+/// Values of XML Schema built-in types that generated fields hold.
+pub use crate::xml::{Decimal, HexBinary, InvalidValue, QName, XsDate, XsDuration, XsTime};
 
 #[cfg(feature = "serde")]
 pub use serde;

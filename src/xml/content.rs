@@ -439,7 +439,7 @@ macro_rules! integer_content {
     )*};
 }
 
-integer_content!(i8 => "xs:byte", i16 => "xs:short", i32 => "xs:int", i64 => "xs:long", u8 => "xs:unsignedByte", u16 => "xs:unsignedShort", u32 => "xs:unsignedInt", u64 => "xs:unsignedLong");
+integer_content!(i8 => "xs:byte", i16 => "xs:short", i32 => "xs:int", i64 => "xs:long", u8 => "xs:unsignedByte", u16 => "xs:unsignedShort", u32 => "xs:unsignedInt", u64 => "xs:unsignedLong", i128 => "xs:integer", u128 => "xs:nonNegativeInteger");
 
 impl XmlContent for bool {
     fn write_content(&self, w: &mut XmlWriter) {

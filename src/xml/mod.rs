@@ -4,6 +4,7 @@
 //! unknown elements are ignored; text that XML 1.0 cannot carry is refused
 //! with an [`EncodeError`] instead of being altered.
 
+mod builtins;
 mod content;
 mod datetime;
 mod error;
@@ -11,6 +12,7 @@ mod nillable;
 mod reader;
 mod writer;
 
+pub use builtins::{Decimal, HexBinary, InvalidValue, QName, XsDate, XsDuration, XsTime};
 pub(crate) use content::store_once;
 pub use content::{ArrayField, ArrayItem, ArraySlot, ElementField, Repeated, Slot, XmlContent};
 pub use datetime::{InvalidDateTime, PanelDateTime};

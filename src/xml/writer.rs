@@ -201,6 +201,20 @@ impl XmlWriter {
         let _ = write!(self.out, "{value}");
     }
 
+    /// Writes an `xs:QName` value as the text of the element just opened,
+    /// declaring a prefix for its namespace there unless it is the default one.
+    pub fn qname_text(&mut self, namespace: &str, local: &str) {
+        if namespace.is_empty() || namespace == self.default_namespace() || !self.tag_pending {
+            debug_assert!(namespace.is_empty() || namespace == self.default_namespace() || self.tag_pending);
+            self.text(local);
+            return;
+        }
+        self.attribute("xmlns:q", namespace);
+        self.close_pending_tag();
+        self.out.push_str("q:");
+        self.text(local);
+    }
+
     /// Writes a credential element at this position, its text left for [`crate::auth`] to fill in.
     pub fn credential(&mut self, ns: &'static str, name: &'static str, which: Credential) {
         self.start(ns, name);

@@ -18,6 +18,10 @@ use payamak::PanelDateTime;
 #[rustfmt::skip]
 #[allow(dead_code)]
 mod arrays_golden;
+#[path = "../../xtask/tests/fixtures/builtins/expected/mod.rs"]
+#[rustfmt::skip]
+#[allow(dead_code)]
+pub(crate) mod builtins_golden;
 #[path = "../../xtask/tests/fixtures/bindings/expected/mod.rs"]
 #[rustfmt::skip]
 #[allow(dead_code)]
@@ -229,7 +233,7 @@ fn unqualified_schemas_use_no_namespace() {
     let part = Part { code: Some("P1".into()), qty: 2, label: Some("big".into()) };
     let xml = round_trip(&OrderRequest {
         order_id: "0f8fad5b-d9cb-469f-a165-70867728950e".into(),
-        grade: 65,
+        grade: 'A',
         part: Some(part.clone()),
         parts: Some(vec![Some(part.clone()), None]),
     });

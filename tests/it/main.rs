@@ -10,3 +10,4 @@ mod interop;
 mod observability;
 mod support;
 mod text_roundtrip;
+mod zeep_roundtrip;

@@ -61,6 +61,15 @@ fn scalar(builtin: Builtin) -> Scalar {
         Builtin::Double => Scalar::F64,
         Builtin::DateTime => Scalar::PanelDateTime,
         Builtin::Base64Binary => Scalar::Bytes,
+        Builtin::Decimal => Scalar::Decimal,
+        Builtin::Integer => Scalar::I128,
+        Builtin::NonNegativeInteger => Scalar::U128,
+        Builtin::Date => Scalar::Date,
+        Builtin::Time => Scalar::Time,
+        Builtin::Duration => Scalar::Duration,
+        Builtin::HexBinary => Scalar::HexBinary,
+        Builtin::QName => Scalar::QName,
+        Builtin::Char => Scalar::Char,
     }
 }
 

@@ -25,6 +25,15 @@ fn scalar(scalar: Scalar) -> TokenStream {
         Scalar::F64 => quote!(f64),
         Scalar::PanelDateTime => quote!(::payamak::codegen::PanelDateTime),
         Scalar::Bytes => quote!(::std::vec::Vec<u8>),
+        Scalar::Decimal => quote!(::payamak::codegen::Decimal),
+        Scalar::I128 => quote!(i128),
+        Scalar::U128 => quote!(u128),
+        Scalar::Date => quote!(::payamak::codegen::XsDate),
+        Scalar::Time => quote!(::payamak::codegen::XsTime),
+        Scalar::Duration => quote!(::payamak::codegen::XsDuration),
+        Scalar::HexBinary => quote!(::payamak::codegen::HexBinary),
+        Scalar::QName => quote!(::payamak::codegen::QName),
+        Scalar::Char => quote!(char),
     }
 }
 

@@ -159,6 +159,9 @@ pub enum TypeRef {
     Named(QName),
 }
 
+/// ASP.NET's schema of extra simple types (`char`, `guid`).
+pub const MS_TYPES_NS: &str = "http://microsoft.com/wsdl/types/";
+
 /// The XML Schema built-in types the generator maps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Builtin {
@@ -176,6 +179,18 @@ pub enum Builtin {
     Double,
     DateTime,
     Base64Binary,
+    Decimal,
+    /// `integer` and its unbounded kinds that admit negatives.
+    Integer,
+    /// `nonNegativeInteger` and `positiveInteger`.
+    NonNegativeInteger,
+    Date,
+    Time,
+    Duration,
+    HexBinary,
+    QName,
+    /// ASP.NET's `char` (`http://microsoft.com/wsdl/types/`): a character code.
+    Char,
 }
 
 impl Builtin {
@@ -196,6 +211,18 @@ impl Builtin {
             "double" => Builtin::Double,
             "dateTime" => Builtin::DateTime,
             "base64Binary" => Builtin::Base64Binary,
+            "decimal" => Builtin::Decimal,
+            "integer" | "nonPositiveInteger" | "negativeInteger" => Builtin::Integer,
+            "nonNegativeInteger" | "positiveInteger" => Builtin::NonNegativeInteger,
+            "date" => Builtin::Date,
+            "time" => Builtin::Time,
+            "duration" => Builtin::Duration,
+            "hexBinary" => Builtin::HexBinary,
+            "QName" => Builtin::QName,
+            // Text types whose facets narrow a string (lists of tokens are kept as written).
+            "anyURI" | "normalizedString" | "token" | "language" | "Name" | "NCName" | "NMTOKEN" | "NMTOKENS"
+            | "ID" | "IDREF" | "IDREFS" | "ENTITY" | "ENTITIES" | "NOTATION" | "gYear" | "gYearMonth" | "gMonth"
+            | "gMonthDay" | "gDay" | "anySimpleType" => Builtin::String,
             _ => return None,
         })
     }

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use super::index::{lookup, qname, Index};
-use super::{Builtin, Field, NamedType, QName, Shape, TypeKind, TypeRef};
+use super::{Builtin, Field, NamedType, QName, Shape, TypeKind, TypeRef, MS_TYPES_NS};
 use crate::diag::{Pos, Problem};
 use crate::parse::{ComplexContent, ComplexTypeDecl, ElementDecl, InlineType, MaxOccurs, QNameRef, Schema, XSD_NS};
 
@@ -232,6 +232,9 @@ impl<'d> Index<'d> {
             return Builtin::from_local(&name.local).map(Resolved::Builtin).ok_or_else(|| {
                 Problem::new(at, format!("unsupported XML Schema type \"{}\" of {what}", written.text))
             });
+        }
+        if name.namespace == MS_TYPES_NS && name.local == "char" {
+            return Ok(Resolved::Builtin(Builtin::Char));
         }
         if self.complex_types.contains_key(name) {
             let &(complex, schema) = lookup(&self.complex_types, written, "complexType", at)?;

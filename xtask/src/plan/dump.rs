@@ -212,5 +212,14 @@ fn scalar_name(scalar: Scalar) -> &'static str {
         Scalar::F64 => "f64",
         Scalar::PanelDateTime => "PanelDateTime",
         Scalar::Bytes => "Vec<u8>",
+        Scalar::Decimal => "Decimal",
+        Scalar::I128 => "i128",
+        Scalar::U128 => "u128",
+        Scalar::Date => "XsDate",
+        Scalar::Time => "XsTime",
+        Scalar::Duration => "XsDuration",
+        Scalar::HexBinary => "HexBinary",
+        Scalar::QName => "QName",
+        Scalar::Char => "char",
     }
 }

@@ -192,6 +192,15 @@ pub enum Scalar {
     F64,
     PanelDateTime,
     Bytes,
+    Decimal,
+    I128,
+    U128,
+    Date,
+    Time,
+    Duration,
+    HexBinary,
+    QName,
+    Char,
 }
 
 /// `result_status()` on a response: a field read as a status enum.
