@@ -500,6 +500,16 @@ impl XmlContent for Vec<u8> {
     }
 }
 
+/// A field that closes a cycle of types holding each other: the box is invisible on the wire.
+impl<T: XmlContent> XmlContent for Box<T> {
+    fn write_content(&self, w: &mut XmlWriter) {
+        T::write_content(self, w);
+    }
+    fn read_content(element: XmlElement<'_, '_>) -> Result<Self, DecodeError> {
+        T::read_content(element).map(Box::new)
+    }
+}
+
 /// An element with no content (an empty complex type).
 impl XmlContent for () {
     fn write_content(&self, _: &mut XmlWriter) {}

@@ -11,6 +11,7 @@ use payamak::SoapVersion;
 use serde_json::{json, Value};
 
 use crate::generator_fixtures::builtins_golden::builtins;
+use crate::generator_fixtures::recursion_golden::recursion;
 use crate::interop::{python, repo_root};
 
 /// What zeep made of a call: the request envelope it built and the response values it read.
@@ -125,4 +126,34 @@ fn builtin_types_round_trip_through_zeep() {
         envelope.contains(r#"<qname xmlns:q="http://schemas.xmlsoap.org/soap/envelope/">q:Server</qname>"#),
         "{envelope}"
     );
+}
+
+#[test]
+fn recursive_types_round_trip_through_zeep() {
+    use payamak::Nillable;
+    use recursion::{Company, EchoRequest, EchoResponse, Node, Person};
+    let node = |id, next: Option<Node>| Node { id, next: next.map(Box::new) };
+    let nodes = node(1, Some(node(2, Some(node(3, None)))));
+    let sara = Person { name: Some("Sara".into()), employer: Some(Nillable::Nil) };
+    let acme = Company { name: Some("Acme".into()), owner: Some(Box::new(sara)) };
+    let ali = Person { name: Some("Ali".into()), employer: Some(Nillable::Value(acme)) };
+    let response = EchoResponse { node: Some(nodes.clone()), person: Some(ali.clone()) };
+    let envelope = response_envelope::<EchoRequest>(&response);
+    let values = json!({
+        "node": { "id": 1, "next": { "id": 2, "next": { "id": 3, "next": null } } },
+        "person": { "name": "Ali", "employer": { "name": "Acme", "owner": { "name": "Sara", "employer": null } } },
+    });
+    let Some(zeep) = zeep("recursion", "Echo", values.clone(), &envelope) else { return };
+    // zeep leaves an absent optional element out (it never writes nil for None).
+    let sara = Person { employer: None, ..ali.clone() };
+    let sara = Person { name: Some("Sara".into()), ..sara };
+    let acme = Company { name: Some("Acme".into()), owner: Some(Box::new(sara)) };
+    let expected =
+        EchoRequest { node: Some(nodes), person: Some(Person { employer: Some(Nillable::Value(acme)), ..ali }) };
+    assert_decodes(&zeep.request, &expected);
+    assert!(envelope.contains(r#"<employer xsi:nil="true" />"#), "{envelope}");
+    // zeep reads a nil complex element as an empty one (its issue #753).
+    let mut expected = values;
+    expected["person"]["employer"]["owner"]["employer"] = json!({ "name": null, "owner": null });
+    assert_eq!(zeep.response, expected, "{envelope}");
 }

@@ -79,6 +79,7 @@ fn rust_type(field: &Field, names: &ServiceNames) -> Result<RustType, Problem> {
         TypeRef::Builtin(builtin) => RustType::Scalar(scalar(*builtin)),
         TypeRef::Named(name) => RustType::Named(type_name(name, names, field.pos)?),
     };
+    let value = if field.boxed { RustType::Boxed(Box::new(value)) } else { value };
     let option_if = |wrap: bool, inner: RustType| if wrap { RustType::Option(Box::new(inner)) } else { inner };
     let nillable_if = |wrap: bool, inner: RustType| if wrap { RustType::Nillable(Box::new(inner)) } else { inner };
     let items = |item_nillable: bool| RustType::Vec(Box::new(option_if(item_nillable, value.clone())));

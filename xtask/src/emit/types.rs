@@ -52,6 +52,10 @@ fn rust_type(ty: &RustType) -> TokenStream {
             let inner = rust_type(inner);
             quote!(::payamak::codegen::Nillable<#inner>)
         }
+        RustType::Boxed(inner) => {
+            let inner = rust_type(inner);
+            quote!(::std::boxed::Box<#inner>)
+        }
         RustType::Vec(item) => {
             let item = rust_type(item);
             quote!(::std::vec::Vec<#item>)

@@ -136,6 +136,8 @@ pub struct Field {
     pub shape: Shape,
     /// The Rust-relevant type: of the value, or of each item for arrays.
     pub item: TypeRef,
+    /// Held in a box: the field closes a cycle of types holding each other by value.
+    pub boxed: bool,
     pub doc: Option<String>,
     pub pos: Pos,
 }

@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::index::{lookup, qname, Index};
-use super::recursion::check_recursion;
+use super::recursion::box_recursive_fields;
 use super::types::Walk;
 use super::{Operation, QName, Service, Wrapper};
 use crate::diag::Problem;
@@ -99,7 +99,7 @@ impl<'d> Index<'d> {
             operations.extend(walk.catch(operation));
         }
         let mut types = self.named_types(walk);
-        walk.problems.extend(check_recursion(&types));
+        box_recursive_fields(&mut types);
         types.sort_by(|a, b| (&a.name.local, &a.name.namespace).cmp(&(&b.name.local, &b.name.namespace)));
         let address = |port: Option<(&parse::Port, &Binding)>| port.and_then(|(port, _)| port.address.clone());
         Some(Service {

@@ -159,7 +159,8 @@ impl<'d> Index<'d> {
             let shape = Shape::Single { optional: decl.min_occurs == 0, nillable: decl.nillable };
             (shape, self.value(&type_name, resolved, walk))
         };
-        Ok(Field { element: element_name(decl, schema), type_name, shape, item, doc: decl.doc.clone(), pos: decl.pos })
+        let element = element_name(decl, schema);
+        Ok(Field { element, type_name, shape, item, boxed: false, doc: decl.doc.clone(), pos: decl.pos })
     }
 
     fn value(&self, name: &QName, resolved: Resolved<'d>, walk: &mut Walk) -> TypeRef {

@@ -192,6 +192,7 @@ fn rust_type(ty: &RustType) -> String {
         RustType::Named(name) => name.clone(),
         RustType::Option(inner) => format!("Option<{}>", rust_type(inner)),
         RustType::Nillable(inner) => format!("Nillable<{}>", rust_type(inner)),
+        RustType::Boxed(inner) => format!("Box<{}>", rust_type(inner)),
         RustType::Vec(item) => format!("Vec<{}>", rust_type(item)),
     }
 }

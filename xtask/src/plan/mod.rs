@@ -172,6 +172,8 @@ pub enum RustType {
     Named(String),
     Option(Box<RustType>),
     Nillable(Box<RustType>),
+    /// A field that closes a cycle of types holding each other.
+    Boxed(Box<RustType>),
     Vec(Box<RustType>),
 }
 
