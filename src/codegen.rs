@@ -14,6 +14,8 @@ pub use crate::xml::{
 };
 /// Values of XML Schema built-in types that generated fields hold.
 pub use crate::xml::{Decimal, HexBinary, InvalidValue, QName, XsDate, XsDuration, XsTime};
+/// XML kept as XML (`xs:any`, `xs:anyType`, a .NET DataSet's schema and diffgram).
+pub use crate::xml::{RawField, RawSlot, RawXml};
 
 #[cfg(feature = "serde")]
 pub use serde;

@@ -9,6 +9,7 @@ mod content;
 mod datetime;
 mod error;
 mod nillable;
+mod raw;
 mod reader;
 mod writer;
 
@@ -18,6 +19,7 @@ pub use content::{ArrayField, ArrayItem, ArraySlot, ElementField, Repeated, Slot
 pub use datetime::{InvalidDateTime, PanelDateTime};
 pub use error::{DecodeError, DecodeErrorKind, EncodeError};
 pub use nillable::Nillable;
+pub use raw::{RawField, RawSlot, RawXml};
 pub use reader::{XmlDocument, XmlElement};
 pub(crate) use writer::{escape_text, CredentialSlot, Encoded};
 pub use writer::{is_xml_char, Credential, XmlWriter, XSI_NAMESPACE};

@@ -215,6 +215,12 @@ impl XmlWriter {
         self.text(local);
     }
 
+    /// Writes markup known to be one well-formed, standalone element ([`super::RawXml`]).
+    pub(crate) fn raw(&mut self, markup: &str) {
+        self.close_pending_tag();
+        self.out.push_str(markup);
+    }
+
     /// Writes a credential element at this position, its text left for [`crate::auth`] to fill in.
     pub fn credential(&mut self, ns: &'static str, name: &'static str, which: Credential) {
         self.start(ns, name);

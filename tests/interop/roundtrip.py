@@ -5,8 +5,8 @@ Reads one JSON object on stdin:
 and prints one JSON object:
   {"request": the request envelope zeep builds from args,
    "response": the values zeep reads from the response envelope (the payload's content)}.
-JSON stand-ins for other types, both ways: {"decimal": "1.50"}, {"bytes": [0, 1]}, and
-{"integer": "..."} for integers beyond 64 bits.
+JSON stand-ins for other types, both ways: {"decimal": "1.50"}, {"bytes": [0, 1]},
+{"integer": "..."} for integers beyond 64 bits, and {"xml": "<e/>"} for elements (xs:any).
 Dates, times and durations are their XML Schema text.
 """
 
@@ -31,6 +31,8 @@ def to_python(value):
         return bytes(value["bytes"])
     if isinstance(value, dict) and set(value) == {"integer"}:
         return int(value["integer"])
+    if isinstance(value, dict) and set(value) == {"xml"}:
+        return etree.fromstring(value["xml"])
     if isinstance(value, dict):
         return {key: to_python(item) for key, item in value.items()}
     if isinstance(value, list):

@@ -54,6 +54,10 @@ mod namespaces_golden;
 #[rustfmt::skip]
 #[allow(dead_code)]
 mod optionality_golden;
+#[path = "../../xtask/tests/fixtures/raw_xml/expected/mod.rs"]
+#[rustfmt::skip]
+#[allow(dead_code)]
+pub(crate) mod raw_xml_golden;
 #[path = "../../xtask/tests/fixtures/recursion/expected/mod.rs"]
 #[rustfmt::skip]
 #[allow(dead_code)]

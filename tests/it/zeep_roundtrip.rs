@@ -11,6 +11,7 @@ use payamak::SoapVersion;
 use serde_json::{json, Value};
 
 use crate::generator_fixtures::builtins_golden::builtins;
+use crate::generator_fixtures::raw_xml_golden::raw;
 use crate::generator_fixtures::recursion_golden::recursion;
 use crate::interop::{python, repo_root};
 
@@ -156,4 +157,73 @@ fn recursive_types_round_trip_through_zeep() {
     let mut expected = values;
     expected["person"]["employer"]["owner"]["employer"] = json!({ "name": null, "owner": null });
     assert_eq!(zeep.response, expected, "{envelope}");
+}
+
+#[test]
+fn any_any_type_and_element_references_round_trip_through_zeep() {
+    use payamak::codegen::RawXml;
+    use raw::{EchoRequest, EchoResponse, Open};
+    let extra = |n: u8| format!(r#"<x:extra xmlns:x="urn:x">{n}</x:extra>"#);
+    let raw = |markup: &str| RawXml::new(markup).expect("well-formed");
+    let open = Open { kind: "k".into(), any: vec![raw(&extra(1)), raw(&extra(2))] };
+    let response = EchoResponse {
+        open: Some(open.clone()),
+        payload: Some(raw(r#"<payload xmlns="http://tempuri.org/">text</payload>"#)),
+        note: Some("hello".into()),
+        ..Default::default()
+    };
+    let envelope = response_envelope::<EchoRequest>(&response);
+    let values = json!({
+        "open": { "kind": "k", "_value_1": [{ "xml": extra(1) }, { "xml": extra(2) }] },
+        "payload": "text",
+        "note": "hello",
+    });
+    let Some(zeep) = zeep("raw_xml", "Echo", values, &envelope) else { return };
+    let decoded = decode_request::<EchoRequest>(&zeep.request).unwrap_or_else(|error| panic!("{error}")).request;
+    let items: Vec<Option<String>> =
+        decoded.open.as_ref().map(|open| open.any.iter().map(RawXml::name).collect()).unwrap_or_default();
+    assert_eq!(items, [Some("{urn:x}extra".to_owned()), Some("{urn:x}extra".to_owned())], "{}", zeep.request);
+    // Each element read from zeep's envelope is standalone: it reads back as itself.
+    for item in &decoded.open.as_ref().expect("open").any {
+        assert_eq!(&raw(item.as_str()), item);
+    }
+    let payload = decoded.payload.expect("the anyType element");
+    assert_eq!(payload.name().as_deref(), Some("{http://tempuri.org/}payload"));
+    assert!(payload.as_str().ends_with(">text</ns0:payload>"), "{payload:?}");
+    assert_eq!(decoded.note.as_deref(), Some("hello"));
+    // zeep shows what it read as lxml serialises it, with the namespaces in scope.
+    let mut response = zeep.response;
+    for item in response["open"]["_value_1"].as_array_mut().expect("the any elements") {
+        let markup = item.as_str().expect("markup").to_owned();
+        let read = raw(&markup);
+        let text = markup.split_once('>').and_then(|(_, rest)| rest.split_once('<')).map(|(text, _)| text.to_owned());
+        *item = json!([read.name(), text]);
+    }
+    let item = |n: u8| json!(["{urn:x}extra", n.to_string()]);
+    assert_eq!(
+        response,
+        json!({
+            "open": { "kind": "k", "_value_1": [item(1), item(2)] },
+            "table": null,
+            "payload": "text",
+            "untyped": null,
+            "note": "hello",
+        }),
+        "{envelope}"
+    );
+}
+
+/// zeep can neither build nor read a .NET DataSet (an inline schema and a diffgram), so this
+/// construct is checked against what ASP.NET sends.
+#[test]
+fn a_dataset_result_is_kept_as_xml() {
+    use raw::{EchoRequest, EchoResponse};
+    let envelope = r#"<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><EchoResponse xmlns="http://tempuri.org/"><table><xs:schema id="NewDataSet" xmlns="" xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:msdata="urn:schemas-microsoft-com:xml-msdata"><xs:element name="NewDataSet" msdata:IsDataSet="true" /></xs:schema><diffgr:diffgram xmlns:msdata="urn:schemas-microsoft-com:xml-msdata" xmlns:diffgr="urn:schemas-microsoft-com:xml-diffgram-v1"><NewDataSet xmlns=""><Table diffgr:id="Table1" msdata:rowOrder="0"><ID>1</ID></Table></NewDataSet></diffgr:diffgram></table></EchoResponse></soap:Body></soap:Envelope>"#;
+    let response: EchoResponse = payamak::codegen::decode_response::<EchoRequest>(envelope).expect("decodes");
+    let table = response.table.clone().expect("the DataSet");
+    assert_eq!(table.schema.name().as_deref(), Some("{http://www.w3.org/2001/XMLSchema}schema"));
+    assert!(table.any.as_str().contains(r#"<Table diffgr:id="Table1" msdata:rowOrder="0"><ID>1</ID></Table>"#));
+    let again = response_envelope::<EchoRequest>(&response);
+    let reread: EchoResponse = payamak::codegen::decode_response::<EchoRequest>(&again).expect("decodes");
+    assert_eq!(reread, response, "{again}");
 }

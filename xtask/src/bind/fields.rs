@@ -14,6 +14,8 @@ pub(super) fn fields(fields: &[&Field], names: &ServiceNames) -> Result<Vec<plan
             Shape::Single { .. } => Codec::Single,
             Shape::Array { item_element, .. } => Codec::Array { item: element_name(item_element, names) },
             Shape::Repeated { .. } => Codec::Repeated,
+            Shape::Raw { wildcard: true, .. } => Codec::Raw { element: None },
+            Shape::Raw { wildcard: false, .. } => Codec::Raw { element: Some(element_name(&field.element, names)) },
         };
         planned.push(plan::Field {
             ident,
@@ -78,6 +80,7 @@ fn rust_type(field: &Field, names: &ServiceNames) -> Result<RustType, Problem> {
     let value = match &field.item {
         TypeRef::Builtin(builtin) => RustType::Scalar(scalar(*builtin)),
         TypeRef::Named(name) => RustType::Named(type_name(name, names, field.pos)?),
+        TypeRef::Raw => RustType::Scalar(Scalar::RawXml),
     };
     let value = if field.boxed { RustType::Boxed(Box::new(value)) } else { value };
     let option_if = |wrap: bool, inner: RustType| if wrap { RustType::Option(Box::new(inner)) } else { inner };
@@ -89,6 +92,8 @@ fn rust_type(field: &Field, names: &ServiceNames) -> Result<RustType, Problem> {
             option_if(*optional, nillable_if(*nillable, items(*item_nillable)))
         }
         Shape::Repeated { item_nillable } => items(*item_nillable),
+        Shape::Raw { repeated: true, .. } => RustType::Vec(Box::new(value)),
+        Shape::Raw { optional, .. } => option_if(*optional, value),
     })
 }
 
@@ -122,6 +127,17 @@ pub(super) fn doc(field: &Field, note: Option<&str>) -> Doc {
         ),
         Shape::Repeated { item_nillable } => {
             format!("{element} ({declared}{}), repeated.", flags(false, *item_nillable))
+        }
+        Shape::Raw { wildcard: true, optional, repeated } => {
+            let count = if *repeated { "any number of elements" } else { "an element" };
+            format!(
+                "Any element the other fields do not take (`xs:any`{}): {count}, kept as XML.",
+                flags(*optional, false)
+            )
+        }
+        Shape::Raw { optional, repeated, .. } => {
+            let repeated = if *repeated { ", repeated" } else { "" };
+            format!("{element} ({declared}{}{repeated}): the whole element, kept as XML.", flags(*optional, false))
         }
     };
     let summary = match note {

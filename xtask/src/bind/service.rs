@@ -85,6 +85,9 @@ fn used_namespaces(service: &Service) -> BTreeSet<String> {
     let mut namespaces = BTreeSet::new();
     let mut add_fields = |fields: &[Field]| {
         for field in fields {
+            if matches!(field.shape, Shape::Raw { wildcard: true, .. }) {
+                continue;
+            }
             namespaces.insert(field.element.namespace.clone());
             if let Shape::Array { item_element, .. } = &field.shape {
                 namespaces.insert(item_element.namespace.clone());

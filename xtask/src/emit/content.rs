@@ -60,6 +60,7 @@ pub(super) fn write_statements(members: &[Member<'_>]) -> TokenStream {
                     quote! { w.array(#ns, #element, #item_ns, #item, &self.#name); }
                 }
                 Codec::Repeated => quote! { w.repeated(#ns, #element, &self.#name); },
+                Codec::Raw { .. } => quote! { w.raw_field(&self.#name); },
             }
         }
         Member::Credential(slot) => {
@@ -84,6 +85,8 @@ pub(super) fn read_body(members: &[Member<'_>]) -> ReadBody {
     let mut slots = Vec::new();
     let mut arms = Vec::new();
     let mut inits = Vec::new();
+    // `xs:any` takes the children no other field takes.
+    let mut other = None;
     for member in members {
         match member {
             Member::Field(field) => {
@@ -108,6 +111,17 @@ pub(super) fn read_body(members: &[Member<'_>]) -> ReadBody {
                         arms.push(quote! { (#ns, #element) => #local.read(child)?, });
                         inits.push(quote! { #name: #local.finish() });
                     }
+                    Codec::Raw { element: raw } => {
+                        slots.push(quote! { let mut #local = ::payamak::codegen::RawSlot::new(); });
+                        match raw {
+                            Some(raw) => {
+                                let (raw_ns, raw_local) = (namespace(&raw.namespace), &raw.local);
+                                arms.push(quote! { (#raw_ns, #raw_local) => #local.read(child)?, });
+                            }
+                            None => other = Some(quote! { #local.read(child)? }),
+                        }
+                        inits.push(quote! { #name: #local.finish(element, #element)? });
+                    }
                 }
             }
             Member::Credential(slot) => {
@@ -119,14 +133,21 @@ pub(super) fn read_body(members: &[Member<'_>]) -> ReadBody {
         }
     }
     let uses_credentials = members.iter().any(|member| matches!(member, Member::Credential(_)));
-    let read_loop = if arms.is_empty() {
-        quote!()
-    } else {
-        quote! {
+    let read_loop = match (arms.is_empty(), other) {
+        (true, None) => quote!(),
+        (true, Some(other)) => quote! {
             for child in element.children() {
-                match (child.namespace(), child.local_name()) {
-                    #(#arms)*
-                    _ => {}
+                #other;
+            }
+        },
+        (false, other) => {
+            let other = other.unwrap_or_else(|| quote!({}));
+            quote! {
+                for child in element.children() {
+                    match (child.namespace(), child.local_name()) {
+                        #(#arms)*
+                        _ => #other,
+                    }
                 }
             }
         }
@@ -137,7 +158,7 @@ pub(super) fn read_body(members: &[Member<'_>]) -> ReadBody {
             #read_loop
             ::core::result::Result::Ok(Self { #(#inits),* })
         },
-        uses_element: !arms.is_empty(),
+        uses_element: !slots.is_empty() || !arms.is_empty(),
         uses_credentials,
     }
 }

@@ -25,6 +25,7 @@ fn scalar(scalar: Scalar) -> TokenStream {
         Scalar::F64 => quote!(f64),
         Scalar::PanelDateTime => quote!(::payamak::codegen::PanelDateTime),
         Scalar::Bytes => quote!(::std::vec::Vec<u8>),
+        Scalar::RawXml => quote!(::payamak::codegen::RawXml),
         Scalar::Decimal => quote!(::payamak::codegen::Decimal),
         Scalar::I128 => quote!(i128),
         Scalar::U128 => quote!(u128),

@@ -151,6 +151,9 @@ pub enum Shape {
     Array { optional: bool, nillable: bool, item_element: QName, item_type_name: QName, item_nillable: bool },
     /// The element itself repeats (`maxOccurs` > 1).
     Repeated { item_nillable: bool },
+    /// Whole elements kept as XML: `xs:any` (`wildcard`, any element the
+    /// other fields do not take), an `xs:anyType` element or a DataSet's schema.
+    Raw { optional: bool, repeated: bool, wildcard: bool },
 }
 
 /// The type of a value.
@@ -159,7 +162,12 @@ pub enum TypeRef {
     Builtin(Builtin),
     /// A struct or enum among [`Service::types`].
     Named(QName),
+    /// XML kept as XML (see [`Shape::Raw`]).
+    Raw,
 }
+
+/// The namespace of the name of an `xs:any` field, which no element has.
+pub const WILDCARD_NS: &str = "#any";
 
 /// ASP.NET's schema of extra simple types (`char`, `guid`).
 pub const MS_TYPES_NS: &str = "http://microsoft.com/wsdl/types/";

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use super::index::{lookup, qname, Index};
-use super::{Builtin, Field, NamedType, QName, Shape, TypeKind, TypeRef, MS_TYPES_NS};
+use super::{Builtin, Field, NamedType, QName, Shape, TypeKind, TypeRef, MS_TYPES_NS, WILDCARD_NS};
 use crate::diag::{Pos, Problem};
 use crate::parse::{ComplexContent, ComplexTypeDecl, ElementDecl, InlineType, MaxOccurs, QNameRef, Schema, XSD_NS};
 
@@ -18,6 +18,8 @@ enum Resolved<'d> {
     /// An enumeration: the simple type that holds the values.
     Enum(QName),
     Complex(&'d ComplexTypeDecl, &'d Schema),
+    /// `xs:anyType`: kept as XML.
+    Raw,
 }
 
 /// What a walk from the operations found: named types in the order they were
@@ -124,7 +126,6 @@ impl<'d> Index<'d> {
 
     fn field(&self, decl: &'d ElementDecl, schema: &'d Schema, walk: &mut Walk) -> Result<Field, Problem> {
         walk.declared(&decl.problems)?;
-        let (type_name, resolved) = self.element_type(decl, walk)?;
         let repeated = match decl.max_occurs {
             MaxOccurs::Unbounded => true,
             MaxOccurs::Bounded(0) => {
@@ -135,6 +136,37 @@ impl<'d> Index<'d> {
             }
             MaxOccurs::Bounded(max) => max > 1,
         };
+        let raw = |element: QName, type_name: QName, wildcard: bool| Field {
+            element,
+            type_name,
+            shape: Shape::Raw { optional: decl.min_occurs == 0, repeated, wildcard },
+            item: TypeRef::Raw,
+            boxed: false,
+            doc: decl.doc.clone(),
+            pos: decl.pos,
+        };
+        if decl.wildcard {
+            return Ok(raw(QName::new(WILDCARD_NS, "any"), QName::new(XSD_NS, "any"), true));
+        }
+        // A reference stands for a global element (its name, type and nillability) with its own occurrences.
+        let (target, element) = match &decl.reference {
+            Some(reference) => {
+                let name = qname(reference, decl.pos)?;
+                if name == QName::new(XSD_NS, "schema") {
+                    // A .NET DataSet's inline schema: a whole schema document.
+                    return Ok(raw(name.clone(), name, false));
+                }
+                let &(global, global_schema) = lookup(&self.elements, reference, "element", decl.pos)?;
+                walk.declared(&global.problems)?;
+                (global, QName::new(&global_schema.target_namespace, &global.name))
+            }
+            None => (decl, element_name(decl, schema)),
+        };
+        let nillable = target.nillable;
+        let (type_name, resolved) = self.element_type(target, walk)?;
+        if let Resolved::Raw = resolved {
+            return Ok(raw(element, type_name, false));
+        }
         let array = match resolved {
             Resolved::Complex(complex, complex_schema) if !repeated => {
                 array_item(complex).map(|item| (item, complex_schema))
@@ -142,30 +174,30 @@ impl<'d> Index<'d> {
             _ => None,
         };
         let (shape, item) = if repeated {
-            (Shape::Repeated { item_nillable: decl.nillable }, self.value(&type_name, resolved, walk))
+            (Shape::Repeated { item_nillable: nillable }, self.value(&type_name, resolved, walk))
         } else if let Some((item_decl, complex_schema)) = array {
             walk.declared(&item_decl.problems)?;
             let (item_type_name, item_resolved) = self.element_type(item_decl, walk)?;
             let item = self.value(&item_type_name, item_resolved, walk);
             let shape = Shape::Array {
                 optional: decl.min_occurs == 0,
-                nillable: decl.nillable,
+                nillable,
                 item_element: element_name(item_decl, complex_schema),
                 item_type_name,
                 item_nillable: item_decl.nillable,
             };
             (shape, item)
         } else {
-            let shape = Shape::Single { optional: decl.min_occurs == 0, nillable: decl.nillable };
+            let shape = Shape::Single { optional: decl.min_occurs == 0, nillable };
             (shape, self.value(&type_name, resolved, walk))
         };
-        let element = element_name(decl, schema);
         Ok(Field { element, type_name, shape, item, boxed: false, doc: decl.doc.clone(), pos: decl.pos })
     }
 
     fn value(&self, name: &QName, resolved: Resolved<'d>, walk: &mut Walk) -> TypeRef {
         match resolved {
             Resolved::Builtin(builtin) => TypeRef::Builtin(builtin),
+            Resolved::Raw => TypeRef::Raw,
             Resolved::Enum(values) => {
                 walk.add(&values);
                 TypeRef::Named(values)
@@ -209,7 +241,8 @@ impl<'d> Index<'d> {
                 let resolved = self.named(&name, base, &what, simple.pos, 1, walk)?;
                 Ok((name, resolved))
             }
-            (None, None) => Err(Problem::new(decl.pos, format!("{what} has no type (xs:anyType is not supported)"))),
+            // No type is `xs:anyType`.
+            (None, None) => Ok((QName::new(XSD_NS, "anyType"), Resolved::Raw)),
             (Some(_), Some(_)) => {
                 Err(Problem::new(decl.pos, format!("{what} has both a type attribute and an inline type")))
             }
@@ -228,6 +261,9 @@ impl<'d> Index<'d> {
     ) -> Result<Resolved<'d>, Problem> {
         if depth > MAX_RESTRICTION_DEPTH {
             return Err(Problem::new(at, format!("circular simpleType restriction of \"{}\"", written.text)));
+        }
+        if name.namespace == XSD_NS && name.local == "anyType" {
+            return Ok(Resolved::Raw);
         }
         if name.namespace == XSD_NS {
             return Builtin::from_local(&name.local).map(Resolved::Builtin).ok_or_else(|| {
@@ -252,7 +288,7 @@ impl<'d> Index<'d> {
         let Some(base) = &simple.base else { return Err(Problem::new(simple.pos, "simpleType without a base")) };
         let base_name = qname(base, simple.pos)?;
         match self.named(&base_name, base, what, simple.pos, depth + 1, walk)? {
-            Resolved::Complex(..) => Err(Problem::new(
+            Resolved::Complex(..) | Resolved::Raw => Err(Problem::new(
                 simple.pos,
                 format!("simpleType \"{}\" restricts complex type \"{}\"", name.local, base.text),
             )),

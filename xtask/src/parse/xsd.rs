@@ -2,7 +2,7 @@
 
 use roxmltree::Node;
 
-use super::{documentation_text, elements, qname, qname_attr, tag, QNameRef, Source, XSD_NS};
+use super::{documentation_text, elements, qname_attr, tag, QNameRef, Source, XSD_NS};
 use crate::diag::{Pos, Problem};
 
 /// `xs:schema`.
@@ -16,10 +16,15 @@ pub struct Schema {
     pub simple_types: Vec<SimpleTypeDecl>,
 }
 
-/// `xs:element`, top-level or inside a sequence.
+/// `xs:element`, top-level or inside a sequence; also `xs:any` (a wildcard)
+/// and `<xs:element ref="…">` (the referenced element, with these occurrences).
 #[derive(Debug)]
 pub struct ElementDecl {
     pub name: String,
+    /// `ref`: the global element this one stands for.
+    pub reference: Option<QNameRef>,
+    /// `xs:any`: any element.
+    pub wildcard: bool,
     pub type_name: Option<QNameRef>,
     pub inline: Option<InlineType>,
     pub min_occurs: u64,
@@ -119,9 +124,15 @@ pub(super) fn schema(src: &Source<'_>, node: Node<'_, '_>) -> Schema {
     schema
 }
 
-/// A named element declaration (an element with `ref` is handled by the caller).
+/// An element declaration, an element reference or a wildcard (`xs:any`).
 fn element(src: &Source<'_>, node: Node<'_, '_>) -> ElementDecl {
-    let name = node.attribute("name").unwrap_or("");
+    let reference = qname_attr(node, "ref");
+    let wildcard = node.tag_name().name() == "any";
+    let name = match (&reference, wildcard) {
+        (Some(reference), _) => reference.local.as_str(),
+        (None, true) => "any",
+        (None, false) => node.attribute("name").unwrap_or(""),
+    };
     let mut problems = Vec::new();
     let mut invalid = |attribute: &str, value: &str| {
         problems.push(Problem::new(src.pos(node), format!("invalid {attribute}=\"{value}\" in element \"{name}\"")));
@@ -190,6 +201,8 @@ fn element(src: &Source<'_>, node: Node<'_, '_>) -> ElementDecl {
     }
     ElementDecl {
         name: name.to_owned(),
+        reference,
+        wildcard,
         type_name: qname_attr(node, "type"),
         inline,
         min_occurs,
@@ -299,10 +312,7 @@ fn sequence(src: &Source<'_>, node: Node<'_, '_>, label: &str, problems: &mut Ve
     for child in xsd_children(node) {
         match child.tag_name().name() {
             "annotation" => {}
-            "element" => match child.attribute("ref") {
-                Some(reference) => problems.push(element_ref(src, child, reference, label)),
-                None => fields.push(element(src, child)),
-            },
+            "element" | "any" => fields.push(element(src, child)),
             "sequence" => {
                 problems.push(Problem::new(src.pos(child), format!("unsupported nested <{}> in {label}", tag(child))))
             }
@@ -310,16 +320,6 @@ fn sequence(src: &Source<'_>, node: Node<'_, '_>, label: &str, problems: &mut Ve
         }
     }
     fields
-}
-
-fn element_ref(src: &Source<'_>, node: Node<'_, '_>, reference: &str, label: &str) -> Problem {
-    let target = qname(node, reference);
-    let what = if target.namespace.as_deref() == Some(XSD_NS) && target.local == "schema" {
-        "an inline XML schema, as a .NET DataSet sends, has no fixed shape"
-    } else {
-        "element references are not supported; declare the element in place"
-    };
-    Problem::new(src.pos(node), format!("unsupported <{} ref=\"{reference}\"> in {label}: {what}", tag(node)))
 }
 
 fn simple_type(src: &Source<'_>, node: Node<'_, '_>, label: &str) -> SimpleTypeDecl {

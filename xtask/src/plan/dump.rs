@@ -173,6 +173,8 @@ fn field(out: &mut Out, depth: usize, field: &Field) {
         Codec::Single => element(&field.element),
         Codec::Array { item } => format!("array {} of {}", element(&field.element), element(item)),
         Codec::Repeated => format!("repeated {}", element(&field.element)),
+        Codec::Raw { element: Some(name) } => format!("raw {}", element(name)),
+        Codec::Raw { element: None } => "raw, any other element".to_owned(),
     };
     let local = if field.local == field.ident { String::new() } else { format!(" (read into {})", field.local) };
     out.line(depth, format!("{}: {} ← {wire}{local}", field.ident, rust_type(&field.ty)));
@@ -213,6 +215,7 @@ fn scalar_name(scalar: Scalar) -> &'static str {
         Scalar::F64 => "f64",
         Scalar::PanelDateTime => "PanelDateTime",
         Scalar::Bytes => "Vec<u8>",
+        Scalar::RawXml => "RawXml",
         Scalar::Decimal => "Decimal",
         Scalar::I128 => "i128",
         Scalar::U128 => "u128",

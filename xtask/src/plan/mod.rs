@@ -146,6 +146,9 @@ pub enum Codec {
     Array { item: ElementName },
     /// The element itself repeats (`Repeated`).
     Repeated,
+    /// Whole elements kept as XML (`RawSlot`): those named `element`, or with
+    /// `None` every element no other field takes (`xs:any`).
+    Raw { element: Option<ElementName> },
 }
 
 /// An element name as the generated code spells it.
@@ -194,6 +197,7 @@ pub enum Scalar {
     F64,
     PanelDateTime,
     Bytes,
+    RawXml,
     Decimal,
     I128,
     U128,
