@@ -14,6 +14,10 @@ use payamak::Credentials;
 use payamak::PanelDateTime;
 
 // Generated items that a test does not touch are fine.
+#[path = "../../xtask/tests/fixtures/anonymous_types/expected/mod.rs"]
+#[rustfmt::skip]
+#[allow(dead_code)]
+pub(crate) mod anonymous_types_golden;
 #[path = "../../xtask/tests/fixtures/arrays/expected/mod.rs"]
 #[rustfmt::skip]
 #[allow(dead_code)]

@@ -10,6 +10,7 @@ use payamak::codegen::{decode_request, encode_response, Decimal, HexBinary, QNam
 use payamak::SoapVersion;
 use serde_json::{json, Value};
 
+use crate::generator_fixtures::anonymous_types_golden::anonymous;
 use crate::generator_fixtures::builtins_golden::builtins;
 use crate::generator_fixtures::raw_xml_golden::raw;
 use crate::generator_fixtures::recursion_golden::recursion;
@@ -226,4 +227,33 @@ fn a_dataset_result_is_kept_as_xml() {
     let again = response_envelope::<EchoRequest>(&response);
     let reread: EchoResponse = payamak::codegen::decode_response::<EchoRequest>(&again).expect("decodes");
     assert_eq!(reread, response, "{again}");
+}
+
+#[test]
+fn anonymous_types_at_any_depth_round_trip_through_zeep() {
+    use anonymous::{
+        EchoOrder, EchoOrderLine, EchoOrderLineStatus, EchoRequest, EchoResponse, EchoResponseOrder, Order, OrderNote,
+    };
+    let order = EchoOrder {
+        id: 7,
+        line: vec![
+            EchoOrderLine { sku: Some("A-1".into()), status: EchoOrderLineStatus::Open },
+            EchoOrderLine { sku: None, status: EchoOrderLineStatus::Shipped },
+        ],
+    };
+    let response = EchoResponse {
+        order: Some(EchoResponseOrder { id: 8 }),
+        echo_result: Some(Order { id: 9, note: Some(OrderNote { text: Some("fragile".into()) }) }),
+    };
+    let envelope = response_envelope::<EchoRequest>(&response);
+    let values = json!({
+        "order": { "id": 7, "line": [{ "sku": "A-1", "status": "open" }, { "sku": null, "status": "shipped" }] },
+    });
+    let Some(zeep) = zeep("anonymous_types", "Echo", values, &envelope) else { return };
+    assert_decodes(&zeep.request, &EchoRequest { order: Some(order) });
+    assert_eq!(
+        zeep.response,
+        json!({ "order": { "id": 8 }, "EchoResult": { "id": 9, "note": { "text": "fragile" } } }),
+        "{envelope}"
+    );
 }

@@ -10,13 +10,22 @@ pub(super) fn named_type(named: &NamedType, names: &ServiceNames) -> Result<plan
     let ident = fields::type_name(&named.name, names, named.pos)?;
     let local = code(&named.name.local);
     let namespace = code(&named.name.namespace);
+    // Hoisted anonymous types are named by the path of their element (`Parent/element`).
+    let what = |kind: &str| match named.name.local.rsplit_once('/') {
+        Some((_, element)) => {
+            format!("The anonymous {kind} type of element {} (at {local}, namespace {namespace})", code(element))
+        }
+        None => {
+            format!("{} type {local} (namespace {namespace})", if kind == "complex" { "Complex" } else { "Simple" })
+        }
+    };
     Ok(match &named.kind {
         TypeKind::Struct { base, fields } => {
             let base_note = base
                 .as_ref()
                 .map(|base| format!("Extends {}: the fields of the base type come first.", code(&base.local)));
             let doc = Doc::new()
-                .line(format!("Complex type {local} (namespace {namespace})."))
+                .line(format!("{}.", what("complex")))
                 .prose(base_note.as_deref())
                 .prose(named.doc.as_deref());
             let fields: Vec<&Field> = fields.iter().collect();
@@ -24,10 +33,7 @@ pub(super) fn named_type(named: &NamedType, names: &ServiceNames) -> Result<plan
         }
         TypeKind::Enum { base, values } => {
             let doc = Doc::new()
-                .line(format!(
-                    "Simple type {local} (namespace {namespace}): an enumeration of {} values.",
-                    code(&type_display(base))
-                ))
+                .line(format!("{}: an enumeration of {} values.", what("simple"), code(&type_display(base))))
                 .prose(named.doc.as_deref())
                 .line(format!("Values the WSDL does not list are kept in {}.", code(names::UNKNOWN_VARIANT)));
             let variants = names::variant_names(values)

@@ -18,7 +18,7 @@ struct Draft<'d> {
 
 impl<'d> Index<'d> {
     /// The service, or `None` when it has no SOAP port (not an error: nothing to generate).
-    pub(super) fn service(&self, service: &parse::Service, walk: &mut Walk) -> Option<Service> {
+    pub(super) fn service(&self, service: &parse::Service, walk: &mut Walk<'d>) -> Option<Service> {
         let mut soap11 = None;
         let mut soap12 = None;
         for port in &service.ports {
@@ -113,7 +113,7 @@ impl<'d> Index<'d> {
         })
     }
 
-    fn operation(&self, draft: Draft<'_>, walk: &mut Walk) -> Result<Operation, Problem> {
+    fn operation(&self, draft: Draft<'_>, walk: &mut Walk<'d>) -> Result<Operation, Problem> {
         let abstract_operation = draft.abstract_operation;
         let name = &abstract_operation.name;
         if let Some(&at) = abstract_operation.faults.first() {
@@ -150,7 +150,7 @@ impl<'d> Index<'d> {
     }
 
     /// The single part of a document/literal wrapped message, as an element and its children.
-    fn wrapper(&self, message: &QNameRef, operation: &PortOperation, walk: &mut Walk) -> Result<Wrapper, Problem> {
+    fn wrapper(&self, message: &QNameRef, operation: &PortOperation, walk: &mut Walk<'d>) -> Result<Wrapper, Problem> {
         let message = *lookup(&self.messages, message, "message", operation.pos)?;
         let [part] = message.parts.as_slice() else {
             return Err(Problem::new(
@@ -187,7 +187,7 @@ impl<'d> Index<'d> {
         let label = format!("the type of element \"{}\"", decl.name);
         let fields = match (&decl.inline, &decl.type_name) {
             (Some(InlineType::Complex(complex)), None) => {
-                self.fields(complex, schema, &label, walk, &mut Vec::new())?
+                self.fields(complex, schema, &decl.name, &label, walk, &mut Vec::new())?
             }
             (None, Some(type_name)) => {
                 let name = qname(type_name, decl.pos)?;
@@ -195,7 +195,7 @@ impl<'d> Index<'d> {
                     return Err(not_wrapped());
                 };
                 let label = format!("complexType \"{}\"", name.local);
-                self.fields(complex, complex_schema, &label, walk, &mut vec![name])?
+                self.fields(complex, complex_schema, &name.local, &label, walk, &mut vec![name.clone()])?
             }
             _ => return Err(not_wrapped()),
         };

@@ -1,12 +1,14 @@
 //! Schema types walk from the operations: fields, `ArrayOfX` detection,
 //! simple-type restrictions, enumerations and extensions.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::index::{lookup, qname, Index};
 use super::{Builtin, Field, NamedType, QName, Shape, TypeKind, TypeRef, MS_TYPES_NS, WILDCARD_NS};
 use crate::diag::{Pos, Problem};
-use crate::parse::{ComplexContent, ComplexTypeDecl, ElementDecl, InlineType, MaxOccurs, QNameRef, Schema, XSD_NS};
+use crate::parse::{
+    ComplexContent, ComplexTypeDecl, ElementDecl, InlineType, MaxOccurs, QNameRef, Schema, SimpleTypeDecl, XSD_NS,
+};
 
 /// Deep `simpleType` restriction chains are almost certainly circular.
 const MAX_RESTRICTION_DEPTH: usize = 32;
@@ -25,13 +27,24 @@ enum Resolved<'d> {
 /// What a walk from the operations found: named types in the order they were
 /// first reached, and every problem on the way.
 #[derive(Default)]
-pub(super) struct Walk {
+pub(super) struct Walk<'d> {
     order: Vec<QName>,
     seen: BTreeSet<QName>,
+    /// Anonymous complex types reached, by the name they are given (see [`anonymous_name`]).
+    anonymous: BTreeMap<QName, (&'d ComplexTypeDecl, &'d Schema)>,
+    /// Anonymous enumerations reached, likewise.
+    anonymous_enums: BTreeMap<QName, &'d SimpleTypeDecl>,
     pub(super) problems: Vec<Problem>,
 }
 
-impl Walk {
+/// The name an anonymous type is hoisted under: the path of the element that
+/// declares it (`Parent/element`, `Parent/element/inner`; `/element` for a
+/// global element). No declared type has a `/` in its name, so it cannot clash.
+fn anonymous_name(schema: &Schema, path: &str, element: &str) -> QName {
+    QName::new(&schema.target_namespace, &format!("{path}/{element}"))
+}
+
+impl<'d> Walk<'d> {
     pub(super) fn add(&mut self, name: &QName) {
         if self.seen.insert(name.clone()) {
             self.order.push(name.clone());
@@ -76,12 +89,14 @@ fn array_item(complex: &ComplexTypeDecl) -> Option<&ElementDecl> {
 
 impl<'d> Index<'d> {
     /// The fields of a complex type, base fields first.
+    /// `path` names the type for the anonymous types inside it.
     pub(super) fn fields(
         &self,
         complex: &'d ComplexTypeDecl,
         schema: &'d Schema,
+        path: &str,
         label: &str,
-        walk: &mut Walk,
+        walk: &mut Walk<'d>,
         extending: &mut Vec<QName>,
     ) -> Result<Vec<Field>, Problem> {
         // Every problem of the type, and then those of its fields, are reported.
@@ -103,13 +118,13 @@ impl<'d> Index<'d> {
                 };
                 extending.push(base_name.clone());
                 let base_label = format!("complexType \"{}\"", base_name.local);
-                fields = self.fields(base_complex, base_schema, &base_label, walk, extending)?;
+                fields = self.fields(base_complex, base_schema, &base_name.local, &base_label, walk, extending)?;
                 extending.pop();
                 decls.as_slice()
             }
         };
         for decl in own {
-            let field = self.field(decl, schema, walk);
+            let field = self.field(decl, schema, path, walk);
             fields.extend(walk.catch(field));
         }
         let mut seen = BTreeSet::new();
@@ -124,7 +139,13 @@ impl<'d> Index<'d> {
         Ok(fields)
     }
 
-    fn field(&self, decl: &'d ElementDecl, schema: &'d Schema, walk: &mut Walk) -> Result<Field, Problem> {
+    fn field(
+        &self,
+        decl: &'d ElementDecl,
+        schema: &'d Schema,
+        path: &str,
+        walk: &mut Walk<'d>,
+    ) -> Result<Field, Problem> {
         walk.declared(&decl.problems)?;
         let repeated = match decl.max_occurs {
             MaxOccurs::Unbounded => true,
@@ -149,7 +170,7 @@ impl<'d> Index<'d> {
             return Ok(raw(QName::new(WILDCARD_NS, "any"), QName::new(XSD_NS, "any"), true));
         }
         // A reference stands for a global element (its name, type and nillability) with its own occurrences.
-        let (target, element) = match &decl.reference {
+        let (target, target_schema, path, element) = match &decl.reference {
             Some(reference) => {
                 let name = qname(reference, decl.pos)?;
                 if name == QName::new(XSD_NS, "schema") {
@@ -158,12 +179,12 @@ impl<'d> Index<'d> {
                 }
                 let &(global, global_schema) = lookup(&self.elements, reference, "element", decl.pos)?;
                 walk.declared(&global.problems)?;
-                (global, QName::new(&global_schema.target_namespace, &global.name))
+                (global, global_schema, "", QName::new(&global_schema.target_namespace, &global.name))
             }
-            None => (decl, element_name(decl, schema)),
+            None => (decl, schema, path, element_name(decl, schema)),
         };
         let nillable = target.nillable;
-        let (type_name, resolved) = self.element_type(target, walk)?;
+        let (type_name, resolved) = self.element_type(target, target_schema, path, walk)?;
         if let Resolved::Raw = resolved {
             return Ok(raw(element, type_name, false));
         }
@@ -177,7 +198,8 @@ impl<'d> Index<'d> {
             (Shape::Repeated { item_nillable: nillable }, self.value(&type_name, resolved, walk))
         } else if let Some((item_decl, complex_schema)) = array {
             walk.declared(&item_decl.problems)?;
-            let (item_type_name, item_resolved) = self.element_type(item_decl, walk)?;
+            let (item_type_name, item_resolved) =
+                self.element_type(item_decl, complex_schema, &type_name.local, walk)?;
             let item = self.value(&item_type_name, item_resolved, walk);
             let shape = Shape::Array {
                 optional: decl.min_occurs == 0,
@@ -194,7 +216,7 @@ impl<'d> Index<'d> {
         Ok(Field { element, type_name, shape, item, boxed: false, doc: decl.doc.clone(), pos: decl.pos })
     }
 
-    fn value(&self, name: &QName, resolved: Resolved<'d>, walk: &mut Walk) -> TypeRef {
+    fn value(&self, name: &QName, resolved: Resolved<'d>, walk: &mut Walk<'d>) -> TypeRef {
         match resolved {
             Resolved::Builtin(builtin) => TypeRef::Builtin(builtin),
             Resolved::Raw => TypeRef::Raw,
@@ -210,7 +232,13 @@ impl<'d> Index<'d> {
     }
 
     /// The declared type of an element: its name (for documentation) and what it is.
-    fn element_type(&self, decl: &'d ElementDecl, walk: &mut Walk) -> Result<(QName, Resolved<'d>), Problem> {
+    fn element_type(
+        &self,
+        decl: &'d ElementDecl,
+        schema: &'d Schema,
+        path: &str,
+        walk: &mut Walk<'d>,
+    ) -> Result<(QName, Resolved<'d>), Problem> {
         let what = format!("element \"{}\"", decl.name);
         match (&decl.type_name, &decl.inline) {
             (Some(type_name), None) => {
@@ -219,20 +247,17 @@ impl<'d> Index<'d> {
                 Ok((name, resolved))
             }
             (None, Some(InlineType::Complex(complex))) => {
-                // What is inside (an inline DataSet schema, say) says more than "anonymous".
-                walk.declared(&complex.problems)?;
-                Err(Problem::new(
-                    decl.pos,
-                    format!("unsupported anonymous complexType in {what}; declare it as a named complexType"),
-                ))
+                // Hoisted as a type of its own, named after where it is declared.
+                let name = anonymous_name(schema, path, &decl.name);
+                walk.anonymous.insert(name.clone(), (complex, schema));
+                Ok((name, Resolved::Complex(complex, schema)))
             }
             (None, Some(InlineType::Simple(simple))) => {
                 walk.declared(&simple.problems)?;
                 if !simple.enumerations.is_empty() {
-                    return Err(Problem::new(
-                        decl.pos,
-                        format!("unsupported anonymous enumeration in {what}; declare it as a named simpleType"),
-                    ));
+                    let name = anonymous_name(schema, path, &decl.name);
+                    walk.anonymous_enums.insert(name.clone(), simple);
+                    return Ok((name.clone(), Resolved::Enum(name)));
                 }
                 let Some(base) = &simple.base else {
                     return Err(Problem::new(simple.pos, format!("no base in {what}")));
@@ -257,7 +282,7 @@ impl<'d> Index<'d> {
         what: &str,
         at: Pos,
         depth: usize,
-        walk: &mut Walk,
+        walk: &mut Walk<'d>,
     ) -> Result<Resolved<'d>, Problem> {
         if depth > MAX_RESTRICTION_DEPTH {
             return Err(Problem::new(at, format!("circular simpleType restriction of \"{}\"", written.text)));
@@ -298,7 +323,7 @@ impl<'d> Index<'d> {
     }
 
     /// Resolves every named type reached so far, and those they reach in turn.
-    pub(super) fn named_types(&self, walk: &mut Walk) -> Vec<NamedType> {
+    pub(super) fn named_types(&self, walk: &mut Walk<'d>) -> Vec<NamedType> {
         let mut types = Vec::new();
         let mut next = 0;
         while let Some(name) = walk.order.get(next).cloned() {
@@ -309,10 +334,18 @@ impl<'d> Index<'d> {
         types
     }
 
-    fn named_type(&self, name: QName, walk: &mut Walk) -> Result<Option<NamedType>, Problem> {
-        if let Some(&[(complex, schema)]) = self.complex_types.get(&name).map(Vec::as_slice) {
-            let label = format!("complexType \"{}\"", name.local);
-            let fields = self.fields(complex, schema, &label, walk, &mut vec![name.clone()])?;
+    fn named_type(&self, name: QName, walk: &mut Walk<'d>) -> Result<Option<NamedType>, Problem> {
+        let complex = match self.complex_types.get(&name).map(Vec::as_slice) {
+            Some(&[found]) => Some(found),
+            _ => walk.anonymous.get(&name).copied(),
+        };
+        if let Some((complex, schema)) = complex {
+            let label = if walk.anonymous.contains_key(&name) {
+                format!("the anonymous type of element \"{}\"", name.local.rsplit('/').next().unwrap_or(""))
+            } else {
+                format!("complexType \"{}\"", name.local)
+            };
+            let fields = self.fields(complex, schema, &name.local, &label, walk, &mut vec![name.clone()])?;
             let base = match &complex.content {
                 ComplexContent::Extension { base, .. } => Some(qname(base, complex.pos)?),
                 _ => None,
@@ -320,7 +353,13 @@ impl<'d> Index<'d> {
             let kind = TypeKind::Struct { base, fields };
             return Ok(Some(NamedType { name, doc: complex.doc.clone(), kind, pos: complex.pos }));
         }
-        let Some(&[simple]) = self.simple_types.get(&name).map(Vec::as_slice) else { return Ok(None) };
+        let simple = match self.simple_types.get(&name).map(Vec::as_slice) {
+            Some(&[found]) => found,
+            _ => match walk.anonymous_enums.get(&name) {
+                Some(found) => found,
+                None => return Ok(None),
+            },
+        };
         let base = match &simple.base {
             Some(base) => qname(base, simple.pos)?,
             None => QName::new(XSD_NS, "string"),
