@@ -4,6 +4,7 @@
 //! unknown elements are ignored; text that XML 1.0 cannot carry is refused
 //! with an [`EncodeError`] instead of being altered.
 
+mod attributes;
 mod builtins;
 mod content;
 mod datetime;
@@ -13,6 +14,7 @@ mod raw;
 mod reader;
 mod writer;
 
+pub use attributes::{read_attribute, AttributeField, AttributeValue};
 pub use builtins::{Decimal, HexBinary, InvalidValue, QName, XsDate, XsDuration, XsTime};
 pub(crate) use content::store_once;
 pub use content::{ArrayField, ArrayItem, ArraySlot, ElementField, Repeated, Slot, XmlContent};

@@ -26,6 +26,10 @@ mod arrays_golden;
 #[rustfmt::skip]
 #[allow(dead_code)]
 pub(crate) mod builtins_golden;
+#[path = "../../xtask/tests/fixtures/attributes/expected/mod.rs"]
+#[rustfmt::skip]
+#[allow(dead_code)]
+pub(crate) mod attributes_golden;
 #[path = "../../xtask/tests/fixtures/bindings/expected/mod.rs"]
 #[rustfmt::skip]
 #[allow(dead_code)]

@@ -11,6 +11,7 @@ use payamak::SoapVersion;
 use serde_json::{json, Value};
 
 use crate::generator_fixtures::anonymous_types_golden::anonymous;
+use crate::generator_fixtures::attributes_golden::attributes;
 use crate::generator_fixtures::builtins_golden::builtins;
 use crate::generator_fixtures::raw_xml_golden::raw;
 use crate::generator_fixtures::recursion_golden::recursion;
@@ -256,4 +257,33 @@ fn anonymous_types_at_any_depth_round_trip_through_zeep() {
         json!({ "order": { "id": 8 }, "EchoResult": { "id": 9, "note": { "text": "fragile" } } }),
         "{envelope}"
     );
+}
+
+#[test]
+fn attributes_groups_and_simple_content_round_trip_through_zeep() {
+    use attributes::{EchoRequest, EchoResponse, Item, ItemStatus, NetPrice, Price};
+    let item = Item {
+        name: Some("n".into()),
+        id: 7,
+        status: Some(ItemStatus::New),
+        code: Some("C & D".into()),
+        lang: Some("fa".into()),
+        created: Some("2024-01-31".parse().expect("a date")),
+        by: Some("me".into()),
+    };
+    let price = Price { value: "9.50".parse().expect("a decimal"), currency: "EUR".into(), rate: Some(1.5) };
+    let net = NetPrice { value: "8".parse().expect("a decimal"), currency: "USD".into() };
+    let response = EchoResponse { item: Some(item.clone()), price: Some(price.clone()), net: Some(net.clone()) };
+    let envelope = response_envelope::<EchoRequest>(&response);
+    let values = json!({
+        "item": { "name": "n", "id": 7, "status": "new", "code": "C & D", "lang": "fa", "created": "2024-01-31", "by": "me" },
+        "price": { "_value_1": { "decimal": "9.50" }, "currency": "EUR", "rate": 1.5 },
+        "net": { "_value_1": { "decimal": "8" }, "currency": "USD" },
+    });
+    let Some(zeep) = zeep("attributes", "Echo", values.clone(), &envelope) else { return };
+    assert_decodes(&zeep.request, &EchoRequest { item: Some(item), price: Some(price), net: Some(net) });
+    let mut expected = values;
+    // zeep gives a restriction the default (as text) of an attribute the restriction prohibits.
+    expected["net"]["rate"] = json!("1");
+    assert_eq!(zeep.response, expected, "{envelope}");
 }

@@ -16,6 +16,8 @@ pub(super) fn fields(fields: &[&Field], names: &ServiceNames) -> Result<Vec<plan
             Shape::Repeated { .. } => Codec::Repeated,
             Shape::Raw { wildcard: true, .. } => Codec::Raw { element: None },
             Shape::Raw { wildcard: false, .. } => Codec::Raw { element: Some(element_name(&field.element, names)) },
+            Shape::Attribute { .. } => Codec::Attribute,
+            Shape::Value => Codec::Value,
         };
         planned.push(plan::Field {
             ident,
@@ -94,6 +96,8 @@ fn rust_type(field: &Field, names: &ServiceNames) -> Result<RustType, Problem> {
         Shape::Repeated { item_nillable } => items(*item_nillable),
         Shape::Raw { repeated: true, .. } => RustType::Vec(Box::new(value)),
         Shape::Raw { optional, .. } => option_if(*optional, value),
+        Shape::Attribute { required, .. } => option_if(!required, value),
+        Shape::Value => value,
     })
 }
 
@@ -135,6 +139,16 @@ pub(super) fn doc(field: &Field, note: Option<&str>) -> Doc {
                 flags(*optional, false)
             )
         }
+        Shape::Attribute { required, default, fixed } => {
+            let presence = if *required { "required" } else { "optional" };
+            let absent = match (default, fixed) {
+                (Some(value), true) => format!(" Its value is fixed: {}.", code(value)),
+                (Some(value), false) => format!(" Absent, it means {}.", code(value)),
+                (None, _) => String::new(),
+            };
+            format!("Attribute {element} ({declared}, {presence}).{absent}")
+        }
+        Shape::Value => format!("The element's text ({declared})."),
         Shape::Raw { optional, repeated, .. } => {
             let repeated = if *repeated { ", repeated" } else { "" };
             format!("{element} ({declared}{}{repeated}): the whole element, kept as XML.", flags(*optional, false))

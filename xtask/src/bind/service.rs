@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use super::{operation, types};
 use crate::annotations::{Credentials, ServiceAnnotation};
 use crate::diag::Problem;
-use crate::model::{Field, Service, Shape, TypeKind};
+use crate::model::{Field, QName, Service, Shape, TypeKind, TypeRef};
 use crate::names::ServiceNames;
 use crate::plan::{code, Doc, NamespaceConst, ServiceMeta, ServiceModule};
 
@@ -55,9 +55,23 @@ pub(super) fn service_module(
         let annotation = annotation.and_then(|service| service.operations.get(&model_operation.name));
         operations.push(operation::operation(model_operation, &names, annotation, context.credentials)?);
     }
+    let attribute_types: BTreeSet<QName> = service
+        .types
+        .iter()
+        .filter_map(|named| match &named.kind {
+            TypeKind::Struct { fields, .. } => Some(fields),
+            TypeKind::Enum { .. } => None,
+        })
+        .flatten()
+        .filter(|field| matches!(field.shape, Shape::Attribute { .. }))
+        .filter_map(|field| match &field.item {
+            TypeRef::Named(name) => Some(name.clone()),
+            _ => None,
+        })
+        .collect();
     let mut named_types = Vec::new();
     for named in &service.types {
-        named_types.push(types::named_type(named, &names)?);
+        named_types.push(types::named_type(named, &names, &attribute_types)?);
     }
     Ok(ServiceModule { module, doc, namespaces, meta, operations, types: named_types })
 }
@@ -85,7 +99,7 @@ fn used_namespaces(service: &Service) -> BTreeSet<String> {
     let mut namespaces = BTreeSet::new();
     let mut add_fields = |fields: &[Field]| {
         for field in fields {
-            if matches!(field.shape, Shape::Raw { wildcard: true, .. }) {
+            if matches!(field.shape, Shape::Raw { wildcard: true, .. } | Shape::Value) {
                 continue;
             }
             namespaces.insert(field.element.namespace.clone());

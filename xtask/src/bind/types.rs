@@ -1,12 +1,19 @@
 //! The WSDL's named types: structs and enumerations.
 
+use std::collections::BTreeSet;
+
 use super::fields::{self, type_display};
 use crate::diag::Problem;
-use crate::model::{Field, NamedType, TypeKind};
+use crate::model::{Field, NamedType, QName, TypeKind};
 use crate::names::{self, ServiceNames};
 use crate::plan::{self, code, Doc, Enum, Struct, Variant};
 
-pub(super) fn named_type(named: &NamedType, names: &ServiceNames) -> Result<plan::NamedType, Problem> {
+/// `attribute_types`: the types some attribute holds.
+pub(super) fn named_type(
+    named: &NamedType,
+    names: &ServiceNames,
+    attribute_types: &BTreeSet<QName>,
+) -> Result<plan::NamedType, Problem> {
     let ident = fields::type_name(&named.name, names, named.pos)?;
     let local = code(&named.name.local);
     let namespace = code(&named.name.namespace);
@@ -45,7 +52,14 @@ pub(super) fn named_type(named: &NamedType, names: &ServiceNames) -> Result<plan
                     Variant { ident, value: value.clone(), doc: Doc::new().line(text) }
                 })
                 .collect();
-            plan::NamedType::Enum(Enum { ident, doc, variants, unknown: names::UNKNOWN_VARIANT.to_owned() })
+            let attribute_value = attribute_types.contains(&named.name);
+            plan::NamedType::Enum(Enum {
+                ident,
+                attribute_value,
+                doc,
+                variants,
+                unknown: names::UNKNOWN_VARIANT.to_owned(),
+            })
         }
     })
 }

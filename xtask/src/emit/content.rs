@@ -45,9 +45,13 @@ pub(super) fn writer_param(members: &[Member<'_>]) -> TokenStream {
     }
 }
 
-/// The statements that write the members, in document order.
+/// The statements that write the members: attributes first (they belong to
+/// the start tag), then the text or the child elements in document order.
 pub(super) fn write_statements(members: &[Member<'_>]) -> TokenStream {
-    let statements = members.iter().map(|member| match member {
+    let is_attribute =
+        |member: &&Member<'_>| matches!(member, Member::Field(field) if matches!(field.codec, Codec::Attribute));
+    let ordered = members.iter().filter(is_attribute).chain(members.iter().filter(|member| !is_attribute(member)));
+    let statements = ordered.map(|member| match member {
         Member::Field(field) => {
             let name = ident(&field.ident);
             let ns = namespace(&field.element.namespace);
@@ -61,6 +65,8 @@ pub(super) fn write_statements(members: &[Member<'_>]) -> TokenStream {
                 }
                 Codec::Repeated => quote! { w.repeated(#ns, #element, &self.#name); },
                 Codec::Raw { .. } => quote! { w.raw_field(&self.#name); },
+                Codec::Attribute => quote! { w.attribute_field(#ns, #element, &self.#name); },
+                Codec::Value => quote! { ::payamak::codegen::XmlContent::write_content(&self.#name, w); },
             }
         }
         Member::Credential(slot) => {
@@ -122,6 +128,12 @@ pub(super) fn read_body(members: &[Member<'_>]) -> ReadBody {
                         }
                         inits.push(quote! { #name: #local.finish(element, #element)? });
                     }
+                    Codec::Attribute => {
+                        inits.push(quote! { #name: ::payamak::codegen::read_attribute(element, #ns, #element)? });
+                    }
+                    Codec::Value => {
+                        inits.push(quote! { #name: ::payamak::codegen::XmlContent::read_content(element)? });
+                    }
                 }
             }
             Member::Credential(slot) => {
@@ -152,13 +164,14 @@ pub(super) fn read_body(members: &[Member<'_>]) -> ReadBody {
             }
         }
     };
+    let uses_element = !arms.is_empty() || !inits.is_empty();
     ReadBody {
         statements: quote! {
             #(#slots)*
             #read_loop
             ::core::result::Result::Ok(Self { #(#inits),* })
         },
-        uses_element: !slots.is_empty() || !arms.is_empty(),
+        uses_element,
         uses_credentials,
     }
 }

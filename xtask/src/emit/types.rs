@@ -108,6 +108,24 @@ fn enumeration(plan: &Enum) -> TokenStream {
     let defaults = (0..variants.len()).map(|index| if index == 0 { quote!(#[default]) } else { quote!() });
     let unknown = ident(&plan.unknown);
     let serde = serde_derives();
+    let type_name = format!("the enumeration {}", plan.ident);
+    let attribute_value = plan.attribute_value.then(|| {
+        quote! {
+            impl ::payamak::codegen::AttributeValue for #name {
+                const TYPE_NAME: &'static str = #type_name;
+                fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
+                    ::std::borrow::Cow::Borrowed(self.as_str())
+                }
+                fn from_text(text: &str) -> ::core::option::Option<Self> {
+                    // The exact text first (a listed value may hold whitespace), then trimmed.
+                    ::core::option::Option::Some(match Self::from(text) {
+                        Self::#unknown(_) => Self::from(text.trim()),
+                        known => known,
+                    })
+                }
+            }
+        }
+    });
     quote! {
         #doc
         #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
@@ -137,6 +155,8 @@ fn enumeration(plan: &Enum) -> TokenStream {
                 }
             }
         }
+
+        #attribute_value
 
         impl ::payamak::codegen::XmlContent for #name {
             fn write_content(&self, w: &mut ::payamak::codegen::XmlWriter) {

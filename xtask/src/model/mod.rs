@@ -4,6 +4,7 @@
 //! and types are sorted by name; fields keep document order. Only what the
 //! SOAP operations reach is here.
 
+mod attributes;
 mod index;
 mod recursion;
 mod services;
@@ -154,6 +155,18 @@ pub enum Shape {
     /// Whole elements kept as XML: `xs:any` (`wildcard`, any element the
     /// other fields do not take), an `xs:anyType` element or a DataSet's schema.
     Raw { optional: bool, repeated: bool, wildcard: bool },
+    /// An XML attribute (`element` is its name); `default` or `fixed` is the
+    /// value an absent one stands for.
+    Attribute { required: bool, default: Option<String>, fixed: bool },
+    /// The text of an element with simple content (`simpleContent`).
+    Value,
+}
+
+impl Shape {
+    /// True for fields that are child elements (not attributes or the text).
+    pub fn is_element(&self) -> bool {
+        !matches!(self, Shape::Attribute { .. } | Shape::Value)
+    }
 }
 
 /// The type of a value.
@@ -168,6 +181,9 @@ pub enum TypeRef {
 
 /// The namespace of the name of an `xs:any` field, which no element has.
 pub const WILDCARD_NS: &str = "#any";
+
+/// The namespace of `xml:lang` and the other `xml:` attributes.
+pub const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
 
 /// ASP.NET's schema of extra simple types (`char`, `guid`).
 pub const MS_TYPES_NS: &str = "http://microsoft.com/wsdl/types/";

@@ -199,6 +199,15 @@ impl<'d> Index<'d> {
             }
             _ => return Err(not_wrapped()),
         };
+        if let Some(field) = fields.iter().find(|field| !field.shape.is_element()) {
+            return Err(Problem::new(
+                field.pos,
+                format!(
+                    "unsupported attributes or text on element \"{}\" of operation \"{}\": only child elements are supported there",
+                    decl.name, operation.name
+                ),
+            ));
+        }
         Ok(Wrapper { element: QName::new(&schema.target_namespace, &decl.name), fields })
     }
 }

@@ -15,7 +15,7 @@ const MAX_RESTRICTION_DEPTH: usize = 32;
 
 /// What a type reference turned out to be.
 #[derive(Clone)]
-enum Resolved<'d> {
+pub(super) enum Resolved<'d> {
     Builtin(Builtin),
     /// An enumeration: the simple type that holds the values.
     Enum(QName),
@@ -40,7 +40,7 @@ pub(super) struct Walk<'d> {
 /// The name an anonymous type is hoisted under: the path of the element that
 /// declares it (`Parent/element`, `Parent/element/inner`; `/element` for a
 /// global element). No declared type has a `/` in its name, so it cannot clash.
-fn anonymous_name(schema: &Schema, path: &str, element: &str) -> QName {
+pub(super) fn anonymous_name(schema: &Schema, path: &str, element: &str) -> QName {
     QName::new(&schema.target_namespace, &format!("{path}/{element}"))
 }
 
@@ -49,6 +49,11 @@ impl<'d> Walk<'d> {
         if self.seen.insert(name.clone()) {
             self.order.push(name.clone());
         }
+    }
+
+    /// Hoists an anonymous enumeration under `name`.
+    pub(super) fn anonymous_enum(&mut self, name: &QName, simple: &'d SimpleTypeDecl) {
+        self.anonymous_enums.insert(name.clone(), simple);
     }
 
     /// Records a problem; the walk goes on with the next declaration.
@@ -105,6 +110,10 @@ impl<'d> Index<'d> {
         let own = match &complex.content {
             ComplexContent::Empty => &[][..],
             ComplexContent::Sequence(decls) => decls.as_slice(),
+            ComplexContent::Simple { base } => {
+                fields = self.simple_content(base, complex, label, walk, extending)?;
+                &[][..]
+            }
             ComplexContent::Extension { base, fields: decls } => {
                 let base_name = qname(base, complex.pos)?;
                 if extending.contains(&base_name) {
@@ -127,9 +136,19 @@ impl<'d> Index<'d> {
             let field = self.field(decl, schema, path, walk);
             fields.extend(walk.catch(field));
         }
+        let mut prohibited = Vec::new();
+        let attributes = self.attribute_fields(&complex.attributes, schema, path, walk, &mut prohibited, 0);
+        fields.retain(|field| field.shape.is_element() || !prohibited.contains(&field.element));
+        fields.extend(attributes);
         let mut seen = BTreeSet::new();
         for field in &fields {
-            if !seen.insert(&field.element) {
+            // Elements, attributes and the text are named apart.
+            let kind = match field.shape {
+                Shape::Attribute { .. } => 1,
+                Shape::Value => 2,
+                _ => 0,
+            };
+            if !seen.insert((kind, &field.element)) {
                 return Err(Problem::new(
                     field.pos,
                     format!("element \"{}\" appears more than once in {label}", field.element.local),
@@ -137,6 +156,54 @@ impl<'d> Index<'d> {
             }
         }
         Ok(fields)
+    }
+
+    /// The fields of `simpleContent` on `base`: the value (and the base's attributes, for a complex base).
+    fn simple_content(
+        &self,
+        base: &QNameRef,
+        complex: &'d ComplexTypeDecl,
+        label: &str,
+        walk: &mut Walk<'d>,
+        extending: &mut Vec<QName>,
+    ) -> Result<Vec<Field>, Problem> {
+        let base_name = qname(base, complex.pos)?;
+        if extending.contains(&base_name) {
+            return Err(Problem::new(complex.pos, format!("circular derivation in {label}")));
+        }
+        if let Some(&[(base_complex, base_schema)]) = self.complex_types.get(&base_name).map(Vec::as_slice) {
+            if !matches!(base_complex.content, ComplexContent::Simple { .. }) {
+                return Err(Problem::new(
+                    complex.pos,
+                    format!("the simpleContent of {label} derives from \"{}\", which has no simple content", base.text),
+                ));
+            }
+            extending.push(base_name.clone());
+            let base_label = format!("complexType \"{}\"", base_name.local);
+            let fields = self.fields(base_complex, base_schema, &base_name.local, &base_label, walk, extending);
+            extending.pop();
+            return fields;
+        }
+        let item = match self.named(&base_name, base, label, complex.pos, 0, walk)? {
+            Resolved::Builtin(builtin) => TypeRef::Builtin(builtin),
+            Resolved::Enum(values) => {
+                walk.add(&values);
+                TypeRef::Named(values)
+            }
+            Resolved::Complex(..) | Resolved::Raw => {
+                return Err(Problem::new(complex.pos, format!("the simpleContent of {label} has no simple base")))
+            }
+        };
+        let value = Field {
+            element: QName::new("", "value"),
+            type_name: base_name,
+            shape: Shape::Value,
+            item,
+            boxed: false,
+            doc: None,
+            pos: complex.pos,
+        };
+        Ok(vec![value])
     }
 
     fn field(
@@ -275,7 +342,7 @@ impl<'d> Index<'d> {
     }
 
     /// What the type named `name` is; simple restrictions without enumerations become their base.
-    fn named(
+    pub(super) fn named(
         &self,
         name: &QName,
         written: &QNameRef,

@@ -7,9 +7,11 @@
 //! become errors when `model` reaches that declaration from an operation, so
 //! unused parts of a WSDL never stop generation.
 
+mod attributes;
 mod wsdl;
 mod xsd;
 
+pub use attributes::{AttributeDecl, AttributeGroupDecl, Attributes};
 pub use wsdl::{Binding, BindingOperation, Definitions, Message, Port, PortOperation, PortType, Protocol, Service};
 pub use xsd::{ComplexContent, ComplexTypeDecl, ElementDecl, InlineType, MaxOccurs, Schema, SimpleTypeDecl};
 
@@ -118,6 +120,8 @@ fn qname(node: Node<'_, '_>, text: &str) -> QNameRef {
         None => (None, text),
     };
     let namespace = match prefix {
+        // Bound by XML itself, with no declaration.
+        Some("xml") => Some("http://www.w3.org/XML/1998/namespace".to_owned()),
         Some(prefix) => node.lookup_namespace_uri(Some(prefix)).map(str::to_owned),
         None => Some(node.lookup_namespace_uri(None).unwrap_or("").to_owned()),
     };

@@ -2,6 +2,7 @@
 
 use roxmltree::Node;
 
+use super::attributes::{attribute, attribute_child, attribute_group, AttributeDecl, AttributeGroupDecl, Attributes};
 use super::{documentation_text, elements, qname_attr, tag, QNameRef, Source, XSD_NS};
 use crate::diag::{Pos, Problem};
 
@@ -11,9 +12,14 @@ pub struct Schema {
     pub target_namespace: String,
     /// `elementFormDefault="qualified"`.
     pub qualified: bool,
+    /// `attributeFormDefault="qualified"`.
+    pub attributes_qualified: bool,
     pub elements: Vec<ElementDecl>,
     pub complex_types: Vec<ComplexTypeDecl>,
     pub simple_types: Vec<SimpleTypeDecl>,
+    /// Global attributes and attribute groups, for references.
+    pub attributes: Vec<AttributeDecl>,
+    pub attribute_groups: Vec<AttributeGroupDecl>,
 }
 
 /// `xs:element`, top-level or inside a sequence; also `xs:any` (a wildcard)
@@ -56,6 +62,8 @@ pub enum InlineType {
 pub struct ComplexTypeDecl {
     pub name: Option<String>,
     pub content: ComplexContent,
+    /// Its own attributes (an extension's included), base attributes not.
+    pub attributes: Attributes,
     pub doc: Option<String>,
     pub pos: Pos,
     pub problems: Vec<Problem>,
@@ -71,6 +79,11 @@ pub enum ComplexContent {
         base: QNameRef,
         fields: Vec<ElementDecl>,
     },
+    /// `simpleContent`: a value of the base's simple type (or of the simple
+    /// content of a base complex type), and attributes.
+    Simple {
+        base: QNameRef,
+    },
 }
 
 /// `xs:simpleType` with a `restriction`.
@@ -84,11 +97,11 @@ pub struct SimpleTypeDecl {
     pub problems: Vec<Problem>,
 }
 
-fn xsd_children<'a, 'input>(node: Node<'a, 'input>) -> impl Iterator<Item = Node<'a, 'input>> {
+pub(super) fn xsd_children<'a, 'input>(node: Node<'a, 'input>) -> impl Iterator<Item = Node<'a, 'input>> {
     elements(node).filter(|child| child.tag_name().namespace() == Some(XSD_NS))
 }
 
-fn annotation_doc(node: Node<'_, '_>) -> Option<String> {
+pub(super) fn annotation_doc(node: Node<'_, '_>) -> Option<String> {
     let annotation = xsd_children(node).find(|child| child.tag_name().name() == "annotation")?;
     let docs: Vec<String> = xsd_children(annotation)
         .filter(|child| child.tag_name().name() == "documentation")
@@ -101,9 +114,12 @@ pub(super) fn schema(src: &Source<'_>, node: Node<'_, '_>) -> Schema {
     let mut schema = Schema {
         target_namespace: node.attribute("targetNamespace").unwrap_or("").to_owned(),
         qualified: node.attribute("elementFormDefault") == Some("qualified"),
+        attributes_qualified: node.attribute("attributeFormDefault") == Some("qualified"),
         elements: Vec::new(),
         complex_types: Vec::new(),
         simple_types: Vec::new(),
+        attributes: Vec::new(),
+        attribute_groups: Vec::new(),
     };
     for child in xsd_children(node) {
         match child.tag_name().name() {
@@ -116,8 +132,9 @@ pub(super) fn schema(src: &Source<'_>, node: Node<'_, '_>) -> Schema {
                 let label = format!("simpleType \"{}\"", child.attribute("name").unwrap_or(""));
                 schema.simple_types.push(simple_type(src, child, &label));
             }
-            // `import`, `annotation`; top-level attributes and groups only matter
-            // where they are used, and every use of them is reported there.
+            "attribute" => schema.attributes.push(attribute(src, child)),
+            "attributeGroup" => schema.attribute_groups.push(attribute_group(src, child)),
+            // `import`, `annotation`; groups only matter where they are used, and every use is reported there.
             _ => {}
         }
     }
@@ -229,20 +246,23 @@ fn complex_type(src: &Source<'_>, node: Node<'_, '_>, label: &str) -> ComplexTyp
         problems.push(Problem::new(src.pos(node), format!("unsupported abstract type (abstract=\"true\") in {label}")));
     }
     let mut content = ComplexContent::Empty;
+    let mut attributes = Attributes::default();
     for child in xsd_children(node) {
+        if attribute_child(src, child, &mut attributes, label, &mut problems) {
+            continue;
+        }
         match child.tag_name().name() {
             "annotation" => {}
             "sequence" => content = ComplexContent::Sequence(sequence(src, child, label, &mut problems)),
             "complexContent" => {
-                if let Some(extension) = complex_content(src, child, label, &mut problems) {
+                if let Some(extension) = complex_content(src, child, label, &mut attributes, &mut problems) {
                     content = extension;
                 }
             }
-            "attribute" | "attributeGroup" | "anyAttribute" => {
-                problems.push(Problem::new(
-                    src.pos(child),
-                    format!("unsupported <{}> (XML attributes) in {label}", tag(child)),
-                ));
+            "simpleContent" => {
+                if let Some(simple) = simple_content(src, child, label, &mut attributes, &mut problems) {
+                    content = simple;
+                }
             }
             _ => problems.push(unsupported(src, child, label)),
         }
@@ -250,6 +270,7 @@ fn complex_type(src: &Source<'_>, node: Node<'_, '_>, label: &str) -> ComplexTyp
     ComplexTypeDecl {
         name: node.attribute("name").map(str::to_owned),
         content,
+        attributes,
         doc: annotation_doc(node),
         pos: src.pos(node),
         problems,
@@ -261,6 +282,7 @@ fn complex_content(
     src: &Source<'_>,
     node: Node<'_, '_>,
     label: &str,
+    attributes: &mut Attributes,
     problems: &mut Vec<Problem>,
 ) -> Option<ComplexContent> {
     if matches!(node.attribute("mixed"), Some("true" | "1")) {
@@ -277,13 +299,12 @@ fn complex_content(
                 };
                 let mut fields = Vec::new();
                 for grandchild in xsd_children(child) {
+                    if attribute_child(src, grandchild, attributes, label, problems) {
+                        continue;
+                    }
                     match grandchild.tag_name().name() {
                         "annotation" => {}
                         "sequence" => fields = sequence(src, grandchild, label, problems),
-                        "attribute" | "attributeGroup" | "anyAttribute" => problems.push(Problem::new(
-                            src.pos(grandchild),
-                            format!("unsupported <{}> (XML attributes) in {label}", tag(grandchild)),
-                        )),
                         _ => problems.push(unsupported(src, grandchild, label)),
                     }
                 }
@@ -293,6 +314,43 @@ fn complex_content(
                 src.pos(child),
                 format!("unsupported <{}> of a complex type in {label}", tag(child)),
             )),
+            _ => problems.push(unsupported(src, child, label)),
+        }
+    }
+    content
+}
+
+/// `simpleContent`: an `extension` or `restriction` of a simple base, with attributes.
+fn simple_content(
+    src: &Source<'_>,
+    node: Node<'_, '_>,
+    label: &str,
+    attributes: &mut Attributes,
+    problems: &mut Vec<Problem>,
+) -> Option<ComplexContent> {
+    let mut content = None;
+    for child in xsd_children(node) {
+        match child.tag_name().name() {
+            "annotation" => {}
+            "extension" | "restriction" => {
+                let Some(base) = qname_attr(child, "base") else {
+                    problems.push(Problem::new(src.pos(child), format!("<{}> without a base in {label}", tag(child))));
+                    continue;
+                };
+                for grandchild in xsd_children(child) {
+                    if attribute_child(src, grandchild, attributes, label, problems) {
+                        continue;
+                    }
+                    match grandchild.tag_name().name() {
+                        // Facets narrow the value, not its Rust type.
+                        "annotation" | "enumeration" | "pattern" | "length" | "minLength" | "maxLength"
+                        | "minInclusive" | "maxInclusive" | "minExclusive" | "maxExclusive" | "totalDigits"
+                        | "fractionDigits" | "whiteSpace" => {}
+                        _ => problems.push(unsupported(src, grandchild, label)),
+                    }
+                }
+                content = Some(ComplexContent::Simple { base });
+            }
             _ => problems.push(unsupported(src, child, label)),
         }
     }
@@ -322,7 +380,7 @@ fn sequence(src: &Source<'_>, node: Node<'_, '_>, label: &str, problems: &mut Ve
     fields
 }
 
-fn simple_type(src: &Source<'_>, node: Node<'_, '_>, label: &str) -> SimpleTypeDecl {
+pub(super) fn simple_type(src: &Source<'_>, node: Node<'_, '_>, label: &str) -> SimpleTypeDecl {
     let mut decl = SimpleTypeDecl {
         name: node.attribute("name").map(str::to_owned),
         base: None,

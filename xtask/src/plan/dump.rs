@@ -175,6 +175,8 @@ fn field(out: &mut Out, depth: usize, field: &Field) {
         Codec::Repeated => format!("repeated {}", element(&field.element)),
         Codec::Raw { element: Some(name) } => format!("raw {}", element(name)),
         Codec::Raw { element: None } => "raw, any other element".to_owned(),
+        Codec::Attribute => format!("attribute {}", element(&field.element)),
+        Codec::Value => "text".to_owned(),
     };
     let local = if field.local == field.ident { String::new() } else { format!(" (read into {})", field.local) };
     out.line(depth, format!("{}: {} ← {wire}{local}", field.ident, rust_type(&field.ty)));

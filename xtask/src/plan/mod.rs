@@ -149,6 +149,10 @@ pub enum Codec {
     /// Whole elements kept as XML (`RawSlot`): those named `element`, or with
     /// `None` every element no other field takes (`xs:any`).
     Raw { element: Option<ElementName> },
+    /// An XML attribute of the element (`read_attribute`, `attribute_field`).
+    Attribute,
+    /// The element's text (simple content), with `XmlContent` of the value.
+    Value,
 }
 
 /// An element name as the generated code spells it.
@@ -239,6 +243,8 @@ pub struct Struct {
 #[derive(Debug)]
 pub struct Enum {
     pub ident: String,
+    /// Some attribute holds it: it is also an `AttributeValue`.
+    pub attribute_value: bool,
     pub doc: Doc,
     pub variants: Vec<Variant>,
     /// The catch-all variant, holding the value as sent.
