@@ -14,6 +14,8 @@ pub use crate::xml::{
     ArrayField, ArrayItem, ArraySlot, Credential, DecodeError, ElementField, Nillable, PanelDateTime, Repeated, Slot,
     XmlContent, XmlElement, XmlWriter,
 };
+/// `xs:choice` enums.
+pub use crate::xml::{ChoiceField, ChoiceSlot, XmlChoice};
 /// Values of XML Schema built-in types that generated fields hold.
 pub use crate::xml::{Decimal, HexBinary, InvalidValue, QName, XsDate, XsDuration, XsTime};
 /// XML kept as XML (`xs:any`, `xs:anyType`, a .NET DataSet's schema and diffgram).

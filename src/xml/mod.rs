@@ -6,6 +6,7 @@
 
 mod attributes;
 mod builtins;
+mod choice;
 mod content;
 mod datetime;
 mod error;
@@ -16,6 +17,7 @@ mod writer;
 
 pub use attributes::{read_attribute, AttributeField, AttributeValue};
 pub use builtins::{Decimal, HexBinary, InvalidValue, QName, XsDate, XsDuration, XsTime};
+pub use choice::{ChoiceField, ChoiceSlot, XmlChoice};
 pub(crate) use content::store_once;
 pub use content::{ArrayField, ArrayItem, ArraySlot, ElementField, Repeated, Slot, XmlContent};
 pub use datetime::{InvalidDateTime, PanelDateTime};

@@ -34,6 +34,10 @@ pub(crate) mod attributes_golden;
 #[rustfmt::skip]
 #[allow(dead_code)]
 mod bindings_golden;
+#[path = "../../xtask/tests/fixtures/choice/expected/mod.rs"]
+#[rustfmt::skip]
+#[allow(dead_code)]
+pub(crate) mod choice_golden;
 #[path = "../../xtask/tests/fixtures/credentials/expected/mod.rs"]
 #[rustfmt::skip]
 #[allow(dead_code)]

@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 use crate::generator_fixtures::anonymous_types_golden::anonymous;
 use crate::generator_fixtures::attributes_golden::attributes;
 use crate::generator_fixtures::builtins_golden::builtins;
+use crate::generator_fixtures::choice_golden::choices;
 use crate::generator_fixtures::raw_xml_golden::raw;
 use crate::generator_fixtures::recursion_golden::recursion;
 use crate::interop::{python, repo_root};
@@ -286,4 +287,56 @@ fn attributes_groups_and_simple_content_round_trip_through_zeep() {
     // zeep gives a restriction the default (as text) of an attribute the restriction prohibits.
     expected["net"]["rate"] = json!("1");
     assert_eq!(zeep.response, expected, "{envelope}");
+}
+
+#[test]
+fn choices_single_optional_and_repeated_round_trip_through_zeep() {
+    use choices::{
+        Contact, ContactChoice, ContactChoice2, ContactChoice3, EchoRequest, EchoResponse, Phone, Shape, ShapeChoice,
+    };
+    let contact = Contact {
+        id: 1,
+        choice: ContactChoice::Phone(Phone { number: "0912".into() }),
+        choice2: Some(ContactChoice2::Flag(true)),
+        choice3: vec![
+            ContactChoice3::Tag(vec!["a".into(), "b".into()]),
+            ContactChoice3::Score(5),
+            ContactChoice3::Tag(vec!["c".into()]),
+        ],
+    };
+    let response = EchoResponse {
+        contact: Some(Contact {
+            choice: ContactChoice::Email("x@example.com".into()),
+            choice2: None,
+            choice3: vec![ContactChoice3::Score(3), ContactChoice3::Tag(vec!["z".into()])],
+            ..contact.clone()
+        }),
+        shape: Some(Shape { choice: ShapeChoice::Square(2.5) }),
+    };
+    let envelope = response_envelope::<EchoRequest>(&response);
+    let values = json!({
+        "contact": {
+            "id": 1,
+            "phone": { "number": "0912" },
+            "flag": true,
+            "_value_1": [{ "tag": ["a", "b"] }, { "score": 5 }, { "tag": ["c"] }],
+        },
+    });
+    let Some(zeep) = zeep("choice", "Echo", values, &envelope) else { return };
+    assert_decodes(&zeep.request, &EchoRequest { contact: Some(contact) });
+    assert_eq!(
+        zeep.response,
+        json!({
+            "contact": {
+                "id": 1,
+                "email": "x@example.com",
+                "phone": null,
+                "note": null,
+                "flag": null,
+                "_value_1": [{ "score": 3 }, { "tag": ["z"] }],
+            },
+            "shape": { "circle": null, "square": 2.5 },
+        }),
+        "{envelope}"
+    );
 }

@@ -18,6 +18,9 @@ pub(super) fn fields(fields: &[&Field], names: &ServiceNames) -> Result<Vec<plan
             Shape::Raw { wildcard: false, .. } => Codec::Raw { element: Some(element_name(&field.element, names)) },
             Shape::Attribute { .. } => Codec::Attribute,
             Shape::Value => Codec::Value,
+            Shape::Choice { elements, .. } => {
+                Codec::Choice { elements: elements.iter().map(|element| element_name(element, names)).collect() }
+            }
         };
         planned.push(plan::Field {
             ident,
@@ -98,6 +101,8 @@ fn rust_type(field: &Field, names: &ServiceNames) -> Result<RustType, Problem> {
         Shape::Raw { optional, .. } => option_if(*optional, value),
         Shape::Attribute { required, .. } => option_if(!required, value),
         Shape::Value => value,
+        Shape::Choice { repeated: true, .. } => RustType::Vec(Box::new(value)),
+        Shape::Choice { optional, .. } => option_if(*optional, value),
     })
 }
 
@@ -149,6 +154,15 @@ pub(super) fn doc(field: &Field, note: Option<&str>) -> Doc {
             format!("Attribute {element} ({declared}, {presence}).{absent}")
         }
         Shape::Value => format!("The element's text ({declared})."),
+        Shape::Choice { optional, repeated, elements } => {
+            let alternatives: Vec<String> = elements.iter().map(|element| code(&element.local)).collect();
+            let count = match (optional, repeated) {
+                (_, true) => "any number of times",
+                (true, false) => "optional",
+                (false, false) => "exactly one",
+            };
+            format!("A choice of {} ({count}).", alternatives.join(", "))
+        }
         Shape::Raw { optional, repeated, .. } => {
             let repeated = if *repeated { ", repeated" } else { "" };
             format!("{element} ({declared}{}{repeated}): the whole element, kept as XML.", flags(*optional, false))

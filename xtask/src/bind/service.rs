@@ -60,7 +60,7 @@ pub(super) fn service_module(
         .iter()
         .filter_map(|named| match &named.kind {
             TypeKind::Struct { fields, .. } => Some(fields),
-            TypeKind::Enum { .. } => None,
+            TypeKind::Enum { .. } | TypeKind::Choice { .. } => None,
         })
         .flatten()
         .filter(|field| matches!(field.shape, Shape::Attribute { .. }))
@@ -99,7 +99,7 @@ fn used_namespaces(service: &Service) -> BTreeSet<String> {
     let mut namespaces = BTreeSet::new();
     let mut add_fields = |fields: &[Field]| {
         for field in fields {
-            if matches!(field.shape, Shape::Raw { wildcard: true, .. } | Shape::Value) {
+            if matches!(field.shape, Shape::Raw { wildcard: true, .. } | Shape::Value | Shape::Choice { .. }) {
                 continue;
             }
             namespaces.insert(field.element.namespace.clone());
@@ -113,8 +113,10 @@ fn used_namespaces(service: &Service) -> BTreeSet<String> {
         add_fields(&operation.response.fields);
     }
     for named in &service.types {
-        if let TypeKind::Struct { fields, .. } = &named.kind {
-            add_fields(fields);
+        match &named.kind {
+            TypeKind::Struct { fields, .. } => add_fields(fields),
+            TypeKind::Choice { alternatives } => add_fields(alternatives),
+            TypeKind::Enum { .. } => {}
         }
     }
     for operation in &service.operations {

@@ -38,6 +38,16 @@ pub(super) fn named_type(
             let fields: Vec<&Field> = fields.iter().collect();
             plan::NamedType::Struct(Struct { ident, doc, fields: fields::fields(&fields, names)? })
         }
+        TypeKind::Choice { alternatives } => {
+            let doc = Doc::new().line(format!("{}: one of its alternatives.", what("choice")));
+            let alternatives: Vec<&Field> = alternatives.iter().collect();
+            let mut variants = fields::fields(&alternatives, names)?;
+            let locals: Vec<String> = alternatives.iter().map(|field| field.element.local.clone()).collect();
+            for (variant, ident) in variants.iter_mut().zip(names::variant_names(&locals)) {
+                variant.ident = ident;
+            }
+            plan::NamedType::Choice(plan::ChoiceEnum { ident, doc, variants })
+        }
         TypeKind::Enum { base, values } => {
             let doc = Doc::new()
                 .line(format!("{}: an enumeration of {} values.", what("simple"), code(&type_display(base))))

@@ -67,6 +67,7 @@ pub(super) fn write_statements(members: &[Member<'_>]) -> TokenStream {
                 Codec::Raw { .. } => quote! { w.raw_field(&self.#name); },
                 Codec::Attribute => quote! { w.attribute_field(#ns, #element, &self.#name); },
                 Codec::Value => quote! { ::payamak::codegen::XmlContent::write_content(&self.#name, w); },
+                Codec::Choice { .. } => quote! { w.choice_field(&self.#name); },
             }
         }
         Member::Credential(slot) => {
@@ -133,6 +134,16 @@ pub(super) fn read_body(members: &[Member<'_>]) -> ReadBody {
                     }
                     Codec::Value => {
                         inits.push(quote! { #name: ::payamak::codegen::XmlContent::read_content(element)? });
+                    }
+                    Codec::Choice { elements } => {
+                        slots.push(quote! { let mut #local = ::payamak::codegen::ChoiceSlot::new(); });
+                        let patterns = elements.iter().map(|alternative| {
+                            let (alternative_ns, alternative) = (namespace(&alternative.namespace), &alternative.local);
+                            quote! { (#alternative_ns, #alternative) }
+                        });
+                        arms.push(quote! { #(#patterns)|* => #local.read(child)?, });
+                        let first = elements.first().map_or("", |first| first.local.as_str());
+                        inits.push(quote! { #name: #local.finish(element, #first)? });
                     }
                 }
             }

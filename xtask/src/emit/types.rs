@@ -38,7 +38,7 @@ fn scalar(scalar: Scalar) -> TokenStream {
     }
 }
 
-fn rust_type(ty: &RustType) -> TokenStream {
+pub(super) fn rust_type(ty: &RustType) -> TokenStream {
     match ty {
         RustType::Scalar(value) => scalar(*value),
         RustType::Named(name) => {
@@ -80,6 +80,7 @@ pub(super) fn named_type(named: &NamedType) -> TokenStream {
     match named {
         NamedType::Struct(plan) => struct_item(plan),
         NamedType::Enum(plan) => enumeration(plan),
+        NamedType::Choice(plan) => super::choice::choice_enum(plan),
     }
 }
 

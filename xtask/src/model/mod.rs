@@ -126,6 +126,8 @@ pub enum TypeKind {
     Struct { base: Option<QName>, fields: Vec<Field> },
     /// A restriction with enumerations, on a simple type.
     Enum { base: QName, values: Vec<String> },
+    /// An `xs:choice`: one variant per alternative (each a single element, or a repeated one).
+    Choice { alternatives: Vec<Field> },
 }
 
 /// A child element of a complex type.
@@ -160,6 +162,8 @@ pub enum Shape {
     Attribute { required: bool, default: Option<String>, fixed: bool },
     /// The text of an element with simple content (`simpleContent`).
     Value,
+    /// An `xs:choice`: `item` is its enum, `elements` the alternatives' elements.
+    Choice { optional: bool, repeated: bool, elements: Vec<QName> },
 }
 
 impl Shape {
@@ -181,6 +185,9 @@ pub enum TypeRef {
 
 /// The namespace of the name of an `xs:any` field, which no element has.
 pub const WILDCARD_NS: &str = "#any";
+
+/// The namespace of the name of an `xs:choice` field, likewise.
+pub const CHOICE_NS: &str = "#choice";
 
 /// The namespace of `xml:lang` and the other `xml:` attributes.
 pub const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";

@@ -8,21 +8,29 @@ use super::{Field, NamedType, QName, Shape, TypeKind, TypeRef};
 
 /// Struct fields that hold a named type by value, with their index.
 fn by_value(named: &NamedType) -> impl Iterator<Item = (usize, &QName)> {
-    let fields: &[Field] = match &named.kind {
-        TypeKind::Struct { fields, .. } => fields,
-        _ => &[],
-    };
-    fields.iter().enumerate().filter_map(|(index, field)| match (&field.shape, &field.item) {
-        (Shape::Single { .. }, TypeRef::Named(target)) => Some((index, target)),
+    fields_of(named).iter().enumerate().filter_map(|(index, field)| match (&field.shape, &field.item) {
+        (Shape::Single { .. } | Shape::Choice { repeated: false, .. }, TypeRef::Named(target)) => Some((index, target)),
         _ => None,
     })
+}
+
+/// The fields of a struct, or the alternatives of a choice.
+fn fields_of(named: &NamedType) -> &[Field] {
+    match &named.kind {
+        TypeKind::Struct { fields, .. } => fields,
+        TypeKind::Choice { alternatives } => alternatives,
+        TypeKind::Enum { .. } => &[],
+    }
 }
 
 /// Marks `boxed` on the fields that close a by-value cycle.
 pub(super) fn box_recursive_fields(types: &mut [NamedType]) {
     for (type_index, field_index) in fields_to_box(types) {
-        if let TypeKind::Struct { fields, .. } = &mut types[type_index].kind {
-            fields[field_index].boxed = true;
+        match &mut types[type_index].kind {
+            TypeKind::Struct { fields, .. } | TypeKind::Choice { alternatives: fields } => {
+                fields[field_index].boxed = true;
+            }
+            TypeKind::Enum { .. } => {}
         }
     }
 }

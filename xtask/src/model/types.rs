@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::index::{lookup, qname, Index};
-use super::{Builtin, Field, NamedType, QName, Shape, TypeKind, TypeRef, MS_TYPES_NS, WILDCARD_NS};
+use super::{Builtin, Field, NamedType, QName, Shape, TypeKind, TypeRef, CHOICE_NS, MS_TYPES_NS, WILDCARD_NS};
 use crate::diag::{Pos, Problem};
 use crate::parse::{
     ComplexContent, ComplexTypeDecl, ElementDecl, InlineType, MaxOccurs, QNameRef, Schema, SimpleTypeDecl, XSD_NS,
@@ -34,6 +34,8 @@ pub(super) struct Walk<'d> {
     anonymous: BTreeMap<QName, (&'d ComplexTypeDecl, &'d Schema)>,
     /// Anonymous enumerations reached, likewise.
     anonymous_enums: BTreeMap<QName, &'d SimpleTypeDecl>,
+    /// Choices reached, with their alternatives, likewise.
+    choices: BTreeMap<QName, Vec<Field>>,
     pub(super) problems: Vec<Problem>,
 }
 
@@ -132,8 +134,16 @@ impl<'d> Index<'d> {
                 decls.as_slice()
             }
         };
+        let mut choices = 0;
         for decl in own {
-            let field = self.field(decl, schema, path, walk);
+            let field = match &decl.choice {
+                Some(alternatives) => {
+                    choices += 1;
+                    let name = if choices == 1 { "choice".to_owned() } else { format!("choice{choices}") };
+                    self.choice_field(decl, alternatives, schema, path, &name, walk)
+                }
+                None => self.field(decl, schema, path, walk),
+            };
             fields.extend(walk.catch(field));
         }
         let mut prohibited = Vec::new();
@@ -148,14 +158,70 @@ impl<'d> Index<'d> {
                 Shape::Value => 2,
                 _ => 0,
             };
-            if !seen.insert((kind, &field.element)) {
+            let elements = match &field.shape {
+                Shape::Choice { elements, .. } => elements.iter().collect(),
+                _ => vec![&field.element],
+            };
+            if let Some(element) = elements.into_iter().find(|element| !seen.insert((kind, *element))) {
                 return Err(Problem::new(
                     field.pos,
-                    format!("element \"{}\" appears more than once in {label}", field.element.local),
+                    format!("element \"{}\" appears more than once in {label}", element.local),
                 ));
             }
         }
         Ok(fields)
+    }
+
+    /// An `xs:choice`: a field holding the choice's enum, hoisted as `path/name`.
+    fn choice_field(
+        &self,
+        decl: &'d ElementDecl,
+        alternatives: &'d [ElementDecl],
+        schema: &'d Schema,
+        path: &str,
+        name: &str,
+        walk: &mut Walk<'d>,
+    ) -> Result<Field, Problem> {
+        walk.declared(&decl.problems)?;
+        let enum_name = anonymous_name(schema, path, name);
+        let mut variants = Vec::new();
+        let mut emptiable = false;
+        for alternative in alternatives {
+            if alternative.choice.is_some() || alternative.wildcard {
+                let what = if alternative.wildcard { "xs:any" } else { "a nested choice" };
+                walk.report(Problem::new(alternative.pos, format!("unsupported {what} inside a choice")));
+                continue;
+            }
+            emptiable |= alternative.min_occurs == 0;
+            let field = self.field(alternative, schema, &enum_name.local, walk);
+            let Some(mut field) = walk.catch(field) else { continue };
+            // The choice, not the alternative, is optional.
+            field.shape = match field.shape {
+                Shape::Single { nillable, .. } => Shape::Single { optional: false, nillable },
+                Shape::Array { nillable, item_element, item_type_name, item_nillable, .. } => {
+                    Shape::Array { optional: false, nillable, item_element, item_type_name, item_nillable }
+                }
+                Shape::Raw { repeated, .. } => Shape::Raw { optional: false, repeated, wildcard: false },
+                other => other,
+            };
+            variants.push(field);
+        }
+        let repeated = match decl.max_occurs {
+            MaxOccurs::Unbounded => true,
+            MaxOccurs::Bounded(max) => max > 1,
+        };
+        let elements = variants.iter().map(|variant| variant.element.clone()).collect();
+        walk.choices.insert(enum_name.clone(), variants);
+        walk.add(&enum_name);
+        Ok(Field {
+            element: QName::new(CHOICE_NS, name),
+            type_name: enum_name.clone(),
+            shape: Shape::Choice { optional: decl.min_occurs == 0 || emptiable, repeated, elements },
+            item: TypeRef::Named(enum_name),
+            boxed: false,
+            doc: decl.doc.clone(),
+            pos: decl.pos,
+        })
     }
 
     /// The fields of `simpleContent` on `base`: the value (and the base's attributes, for a complex base).
@@ -402,6 +468,11 @@ impl<'d> Index<'d> {
     }
 
     fn named_type(&self, name: QName, walk: &mut Walk<'d>) -> Result<Option<NamedType>, Problem> {
+        if let Some(alternatives) = walk.choices.remove(&name) {
+            let pos = alternatives.first().map(|field| field.pos).unwrap_or_default();
+            let kind = TypeKind::Choice { alternatives };
+            return Ok(Some(NamedType { name, doc: None, kind, pos }));
+        }
         let complex = match self.complex_types.get(&name).map(Vec::as_slice) {
             Some(&[found]) => Some(found),
             _ => walk.anonymous.get(&name).copied(),

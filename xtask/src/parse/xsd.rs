@@ -31,6 +31,8 @@ pub struct ElementDecl {
     pub reference: Option<QNameRef>,
     /// `xs:any`: any element.
     pub wildcard: bool,
+    /// `xs:choice`: one of these alternatives (this declaration gives the occurrences).
+    pub choice: Option<Vec<ElementDecl>>,
     pub type_name: Option<QNameRef>,
     pub inline: Option<InlineType>,
     pub min_occurs: u64,
@@ -145,10 +147,12 @@ pub(super) fn schema(src: &Source<'_>, node: Node<'_, '_>) -> Schema {
 fn element(src: &Source<'_>, node: Node<'_, '_>) -> ElementDecl {
     let reference = qname_attr(node, "ref");
     let wildcard = node.tag_name().name() == "any";
-    let name = match (&reference, wildcard) {
-        (Some(reference), _) => reference.local.as_str(),
-        (None, true) => "any",
-        (None, false) => node.attribute("name").unwrap_or(""),
+    let is_choice = node.tag_name().name() == "choice";
+    let name = match (&reference, wildcard, is_choice) {
+        (Some(reference), _, _) => reference.local.as_str(),
+        (None, true, _) => "any",
+        (None, false, true) => "choice",
+        (None, false, false) => node.attribute("name").unwrap_or(""),
     };
     let mut problems = Vec::new();
     let mut invalid = |attribute: &str, value: &str| {
@@ -206,7 +210,8 @@ fn element(src: &Source<'_>, node: Node<'_, '_>) -> ElementDecl {
     }
     let label = format!("the type of element \"{name}\"");
     let mut inline = None;
-    for child in xsd_children(node) {
+    let choice = is_choice.then(|| particles(src, node, "a choice", &mut problems));
+    for child in xsd_children(node).filter(|_| !is_choice) {
         match child.tag_name().name() {
             "complexType" => inline = Some(InlineType::Complex(Box::new(complex_type(src, child, &label)))),
             "simpleType" => inline = Some(InlineType::Simple(simple_type(src, child, &label))),
@@ -220,6 +225,7 @@ fn element(src: &Source<'_>, node: Node<'_, '_>) -> ElementDecl {
         name: name.to_owned(),
         reference,
         wildcard,
+        choice,
         type_name: qname_attr(node, "type"),
         inline,
         min_occurs,
@@ -254,6 +260,9 @@ fn complex_type(src: &Source<'_>, node: Node<'_, '_>, label: &str) -> ComplexTyp
         match child.tag_name().name() {
             "annotation" => {}
             "sequence" => content = ComplexContent::Sequence(sequence(src, child, label, &mut problems)),
+            // The children of `all` come in any order, and are read in any order anyway.
+            "all" => content = ComplexContent::Sequence(particles(src, child, label, &mut problems)),
+            "choice" => content = ComplexContent::Sequence(vec![element(src, child)]),
             "complexContent" => {
                 if let Some(extension) = complex_content(src, child, label, &mut attributes, &mut problems) {
                     content = extension;
@@ -305,6 +314,8 @@ fn complex_content(
                     match grandchild.tag_name().name() {
                         "annotation" => {}
                         "sequence" => fields = sequence(src, grandchild, label, problems),
+                        "all" => fields = particles(src, grandchild, label, problems),
+                        "choice" => fields = vec![element(src, grandchild)],
                         _ => problems.push(unsupported(src, grandchild, label)),
                     }
                 }
@@ -366,14 +377,18 @@ fn sequence(src: &Source<'_>, node: Node<'_, '_>, label: &str, problems: &mut Ve
             ));
         }
     }
+    particles(src, node, label, problems)
+}
+
+/// The elements, wildcards and choices of a sequence, `all` or choice; a
+/// nested sequence that occurs once is flattened into it.
+fn particles(src: &Source<'_>, node: Node<'_, '_>, label: &str, problems: &mut Vec<Problem>) -> Vec<ElementDecl> {
     let mut fields = Vec::new();
     for child in xsd_children(node) {
         match child.tag_name().name() {
             "annotation" => {}
-            "element" | "any" => fields.push(element(src, child)),
-            "sequence" => {
-                problems.push(Problem::new(src.pos(child), format!("unsupported nested <{}> in {label}", tag(child))))
-            }
+            "element" | "any" | "choice" => fields.push(element(src, child)),
+            "sequence" => fields.extend(sequence(src, child, label, problems)),
             _ => problems.push(unsupported(src, child, label)),
         }
     }

@@ -131,6 +131,11 @@ fn named_type(out: &mut Out, named: &NamedType) {
             out.line(1, format!("struct {}", plan.ident));
             plan.fields.iter().for_each(|plan| field(out, 2, plan));
         }
+        NamedType::Choice(plan) => {
+            out.doc(1, &plan.doc, "///");
+            out.line(1, format!("enum {} (choice)", plan.ident));
+            plan.variants.iter().for_each(|plan| field(out, 2, plan));
+        }
         NamedType::Enum(plan) => {
             out.doc(1, &plan.doc, "///");
             out.line(1, format!("enum {}, other values in {}", plan.ident, plan.unknown));
@@ -177,6 +182,9 @@ fn field(out: &mut Out, depth: usize, field: &Field) {
         Codec::Raw { element: None } => "raw, any other element".to_owned(),
         Codec::Attribute => format!("attribute {}", element(&field.element)),
         Codec::Value => "text".to_owned(),
+        Codec::Choice { elements } => {
+            format!("choice of {}", elements.iter().map(element).collect::<Vec<_>>().join(" | "))
+        }
     };
     let local = if field.local == field.ident { String::new() } else { format!(" (read into {})", field.local) };
     out.line(depth, format!("{}: {} ← {wire}{local}", field.ident, rust_type(&field.ty)));

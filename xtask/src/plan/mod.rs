@@ -153,6 +153,8 @@ pub enum Codec {
     Attribute,
     /// The element's text (simple content), with `XmlContent` of the value.
     Value,
+    /// A choice enum (`ChoiceSlot`); `elements` are its alternatives' elements.
+    Choice { elements: Vec<ElementName> },
 }
 
 /// An element name as the generated code spells it.
@@ -230,6 +232,16 @@ pub struct StatusBinding {
 pub enum NamedType {
     Struct(Struct),
     Enum(Enum),
+    Choice(ChoiceEnum),
+}
+
+/// An `xs:choice`: a variant per alternative, each written and read like a field.
+#[derive(Debug)]
+pub struct ChoiceEnum {
+    pub ident: String,
+    pub doc: Doc,
+    /// The alternatives; `ident` is the variant's name.
+    pub variants: Vec<Field>,
 }
 
 #[derive(Debug)]
