@@ -7,6 +7,7 @@ use std::str::FromStr;
 use base64::Engine as _;
 
 use super::builtins::{Decimal, HexBinary, XsDate, XsDuration, XsTime};
+use super::content::XmlContent;
 use super::datetime::PanelDateTime;
 use super::error::{DecodeError, DecodeErrorKind};
 use super::reader::XmlElement;
@@ -131,6 +132,32 @@ macro_rules! float_attribute {
 
 float_attribute!(f32 => "xs:float", f64 => "xs:double");
 
+/// `xs:list`: items of a simple type, separated by whitespace on the wire.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct XsList<T>(pub Vec<T>);
+
+impl<T: AttributeValue> AttributeValue for XsList<T> {
+    const TYPE_NAME: &'static str = "a list";
+    fn to_text(&self) -> Cow<'_, str> {
+        let items: Vec<Cow<'_, str>> = self.0.iter().map(AttributeValue::to_text).collect();
+        Cow::Owned(items.join(" "))
+    }
+    fn from_text(text: &str) -> Option<Self> {
+        text.split_ascii_whitespace().map(T::from_text).collect::<Option<Vec<T>>>().map(XsList)
+    }
+}
+
+impl<T: AttributeValue> XmlContent for XsList<T> {
+    fn write_content(&self, w: &mut XmlWriter) {
+        w.text(&self.to_text());
+    }
+    fn read_content(element: XmlElement<'_, '_>) -> Result<Self, DecodeError> {
+        let text = element.text()?;
+        Self::from_text(&text).ok_or_else(|| element.invalid_value(T::TYPE_NAME, &text))
+    }
+}
+
 /// How a field maps to an attribute: `T` (`use="required"`) or `Option<T>`.
 pub trait AttributeField: Sized {
     /// Writes the attribute on the element just opened, or nothing when absent.
@@ -185,6 +212,15 @@ pub fn read_attribute<F: AttributeField>(element: XmlElement<'_, '_>, ns: &str, 
 mod tests {
     use super::*;
     use crate::xml::XmlDocument;
+
+    #[test]
+    fn lists_are_items_separated_by_whitespace() {
+        let list = XsList(vec![1_i32, -2, 3]);
+        assert_eq!(list.to_text(), "1 -2 3");
+        assert_eq!(XsList::<i32>::from_text("  1\n-2\t3 "), Some(list));
+        assert_eq!(XsList::<i32>::from_text(""), Some(XsList(vec![])));
+        assert_eq!(XsList::<i32>::from_text("1 x"), None);
+    }
 
     #[test]
     fn attributes_round_trip_required_optional_and_qualified() {

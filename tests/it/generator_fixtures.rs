@@ -54,6 +54,10 @@ mod enums_golden;
 #[rustfmt::skip]
 #[allow(dead_code)]
 mod extension_golden;
+#[path = "../../xtask/tests/fixtures/groups_and_lists/expected/mod.rs"]
+#[rustfmt::skip]
+#[allow(dead_code)]
+pub(crate) mod groups_and_lists_golden;
 #[path = "../../xtask/tests/fixtures/names/expected/mod.rs"]
 #[rustfmt::skip]
 #[allow(dead_code)]

@@ -14,6 +14,7 @@ use crate::generator_fixtures::anonymous_types_golden::anonymous;
 use crate::generator_fixtures::attributes_golden::attributes;
 use crate::generator_fixtures::builtins_golden::builtins;
 use crate::generator_fixtures::choice_golden::choices;
+use crate::generator_fixtures::groups_and_lists_golden::groups;
 use crate::generator_fixtures::raw_xml_golden::raw;
 use crate::generator_fixtures::recursion_golden::recursion;
 use crate::interop::{python, repo_root};
@@ -336,6 +337,52 @@ fn choices_single_optional_and_repeated_round_trip_through_zeep() {
                 "_value_1": [{ "score": 3 }, { "tag": ["z"] }],
             },
             "shape": { "circle": null, "square": 2.5 },
+        }),
+        "{envelope}"
+    );
+}
+
+#[test]
+fn groups_restrictions_lists_and_unions_round_trip_through_zeep() {
+    use groups::{Colour, EchoRequest, EchoResponse, Narrow, Priority, Record, RecordChoice};
+    use payamak::codegen::XsList;
+    let record = Record {
+        first: "Ali".into(),
+        last: None,
+        choice: Some(RecordChoice::Phone("0912".into())),
+        numbers: XsList(vec![1, -2, 3]),
+        colours: Some(XsList(vec![Colour::Green, Colour::Red])),
+        size: Some("12".into()),
+        priority: Priority::V2,
+        version: Some(4),
+    };
+    let narrow = Narrow {
+        version: None,
+        first: "Sara".into(),
+        last: Some("K".into()),
+        numbers: XsList(vec![]),
+        priority: Priority::V1,
+    };
+    let response = EchoResponse { record: Some(record.clone()), narrow: Some(narrow.clone()) };
+    let envelope = response_envelope::<EchoRequest>(&response);
+    let values = json!({
+        "record": {
+            "first": "Ali", "phone": "0912", "numbers": [1, -2, 3], "colours": ["green", "red"], "size": "12",
+            "priority": 2, "version": 4,
+        },
+        "narrow": { "first": "Sara", "last": "K", "numbers": [], "priority": 1 },
+    });
+    let Some(zeep) = zeep("groups_and_lists", "Echo", values, &envelope) else { return };
+    assert_decodes(&zeep.request, &EchoRequest { record: Some(record), narrow: Some(narrow) });
+    assert_eq!(
+        zeep.response,
+        json!({
+            "record": {
+                "first": "Ali", "last": null, "email": null, "phone": "0912", "numbers": [1, -2, 3],
+                "colours": ["green", "red"], "size": "12", "priority": 2, "version": 4,
+            },
+            // zeep reads an empty list as no value.
+            "narrow": { "first": "Sara", "last": "K", "numbers": null, "priority": 1, "version": null },
         }),
         "{envelope}"
     );

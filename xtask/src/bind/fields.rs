@@ -80,13 +80,19 @@ fn scalar(builtin: Builtin) -> Scalar {
     }
 }
 
+/// The Rust type of a value.
+fn value_type(item: &TypeRef, names: &ServiceNames, at: Pos) -> Result<RustType, Problem> {
+    Ok(match item {
+        TypeRef::Builtin(builtin) => RustType::Scalar(scalar(*builtin)),
+        TypeRef::Named(name) => RustType::Named(type_name(name, names, at)?),
+        TypeRef::Raw => RustType::Scalar(Scalar::RawXml),
+        TypeRef::List(item) => RustType::List(Box::new(value_type(item, names, at)?)),
+    })
+}
+
 /// The Rust type of a field: cardinality and nil handling around the value type.
 fn rust_type(field: &Field, names: &ServiceNames) -> Result<RustType, Problem> {
-    let value = match &field.item {
-        TypeRef::Builtin(builtin) => RustType::Scalar(scalar(*builtin)),
-        TypeRef::Named(name) => RustType::Named(type_name(name, names, field.pos)?),
-        TypeRef::Raw => RustType::Scalar(Scalar::RawXml),
-    };
+    let value = value_type(&field.item, names, field.pos)?;
     let value = if field.boxed { RustType::Boxed(Box::new(value)) } else { value };
     let option_if = |wrap: bool, inner: RustType| if wrap { RustType::Option(Box::new(inner)) } else { inner };
     let nillable_if = |wrap: bool, inner: RustType| if wrap { RustType::Nillable(Box::new(inner)) } else { inner };

@@ -63,17 +63,39 @@ pub(super) fn service_module(
             TypeKind::Enum { .. } | TypeKind::Choice { .. } => None,
         })
         .flatten()
-        .filter(|field| matches!(field.shape, Shape::Attribute { .. }))
-        .filter_map(|field| match &field.item {
-            TypeRef::Named(name) => Some(name.clone()),
+        .filter_map(|field| match (&field.shape, &field.item) {
+            (Shape::Attribute { .. }, TypeRef::Named(name)) => Some(name.clone()),
             _ => None,
         })
+        .chain(list_items(service))
         .collect();
     let mut named_types = Vec::new();
     for named in &service.types {
         named_types.push(types::named_type(named, &names, &attribute_types)?);
     }
     Ok(ServiceModule { module, doc, namespaces, meta, operations, types: named_types })
+}
+
+/// Enumerations that are items of a list (written as attribute text is).
+fn list_items(service: &Service) -> Vec<QName> {
+    let mut fields: Vec<&Field> =
+        service.operations.iter().flat_map(|op| op.request.fields.iter().chain(&op.response.fields)).collect();
+    for named in &service.types {
+        match &named.kind {
+            TypeKind::Struct { fields: own, .. } | TypeKind::Choice { alternatives: own } => fields.extend(own),
+            TypeKind::Enum { .. } => {}
+        }
+    }
+    fields
+        .into_iter()
+        .filter_map(|field| match &field.item {
+            TypeRef::List(item) => match item.as_ref() {
+                TypeRef::Named(name) => Some(name.clone()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect()
 }
 
 /// The SOAP 1.1 address (else the SOAP 1.2 one) and its last path segment.

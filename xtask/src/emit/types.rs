@@ -57,6 +57,10 @@ pub(super) fn rust_type(ty: &RustType) -> TokenStream {
             let inner = rust_type(inner);
             quote!(::std::boxed::Box<#inner>)
         }
+        RustType::List(item) => {
+            let item = rust_type(item);
+            quote!(::payamak::codegen::XsList<#item>)
+        }
         RustType::Vec(item) => {
             let item = rust_type(item);
             quote!(::std::vec::Vec<#item>)

@@ -104,6 +104,14 @@ impl<'d> Index<'d> {
                 walk.add(&values);
                 TypeRef::Named(values)
             }
+            Resolved::List(item) => TypeRef::List(Box::new(match *item {
+                Resolved::Enum(values) => {
+                    walk.add(&values);
+                    TypeRef::Named(values)
+                }
+                Resolved::Builtin(builtin) => TypeRef::Builtin(builtin),
+                _ => TypeRef::Builtin(Builtin::String),
+            })),
             Resolved::Complex(..) | Resolved::Raw => {
                 return Err(Problem::new(decl.pos, format!("{what} has a complex type \"{}\"", type_name.local)))
             }

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use super::QName;
 use crate::diag::{Pos, Problem};
 use crate::parse::{
-    AttributeDecl, AttributeGroupDecl, Binding, ComplexTypeDecl, Definitions, ElementDecl, Message, PortType, QNameRef,
-    Schema, SimpleTypeDecl,
+    AttributeDecl, AttributeGroupDecl, Binding, ComplexTypeDecl, Definitions, ElementDecl, GroupDecl, Message,
+    PortType, QNameRef, Schema, SimpleTypeDecl,
 };
 
 /// Declarations by name. Names defined twice are only an error when used.
@@ -16,6 +16,7 @@ pub(super) struct Index<'d> {
     pub simple_types: BTreeMap<QName, Vec<&'d SimpleTypeDecl>>,
     pub attributes: BTreeMap<QName, Vec<(&'d AttributeDecl, &'d Schema)>>,
     pub attribute_groups: BTreeMap<QName, Vec<(&'d AttributeGroupDecl, &'d Schema)>>,
+    pub groups: BTreeMap<QName, Vec<(&'d GroupDecl, &'d Schema)>>,
     pub messages: BTreeMap<QName, Vec<&'d Message>>,
     pub port_types: BTreeMap<QName, Vec<&'d PortType>>,
     pub bindings: BTreeMap<QName, Vec<&'d Binding>>,
@@ -58,6 +59,7 @@ impl<'d> Index<'d> {
             simple_types: BTreeMap::new(),
             attributes: BTreeMap::new(),
             attribute_groups: BTreeMap::new(),
+            groups: BTreeMap::new(),
             messages: BTreeMap::new(),
             port_types: BTreeMap::new(),
             bindings: BTreeMap::new(),
@@ -74,6 +76,9 @@ impl<'d> Index<'d> {
             }
             for attribute in &schema.attributes {
                 index.attributes.entry(name(&attribute.name)).or_default().push((attribute, schema));
+            }
+            for group in &schema.groups {
+                index.groups.entry(name(&group.name)).or_default().push((group, schema));
             }
             for group in &schema.attribute_groups {
                 index.attribute_groups.entry(name(&group.name)).or_default().push((group, schema));

@@ -181,6 +181,8 @@ pub enum TypeRef {
     Named(QName),
     /// XML kept as XML (see [`Shape::Raw`]).
     Raw,
+    /// `xs:list`: whitespace-separated items of a simple type.
+    List(Box<TypeRef>),
 }
 
 /// The namespace of the name of an `xs:any` field, which no element has.

@@ -7,11 +7,15 @@ use super::index::{lookup, qname, Index};
 use super::{Builtin, Field, NamedType, QName, Shape, TypeKind, TypeRef, CHOICE_NS, MS_TYPES_NS, WILDCARD_NS};
 use crate::diag::{Pos, Problem};
 use crate::parse::{
-    ComplexContent, ComplexTypeDecl, ElementDecl, InlineType, MaxOccurs, QNameRef, Schema, SimpleTypeDecl, XSD_NS,
+    ComplexContent, ComplexTypeDecl, ElementDecl, InlineType, ListItem, MaxOccurs, QNameRef, Schema, SimpleTypeDecl,
+    XSD_NS,
 };
 
-/// Deep `simpleType` restriction chains are almost certainly circular.
+/// Deep `simpleType` restriction chains (and group references) are almost certainly circular.
 const MAX_RESTRICTION_DEPTH: usize = 32;
+
+/// SOAP 1.1 encoding (`soapenc:Array`), used by rpc/encoded services.
+const SOAP_ENCODING_NS: &str = "http://schemas.xmlsoap.org/soap/encoding/";
 
 /// What a type reference turned out to be.
 #[derive(Clone)]
@@ -22,6 +26,8 @@ pub(super) enum Resolved<'d> {
     Complex(&'d ComplexTypeDecl, &'d Schema),
     /// `xs:anyType`: kept as XML.
     Raw,
+    /// `xs:list` of a built-in type or an enumeration.
+    List(Box<Resolved<'d>>),
 }
 
 /// What a walk from the operations found: named types in the order they were
@@ -116,6 +122,10 @@ impl<'d> Index<'d> {
                 fields = self.simple_content(base, complex, label, walk, extending)?;
                 &[][..]
             }
+            ComplexContent::Restriction { base, fields: decls } => {
+                fields = self.restricted_base_attributes(base, complex, label, walk, extending)?;
+                decls.as_slice()
+            }
             ComplexContent::Extension { base, fields: decls } => {
                 let base_name = qname(base, complex.pos)?;
                 if extending.contains(&base_name) {
@@ -134,18 +144,7 @@ impl<'d> Index<'d> {
                 decls.as_slice()
             }
         };
-        let mut choices = 0;
-        for decl in own {
-            let field = match &decl.choice {
-                Some(alternatives) => {
-                    choices += 1;
-                    let name = if choices == 1 { "choice".to_owned() } else { format!("choice{choices}") };
-                    self.choice_field(decl, alternatives, schema, path, &name, walk)
-                }
-                None => self.field(decl, schema, path, walk),
-            };
-            fields.extend(walk.catch(field));
-        }
+        self.particles(own, schema, path, walk, &mut 0, &mut fields, 0);
         let mut prohibited = Vec::new();
         let attributes = self.attribute_fields(&complex.attributes, schema, path, walk, &mut prohibited, 0);
         fields.retain(|field| field.shape.is_element() || !prohibited.contains(&field.element));
@@ -170,6 +169,105 @@ impl<'d> Index<'d> {
             }
         }
         Ok(fields)
+    }
+
+    /// The fields of `decls`, with model groups (`<xs:group ref>`) in place;
+    /// `choices` counts the choices met, which name their enums.
+    #[allow(clippy::too_many_arguments)]
+    fn particles(
+        &self,
+        decls: &'d [ElementDecl],
+        schema: &'d Schema,
+        path: &str,
+        walk: &mut Walk<'d>,
+        choices: &mut usize,
+        fields: &mut Vec<Field>,
+        depth: usize,
+    ) {
+        for decl in decls {
+            let field = match (&decl.choice, &decl.group) {
+                (Some(alternatives), _) => {
+                    *choices += 1;
+                    let name = if *choices == 1 { "choice".to_owned() } else { format!("choice{choices}") };
+                    self.choice_field(decl, alternatives, schema, path, &name, walk)
+                }
+                (None, Some(reference)) => {
+                    let group = self.group(decl, reference, depth);
+                    let Some((group, group_schema)) = walk.catch(group) else { continue };
+                    walk.problems.extend(group.problems.iter().cloned());
+                    match group.particles.as_slice() {
+                        // A choice group takes the reference's occurrences.
+                        [ElementDecl { choice: Some(alternatives), .. }] => {
+                            *choices += 1;
+                            let name = if *choices == 1 { "choice".to_owned() } else { format!("choice{choices}") };
+                            self.choice_field(decl, alternatives, group_schema, path, &name, walk)
+                        }
+                        particles => {
+                            self.particles(particles, group_schema, path, walk, choices, fields, depth + 1);
+                            continue;
+                        }
+                    }
+                }
+                (None, None) => self.field(decl, schema, path, walk),
+            };
+            fields.extend(walk.catch(field));
+        }
+    }
+
+    /// The model group a reference names; a sequence group must occur once.
+    fn group(
+        &self,
+        decl: &ElementDecl,
+        reference: &QNameRef,
+        depth: usize,
+    ) -> Result<(&'d crate::parse::GroupDecl, &'d Schema), Problem> {
+        if depth > MAX_RESTRICTION_DEPTH {
+            return Err(Problem::new(decl.pos, format!("circular group \"{}\"", reference.text)));
+        }
+        let &(group, schema) = lookup(&self.groups, reference, "group", decl.pos)?;
+        let is_choice = matches!(group.particles.as_slice(), [ElementDecl { choice: Some(_), .. }]);
+        if !is_choice && (decl.min_occurs != 1 || decl.max_occurs != MaxOccurs::Bounded(1)) {
+            return Err(Problem::new(
+                decl.pos,
+                format!("unsupported repeated or optional <group ref=\"{}\"> of a sequence", reference.text),
+            ));
+        }
+        Ok((group, schema))
+    }
+
+    /// The attributes a `complexContent` restriction keeps from its base.
+    fn restricted_base_attributes(
+        &self,
+        base: &QNameRef,
+        complex: &'d ComplexTypeDecl,
+        label: &str,
+        walk: &mut Walk<'d>,
+        extending: &mut Vec<QName>,
+    ) -> Result<Vec<Field>, Problem> {
+        let base_name = qname(base, complex.pos)?;
+        if base_name == QName::new(SOAP_ENCODING_NS, "Array") {
+            return Err(Problem::new(
+                complex.pos,
+                format!("unsupported SOAP-encoded array (a restriction of soapenc:Array) in {label}: rpc/encoded data"),
+            ));
+        }
+        if base_name == QName::new(XSD_NS, "anyType") {
+            return Ok(Vec::new());
+        }
+        if extending.contains(&base_name) {
+            return Err(Problem::new(complex.pos, format!("circular derivation in {label}")));
+        }
+        let Some(&[(base_complex, base_schema)]) = self.complex_types.get(&base_name).map(Vec::as_slice) else {
+            return Err(Problem::new(
+                complex.pos,
+                format!("the base \"{}\" of {label} is not a complexType defined once in this WSDL", base.text),
+            ));
+        };
+        extending.push(base_name.clone());
+        let base_label = format!("complexType \"{}\"", base_name.local);
+        let fields = self.fields(base_complex, base_schema, &base_name.local, &base_label, walk, extending);
+        extending.pop();
+        Ok(fields?.into_iter().filter(|field| matches!(field.shape, Shape::Attribute { .. })).collect())
     }
 
     /// An `xs:choice`: a field holding the choice's enum, hoisted as `path/name`.
@@ -256,6 +354,7 @@ impl<'d> Index<'d> {
                 walk.add(&values);
                 TypeRef::Named(values)
             }
+            Resolved::List(item) => TypeRef::List(Box::new(self.value(&base_name, *item, walk))),
             Resolved::Complex(..) | Resolved::Raw => {
                 return Err(Problem::new(complex.pos, format!("the simpleContent of {label} has no simple base")))
             }
@@ -353,6 +452,7 @@ impl<'d> Index<'d> {
         match resolved {
             Resolved::Builtin(builtin) => TypeRef::Builtin(builtin),
             Resolved::Raw => TypeRef::Raw,
+            Resolved::List(item) => TypeRef::List(Box::new(self.value(name, *item, walk))),
             Resolved::Enum(values) => {
                 walk.add(&values);
                 TypeRef::Named(values)
@@ -440,13 +540,43 @@ impl<'d> Index<'d> {
         }
         let simple = *lookup(&self.simple_types, written, "simpleType", at)?;
         walk.declared(&simple.problems)?;
+        if simple.union {
+            // A value of any member type: kept as the text it is.
+            return Ok(Resolved::Builtin(Builtin::String));
+        }
+        if let Some(item) = &simple.list {
+            let item = match item {
+                ListItem::Named(item) => {
+                    let item_name = qname(item, simple.pos)?;
+                    self.named(&item_name, item, what, simple.pos, depth + 1, walk)?
+                }
+                ListItem::Inline(inline) => {
+                    walk.declared(&inline.problems)?;
+                    let Some(base) = inline.base.as_ref().filter(|_| inline.enumerations.is_empty()) else {
+                        return Err(Problem::new(
+                            inline.pos,
+                            format!("unsupported anonymous item type of the list in {what}"),
+                        ));
+                    };
+                    let base_name = qname(base, inline.pos)?;
+                    self.named(&base_name, base, what, inline.pos, depth + 1, walk)?
+                }
+            };
+            return match item {
+                Resolved::Builtin(_) | Resolved::Enum(_) => Ok(Resolved::List(Box::new(item))),
+                _ => Err(Problem::new(
+                    simple.pos,
+                    format!("the items of list \"{}\" are not of a simple type", name.local),
+                )),
+            };
+        }
         if !simple.enumerations.is_empty() {
             return Ok(Resolved::Enum(name.clone()));
         }
         let Some(base) = &simple.base else { return Err(Problem::new(simple.pos, "simpleType without a base")) };
         let base_name = qname(base, simple.pos)?;
         match self.named(&base_name, base, what, simple.pos, depth + 1, walk)? {
-            Resolved::Complex(..) | Resolved::Raw => Err(Problem::new(
+            Resolved::Complex(..) | Resolved::Raw | Resolved::List(_) => Err(Problem::new(
                 simple.pos,
                 format!("simpleType \"{}\" restricts complex type \"{}\"", name.local, base.text),
             )),

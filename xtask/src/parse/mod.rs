@@ -13,7 +13,9 @@ mod xsd;
 
 pub use attributes::{AttributeDecl, AttributeGroupDecl, Attributes};
 pub use wsdl::{Binding, BindingOperation, Definitions, Message, Port, PortOperation, PortType, Protocol, Service};
-pub use xsd::{ComplexContent, ComplexTypeDecl, ElementDecl, InlineType, MaxOccurs, Schema, SimpleTypeDecl};
+pub use xsd::{
+    ComplexContent, ComplexTypeDecl, ElementDecl, GroupDecl, InlineType, ListItem, MaxOccurs, Schema, SimpleTypeDecl,
+};
 
 use roxmltree::Node;
 

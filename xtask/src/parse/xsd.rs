@@ -20,6 +20,8 @@ pub struct Schema {
     /// Global attributes and attribute groups, for references.
     pub attributes: Vec<AttributeDecl>,
     pub attribute_groups: Vec<AttributeGroupDecl>,
+    /// Named model groups, for references.
+    pub groups: Vec<GroupDecl>,
 }
 
 /// `xs:element`, top-level or inside a sequence; also `xs:any` (a wildcard)
@@ -33,6 +35,8 @@ pub struct ElementDecl {
     pub wildcard: bool,
     /// `xs:choice`: one of these alternatives (this declaration gives the occurrences).
     pub choice: Option<Vec<ElementDecl>>,
+    /// `<xs:group ref="…">`: the named model group, in place.
+    pub group: Option<QNameRef>,
     pub type_name: Option<QNameRef>,
     pub inline: Option<InlineType>,
     pub min_occurs: u64,
@@ -56,7 +60,7 @@ pub enum MaxOccurs {
 #[derive(Debug)]
 pub enum InlineType {
     Complex(Box<ComplexTypeDecl>),
-    Simple(SimpleTypeDecl),
+    Simple(Box<SimpleTypeDecl>),
 }
 
 /// `xs:complexType`.
@@ -86,6 +90,20 @@ pub enum ComplexContent {
     Simple {
         base: QNameRef,
     },
+    /// `complexContent/restriction`: these fields instead of the base's, its attributes kept.
+    Restriction {
+        base: QNameRef,
+        fields: Vec<ElementDecl>,
+    },
+}
+
+/// A named model group (`<xs:group name="…">`): its particles; a choice group
+/// is one choice particle.
+#[derive(Debug)]
+pub struct GroupDecl {
+    pub name: String,
+    pub particles: Vec<ElementDecl>,
+    pub problems: Vec<Problem>,
 }
 
 /// `xs:simpleType` with a `restriction`.
@@ -93,10 +111,21 @@ pub enum ComplexContent {
 pub struct SimpleTypeDecl {
     pub name: Option<String>,
     pub base: Option<QNameRef>,
+    /// `xs:list`: the item type, named or anonymous.
+    pub list: Option<ListItem>,
+    /// `xs:union`: its values are kept as text.
+    pub union: bool,
     pub enumerations: Vec<String>,
     pub doc: Option<String>,
     pub pos: Pos,
     pub problems: Vec<Problem>,
+}
+
+/// The items of an `xs:list`.
+#[derive(Debug)]
+pub enum ListItem {
+    Named(QNameRef),
+    Inline(Box<SimpleTypeDecl>),
 }
 
 pub(super) fn xsd_children<'a, 'input>(node: Node<'a, 'input>) -> impl Iterator<Item = Node<'a, 'input>> {
@@ -122,6 +151,7 @@ pub(super) fn schema(src: &Source<'_>, node: Node<'_, '_>) -> Schema {
         simple_types: Vec::new(),
         attributes: Vec::new(),
         attribute_groups: Vec::new(),
+        groups: Vec::new(),
     };
     for child in xsd_children(node) {
         match child.tag_name().name() {
@@ -136,6 +166,7 @@ pub(super) fn schema(src: &Source<'_>, node: Node<'_, '_>) -> Schema {
             }
             "attribute" => schema.attributes.push(attribute(src, child)),
             "attributeGroup" => schema.attribute_groups.push(attribute_group(src, child)),
+            "group" => schema.groups.push(group(src, child)),
             // `import`, `annotation`; groups only matter where they are used, and every use is reported there.
             _ => {}
         }
@@ -148,6 +179,7 @@ fn element(src: &Source<'_>, node: Node<'_, '_>) -> ElementDecl {
     let reference = qname_attr(node, "ref");
     let wildcard = node.tag_name().name() == "any";
     let is_choice = node.tag_name().name() == "choice";
+    let is_group = node.tag_name().name() == "group";
     let name = match (&reference, wildcard, is_choice) {
         (Some(reference), _, _) => reference.local.as_str(),
         (None, true, _) => "any",
@@ -211,10 +243,10 @@ fn element(src: &Source<'_>, node: Node<'_, '_>) -> ElementDecl {
     let label = format!("the type of element \"{name}\"");
     let mut inline = None;
     let choice = is_choice.then(|| particles(src, node, "a choice", &mut problems));
-    for child in xsd_children(node).filter(|_| !is_choice) {
+    for child in xsd_children(node).filter(|_| !is_choice && !is_group) {
         match child.tag_name().name() {
             "complexType" => inline = Some(InlineType::Complex(Box::new(complex_type(src, child, &label)))),
-            "simpleType" => inline = Some(InlineType::Simple(simple_type(src, child, &label))),
+            "simpleType" => inline = Some(InlineType::Simple(Box::new(simple_type(src, child, &label)))),
             "annotation" => {}
             // Identity constraints do not change the shape of the data.
             "key" | "keyref" | "unique" => {}
@@ -226,6 +258,7 @@ fn element(src: &Source<'_>, node: Node<'_, '_>) -> ElementDecl {
         reference,
         wildcard,
         choice,
+        group: if is_group { qname_attr(node, "ref") } else { None },
         type_name: qname_attr(node, "type"),
         inline,
         min_occurs,
@@ -321,10 +354,26 @@ fn complex_content(
                 }
                 content = Some(ComplexContent::Extension { base, fields });
             }
-            "restriction" => problems.push(Problem::new(
-                src.pos(child),
-                format!("unsupported <{}> of a complex type in {label}", tag(child)),
-            )),
+            "restriction" => {
+                let Some(base) = qname_attr(child, "base") else {
+                    problems.push(Problem::new(src.pos(child), format!("<{}> without a base in {label}", tag(child))));
+                    continue;
+                };
+                let mut fields = Vec::new();
+                for grandchild in xsd_children(child) {
+                    if attribute_child(src, grandchild, attributes, label, problems) {
+                        continue;
+                    }
+                    match grandchild.tag_name().name() {
+                        "annotation" => {}
+                        "sequence" => fields = sequence(src, grandchild, label, problems),
+                        "all" => fields = particles(src, grandchild, label, problems),
+                        "choice" | "group" => fields = vec![element(src, grandchild)],
+                        _ => problems.push(unsupported(src, grandchild, label)),
+                    }
+                }
+                content = Some(ComplexContent::Restriction { base, fields });
+            }
             _ => problems.push(unsupported(src, child, label)),
         }
     }
@@ -380,6 +429,23 @@ fn sequence(src: &Source<'_>, node: Node<'_, '_>, label: &str, problems: &mut Ve
     particles(src, node, label, problems)
 }
 
+fn group(src: &Source<'_>, node: Node<'_, '_>) -> GroupDecl {
+    let name = node.attribute("name").unwrap_or("").to_owned();
+    let label = format!("group \"{name}\"");
+    let mut problems = Vec::new();
+    let mut particles_found = Vec::new();
+    for child in xsd_children(node) {
+        match child.tag_name().name() {
+            "annotation" => {}
+            "sequence" => particles_found = sequence(src, child, &label, &mut problems),
+            "all" => particles_found = particles(src, child, &label, &mut problems),
+            "choice" => particles_found = vec![element(src, child)],
+            _ => problems.push(unsupported(src, child, &label)),
+        }
+    }
+    GroupDecl { name, particles: particles_found, problems }
+}
+
 /// The elements, wildcards and choices of a sequence, `all` or choice; a
 /// nested sequence that occurs once is flattened into it.
 fn particles(src: &Source<'_>, node: Node<'_, '_>, label: &str, problems: &mut Vec<Problem>) -> Vec<ElementDecl> {
@@ -387,7 +453,7 @@ fn particles(src: &Source<'_>, node: Node<'_, '_>, label: &str, problems: &mut V
     for child in xsd_children(node) {
         match child.tag_name().name() {
             "annotation" => {}
-            "element" | "any" | "choice" => fields.push(element(src, child)),
+            "element" | "any" | "choice" | "group" => fields.push(element(src, child)),
             "sequence" => fields.extend(sequence(src, child, label, problems)),
             _ => problems.push(unsupported(src, child, label)),
         }
@@ -399,6 +465,8 @@ pub(super) fn simple_type(src: &Source<'_>, node: Node<'_, '_>, label: &str) -> 
     let mut decl = SimpleTypeDecl {
         name: node.attribute("name").map(str::to_owned),
         base: None,
+        list: None,
+        union: false,
         enumerations: Vec::new(),
         doc: annotation_doc(node),
         pos: src.pos(node),
@@ -430,11 +498,26 @@ pub(super) fn simple_type(src: &Source<'_>, node: Node<'_, '_>, label: &str) -> 
                         .push(Problem::new(src.pos(child), format!("<{}> without a base in {label}", tag(child))));
                 }
             }
+            "list" => {
+                decl.list = match qname_attr(child, "itemType") {
+                    Some(item) => Some(ListItem::Named(item)),
+                    None => xsd_children(child)
+                        .find(|item| item.tag_name().name() == "simpleType")
+                        .map(|item| ListItem::Inline(Box::new(simple_type(src, item, label)))),
+                };
+                if decl.list.is_none() {
+                    decl.problems.push(Problem::new(
+                        src.pos(child),
+                        format!("<{}> without an item type in {label}", tag(child)),
+                    ));
+                }
+            }
+            "union" => decl.union = true,
             _ => decl.problems.push(unsupported(src, child, label)),
         }
     }
-    if decl.base.is_none() && decl.problems.is_empty() {
-        decl.problems.push(Problem::new(decl.pos, format!("{label} has no <restriction>")));
+    if decl.base.is_none() && decl.list.is_none() && !decl.union && decl.problems.is_empty() {
+        decl.problems.push(Problem::new(decl.pos, format!("{label} has no <restriction>, <list> or <union>")));
     }
     decl
 }

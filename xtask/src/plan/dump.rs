@@ -205,6 +205,7 @@ fn rust_type(ty: &RustType) -> String {
         RustType::Option(inner) => format!("Option<{}>", rust_type(inner)),
         RustType::Nillable(inner) => format!("Nillable<{}>", rust_type(inner)),
         RustType::Boxed(inner) => format!("Box<{}>", rust_type(inner)),
+        RustType::List(item) => format!("XsList<{}>", rust_type(item)),
         RustType::Vec(item) => format!("Vec<{}>", rust_type(item)),
     }
 }

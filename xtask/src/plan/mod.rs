@@ -183,6 +183,8 @@ pub enum RustType {
     Nillable(Box<RustType>),
     /// A field that closes a cycle of types holding each other.
     Boxed(Box<RustType>),
+    /// `xs:list`: whitespace-separated items.
+    List(Box<RustType>),
     Vec(Box<RustType>),
 }
 
