@@ -9,7 +9,7 @@ use base64::Engine as _;
 
 use super::error::{DecodeError, DecodeErrorKind};
 use super::nillable::Nillable;
-use super::reader::XmlElement;
+use super::reader::{XmlDocument, XmlElement};
 use super::writer::XmlWriter;
 
 /// A type that is the content of one element: text for simple types, child
@@ -347,6 +347,18 @@ impl<F: ElementField> Slot<F> {
     /// The value read, or the absent value; a missing required element is an error on `parent`.
     pub fn finish(self, parent: XmlElement<'_, '_>, name: &str) -> Result<F, DecodeError> {
         value_or_absent(self.value, F::absent(), parent, name)
+    }
+
+    /// Reads the field from `element`; an empty element stands for `default`
+    /// (an element's `default` or `fixed` value in the schema).
+    pub fn read_defaulted(&mut self, element: XmlElement<'_, '_>, default: &str) -> Result<(), DecodeError> {
+        let empty = element.first_child().is_none() && !element.is_nil() && element.text()?.is_empty();
+        if !empty {
+            return self.read(element);
+        }
+        let markup = format!("<default>{}</default>", super::escape_text(default));
+        let document = XmlDocument::parse(&markup)?;
+        store_once(&mut self.value, element, || F::read_element(document.root()))
     }
 }
 

@@ -42,6 +42,10 @@ pub(crate) mod choice_golden;
 #[rustfmt::skip]
 #[allow(dead_code)]
 mod credentials_golden;
+#[path = "../../xtask/tests/fixtures/defaults/expected/mod.rs"]
+#[rustfmt::skip]
+#[allow(dead_code)]
+pub(crate) mod defaults_golden;
 #[path = "../../xtask/tests/fixtures/empty_types/expected/mod.rs"]
 #[rustfmt::skip]
 #[allow(dead_code)]

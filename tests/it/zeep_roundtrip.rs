@@ -14,6 +14,7 @@ use crate::generator_fixtures::anonymous_types_golden::anonymous;
 use crate::generator_fixtures::attributes_golden::attributes;
 use crate::generator_fixtures::builtins_golden::builtins;
 use crate::generator_fixtures::choice_golden::choices;
+use crate::generator_fixtures::defaults_golden::defaults;
 use crate::generator_fixtures::groups_and_lists_golden::groups;
 use crate::generator_fixtures::raw_xml_golden::raw;
 use crate::generator_fixtures::recursion_golden::recursion;
@@ -386,4 +387,22 @@ fn groups_restrictions_lists_and_unions_round_trip_through_zeep() {
         }),
         "{envelope}"
     );
+}
+
+#[test]
+fn element_defaults_round_trip_through_zeep() {
+    use defaults::{EchoRequest, EchoResponse, Mode};
+    let response = EchoResponse { count: Some(3), unit: "kg".into(), mode: Some(Mode::Slow) };
+    let envelope = response_envelope::<EchoRequest>(&response);
+    let values = json!({ "count": 3, "unit": "kg", "mode": "slow" });
+    let Some(zeep) = zeep("defaults", "Echo", values.clone(), &envelope) else { return };
+    assert_decodes(&zeep.request, &EchoRequest { count: Some(3), unit: "kg".into(), mode: Some(Mode::Slow) });
+    assert_eq!(zeep.response, values, "{envelope}");
+    // An empty element stands for the default; an absent one stays absent.
+    let envelope = zeep
+        .request
+        .replace("<ns0:count>3</ns0:count>", "<ns0:count/>")
+        .replace(">kg<", "><")
+        .replace("<ns0:mode>slow</ns0:mode>", "");
+    assert_decodes(&envelope, &EchoRequest { count: Some(10), unit: "kg".into(), mode: None });
 }

@@ -28,6 +28,7 @@ pub(super) fn fields(fields: &[&Field], names: &ServiceNames) -> Result<Vec<plan
             ty: rust_type(field, names)?,
             element: element_name(&field.element, names),
             codec,
+            default: field.default.clone(),
             doc: doc(field, None),
         });
     }
@@ -173,6 +174,10 @@ pub(super) fn doc(field: &Field, note: Option<&str>) -> Doc {
             let repeated = if *repeated { ", repeated" } else { "" };
             format!("{element} ({declared}{}{repeated}): the whole element, kept as XML.", flags(*optional, false))
         }
+    };
+    let summary = match &field.default {
+        Some(default) => format!("{summary} Empty, it means {}.", code(default)),
+        None => summary,
     };
     let summary = match note {
         Some(note) => format!("{summary} {note}"),

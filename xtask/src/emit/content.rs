@@ -103,7 +103,12 @@ pub(super) fn read_body(members: &[Member<'_>]) -> ReadBody {
                 match &field.codec {
                     Codec::Single => {
                         slots.push(quote! { let mut #local = ::payamak::codegen::Slot::new(); });
-                        arms.push(quote! { (#ns, #element) => #local.read(child)?, });
+                        match &field.default {
+                            Some(default) => {
+                                arms.push(quote! { (#ns, #element) => #local.read_defaulted(child, #default)?, })
+                            }
+                            None => arms.push(quote! { (#ns, #element) => #local.read(child)?, }),
+                        }
                         inits.push(quote! { #name: #local.finish(element, #element)? });
                     }
                     Codec::Array { item } => {

@@ -125,5 +125,5 @@ fn attribute(decl: &AttributeDecl, name: QName, type_name: QName, item: TypeRef)
     let fixed = decl.fixed.is_some();
     let shape =
         Shape::Attribute { required: decl.required, default: decl.fixed.clone().or(decl.default.clone()), fixed };
-    Field { element: name, type_name, shape, item, boxed: false, doc: decl.doc.clone(), pos: decl.pos }
+    Field { element: name, type_name, shape, item, boxed: false, default: None, doc: decl.doc.clone(), pos: decl.pos }
 }

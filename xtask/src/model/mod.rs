@@ -141,6 +141,8 @@ pub struct Field {
     pub item: TypeRef,
     /// Held in a box: the field closes a cycle of types holding each other by value.
     pub boxed: bool,
+    /// What an empty element stands for (`default` or `fixed` of a simple-typed element).
+    pub default: Option<String>,
     pub doc: Option<String>,
     pub pos: Pos,
 }

@@ -81,6 +81,7 @@ mod tests {
             shape: Shape::Single { optional: true, nillable: false },
             item: TypeRef::Named(QName::new("urn:t", &format!("T{target}"))),
             boxed: false,
+            default: None,
             doc: None,
             pos: Pos::default(),
         }

@@ -317,6 +317,7 @@ impl<'d> Index<'d> {
             shape: Shape::Choice { optional: decl.min_occurs == 0 || emptiable, repeated, elements },
             item: TypeRef::Named(enum_name),
             boxed: false,
+            default: None,
             doc: decl.doc.clone(),
             pos: decl.pos,
         })
@@ -365,6 +366,7 @@ impl<'d> Index<'d> {
             shape: Shape::Value,
             item,
             boxed: false,
+            default: None,
             doc: None,
             pos: complex.pos,
         };
@@ -395,6 +397,7 @@ impl<'d> Index<'d> {
             shape: Shape::Raw { optional: decl.min_occurs == 0, repeated, wildcard },
             item: TypeRef::Raw,
             boxed: false,
+            default: None,
             doc: decl.doc.clone(),
             pos: decl.pos,
         };
@@ -417,6 +420,7 @@ impl<'d> Index<'d> {
         };
         let nillable = target.nillable;
         let (type_name, resolved) = self.element_type(target, target_schema, path, walk)?;
+        let simple = matches!(resolved, Resolved::Builtin(_) | Resolved::Enum(_) | Resolved::List(_));
         if let Resolved::Raw = resolved {
             return Ok(raw(element, type_name, false));
         }
@@ -445,7 +449,9 @@ impl<'d> Index<'d> {
             let shape = Shape::Single { optional: decl.min_occurs == 0, nillable };
             (shape, self.value(&type_name, resolved, walk))
         };
-        Ok(Field { element, type_name, shape, item, boxed: false, doc: decl.doc.clone(), pos: decl.pos })
+        // A default applies to the text of a simple-typed element.
+        let default = target.default.clone().filter(|_| simple && matches!(shape, Shape::Single { .. }));
+        Ok(Field { element, type_name, shape, item, boxed: false, default, doc: decl.doc.clone(), pos: decl.pos })
     }
 
     fn value(&self, name: &QName, resolved: Resolved<'d>, walk: &mut Walk<'d>) -> TypeRef {

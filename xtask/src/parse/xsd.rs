@@ -42,6 +42,8 @@ pub struct ElementDecl {
     pub min_occurs: u64,
     pub max_occurs: MaxOccurs,
     pub nillable: bool,
+    /// `default` or `fixed`: what an empty element stands for.
+    pub default: Option<String>,
     /// An explicit `form` attribute: `Some(true)` for `qualified`.
     pub form_qualified: Option<bool>,
     pub doc: Option<String>,
@@ -225,10 +227,8 @@ fn element(src: &Source<'_>, node: Node<'_, '_>) -> ElementDecl {
     if name.is_empty() {
         problems.push(Problem::new(src.pos(node), format!("<{}> without a name", tag(node))));
     }
-    // Read without them, the data would silently miss the value or the substitutes.
-    for (attribute, what) in
-        [("default", "a default value"), ("fixed", "a fixed value"), ("substitutionGroup", "substitution groups")]
-    {
+    // Read without them, the data would silently miss the substitutes.
+    for (attribute, what) in [("substitutionGroup", "substitution groups")] {
         if let Some(value) = node.attribute(attribute) {
             problems.push(Problem::new(
                 src.pos(node),
@@ -264,6 +264,7 @@ fn element(src: &Source<'_>, node: Node<'_, '_>) -> ElementDecl {
         min_occurs,
         max_occurs,
         nillable,
+        default: node.attribute("fixed").or(node.attribute("default")).map(str::to_owned),
         form_qualified,
         doc: annotation_doc(node),
         pos: src.pos(node),

@@ -186,7 +186,10 @@ fn field(out: &mut Out, depth: usize, field: &Field) {
             format!("choice of {}", elements.iter().map(element).collect::<Vec<_>>().join(" | "))
         }
     };
-    let local = if field.local == field.ident { String::new() } else { format!(" (read into {})", field.local) };
+    let mut local = if field.local == field.ident { String::new() } else { format!(" (read into {})", field.local) };
+    if let Some(default) = &field.default {
+        local.push_str(&format!(", empty means {default:?}"));
+    }
     out.line(depth, format!("{}: {} ← {wire}{local}", field.ident, rust_type(&field.ty)));
 }
 

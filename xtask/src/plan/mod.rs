@@ -134,6 +134,8 @@ pub struct Field {
     pub ty: RustType,
     pub element: ElementName,
     pub codec: Codec,
+    /// What an empty element stands for (`default`/`fixed`), for `Codec::Single`.
+    pub default: Option<String>,
     pub doc: Doc,
 }
 
