@@ -99,22 +99,10 @@ impl<'d> Index<'d> {
                     format!("unsupported {what} of type xs:QName: its prefix cannot be declared on the attribute"),
                 ))
             }
-            Resolved::Builtin(builtin) => TypeRef::Builtin(builtin),
-            Resolved::Enum(values) => {
-                walk.add(&values);
-                TypeRef::Named(values)
-            }
-            Resolved::List(item) => TypeRef::List(Box::new(match *item {
-                Resolved::Enum(values) => {
-                    walk.add(&values);
-                    TypeRef::Named(values)
-                }
-                Resolved::Builtin(builtin) => TypeRef::Builtin(builtin),
-                _ => TypeRef::Builtin(Builtin::String),
-            })),
             Resolved::Complex(..) | Resolved::Raw => {
                 return Err(Problem::new(decl.pos, format!("{what} has a complex type \"{}\"", type_name.local)))
             }
+            simple => self.value(&type_name, simple, walk),
         };
         Ok(attribute(decl, name, type_name, item))
     }

@@ -127,20 +127,7 @@ impl<'d> Index<'d> {
                 decls.as_slice()
             }
             ComplexContent::Extension { base, fields: decls } => {
-                let base_name = qname(base, complex.pos)?;
-                if extending.contains(&base_name) {
-                    return Err(Problem::new(complex.pos, format!("circular extension in {label}")));
-                }
-                let Some(&[(base_complex, base_schema)]) = self.complex_types.get(&base_name).map(Vec::as_slice) else {
-                    return Err(Problem::new(
-                        complex.pos,
-                        format!("the base \"{}\" of {label} is not a complexType defined once in this WSDL", base.text),
-                    ));
-                };
-                extending.push(base_name.clone());
-                let base_label = format!("complexType \"{}\"", base_name.local);
-                fields = self.fields(base_complex, base_schema, &base_name.local, &base_label, walk, extending)?;
-                extending.pop();
+                fields = self.base_fields(base, complex, label, walk, extending)?;
                 decls.as_slice()
             }
         };
@@ -254,6 +241,20 @@ impl<'d> Index<'d> {
         if base_name == QName::new(XSD_NS, "anyType") {
             return Ok(Vec::new());
         }
+        let fields = self.base_fields(base, complex, label, walk, extending)?;
+        Ok(fields.into_iter().filter(|field| matches!(field.shape, Shape::Attribute { .. })).collect())
+    }
+
+    /// The fields of the complex type `complex` derives from.
+    fn base_fields(
+        &self,
+        base: &QNameRef,
+        complex: &'d ComplexTypeDecl,
+        label: &str,
+        walk: &mut Walk<'d>,
+        extending: &mut Vec<QName>,
+    ) -> Result<Vec<Field>, Problem> {
+        let base_name = qname(base, complex.pos)?;
         if extending.contains(&base_name) {
             return Err(Problem::new(complex.pos, format!("circular derivation in {label}")));
         }
@@ -267,7 +268,7 @@ impl<'d> Index<'d> {
         let base_label = format!("complexType \"{}\"", base_name.local);
         let fields = self.fields(base_complex, base_schema, &base_name.local, &base_label, walk, extending);
         extending.pop();
-        Ok(fields?.into_iter().filter(|field| matches!(field.shape, Shape::Attribute { .. })).collect())
+        fields
     }
 
     /// An `xs:choice`: a field holding the choice's enum, hoisted as `path/name`.
@@ -333,32 +334,20 @@ impl<'d> Index<'d> {
         extending: &mut Vec<QName>,
     ) -> Result<Vec<Field>, Problem> {
         let base_name = qname(base, complex.pos)?;
-        if extending.contains(&base_name) {
-            return Err(Problem::new(complex.pos, format!("circular derivation in {label}")));
-        }
-        if let Some(&[(base_complex, base_schema)]) = self.complex_types.get(&base_name).map(Vec::as_slice) {
+        if let Some(&[(base_complex, _)]) = self.complex_types.get(&base_name).map(Vec::as_slice) {
             if !matches!(base_complex.content, ComplexContent::Simple { .. }) {
                 return Err(Problem::new(
                     complex.pos,
                     format!("the simpleContent of {label} derives from \"{}\", which has no simple content", base.text),
                 ));
             }
-            extending.push(base_name.clone());
-            let base_label = format!("complexType \"{}\"", base_name.local);
-            let fields = self.fields(base_complex, base_schema, &base_name.local, &base_label, walk, extending);
-            extending.pop();
-            return fields;
+            return self.base_fields(base, complex, label, walk, extending);
         }
         let item = match self.named(&base_name, base, label, complex.pos, 0, walk)? {
-            Resolved::Builtin(builtin) => TypeRef::Builtin(builtin),
-            Resolved::Enum(values) => {
-                walk.add(&values);
-                TypeRef::Named(values)
-            }
-            Resolved::List(item) => TypeRef::List(Box::new(self.value(&base_name, *item, walk))),
             Resolved::Complex(..) | Resolved::Raw => {
                 return Err(Problem::new(complex.pos, format!("the simpleContent of {label} has no simple base")))
             }
+            simple => self.value(&base_name, simple, walk),
         };
         let value = Field {
             element: QName::new("", "value"),
@@ -454,7 +443,7 @@ impl<'d> Index<'d> {
         Ok(Field { element, type_name, shape, item, boxed: false, default, doc: decl.doc.clone(), pos: decl.pos })
     }
 
-    fn value(&self, name: &QName, resolved: Resolved<'d>, walk: &mut Walk<'d>) -> TypeRef {
+    pub(super) fn value(&self, name: &QName, resolved: Resolved<'d>, walk: &mut Walk<'d>) -> TypeRef {
         match resolved {
             Resolved::Builtin(builtin) => TypeRef::Builtin(builtin),
             Resolved::Raw => TypeRef::Raw,

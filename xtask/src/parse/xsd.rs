@@ -320,7 +320,7 @@ fn complex_type(src: &Source<'_>, node: Node<'_, '_>, label: &str) -> ComplexTyp
     }
 }
 
-/// `complexContent`: only `extension` is supported.
+/// `complexContent`: an `extension` or a `restriction` of a complex base.
 fn complex_content(
     src: &Source<'_>,
     node: Node<'_, '_>,
@@ -335,27 +335,7 @@ fn complex_content(
     for child in xsd_children(node) {
         match child.tag_name().name() {
             "annotation" => {}
-            "extension" => {
-                let Some(base) = qname_attr(child, "base") else {
-                    problems.push(Problem::new(src.pos(child), format!("<{}> without a base in {label}", tag(child))));
-                    continue;
-                };
-                let mut fields = Vec::new();
-                for grandchild in xsd_children(child) {
-                    if attribute_child(src, grandchild, attributes, label, problems) {
-                        continue;
-                    }
-                    match grandchild.tag_name().name() {
-                        "annotation" => {}
-                        "sequence" => fields = sequence(src, grandchild, label, problems),
-                        "all" => fields = particles(src, grandchild, label, problems),
-                        "choice" => fields = vec![element(src, grandchild)],
-                        _ => problems.push(unsupported(src, grandchild, label)),
-                    }
-                }
-                content = Some(ComplexContent::Extension { base, fields });
-            }
-            "restriction" => {
+            derivation @ ("extension" | "restriction") => {
                 let Some(base) = qname_attr(child, "base") else {
                     problems.push(Problem::new(src.pos(child), format!("<{}> without a base in {label}", tag(child))));
                     continue;
@@ -373,7 +353,11 @@ fn complex_content(
                         _ => problems.push(unsupported(src, grandchild, label)),
                     }
                 }
-                content = Some(ComplexContent::Restriction { base, fields });
+                content = Some(if derivation == "extension" {
+                    ComplexContent::Extension { base, fields }
+                } else {
+                    ComplexContent::Restriction { base, fields }
+                });
             }
             _ => problems.push(unsupported(src, child, label)),
         }
