@@ -278,9 +278,7 @@ fn unsupported(src: &Source<'_>, node: Node<'_, '_>, label: &str) -> Problem {
 
 fn complex_type(src: &Source<'_>, node: Node<'_, '_>, label: &str) -> ComplexTypeDecl {
     let mut problems = Vec::new();
-    if matches!(node.attribute("mixed"), Some("true" | "1")) {
-        problems.push(Problem::new(src.pos(node), format!("unsupported mixed content (mixed=\"true\") in {label}")));
-    }
+    let mixed = matches!(node.attribute("mixed"), Some("true" | "1"));
     // Only derived types could appear in its place, and derivation by `xsi:type` is not supported.
     if matches!(node.attribute("abstract").map(str::trim), Some("true" | "1")) {
         problems.push(Problem::new(src.pos(node), format!("unsupported abstract type (abstract=\"true\") in {label}")));
@@ -309,6 +307,22 @@ fn complex_type(src: &Source<'_>, node: Node<'_, '_>, label: &str) -> ComplexTyp
             }
             _ => problems.push(unsupported(src, child, label)),
         }
+    }
+    let text_only = match &content {
+        ComplexContent::Empty => true,
+        ComplexContent::Sequence(particles) => particles.is_empty(),
+        _ => false,
+    };
+    if mixed && text_only {
+        // Text and no child element: a string value, with the attributes.
+        let base =
+            QNameRef { text: "xs:string".to_owned(), namespace: Some(XSD_NS.to_owned()), local: "string".to_owned() };
+        content = ComplexContent::Simple { base };
+    } else if mixed {
+        problems.push(Problem::new(
+            src.pos(node),
+            format!("unsupported mixed content (mixed=\"true\", text between child elements) in {label}"),
+        ));
     }
     ComplexTypeDecl {
         name: node.attribute("name").map(str::to_owned),
