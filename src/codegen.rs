@@ -9,7 +9,7 @@ pub use crate::auth::{CredentialPlacement, ReceivedCredentials};
 pub use crate::operation::{OperationMeta, ServiceMeta, XmlRequest};
 pub use crate::status::StatusCode;
 /// XML attributes of generated types.
-pub use crate::xml::{read_attribute, AttributeField, AttributeValue, XsList};
+pub use crate::xml::{read_attribute, read_other_attributes, AnyAttribute, AttributeField, AttributeValue, XsList};
 pub use crate::xml::{
     ArrayField, ArrayItem, ArraySlot, Credential, DecodeError, ElementField, Nillable, PanelDateTime, Repeated, Slot,
     XmlContent, XmlElement, XmlWriter,

@@ -11,7 +11,7 @@ use super::content::XmlContent;
 use super::datetime::PanelDateTime;
 use super::error::{DecodeError, DecodeErrorKind};
 use super::reader::XmlElement;
-use super::writer::XmlWriter;
+use super::writer::{XmlWriter, XSI_NAMESPACE};
 
 /// A simple value that can be an attribute's text.
 pub trait AttributeValue: Sized {
@@ -158,6 +158,32 @@ impl<T: AttributeValue> XmlContent for XsList<T> {
     }
 }
 
+/// An attribute kept as it was read (`xs:anyAttribute`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct AnyAttribute {
+    /// The namespace URI (`""` for none).
+    pub namespace: String,
+    /// The local name.
+    pub name: String,
+    /// The value, unescaped.
+    pub value: String,
+}
+
+/// The attributes of `element` that none of `declared` (namespace, name) names,
+/// `xsi:` attributes (`nil`, `type`) aside.
+pub fn read_other_attributes(element: XmlElement<'_, '_>, declared: &[(&str, &str)]) -> Vec<AnyAttribute> {
+    element
+        .attributes()
+        .filter(|&(namespace, name, _)| namespace != XSI_NAMESPACE && !declared.contains(&(namespace, name)))
+        .map(|(namespace, name, value)| AnyAttribute {
+            namespace: namespace.to_owned(),
+            name: name.to_owned(),
+            value: value.to_owned(),
+        })
+        .collect()
+}
+
 /// How a field maps to an attribute: `T` (`use="required"`) or `Option<T>`.
 pub trait AttributeField: Sized {
     /// Writes the attribute on the element just opened, or nothing when absent.
@@ -197,6 +223,13 @@ impl<T: AttributeValue> AttributeField for Option<T> {
 }
 
 impl XmlWriter {
+    /// Writes attributes kept as read (`xs:anyAttribute`) on the element just opened.
+    pub fn other_attributes(&mut self, attributes: &[AnyAttribute]) {
+        for attribute in attributes {
+            self.attribute_in(&attribute.namespace, &attribute.name, &attribute.value);
+        }
+    }
+
     /// Writes an attribute field on the element just opened (before its content).
     pub fn attribute_field<F: AttributeField>(&mut self, ns: &'static str, name: &'static str, value: &F) {
         value.write_attribute(self, ns, name);
@@ -212,6 +245,23 @@ pub fn read_attribute<F: AttributeField>(element: XmlElement<'_, '_>, ns: &str, 
 mod tests {
     use super::*;
     use crate::xml::XmlDocument;
+
+    #[test]
+    fn other_attributes_are_kept() {
+        let xml = r#"<e xmlns:x="urn:x" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" id="1" x:extra="a&amp;b" plain="p" xsi:nil="false"/>"#;
+        let document = XmlDocument::parse(xml).expect("well-formed");
+        let others = read_other_attributes(document.root(), &[("", "id")]);
+        let extra = AnyAttribute { namespace: "urn:x".into(), name: "extra".into(), value: "a&b".into() };
+        let plain = AnyAttribute { namespace: String::new(), name: "plain".into(), value: "p".into() };
+        assert_eq!(others, [extra.clone(), plain.clone()]);
+        let mut w = XmlWriter::with_capacity(64);
+        w.start("", "e");
+        w.other_attributes(&others);
+        w.end();
+        let written = w.finish().expect("written");
+        let document = XmlDocument::parse(&written).expect("well-formed");
+        assert_eq!(read_other_attributes(document.root(), &[]), [extra, plain]);
+    }
 
     #[test]
     fn lists_are_items_separated_by_whitespace() {

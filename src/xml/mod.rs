@@ -15,7 +15,7 @@ mod raw;
 mod reader;
 mod writer;
 
-pub use attributes::{read_attribute, AttributeField, AttributeValue, XsList};
+pub use attributes::{read_attribute, read_other_attributes, AnyAttribute, AttributeField, AttributeValue, XsList};
 pub use builtins::{Decimal, HexBinary, InvalidValue, QName, XsDate, XsDuration, XsTime};
 pub use choice::{ChoiceField, ChoiceSlot, XmlChoice};
 pub(crate) use content::store_once;

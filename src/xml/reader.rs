@@ -160,6 +160,13 @@ impl<'a, 'input: 'a> XmlElement<'a, 'input> {
         }
     }
 
+    /// The attributes, as (namespace URI or `""`, local name, value); namespace declarations are not attributes.
+    pub fn attributes(&self) -> impl Iterator<Item = (&'a str, &'a str, &'a str)> + 'a {
+        self.node
+            .attributes()
+            .map(|attribute| (attribute.namespace().unwrap_or(""), attribute.name(), attribute.value()))
+    }
+
     /// The namespace bound to `prefix` (`""` for the default namespace) at this element.
     pub fn lookup_namespace(&self, prefix: &str) -> Option<&'a str> {
         let prefix = if prefix.is_empty() { None } else { Some(prefix) };

@@ -67,7 +67,7 @@ pub struct XmlWriter {
     /// Credential elements written empty, to be filled by [`crate::auth`].
     slots: Vec<CredentialSlot>,
     /// Namespaces of the qualified attributes of the element just opened (prefix `a1`, `a2`, …).
-    attribute_namespaces: Vec<&'static str>,
+    attribute_namespaces: Vec<String>,
     error: Option<EncodeError>,
 }
 
@@ -160,7 +160,7 @@ impl XmlWriter {
 
     /// Adds an attribute in namespace `ns` (`""` for none) to the element just
     /// opened, declaring a prefix for the namespace there (`xml:` needs none).
-    pub(crate) fn attribute_in(&mut self, ns: &'static str, name: &'static str, value: &str) {
+    pub(crate) fn attribute_in(&mut self, ns: &str, name: &str, value: &str) {
         debug_assert!(self.tag_pending, "attribute written after content");
         let Some(escaped) = self.escape_attribute(value) else { return };
         if ns.is_empty() {
@@ -168,10 +168,10 @@ impl XmlWriter {
         } else if ns == XML_NAMESPACE {
             self.push_attribute_raw(&format!("xml:{name}"), &escaped);
         } else {
-            let index = match self.attribute_namespaces.iter().position(|&declared| declared == ns) {
+            let index = match self.attribute_namespaces.iter().position(|declared| declared == ns) {
                 Some(index) => index + 1,
                 None => {
-                    self.attribute_namespaces.push(ns);
+                    self.attribute_namespaces.push(ns.to_owned());
                     let index = self.attribute_namespaces.len();
                     self.push_attribute_raw(&format!("xmlns:a{index}"), &quick_xml::escape::escape(ns));
                     index

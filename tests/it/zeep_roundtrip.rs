@@ -265,6 +265,7 @@ fn anonymous_types_at_any_depth_round_trip_through_zeep() {
 #[test]
 fn attributes_groups_and_simple_content_round_trip_through_zeep() {
     use attributes::{EchoRequest, EchoResponse, Item, ItemStatus, Label, NetPrice, Price};
+    use payamak::codegen::AnyAttribute;
     let item = Item {
         name: Some("n".into()),
         id: 7,
@@ -273,6 +274,7 @@ fn attributes_groups_and_simple_content_round_trip_through_zeep() {
         lang: Some("fa".into()),
         created: Some("2024-01-31".parse().expect("a date")),
         by: Some("me".into()),
+        other_attributes: vec![AnyAttribute { namespace: "urn:x".into(), name: "extra".into(), value: "v & w".into() }],
     };
     let price = Price { value: "9.50".parse().expect("a decimal"), currency: "EUR".into(), rate: Some(1.5) };
     let net = NetPrice { value: "8".parse().expect("a decimal"), currency: "USD".into() };
@@ -285,7 +287,10 @@ fn attributes_groups_and_simple_content_round_trip_through_zeep() {
     };
     let envelope = response_envelope::<EchoRequest>(&response);
     let values = json!({
-        "item": { "name": "n", "id": 7, "status": "new", "code": "C & D", "lang": "fa", "created": "2024-01-31", "by": "me" },
+        "item": {
+            "name": "n", "id": 7, "status": "new", "code": "C & D", "lang": "fa", "created": "2024-01-31", "by": "me",
+            "_attr_1": { "{urn:x}extra": "v & w" },
+        },
         "price": { "_value_1": { "decimal": "9.50" }, "currency": "EUR", "rate": 1.5 },
         "net": { "_value_1": { "decimal": "8" }, "currency": "USD" },
         // zeep has no way to give or read the text of mixed content without child elements.

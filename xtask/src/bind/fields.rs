@@ -21,6 +21,13 @@ pub(super) fn fields(fields: &[&Field], names: &ServiceNames) -> Result<Vec<plan
             Shape::Choice { elements, .. } => {
                 Codec::Choice { elements: elements.iter().map(|element| element_name(element, names)).collect() }
             }
+            Shape::OtherAttributes => Codec::OtherAttributes {
+                declared: fields
+                    .iter()
+                    .filter(|other| matches!(other.shape, Shape::Attribute { .. }))
+                    .map(|other| element_name(&other.element, names))
+                    .collect(),
+            },
         };
         planned.push(plan::Field {
             ident,
@@ -108,6 +115,7 @@ fn rust_type(field: &Field, names: &ServiceNames) -> Result<RustType, Problem> {
         Shape::Raw { optional, .. } => option_if(*optional, value),
         Shape::Attribute { required, .. } => option_if(!required, value),
         Shape::Value => value,
+        Shape::OtherAttributes => RustType::Vec(Box::new(RustType::Scalar(Scalar::AnyAttribute))),
         Shape::Choice { repeated: true, .. } => RustType::Vec(Box::new(value)),
         Shape::Choice { optional, .. } => option_if(*optional, value),
     })
@@ -160,6 +168,7 @@ pub(super) fn doc(field: &Field, note: Option<&str>) -> Doc {
             };
             format!("Attribute {element} ({declared}, {presence}).{absent}")
         }
+        Shape::OtherAttributes => "Attributes of other names (`xs:anyAttribute`), as read.".to_owned(),
         Shape::Value => format!("The element's text ({declared})."),
         Shape::Choice { optional, repeated, elements } => {
             let alternatives: Vec<String> = elements.iter().map(|element| code(&element.local)).collect();

@@ -121,7 +121,10 @@ fn used_namespaces(service: &Service) -> BTreeSet<String> {
     let mut namespaces = BTreeSet::new();
     let mut add_fields = |fields: &[Field]| {
         for field in fields {
-            if matches!(field.shape, Shape::Raw { wildcard: true, .. } | Shape::Value | Shape::Choice { .. }) {
+            if matches!(
+                field.shape,
+                Shape::Raw { wildcard: true, .. } | Shape::Value | Shape::Choice { .. } | Shape::OtherAttributes
+            ) {
                 continue;
             }
             namespaces.insert(field.element.namespace.clone());

@@ -48,8 +48,7 @@ pub(super) fn writer_param(members: &[Member<'_>]) -> TokenStream {
 /// The statements that write the members: attributes first (they belong to
 /// the start tag), then the text or the child elements in document order.
 pub(super) fn write_statements(members: &[Member<'_>]) -> TokenStream {
-    let is_attribute =
-        |member: &&Member<'_>| matches!(member, Member::Field(field) if matches!(field.codec, Codec::Attribute));
+    let is_attribute = |member: &&Member<'_>| matches!(member, Member::Field(field) if matches!(field.codec, Codec::Attribute | Codec::OtherAttributes { .. }));
     let ordered = members.iter().filter(is_attribute).chain(members.iter().filter(|member| !is_attribute(member)));
     let statements = ordered.map(|member| match member {
         Member::Field(field) => {
@@ -68,6 +67,7 @@ pub(super) fn write_statements(members: &[Member<'_>]) -> TokenStream {
                 Codec::Attribute => quote! { w.attribute_field(#ns, #element, &self.#name); },
                 Codec::Value => quote! { ::payamak::codegen::XmlContent::write_content(&self.#name, w); },
                 Codec::Choice { .. } => quote! { w.choice_field(&self.#name); },
+                Codec::OtherAttributes { .. } => quote! { w.other_attributes(&self.#name); },
             }
         }
         Member::Credential(slot) => {
@@ -139,6 +139,15 @@ pub(super) fn read_body(members: &[Member<'_>]) -> ReadBody {
                     }
                     Codec::Value => {
                         inits.push(quote! { #name: ::payamak::codegen::XmlContent::read_content(element)? });
+                    }
+                    Codec::OtherAttributes { declared } => {
+                        let declared = declared.iter().map(|attribute| {
+                            let (attribute_ns, attribute) = (namespace(&attribute.namespace), &attribute.local);
+                            quote! { (#attribute_ns, #attribute) }
+                        });
+                        inits.push(
+                            quote! { #name: ::payamak::codegen::read_other_attributes(element, &[#(#declared),*]) },
+                        );
                     }
                     Codec::Choice { elements } => {
                         slots.push(quote! { let mut #local = ::payamak::codegen::ChoiceSlot::new(); });

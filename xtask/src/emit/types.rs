@@ -26,6 +26,7 @@ fn scalar(scalar: Scalar) -> TokenStream {
         Scalar::PanelDateTime => quote!(::payamak::codegen::PanelDateTime),
         Scalar::Bytes => quote!(::std::vec::Vec<u8>),
         Scalar::RawXml => quote!(::payamak::codegen::RawXml),
+        Scalar::AnyAttribute => quote!(::payamak::codegen::AnyAttribute),
         Scalar::Decimal => quote!(::payamak::codegen::Decimal),
         Scalar::I128 => quote!(i128),
         Scalar::U128 => quote!(u128),

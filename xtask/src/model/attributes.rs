@@ -23,6 +23,18 @@ impl<'d> Index<'d> {
         depth: usize,
     ) -> Vec<Field> {
         let mut fields = Vec::new();
+        if let Some(at) = attributes.any {
+            fields.push(Field {
+                element: QName::new("", "other_attributes"),
+                type_name: QName::new(XSD_NS, "anyAttribute"),
+                shape: Shape::OtherAttributes,
+                item: TypeRef::Raw,
+                boxed: false,
+                default: None,
+                doc: None,
+                pos: at,
+            });
+        }
         for decl in &attributes.declared {
             match self.attribute_field(decl, schema, path, walk) {
                 Ok(field) if decl.prohibited => prohibited.push(field.element),

@@ -166,12 +166,14 @@ pub enum Shape {
     Value,
     /// An `xs:choice`: `item` is its enum, `elements` the alternatives' elements.
     Choice { optional: bool, repeated: bool, elements: Vec<QName> },
+    /// `xs:anyAttribute`: the attributes no other field takes.
+    OtherAttributes,
 }
 
 impl Shape {
     /// True for fields that are child elements (not attributes or the text).
     pub fn is_element(&self) -> bool {
-        !matches!(self, Shape::Attribute { .. } | Shape::Value)
+        !matches!(self, Shape::Attribute { .. } | Shape::Value | Shape::OtherAttributes)
     }
 }
 

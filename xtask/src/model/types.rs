@@ -142,6 +142,7 @@ impl<'d> Index<'d> {
             let kind = match field.shape {
                 Shape::Attribute { .. } => 1,
                 Shape::Value => 2,
+                Shape::OtherAttributes => 3,
                 _ => 0,
             };
             let elements = match &field.shape {

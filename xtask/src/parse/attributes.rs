@@ -43,6 +43,8 @@ pub struct Attributes {
     pub declared: Vec<AttributeDecl>,
     /// `<xs:attributeGroup ref="…">`.
     pub groups: Vec<(QNameRef, Pos)>,
+    /// `xs:anyAttribute`: attributes of other names are kept, with its position.
+    pub any: Option<Pos>,
 }
 
 /// Reads `node` into `attributes` when it is about attributes; false when it is not.
@@ -59,10 +61,7 @@ pub(super) fn attribute_child(
             Some(reference) => attributes.groups.push((reference, src.pos(node))),
             None => problems.push(Problem::new(src.pos(node), format!("<{}> without a ref in {label}", tag(node)))),
         },
-        "anyAttribute" => problems.push(Problem::new(
-            src.pos(node),
-            format!("unsupported <{}> (attributes of any name) in {label}", tag(node)),
-        )),
+        "anyAttribute" => attributes.any = Some(src.pos(node)),
         _ => return false,
     }
     true

@@ -182,6 +182,7 @@ fn field(out: &mut Out, depth: usize, field: &Field) {
         Codec::Raw { element: None } => "raw, any other element".to_owned(),
         Codec::Attribute => format!("attribute {}", element(&field.element)),
         Codec::Value => "text".to_owned(),
+        Codec::OtherAttributes { .. } => "other attributes".to_owned(),
         Codec::Choice { elements } => {
             format!("choice of {}", elements.iter().map(element).collect::<Vec<_>>().join(" | "))
         }
@@ -230,6 +231,7 @@ fn scalar_name(scalar: Scalar) -> &'static str {
         Scalar::PanelDateTime => "PanelDateTime",
         Scalar::Bytes => "Vec<u8>",
         Scalar::RawXml => "RawXml",
+        Scalar::AnyAttribute => "AnyAttribute",
         Scalar::Decimal => "Decimal",
         Scalar::I128 => "i128",
         Scalar::U128 => "u128",

@@ -157,6 +157,8 @@ pub enum Codec {
     Value,
     /// A choice enum (`ChoiceSlot`); `elements` are its alternatives' elements.
     Choice { elements: Vec<ElementName> },
+    /// `xs:anyAttribute`: the attributes other than `declared` (`read_other_attributes`).
+    OtherAttributes { declared: Vec<ElementName> },
 }
 
 /// An element name as the generated code spells it.
@@ -208,6 +210,7 @@ pub enum Scalar {
     PanelDateTime,
     Bytes,
     RawXml,
+    AnyAttribute,
     Decimal,
     I128,
     U128,
