@@ -8,10 +8,18 @@
 pub use crate::auth::{CredentialPlacement, ReceivedCredentials};
 pub use crate::operation::{OperationMeta, ServiceMeta, XmlRequest};
 pub use crate::status::StatusCode;
+/// XML attributes of generated types.
+pub use crate::xml::{read_attribute, read_other_attributes, AnyAttribute, AttributeField, AttributeValue, XsList};
 pub use crate::xml::{
     ArrayField, ArrayItem, ArraySlot, Credential, DecodeError, ElementField, Nillable, PanelDateTime, Repeated, Slot,
     XmlContent, XmlElement, XmlWriter,
 };
+/// `xs:choice` enums.
+pub use crate::xml::{ChoiceField, ChoiceSlot, XmlChoice};
+/// Values of XML Schema built-in types that generated fields hold.
+pub use crate::xml::{Decimal, HexBinary, InvalidValue, QName, XsDate, XsDuration, XsTime};
+/// XML kept as XML (`xs:any`, `xs:anyType`, a .NET DataSet's schema and diffgram).
+pub use crate::xml::{RawField, RawSlot, RawXml};
 
 #[cfg(feature = "serde")]
 pub use serde;

@@ -9,7 +9,7 @@ use base64::Engine as _;
 
 use super::error::{DecodeError, DecodeErrorKind};
 use super::nillable::Nillable;
-use super::reader::XmlElement;
+use super::reader::{XmlDocument, XmlElement};
 use super::writer::XmlWriter;
 
 /// A type that is the content of one element: text for simple types, child
@@ -348,6 +348,18 @@ impl<F: ElementField> Slot<F> {
     pub fn finish(self, parent: XmlElement<'_, '_>, name: &str) -> Result<F, DecodeError> {
         value_or_absent(self.value, F::absent(), parent, name)
     }
+
+    /// Reads the field from `element`; an empty element stands for `default`
+    /// (an element's `default` or `fixed` value in the schema).
+    pub fn read_defaulted(&mut self, element: XmlElement<'_, '_>, default: &str) -> Result<(), DecodeError> {
+        let empty = element.first_child().is_none() && !element.is_nil() && element.text()?.is_empty();
+        if !empty {
+            return self.read(element);
+        }
+        let markup = format!("<default>{}</default>", super::escape_text(default));
+        let document = XmlDocument::parse(&markup)?;
+        store_once(&mut self.value, element, || F::read_element(document.root()))
+    }
 }
 
 impl<F: ElementField> Default for Slot<F> {
@@ -439,7 +451,7 @@ macro_rules! integer_content {
     )*};
 }
 
-integer_content!(i8 => "xs:byte", i16 => "xs:short", i32 => "xs:int", i64 => "xs:long", u8 => "xs:unsignedByte", u16 => "xs:unsignedShort", u32 => "xs:unsignedInt", u64 => "xs:unsignedLong");
+integer_content!(i8 => "xs:byte", i16 => "xs:short", i32 => "xs:int", i64 => "xs:long", u8 => "xs:unsignedByte", u16 => "xs:unsignedShort", u32 => "xs:unsignedInt", u64 => "xs:unsignedLong", i128 => "xs:integer", u128 => "xs:nonNegativeInteger");
 
 impl XmlContent for bool {
     fn write_content(&self, w: &mut XmlWriter) {
@@ -497,6 +509,16 @@ impl XmlContent for Vec<u8> {
         base64::engine::general_purpose::STANDARD
             .decode(compact.as_bytes())
             .map_err(|_| element.invalid_value("xs:base64Binary", &text))
+    }
+}
+
+/// A field that closes a cycle of types holding each other: the box is invisible on the wire.
+impl<T: XmlContent> XmlContent for Box<T> {
+    fn write_content(&self, w: &mut XmlWriter) {
+        T::write_content(self, w);
+    }
+    fn read_content(element: XmlElement<'_, '_>) -> Result<Self, DecodeError> {
+        T::read_content(element).map(Box::new)
     }
 }
 

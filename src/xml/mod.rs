@@ -4,18 +4,26 @@
 //! unknown elements are ignored; text that XML 1.0 cannot carry is refused
 //! with an [`EncodeError`] instead of being altered.
 
+mod attributes;
+mod builtins;
+mod choice;
 mod content;
 mod datetime;
 mod error;
 mod nillable;
+mod raw;
 mod reader;
 mod writer;
 
+pub use attributes::{read_attribute, read_other_attributes, AnyAttribute, AttributeField, AttributeValue, XsList};
+pub use builtins::{Decimal, HexBinary, InvalidValue, QName, XsDate, XsDuration, XsTime};
+pub use choice::{ChoiceField, ChoiceSlot, XmlChoice};
 pub(crate) use content::store_once;
 pub use content::{ArrayField, ArrayItem, ArraySlot, ElementField, Repeated, Slot, XmlContent};
 pub use datetime::{InvalidDateTime, PanelDateTime};
 pub use error::{DecodeError, DecodeErrorKind, EncodeError};
 pub use nillable::Nillable;
+pub use raw::{RawField, RawSlot, RawXml};
 pub(crate) use reader::DEFAULT_BYTE_LIMIT;
 pub use reader::{XmlDocument, XmlElement};
 pub(crate) use writer::{escape_text, CredentialSlot, Encoded};

@@ -128,6 +128,26 @@ fn check_structure(text: &str, max_nodes: usize) -> Result<(), DecodeError> {
     }
 }
 
+/// The prefixes an element's start tag declares (`""` for `xmlns`).
+fn declared_prefixes(markup: &str) -> Vec<String> {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_str(markup);
+    let (Ok(Event::Start(start)) | Ok(Event::Empty(start))) = reader.read_event() else { return Vec::new() };
+    start
+        .attributes()
+        .with_checks(false)
+        .flatten()
+        .filter_map(|attribute| {
+            let key = std::str::from_utf8(attribute.key.as_ref()).ok()?;
+            match key.strip_prefix("xmlns") {
+                Some("") => Some(String::new()),
+                Some(rest) => rest.strip_prefix(':').map(str::to_owned),
+                None => None,
+            }
+        })
+        .collect()
+}
+
 /// One element of a parsed document.
 #[derive(Clone, Copy)]
 pub struct XmlElement<'a, 'input> {
@@ -174,6 +194,13 @@ impl<'a, 'input: 'a> XmlElement<'a, 'input> {
         }
     }
 
+    /// The attributes, as (namespace URI or `""`, local name, value); namespace declarations are not attributes.
+    pub fn attributes(&self) -> impl Iterator<Item = (&'a str, &'a str, &'a str)> + 'a {
+        self.node
+            .attributes()
+            .map(|attribute| (attribute.namespace().unwrap_or(""), attribute.name(), attribute.value()))
+    }
+
     /// The namespace bound to `prefix` (`""` for the default namespace) at this element.
     pub fn lookup_namespace(&self, prefix: &str) -> Option<&'a str> {
         let prefix = if prefix.is_empty() { None } else { Some(prefix) };
@@ -206,6 +233,43 @@ impl<'a, 'input: 'a> XmlElement<'a, 'input> {
     pub fn raw_markup(&self) -> &'input str {
         let range = self.node.range();
         self.node.document().input_text().get(range).unwrap_or("")
+    }
+
+    /// This element's markup as a standalone element: the inherited
+    /// namespace declarations it may use are added to its start tag (and
+    /// `xmlns=""` when no default namespace is in scope), so it means the same
+    /// anywhere. A prefix counts as used when `prefix:` occurs in the markup,
+    /// so prefixes inside values (`xsi:type="q:T"`) keep their declaration too,
+    /// and the default namespace when an element name has no prefix.
+    pub fn standalone_markup(&self) -> String {
+        let raw = self.raw_markup();
+        let own = declared_prefixes(raw);
+        let unprefixed = self.node.descendants().filter(|node| node.is_element()).any(|node| {
+            let start = node.document().input_text().get(node.range().start + 1..).unwrap_or("");
+            let name = start.split(|c: char| c.is_whitespace() || c == '/' || c == '>').next().unwrap_or("");
+            !name.contains(':')
+        });
+        let mut declarations = String::new();
+        let mut default_in_scope = false;
+        for namespace in self.node.namespaces() {
+            let prefix = namespace.name().unwrap_or("");
+            default_in_scope |= prefix.is_empty();
+            let used = if prefix.is_empty() { unprefixed } else { raw.contains(&format!("{prefix}:")) };
+            if !used || prefix == "xml" || own.iter().any(|declared| declared == prefix) {
+                continue;
+            }
+            let uri = quick_xml::escape::escape(namespace.uri());
+            if prefix.is_empty() {
+                declarations.push_str(&format!(" xmlns=\"{uri}\""));
+            } else {
+                declarations.push_str(&format!(" xmlns:{prefix}=\"{uri}\""));
+            }
+        }
+        if !default_in_scope && unprefixed && !own.iter().any(String::is_empty) {
+            declarations.insert_str(0, " xmlns=\"\"");
+        }
+        let name_end = raw.find(|c: char| c.is_whitespace() || c == '/' || c == '>').unwrap_or(raw.len());
+        format!("{}{declarations}{}", &raw[..name_end], &raw[name_end..])
     }
 
     /// 1-based line and column of the element's start tag.

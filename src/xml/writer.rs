@@ -11,6 +11,9 @@ use super::error::EncodeError;
 /// The XML Schema instance namespace (`xsi:nil`).
 pub const XSI_NAMESPACE: &str = "http://www.w3.org/2001/XMLSchema-instance";
 
+/// The namespace of `xml:lang`, `xml:space`…, bound to `xml` everywhere.
+pub const XML_NAMESPACE: &str = "http://www.w3.org/XML/1998/namespace";
+
 /// True when XML 1.0 can carry `c` (its `Char` production; Rust has no surrogates).
 pub fn is_xml_char(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
@@ -63,6 +66,8 @@ pub struct XmlWriter {
     xsi_declared: bool,
     /// Credential elements written empty, to be filled by [`crate::auth`].
     slots: Vec<CredentialSlot>,
+    /// Namespaces of the qualified attributes of the element just opened (prefix `a1`, `a2`, …).
+    attribute_namespaces: Vec<String>,
     error: Option<EncodeError>,
 }
 
@@ -75,6 +80,7 @@ impl XmlWriter {
             tag_pending: false,
             xsi_declared: false,
             slots: Vec::new(),
+            attribute_namespaces: Vec::new(),
             error: None,
         }
     }
@@ -105,6 +111,7 @@ impl XmlWriter {
         }
         self.open.push(OpenElement { prefix: "", name, default_namespace: ns });
         self.tag_pending = true;
+        self.attribute_namespaces.clear();
     }
 
     /// Opens `<prefix:name>` with the given namespace declarations (`(prefix, uri)`).
@@ -132,15 +139,45 @@ impl XmlWriter {
     /// Adds an attribute to the element just opened. The value is escaped.
     pub(crate) fn attribute(&mut self, name: &'static str, value: &str) {
         debug_assert!(self.tag_pending, "attribute written after content");
-        if self.is_xml_text(value) {
-            let escaped = quick_xml::escape::escape(value);
-            // Attribute-value normalisation turns raw whitespace controls into spaces.
-            let escaped = if escaped.contains(['\t', '\n', '\r']) {
-                Cow::Owned(escaped.replace('\t', "&#9;").replace('\n', "&#10;").replace('\r', "&#13;"))
-            } else {
-                escaped
-            };
+        if let Some(escaped) = self.escape_attribute(value) {
             self.push_attribute_raw(name, &escaped);
+        }
+    }
+
+    /// `value` escaped as attribute text, or `None` (recorded) when XML 1.0 cannot carry it.
+    fn escape_attribute<'v>(&mut self, value: &'v str) -> Option<Cow<'v, str>> {
+        if !self.is_xml_text(value) {
+            return None;
+        }
+        let escaped = quick_xml::escape::escape(value);
+        // Attribute-value normalisation turns raw whitespace controls into spaces.
+        Some(if escaped.contains(['\t', '\n', '\r']) {
+            Cow::Owned(escaped.replace('\t', "&#9;").replace('\n', "&#10;").replace('\r', "&#13;"))
+        } else {
+            escaped
+        })
+    }
+
+    /// Adds an attribute in namespace `ns` (`""` for none) to the element just
+    /// opened, declaring a prefix for the namespace there (`xml:` needs none).
+    pub(crate) fn attribute_in(&mut self, ns: &str, name: &str, value: &str) {
+        debug_assert!(self.tag_pending, "attribute written after content");
+        let Some(escaped) = self.escape_attribute(value) else { return };
+        if ns.is_empty() {
+            self.push_attribute_raw(name, &escaped);
+        } else if ns == XML_NAMESPACE {
+            self.push_attribute_raw(&format!("xml:{name}"), &escaped);
+        } else {
+            let index = match self.attribute_namespaces.iter().position(|declared| declared == ns) {
+                Some(index) => index + 1,
+                None => {
+                    self.attribute_namespaces.push(ns.to_owned());
+                    let index = self.attribute_namespaces.len();
+                    self.push_attribute_raw(&format!("xmlns:a{index}"), &quick_xml::escape::escape(ns));
+                    index
+                }
+            };
+            self.push_attribute_raw(&format!("a{index}:{name}"), &escaped);
         }
     }
 
@@ -199,6 +236,26 @@ impl XmlWriter {
     pub fn text_display(&mut self, value: impl std::fmt::Display) {
         self.close_pending_tag();
         let _ = write!(self.out, "{value}");
+    }
+
+    /// Writes an `xs:QName` value as the text of the element just opened,
+    /// declaring a prefix for its namespace there unless it is the default one.
+    pub fn qname_text(&mut self, namespace: &str, local: &str) {
+        if namespace.is_empty() || namespace == self.default_namespace() || !self.tag_pending {
+            debug_assert!(namespace.is_empty() || namespace == self.default_namespace() || self.tag_pending);
+            self.text(local);
+            return;
+        }
+        self.attribute("xmlns:q", namespace);
+        self.close_pending_tag();
+        self.out.push_str("q:");
+        self.text(local);
+    }
+
+    /// Writes markup known to be one well-formed, standalone element ([`super::RawXml`]).
+    pub(crate) fn raw(&mut self, markup: &str) {
+        self.close_pending_tag();
+        self.out.push_str(markup);
     }
 
     /// Writes a credential element at this position, its text left for [`crate::auth`] to fill in.

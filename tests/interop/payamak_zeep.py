@@ -25,6 +25,8 @@ from zeep.transports import Transport
 
 HERE = Path(__file__).resolve().parent
 SOAP_ENCODING_STUB = HERE / "stubs" / "soap-encoding.xsd"
+XML_NAMESPACE_STUB = HERE / "stubs" / "xml.xsd"
+XML_NAMESPACE_SCHEMA = "http://www.w3.org/2001/xml.xsd"
 
 SOAP_ENCODING_NS = "http://schemas.xmlsoap.org/soap/encoding/"
 
@@ -77,7 +79,8 @@ def is_loopback(url: str) -> bool:
 class OfflineTransport(Transport):
     """A zeep Transport that never leaves the machine.
 
-    - ``http(s)://schemas.xmlsoap.org/soap/encoding[/]`` is served from ``stubs/soap-encoding.xsd``;
+    - ``http(s)://schemas.xmlsoap.org/soap/encoding[/]`` is served from ``stubs/soap-encoding.xsd``,
+      and ``http(s)://www.w3.org/2001/xml.xsd`` (the ``xml:`` attributes) from ``stubs/xml.xsd``;
     - the XMLSchema/WSDL namespaces (if fetched) are served as empty schemas;
     - local files and ``file://`` URLs load as usual;
     - loopback URLs (127.0.0.0/8, ::1, localhost) go over the network;
@@ -91,6 +94,8 @@ class OfflineTransport(Transport):
         stub = SOAP_ENCODING_STUB.read_bytes()
         for url in _variants(SOAP_ENCODING_NS):
             self._local[url] = stub
+        for url in _variants(XML_NAMESPACE_SCHEMA):
+            self._local[url] = XML_NAMESPACE_STUB.read_bytes()
         for ns in _EMPTY_SCHEMA_NAMESPACES:
             for url in _variants(ns):
                 self._local.setdefault(url, _empty_schema(ns))

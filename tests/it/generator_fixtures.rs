@@ -14,18 +14,38 @@ use payamak::Credentials;
 use payamak::PanelDateTime;
 
 // Generated items that a test does not touch are fine.
+#[path = "../../xtask/tests/fixtures/anonymous_types/expected/mod.rs"]
+#[rustfmt::skip]
+#[allow(dead_code)]
+pub(crate) mod anonymous_types_golden;
 #[path = "../../xtask/tests/fixtures/arrays/expected/mod.rs"]
 #[rustfmt::skip]
 #[allow(dead_code)]
 mod arrays_golden;
+#[path = "../../xtask/tests/fixtures/builtins/expected/mod.rs"]
+#[rustfmt::skip]
+#[allow(dead_code)]
+pub(crate) mod builtins_golden;
+#[path = "../../xtask/tests/fixtures/attributes/expected/mod.rs"]
+#[rustfmt::skip]
+#[allow(dead_code)]
+pub(crate) mod attributes_golden;
 #[path = "../../xtask/tests/fixtures/bindings/expected/mod.rs"]
 #[rustfmt::skip]
 #[allow(dead_code)]
 mod bindings_golden;
+#[path = "../../xtask/tests/fixtures/choice/expected/mod.rs"]
+#[rustfmt::skip]
+#[allow(dead_code)]
+pub(crate) mod choice_golden;
 #[path = "../../xtask/tests/fixtures/credentials/expected/mod.rs"]
 #[rustfmt::skip]
 #[allow(dead_code)]
 mod credentials_golden;
+#[path = "../../xtask/tests/fixtures/defaults/expected/mod.rs"]
+#[rustfmt::skip]
+#[allow(dead_code)]
+pub(crate) mod defaults_golden;
 #[path = "../../xtask/tests/fixtures/empty_types/expected/mod.rs"]
 #[rustfmt::skip]
 #[allow(dead_code)]
@@ -38,6 +58,10 @@ mod enums_golden;
 #[rustfmt::skip]
 #[allow(dead_code)]
 mod extension_golden;
+#[path = "../../xtask/tests/fixtures/groups_and_lists/expected/mod.rs"]
+#[rustfmt::skip]
+#[allow(dead_code)]
+pub(crate) mod groups_and_lists_golden;
 #[path = "../../xtask/tests/fixtures/names/expected/mod.rs"]
 #[rustfmt::skip]
 #[allow(dead_code)]
@@ -50,6 +74,14 @@ mod namespaces_golden;
 #[rustfmt::skip]
 #[allow(dead_code)]
 mod optionality_golden;
+#[path = "../../xtask/tests/fixtures/raw_xml/expected/mod.rs"]
+#[rustfmt::skip]
+#[allow(dead_code)]
+pub(crate) mod raw_xml_golden;
+#[path = "../../xtask/tests/fixtures/recursion/expected/mod.rs"]
+#[rustfmt::skip]
+#[allow(dead_code)]
+pub(crate) mod recursion_golden;
 #[path = "../../xtask/tests/fixtures/shared_operations/expected/mod.rs"]
 #[rustfmt::skip]
 #[allow(dead_code)]
@@ -229,7 +261,7 @@ fn unqualified_schemas_use_no_namespace() {
     let part = Part { code: Some("P1".into()), qty: 2, label: Some("big".into()) };
     let xml = round_trip(&OrderRequest {
         order_id: "0f8fad5b-d9cb-469f-a165-70867728950e".into(),
-        grade: 65,
+        grade: 'A',
         part: Some(part.clone()),
         parts: Some(vec![Some(part.clone()), None]),
     });

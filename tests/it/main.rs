@@ -11,3 +11,4 @@ mod interop;
 mod observability;
 mod support;
 mod text_roundtrip;
+mod zeep_roundtrip;

@@ -17,8 +17,8 @@ impl fmt::Debug for Pos {
 }
 
 /// Something wrong at a position of the file being processed; the file name
-/// is added by whoever knows it (see [`Problem::in_file`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// is added by whoever knows it (see [`Problem::in_file`]). Problems sort by position.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Problem {
     pub pos: Pos,
     pub message: String,
@@ -36,7 +36,7 @@ impl Problem {
 }
 
 /// A problem in a named file.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct SourceError {
     pub file: String,
     pub pos: Pos,
@@ -50,3 +50,37 @@ impl fmt::Display for SourceError {
 }
 
 impl std::error::Error for SourceError {}
+
+/// Every problem one run found, sorted by file and position: one line each.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceErrors(pub Vec<SourceError>);
+
+impl SourceErrors {
+    /// `problems` of `file`, sorted, each once.
+    pub fn in_file(file: &str, problems: Vec<Problem>) -> Self {
+        let mut errors: Vec<SourceError> = problems.into_iter().map(|problem| problem.in_file(file)).collect();
+        errors.sort();
+        errors.dedup();
+        SourceErrors(errors)
+    }
+}
+
+impl From<SourceError> for SourceErrors {
+    fn from(error: SourceError) -> Self {
+        SourceErrors(vec![error])
+    }
+}
+
+impl fmt::Display for SourceErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (index, error) in self.0.iter().enumerate() {
+            if index > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{error}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for SourceErrors {}

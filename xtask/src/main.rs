@@ -117,8 +117,11 @@ fn generate(wsdl: &[PathBuf], out: &Path, annotations: Option<&Path>) -> Result<
         command: "cargo xtask generate",
         strict: false,
     };
-    let files = pipeline::generate(&inputs, &options)?;
-    let changes = output::write(out, &files, false)?;
+    let generated = pipeline::generate(&inputs, &options)?;
+    for warning in &generated.warnings {
+        eprintln!("warning: {warning}");
+    }
+    let changes = output::write(out, &generated.files, false)?;
     for file in &changes.written {
         println!("wrote {}", out.join(file).display());
     }

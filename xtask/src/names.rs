@@ -208,8 +208,9 @@ impl ServiceNames {
             requests.insert(operation.name.clone(), scope.claim(&format!("{base}Request")));
             responses.insert(operation.name.clone(), scope.claim(&format!("{base}Response")));
         }
+        // Declared types claim their names before hoisted anonymous ones (`Parent/element`).
         let mut types: Vec<_> = service.types.iter().collect();
-        types.sort_by_key(|named| named.pos);
+        types.sort_by_key(|named| (named.name.local.contains('/'), named.pos));
         let types = types
             .into_iter()
             .map(|named| (named.name.clone(), scope.claim(&upper_camel(&named.name.local, "Type"))))

@@ -41,7 +41,11 @@ pub fn generated_files(root: &Path) -> Result<BTreeMap<String, String>> {
         command: COMMAND,
         strict: true,
     };
-    pipeline::generate(&inputs, &options)
+    let generated = pipeline::generate(&inputs, &options)?;
+    for warning in &generated.warnings {
+        eprintln!("warning: {warning}");
+    }
+    Ok(generated.files)
 }
 
 /// Regenerates `generated/` under `root`, or with `check` only compares it.

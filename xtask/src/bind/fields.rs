@@ -14,6 +14,20 @@ pub(super) fn fields(fields: &[&Field], names: &ServiceNames) -> Result<Vec<plan
             Shape::Single { .. } => Codec::Single,
             Shape::Array { item_element, .. } => Codec::Array { item: element_name(item_element, names) },
             Shape::Repeated { .. } => Codec::Repeated,
+            Shape::Raw { wildcard: true, .. } => Codec::Raw { element: None },
+            Shape::Raw { wildcard: false, .. } => Codec::Raw { element: Some(element_name(&field.element, names)) },
+            Shape::Attribute { .. } => Codec::Attribute,
+            Shape::Value => Codec::Value,
+            Shape::Choice { elements, .. } => {
+                Codec::Choice { elements: elements.iter().map(|element| element_name(element, names)).collect() }
+            }
+            Shape::OtherAttributes => Codec::OtherAttributes {
+                declared: fields
+                    .iter()
+                    .filter(|other| matches!(other.shape, Shape::Attribute { .. }))
+                    .map(|other| element_name(&other.element, names))
+                    .collect(),
+            },
         };
         planned.push(plan::Field {
             ident,
@@ -21,6 +35,7 @@ pub(super) fn fields(fields: &[&Field], names: &ServiceNames) -> Result<Vec<plan
             ty: rust_type(field, names)?,
             element: element_name(&field.element, names),
             codec,
+            default: field.default.clone(),
             doc: doc(field, None),
         });
     }
@@ -61,15 +76,32 @@ fn scalar(builtin: Builtin) -> Scalar {
         Builtin::Double => Scalar::F64,
         Builtin::DateTime => Scalar::PanelDateTime,
         Builtin::Base64Binary => Scalar::Bytes,
+        Builtin::Decimal => Scalar::Decimal,
+        Builtin::Integer => Scalar::I128,
+        Builtin::NonNegativeInteger => Scalar::U128,
+        Builtin::Date => Scalar::Date,
+        Builtin::Time => Scalar::Time,
+        Builtin::Duration => Scalar::Duration,
+        Builtin::HexBinary => Scalar::HexBinary,
+        Builtin::QName => Scalar::QName,
+        Builtin::Char => Scalar::Char,
     }
+}
+
+/// The Rust type of a value.
+fn value_type(item: &TypeRef, names: &ServiceNames, at: Pos) -> Result<RustType, Problem> {
+    Ok(match item {
+        TypeRef::Builtin(builtin) => RustType::Scalar(scalar(*builtin)),
+        TypeRef::Named(name) => RustType::Named(type_name(name, names, at)?),
+        TypeRef::Raw => RustType::Scalar(Scalar::RawXml),
+        TypeRef::List(item) => RustType::List(Box::new(value_type(item, names, at)?)),
+    })
 }
 
 /// The Rust type of a field: cardinality and nil handling around the value type.
 fn rust_type(field: &Field, names: &ServiceNames) -> Result<RustType, Problem> {
-    let value = match &field.item {
-        TypeRef::Builtin(builtin) => RustType::Scalar(scalar(*builtin)),
-        TypeRef::Named(name) => RustType::Named(type_name(name, names, field.pos)?),
-    };
+    let value = value_type(&field.item, names, field.pos)?;
+    let value = if field.boxed { RustType::Boxed(Box::new(value)) } else { value };
     let option_if = |wrap: bool, inner: RustType| if wrap { RustType::Option(Box::new(inner)) } else { inner };
     let nillable_if = |wrap: bool, inner: RustType| if wrap { RustType::Nillable(Box::new(inner)) } else { inner };
     let items = |item_nillable: bool| RustType::Vec(Box::new(option_if(item_nillable, value.clone())));
@@ -79,6 +111,13 @@ fn rust_type(field: &Field, names: &ServiceNames) -> Result<RustType, Problem> {
             option_if(*optional, nillable_if(*nillable, items(*item_nillable)))
         }
         Shape::Repeated { item_nillable } => items(*item_nillable),
+        Shape::Raw { repeated: true, .. } => RustType::Vec(Box::new(value)),
+        Shape::Raw { optional, .. } => option_if(*optional, value),
+        Shape::Attribute { required, .. } => option_if(!required, value),
+        Shape::Value => value,
+        Shape::OtherAttributes => RustType::Vec(Box::new(RustType::Scalar(Scalar::AnyAttribute))),
+        Shape::Choice { repeated: true, .. } => RustType::Vec(Box::new(value)),
+        Shape::Choice { optional, .. } => option_if(*optional, value),
     })
 }
 
@@ -113,6 +152,41 @@ pub(super) fn doc(field: &Field, note: Option<&str>) -> Doc {
         Shape::Repeated { item_nillable } => {
             format!("{element} ({declared}{}), repeated.", flags(false, *item_nillable))
         }
+        Shape::Raw { wildcard: true, optional, repeated } => {
+            let count = if *repeated { "any number of elements" } else { "an element" };
+            format!(
+                "Any element the other fields do not take (`xs:any`{}): {count}, kept as XML.",
+                flags(*optional, false)
+            )
+        }
+        Shape::Attribute { required, default, fixed } => {
+            let presence = if *required { "required" } else { "optional" };
+            let absent = match (default, fixed) {
+                (Some(value), true) => format!(" Its value is fixed: {}.", code(value)),
+                (Some(value), false) => format!(" Absent, it means {}.", code(value)),
+                (None, _) => String::new(),
+            };
+            format!("Attribute {element} ({declared}, {presence}).{absent}")
+        }
+        Shape::OtherAttributes => "Attributes of other names (`xs:anyAttribute`), as read.".to_owned(),
+        Shape::Value => format!("The element's text ({declared})."),
+        Shape::Choice { optional, repeated, elements } => {
+            let alternatives: Vec<String> = elements.iter().map(|element| code(&element.local)).collect();
+            let count = match (optional, repeated) {
+                (_, true) => "any number of times",
+                (true, false) => "optional",
+                (false, false) => "exactly one",
+            };
+            format!("A choice of {} ({count}).", alternatives.join(", "))
+        }
+        Shape::Raw { optional, repeated, .. } => {
+            let repeated = if *repeated { ", repeated" } else { "" };
+            format!("{element} ({declared}{}{repeated}): the whole element, kept as XML.", flags(*optional, false))
+        }
+    };
+    let summary = match &field.default {
+        Some(default) => format!("{summary} Empty, it means {}.", code(default)),
+        None => summary,
     };
     let summary = match note {
         Some(note) => format!("{summary} {note}"),

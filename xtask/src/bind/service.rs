@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use super::{operation, types};
 use crate::annotations::{Credentials, ServiceAnnotation};
 use crate::diag::Problem;
-use crate::model::{Field, Service, Shape, TypeKind};
+use crate::model::{Field, QName, Service, Shape, TypeKind, TypeRef};
 use crate::names::ServiceNames;
 use crate::plan::{code, Doc, NamespaceConst, ServiceMeta, ServiceModule};
 
@@ -55,11 +55,47 @@ pub(super) fn service_module(
         let annotation = annotation.and_then(|service| service.operations.get(&model_operation.name));
         operations.push(operation::operation(model_operation, &names, annotation, context.credentials)?);
     }
+    let attribute_types: BTreeSet<QName> = service
+        .types
+        .iter()
+        .filter_map(|named| match &named.kind {
+            TypeKind::Struct { fields, .. } => Some(fields),
+            TypeKind::Enum { .. } | TypeKind::Choice { .. } => None,
+        })
+        .flatten()
+        .filter_map(|field| match (&field.shape, &field.item) {
+            (Shape::Attribute { .. }, TypeRef::Named(name)) => Some(name.clone()),
+            _ => None,
+        })
+        .chain(list_items(service))
+        .collect();
     let mut named_types = Vec::new();
     for named in &service.types {
-        named_types.push(types::named_type(named, &names)?);
+        named_types.push(types::named_type(named, &names, &attribute_types)?);
     }
     Ok(ServiceModule { module, doc, namespaces, meta, operations, types: named_types })
+}
+
+/// Enumerations that are items of a list (written as attribute text is).
+fn list_items(service: &Service) -> Vec<QName> {
+    let mut fields: Vec<&Field> =
+        service.operations.iter().flat_map(|op| op.request.fields.iter().chain(&op.response.fields)).collect();
+    for named in &service.types {
+        match &named.kind {
+            TypeKind::Struct { fields: own, .. } | TypeKind::Choice { alternatives: own } => fields.extend(own),
+            TypeKind::Enum { .. } => {}
+        }
+    }
+    fields
+        .into_iter()
+        .filter_map(|field| match &field.item {
+            TypeRef::List(item) => match item.as_ref() {
+                TypeRef::Named(name) => Some(name.clone()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect()
 }
 
 /// The SOAP 1.1 address (else the SOAP 1.2 one) and its last path segment.
@@ -85,6 +121,12 @@ fn used_namespaces(service: &Service) -> BTreeSet<String> {
     let mut namespaces = BTreeSet::new();
     let mut add_fields = |fields: &[Field]| {
         for field in fields {
+            if matches!(
+                field.shape,
+                Shape::Raw { wildcard: true, .. } | Shape::Value | Shape::Choice { .. } | Shape::OtherAttributes
+            ) {
+                continue;
+            }
             namespaces.insert(field.element.namespace.clone());
             if let Shape::Array { item_element, .. } = &field.shape {
                 namespaces.insert(item_element.namespace.clone());
@@ -96,8 +138,10 @@ fn used_namespaces(service: &Service) -> BTreeSet<String> {
         add_fields(&operation.response.fields);
     }
     for named in &service.types {
-        if let TypeKind::Struct { fields, .. } = &named.kind {
-            add_fields(fields);
+        match &named.kind {
+            TypeKind::Struct { fields, .. } => add_fields(fields),
+            TypeKind::Choice { alternatives } => add_fields(alternatives),
+            TypeKind::Enum { .. } => {}
         }
     }
     for operation in &service.operations {

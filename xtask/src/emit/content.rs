@@ -45,9 +45,12 @@ pub(super) fn writer_param(members: &[Member<'_>]) -> TokenStream {
     }
 }
 
-/// The statements that write the members, in document order.
+/// The statements that write the members: attributes first (they belong to
+/// the start tag), then the text or the child elements in document order.
 pub(super) fn write_statements(members: &[Member<'_>]) -> TokenStream {
-    let statements = members.iter().map(|member| match member {
+    let is_attribute = |member: &&Member<'_>| matches!(member, Member::Field(field) if matches!(field.codec, Codec::Attribute | Codec::OtherAttributes { .. }));
+    let ordered = members.iter().filter(is_attribute).chain(members.iter().filter(|member| !is_attribute(member)));
+    let statements = ordered.map(|member| match member {
         Member::Field(field) => {
             let name = ident(&field.ident);
             let ns = namespace(&field.element.namespace);
@@ -60,6 +63,11 @@ pub(super) fn write_statements(members: &[Member<'_>]) -> TokenStream {
                     quote! { w.array(#ns, #element, #item_ns, #item, &self.#name); }
                 }
                 Codec::Repeated => quote! { w.repeated(#ns, #element, &self.#name); },
+                Codec::Raw { .. } => quote! { w.raw_field(&self.#name); },
+                Codec::Attribute => quote! { w.attribute_field(#ns, #element, &self.#name); },
+                Codec::Value => quote! { ::payamak::codegen::XmlContent::write_content(&self.#name, w); },
+                Codec::Choice { .. } => quote! { w.choice_field(&self.#name); },
+                Codec::OtherAttributes { .. } => quote! { w.other_attributes(&self.#name); },
             }
         }
         Member::Credential(slot) => {
@@ -84,6 +92,8 @@ pub(super) fn read_body(members: &[Member<'_>]) -> ReadBody {
     let mut slots = Vec::new();
     let mut arms = Vec::new();
     let mut inits = Vec::new();
+    // `xs:any` takes the children no other field takes.
+    let mut other = None;
     for member in members {
         match member {
             Member::Field(field) => {
@@ -93,7 +103,12 @@ pub(super) fn read_body(members: &[Member<'_>]) -> ReadBody {
                 match &field.codec {
                     Codec::Single => {
                         slots.push(quote! { let mut #local = ::payamak::codegen::Slot::new(); });
-                        arms.push(quote! { (#ns, #element) => #local.read(child)?, });
+                        match &field.default {
+                            Some(default) => {
+                                arms.push(quote! { (#ns, #element) => #local.read_defaulted(child, #default)?, })
+                            }
+                            None => arms.push(quote! { (#ns, #element) => #local.read(child)?, }),
+                        }
                         inits.push(quote! { #name: #local.finish(element, #element)? });
                     }
                     Codec::Array { item } => {
@@ -108,6 +123,42 @@ pub(super) fn read_body(members: &[Member<'_>]) -> ReadBody {
                         arms.push(quote! { (#ns, #element) => #local.read(child)?, });
                         inits.push(quote! { #name: #local.finish() });
                     }
+                    Codec::Raw { element: raw } => {
+                        slots.push(quote! { let mut #local = ::payamak::codegen::RawSlot::new(); });
+                        match raw {
+                            Some(raw) => {
+                                let (raw_ns, raw_local) = (namespace(&raw.namespace), &raw.local);
+                                arms.push(quote! { (#raw_ns, #raw_local) => #local.read(child)?, });
+                            }
+                            None => other = Some(quote! { #local.read(child)? }),
+                        }
+                        inits.push(quote! { #name: #local.finish(element, #element)? });
+                    }
+                    Codec::Attribute => {
+                        inits.push(quote! { #name: ::payamak::codegen::read_attribute(element, #ns, #element)? });
+                    }
+                    Codec::Value => {
+                        inits.push(quote! { #name: ::payamak::codegen::XmlContent::read_content(element)? });
+                    }
+                    Codec::OtherAttributes { declared } => {
+                        let declared = declared.iter().map(|attribute| {
+                            let (attribute_ns, attribute) = (namespace(&attribute.namespace), &attribute.local);
+                            quote! { (#attribute_ns, #attribute) }
+                        });
+                        inits.push(
+                            quote! { #name: ::payamak::codegen::read_other_attributes(element, &[#(#declared),*]) },
+                        );
+                    }
+                    Codec::Choice { elements } => {
+                        slots.push(quote! { let mut #local = ::payamak::codegen::ChoiceSlot::new(); });
+                        let patterns = elements.iter().map(|alternative| {
+                            let (alternative_ns, alternative) = (namespace(&alternative.namespace), &alternative.local);
+                            quote! { (#alternative_ns, #alternative) }
+                        });
+                        arms.push(quote! { #(#patterns)|* => #local.read(child)?, });
+                        let first = elements.first().map_or("", |first| first.local.as_str());
+                        inits.push(quote! { #name: #local.finish(element, #first)? });
+                    }
                 }
             }
             Member::Credential(slot) => {
@@ -119,25 +170,33 @@ pub(super) fn read_body(members: &[Member<'_>]) -> ReadBody {
         }
     }
     let uses_credentials = members.iter().any(|member| matches!(member, Member::Credential(_)));
-    let read_loop = if arms.is_empty() {
-        quote!()
-    } else {
-        quote! {
+    let read_loop = match (arms.is_empty(), other) {
+        (true, None) => quote!(),
+        (true, Some(other)) => quote! {
             for child in element.children() {
-                match (child.namespace(), child.local_name()) {
-                    #(#arms)*
-                    _ => {}
+                #other;
+            }
+        },
+        (false, other) => {
+            let other = other.unwrap_or_else(|| quote!({}));
+            quote! {
+                for child in element.children() {
+                    match (child.namespace(), child.local_name()) {
+                        #(#arms)*
+                        _ => #other,
+                    }
                 }
             }
         }
     };
+    let uses_element = !arms.is_empty() || !inits.is_empty();
     ReadBody {
         statements: quote! {
             #(#slots)*
             #read_loop
             ::core::result::Result::Ok(Self { #(#inits),* })
         },
-        uses_element: !arms.is_empty(),
+        uses_element,
         uses_credentials,
     }
 }

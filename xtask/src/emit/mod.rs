@@ -5,6 +5,7 @@
 //! names every standard type by its full path, so WSDL names such as
 //! `Result`, `Option` or `String` cannot shadow anything it uses.
 
+mod choice;
 mod content;
 mod docs;
 mod index;

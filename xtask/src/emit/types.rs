@@ -25,10 +25,21 @@ fn scalar(scalar: Scalar) -> TokenStream {
         Scalar::F64 => quote!(f64),
         Scalar::PanelDateTime => quote!(::payamak::codegen::PanelDateTime),
         Scalar::Bytes => quote!(::std::vec::Vec<u8>),
+        Scalar::RawXml => quote!(::payamak::codegen::RawXml),
+        Scalar::AnyAttribute => quote!(::payamak::codegen::AnyAttribute),
+        Scalar::Decimal => quote!(::payamak::codegen::Decimal),
+        Scalar::I128 => quote!(i128),
+        Scalar::U128 => quote!(u128),
+        Scalar::Date => quote!(::payamak::codegen::XsDate),
+        Scalar::Time => quote!(::payamak::codegen::XsTime),
+        Scalar::Duration => quote!(::payamak::codegen::XsDuration),
+        Scalar::HexBinary => quote!(::payamak::codegen::HexBinary),
+        Scalar::QName => quote!(::payamak::codegen::QName),
+        Scalar::Char => quote!(char),
     }
 }
 
-fn rust_type(ty: &RustType) -> TokenStream {
+pub(super) fn rust_type(ty: &RustType) -> TokenStream {
     match ty {
         RustType::Scalar(value) => scalar(*value),
         RustType::Named(name) => {
@@ -42,6 +53,14 @@ fn rust_type(ty: &RustType) -> TokenStream {
         RustType::Nillable(inner) => {
             let inner = rust_type(inner);
             quote!(::payamak::codegen::Nillable<#inner>)
+        }
+        RustType::Boxed(inner) => {
+            let inner = rust_type(inner);
+            quote!(::std::boxed::Box<#inner>)
+        }
+        RustType::List(item) => {
+            let item = rust_type(item);
+            quote!(::payamak::codegen::XsList<#item>)
         }
         RustType::Vec(item) => {
             let item = rust_type(item);
@@ -66,6 +85,7 @@ pub(super) fn named_type(named: &NamedType) -> TokenStream {
     match named {
         NamedType::Struct(plan) => struct_item(plan),
         NamedType::Enum(plan) => enumeration(plan),
+        NamedType::Choice(plan) => super::choice::choice_enum(plan),
     }
 }
 
@@ -94,6 +114,24 @@ fn enumeration(plan: &Enum) -> TokenStream {
     let defaults = (0..variants.len()).map(|index| if index == 0 { quote!(#[default]) } else { quote!() });
     let unknown = ident(&plan.unknown);
     let serde = serde_derives();
+    let type_name = format!("the enumeration {}", plan.ident);
+    let attribute_value = plan.attribute_value.then(|| {
+        quote! {
+            impl ::payamak::codegen::AttributeValue for #name {
+                const TYPE_NAME: &'static str = #type_name;
+                fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
+                    ::std::borrow::Cow::Borrowed(self.as_str())
+                }
+                fn from_text(text: &str) -> ::core::option::Option<Self> {
+                    // The exact text first (a listed value may hold whitespace), then trimmed.
+                    ::core::option::Option::Some(match Self::from(text) {
+                        Self::#unknown(_) => Self::from(text.trim()),
+                        known => known,
+                    })
+                }
+            }
+        }
+    });
     quote! {
         #doc
         #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
@@ -123,6 +161,8 @@ fn enumeration(plan: &Enum) -> TokenStream {
                 }
             }
         }
+
+        #attribute_value
 
         impl ::payamak::codegen::XmlContent for #name {
             fn write_content(&self, w: &mut ::payamak::codegen::XmlWriter) {

@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 use super::QName;
 use crate::diag::{Pos, Problem};
 use crate::parse::{
-    Binding, ComplexTypeDecl, Definitions, ElementDecl, Message, PortType, QNameRef, Schema, SimpleTypeDecl,
+    AttributeDecl, AttributeGroupDecl, Binding, ComplexTypeDecl, Definitions, ElementDecl, GroupDecl, Message,
+    PortType, QNameRef, Schema, SimpleTypeDecl,
 };
 
 /// Declarations by name. Names defined twice are only an error when used.
@@ -13,6 +14,9 @@ pub(super) struct Index<'d> {
     pub elements: BTreeMap<QName, Vec<(&'d ElementDecl, &'d Schema)>>,
     pub complex_types: BTreeMap<QName, Vec<(&'d ComplexTypeDecl, &'d Schema)>>,
     pub simple_types: BTreeMap<QName, Vec<&'d SimpleTypeDecl>>,
+    pub attributes: BTreeMap<QName, Vec<(&'d AttributeDecl, &'d Schema)>>,
+    pub attribute_groups: BTreeMap<QName, Vec<(&'d AttributeGroupDecl, &'d Schema)>>,
+    pub groups: BTreeMap<QName, Vec<(&'d GroupDecl, &'d Schema)>>,
     pub messages: BTreeMap<QName, Vec<&'d Message>>,
     pub port_types: BTreeMap<QName, Vec<&'d PortType>>,
     pub bindings: BTreeMap<QName, Vec<&'d Binding>>,
@@ -47,17 +51,15 @@ pub(super) fn lookup<'m, T>(
     }
 }
 
-/// The first problem the parser recorded on a declaration, as an error.
-pub(super) fn first_problem(problems: &[Problem]) -> Result<(), Problem> {
-    problems.first().map_or(Ok(()), |problem| Err(problem.clone()))
-}
-
 impl<'d> Index<'d> {
     pub fn new(definitions: &'d Definitions) -> Self {
         let mut index = Index {
             elements: BTreeMap::new(),
             complex_types: BTreeMap::new(),
             simple_types: BTreeMap::new(),
+            attributes: BTreeMap::new(),
+            attribute_groups: BTreeMap::new(),
+            groups: BTreeMap::new(),
             messages: BTreeMap::new(),
             port_types: BTreeMap::new(),
             bindings: BTreeMap::new(),
@@ -71,6 +73,15 @@ impl<'d> Index<'d> {
                 if let Some(local) = &complex.name {
                     index.complex_types.entry(name(local)).or_default().push((complex, schema));
                 }
+            }
+            for attribute in &schema.attributes {
+                index.attributes.entry(name(&attribute.name)).or_default().push((attribute, schema));
+            }
+            for group in &schema.groups {
+                index.groups.entry(name(&group.name)).or_default().push((group, schema));
+            }
+            for group in &schema.attribute_groups {
+                index.attribute_groups.entry(name(&group.name)).or_default().push((group, schema));
             }
             for simple in &schema.simple_types {
                 if let Some(local) = &simple.name {

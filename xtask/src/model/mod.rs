@@ -4,6 +4,7 @@
 //! and types are sorted by name; fields keep document order. Only what the
 //! SOAP operations reach is here.
 
+mod attributes;
 mod index;
 mod recursion;
 mod services;
@@ -15,15 +16,30 @@ use crate::diag::{Pos, Problem};
 use crate::parse::Definitions;
 
 /// Resolves every service of `definitions`: only what the SOAP operations
-/// reach, and unsupported constructs there are errors.
-pub fn resolve(definitions: &Definitions) -> Result<Model, Problem> {
+/// reach, and unsupported constructs there are errors, all of them reported
+/// (sorted by position, each once).
+pub fn resolve(definitions: &Definitions) -> Result<Model, Vec<Problem>> {
     let index = index::Index::new(definitions);
     let mut services = Vec::new();
+    let mut problems = Vec::new();
     for service in &definitions.services {
-        services.push(index.service(service)?);
+        let mut walk = types::Walk::default();
+        services.extend(index.service(service, &mut walk));
+        problems.append(&mut walk.problems);
+    }
+    if !problems.is_empty() {
+        problems.sort();
+        problems.dedup();
+        return Err(problems);
     }
     services.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(Model { services })
+    let skipped = definitions
+        .services
+        .iter()
+        .filter(|service| !services.iter().any(|resolved| resolved.name == service.name))
+        .map(|service| (service.name.clone(), service.pos))
+        .collect();
+    Ok(Model { services, skipped })
 }
 
 /// A namespace-qualified name.
@@ -54,6 +70,8 @@ impl fmt::Debug for QName {
 #[derive(Debug)]
 pub struct Model {
     pub services: Vec<Service>,
+    /// Services without a SOAP 1.1 or 1.2 port (HTTP only, say), by name, with their position.
+    pub skipped: Vec<(String, Pos)>,
 }
 
 /// A `wsdl:service` with its SOAP operations and the types they use.
@@ -108,6 +126,8 @@ pub enum TypeKind {
     Struct { base: Option<QName>, fields: Vec<Field> },
     /// A restriction with enumerations, on a simple type.
     Enum { base: QName, values: Vec<String> },
+    /// An `xs:choice`: one variant per alternative (each a single element, or a repeated one).
+    Choice { alternatives: Vec<Field> },
 }
 
 /// A child element of a complex type.
@@ -119,6 +139,10 @@ pub struct Field {
     pub shape: Shape,
     /// The Rust-relevant type: of the value, or of each item for arrays.
     pub item: TypeRef,
+    /// Held in a box: the field closes a cycle of types holding each other by value.
+    pub boxed: bool,
+    /// What an empty element stands for (`default` or `fixed` of a simple-typed element).
+    pub default: Option<String>,
     pub doc: Option<String>,
     pub pos: Pos,
 }
@@ -132,6 +156,25 @@ pub enum Shape {
     Array { optional: bool, nillable: bool, item_element: QName, item_type_name: QName, item_nillable: bool },
     /// The element itself repeats (`maxOccurs` > 1).
     Repeated { item_nillable: bool },
+    /// Whole elements kept as XML: `xs:any` (`wildcard`, any element the
+    /// other fields do not take), an `xs:anyType` element or a DataSet's schema.
+    Raw { optional: bool, repeated: bool, wildcard: bool },
+    /// An XML attribute (`element` is its name); `default` or `fixed` is the
+    /// value an absent one stands for.
+    Attribute { required: bool, default: Option<String>, fixed: bool },
+    /// The text of an element with simple content (`simpleContent`).
+    Value,
+    /// An `xs:choice`: `item` is its enum, `elements` the alternatives' elements.
+    Choice { optional: bool, repeated: bool, elements: Vec<QName> },
+    /// `xs:anyAttribute`: the attributes no other field takes.
+    OtherAttributes,
+}
+
+impl Shape {
+    /// True for fields that are child elements (not attributes or the text).
+    pub fn is_element(&self) -> bool {
+        !matches!(self, Shape::Attribute { .. } | Shape::Value | Shape::OtherAttributes)
+    }
 }
 
 /// The type of a value.
@@ -140,7 +183,23 @@ pub enum TypeRef {
     Builtin(Builtin),
     /// A struct or enum among [`Service::types`].
     Named(QName),
+    /// XML kept as XML (see [`Shape::Raw`]).
+    Raw,
+    /// `xs:list`: whitespace-separated items of a simple type.
+    List(Box<TypeRef>),
 }
+
+/// The namespace of the name of an `xs:any` field, which no element has.
+pub const WILDCARD_NS: &str = "#any";
+
+/// The namespace of the name of an `xs:choice` field, likewise.
+pub const CHOICE_NS: &str = "#choice";
+
+/// The namespace of `xml:lang` and the other `xml:` attributes.
+pub const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
+
+/// ASP.NET's schema of extra simple types (`char`, `guid`).
+pub const MS_TYPES_NS: &str = "http://microsoft.com/wsdl/types/";
 
 /// The XML Schema built-in types the generator maps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -159,6 +218,18 @@ pub enum Builtin {
     Double,
     DateTime,
     Base64Binary,
+    Decimal,
+    /// `integer` and its unbounded kinds that admit negatives.
+    Integer,
+    /// `nonNegativeInteger` and `positiveInteger`.
+    NonNegativeInteger,
+    Date,
+    Time,
+    Duration,
+    HexBinary,
+    QName,
+    /// ASP.NET's `char` (`http://microsoft.com/wsdl/types/`): a character code.
+    Char,
 }
 
 impl Builtin {
@@ -179,6 +250,18 @@ impl Builtin {
             "double" => Builtin::Double,
             "dateTime" => Builtin::DateTime,
             "base64Binary" => Builtin::Base64Binary,
+            "decimal" => Builtin::Decimal,
+            "integer" | "nonPositiveInteger" | "negativeInteger" => Builtin::Integer,
+            "nonNegativeInteger" | "positiveInteger" => Builtin::NonNegativeInteger,
+            "date" => Builtin::Date,
+            "time" => Builtin::Time,
+            "duration" => Builtin::Duration,
+            "hexBinary" => Builtin::HexBinary,
+            "QName" => Builtin::QName,
+            // Text types whose facets narrow a string (lists of tokens are kept as written).
+            "anyURI" | "normalizedString" | "token" | "language" | "Name" | "NCName" | "NMTOKEN" | "NMTOKENS"
+            | "ID" | "IDREF" | "IDREFS" | "ENTITY" | "ENTITIES" | "NOTATION" | "gYear" | "gYearMonth" | "gMonth"
+            | "gMonthDay" | "gDay" | "anySimpleType" => Builtin::String,
             _ => return None,
         })
     }

@@ -2,9 +2,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::index::{first_problem, lookup, qname, Index};
-use super::recursion::check_recursion;
-use super::types::Reached;
+use super::index::{lookup, qname, Index};
+use super::recursion::box_recursive_fields;
+use super::types::Walk;
 use super::{Operation, QName, Service, Wrapper};
 use crate::diag::Problem;
 use crate::parse::{self, Binding, BindingOperation, InlineType, PortOperation, PortType, Protocol, QNameRef};
@@ -17,11 +17,14 @@ struct Draft<'d> {
 }
 
 impl<'d> Index<'d> {
-    pub(super) fn service(&self, service: &parse::Service) -> Result<Service, Problem> {
+    /// The service, or `None` when it has no SOAP port (not an error: nothing to generate).
+    pub(super) fn service(&self, service: &parse::Service, walk: &mut Walk<'d>) -> Option<Service> {
         let mut soap11 = None;
         let mut soap12 = None;
         for port in &service.ports {
-            let binding = *lookup(&self.bindings, &port.binding, "binding", port.pos)?;
+            let Some(binding) = walk.catch(lookup(&self.bindings, &port.binding, "binding", port.pos)).copied() else {
+                continue;
+            };
             let (slot, version) = match binding.protocol {
                 Protocol::Soap11 => (&mut soap11, "SOAP 1.1"),
                 Protocol::Soap12 => (&mut soap12, "SOAP 1.2"),
@@ -29,40 +32,40 @@ impl<'d> Index<'d> {
                 Protocol::Http | Protocol::Other => continue,
             };
             if slot.is_some() {
-                return Err(Problem::new(
+                walk.report(Problem::new(
                     port.pos,
                     format!(
                         "port \"{}\" is a second {version} port of service \"{}\"; one per SOAP version is supported",
                         port.name, service.name
                     ),
                 ));
+                continue;
             }
             *slot = Some((port, binding));
         }
         if soap11.is_none() && soap12.is_none() {
-            return Err(Problem::new(
-                service.pos,
-                format!("service \"{}\" has no SOAP 1.1 or SOAP 1.2 port", service.name),
-            ));
+            return None;
         }
 
         let mut drafts: BTreeMap<&str, Draft<'_>> = BTreeMap::new();
         for (is_soap11, binding) in [(true, soap11.map(|(_, b)| b)), (false, soap12.map(|(_, b)| b))] {
             let Some(binding) = binding else { continue };
-            let port_type = *lookup(&self.port_types, &binding.port_type, "portType", binding.pos)?;
+            let port_type = lookup(&self.port_types, &binding.port_type, "portType", binding.pos);
+            let Some(&port_type) = walk.catch(port_type) else { continue };
             let mut seen = BTreeSet::new();
             for operation in &binding.operations {
                 if !seen.insert(operation.name.as_str()) {
-                    return Err(Problem::new(
+                    walk.report(Problem::new(
                         operation.pos,
                         format!(
                             "operation \"{}\" appears twice in binding \"{}\" (overloading is not supported)",
                             operation.name, binding.name
                         ),
                     ));
+                    continue;
                 }
-                check_binding_operation(binding, operation)?;
-                let abstract_operation = abstract_operation(port_type, operation)?;
+                let checked = check_binding_operation(binding, operation).and(abstract_operation(port_type, operation));
+                let Some(abstract_operation) = walk.catch(checked) else { continue };
                 let draft = drafts.entry(&operation.name).or_insert_with(|| Draft {
                     abstract_operation,
                     soap11_action: None,
@@ -71,13 +74,14 @@ impl<'d> Index<'d> {
                 let same_messages = resolved(&draft.abstract_operation.input) == resolved(&abstract_operation.input)
                     && resolved(&draft.abstract_operation.output) == resolved(&abstract_operation.output);
                 if !same_messages {
-                    return Err(Problem::new(
+                    walk.report(Problem::new(
                         operation.pos,
                         format!(
                             "operation \"{}\" has different messages in the SOAP 1.1 and SOAP 1.2 bindings",
                             operation.name
                         ),
                     ));
+                    continue;
                 }
                 // An operation present in a binding always has an action; absent means empty.
                 let action = Some(operation.action.clone().unwrap_or_default());
@@ -89,16 +93,16 @@ impl<'d> Index<'d> {
             }
         }
 
-        let mut reached = Reached::default();
         let mut operations = Vec::new();
         for draft in drafts.into_values() {
-            operations.push(self.operation(draft, &mut reached)?);
+            let operation = self.operation(draft, walk);
+            operations.extend(walk.catch(operation));
         }
-        let mut types = self.named_types(reached)?;
-        check_recursion(&types)?;
+        let mut types = self.named_types(walk);
+        box_recursive_fields(&mut types);
         types.sort_by(|a, b| (&a.name.local, &a.name.namespace).cmp(&(&b.name.local, &b.name.namespace)));
         let address = |port: Option<(&parse::Port, &Binding)>| port.and_then(|(port, _)| port.address.clone());
-        Ok(Service {
+        Some(Service {
             name: service.name.clone(),
             doc: service.doc.clone(),
             soap11_address: address(soap11),
@@ -109,7 +113,7 @@ impl<'d> Index<'d> {
         })
     }
 
-    fn operation(&self, draft: Draft<'_>, reached: &mut Reached) -> Result<Operation, Problem> {
+    fn operation(&self, draft: Draft<'_>, walk: &mut Walk<'d>) -> Result<Operation, Problem> {
         let abstract_operation = draft.abstract_operation;
         let name = &abstract_operation.name;
         if let Some(&at) = abstract_operation.faults.first() {
@@ -126,8 +130,8 @@ impl<'d> Index<'d> {
                 format!("operation \"{name}\" is not request-response (one-way and notification operations are not supported)"),
             ));
         };
-        let request = self.wrapper(input, abstract_operation, reached)?;
-        let response = self.wrapper(output, abstract_operation, reached)?;
+        let request = self.wrapper(input, abstract_operation, walk)?;
+        let response = self.wrapper(output, abstract_operation, walk)?;
         if request.element.namespace != response.element.namespace {
             return Err(Problem::new(
                 abstract_operation.pos,
@@ -146,12 +150,7 @@ impl<'d> Index<'d> {
     }
 
     /// The single part of a document/literal wrapped message, as an element and its children.
-    fn wrapper(
-        &self,
-        message: &QNameRef,
-        operation: &PortOperation,
-        reached: &mut Reached,
-    ) -> Result<Wrapper, Problem> {
+    fn wrapper(&self, message: &QNameRef, operation: &PortOperation, walk: &mut Walk<'d>) -> Result<Wrapper, Problem> {
         let message = *lookup(&self.messages, message, "message", operation.pos)?;
         let [part] = message.parts.as_slice() else {
             return Err(Problem::new(
@@ -175,7 +174,7 @@ impl<'d> Index<'d> {
             ));
         };
         let &(decl, schema) = lookup(&self.elements, element, "element", part.pos)?;
-        first_problem(&decl.problems)?;
+        walk.declared(&decl.problems)?;
         let not_wrapped = || {
             Problem::new(
                 decl.pos,
@@ -188,7 +187,7 @@ impl<'d> Index<'d> {
         let label = format!("the type of element \"{}\"", decl.name);
         let fields = match (&decl.inline, &decl.type_name) {
             (Some(InlineType::Complex(complex)), None) => {
-                self.fields(complex, schema, &label, reached, &mut Vec::new())?
+                self.fields(complex, schema, &decl.name, &label, walk, &mut Vec::new())?
             }
             (None, Some(type_name)) => {
                 let name = qname(type_name, decl.pos)?;
@@ -196,10 +195,19 @@ impl<'d> Index<'d> {
                     return Err(not_wrapped());
                 };
                 let label = format!("complexType \"{}\"", name.local);
-                self.fields(complex, complex_schema, &label, reached, &mut vec![name])?
+                self.fields(complex, complex_schema, &name.local, &label, walk, &mut vec![name.clone()])?
             }
             _ => return Err(not_wrapped()),
         };
+        if let Some(field) = fields.iter().find(|field| !field.shape.is_element()) {
+            return Err(Problem::new(
+                field.pos,
+                format!(
+                    "unsupported attributes or text on element \"{}\" of operation \"{}\": only child elements are supported there",
+                    decl.name, operation.name
+                ),
+            ));
+        }
         Ok(Wrapper { element: QName::new(&schema.target_namespace, &decl.name), fields })
     }
 }

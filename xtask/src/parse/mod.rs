@@ -7,11 +7,15 @@
 //! become errors when `model` reaches that declaration from an operation, so
 //! unused parts of a WSDL never stop generation.
 
+mod attributes;
 mod wsdl;
 mod xsd;
 
+pub use attributes::{AttributeDecl, AttributeGroupDecl, Attributes};
 pub use wsdl::{Binding, BindingOperation, Definitions, Message, Port, PortOperation, PortType, Protocol, Service};
-pub use xsd::{ComplexContent, ComplexTypeDecl, ElementDecl, InlineType, MaxOccurs, Schema, SimpleTypeDecl};
+pub use xsd::{
+    ComplexContent, ComplexTypeDecl, ElementDecl, GroupDecl, InlineType, ListItem, MaxOccurs, Schema, SimpleTypeDecl,
+};
 
 use roxmltree::Node;
 
@@ -39,13 +43,61 @@ pub fn parse(text: &str) -> Result<Definitions, Problem> {
         let at = error.pos();
         Problem::new(Pos { line: at.row, column: at.col }, format!("not well-formed XML: {error}"))
     })?;
-    wsdl::definitions(document.root_element())
+    wsdl::definitions(&Source::new(text), document.root_element())
 }
 
-/// Where `node` starts.
-fn pos(node: Node<'_, '_>) -> Pos {
-    let at = node.document().text_pos_at(node.range().start);
-    Pos { line: at.row, column: at.col }
+/// Line and column of the nodes of one document, from indexes built in one
+/// pass: a position costs a binary search and a scan of at most
+/// [`CHECKPOINT_BYTES`], however long the document or its lines.
+struct Source<'t> {
+    text: &'t str,
+    /// Byte offset of the start of each line.
+    line_starts: Vec<usize>,
+    /// (byte offset, column) about every [`CHECKPOINT_BYTES`], at character boundaries.
+    checkpoints: Vec<(usize, u32)>,
+}
+
+/// Distance between checkpoints: the most text one position lookup scans.
+const CHECKPOINT_BYTES: usize = 4096;
+
+impl<'t> Source<'t> {
+    fn new(text: &'t str) -> Self {
+        let mut line_starts = vec![0];
+        let mut checkpoints = vec![(0, 1)];
+        let mut column = 1u32;
+        for (at, c) in text.char_indices() {
+            if at >= checkpoints.last().map_or(0, |&(offset, _)| offset) + CHECKPOINT_BYTES {
+                checkpoints.push((at, column));
+            }
+            if c == '\n' {
+                line_starts.push(at + 1);
+                column = 1;
+            } else {
+                column = column.saturating_add(1);
+            }
+        }
+        Source { text, line_starts, checkpoints }
+    }
+
+    /// Where `node` starts.
+    fn pos(&self, node: Node<'_, '_>) -> Pos {
+        self.at(node.range().start)
+    }
+
+    /// The 1-based line and column (in characters, as roxmltree counts them) of byte `offset`.
+    fn at(&self, offset: usize) -> Pos {
+        let offset = offset.min(self.text.len());
+        let line = self.line_starts.partition_point(|&start| start <= offset);
+        let line_start = self.line_starts.get(line.wrapping_sub(1)).copied().unwrap_or(0);
+        let checkpoint = self.checkpoints.partition_point(|&(at, _)| at <= offset);
+        let (from, column) = match self.checkpoints.get(checkpoint.wrapping_sub(1)) {
+            Some(&(at, column)) if at >= line_start => (at, column),
+            _ => (line_start, 1),
+        };
+        let counted = self.text.get(from..offset).map_or(0, |between| between.chars().count());
+        let column = column.saturating_add(u32::try_from(counted).unwrap_or(u32::MAX));
+        Pos { line: u32::try_from(line).unwrap_or(u32::MAX), column }
+    }
 }
 
 /// The element's name as written, prefix included (`s:choice`), for messages.
@@ -70,6 +122,8 @@ fn qname(node: Node<'_, '_>, text: &str) -> QNameRef {
         None => (None, text),
     };
     let namespace = match prefix {
+        // Bound by XML itself, with no declaration.
+        Some("xml") => Some("http://www.w3.org/XML/1998/namespace".to_owned()),
         Some(prefix) => node.lookup_namespace_uri(Some(prefix)).map(str::to_owned),
         None => Some(node.lookup_namespace_uri(None).unwrap_or("").to_owned()),
     };
@@ -81,12 +135,13 @@ fn qname_attr(node: Node<'_, '_>, name: &str) -> Option<QNameRef> {
 }
 
 /// An attribute the WSDL structure cannot do without.
-fn required<'a>(node: Node<'a, '_>, name: &str) -> Result<&'a str, Problem> {
-    node.attribute(name).ok_or_else(|| Problem::new(pos(node), format!("<{}> has no `{name}` attribute", tag(node))))
+fn required<'a>(src: &Source<'_>, node: Node<'a, '_>, name: &str) -> Result<&'a str, Problem> {
+    node.attribute(name)
+        .ok_or_else(|| Problem::new(src.pos(node), format!("<{}> has no `{name}` attribute", tag(node))))
 }
 
-fn required_qname(node: Node<'_, '_>, name: &str) -> Result<QNameRef, Problem> {
-    required(node, name).map(|text| qname(node, text.trim()))
+fn required_qname(src: &Source<'_>, node: Node<'_, '_>, name: &str) -> Result<QNameRef, Problem> {
+    required(src, node, name).map(|text| qname(node, text.trim()))
 }
 
 /// Text of a documentation element, one trimmed line per source line.
@@ -96,4 +151,35 @@ fn documentation_text(node: Node<'_, '_>) -> Option<String> {
     let joined = lines.join("\n");
     let trimmed = joined.trim();
     (!trimmed.is_empty()).then(|| trimmed.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// The indexes give the positions roxmltree computes by rescanning the text.
+        #[test]
+        fn positions_match_a_rescan(
+            lines in prop::collection::vec("([a-z<> ]{0,50}|é|ش|\u{1F600}){0,300}", 1..5),
+            picks in prop::collection::vec(any::<prop::sample::Index>(), 1..20),
+        ) {
+            // Lines long enough to cross several checkpoints, with multi-byte characters.
+            let document_text = lines.join("\n");
+            let source = Source::new(&document_text);
+            let boundaries: Vec<usize> =
+                document_text.char_indices().map(|(at, _)| at).chain([document_text.len()]).collect();
+            for pick in picks {
+                let offset = boundaries[pick.index(boundaries.len())];
+                let before = &document_text[..offset];
+                let line = before.matches('\n').count() + 1;
+                let column = before.rsplit('\n').next().map_or(0, |last| last.chars().count()) + 1;
+                prop_assert_eq!(source.at(offset), Pos { line: line as u32, column: column as u32 });
+            }
+        }
+    }
 }

@@ -3,7 +3,7 @@
 use roxmltree::Node;
 
 use super::xsd::{self, Schema};
-use super::{documentation_text, elements, is, pos, qname_attr, required, required_qname, QNameRef};
+use super::{documentation_text, elements, is, qname_attr, required, required_qname, QNameRef, Source};
 use super::{HTTP_NS, SOAP11_NS, SOAP12_NS, WSDL_NS, XSD_NS};
 use crate::diag::{Pos, Problem};
 
@@ -119,11 +119,11 @@ pub struct Port {
     pub pos: Pos,
 }
 
-pub(super) fn definitions(root: Node<'_, '_>) -> Result<Definitions, Problem> {
+pub(super) fn definitions(src: &Source<'_>, root: Node<'_, '_>) -> Result<Definitions, Problem> {
     if !is(root, WSDL_NS, "definitions") {
         let found = root.tag_name();
         return Err(Problem::new(
-            pos(root),
+            src.pos(root),
             format!(
                 "not a WSDL 1.1 document: the root element is {{{}}}{}, not {{{WSDL_NS}}}definitions",
                 found.namespace().unwrap_or(""),
@@ -143,12 +143,12 @@ pub(super) fn definitions(root: Node<'_, '_>) -> Result<Definitions, Problem> {
         match child.tag_name().name() {
             "types" => {
                 let schemas = elements(child).filter(|node| is(*node, XSD_NS, "schema"));
-                definitions.schemas.extend(schemas.map(xsd::schema));
+                definitions.schemas.extend(schemas.map(|schema| xsd::schema(src, schema)));
             }
-            "message" => definitions.messages.push(message(child)?),
-            "portType" => definitions.port_types.push(port_type(child)?),
-            "binding" => definitions.bindings.push(binding(child)?),
-            "service" => definitions.services.push(service(child)?),
+            "message" => definitions.messages.push(message(src, child)?),
+            "portType" => definitions.port_types.push(port_type(src, child)?),
+            "binding" => definitions.bindings.push(binding(src, child)?),
+            "service" => definitions.services.push(service(src, child)?),
             // `import` and `documentation` add nothing the generator uses; anything an
             // import would have defined is reported as unresolvable where it is used.
             _ => {}
@@ -157,50 +157,50 @@ pub(super) fn definitions(root: Node<'_, '_>) -> Result<Definitions, Problem> {
     Ok(definitions)
 }
 
-fn message(node: Node<'_, '_>) -> Result<Message, Problem> {
+fn message(src: &Source<'_>, node: Node<'_, '_>) -> Result<Message, Problem> {
     let mut parts = Vec::new();
     for part in elements(node).filter(|n| is(*n, WSDL_NS, "part")) {
         parts.push(Part {
-            name: required(part, "name")?.to_owned(),
+            name: required(src, part, "name")?.to_owned(),
             element: qname_attr(part, "element"),
             type_name: qname_attr(part, "type"),
-            pos: pos(part),
+            pos: src.pos(part),
         });
     }
-    Ok(Message { name: required(node, "name")?.to_owned(), parts, pos: pos(node) })
+    Ok(Message { name: required(src, node, "name")?.to_owned(), parts, pos: src.pos(node) })
 }
 
-fn port_type(node: Node<'_, '_>) -> Result<PortType, Problem> {
+fn port_type(src: &Source<'_>, node: Node<'_, '_>) -> Result<PortType, Problem> {
     let mut operations = Vec::new();
     for operation in elements(node).filter(|n| is(*n, WSDL_NS, "operation")) {
         let mut parsed = PortOperation {
-            name: required(operation, "name")?.to_owned(),
+            name: required(src, operation, "name")?.to_owned(),
             doc: None,
             input: None,
             output: None,
             output_first: false,
             faults: Vec::new(),
-            pos: pos(operation),
+            pos: src.pos(operation),
         };
         for child in elements(operation).filter(|n| n.tag_name().namespace() == Some(WSDL_NS)) {
             match child.tag_name().name() {
                 "documentation" => parsed.doc = documentation_text(child),
-                "input" => parsed.input = Some(message_ref(child)?),
+                "input" => parsed.input = Some(message_ref(src, child)?),
                 "output" => {
                     parsed.output_first = parsed.input.is_none();
-                    parsed.output = Some(message_ref(child)?);
+                    parsed.output = Some(message_ref(src, child)?);
                 }
-                "fault" => parsed.faults.push(pos(child)),
+                "fault" => parsed.faults.push(src.pos(child)),
                 _ => {}
             }
         }
         operations.push(parsed);
     }
-    Ok(PortType { name: required(node, "name")?.to_owned(), operations })
+    Ok(PortType { name: required(src, node, "name")?.to_owned(), operations })
 }
 
-fn message_ref(node: Node<'_, '_>) -> Result<QNameRef, Problem> {
-    required_qname(node, "message")
+fn message_ref(src: &Source<'_>, node: Node<'_, '_>) -> Result<QNameRef, Problem> {
+    required_qname(src, node, "message")
 }
 
 /// The protocol an extensibility element belongs to, from its namespace.
@@ -217,66 +217,67 @@ fn is_soap(node: Node<'_, '_>, local: &str) -> bool {
     is(node, SOAP11_NS, local) || is(node, SOAP12_NS, local)
 }
 
-fn binding(node: Node<'_, '_>) -> Result<Binding, Problem> {
+fn binding(src: &Source<'_>, node: Node<'_, '_>) -> Result<Binding, Problem> {
     let mut parsed = Binding {
-        name: required(node, "name")?.to_owned(),
-        port_type: required_qname(node, "type")?,
+        name: required(src, node, "name")?.to_owned(),
+        port_type: required_qname(src, node, "type")?,
         protocol: Protocol::Other,
         style: None,
         operations: Vec::new(),
-        pos: pos(node),
+        pos: src.pos(node),
     };
     for child in elements(node) {
         if child.tag_name().name() == "binding" && child.tag_name().namespace() != Some(WSDL_NS) {
             parsed.protocol = protocol_of(child);
             parsed.style = child.attribute("style").map(str::to_owned);
         } else if is(child, WSDL_NS, "operation") {
-            parsed.operations.push(binding_operation(child)?);
+            parsed.operations.push(binding_operation(src, child)?);
         }
     }
     Ok(parsed)
 }
 
-fn binding_operation(node: Node<'_, '_>) -> Result<BindingOperation, Problem> {
+fn binding_operation(src: &Source<'_>, node: Node<'_, '_>) -> Result<BindingOperation, Problem> {
     let mut parsed = BindingOperation {
-        name: required(node, "name")?.to_owned(),
+        name: required(src, node, "name")?.to_owned(),
         action: None,
         style: None,
         input: None,
         output: None,
         faults: Vec::new(),
-        pos: pos(node),
+        pos: src.pos(node),
     };
     for child in elements(node) {
         if is_soap(child, "operation") {
             parsed.action = child.attribute("soapAction").map(str::to_owned);
             parsed.style = child.attribute("style").map(str::to_owned);
         } else if is(child, WSDL_NS, "input") {
-            parsed.input = Some(binding_message(child));
+            parsed.input = Some(binding_message(src, child));
         } else if is(child, WSDL_NS, "output") {
-            parsed.output = Some(binding_message(child));
+            parsed.output = Some(binding_message(src, child));
         } else if is(child, WSDL_NS, "fault") {
-            parsed.faults.push(pos(child));
+            parsed.faults.push(src.pos(child));
         }
     }
     Ok(parsed)
 }
 
-fn binding_message(node: Node<'_, '_>) -> BindingMessage {
+fn binding_message(src: &Source<'_>, node: Node<'_, '_>) -> BindingMessage {
     let mut parsed = BindingMessage { body_use: None, headers: Vec::new() };
     for child in elements(node) {
         if is_soap(child, "body") {
             let body_use = child.attribute("use").unwrap_or("literal").to_owned();
-            parsed.body_use = Some((body_use, pos(child)));
+            parsed.body_use = Some((body_use, src.pos(child)));
         } else if is_soap(child, "header") {
-            parsed.headers.push(pos(child));
+            parsed.headers.push(src.pos(child));
         }
     }
     parsed
 }
 
-fn service(node: Node<'_, '_>) -> Result<Service, Problem> {
-    let mut parsed = Service { name: required(node, "name")?.to_owned(), doc: None, ports: Vec::new(), pos: pos(node) };
+fn service(src: &Source<'_>, node: Node<'_, '_>) -> Result<Service, Problem> {
+    let mut parsed =
+        Service { name: required(src, node, "name")?.to_owned(), doc: None, ports: Vec::new(), pos: src.pos(node) };
     for child in elements(node) {
         if is(child, WSDL_NS, "documentation") {
             parsed.doc = documentation_text(child);
@@ -285,10 +286,10 @@ fn service(node: Node<'_, '_>) -> Result<Service, Problem> {
                 .find(|n| n.tag_name().name() == "address")
                 .map(|address| address.attribute("location").unwrap_or("").to_owned());
             parsed.ports.push(Port {
-                name: required(child, "name")?.to_owned(),
-                binding: required_qname(child, "binding")?,
+                name: required(src, child, "name")?.to_owned(),
+                binding: required_qname(src, child, "binding")?,
                 address,
-                pos: pos(child),
+                pos: src.pos(child),
             });
         }
     }

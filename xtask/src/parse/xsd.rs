@@ -2,7 +2,8 @@
 
 use roxmltree::Node;
 
-use super::{documentation_text, elements, pos, qname, qname_attr, tag, QNameRef, XSD_NS};
+use super::attributes::{attribute, attribute_child, attribute_group, AttributeDecl, AttributeGroupDecl, Attributes};
+use super::{documentation_text, elements, qname_attr, tag, QNameRef, Source, XSD_NS};
 use crate::diag::{Pos, Problem};
 
 /// `xs:schema`.
@@ -11,20 +12,38 @@ pub struct Schema {
     pub target_namespace: String,
     /// `elementFormDefault="qualified"`.
     pub qualified: bool,
+    /// `attributeFormDefault="qualified"`.
+    pub attributes_qualified: bool,
     pub elements: Vec<ElementDecl>,
     pub complex_types: Vec<ComplexTypeDecl>,
     pub simple_types: Vec<SimpleTypeDecl>,
+    /// Global attributes and attribute groups, for references.
+    pub attributes: Vec<AttributeDecl>,
+    pub attribute_groups: Vec<AttributeGroupDecl>,
+    /// Named model groups, for references.
+    pub groups: Vec<GroupDecl>,
 }
 
-/// `xs:element`, top-level or inside a sequence.
+/// `xs:element`, top-level or inside a sequence; also `xs:any` (a wildcard)
+/// and `<xs:element ref="…">` (the referenced element, with these occurrences).
 #[derive(Debug)]
 pub struct ElementDecl {
     pub name: String,
+    /// `ref`: the global element this one stands for.
+    pub reference: Option<QNameRef>,
+    /// `xs:any`: any element.
+    pub wildcard: bool,
+    /// `xs:choice`: one of these alternatives (this declaration gives the occurrences).
+    pub choice: Option<Vec<ElementDecl>>,
+    /// `<xs:group ref="…">`: the named model group, in place.
+    pub group: Option<QNameRef>,
     pub type_name: Option<QNameRef>,
     pub inline: Option<InlineType>,
     pub min_occurs: u64,
     pub max_occurs: MaxOccurs,
     pub nillable: bool,
+    /// `default` or `fixed`: what an empty element stands for.
+    pub default: Option<String>,
     /// An explicit `form` attribute: `Some(true)` for `qualified`.
     pub form_qualified: Option<bool>,
     pub doc: Option<String>,
@@ -43,7 +62,7 @@ pub enum MaxOccurs {
 #[derive(Debug)]
 pub enum InlineType {
     Complex(Box<ComplexTypeDecl>),
-    Simple(SimpleTypeDecl),
+    Simple(Box<SimpleTypeDecl>),
 }
 
 /// `xs:complexType`.
@@ -51,6 +70,8 @@ pub enum InlineType {
 pub struct ComplexTypeDecl {
     pub name: Option<String>,
     pub content: ComplexContent,
+    /// Its own attributes (an extension's included), base attributes not.
+    pub attributes: Attributes,
     pub doc: Option<String>,
     pub pos: Pos,
     pub problems: Vec<Problem>,
@@ -66,6 +87,25 @@ pub enum ComplexContent {
         base: QNameRef,
         fields: Vec<ElementDecl>,
     },
+    /// `simpleContent`: a value of the base's simple type (or of the simple
+    /// content of a base complex type), and attributes.
+    Simple {
+        base: QNameRef,
+    },
+    /// `complexContent/restriction`: these fields instead of the base's, its attributes kept.
+    Restriction {
+        base: QNameRef,
+        fields: Vec<ElementDecl>,
+    },
+}
+
+/// A named model group (`<xs:group name="…">`): its particles; a choice group
+/// is one choice particle.
+#[derive(Debug)]
+pub struct GroupDecl {
+    pub name: String,
+    pub particles: Vec<ElementDecl>,
+    pub problems: Vec<Problem>,
 }
 
 /// `xs:simpleType` with a `restriction`.
@@ -73,17 +113,28 @@ pub enum ComplexContent {
 pub struct SimpleTypeDecl {
     pub name: Option<String>,
     pub base: Option<QNameRef>,
+    /// `xs:list`: the item type, named or anonymous.
+    pub list: Option<ListItem>,
+    /// `xs:union`: its values are kept as text.
+    pub union: bool,
     pub enumerations: Vec<String>,
     pub doc: Option<String>,
     pub pos: Pos,
     pub problems: Vec<Problem>,
 }
 
-fn xsd_children<'a, 'input>(node: Node<'a, 'input>) -> impl Iterator<Item = Node<'a, 'input>> {
+/// The items of an `xs:list`.
+#[derive(Debug)]
+pub enum ListItem {
+    Named(QNameRef),
+    Inline(Box<SimpleTypeDecl>),
+}
+
+pub(super) fn xsd_children<'a, 'input>(node: Node<'a, 'input>) -> impl Iterator<Item = Node<'a, 'input>> {
     elements(node).filter(|child| child.tag_name().namespace() == Some(XSD_NS))
 }
 
-fn annotation_doc(node: Node<'_, '_>) -> Option<String> {
+pub(super) fn annotation_doc(node: Node<'_, '_>) -> Option<String> {
     let annotation = xsd_children(node).find(|child| child.tag_name().name() == "annotation")?;
     let docs: Vec<String> = xsd_children(annotation)
         .filter(|child| child.tag_name().name() == "documentation")
@@ -92,39 +143,54 @@ fn annotation_doc(node: Node<'_, '_>) -> Option<String> {
     (!docs.is_empty()).then(|| docs.join("\n"))
 }
 
-pub(super) fn schema(node: Node<'_, '_>) -> Schema {
+pub(super) fn schema(src: &Source<'_>, node: Node<'_, '_>) -> Schema {
     let mut schema = Schema {
         target_namespace: node.attribute("targetNamespace").unwrap_or("").to_owned(),
         qualified: node.attribute("elementFormDefault") == Some("qualified"),
+        attributes_qualified: node.attribute("attributeFormDefault") == Some("qualified"),
         elements: Vec::new(),
         complex_types: Vec::new(),
         simple_types: Vec::new(),
+        attributes: Vec::new(),
+        attribute_groups: Vec::new(),
+        groups: Vec::new(),
     };
     for child in xsd_children(node) {
         match child.tag_name().name() {
-            "element" => schema.elements.push(element(child)),
+            "element" => schema.elements.push(element(src, child)),
             "complexType" => {
                 let label = format!("complexType \"{}\"", child.attribute("name").unwrap_or(""));
-                schema.complex_types.push(complex_type(child, &label));
+                schema.complex_types.push(complex_type(src, child, &label));
             }
             "simpleType" => {
                 let label = format!("simpleType \"{}\"", child.attribute("name").unwrap_or(""));
-                schema.simple_types.push(simple_type(child, &label));
+                schema.simple_types.push(simple_type(src, child, &label));
             }
-            // `import`, `annotation`; top-level attributes and groups only matter
-            // where they are used, and every use of them is reported there.
+            "attribute" => schema.attributes.push(attribute(src, child)),
+            "attributeGroup" => schema.attribute_groups.push(attribute_group(src, child)),
+            "group" => schema.groups.push(group(src, child)),
+            // `import`, `annotation`; groups only matter where they are used, and every use is reported there.
             _ => {}
         }
     }
     schema
 }
 
-/// A named element declaration (an element with `ref` is handled by the caller).
-fn element(node: Node<'_, '_>) -> ElementDecl {
-    let name = node.attribute("name").unwrap_or("");
+/// An element declaration, an element reference or a wildcard (`xs:any`).
+fn element(src: &Source<'_>, node: Node<'_, '_>) -> ElementDecl {
+    let reference = qname_attr(node, "ref");
+    let wildcard = node.tag_name().name() == "any";
+    let is_choice = node.tag_name().name() == "choice";
+    let is_group = node.tag_name().name() == "group";
+    let name = match (&reference, wildcard, is_choice) {
+        (Some(reference), _, _) => reference.local.as_str(),
+        (None, true, _) => "any",
+        (None, false, true) => "choice",
+        (None, false, false) => node.attribute("name").unwrap_or(""),
+    };
     let mut problems = Vec::new();
     let mut invalid = |attribute: &str, value: &str| {
-        problems.push(Problem::new(pos(node), format!("invalid {attribute}=\"{value}\" in element \"{name}\"")));
+        problems.push(Problem::new(src.pos(node), format!("invalid {attribute}=\"{value}\" in element \"{name}\"")));
     };
     let min_occurs = match node.attribute("minOccurs") {
         None => 1,
@@ -159,168 +225,250 @@ fn element(node: Node<'_, '_>) -> ElementDecl {
         }
     };
     if name.is_empty() {
-        problems.push(Problem::new(pos(node), format!("<{}> without a name", tag(node))));
+        problems.push(Problem::new(src.pos(node), format!("<{}> without a name", tag(node))));
     }
-    // Read without them, the data would silently miss the value or the substitutes.
-    for (attribute, what) in
-        [("default", "a default value"), ("fixed", "a fixed value"), ("substitutionGroup", "substitution groups")]
-    {
+    // Read without them, the data would silently miss the substitutes.
+    for (attribute, what) in [("substitutionGroup", "substitution groups")] {
         if let Some(value) = node.attribute(attribute) {
             problems.push(Problem::new(
-                pos(node),
+                src.pos(node),
                 format!("unsupported {attribute}=\"{value}\" ({what}) in element \"{name}\""),
             ));
         }
     }
     if matches!(node.attribute("abstract").map(str::trim), Some("true" | "1")) {
-        problems.push(Problem::new(pos(node), format!("unsupported abstract element (abstract=\"true\") \"{name}\"")));
+        problems
+            .push(Problem::new(src.pos(node), format!("unsupported abstract element (abstract=\"true\") \"{name}\"")));
     }
     let label = format!("the type of element \"{name}\"");
     let mut inline = None;
-    for child in xsd_children(node) {
+    let choice = is_choice.then(|| particles(src, node, "a choice", &mut problems));
+    for child in xsd_children(node).filter(|_| !is_choice && !is_group) {
         match child.tag_name().name() {
-            "complexType" => inline = Some(InlineType::Complex(Box::new(complex_type(child, &label)))),
-            "simpleType" => inline = Some(InlineType::Simple(simple_type(child, &label))),
+            "complexType" => inline = Some(InlineType::Complex(Box::new(complex_type(src, child, &label)))),
+            "simpleType" => inline = Some(InlineType::Simple(Box::new(simple_type(src, child, &label)))),
             "annotation" => {}
             // Identity constraints do not change the shape of the data.
             "key" | "keyref" | "unique" => {}
-            _ => problems.push(unsupported(child, &format!("element \"{name}\""))),
+            _ => problems.push(unsupported(src, child, &format!("element \"{name}\""))),
         }
     }
     ElementDecl {
         name: name.to_owned(),
+        reference,
+        wildcard,
+        choice,
+        group: if is_group { qname_attr(node, "ref") } else { None },
         type_name: qname_attr(node, "type"),
         inline,
         min_occurs,
         max_occurs,
         nillable,
+        default: node.attribute("fixed").or(node.attribute("default")).map(str::to_owned),
         form_qualified,
         doc: annotation_doc(node),
-        pos: pos(node),
+        pos: src.pos(node),
         problems,
     }
 }
 
-fn unsupported(node: Node<'_, '_>, label: &str) -> Problem {
-    Problem::new(pos(node), format!("unsupported <{}> in {label}", tag(node)))
+fn unsupported(src: &Source<'_>, node: Node<'_, '_>, label: &str) -> Problem {
+    Problem::new(src.pos(node), format!("unsupported <{}> in {label}", tag(node)))
 }
 
-fn complex_type(node: Node<'_, '_>, label: &str) -> ComplexTypeDecl {
+fn complex_type(src: &Source<'_>, node: Node<'_, '_>, label: &str) -> ComplexTypeDecl {
     let mut problems = Vec::new();
-    if matches!(node.attribute("mixed"), Some("true" | "1")) {
-        problems.push(Problem::new(pos(node), format!("unsupported mixed content (mixed=\"true\") in {label}")));
-    }
+    let mixed = matches!(node.attribute("mixed"), Some("true" | "1"));
     // Only derived types could appear in its place, and derivation by `xsi:type` is not supported.
     if matches!(node.attribute("abstract").map(str::trim), Some("true" | "1")) {
-        problems.push(Problem::new(pos(node), format!("unsupported abstract type (abstract=\"true\") in {label}")));
+        problems.push(Problem::new(src.pos(node), format!("unsupported abstract type (abstract=\"true\") in {label}")));
     }
     let mut content = ComplexContent::Empty;
+    let mut attributes = Attributes::default();
     for child in xsd_children(node) {
+        if attribute_child(src, child, &mut attributes, label, &mut problems) {
+            continue;
+        }
         match child.tag_name().name() {
             "annotation" => {}
-            "sequence" => content = ComplexContent::Sequence(sequence(child, label, &mut problems)),
+            "sequence" => content = ComplexContent::Sequence(sequence(src, child, label, &mut problems)),
+            // The children of `all` come in any order, and are read in any order anyway.
+            "all" => content = ComplexContent::Sequence(particles(src, child, label, &mut problems)),
+            "choice" => content = ComplexContent::Sequence(vec![element(src, child)]),
             "complexContent" => {
-                if let Some(extension) = complex_content(child, label, &mut problems) {
+                if let Some(extension) = complex_content(src, child, label, &mut attributes, &mut problems) {
                     content = extension;
                 }
             }
-            "attribute" | "attributeGroup" | "anyAttribute" => {
-                problems.push(Problem::new(
-                    pos(child),
-                    format!("unsupported <{}> (XML attributes) in {label}", tag(child)),
-                ));
+            "simpleContent" => {
+                if let Some(simple) = simple_content(src, child, label, &mut attributes, &mut problems) {
+                    content = simple;
+                }
             }
-            _ => problems.push(unsupported(child, label)),
+            _ => problems.push(unsupported(src, child, label)),
         }
+    }
+    let text_only = match &content {
+        ComplexContent::Empty => true,
+        ComplexContent::Sequence(particles) => particles.is_empty(),
+        _ => false,
+    };
+    if mixed && text_only {
+        // Text and no child element: a string value, with the attributes.
+        let base =
+            QNameRef { text: "xs:string".to_owned(), namespace: Some(XSD_NS.to_owned()), local: "string".to_owned() };
+        content = ComplexContent::Simple { base };
+    } else if mixed {
+        problems.push(Problem::new(
+            src.pos(node),
+            format!("unsupported mixed content (mixed=\"true\", text between child elements) in {label}"),
+        ));
     }
     ComplexTypeDecl {
         name: node.attribute("name").map(str::to_owned),
         content,
+        attributes,
         doc: annotation_doc(node),
-        pos: pos(node),
+        pos: src.pos(node),
         problems,
     }
 }
 
-/// `complexContent`: only `extension` is supported.
-fn complex_content(node: Node<'_, '_>, label: &str, problems: &mut Vec<Problem>) -> Option<ComplexContent> {
+/// `complexContent`: an `extension` or a `restriction` of a complex base.
+fn complex_content(
+    src: &Source<'_>,
+    node: Node<'_, '_>,
+    label: &str,
+    attributes: &mut Attributes,
+    problems: &mut Vec<Problem>,
+) -> Option<ComplexContent> {
     if matches!(node.attribute("mixed"), Some("true" | "1")) {
-        problems.push(Problem::new(pos(node), format!("unsupported mixed content (mixed=\"true\") in {label}")));
+        problems.push(Problem::new(src.pos(node), format!("unsupported mixed content (mixed=\"true\") in {label}")));
     }
     let mut content = None;
     for child in xsd_children(node) {
         match child.tag_name().name() {
             "annotation" => {}
-            "extension" => {
+            derivation @ ("extension" | "restriction") => {
                 let Some(base) = qname_attr(child, "base") else {
-                    problems.push(Problem::new(pos(child), format!("<{}> without a base in {label}", tag(child))));
+                    problems.push(Problem::new(src.pos(child), format!("<{}> without a base in {label}", tag(child))));
                     continue;
                 };
                 let mut fields = Vec::new();
                 for grandchild in xsd_children(child) {
+                    if attribute_child(src, grandchild, attributes, label, problems) {
+                        continue;
+                    }
                     match grandchild.tag_name().name() {
                         "annotation" => {}
-                        "sequence" => fields = sequence(grandchild, label, problems),
-                        "attribute" | "attributeGroup" | "anyAttribute" => problems.push(Problem::new(
-                            pos(grandchild),
-                            format!("unsupported <{}> (XML attributes) in {label}", tag(grandchild)),
-                        )),
-                        _ => problems.push(unsupported(grandchild, label)),
+                        "sequence" => fields = sequence(src, grandchild, label, problems),
+                        "all" => fields = particles(src, grandchild, label, problems),
+                        "choice" | "group" => fields = vec![element(src, grandchild)],
+                        _ => problems.push(unsupported(src, grandchild, label)),
                     }
                 }
-                content = Some(ComplexContent::Extension { base, fields });
+                content = Some(if derivation == "extension" {
+                    ComplexContent::Extension { base, fields }
+                } else {
+                    ComplexContent::Restriction { base, fields }
+                });
             }
-            "restriction" => problems
-                .push(Problem::new(pos(child), format!("unsupported <{}> of a complex type in {label}", tag(child)))),
-            _ => problems.push(unsupported(child, label)),
+            _ => problems.push(unsupported(src, child, label)),
         }
     }
     content
 }
 
-fn sequence(node: Node<'_, '_>, label: &str, problems: &mut Vec<Problem>) -> Vec<ElementDecl> {
+/// `simpleContent`: an `extension` or `restriction` of a simple base, with attributes.
+fn simple_content(
+    src: &Source<'_>,
+    node: Node<'_, '_>,
+    label: &str,
+    attributes: &mut Attributes,
+    problems: &mut Vec<Problem>,
+) -> Option<ComplexContent> {
+    let mut content = None;
+    for child in xsd_children(node) {
+        match child.tag_name().name() {
+            "annotation" => {}
+            "extension" | "restriction" => {
+                let Some(base) = qname_attr(child, "base") else {
+                    problems.push(Problem::new(src.pos(child), format!("<{}> without a base in {label}", tag(child))));
+                    continue;
+                };
+                for grandchild in xsd_children(child) {
+                    if attribute_child(src, grandchild, attributes, label, problems) {
+                        continue;
+                    }
+                    match grandchild.tag_name().name() {
+                        // Facets narrow the value, not its Rust type.
+                        "annotation" | "enumeration" | "pattern" | "length" | "minLength" | "maxLength"
+                        | "minInclusive" | "maxInclusive" | "minExclusive" | "maxExclusive" | "totalDigits"
+                        | "fractionDigits" | "whiteSpace" => {}
+                        _ => problems.push(unsupported(src, grandchild, label)),
+                    }
+                }
+                content = Some(ComplexContent::Simple { base });
+            }
+            _ => problems.push(unsupported(src, child, label)),
+        }
+    }
+    content
+}
+
+fn sequence(src: &Source<'_>, node: Node<'_, '_>, label: &str, problems: &mut Vec<Problem>) -> Vec<ElementDecl> {
     for attribute in ["minOccurs", "maxOccurs"] {
         if let Some(value) = node.attribute(attribute).filter(|value| value.trim() != "1") {
             problems.push(Problem::new(
-                pos(node),
+                src.pos(node),
                 format!("unsupported <{} {attribute}=\"{value}\"> (a repeated sequence) in {label}", tag(node)),
             ));
         }
     }
+    particles(src, node, label, problems)
+}
+
+fn group(src: &Source<'_>, node: Node<'_, '_>) -> GroupDecl {
+    let name = node.attribute("name").unwrap_or("").to_owned();
+    let label = format!("group \"{name}\"");
+    let mut problems = Vec::new();
+    let mut particles_found = Vec::new();
+    for child in xsd_children(node) {
+        match child.tag_name().name() {
+            "annotation" => {}
+            "sequence" => particles_found = sequence(src, child, &label, &mut problems),
+            "all" => particles_found = particles(src, child, &label, &mut problems),
+            "choice" => particles_found = vec![element(src, child)],
+            _ => problems.push(unsupported(src, child, &label)),
+        }
+    }
+    GroupDecl { name, particles: particles_found, problems }
+}
+
+/// The elements, wildcards and choices of a sequence, `all` or choice; a
+/// nested sequence that occurs once is flattened into it.
+fn particles(src: &Source<'_>, node: Node<'_, '_>, label: &str, problems: &mut Vec<Problem>) -> Vec<ElementDecl> {
     let mut fields = Vec::new();
     for child in xsd_children(node) {
         match child.tag_name().name() {
             "annotation" => {}
-            "element" => match child.attribute("ref") {
-                Some(reference) => problems.push(element_ref(child, reference, label)),
-                None => fields.push(element(child)),
-            },
-            "sequence" => {
-                problems.push(Problem::new(pos(child), format!("unsupported nested <{}> in {label}", tag(child))))
-            }
-            _ => problems.push(unsupported(child, label)),
+            "element" | "any" | "choice" | "group" => fields.push(element(src, child)),
+            "sequence" => fields.extend(sequence(src, child, label, problems)),
+            _ => problems.push(unsupported(src, child, label)),
         }
     }
     fields
 }
 
-fn element_ref(node: Node<'_, '_>, reference: &str, label: &str) -> Problem {
-    let target = qname(node, reference);
-    let what = if target.namespace.as_deref() == Some(XSD_NS) && target.local == "schema" {
-        "an inline XML schema, as a .NET DataSet sends, has no fixed shape"
-    } else {
-        "element references are not supported; declare the element in place"
-    };
-    Problem::new(pos(node), format!("unsupported <{} ref=\"{reference}\"> in {label}: {what}", tag(node)))
-}
-
-fn simple_type(node: Node<'_, '_>, label: &str) -> SimpleTypeDecl {
+pub(super) fn simple_type(src: &Source<'_>, node: Node<'_, '_>, label: &str) -> SimpleTypeDecl {
     let mut decl = SimpleTypeDecl {
         name: node.attribute("name").map(str::to_owned),
         base: None,
+        list: None,
+        union: false,
         enumerations: Vec::new(),
         doc: annotation_doc(node),
-        pos: pos(node),
+        pos: src.pos(node),
         problems: Vec::new(),
     };
     for child in xsd_children(node) {
@@ -337,7 +485,7 @@ fn simple_type(node: Node<'_, '_>, label: &str) -> SimpleTypeDecl {
                             }
                         }
                         "simpleType" => decl.problems.push(Problem::new(
-                            pos(facet),
+                            src.pos(facet),
                             format!("unsupported anonymous base <{}> in {label}", tag(facet)),
                         )),
                         // Other facets (pattern, length, bounds) narrow the values, not the Rust type.
@@ -345,14 +493,30 @@ fn simple_type(node: Node<'_, '_>, label: &str) -> SimpleTypeDecl {
                     }
                 }
                 if decl.base.is_none() && decl.problems.is_empty() {
-                    decl.problems.push(Problem::new(pos(child), format!("<{}> without a base in {label}", tag(child))));
+                    decl.problems
+                        .push(Problem::new(src.pos(child), format!("<{}> without a base in {label}", tag(child))));
                 }
             }
-            _ => decl.problems.push(unsupported(child, label)),
+            "list" => {
+                decl.list = match qname_attr(child, "itemType") {
+                    Some(item) => Some(ListItem::Named(item)),
+                    None => xsd_children(child)
+                        .find(|item| item.tag_name().name() == "simpleType")
+                        .map(|item| ListItem::Inline(Box::new(simple_type(src, item, label)))),
+                };
+                if decl.list.is_none() {
+                    decl.problems.push(Problem::new(
+                        src.pos(child),
+                        format!("<{}> without an item type in {label}", tag(child)),
+                    ));
+                }
+            }
+            "union" => decl.union = true,
+            _ => decl.problems.push(unsupported(src, child, label)),
         }
     }
-    if decl.base.is_none() && decl.problems.is_empty() {
-        decl.problems.push(Problem::new(decl.pos, format!("{label} has no <restriction>")));
+    if decl.base.is_none() && decl.list.is_none() && !decl.union && decl.problems.is_empty() {
+        decl.problems.push(Problem::new(decl.pos, format!("{label} has no <restriction>, <list> or <union>")));
     }
     decl
 }

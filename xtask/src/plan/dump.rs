@@ -131,6 +131,11 @@ fn named_type(out: &mut Out, named: &NamedType) {
             out.line(1, format!("struct {}", plan.ident));
             plan.fields.iter().for_each(|plan| field(out, 2, plan));
         }
+        NamedType::Choice(plan) => {
+            out.doc(1, &plan.doc, "///");
+            out.line(1, format!("enum {} (choice)", plan.ident));
+            plan.variants.iter().for_each(|plan| field(out, 2, plan));
+        }
         NamedType::Enum(plan) => {
             out.doc(1, &plan.doc, "///");
             out.line(1, format!("enum {}, other values in {}", plan.ident, plan.unknown));
@@ -173,8 +178,19 @@ fn field(out: &mut Out, depth: usize, field: &Field) {
         Codec::Single => element(&field.element),
         Codec::Array { item } => format!("array {} of {}", element(&field.element), element(item)),
         Codec::Repeated => format!("repeated {}", element(&field.element)),
+        Codec::Raw { element: Some(name) } => format!("raw {}", element(name)),
+        Codec::Raw { element: None } => "raw, any other element".to_owned(),
+        Codec::Attribute => format!("attribute {}", element(&field.element)),
+        Codec::Value => "text".to_owned(),
+        Codec::OtherAttributes { .. } => "other attributes".to_owned(),
+        Codec::Choice { elements } => {
+            format!("choice of {}", elements.iter().map(element).collect::<Vec<_>>().join(" | "))
+        }
     };
-    let local = if field.local == field.ident { String::new() } else { format!(" (read into {})", field.local) };
+    let mut local = if field.local == field.ident { String::new() } else { format!(" (read into {})", field.local) };
+    if let Some(default) = &field.default {
+        local.push_str(&format!(", empty means {default:?}"));
+    }
     out.line(depth, format!("{}: {} ← {wire}{local}", field.ident, rust_type(&field.ty)));
 }
 
@@ -192,6 +208,8 @@ fn rust_type(ty: &RustType) -> String {
         RustType::Named(name) => name.clone(),
         RustType::Option(inner) => format!("Option<{}>", rust_type(inner)),
         RustType::Nillable(inner) => format!("Nillable<{}>", rust_type(inner)),
+        RustType::Boxed(inner) => format!("Box<{}>", rust_type(inner)),
+        RustType::List(item) => format!("XsList<{}>", rust_type(item)),
         RustType::Vec(item) => format!("Vec<{}>", rust_type(item)),
     }
 }
@@ -212,5 +230,16 @@ fn scalar_name(scalar: Scalar) -> &'static str {
         Scalar::F64 => "f64",
         Scalar::PanelDateTime => "PanelDateTime",
         Scalar::Bytes => "Vec<u8>",
+        Scalar::RawXml => "RawXml",
+        Scalar::AnyAttribute => "AnyAttribute",
+        Scalar::Decimal => "Decimal",
+        Scalar::I128 => "i128",
+        Scalar::U128 => "u128",
+        Scalar::Date => "XsDate",
+        Scalar::Time => "XsTime",
+        Scalar::Duration => "XsDuration",
+        Scalar::HexBinary => "HexBinary",
+        Scalar::QName => "QName",
+        Scalar::Char => "char",
     }
 }

@@ -134,6 +134,8 @@ pub struct Field {
     pub ty: RustType,
     pub element: ElementName,
     pub codec: Codec,
+    /// What an empty element stands for (`default`/`fixed`), for `Codec::Single`.
+    pub default: Option<String>,
     pub doc: Doc,
 }
 
@@ -146,6 +148,17 @@ pub enum Codec {
     Array { item: ElementName },
     /// The element itself repeats (`Repeated`).
     Repeated,
+    /// Whole elements kept as XML (`RawSlot`): those named `element`, or with
+    /// `None` every element no other field takes (`xs:any`).
+    Raw { element: Option<ElementName> },
+    /// An XML attribute of the element (`read_attribute`, `attribute_field`).
+    Attribute,
+    /// The element's text (simple content), with `XmlContent` of the value.
+    Value,
+    /// A choice enum (`ChoiceSlot`); `elements` are its alternatives' elements.
+    Choice { elements: Vec<ElementName> },
+    /// `xs:anyAttribute`: the attributes other than `declared` (`read_other_attributes`).
+    OtherAttributes { declared: Vec<ElementName> },
 }
 
 /// An element name as the generated code spells it.
@@ -172,6 +185,10 @@ pub enum RustType {
     Named(String),
     Option(Box<RustType>),
     Nillable(Box<RustType>),
+    /// A field that closes a cycle of types holding each other.
+    Boxed(Box<RustType>),
+    /// `xs:list`: whitespace-separated items.
+    List(Box<RustType>),
     Vec(Box<RustType>),
 }
 
@@ -192,6 +209,17 @@ pub enum Scalar {
     F64,
     PanelDateTime,
     Bytes,
+    RawXml,
+    AnyAttribute,
+    Decimal,
+    I128,
+    U128,
+    Date,
+    Time,
+    Duration,
+    HexBinary,
+    QName,
+    Char,
 }
 
 /// `result_status()` on a response: a field read as a status enum.
@@ -211,6 +239,16 @@ pub struct StatusBinding {
 pub enum NamedType {
     Struct(Struct),
     Enum(Enum),
+    Choice(ChoiceEnum),
+}
+
+/// An `xs:choice`: a variant per alternative, each written and read like a field.
+#[derive(Debug)]
+pub struct ChoiceEnum {
+    pub ident: String,
+    pub doc: Doc,
+    /// The alternatives; `ident` is the variant's name.
+    pub variants: Vec<Field>,
 }
 
 #[derive(Debug)]
@@ -224,6 +262,8 @@ pub struct Struct {
 #[derive(Debug)]
 pub struct Enum {
     pub ident: String,
+    /// Some attribute holds it: it is also an `AttributeValue`.
+    pub attribute_value: bool,
     pub doc: Doc,
     pub variants: Vec<Variant>,
     /// The catch-all variant, holding the value as sent.

@@ -1,10 +1,12 @@
 //! What `generate` writes compiles in a crate that only depends on `payamak`:
-//! the two sibling WSDLs and the `doc_hazards` and `shared_operations` fixtures,
-//! built with `-D warnings` and `#![deny(missing_docs)]`, and none of their doc
-//! comments is a doctest.
+//! the two sibling WSDLs, the `doc_hazards` and `shared_operations` fixtures and
+//! every corpus document that generates, built together (one compile) with
+//! `-D warnings` and `#![deny(missing_docs)]`, and none of their doc comments is
+//! a doctest.
 
 use std::process::Command;
 
+use super::corpus;
 use super::support::{generate, input, FIXTURES};
 use crate::output;
 use crate::pipeline::{self, Input, Options};
@@ -42,6 +44,10 @@ pub mod doc_hazards;
 /// Two services with an operation of the same name.
 #[rustfmt::skip]
 pub mod shared_operations;
+
+/// The real-world WSDLs of `xtask/tests/corpus/` that generate.
+#[rustfmt::skip]
+pub mod corpus;
 "#;
 
 #[test]
@@ -66,16 +72,17 @@ fn generated_code_compiles_in_another_crate() {
         })
         .collect();
     let options = Options { annotations: None, command: "cargo xtask generate", strict: false };
-    let files = pipeline::generate(&inputs, &options).expect("the siblings generate");
+    let files = pipeline::generate(&inputs, &options).expect("the siblings generate").files;
     output::write(&krate.join("src/generated"), &files, true).expect("generated files");
     let source = format!("{FIXTURES}/doc_hazards/input.wsdl");
     let text = std::fs::read_to_string(root.join(&source)).expect("doc_hazards WSDL");
-    let files = pipeline::generate(&[Input { source, text }], &options).expect("doc_hazards generates");
+    let files = pipeline::generate(&[Input { source, text }], &options).expect("doc_hazards generates").files;
     output::write(&krate.join("src/doc_hazards"), &files, true).expect("generated files");
     let fixture = format!("{FIXTURES}/shared_operations");
     let files = generate(&[input(&format!("{fixture}/input.wsdl"))], Some(&format!("{fixture}/annotations.toml")))
         .expect("shared_operations generates");
     output::write(&krate.join("src/shared_operations"), &files, true).expect("generated files");
+    write_corpus(&krate.join("src/corpus"));
 
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let result = Command::new(cargo)
@@ -108,4 +115,17 @@ fn generated_code_compiles_in_another_crate() {
         krate.display(),
         String::from_utf8_lossy(&result.stderr)
     );
+}
+
+/// `corpus/mod.rs` and one module per corpus document that generates.
+fn write_corpus(dir: &std::path::Path) {
+    let _ = std::fs::remove_dir_all(dir);
+    let mut index = String::from("//! The corpus documents that generate, one module each.\n");
+    for (document, outcome) in corpus::outcomes() {
+        let Ok(files) = outcome else { continue };
+        let module = corpus::module_name(&document);
+        output::write(&dir.join(&module), &files, true).expect("generated files");
+        index.push_str(&format!("\n/// `{document}`.\n#[rustfmt::skip]\npub mod {module};\n"));
+    }
+    std::fs::write(dir.join("mod.rs"), index).expect("corpus/mod.rs");
 }

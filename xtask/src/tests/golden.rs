@@ -181,3 +181,27 @@ fn generated_docs_hold_no_doctests() {
         }
     }
 }
+
+/// A document with nothing to generate is no error, but it is not silent either.
+#[test]
+fn a_document_without_soap_operations_warns() {
+    let text = r#"<?xml version="1.0" encoding="utf-8"?>
+<wsdl:definitions xmlns:wsdl="http://schemas.xmlsoap.org/wsdl/" xmlns:http="http://schemas.xmlsoap.org/wsdl/http/" xmlns:tns="urn:t" targetNamespace="urn:t">
+  <wsdl:portType name="P" />
+  <wsdl:binding name="B" type="tns:P"><http:binding verb="GET" /></wsdl:binding>
+  <wsdl:service name="OnlyHttp">
+    <wsdl:port name="B" binding="tns:B"><http:address location="http://example.com/x" /></wsdl:port>
+  </wsdl:service>
+</wsdl:definitions>
+"#;
+    let inputs = [crate::pipeline::Input { source: "only_http.wsdl".to_owned(), text: text.to_owned() }];
+    let generated = pipeline::generate(&inputs, &generate_options(None)).expect("nothing to generate is no error");
+    assert_eq!(
+        generated.warnings,
+        [
+            "only_http.wsdl:5:3: service \"OnlyHttp\" has no SOAP 1.1 or SOAP 1.2 port; nothing is generated for it",
+            "only_http.wsdl: no SOAP operation to generate",
+        ]
+    );
+    assert_eq!(generated.files.keys().collect::<Vec<_>>(), ["mod.rs"]);
+}

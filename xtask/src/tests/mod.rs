@@ -3,8 +3,10 @@
 
 mod additive;
 mod compile;
+mod corpus;
 mod fetch;
 mod golden;
+mod parse_time;
 mod regen;
 mod shared_operations;
 mod support;

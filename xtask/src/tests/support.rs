@@ -38,7 +38,7 @@ pub fn generate_options<'a>(annotations: Option<(&'a Annotations, &'a str)>) -> 
 /// `generate` as the CLI runs it.
 pub fn generate(inputs: &[Input], annotations: Option<&str>) -> Result<BTreeMap<String, String>> {
     let loaded = annotations.map(|source| Annotations::load(&repo_root().join(source))).transpose()?;
-    pipeline::generate(inputs, &generate_options(loaded.as_ref().zip(annotations)))
+    pipeline::generate(inputs, &generate_options(loaded.as_ref().zip(annotations))).map(|generated| generated.files)
 }
 
 /// True when golden files are to be rewritten instead of compared.
