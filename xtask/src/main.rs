@@ -1,28 +1,5 @@
-//! Project automation: `cargo xtask <command>` (see `--help`).
-//!
-//! The WSDL → Rust generator is a pipeline of modules with one concern each:
-//! `parse` (XML → raw structs) → `model` (resolved, sorted) → `bind` (every
-//! Rust-level decision, as a `plan`) → `emit` (Rust tokens) → `output`
-//! (formatting, header, files). `names` holds the naming rules,
-//! `annotations` reads `wsdl/annotations.toml`, and `pipeline` is the
-//! single code path that `regen` and `generate` share.
-
-mod annotations;
-mod bind;
-mod diag;
-mod emit;
-mod fetch;
-mod model;
-mod names;
-mod output;
-mod parse;
-mod pipeline;
-mod plan;
-mod regen;
-mod test_suite;
-
-#[cfg(test)]
-mod tests;
+//! Project automation: `cargo xtask <command>` (see `--help`). The generator
+//! and the commands' code are the `xtask` library (`src/lib.rs`).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -30,8 +7,9 @@ use std::process::ExitCode;
 use anyhow::{Context as _, Result};
 use clap::{Parser, Subcommand};
 
-use crate::annotations::{Annotations, AnnotationsFile};
-use crate::pipeline::{Input, Options};
+use xtask::annotations::{Annotations, AnnotationsFile};
+use xtask::pipeline::{self, Input, Options};
+use xtask::{fetch, output, regen, test_suite};
 
 #[derive(Parser)]
 #[command(name = "cargo xtask", bin_name = "cargo xtask", about = "Project automation for payamak")]

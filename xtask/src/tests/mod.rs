@@ -5,6 +5,7 @@ mod additive;
 mod compile;
 mod corpus;
 mod fetch;
+mod fuzz_smoke;
 mod golden;
 mod parse_time;
 mod regen;
