@@ -1,6 +1,7 @@
 //! Where a bulk send records its batches: the store trait, and the in-memory store.
 
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::path::PathBuf;
 
 use super::record::{BatchOutcome, BatchRecord};
@@ -16,7 +17,7 @@ use crate::recipient::MobileNumber;
 /// sent. [`MemoryJournal`] keeps nothing past the process, for one-shot sends
 /// and tests; [`JsonLinesJournal`](super::JsonLinesJournal) (feature
 /// `journal`) is durable.
-pub trait Journal {
+pub trait Journal: Send {
     /// What the store holds about each batch an earlier run (or this one) started, by index.
     fn batches(&self) -> &BTreeMap<usize, BatchRecord>;
 
@@ -26,18 +27,24 @@ pub trait Journal {
     /// Records what became of `batch`.
     fn record_outcome(&mut self, batch: usize, outcome: &BatchOutcome) -> Result<(), JournalError>;
 
-    /// Records `entries`, in order: when it returns, every one of them survives
-    /// a crash. A store that can make several records durable at once (one
-    /// disk sync for a group) overrides this; by default they are recorded one
-    /// by one. After an error, any of them may or may not have been recorded.
-    fn record(&mut self, entries: &[Entry<'_>]) -> Result<(), JournalError> {
-        for entry in entries {
-            match *entry {
-                Entry::Attempt { batch, numbers } => self.record_attempt(batch, numbers)?,
-                Entry::Outcome { batch, outcome } => self.record_outcome(batch, outcome)?,
+    /// Records `entries`, in order: when the future completes, every one of
+    /// them survives a crash. A bulk run keeps its sends going while it waits.
+    ///
+    /// A store that can make several records durable at once (one disk sync
+    /// for a group), or off the caller's thread, overrides this; by default they
+    /// are recorded one by one. After an error, any of them may or may not have
+    /// been recorded.
+    fn record(&mut self, entries: &[Entry<'_>]) -> impl Future<Output = Result<(), JournalError>> + Send {
+        let recorded = (|| {
+            for entry in entries {
+                match *entry {
+                    Entry::Attempt { batch, numbers } => self.record_attempt(batch, numbers)?,
+                    Entry::Outcome { batch, outcome } => self.record_outcome(batch, outcome)?,
+                }
             }
-        }
-        Ok(())
+            Ok(())
+        })();
+        std::future::ready(recorded)
     }
 }
 
@@ -73,7 +80,7 @@ impl<J: Journal + ?Sized> Journal for &mut J {
         (**self).record_outcome(batch, outcome)
     }
 
-    fn record(&mut self, entries: &[Entry<'_>]) -> Result<(), JournalError> {
+    fn record(&mut self, entries: &[Entry<'_>]) -> impl Future<Output = Result<(), JournalError>> + Send {
         (**self).record(entries)
     }
 }

@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::io::{Read as _, Seek as _, SeekFrom, Write as _};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -39,7 +40,8 @@ enum Line {
 /// A journal in a file of JSON lines, locked while open, synced at every record.
 #[derive(Debug)]
 pub struct JsonLinesJournal {
-    file: File,
+    /// Shared with the blocking thread that writes and syncs a group.
+    file: Arc<File>,
     path: PathBuf,
     /// The header in the file: the job's, as its first run wrote it.
     header: JobHeader,
@@ -79,7 +81,7 @@ impl JsonLinesJournal {
         file.read_to_end(&mut bytes).map_err(io("read"))?;
         let complete = bytes.iter().rposition(|&byte| byte == b'\n').map_or(0, |at| at + 1);
         let mut journal = JsonLinesJournal {
-            file,
+            file: Arc::new(file),
             path: path.to_owned(),
             header: header.clone(),
             batches: BTreeMap::new(),
@@ -95,7 +97,7 @@ impl JsonLinesJournal {
                 return Err(JournalError::NotAJournal { path: path.to_owned() });
             }
             journal.file.set_len(0).map_err(io("write"))?;
-            journal.file.seek(SeekFrom::Start(0)).map_err(io("write"))?;
+            (&*journal.file).seek(SeekFrom::Start(0)).map_err(io("write"))?;
             journal.append(&Line::Header(header))?;
             sync_parent_dir(path)?;
             journal.opened = if existed { Opened::Restarted } else { Opened::New };
@@ -108,7 +110,7 @@ impl JsonLinesJournal {
         if journal.dropped_partial_line {
             journal.file.set_len(complete as u64).map_err(io("write"))?;
         }
-        journal.file.seek(SeekFrom::End(0)).map_err(io("write"))?;
+        (&*journal.file).seek(SeekFrom::End(0)).map_err(io("write"))?;
         Ok(journal)
     }
 
@@ -179,64 +181,34 @@ impl JsonLinesJournal {
     }
 
     fn append(&mut self, line: &Line) -> Result<(), JournalError> {
-        self.append_all(std::slice::from_ref(line))
+        let bytes = encode(&self.path, std::slice::from_ref(line))?;
+        write_durably(&self.file, &self.path, &bytes)
     }
 
-    /// Writes `lines` at the end of the file with one write, and syncs it once.
-    fn append_all(&mut self, lines: &[Line]) -> Result<(), JournalError> {
-        let path = &self.path;
-        let io = |action: &'static str| move |source| JournalError::Io { path: path.clone(), action, source };
-        let mut bytes = Vec::new();
-        for line in lines {
-            serde_json::to_writer(&mut bytes, line).map_err(|error| io("write")(std::io::Error::other(error)))?;
-            bytes.push(b'\n');
-        }
-        let end = self.file.stream_position().map_err(io("write"))?;
-        let written =
-            self.file.write_all(&bytes).map_err(io("write")).and_then(|()| self.file.sync_data().map_err(io("sync")));
-        if written.is_err() {
-            // Cut off what part of the group reached the file, so that the journal stays
-            // whole lines and a later write (of the outcomes alone, say) can follow.
-            let _ = self.file.set_len(end).and_then(|()| self.file.seek(SeekFrom::Start(end)));
-        }
-        written
-    }
-}
-
-impl Journal for JsonLinesJournal {
-    fn batches(&self) -> &BTreeMap<usize, BatchRecord> {
-        &self.batches
-    }
-
-    fn record_attempt(&mut self, batch: usize, numbers: &[MobileNumber]) -> Result<(), JournalError> {
-        self.record(&[Entry::Attempt { batch, numbers }])
-    }
-
-    fn record_outcome(&mut self, batch: usize, outcome: &BatchOutcome) -> Result<(), JournalError> {
-        self.record(&[Entry::Outcome { batch, outcome }])
-    }
-
-    /// Writes the group's lines with one write and one disk sync (a group commit).
-    fn record(&mut self, entries: &[Entry<'_>]) -> Result<(), JournalError> {
+    /// The lines of `entries`; an outcome needs an attempt, in the journal or before it in the group.
+    fn lines_of(&self, entries: &[Entry<'_>]) -> Result<Vec<Line>, JournalError> {
         let at = now();
-        let mut lines = Vec::with_capacity(entries.len());
         let mut attempted = std::collections::HashSet::new();
-        for entry in entries {
-            lines.push(match *entry {
+        entries
+            .iter()
+            .map(|entry| match *entry {
                 Entry::Attempt { batch, numbers } => {
                     attempted.insert(batch);
                     let numbers = numbers.iter().map(|number| number.as_str().to_owned()).collect();
-                    Line::Attempt { batch, numbers, at: at.clone() }
+                    Ok(Line::Attempt { batch, numbers, at: at.clone() })
                 }
                 Entry::Outcome { batch, outcome } => {
                     if !self.batches.contains_key(&batch) && !attempted.contains(&batch) {
                         return Err(JournalError::OutcomeWithoutAttempt { batch });
                     }
-                    Line::Outcome { batch, at: at.clone(), result: outcome.clone() }
+                    Ok(Line::Outcome { batch, at: at.clone(), result: outcome.clone() })
                 }
-            });
-        }
-        self.append_all(&lines)?;
+            })
+            .collect()
+    }
+
+    /// Takes written `lines` into what the journal holds.
+    fn apply(&mut self, lines: Vec<Line>) {
         for line in lines {
             match line {
                 Line::Attempt { batch, numbers, .. } => {
@@ -250,6 +222,79 @@ impl Journal for JsonLinesJournal {
                 Line::Header(_) => {}
             }
         }
+    }
+
+    /// Writes the group's lines with one write and one disk sync (a group commit).
+    fn record_now(&mut self, entries: &[Entry<'_>]) -> Result<(), JournalError> {
+        let lines = self.lines_of(entries)?;
+        write_durably(&self.file, &self.path, &encode(&self.path, &lines)?)?;
+        self.apply(lines);
+        Ok(())
+    }
+}
+
+/// `lines`, each ending with a newline.
+fn encode(path: &Path, lines: &[Line]) -> Result<Vec<u8>, JournalError> {
+    let mut bytes = Vec::new();
+    for line in lines {
+        serde_json::to_writer(&mut bytes, line).map_err(|error| JournalError::Io {
+            path: path.to_owned(),
+            action: "write",
+            source: std::io::Error::other(error),
+        })?;
+        bytes.push(b'\n');
+    }
+    Ok(bytes)
+}
+
+/// Appends `bytes` with one write and syncs them. On failure, cuts off what part
+/// of them reached the file, so that the journal stays whole lines and a later
+/// write (of a group's outcomes alone, say) can follow.
+fn write_durably(mut file: &File, path: &Path, bytes: &[u8]) -> Result<(), JournalError> {
+    let io = |action: &'static str| move |source| JournalError::Io { path: path.to_owned(), action, source };
+    let end = file.stream_position().map_err(io("write"))?;
+    let written = file.write_all(bytes).map_err(io("write")).and_then(|()| file.sync_data().map_err(io("sync")));
+    if written.is_err() {
+        let _ = file.set_len(end).and_then(|()| file.seek(SeekFrom::Start(end)));
+    }
+    written
+}
+
+impl Journal for JsonLinesJournal {
+    fn batches(&self) -> &BTreeMap<usize, BatchRecord> {
+        &self.batches
+    }
+
+    fn record_attempt(&mut self, batch: usize, numbers: &[MobileNumber]) -> Result<(), JournalError> {
+        self.record_now(&[Entry::Attempt { batch, numbers }])
+    }
+
+    fn record_outcome(&mut self, batch: usize, outcome: &BatchOutcome) -> Result<(), JournalError> {
+        self.record_now(&[Entry::Outcome { batch, outcome }])
+    }
+
+    /// Writes the group's lines with one write and one disk sync (a group
+    /// commit), on Tokio's blocking pool when there is a runtime, so that the
+    /// run's sends go on meanwhile.
+    async fn record(&mut self, entries: &[Entry<'_>]) -> Result<(), JournalError> {
+        let lines = self.lines_of(entries)?;
+        let bytes = encode(&self.path, &lines)?;
+        let written = match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                let (file, path) = (Arc::clone(&self.file), self.path.clone());
+                let write = runtime.spawn_blocking(move || write_durably(&file, &path, &bytes));
+                write.await.unwrap_or_else(|error| {
+                    Err(JournalError::Io {
+                        path: self.path.clone(),
+                        action: "write",
+                        source: std::io::Error::other(error),
+                    })
+                })
+            }
+            Err(_) => write_durably(&self.file, &self.path, &bytes),
+        };
+        written?;
+        self.apply(lines);
         Ok(())
     }
 }
@@ -360,8 +405,8 @@ mod tests {
         std::fs::remove_file(&path).unwrap();
     }
 
-    #[test]
-    fn a_group_is_written_in_order_and_an_outcome_needs_an_attempt() {
+    #[tokio::test]
+    async fn a_group_is_written_in_order_and_an_outcome_needs_an_attempt() {
         let path = temp_path("group");
         let (first, second) = ([number("09120000000")], [number("09120000001")]);
         let failed = BatchOutcome::Failed {
@@ -369,15 +414,16 @@ mod tests {
         };
         {
             let mut journal = JsonLinesJournal::open(&path, header("hi")).unwrap();
-            journal.record(&[Entry::Attempt { batch: 0, numbers: &first }]).unwrap();
+            journal.record(&[Entry::Attempt { batch: 0, numbers: &first }]).await.unwrap();
             let group = [
                 Entry::Outcome { batch: 0, outcome: &failed },
                 Entry::Attempt { batch: 1, numbers: &second },
                 Entry::Outcome { batch: 1, outcome: &failed },
             ];
-            journal.record(&group).unwrap();
+            journal.record(&group).await.unwrap();
             let orphan = journal
-                .record(&[Entry::Attempt { batch: 2, numbers: &first }, Entry::Outcome { batch: 3, outcome: &failed }]);
+                .record(&[Entry::Attempt { batch: 2, numbers: &first }, Entry::Outcome { batch: 3, outcome: &failed }])
+                .await;
             assert!(matches!(orphan, Err(JournalError::OutcomeWithoutAttempt { batch: 3 })));
             assert!(!journal.batches().contains_key(&2), "nothing of a refused group is kept");
         }

@@ -345,7 +345,7 @@ impl<'a> BulkJob<'a> {
                     Some(flow) => flow,
                     None => {
                         // The observer makes the run wait: outcomes do not wait with it.
-                        self.record_group(journal, &mut run, &mut finished, &[]);
+                        self.record_group(journal, &mut run, &mut finished, &[], &mut in_flight).await;
                         progress_while(before, &mut in_flight, &mut finished).await
                     }
                 };
@@ -356,14 +356,15 @@ impl<'a> BulkJob<'a> {
                 starting.push(index);
             }
             // One write for the outcomes that came in and the attempts about to go out.
-            if self.record_group(journal, &mut run, &mut finished, &starting) {
+            if self.record_group(journal, &mut run, &mut finished, &starting, &mut in_flight).await {
                 for &index in &starting {
                     let Some(batch) = self.batches.get(index) else { continue };
                     run.sent_this_run[index] = true;
                     in_flight.push(async move { Finished::new(index, self.client.send(batch).await) });
                 }
             }
-            for Finished { index, result, .. } in finished.drain(..) {
+            // Answers that came in during the write wait for the next one.
+            for Finished { index, result, .. } in finished.extract_if(.., |done| done.recorded) {
                 observer.after_batch(BatchProgress {
                     batch: index,
                     batches: self.batches.len(),
@@ -373,9 +374,11 @@ impl<'a> BulkJob<'a> {
                     run.failure.get_or_insert((index, error));
                 }
             }
-            // Wait for a batch to finish, then take every other one that has too.
-            let Some(done) = in_flight.next().await else { break };
-            finished.push(done);
+            // Wait for a batch to finish (unless some did already), then take every other one that has too.
+            if finished.is_empty() {
+                let Some(done) = in_flight.next().await else { break };
+                finished.push(done);
+            }
             while let Some(Some(done)) = in_flight.next().now_or_never() {
                 finished.push(done);
             }
@@ -388,15 +391,21 @@ impl<'a> BulkJob<'a> {
     }
 
     /// Records the outcomes of `finished` not recorded yet and the attempts of
-    /// `starting` in one journal write: whether the attempts were recorded (and
-    /// those batches may be sent). Nothing to record is a success.
-    fn record_group<J: Journal + ?Sized>(
+    /// `starting` in one journal write, while the sends `in_flight` go on (their
+    /// answers join `finished`): whether the attempts were recorded (and those
+    /// batches may be sent). Nothing to record is a success.
+    async fn record_group<J, S>(
         &self,
         journal: &mut J,
         run: &mut Run,
-        finished: &mut [Finished],
+        finished: &mut Vec<Finished>,
         starting: &[usize],
-    ) -> bool {
+        in_flight: &mut FuturesUnordered<S>,
+    ) -> bool
+    where
+        J: Journal + ?Sized,
+        S: Future<Output = Finished>,
+    {
         let outcomes: Vec<(usize, BatchOutcome)> = finished
             .iter_mut()
             .filter_map(|done| {
@@ -415,14 +424,14 @@ impl<'a> BulkJob<'a> {
         // Batches the journal knew nothing of: if their attempt cannot be written, they are unsent.
         let fresh: Vec<usize> =
             starting.iter().copied().filter(|index| !journal.batches().contains_key(index)).collect();
-        match journal.record(&entries) {
+        match progress_while(journal.record(&entries), in_flight, finished).await {
             Ok(()) => true,
             Err(error) => {
                 // The attempts are dropped (those batches are not sent); the outcomes of
                 // batches already sent get one more try on their own.
                 if !outcomes.is_empty() && !starting.is_empty() {
                     entries.truncate(outcomes.len());
-                    let _ = journal.record(&entries);
+                    let _ = progress_while(journal.record(&entries), in_flight, finished).await;
                 }
                 run.journal_failed(error, outcomes, starting, &fresh, journal.batches());
                 false

@@ -518,16 +518,18 @@ impl Journal for Counting {
     }
 
     fn record_attempt(&mut self, batch: usize, numbers: &[MobileNumber]) -> Result<(), JournalError> {
-        self.record(&[payamak::bulk::Entry::Attempt { batch, numbers }])
+        self.writes += 1;
+        self.inner.record_attempt(batch, numbers)
     }
 
     fn record_outcome(&mut self, batch: usize, outcome: &BatchOutcome) -> Result<(), JournalError> {
-        self.record(&[payamak::bulk::Entry::Outcome { batch, outcome }])
+        self.writes += 1;
+        self.inner.record_outcome(batch, outcome)
     }
 
-    fn record(&mut self, entries: &[payamak::bulk::Entry<'_>]) -> Result<(), JournalError> {
+    async fn record(&mut self, entries: &[payamak::bulk::Entry<'_>]) -> Result<(), JournalError> {
         self.writes += 1;
-        self.inner.record(entries)
+        self.inner.record(entries).await
     }
 }
 

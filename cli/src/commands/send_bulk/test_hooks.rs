@@ -109,20 +109,12 @@ impl HookedJournal {
     }
 }
 
-impl Journal for HookedJournal {
-    fn batches(&self) -> &BTreeMap<usize, BatchRecord> {
-        self.inner.batches()
-    }
+/// Where each record of a group falls: its hook point, batch and position in this run.
+type Points = Vec<(Point, usize, usize)>;
 
-    fn record_attempt(&mut self, batch: usize, numbers: &[MobileNumber]) -> Result<(), JournalError> {
-        self.record(&[Entry::Attempt { batch, numbers }])
-    }
-
-    fn record_outcome(&mut self, batch: usize, outcome: &BatchOutcome) -> Result<(), JournalError> {
-        self.record(&[Entry::Outcome { batch, outcome }])
-    }
-
-    fn record(&mut self, entries: &[Entry<'_>]) -> Result<(), JournalError> {
+impl HookedJournal {
+    /// Before a group is written: the crashes and failures due before it, and its points.
+    fn before_write(&mut self, entries: &[Entry<'_>]) -> Result<(Points, usize), JournalError> {
         let mut next = self.attempts;
         let mut points = Vec::with_capacity(entries.len());
         for entry in entries {
@@ -141,13 +133,18 @@ impl Journal for HookedJournal {
                 }
             }
         }
-        // A crash "at an outcome" tears the group write just after that outcome's line.
-        let torn = points.iter().position(|&(point, _, position)| self.hooks.crash == Some((point, position + 1)));
-        if let Some(last) = torn.filter(|&at| points[at].0 == Point::Outcome) {
-            self.inner.record(&entries[..=last])?;
-            self.hooks.maybe_crash(Point::Outcome, points[last].2);
-        }
-        self.inner.record(entries)?;
+        Ok((points, next))
+    }
+
+    /// A crash "at an outcome" tears the group write just after that outcome's line:
+    /// the index of that entry.
+    fn torn_at(&self, points: &Points) -> Option<usize> {
+        let at = points.iter().position(|&(point, _, position)| self.hooks.crash == Some((point, position + 1)))?;
+        (points[at].0 == Point::Outcome).then_some(at)
+    }
+
+    /// After a group was written: the crashes due after it.
+    fn after_write(&mut self, points: Points, next: usize) {
         self.attempts = next;
         for (point, batch, position) in points {
             if point == Point::Attempt {
@@ -155,6 +152,36 @@ impl Journal for HookedJournal {
             }
             self.hooks.maybe_crash(point, position);
         }
+    }
+}
+
+impl Journal for HookedJournal {
+    fn batches(&self) -> &BTreeMap<usize, BatchRecord> {
+        self.inner.batches()
+    }
+
+    fn record_attempt(&mut self, batch: usize, numbers: &[MobileNumber]) -> Result<(), JournalError> {
+        let (points, next) = self.before_write(&[Entry::Attempt { batch, numbers }])?;
+        self.inner.record_attempt(batch, numbers)?;
+        self.after_write(points, next);
+        Ok(())
+    }
+
+    fn record_outcome(&mut self, batch: usize, outcome: &BatchOutcome) -> Result<(), JournalError> {
+        let (points, next) = self.before_write(&[Entry::Outcome { batch, outcome }])?;
+        self.inner.record_outcome(batch, outcome)?;
+        self.after_write(points, next);
+        Ok(())
+    }
+
+    async fn record(&mut self, entries: &[Entry<'_>]) -> Result<(), JournalError> {
+        let (points, next) = self.before_write(entries)?;
+        if let Some(last) = self.torn_at(&points) {
+            self.inner.record(&entries[..=last]).await?;
+            self.hooks.maybe_crash(Point::Outcome, points[last].2);
+        }
+        self.inner.record(entries).await?;
+        self.after_write(points, next);
         Ok(())
     }
 }
