@@ -77,14 +77,28 @@ pub(super) fn operation(operation: &Operation, context: &OperationContext<'_>) -
         let alternatives: Vec<&Field> = operation.faults.iter().map(|fault| &fault.field).collect();
         let mut variants = fields::fields(&alternatives, names)?;
         let fault_names: Vec<String> = operation.faults.iter().map(|fault| fault.name.clone()).collect();
-        for ((variant, ident), fault) in variants.iter_mut().zip(names::variant_names(&fault_names)).zip(&operation.faults) {
+        for ((variant, ident), fault) in
+            variants.iter_mut().zip(names::variant_names(&fault_names)).zip(&operation.faults)
+        {
             variant.ident = ident;
-            variant.doc = Doc::new().line(format!("The fault {}: its detail {}.", code(&fault.name), code(&fault.field.element.local)));
+            variant.doc = Doc::new().line(format!(
+                "The fault {}: its detail {}.",
+                code(&fault.name),
+                code(&fault.field.element.local)
+            ));
         }
         let doc = Doc::new()
-            .line(format!("The faults the {} operation declares, read from a SOAP fault's detail.", code(&operation.name)))
+            .line(format!(
+                "The faults the {} operation declares, read from a SOAP fault's detail.",
+                code(&operation.name)
+            ))
             .line(format!("Get it from a call's error with [`{fault_ident}::from_error`]."));
-        types.push(plan::NamedType::Choice(plan::ChoiceEnum { ident: fault_ident.clone(), doc, variants, fault: true }));
+        types.push(plan::NamedType::Choice(plan::ChoiceEnum {
+            ident: fault_ident.clone(),
+            doc,
+            variants,
+            fault: true,
+        }));
     }
     let body = match operation.layout {
         Layout::Wrapped => BodyStyle::Wrapped,
@@ -147,7 +161,10 @@ fn credentials_header(operation: &Operation, context: &OperationContext<'_>) -> 
             return None;
         }
         let found = |wanted: &dyn Fn(&str) -> bool| {
-            [first, second].into_iter().find(|field| wanted(&field.element.local)).map(|field| field.element.local.clone())
+            [first, second]
+                .into_iter()
+                .find(|field| wanted(&field.element.local))
+                .map(|field| field.element.local.clone())
         };
         let (username, password) = match annotated {
             Some(credentials) => {
@@ -274,7 +291,10 @@ fn bind_request(
                 code(&element.local),
                 code(&element.namespace)
             ),
-            Layout::Bare => format!("{}; its fields are the elements of the SOAP body (document/literal bare).", actions_line(operation)),
+            Layout::Bare => format!(
+                "{}; its fields are the elements of the SOAP body (document/literal bare).",
+                actions_line(operation)
+            ),
             Layout::Rpc => format!(
                 "{}; rpc style: wrapper element {} in namespace {}, one element per part.",
                 actions_line(operation),
@@ -307,7 +327,8 @@ fn bind_response(
     annotation: Option<&OperationAnnotation>,
     headers: Option<Headers>,
 ) -> Result<Response, Problem> {
-    let missing = || Problem::new(operation.pos, format!("internal error: operation \"{}\" has no response", operation.name));
+    let missing =
+        || Problem::new(operation.pos, format!("internal error: operation \"{}\" has no response", operation.name));
     let model_response = operation.response.as_ref().ok_or_else(missing)?;
     let model_fields: Vec<&Field> = model_response.fields.iter().collect();
     let (mut fields, headers) = fields_and_headers(&model_fields, names, headers)?;

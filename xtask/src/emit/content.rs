@@ -93,7 +93,11 @@ pub(super) struct ReadBody {
 }
 
 /// Reads the children of `element` into `Self`; credentials go to `credentials`.
-pub(super) fn read_body(members: &[Member<'_>]) -> ReadBody {
+///
+/// With `any_namespace` (the accessors of an rpc message), child elements are
+/// matched on their local name alone: WS-I has them unqualified, and Axis or
+/// node-soap qualify them.
+pub(super) fn read_body(members: &[Member<'_>], any_namespace: bool) -> ReadBody {
     let mut slots = Vec::new();
     let mut arms = Vec::new();
     let mut inits = Vec::new();
@@ -103,7 +107,7 @@ pub(super) fn read_body(members: &[Member<'_>]) -> ReadBody {
         match member {
             Member::Field(field) => {
                 let (name, local) = (ident(&field.ident), ident(&field.local));
-                let ns = namespace(&field.element.namespace);
+                let ns = if any_namespace { quote!(_) } else { namespace(&field.element.namespace) };
                 let element = &field.element.local;
                 match &field.codec {
                     Codec::Single => {
@@ -140,6 +144,7 @@ pub(super) fn read_body(members: &[Member<'_>]) -> ReadBody {
                         inits.push(quote! { #name: #local.finish(element, #element)? });
                     }
                     Codec::Attribute => {
+                        let ns = namespace(&field.element.namespace);
                         inits.push(quote! { #name: ::payamak::codegen::read_attribute(element, #ns, #element)? });
                     }
                     Codec::Value => {
@@ -212,15 +217,15 @@ pub(super) fn read_body(members: &[Member<'_>]) -> ReadBody {
 
 /// The `XmlContent` implementation of a struct of `fields`.
 pub(super) fn content_impl(ident: &Ident, fields: &[Field]) -> TokenStream {
-    content_impl_of(ident, &field_members(fields))
+    content_impl_of(ident, &field_members(fields), false)
 }
 
 /// The `XmlContent` implementation of a struct of `members`.
-pub(super) fn content_impl_of(ident: &Ident, members: &[Member<'_>]) -> TokenStream {
+pub(super) fn content_impl_of(ident: &Ident, members: &[Member<'_>], any_namespace: bool) -> TokenStream {
     let members = members.to_vec();
     let writes = write_statements(&members);
     let writer = writer_param(&members);
-    let read = read_body(&members);
+    let read = read_body(&members, any_namespace);
     let element = if read.uses_element { quote!(element) } else { quote!(_element) };
     let statements = read.statements;
     quote! {

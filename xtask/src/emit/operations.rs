@@ -3,7 +3,9 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::content::{content_impl_of, field_members, read_body, request_members, write_statements, writer_param, Member};
+use super::content::{
+    content_impl_of, field_members, read_body, request_members, write_statements, writer_param, Member,
+};
 use super::docs::outer;
 use super::types::field_declarations;
 use super::{ident, namespace, serde_derives, struct_derives};
@@ -12,7 +14,8 @@ use crate::plan::{BodyStyle, Child, CredentialPlacement, ElementName, Headers, O
 /// The request and response types of `operation`.
 pub(super) fn operation(operation: &Operation) -> TokenStream {
     let request = request_type(operation);
-    let response = operation.response.as_ref().map(response_type);
+    let rpc = operation.body == BodyStyle::Rpc;
+    let response = operation.response.as_ref().map(|response| response_type(response, rpc));
     quote!(#request #response)
 }
 
@@ -75,7 +78,7 @@ fn request_type(operation: &Operation) -> TokenStream {
     let members = request_members(&request.children, request.headers.as_ref());
     let writes = write_statements(&members);
     let writer = writer_param(&members);
-    let read = read_body(&members);
+    let read = read_body(&members, operation.body == BodyStyle::Rpc);
     let element_param = if read.uses_element { quote!(element) } else { quote!(_element) };
     let credentials_param = if read.uses_credentials { quote!(credentials) } else { quote!(_credentials) };
     let statements = read.statements;
@@ -95,8 +98,12 @@ fn request_type(operation: &Operation) -> TokenStream {
     };
     let body = match operation.body {
         BodyStyle::Wrapped => quote!(),
-        BodyStyle::Bare => quote!(const BODY: ::payamak::codegen::BodyStyle = ::payamak::codegen::BodyStyle::Bare;),
-        BodyStyle::Rpc => quote!(const BODY: ::payamak::codegen::BodyStyle = ::payamak::codegen::BodyStyle::Rpc;),
+        BodyStyle::Bare => quote!(
+            const BODY: ::payamak::codegen::BodyStyle = ::payamak::codegen::BodyStyle::Bare;
+        ),
+        BodyStyle::Rpc => quote!(
+            const BODY: ::payamak::codegen::BodyStyle = ::payamak::codegen::BodyStyle::Rpc;
+        ),
     };
     let request_headers = request.headers.as_ref().map(|headers| {
         let elements = element_list(&headers.elements);
@@ -175,7 +182,7 @@ fn request_type(operation: &Operation) -> TokenStream {
     }
 }
 
-fn response_type(response: &Response) -> TokenStream {
+fn response_type(response: &Response, rpc: bool) -> TokenStream {
     let name = ident(&response.ident);
     let doc = outer(&response.doc);
     let status_impl = response.status.as_ref().map(|status| {
@@ -196,7 +203,7 @@ fn response_type(response: &Response) -> TokenStream {
     let header_declaration = headers_declaration(response.headers.as_ref());
     let mut members = field_members(&response.fields);
     members.extend(response.headers.as_ref().map(Member::Headers));
-    let content = content_impl_of(&name, &members);
+    let content = content_impl_of(&name, &members, rpc);
     let derives = struct_derives();
     let serde = serde_derives();
     quote! {

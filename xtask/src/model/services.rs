@@ -154,7 +154,9 @@ impl<'d> Index<'d> {
                 if response.element.namespace != request.element.namespace && layout != Layout::Bare {
                     return Err(Problem::new(
                         abstract_operation.pos,
-                        format!("the request and response elements of operation \"{name}\" are in different namespaces"),
+                        format!(
+                            "the request and response elements of operation \"{name}\" are in different namespaces"
+                        ),
                     ));
                 }
                 Some(response)
@@ -245,10 +247,9 @@ impl<'d> Index<'d> {
             fields.push(self.part_field(part, message, walk)?);
         }
         check_unique(&fields, message, operation)?;
-        let element = fields.first().map_or_else(
-            || QName::new(&self.target_namespace, &operation.name),
-            |field| field.element.clone(),
-        );
+        let element = fields
+            .first()
+            .map_or_else(|| QName::new(&self.target_namespace, &operation.name), |field| field.element.clone());
         Ok((Layout::Bare, Wrapper { element, fields }))
     }
 
@@ -287,7 +288,10 @@ impl<'d> Index<'d> {
             if fields.iter().any(|other| other.element == field.element) {
                 return Err(Problem::new(
                     header.pos,
-                    format!("header element \"{}\" appears twice in operation \"{}\"", field.element.local, operation.name),
+                    format!(
+                        "header element \"{}\" appears twice in operation \"{}\"",
+                        field.element.local, operation.name
+                    ),
                 ));
             }
             fields.push(field);

@@ -13,8 +13,8 @@ mod xsd;
 
 pub use attributes::{AttributeDecl, AttributeGroupDecl, Attributes};
 pub use wsdl::{
-    Binding, BindingMessage, BindingOperation, Definitions, Message, Part, Port, PortOperation,
-    PortType, Protocol, Service,
+    Binding, BindingMessage, BindingOperation, Definitions, Message, Part, Port, PortOperation, PortType, Protocol,
+    Service,
 };
 pub use xsd::{
     ComplexContent, ComplexTypeDecl, ElementDecl, GroupDecl, InlineType, ListItem, MaxOccurs, Schema, SimpleTypeDecl,

@@ -301,7 +301,9 @@ fn binding_operation(src: &Source<'_>, node: Node<'_, '_>) -> Result<BindingOper
         } else if is(child, WSDL_NS, "output") {
             parsed.output = Some(binding_message(src, child)?);
         } else if is(child, WSDL_NS, "fault") {
-            let fault_use = elements(child).find(|n| is_soap(*n, "fault")).map(|n| n.attribute("use").unwrap_or("literal").to_owned());
+            let fault_use = elements(child)
+                .find(|n| is_soap(*n, "fault"))
+                .map(|n| n.attribute("use").unwrap_or("literal").to_owned());
             parsed.faults.push((child.attribute("name").unwrap_or("").to_owned(), fault_use, src.pos(child)));
         }
     }
@@ -315,7 +317,8 @@ fn binding_message(src: &Source<'_>, node: Node<'_, '_>) -> Result<BindingMessag
             let body_use = child.attribute("use").unwrap_or("literal").to_owned();
             parsed.body_use = Some((body_use, src.pos(child)));
             parsed.body_namespace = child.attribute("namespace").map(str::to_owned);
-            parsed.body_parts = child.attribute("parts").map(|parts| parts.split_whitespace().map(str::to_owned).collect());
+            parsed.body_parts =
+                child.attribute("parts").map(|parts| parts.split_whitespace().map(str::to_owned).collect());
         } else if is_soap(child, "header") {
             parsed.headers.push(BindingHeader {
                 message: required_qname(src, child, "message")?,

@@ -4,8 +4,8 @@
 use std::fmt::{self, Write as _};
 
 use super::{
-    BodyStyle, Child, Codec, Headers, CredentialPlacement, Doc, ElementName, Field, NamedType, Namespace, Operation, Paragraph, Plan,
-    RustType, Scalar, ServiceModule, StatusModule,
+    BodyStyle, Child, Codec, CredentialPlacement, Doc, ElementName, Field, Headers, NamedType, Namespace, Operation,
+    Paragraph, Plan, RustType, Scalar, ServiceModule, StatusModule,
 };
 
 impl fmt::Display for Plan {
