@@ -249,7 +249,7 @@ impl<'d> Index<'d> {
         check_unique(&fields, message, operation)?;
         let element = fields
             .first()
-            .map_or_else(|| QName::new(&self.target_namespace, &operation.name), |field| field.element.clone());
+            .map_or_else(|| QName::new(self.target_namespace, &operation.name), |field| field.element.clone());
         Ok((Layout::Bare, Wrapper { element, fields }))
     }
 
