@@ -1,7 +1,8 @@
 //! Call loops against a static loopback server, beside a bare reqwest loop posting
 //! the same bytes.
 //!
-//! `cargo bench --bench calls [-- SECONDS]` (default 3 s per row): one client
+//! `cargo bench --bench calls [-- SECONDS]` (default 3 s per row, run in ten
+//! turns taken in rotation, so that load changes weigh on every row alike): one client
 //! calls GetCredit, then SendSms to 100 recipients, back to back, against a
 //! server that answers every request with the same canned reply. The baseline
 //! for each is a `reqwest::Client` posting the very envelope payamak sends
@@ -12,7 +13,9 @@
 //! connection, since a server may have closed it (and a failed write would
 //! leave the send's outcome unknown).
 
+use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::time::{Duration, Instant};
 
 use axum::http::{header, HeaderMap};
@@ -44,45 +47,55 @@ async fn static_server() -> SocketAddr {
     address
 }
 
-/// Calls `call` back to back for `duration`: calls per second.
-async fn rate<F, Fut>(duration: Duration, mut call: F) -> f64
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = ()>,
-{
-    for _ in 0..50 {
-        call().await;
+/// One loop of calls: a closure making the next call.
+type Loop<'a> = Box<dyn FnMut() -> Pin<Box<dyn Future<Output = ()> + 'a>> + 'a>;
+
+/// Runs each loop back to back for `duration` in all, in turns of
+/// `duration / ROUNDS`, so that a change in the machine's load weighs on every
+/// loop alike: calls per second of each.
+async fn rates(duration: Duration, loops: &mut [Loop<'_>]) -> Vec<f64> {
+    const ROUNDS: u32 = 10;
+    let turn = duration / ROUNDS;
+    for call in loops.iter_mut() {
+        for _ in 0..50 {
+            call().await;
+        }
     }
-    let started = Instant::now();
-    let mut calls = 0u64;
-    while started.elapsed() < duration {
-        call().await;
-        calls += 1;
+    let mut calls = vec![0u64; loops.len()];
+    let mut spent = vec![Duration::ZERO; loops.len()];
+    for _ in 0..ROUNDS {
+        for (index, call) in loops.iter_mut().enumerate() {
+            let started = Instant::now();
+            while started.elapsed() < turn {
+                call().await;
+                calls[index] += 1;
+            }
+            spent[index] += started.elapsed();
+        }
     }
-    calls as f64 / started.elapsed().as_secs_f64()
+    calls.iter().zip(&spent).map(|(&calls, spent)| calls as f64 / spent.as_secs_f64()).collect()
 }
 
 /// A bare reqwest loop posting `body` with `action` to `url` (over pooled
 /// keep-alive connections, or a new connection for each call).
-async fn bare(duration: Duration, url: &str, action: &'static str, body: String, pooled: bool) -> f64 {
+fn bare<'a>(url: &'a str, action: &'static str, body: String, pooled: bool) -> Loop<'a> {
     let http = if pooled {
         reqwest::Client::new()
     } else {
         reqwest::Client::builder().pool_max_idle_per_host(0).build().expect("client")
     };
-    rate(duration, || {
+    Box::new(move || {
         let request = http
             .post(url)
             .header(header::CONTENT_TYPE, "text/xml; charset=utf-8")
             .header("SOAPAction", action)
             .body(body.clone());
-        async move {
+        Box::pin(async move {
             let response = request.send().await.expect("the server answers");
             let bytes = response.bytes().await.expect("a body");
             assert!(!bytes.is_empty());
-        }
+        })
     })
-    .await
 }
 
 fn report(name: &str, payamak: f64, baseline: f64) {
@@ -105,12 +118,6 @@ fn main() {
 
         let credit_body =
             encode_request(&GetCreditRequest::default(), SoapVersion::V11, Some(&credentials)).expect("encode");
-        let credit_bare = bare(duration, &url, "\"http://tempuri.org/GetCredit\"", credit_body, true).await;
-        let credit = rate(duration, || async {
-            client.credit().await.expect("credit");
-        })
-        .await;
-
         let numbers: Vec<String> = (0..RECIPIENTS).map(|i| format!("0912{i:07}")).collect();
         let sms = Sms::new("5000123456", "یادآوری: جلسه فردا ساعت ۱۰").to(&numbers).expect("numbers");
         let send_request = SendSmsRequest {
@@ -121,12 +128,25 @@ fn main() {
         };
         let send_body = encode_request(&send_request, SoapVersion::V11, Some(&credentials)).expect("encode");
         let send_action = "\"http://tempuri.org/SendSms\"";
-        let send_bare = bare(duration, &url, send_action, send_body.clone(), true).await;
-        let send_bare_fresh = bare(duration, &url, send_action, send_body, false).await;
-        let send = rate(duration, || async {
-            client.send(&sms).await.expect("send");
-        })
-        .await;
+        let (client, sms) = (&client, &sms);
+        let mut loops: Vec<Loop<'_>> = vec![
+            bare(&url, "\"http://tempuri.org/GetCredit\"", credit_body, true),
+            Box::new(move || {
+                Box::pin(async move {
+                    client.credit().await.expect("credit");
+                })
+            }),
+            bare(&url, send_action, send_body.clone(), true),
+            bare(&url, send_action, send_body, false),
+            Box::new(move || {
+                Box::pin(async move {
+                    client.send(sms).await.expect("send");
+                })
+            }),
+        ];
+        let [credit_bare, credit, send_bare, send_bare_fresh, send] = rates(duration, &mut loops).await[..] else {
+            unreachable!("one rate per loop")
+        };
 
         println!("one client, calls back to back against a static loopback server, {seconds} s per row");
         report("GetCredit", credit, credit_bare);

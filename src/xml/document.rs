@@ -304,7 +304,9 @@ impl<'input> Builder<'input> {
         // Declarations first: they apply to the element's own name and attributes.
         let mut scope = parent_scope;
         let mut attribute_total = 0usize;
-        for attribute in start.attributes() {
+        // Most elements of a reply have no attributes at all.
+        let has_attributes = start.attributes_raw().iter().any(|b| !b.is_ascii_whitespace());
+        for attribute in start.attributes().take(if has_attributes { usize::MAX } else { 0 }) {
             let attribute = attribute.map_err(|error| self.malformed(before, error.to_string()))?;
             attribute_total += 1;
             let key = attribute.key.into_inner();
@@ -349,7 +351,7 @@ impl<'input> Builder<'input> {
         let namespace = self.resolve(scope, prefix, true).ok_or_else(|| self.unbound(before, prefix))?;
         let first_attribute = u32::try_from(self.document.attributes.len()).unwrap_or(NONE);
         let mut attribute_count = 0u16;
-        for attribute in start.attributes().flatten() {
+        for attribute in start.attributes().flatten().take(if has_attributes { usize::MAX } else { 0 }) {
             let key = attribute.key.into_inner();
             if key == b"xmlns" || key.starts_with(b"xmlns:") {
                 continue;
