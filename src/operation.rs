@@ -53,6 +53,12 @@ pub enum BodyStyle {
     /// name) holds one accessor per part; a response's wrapper is read
     /// whatever its name, as WSDL 1.1 leaves it open.
     Rpc,
+    /// rpc/encoded (SOAP 1.1 encoding): laid out as [`BodyStyle::Rpc`], the
+    /// wrapper marked with `soap:encodingStyle`; values are read whatever
+    /// `xsi:type` they carry, and accessors that refer to their value
+    /// (`href="#id"`) are read from the element they name, usually a
+    /// `multiRef` sibling of the wrapper.
+    RpcEncoded,
 }
 
 /// The namespace and local name of an element.

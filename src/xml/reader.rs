@@ -1,6 +1,7 @@
 //! Read access to a parsed document, by namespace URI and local name only.
 
 use std::borrow::Cow;
+use std::cell::{Cell, OnceCell};
 
 use super::error::{DecodeError, DecodeErrorKind};
 use super::writer::XSI_NAMESPACE;
@@ -24,9 +25,28 @@ pub(crate) const DEFAULT_BYTE_LIMIT: usize = 32 * 1024 * 1024;
 /// The smallest node budget, so that a tight byte limit still reads small documents.
 const MIN_NODES: usize = 4096;
 
+/// How many `href` accessors may point at one another before the element
+/// that holds a value (SOAP 1.1 §5.4.1 has one: accessor to value).
+const MAX_REFERENCE_CHAIN: usize = 8;
+/// Following references may visit at most this many times the document's
+/// elements: values shared by several accessors are read once per accessor,
+/// and this bounds what sharing can multiply.
+const REFERENCE_BUDGET_FACTOR: usize = 4;
+
 /// A parsed XML document.
 pub struct XmlDocument<'input> {
     document: roxmltree::Document<'input>,
+    references: References,
+}
+
+/// The `id`s of a document, indexed the first time an `href` is followed, and
+/// what following references may still cost.
+#[derive(Default)]
+struct References {
+    /// The elements with an `id` attribute, sorted by it.
+    ids: OnceCell<Vec<roxmltree::NodeId>>,
+    /// Elements that following references may still visit (set at the first one).
+    budget: Cell<Option<usize>>,
 }
 
 impl<'input> XmlDocument<'input> {
@@ -44,17 +64,17 @@ impl<'input> XmlDocument<'input> {
         check_structure(text, max_nodes)?;
         let nodes_limit = u32::try_from(max_nodes).unwrap_or(u32::MAX);
         let options = roxmltree::ParsingOptions { allow_dtd: false, nodes_limit };
-        roxmltree::Document::parse_with_options(text, options).map(|document| XmlDocument { document }).map_err(
-            |error| {
+        roxmltree::Document::parse_with_options(text, options)
+            .map(|document| XmlDocument { document, references: References::default() })
+            .map_err(|error| {
                 let position = error.pos();
                 DecodeError::new(DecodeErrorKind::Malformed(error.to_string()), "", position.row, position.col)
-            },
-        )
+            })
     }
 
     /// The document element.
     pub fn root(&self) -> XmlElement<'_, 'input> {
-        XmlElement { node: self.document.root_element() }
+        XmlElement { node: self.document.root_element(), references: &self.references, depth: 0, encoded: false }
     }
 }
 
@@ -152,6 +172,12 @@ fn declared_prefixes(markup: &str) -> Vec<String> {
 #[derive(Clone, Copy)]
 pub struct XmlElement<'a, 'input> {
     node: roxmltree::Node<'a, 'input>,
+    references: &'a References,
+    /// Elements between the root and this one, counting the accessors whose
+    /// references led here: bounds decoding however references nest.
+    depth: usize,
+    /// Inside a SOAP-encoded body: `href` accessors stand for the element they name.
+    encoded: bool,
 }
 
 impl<'a, 'input: 'a> XmlElement<'a, 'input> {
@@ -177,7 +203,99 @@ impl<'a, 'input: 'a> XmlElement<'a, 'input> {
 
     /// Child elements, in document order.
     pub fn children(&self) -> impl Iterator<Item = XmlElement<'a, 'input>> + 'a {
-        self.node.children().filter(|node| node.is_element()).map(|node| XmlElement { node })
+        let XmlElement { references, depth, encoded, .. } = *self;
+        self.node.children().filter(|node| node.is_element()).map(move |node| XmlElement {
+            node,
+            references,
+            depth: depth + 1,
+            encoded,
+        })
+    }
+
+    /// This element and what it holds, read as SOAP-encoded data (SOAP 1.1
+    /// §5): an accessor with `href="#id"` stands for the element whose `id` it
+    /// names (see [`XmlElement::dereference`]).
+    pub(crate) fn encoded(self) -> Self {
+        XmlElement { encoded: true, ..self }
+    }
+
+    /// True for a body entry marked `soapenc:root="0"`: a value serialised on
+    /// its own, which accessors reach by reference, not the message.
+    pub(crate) fn is_independent_value(&self) -> bool {
+        const SOAP_ENCODING: &str = "http://schemas.xmlsoap.org/soap/encoding/";
+        matches!(self.attribute(SOAP_ENCODING, "root").map(str::trim), Some("0" | "false"))
+    }
+
+    /// In SOAP-encoded data, the element holding this accessor's value: the
+    /// one whose `id` its `href="#id"` names (SOAP 1.1 §5.4.1, usually a
+    /// `multiRef` sibling of the rpc wrapper), else the element itself.
+    ///
+    /// A reference that names no element or one twice, leaves the document,
+    /// chains more than a few accessors, or (directly or through nested values)
+    /// goes round in a cycle is an error, as is sharing that would make
+    /// decoding visit more than a few times the document's elements.
+    pub fn dereference(self) -> Result<Self, DecodeError> {
+        if !self.encoded {
+            return Ok(self);
+        }
+        let mut current = self;
+        for _ in 0..=MAX_REFERENCE_CHAIN {
+            let Some(href) = current.node.attribute("href") else { return Ok(current) };
+            let Some(id) = href.trim().strip_prefix('#') else {
+                return Err(current.bad_reference(format!("href={href:?} is not a reference within the message")));
+            };
+            if current.depth > MAX_DEPTH {
+                return Err(current.bad_reference(format!(
+                    "href={href:?} leads more than {MAX_DEPTH} elements deep (a cycle of references?)"
+                )));
+            }
+            let target = self.find_id(id).map_err(|reason| current.bad_reference(reason))?;
+            self.spend(target).map_err(|limit| current.error(DecodeErrorKind::LimitExceeded(limit)))?;
+            current = XmlElement { node: target, ..current };
+        }
+        Err(current.bad_reference(format!("more than {MAX_REFERENCE_CHAIN} references in a chain")))
+    }
+
+    fn bad_reference(&self, reason: String) -> DecodeError {
+        self.error(DecodeErrorKind::BadReference(reason))
+    }
+
+    /// The one element whose `id` is `id`.
+    fn find_id(&self, id: &str) -> Result<roxmltree::Node<'a, 'input>, String> {
+        let document = self.node.document();
+        let id_of = |node_id: &roxmltree::NodeId| document.get_node(*node_id).and_then(|node| node.attribute("id"));
+        let ids = self.references.ids.get_or_init(|| {
+            let mut ids: Vec<roxmltree::NodeId> = document
+                .descendants()
+                .filter(|node| node.is_element() && node.attribute("id").is_some())
+                .map(|node| node.id())
+                .collect();
+            ids.sort_by(|a, b| id_of(a).cmp(&id_of(b)));
+            ids
+        });
+        let first = ids.partition_point(|node_id| id_of(node_id) < Some(id));
+        let mut matching = ids[first..].iter().take_while(|node_id| id_of(node_id) == Some(id));
+        match (matching.next(), matching.next()) {
+            (Some(found), None) => document.get_node(*found).ok_or_else(|| format!("no element has id {id:?}")),
+            (None, _) => Err(format!("href=\"#{id}\" names no element of the message")),
+            (Some(_), Some(_)) => Err(format!("href=\"#{id}\" names an id that several elements have")),
+        }
+    }
+
+    /// Charges the elements of `target` to the budget of references.
+    fn spend(&self, target: roxmltree::Node<'a, 'input>) -> Result<(), String> {
+        let budget = match self.references.budget.get() {
+            Some(budget) => budget,
+            None => self.node.document().descendants().count().saturating_mul(REFERENCE_BUDGET_FACTOR),
+        };
+        let cost = target.descendants().take(budget.saturating_add(1)).count();
+        let Some(left) = budget.checked_sub(cost) else {
+            return Err(format!(
+                "references would have decoding visit more than {REFERENCE_BUDGET_FACTOR} times the message's nodes"
+            ));
+        };
+        self.references.budget.set(Some(left));
+        Ok(())
     }
 
     /// The first child element, if any.

@@ -10,6 +10,7 @@ mod generator_fixtures;
 mod interop;
 mod node_soap;
 mod observability;
+mod rpc_encoded;
 mod support;
 mod text_roundtrip;
 mod zeep_roundtrip;

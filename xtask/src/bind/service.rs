@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use super::{operation, types};
 use crate::annotations::{Credentials, ServiceAnnotation};
 use crate::diag::Problem;
-use crate::model::{Field, QName, Service, Shape, TypeKind, TypeRef};
+use crate::model::{Field, Layout, QName, Service, Shape, TypeKind, TypeRef};
 use crate::names::ServiceNames;
 use crate::plan::{code, Doc, NamespaceConst, ServiceMeta, ServiceModule};
 
@@ -151,6 +151,9 @@ fn used_namespaces(service: &Service) -> BTreeSet<String> {
             if let Shape::Array { item_element, .. } = &field.shape {
                 namespaces.insert(item_element.namespace.clone());
             }
+            if let Shape::EncodedArray { item_type_name, .. } = &field.shape {
+                namespaces.insert(super::fields::xsi_type_name(item_type_name).namespace);
+            }
         }
     };
     for operation in &service.operations {
@@ -167,6 +170,16 @@ fn used_namespaces(service: &Service) -> BTreeSet<String> {
     }
     for operation in &service.operations {
         namespaces.insert(operation.request.element.namespace.clone());
+        if operation.layout == Layout::RpcEncoded {
+            // The accessors' `xsi:type` values.
+            let parts =
+                operation.request.fields.iter().chain(operation.response.iter().flat_map(|response| &response.fields));
+            for part in
+                parts.filter(|part| matches!(part.shape, Shape::Single { .. }) && !part.type_name.local.contains('/'))
+            {
+                namespaces.insert(super::fields::xsi_type_name(&part.type_name).namespace);
+            }
+        }
     }
     namespaces.remove("");
     namespaces
