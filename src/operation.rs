@@ -8,7 +8,8 @@ use crate::xml::{DecodeError, XmlContent, XmlElement, XmlWriter};
 pub struct ServiceMeta {
     /// The `wsdl:service` name, e.g. `Send`.
     pub name: &'static str,
-    /// The endpoint's file name, appended to a base URL, e.g. `send.asmx`.
+    /// The endpoint's file name, appended to a base URL, e.g. `send.asmx`;
+    /// empty when the WSDL's address has no path: the base URL itself is the endpoint.
     pub endpoint: &'static str,
     /// The address the WSDL declares.
     pub default_address: &'static str,

@@ -114,6 +114,10 @@ pub(crate) mod rpc_literal_golden;
 #[rustfmt::skip]
 #[allow(dead_code)]
 pub(crate) mod rpc_encoded_golden;
+#[path = "../../xtask/tests/fixtures/several_services/expected/mod.rs"]
+#[rustfmt::skip]
+#[allow(dead_code)]
+pub(crate) mod several_services_golden;
 #[path = "../fixtures/generator/siblings/mod.rs"]
 #[rustfmt::skip]
 #[allow(dead_code)]

@@ -28,7 +28,15 @@ pub(super) fn service_module(
     let (address, endpoint) = address_and_endpoint(service)?;
     let annotation = context.annotation;
     let doc = Doc::new()
-        .line(format!("Service {} (endpoint {}).", code(&service.name), code(&endpoint)))
+        .line(if endpoint.is_empty() {
+            format!(
+                "Service {} (endpoint: the base URL itself, as its address {} has no path).",
+                code(&service.name),
+                code(&address)
+            )
+        } else {
+            format!("Service {} (endpoint {}).", code(&service.name), code(&endpoint))
+        })
         .prose(annotation.map(|a| a.doc.as_str()))
         .prose(annotation.and_then(|a| a.doc_fa.as_deref()))
         .prose(service.doc.as_deref())
@@ -106,7 +114,9 @@ fn list_items(service: &Service) -> Vec<QName> {
         .collect()
 }
 
-/// The SOAP 1.1 address (else the SOAP 1.2 one) and its last path segment.
+/// The SOAP 1.1 address (else the SOAP 1.2 one) and its last path segment;
+/// an address without a path (`http://example.org/`) has the empty endpoint:
+/// requests go to the base URL itself (the address, unless the client is given others).
 fn address_and_endpoint(service: &Service) -> Result<(String, String), Problem> {
     let Some(address) = service.soap11_address.as_ref().or(service.soap12_address.as_ref()) else {
         return Err(Problem::new(service.pos, format!("service \"{}\" has no SOAP address", service.name)));
@@ -115,13 +125,8 @@ fn address_and_endpoint(service: &Service) -> Result<(String, String), Problem> 
     let path = without_query
         .split_once("://")
         .map_or(without_query, |(_, rest)| rest.split_once('/').map_or("", |(_, path)| path));
-    match path.rsplit('/').find(|segment| !segment.is_empty()) {
-        Some(endpoint) => Ok((address.clone(), endpoint.to_owned())),
-        None => Err(Problem::new(
-            service.pos,
-            format!("service \"{}\": address \"{address}\" has no path to take the endpoint from", service.name),
-        )),
-    }
+    let endpoint = path.rsplit('/').find(|segment| !segment.is_empty()).unwrap_or("");
+    Ok((address.clone(), endpoint.to_owned()))
 }
 
 /// Every field of an operation: its messages', headers' and declared faults'.

@@ -88,6 +88,8 @@ pub struct Service {
     pub types: Vec<NamedType>,
     /// Operations sent by the server on its own (notification, solicit-response): skipped.
     pub skipped_operations: Vec<(String, Pos)>,
+    /// Ports skipped (HTTP GET/POST, a second port of a SOAP binding already taken): name, why, where.
+    pub skipped_ports: Vec<(String, String, Pos)>,
     pub pos: Pos,
 }
 

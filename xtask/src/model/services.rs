@@ -28,8 +28,9 @@ struct Draft<'d> {
 impl<'d> Index<'d> {
     /// The service, or `None` when it has no SOAP port (not an error: nothing to generate).
     pub(super) fn service(&self, service: &parse::Service, walk: &mut Walk<'d>) -> Option<Service> {
-        let mut soap11 = None;
-        let mut soap12 = None;
+        let mut soap11: Option<(&parse::Port, &Binding)> = None;
+        let mut soap12: Option<(&parse::Port, &Binding)> = None;
+        let mut skipped_ports = Vec::new();
         for port in &service.ports {
             let Some(binding) = walk.catch(lookup(&self.bindings, &port.binding, "binding", port.pos)).copied() else {
                 continue;
@@ -38,8 +39,21 @@ impl<'d> Index<'d> {
                 Protocol::Soap11 => (&mut soap11, "SOAP 1.1"),
                 Protocol::Soap12 => (&mut soap12, "SOAP 1.2"),
                 // HTTP GET/POST bindings carry no SOAP operations.
-                Protocol::Http | Protocol::Other => continue,
+                Protocol::Http | Protocol::Other => {
+                    let what = if binding.protocol == Protocol::Http { "an HTTP GET/POST" } else { "a non-SOAP" };
+                    skipped_ports.push((port.name.clone(), format!("is {what} port"), port.pos));
+                    continue;
+                }
             };
+            if let Some((first, _)) = slot.as_ref().filter(|(_, first)| std::ptr::eq(*first, binding)) {
+                let address = port.address.as_deref().unwrap_or("");
+                let reason = format!(
+                    "is a second {version} port with the binding of port \"{}\"; its address \"{address}\" is another place to call the same operations (give it to the client as a base URL)",
+                    first.name
+                );
+                skipped_ports.push((port.name.clone(), reason, port.pos));
+                continue;
+            }
             if slot.is_some() {
                 walk.report(Problem::new(
                     port.pos,
@@ -129,6 +143,7 @@ impl<'d> Index<'d> {
             operations,
             types,
             skipped_operations: std::mem::take(&mut walk.skipped_operations),
+            skipped_ports,
             pos: service.pos,
         })
     }
