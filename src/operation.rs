@@ -8,7 +8,8 @@ use crate::xml::{DecodeError, XmlContent, XmlElement, XmlWriter};
 pub struct ServiceMeta {
     /// The `wsdl:service` name, e.g. `Send`.
     pub name: &'static str,
-    /// The endpoint's file name, appended to a base URL, e.g. `send.asmx`.
+    /// The endpoint's file name, appended to a base URL, e.g. `send.asmx`;
+    /// empty when the WSDL's address has no path: the base URL itself is the endpoint.
     pub endpoint: &'static str,
     /// The address the WSDL declares.
     pub default_address: &'static str,
@@ -53,6 +54,12 @@ pub enum BodyStyle {
     /// name) holds one accessor per part; a response's wrapper is read
     /// whatever its name, as WSDL 1.1 leaves it open.
     Rpc,
+    /// rpc/encoded (SOAP 1.1 encoding): laid out as [`BodyStyle::Rpc`], the
+    /// wrapper marked with `soap:encodingStyle`; values are read whatever
+    /// `xsi:type` they carry, and accessors that refer to their value
+    /// (`href="#id"`) are read from the element they name, usually a
+    /// `multiRef` sibling of the wrapper.
+    RpcEncoded,
 }
 
 /// The namespace and local name of an element.

@@ -20,6 +20,8 @@ pub use crate::xml::{
 pub use crate::xml::{ChoiceField, ChoiceSlot, XmlChoice};
 /// Values of XML Schema built-in types that generated fields hold.
 pub use crate::xml::{Decimal, HexBinary, InvalidValue, QName, XsDate, XsDuration, XsTime};
+/// SOAP 1.1 encoding (rpc/encoded): `soapenc:Array` fields.
+pub use crate::xml::{EncodedArrayField, EncodedArraySlot};
 /// XML kept as XML (`xs:any`, `xs:anyType`, a .NET DataSet's schema and diffgram).
 pub use crate::xml::{RawField, RawSlot, RawXml};
 

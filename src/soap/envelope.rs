@@ -5,7 +5,8 @@ use super::SoapVersion;
 use crate::auth::{self, CredentialPlacement, ReceivedCredentials};
 use crate::operation::{BodyStyle, ElementName, XmlRequest};
 use crate::xml::{
-    DecodeError, DecodeErrorKind, EncodeError, Encoded, XmlContent, XmlDocument, XmlElement, XmlWriter, XSI_NAMESPACE,
+    DecodeError, DecodeErrorKind, EncodeError, Encoded, XmlContent, XmlDocument, XmlElement, XmlWriter,
+    SOAP_ENCODING_NAMESPACE, XSI_NAMESPACE,
 };
 
 const XSD_NAMESPACE: &str = "http://www.w3.org/2001/XMLSchema";
@@ -57,13 +58,33 @@ fn start_envelope(
 const RPC_PREFIX: &str = "m";
 
 /// Opens the element around the fields of `style`, if it has one.
-fn start_wrapper(w: &mut XmlWriter, style: BodyStyle, namespace: &'static str, element: &'static str) {
+fn start_wrapper(
+    w: &mut XmlWriter,
+    version: SoapVersion,
+    style: BodyStyle,
+    namespace: &'static str,
+    element: &'static str,
+) {
     match style {
-        BodyStyle::Wrapped => w.start(namespace, element),
-        BodyStyle::Rpc if namespace.is_empty() => w.start("", element),
-        BodyStyle::Rpc => w.start_prefixed(RPC_PREFIX, element, &[(RPC_PREFIX, namespace)]),
+        BodyStyle::Rpc | BodyStyle::RpcEncoded if namespace.is_empty() => w.start("", element),
+        BodyStyle::Rpc | BodyStyle::RpcEncoded => w.start_prefixed(RPC_PREFIX, element, &[(RPC_PREFIX, namespace)]),
         BodyStyle::Bare => {}
+        _ => w.start(namespace, element),
     }
+    if style == BodyStyle::RpcEncoded {
+        let attribute = match version {
+            SoapVersion::V11 => "soap:encodingStyle",
+            SoapVersion::V12 => "soap12:encodingStyle",
+        };
+        debug_assert!(attribute.starts_with(version.prefix()));
+        w.attribute(attribute, SOAP_ENCODING_NAMESPACE);
+    }
+}
+
+/// The rpc wrapper among the entries of `body`: the first that is not an
+/// independent value (`soapenc:root="0"`, a `multiRef` that accessors refer to).
+fn rpc_wrapper<'a, 'input>(body: XmlElement<'a, 'input>) -> Result<XmlElement<'a, 'input>, DecodeError> {
+    body.children().find(|entry| !entry.is_independent_value()).ok_or_else(|| body.missing("the payload element"))
 }
 
 /// Writes the envelope of a request, its credential elements left for [`auth::fill`].
@@ -73,7 +94,7 @@ pub(crate) fn encode_request<R: XmlRequest>(request: &R, version: SoapVersion) -
     let headers = |w: &mut XmlWriter| request.write_headers(w);
     let headers: Option<&dyn Fn(&mut XmlWriter)> = (!R::REQUEST_HEADERS.is_empty()).then_some(&headers);
     start_envelope(&mut w, version, operation.credentials, headers);
-    start_wrapper(&mut w, R::BODY, operation.namespace, operation.request_element);
+    start_wrapper(&mut w, version, R::BODY, operation.namespace, operation.request_element);
     request.write_body(&mut w);
     w.finish_with_slots()
 }
@@ -85,7 +106,7 @@ pub fn encode_response<R: XmlRequest>(response: &R::Response, version: SoapVersi
     let headers: Option<&dyn Fn(&mut XmlWriter)> = (!R::RESPONSE_HEADERS.is_empty()).then_some(&headers);
     start_envelope(&mut w, version, CredentialPlacement::None, headers);
     let operation = R::OPERATION;
-    start_wrapper(&mut w, R::BODY, operation.namespace, operation.response_element);
+    start_wrapper(&mut w, version, R::BODY, operation.namespace, operation.response_element);
     response.write_content(&mut w);
     w.finish()
 }
@@ -221,6 +242,7 @@ impl<'input> Envelope<'input> {
             _ => match R::BODY {
                 BodyStyle::Bare => R::Response::read_content(body)?,
                 BodyStyle::Rpc => R::Response::read_content(self.payload()?)?,
+                BodyStyle::RpcEncoded => R::Response::read_content(rpc_wrapper(body)?.encoded())?,
                 _ => R::Response::read_content(self.expect_payload(operation.namespace, operation.response_element)?)?,
             },
         };
@@ -236,6 +258,10 @@ impl<'input> Envelope<'input> {
         self.check_must_understand(R::REQUEST_HEADERS, operation.credentials)?;
         let payload = match R::BODY {
             BodyStyle::Bare => self.body()?,
+            BodyStyle::RpcEncoded => {
+                let payload = rpc_wrapper(self.body()?)?;
+                expect_element(payload, operation.namespace, operation.request_element)?.encoded()
+            }
             _ => self.expect_payload(operation.namespace, operation.request_element)?,
         };
         let mut credentials = ReceivedCredentials::default();
@@ -274,15 +300,22 @@ impl<'input> Envelope<'input> {
     }
 
     fn expect_payload(&self, namespace: &str, name: &str) -> Result<XmlElement<'_, 'input>, DecodeError> {
-        let payload = self.payload()?;
-        if payload.is(namespace, name) {
-            Ok(payload)
-        } else {
-            Err(payload.error(DecodeErrorKind::UnexpectedElement {
-                expected: format!("{{{namespace}}}{name}"),
-                found: payload.expanded_name(),
-            }))
-        }
+        expect_element(self.payload()?, namespace, name)
+    }
+}
+
+fn expect_element<'a, 'input>(
+    payload: XmlElement<'a, 'input>,
+    namespace: &str,
+    name: &str,
+) -> Result<XmlElement<'a, 'input>, DecodeError> {
+    if payload.is(namespace, name) {
+        Ok(payload)
+    } else {
+        Err(payload.error(DecodeErrorKind::UnexpectedElement {
+            expected: format!("{{{namespace}}}{name}"),
+            found: payload.expanded_name(),
+        }))
     }
 }
 

@@ -71,6 +71,7 @@ fn write_nil(w: &mut XmlWriter, ns: &'static str, name: &'static str) {
 }
 
 fn read_not_nil<T: XmlContent>(element: XmlElement<'_, '_>) -> Result<T, DecodeError> {
+    let element = element.dereference()?;
     if element.is_nil() {
         return Err(element.error(DecodeErrorKind::UnexpectedNil));
     }
@@ -78,6 +79,7 @@ fn read_not_nil<T: XmlContent>(element: XmlElement<'_, '_>) -> Result<T, DecodeE
 }
 
 fn read_nillable<T: XmlContent>(element: XmlElement<'_, '_>) -> Result<Nillable<T>, DecodeError> {
+    let element = element.dereference()?;
     if element.is_nil() {
         Ok(Nillable::Nil)
     } else {
@@ -352,6 +354,7 @@ impl<F: ElementField> Slot<F> {
     /// Reads the field from `element`; an empty element stands for `default`
     /// (an element's `default` or `fixed` value in the schema).
     pub fn read_defaulted(&mut self, element: XmlElement<'_, '_>, default: &str) -> Result<(), DecodeError> {
+        let element = element.dereference()?;
         let empty = element.first_child().is_none() && !element.is_nil() && element.text()?.is_empty();
         if !empty {
             return self.read(element);
@@ -381,7 +384,7 @@ impl<F: ArrayField> ArraySlot<F> {
 
     /// Reads the array from its wrapper `element`; a second wrapper is an error.
     pub fn read(&mut self, element: XmlElement<'_, '_>, item_ns: &str, item: &str) -> Result<(), DecodeError> {
-        store_once(&mut self.value, element, || F::read_array(element, item_ns, item))
+        store_once(&mut self.value, element, || F::read_array(element.dereference()?, item_ns, item))
     }
 
     /// The array read, or the absent value; a missing required wrapper is an error on `parent`.

@@ -11,7 +11,7 @@ use super::error::{DecodeError, DecodeErrorKind};
 
 /// Limits applied to untrusted input while it is read. Real replies are a few
 /// levels deep with a handful of attributes.
-const MAX_DEPTH: usize = 128;
+pub(super) const MAX_DEPTH: usize = 128;
 const MAX_ATTRIBUTES_PER_ELEMENT: usize = 64;
 const MAX_NAMESPACE_DECLARATIONS: usize = 256;
 
@@ -97,6 +97,18 @@ pub struct XmlDocument<'input> {
     pub(super) uris: Vec<Cow<'input, str>>,
     /// Attribute values that held character or entity references, unescaped.
     pub(super) values: Vec<Box<str>>,
+    /// For SOAP-encoded multi-reference values.
+    pub(super) references: References,
+}
+
+/// The `id`s of a document, indexed the first time an `href` is followed, and
+/// what following references may still cost.
+#[derive(Default)]
+pub(super) struct References {
+    /// The elements with an `id` attribute, sorted by it.
+    pub ids: std::cell::OnceCell<Vec<u32>>,
+    /// Elements that following references may still visit (set at the first one).
+    pub budget: std::cell::Cell<Option<usize>>,
 }
 
 impl<'input> XmlDocument<'input> {
@@ -177,6 +189,7 @@ impl<'input> Builder<'input> {
                 declarations: Vec::new(),
                 uris: vec![Cow::Borrowed(""), Cow::Borrowed(XML_NAMESPACE)],
                 values: Vec::new(),
+                references: References::default(),
             },
             open: Vec::new(),
             last_child: Vec::new(),

@@ -70,6 +70,9 @@ pub enum DecodeErrorKind {
     },
     /// A SOAP header block marked `mustUnderstand` that the operation does not declare.
     NotUnderstood(String),
+    /// A SOAP-encoded multi-reference accessor (`href="#id"`) that names no
+    /// element, names one twice, leaves the document or goes round in a cycle.
+    BadReference(String),
 }
 
 impl DecodeError {
@@ -82,7 +85,8 @@ impl DecodeError {
             | DecodeErrorKind::DuplicateElement(text)
             | DecodeErrorKind::UnexpectedChild(text)
             | DecodeErrorKind::LimitExceeded(text)
-            | DecodeErrorKind::NotUnderstood(text) => edit(text),
+            | DecodeErrorKind::NotUnderstood(text)
+            | DecodeErrorKind::BadReference(text) => edit(text),
             DecodeErrorKind::InvalidValue { found, .. } => edit(found),
             DecodeErrorKind::UnexpectedElement { expected, found } => {
                 edit(expected);
@@ -146,6 +150,7 @@ impl fmt::Display for DecodeError {
             DecodeErrorKind::NotUnderstood(name) => {
                 write!(f, "the SOAP header {name} is marked mustUnderstand, and the operation does not declare it")?
             }
+            DecodeErrorKind::BadReference(reason) => write!(f, "<{}>: {reason}", self.element)?,
         }
         write!(f, " (line {}, column {})", self.line, self.column)
     }

@@ -10,6 +10,7 @@ mod choice;
 mod content;
 mod datetime;
 mod document;
+mod encoding;
 mod error;
 mod nillable;
 mod raw;
@@ -24,6 +25,7 @@ pub use content::{ArrayField, ArrayItem, ArraySlot, ElementField, Repeated, Slot
 pub use datetime::{InvalidDateTime, PanelDateTime};
 pub use document::XmlDocument;
 pub(crate) use document::DEFAULT_BYTE_LIMIT;
+pub use encoding::{EncodedArrayField, EncodedArraySlot, SOAP_ENCODING_NAMESPACE};
 pub use error::{DecodeError, DecodeErrorKind, EncodeError};
 pub use nillable::Nillable;
 pub use raw::{RawField, RawSlot, RawXml};

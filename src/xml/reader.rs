@@ -2,20 +2,33 @@
 
 use std::borrow::Cow;
 
-use super::document::{lookup, Element, XmlDocument, NONE};
+use super::document::{lookup, Element, XmlDocument, MAX_DEPTH, NONE};
 use super::error::{DecodeError, DecodeErrorKind};
 use super::writer::XSI_NAMESPACE;
+
+/// How many `href` accessors may point at one another before the element
+/// that holds a value (SOAP 1.1 §5.4.1 has one: accessor to value).
+const MAX_REFERENCE_CHAIN: usize = 8;
+/// Following references may visit at most this many times the document's
+/// elements: values shared by several accessors are read once per accessor,
+/// and this bounds what sharing can multiply.
+const REFERENCE_BUDGET_FACTOR: usize = 4;
 
 /// One element of a parsed document.
 #[derive(Clone, Copy)]
 pub struct XmlElement<'a, 'input> {
     document: &'a XmlDocument<'input>,
     index: u32,
+    /// Elements between the root and this one, counting the accessors whose
+    /// references led here: bounds decoding however references nest.
+    depth: u32,
+    /// Inside a SOAP-encoded body: `href` accessors stand for the element they name.
+    encoded: bool,
 }
 
 impl<'a, 'input: 'a> XmlElement<'a, 'input> {
     pub(super) fn new(document: &'a XmlDocument<'input>, index: u32) -> Self {
-        XmlElement { document, index }
+        XmlElement { document, index, depth: 0, encoded: false }
     }
 
     fn element(&self) -> &'a Element {
@@ -52,13 +65,108 @@ impl<'a, 'input: 'a> XmlElement<'a, 'input> {
 
     /// Child elements, in document order.
     pub fn children(&self) -> impl Iterator<Item = XmlElement<'a, 'input>> + 'a {
-        let document = self.document;
+        let XmlElement { document, depth, encoded, .. } = *self;
         let first = if self.element().has_children { self.index + 1 } else { NONE };
         std::iter::successors(Some(first).filter(|&index| index != NONE), move |&index| {
             let next = document.elements.get(index as usize)?.next_sibling;
             (next != NONE).then_some(next)
         })
-        .map(move |index| XmlElement { document, index })
+        .map(move |index| XmlElement { document, index, depth: depth + 1, encoded })
+    }
+
+    /// The elements of this one's subtree, itself first (they are contiguous in the index).
+    fn subtree(&self) -> &'a [Element] {
+        let elements = &self.document.elements[self.index as usize..];
+        let end = self.element().start as usize + self.raw_markup().len();
+        let count = elements.iter().take_while(|element| (element.start as usize) < end).count();
+        &elements[..count]
+    }
+
+    /// This element and what it holds, read as SOAP-encoded data (SOAP 1.1
+    /// §5): an accessor with `href="#id"` stands for the element whose `id` it
+    /// names (see [`XmlElement::dereference`]).
+    pub(crate) fn encoded(self) -> Self {
+        XmlElement { encoded: true, ..self }
+    }
+
+    /// True for a body entry marked `soapenc:root="0"`: a value serialised on
+    /// its own, which accessors reach by reference, not the message.
+    pub(crate) fn is_independent_value(&self) -> bool {
+        const SOAP_ENCODING: &str = "http://schemas.xmlsoap.org/soap/encoding/";
+        matches!(self.attribute(SOAP_ENCODING, "root").map(str::trim), Some("0" | "false"))
+    }
+
+    /// In SOAP-encoded data, the element holding this accessor's value: the
+    /// one whose `id` its `href="#id"` names (SOAP 1.1 §5.4.1, usually a
+    /// `multiRef` sibling of the rpc wrapper), else the element itself.
+    ///
+    /// A reference that names no element or one twice, leaves the document,
+    /// chains more than a few accessors, or (directly or through nested values)
+    /// goes round in a cycle is an error, as is sharing that would make
+    /// decoding visit more than a few times the document's elements.
+    pub fn dereference(self) -> Result<Self, DecodeError> {
+        if !self.encoded {
+            return Ok(self);
+        }
+        let mut current = self;
+        for _ in 0..=MAX_REFERENCE_CHAIN {
+            let Some(href) = current.attribute("", "href") else { return Ok(current) };
+            let Some(id) = href.trim().strip_prefix('#') else {
+                return Err(current.bad_reference(format!("href={href:?} is not a reference within the message")));
+            };
+            if current.depth as usize > MAX_DEPTH {
+                return Err(current.bad_reference(format!(
+                    "href={href:?} leads more than {MAX_DEPTH} elements deep (a cycle of references?)"
+                )));
+            }
+            let target = self.find_id(id).map_err(|reason| current.bad_reference(reason))?;
+            let target = XmlElement { index: target, ..current };
+            self.spend(&target).map_err(|limit| current.error(DecodeErrorKind::LimitExceeded(limit)))?;
+            current = target;
+        }
+        Err(current.bad_reference(format!("more than {MAX_REFERENCE_CHAIN} references in a chain")))
+    }
+
+    fn bad_reference(&self, reason: String) -> DecodeError {
+        self.error(DecodeErrorKind::BadReference(reason))
+    }
+
+    /// The index of the one element whose `id` is `id`.
+    fn find_id(&self, id: &str) -> Result<u32, String> {
+        let document = self.document;
+        let id_of = |index: u32| XmlElement::new(document, index).attribute("", "id");
+        let ids = document.references.ids.get_or_init(|| {
+            let mut ids: Vec<u32> = (0..document.elements.len())
+                .filter_map(|index| u32::try_from(index).ok())
+                .filter(|&index| id_of(index).is_some())
+                .collect();
+            ids.sort_by(|&a, &b| id_of(a).cmp(&id_of(b)));
+            ids
+        });
+        let first = ids.partition_point(|&index| id_of(index) < Some(id));
+        let mut matching = ids[first..].iter().take_while(|&&index| id_of(index) == Some(id));
+        match (matching.next(), matching.next()) {
+            (Some(&found), None) => Ok(found),
+            (None, _) => Err(format!("href=\"#{id}\" names no element of the message")),
+            (Some(_), Some(_)) => Err(format!("href=\"#{id}\" names an id that several elements have")),
+        }
+    }
+
+    /// Charges the elements of `target` to the budget of references.
+    fn spend(&self, target: &XmlElement<'a, 'input>) -> Result<(), String> {
+        let references = &self.document.references;
+        let budget = match references.budget.get() {
+            Some(budget) => budget,
+            None => self.document.elements.len().saturating_mul(REFERENCE_BUDGET_FACTOR),
+        };
+        let cost = target.subtree().len();
+        let Some(left) = budget.checked_sub(cost) else {
+            return Err(format!(
+                "references would have decoding visit more than {REFERENCE_BUDGET_FACTOR} times the message's nodes"
+            ));
+        };
+        references.budget.set(Some(left));
+        Ok(())
     }
 
     /// The first child element, if any.

@@ -11,6 +11,9 @@ use super::error::EncodeError;
 /// The XML Schema instance namespace (`xsi:nil`).
 pub const XSI_NAMESPACE: &str = "http://www.w3.org/2001/XMLSchema-instance";
 
+/// The XML Schema namespace (built-in types in `xsi:type` values).
+pub const XSD_NAMESPACE: &str = "http://www.w3.org/2001/XMLSchema";
+
 /// The namespace of `xml:lang`, `xml:space`…, bound to `xml` everywhere.
 pub const XML_NAMESPACE: &str = "http://www.w3.org/XML/1998/namespace";
 
@@ -64,6 +67,10 @@ pub struct XmlWriter {
     open: Vec<OpenElement>,
     tag_pending: bool,
     xsi_declared: bool,
+    /// The envelope binds `xsd` to the XML Schema namespace (for `xsi:type` values).
+    xsd_declared: bool,
+    /// The `xsi:type` of the next element opened (SOAP encoding's typed accessors).
+    pub(super) pending_type: Option<(&'static str, &'static str)>,
     /// Credential elements written empty, to be filled by [`crate::auth`].
     slots: Vec<CredentialSlot>,
     /// Namespaces of the qualified attributes of the element just opened (prefix `a1`, `a2`, …).
@@ -79,6 +86,8 @@ impl XmlWriter {
             open: Vec::with_capacity(8),
             tag_pending: false,
             xsi_declared: false,
+            xsd_declared: false,
+            pending_type: None,
             slots: Vec::new(),
             attribute_namespaces: Vec::new(),
             error: None,
@@ -112,6 +121,54 @@ impl XmlWriter {
         self.open.push(OpenElement { prefix: "", name, default_namespace: ns });
         self.tag_pending = true;
         self.attribute_namespaces.clear();
+        if let Some((type_ns, type_local)) = self.pending_type.take() {
+            self.xsi_type(type_ns, type_local);
+        }
+    }
+
+    /// Marks the element just opened `xsi:type="p:local"`, declaring what it needs.
+    pub(crate) fn xsi_type(&mut self, ns: &str, local: &str) {
+        let value = self.qname_value(ns, local);
+        if !self.xsi_declared {
+            self.push_attribute_raw("xmlns:xsi", XSI_NAMESPACE);
+        }
+        self.attribute_raw_value("xsi:type", &value);
+    }
+
+    /// A QName as an attribute value of the element just opened: `xsd:` when
+    /// the envelope binds it, else a prefix declared there like those of
+    /// qualified attributes (`a1`, `a2`, …).
+    pub(crate) fn qname_value(&mut self, ns: &str, local: &str) -> String {
+        match self.prefix_for(ns) {
+            Some(prefix) => format!("{prefix}:{local}"),
+            None => local.to_owned(),
+        }
+    }
+
+    fn prefix_for(&mut self, ns: &str) -> Option<String> {
+        if ns.is_empty() {
+            return None;
+        }
+        if ns == XSD_NAMESPACE && self.xsd_declared {
+            return Some("xsd".to_owned());
+        }
+        let index = match self.attribute_namespaces.iter().position(|declared| declared == ns) {
+            Some(index) => index + 1,
+            None => {
+                self.attribute_namespaces.push(ns.to_owned());
+                let index = self.attribute_namespaces.len();
+                self.push_attribute_raw(&format!("xmlns:a{index}"), &quick_xml::escape::escape(ns));
+                index
+            }
+        };
+        Some(format!("a{index}"))
+    }
+
+    /// An attribute whose value the writer made (escaped all the same).
+    fn attribute_raw_value(&mut self, name: &str, value: &str) {
+        if let Some(escaped) = self.escape_attribute(value) {
+            self.push_attribute_raw(name, &escaped);
+        }
     }
 
     /// Opens `<prefix:name>` with the given namespace declarations (`(prefix, uri)`).
@@ -129,6 +186,9 @@ impl XmlWriter {
             let _ = write!(self.out, " xmlns:{declared}=\"{uri}\"");
             if uri == XSI_NAMESPACE {
                 self.xsi_declared = true;
+            }
+            if uri == XSD_NAMESPACE && declared == "xsd" {
+                self.xsd_declared = true;
             }
         }
         let default_namespace = self.default_namespace();
@@ -167,17 +227,8 @@ impl XmlWriter {
             self.push_attribute_raw(name, &escaped);
         } else if ns == XML_NAMESPACE {
             self.push_attribute_raw(&format!("xml:{name}"), &escaped);
-        } else {
-            let index = match self.attribute_namespaces.iter().position(|declared| declared == ns) {
-                Some(index) => index + 1,
-                None => {
-                    self.attribute_namespaces.push(ns.to_owned());
-                    let index = self.attribute_namespaces.len();
-                    self.push_attribute_raw(&format!("xmlns:a{index}"), &quick_xml::escape::escape(ns));
-                    index
-                }
-            };
-            self.push_attribute_raw(&format!("a{index}:{name}"), &escaped);
+        } else if let Some(prefix) = self.prefix_for(ns) {
+            self.push_attribute_raw(&format!("{prefix}:{name}"), &escaped);
         }
     }
 

@@ -110,6 +110,14 @@ pub(crate) mod one_way_golden;
 #[rustfmt::skip]
 #[allow(dead_code)]
 pub(crate) mod rpc_literal_golden;
+#[path = "../../xtask/tests/fixtures/rpc_encoded/expected/mod.rs"]
+#[rustfmt::skip]
+#[allow(dead_code)]
+pub(crate) mod rpc_encoded_golden;
+#[path = "../../xtask/tests/fixtures/several_services/expected/mod.rs"]
+#[rustfmt::skip]
+#[allow(dead_code)]
+pub(crate) mod several_services_golden;
 #[path = "../fixtures/generator/siblings/mod.rs"]
 #[rustfmt::skip]
 #[allow(dead_code)]

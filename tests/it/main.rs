@@ -10,6 +10,8 @@ mod generator_fixtures;
 mod interop;
 mod node_soap;
 mod observability;
+mod rpc_encoded;
+mod several_services;
 mod support;
 mod text_roundtrip;
 mod zeep_roundtrip;

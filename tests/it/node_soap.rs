@@ -11,7 +11,9 @@ use std::process::{Child, Command, Stdio};
 
 use payamak::{Client, Error, SoapVersion};
 
-use crate::generator_fixtures::{faults_golden, headers_golden, one_way_golden, rpc_literal_golden};
+use crate::generator_fixtures::{
+    faults_golden, headers_golden, one_way_golden, rpc_encoded_golden, rpc_literal_golden,
+};
 use crate::interop::repo_root;
 
 /// node-soap's `node_modules`, or `None` (after a note) when not configured.
@@ -90,6 +92,35 @@ async fn rpc_literal_accessors_both_ways() {
     let response = server.client(SoapVersion::V11).call(&request).await.expect("the call succeeds");
     assert_eq!(response.r#return, 5.0);
     assert_eq!(response.unit, "km from home");
+}
+
+/// node-soap reads the typed accessors and `soapenc:Array`s of the request;
+/// it writes plain elements, so its service builds the answer's arrays as SOAP
+/// encoding has them (it writes no `multiRef`s: `rpc_encoded.rs` reads those).
+#[tokio::test]
+async fn rpc_encoded_accessors_and_arrays_both_ways() {
+    use rpc_encoded_golden::orders::{Line, Order, PlaceOrderRequest, SumRequest, SERVICE};
+    let Some(server) = NodeServer::start("rpc_encoded", SERVICE.endpoint, SoapVersion::V11) else { return };
+    let client = server.client(SoapVersion::V11);
+    let order = Order {
+        id: 7,
+        customer: "Ali & Sara".into(),
+        lines: vec![
+            Line { sku: "A-1".into(), quantity: 2, price: 1.5 },
+            Line { sku: "B-2".into(), quantity: 1, price: 10.0 },
+        ],
+        tags: Some(vec!["gift".into()]),
+        note: payamak::Nillable::Nil,
+    };
+    let response = client.call(&PlaceOrderRequest { order, priority: 3 }).await.expect("the call succeeds");
+    assert_eq!(response.receipt.total, 16.0);
+    assert_eq!(response.receipt.count, 2);
+    assert_eq!(response.receipt.skus, ["A-1@Ali & Sara", "B-2@Ali & Sara", "gift", "nil"]);
+
+    let response = client.call(&SumRequest { values: vec![1, -2, 30] }).await.expect("the call succeeds");
+    assert_eq!((response.total, response.values), (29, vec![2, -4, 60]));
+    let response = client.call(&SumRequest { values: vec![] }).await.expect("the call succeeds");
+    assert_eq!((response.total, response.values), (0, vec![]));
 }
 
 #[tokio::test]

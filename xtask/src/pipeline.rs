@@ -68,6 +68,11 @@ fn warnings(inputs: &[Input], models: &[Model]) -> Vec<String> {
             warnings.push(Problem::new(*pos, message).in_file(&input.source).to_string());
         }
         for service in &model.services {
+            for (name, why, pos) in &service.skipped_ports {
+                let message =
+                    format!("port \"{name}\" of service \"{}\" {why}; nothing is generated for it", service.name);
+                warnings.push(Problem::new(*pos, message).in_file(&input.source).to_string());
+            }
             for (name, pos) in &service.skipped_operations {
                 let message = format!(
                     "operation \"{name}\" of service \"{}\" is sent by the server on its own (notification or solicit-response); nothing is generated for it",

@@ -74,6 +74,34 @@ module.exports = {
       },
     },
   },
+  rpc_encoded: {
+    services: {
+      Orders: {
+        OrdersPort: {
+          // node-soap reads typed accessors and soapenc arrays, but writes plain elements: the
+          // arrays of the answers are built here as SOAP encoding has them.
+          placeOrder(args) {
+            const order = args.order;
+            const lines = items(order.lines);
+            const total = lines.reduce((sum, line) => sum + Number(line.quantity) * Number(line.price), 0);
+            const skus = lines.map((line) => `${line.sku}@${order.customer}`).concat(items(order.tags).map(value));
+            const note = order.note === undefined || order.note === null ? 'nil' : value(order.note);
+            return {
+              receipt: {
+                total: total + Number(value(args.priority)),
+                count: lines.length,
+                skus: encodedArray('xsd:string', skus.concat([note])),
+              },
+            };
+          },
+          sum(args) {
+            const values = items(args.values).map((item) => Number(value(item)));
+            return { total: values.reduce((a, b) => a + b, 0), values: encodedArray('xsd:int', values.map((v) => v * 2)) };
+          },
+        },
+      },
+    },
+  },
   one_way: {
     services: {
       Events: {
@@ -92,6 +120,33 @@ module.exports = {
     oneWay: { responseCode: 202 },
   },
 };
+
+// A SOAP-encoded array as node-soap reads it: its items (named `item`), one or many, or none.
+function items(array) {
+  if (array === undefined || array === null) return [];
+  if (Array.isArray(array)) return array;
+  if (array.item === undefined) return [];
+  return [].concat(array.item);
+}
+
+// A typed accessor's value: node-soap gives `{ attributes, $value }` for one with attributes.
+function value(accessor) {
+  return accessor !== null && typeof accessor === 'object' && '$value' in accessor ? accessor.$value : accessor;
+}
+
+// A `soapenc:Array` of `type` items, as node-soap writes an object.
+function encodedArray(type, values) {
+  return {
+    attributes: {
+      'xmlns:soapenc': 'http://schemas.xmlsoap.org/soap/encoding/',
+      'xmlns:xsd': 'http://www.w3.org/2001/XMLSchema',
+      'xmlns:xsi': 'http://www.w3.org/2001/XMLSchema-instance',
+      'xsi:type': 'soapenc:Array',
+      'soapenc:arrayType': `${type}[${values.length}]`,
+    },
+    item: values,
+  };
+}
 
 function withdraw(args, soap12) {
   const amount = Number(args.amount);

@@ -1,7 +1,7 @@
 //! Struct fields: their names, Rust types, codecs, element names and docs.
 
 use crate::diag::{Pos, Problem};
-use crate::model::{Builtin, Field, QName, Shape, TypeRef};
+use crate::model::{Builtin, Field, QName, Shape, TypeRef, SOAP_ENCODING_NS};
 use crate::names::{self, ServiceNames};
 use crate::plan::{self, code, Codec, Doc, ElementName, Namespace, RustType, Scalar};
 
@@ -13,6 +13,9 @@ pub(super) fn fields(fields: &[&Field], names: &ServiceNames) -> Result<Vec<plan
         let codec = match &field.shape {
             Shape::Single { .. } => Codec::Single,
             Shape::Array { item_element, .. } => Codec::Array { item: element_name(item_element, names) },
+            Shape::EncodedArray { item_type_name, .. } => {
+                Codec::EncodedArray { item_type: element_name(&xsi_type_name(item_type_name), names) }
+            }
             Shape::Repeated { .. } => Codec::Repeated,
             Shape::Raw { wildcard: true, .. } => Codec::Raw { element: None },
             Shape::Raw { wildcard: false, .. } => Codec::Raw { element: Some(element_name(&field.element, names)) },
@@ -40,6 +43,26 @@ pub(super) fn fields(fields: &[&Field], names: &ServiceNames) -> Result<Vec<plan
         });
     }
     Ok(planned)
+}
+
+/// The accessors of a SOAP-encoded message carry their type (`xsi:type`):
+/// single values become [`Codec::Typed`]; `planned` are `fields`, bound.
+pub(super) fn type_accessors(planned: &mut [plan::Field], fields: &[&Field], names: &ServiceNames) {
+    for (planned, field) in planned.iter_mut().zip(fields) {
+        // Anonymous types have no name to give.
+        if matches!(planned.codec, Codec::Single) && !field.type_name.local.contains('/') {
+            planned.codec = Codec::Typed { xsi_type: element_name(&xsi_type_name(&field.type_name), names) };
+        }
+    }
+}
+
+/// The name `xsi:type` gives a type: SOAP encoding's simple types as their XML Schema twins.
+pub(super) fn xsi_type_name(name: &QName) -> QName {
+    if name.namespace == SOAP_ENCODING_NS && Builtin::from_local(&name.local).is_some() {
+        QName::new(crate::parse::XSD_NS, &name.local)
+    } else {
+        name.clone()
+    }
 }
 
 /// An element as the module spells it: its namespace constant, or the URI.
@@ -110,6 +133,7 @@ fn rust_type(field: &Field, names: &ServiceNames) -> Result<RustType, Problem> {
         Shape::Array { optional, nillable, item_nillable, .. } => {
             option_if(*optional, nillable_if(*nillable, items(*item_nillable)))
         }
+        Shape::EncodedArray { optional, nillable, .. } => option_if(*optional, nillable_if(*nillable, items(false))),
         Shape::Repeated { item_nillable } => items(*item_nillable),
         Shape::Raw { repeated: true, .. } => RustType::Vec(Box::new(value)),
         Shape::Raw { optional, .. } => option_if(*optional, value),
@@ -148,6 +172,11 @@ pub(super) fn doc(field: &Field, note: Option<&str>) -> Doc {
             code(&item_element.local),
             code(&type_display(item_type_name)),
             flags(false, *item_nillable),
+        ),
+        Shape::EncodedArray { optional, nillable, item_type_name } => format!(
+            "{element} ({declared}{}): a SOAP-encoded array (`soapenc:Array`) of {} items.",
+            flags(*optional, *nillable),
+            code(&type_display(item_type_name)),
         ),
         Shape::Repeated { item_nillable } => {
             format!("{element} ({declared}{}), repeated.", flags(false, *item_nillable))

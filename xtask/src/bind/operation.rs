@@ -104,6 +104,7 @@ pub(super) fn operation(operation: &Operation, context: &OperationContext<'_>) -
         Layout::Wrapped => BodyStyle::Wrapped,
         Layout::Bare => BodyStyle::Bare,
         Layout::Rpc => BodyStyle::Rpc,
+        Layout::RpcEncoded => BodyStyle::RpcEncoded,
     };
     let operation = plan::Operation {
         name: operation.name.clone(),
@@ -206,7 +207,10 @@ fn request_children(
 ) -> Result<(Vec<Child>, Option<Headers>), Problem> {
     let plain: Vec<&Field> =
         operation.request.fields.iter().filter(|field| credential_of(field, credentials).is_none()).collect();
-    let (planned, headers) = fields_and_headers(&plain, names, headers)?;
+    let (mut planned, headers) = fields_and_headers(&plain, names, headers)?;
+    if operation.layout == Layout::RpcEncoded {
+        fields::type_accessors(&mut planned, &plain, names);
+    }
     let mut plain_fields = planned.into_iter();
     let mut children = Vec::new();
     for field in &operation.request.fields {
@@ -301,6 +305,12 @@ fn bind_request(
                 code(&element.local),
                 code(&element.namespace)
             ),
+            Layout::RpcEncoded => format!(
+                "{}; rpc/encoded (SOAP 1.1 encoding): wrapper element {} in namespace {}, one accessor per part, typed with `xsi:type`.",
+                actions_line(operation),
+                code(&element.local),
+                code(&element.namespace)
+            ),
         });
     let doc = if operation.response.is_none() {
         doc.line("One-way: the server sends no response; a call is done once the server accepted the request.")
@@ -332,6 +342,9 @@ fn bind_response(
     let model_response = operation.response.as_ref().ok_or_else(missing)?;
     let model_fields: Vec<&Field> = model_response.fields.iter().collect();
     let (mut fields, headers) = fields_and_headers(&model_fields, names, headers)?;
+    if operation.layout == Layout::RpcEncoded {
+        fields::type_accessors(&mut fields, &model_fields, names);
+    }
     let status = annotation
         .and_then(|a| a.status.as_ref())
         .map(|annotated| status_binding(operation, ident, annotated, &model_fields, &mut fields))

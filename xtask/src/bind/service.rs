@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use super::{operation, types};
 use crate::annotations::{Credentials, ServiceAnnotation};
 use crate::diag::Problem;
-use crate::model::{Field, QName, Service, Shape, TypeKind, TypeRef};
+use crate::model::{Field, Layout, QName, Service, Shape, TypeKind, TypeRef};
 use crate::names::ServiceNames;
 use crate::plan::{code, Doc, NamespaceConst, ServiceMeta, ServiceModule};
 
@@ -28,7 +28,15 @@ pub(super) fn service_module(
     let (address, endpoint) = address_and_endpoint(service)?;
     let annotation = context.annotation;
     let doc = Doc::new()
-        .line(format!("Service {} (endpoint {}).", code(&service.name), code(&endpoint)))
+        .line(if endpoint.is_empty() {
+            format!(
+                "Service {} (endpoint: the base URL itself, as its address {} has no path).",
+                code(&service.name),
+                code(&address)
+            )
+        } else {
+            format!("Service {} (endpoint {}).", code(&service.name), code(&endpoint))
+        })
         .prose(annotation.map(|a| a.doc.as_str()))
         .prose(annotation.and_then(|a| a.doc_fa.as_deref()))
         .prose(service.doc.as_deref())
@@ -106,7 +114,9 @@ fn list_items(service: &Service) -> Vec<QName> {
         .collect()
 }
 
-/// The SOAP 1.1 address (else the SOAP 1.2 one) and its last path segment.
+/// The SOAP 1.1 address (else the SOAP 1.2 one) and its last path segment;
+/// an address without a path (`http://example.org/`) has the empty endpoint:
+/// requests go to the base URL itself (the address, unless the client is given others).
 fn address_and_endpoint(service: &Service) -> Result<(String, String), Problem> {
     let Some(address) = service.soap11_address.as_ref().or(service.soap12_address.as_ref()) else {
         return Err(Problem::new(service.pos, format!("service \"{}\" has no SOAP address", service.name)));
@@ -115,13 +125,8 @@ fn address_and_endpoint(service: &Service) -> Result<(String, String), Problem> 
     let path = without_query
         .split_once("://")
         .map_or(without_query, |(_, rest)| rest.split_once('/').map_or("", |(_, path)| path));
-    match path.rsplit('/').find(|segment| !segment.is_empty()) {
-        Some(endpoint) => Ok((address.clone(), endpoint.to_owned())),
-        None => Err(Problem::new(
-            service.pos,
-            format!("service \"{}\": address \"{address}\" has no path to take the endpoint from", service.name),
-        )),
-    }
+    let endpoint = path.rsplit('/').find(|segment| !segment.is_empty()).unwrap_or("");
+    Ok((address.clone(), endpoint.to_owned()))
 }
 
 /// Every field of an operation: its messages', headers' and declared faults'.
@@ -151,6 +156,9 @@ fn used_namespaces(service: &Service) -> BTreeSet<String> {
             if let Shape::Array { item_element, .. } = &field.shape {
                 namespaces.insert(item_element.namespace.clone());
             }
+            if let Shape::EncodedArray { item_type_name, .. } = &field.shape {
+                namespaces.insert(super::fields::xsi_type_name(item_type_name).namespace);
+            }
         }
     };
     for operation in &service.operations {
@@ -167,6 +175,16 @@ fn used_namespaces(service: &Service) -> BTreeSet<String> {
     }
     for operation in &service.operations {
         namespaces.insert(operation.request.element.namespace.clone());
+        if operation.layout == Layout::RpcEncoded {
+            // The accessors' `xsi:type` values.
+            let parts =
+                operation.request.fields.iter().chain(operation.response.iter().flat_map(|response| &response.fields));
+            for part in
+                parts.filter(|part| matches!(part.shape, Shape::Single { .. }) && !part.type_name.local.contains('/'))
+            {
+                namespaces.insert(super::fields::xsi_type_name(&part.type_name).namespace);
+            }
+        }
     }
     namespaces.remove("");
     namespaces

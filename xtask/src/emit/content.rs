@@ -61,6 +61,16 @@ pub(super) fn write_statements(members: &[Member<'_>]) -> TokenStream {
             let element = &field.element.local;
             match &field.codec {
                 Codec::Single => quote! { w.field(#ns, #element, &self.#name); },
+                Codec::Typed { xsi_type } => {
+                    let type_ns = namespace(&xsi_type.namespace);
+                    let type_local = &xsi_type.local;
+                    quote! { w.typed_field(#ns, #element, #type_ns, #type_local, &self.#name); }
+                }
+                Codec::EncodedArray { item_type } => {
+                    let type_ns = namespace(&item_type.namespace);
+                    let type_local = &item_type.local;
+                    quote! { w.encoded_array(#ns, #element, #type_ns, #type_local, &self.#name); }
+                }
                 Codec::Array { item } => {
                     let item_ns = namespace(&item.namespace);
                     let item = &item.local;
@@ -110,7 +120,12 @@ pub(super) fn read_body(members: &[Member<'_>], any_namespace: bool) -> ReadBody
                 let ns = if any_namespace { quote!(_) } else { namespace(&field.element.namespace) };
                 let element = &field.element.local;
                 match &field.codec {
-                    Codec::Single => {
+                    Codec::EncodedArray { .. } => {
+                        slots.push(quote! { let mut #local = ::payamak::codegen::EncodedArraySlot::new(); });
+                        arms.push(quote! { (#ns, #element) => #local.read(child)?, });
+                        inits.push(quote! { #name: #local.finish(element, #element)? });
+                    }
+                    Codec::Single | Codec::Typed { .. } => {
                         slots.push(quote! { let mut #local = ::payamak::codegen::Slot::new(); });
                         match &field.default {
                             Some(default) => {

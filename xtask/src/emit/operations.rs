@@ -14,7 +14,7 @@ use crate::plan::{BodyStyle, Child, CredentialPlacement, ElementName, Headers, O
 /// The request and response types of `operation`.
 pub(super) fn operation(operation: &Operation) -> TokenStream {
     let request = request_type(operation);
-    let rpc = operation.body == BodyStyle::Rpc;
+    let rpc = matches!(operation.body, BodyStyle::Rpc | BodyStyle::RpcEncoded);
     let response = operation.response.as_ref().map(|response| response_type(response, rpc));
     quote!(#request #response)
 }
@@ -78,7 +78,7 @@ fn request_type(operation: &Operation) -> TokenStream {
     let members = request_members(&request.children, request.headers.as_ref());
     let writes = write_statements(&members);
     let writer = writer_param(&members);
-    let read = read_body(&members, operation.body == BodyStyle::Rpc);
+    let read = read_body(&members, matches!(operation.body, BodyStyle::Rpc | BodyStyle::RpcEncoded));
     let element_param = if read.uses_element { quote!(element) } else { quote!(_element) };
     let credentials_param = if read.uses_credentials { quote!(credentials) } else { quote!(_credentials) };
     let statements = read.statements;
@@ -103,6 +103,9 @@ fn request_type(operation: &Operation) -> TokenStream {
         ),
         BodyStyle::Rpc => quote!(
             const BODY: ::payamak::codegen::BodyStyle = ::payamak::codegen::BodyStyle::Rpc;
+        ),
+        BodyStyle::RpcEncoded => quote!(
+            const BODY: ::payamak::codegen::BodyStyle = ::payamak::codegen::BodyStyle::RpcEncoded;
         ),
     };
     let request_headers = request.headers.as_ref().map(|headers| {

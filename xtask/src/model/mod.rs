@@ -88,6 +88,8 @@ pub struct Service {
     pub types: Vec<NamedType>,
     /// Operations sent by the server on its own (notification, solicit-response): skipped.
     pub skipped_operations: Vec<(String, Pos)>,
+    /// Ports skipped (HTTP GET/POST, a second port of a SOAP binding already taken): name, why, where.
+    pub skipped_ports: Vec<(String, String, Pos)>,
     pub pos: Pos,
 }
 
@@ -123,6 +125,8 @@ pub enum Layout {
     Bare,
     /// rpc/literal: an element named after the operation holds one accessor per part.
     Rpc,
+    /// rpc/encoded (SOAP 1.1 encoding): laid out as rpc, the accessors typed with `xsi:type`.
+    RpcEncoded,
 }
 
 /// The body of a request or response: the element around the fields and the fields.
@@ -184,6 +188,9 @@ pub enum Shape {
     Single { optional: bool, nillable: bool },
     /// An `ArrayOfX` wrapper element holding repeated item elements.
     Array { optional: bool, nillable: bool, item_element: QName, item_type_name: QName, item_nillable: bool },
+    /// A `soapenc:Array` accessor (SOAP 1.1 encoding) holding an item element
+    /// per value, whatever their names; `item_type_name` is the items' type.
+    EncodedArray { optional: bool, nillable: bool, item_type_name: QName },
     /// The element itself repeats (`maxOccurs` > 1).
     Repeated { item_nillable: bool },
     /// Whole elements kept as XML: `xs:any` (`wildcard`, any element the
@@ -227,6 +234,9 @@ pub const CHOICE_NS: &str = "#choice";
 
 /// The namespace of `xml:lang` and the other `xml:` attributes.
 pub const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
+
+/// SOAP 1.1 encoding: `soapenc:Array`, and simple types named like XML Schema's.
+pub const SOAP_ENCODING_NS: &str = "http://schemas.xmlsoap.org/soap/encoding/";
 
 /// ASP.NET's schema of extra simple types (`char`, `guid`).
 pub const MS_TYPES_NS: &str = "http://microsoft.com/wsdl/types/";

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::index::{lookup, qname, Index};
 use super::recursion::box_recursive_fields;
 use super::types::Walk;
-use super::{Fault, Field, Layout, Operation, QName, Service, Shape, Wrapper};
+use super::{Fault, Field, Layout, Operation, QName, Service, Shape, Wrapper, SOAP_ENCODING_NS};
 use crate::diag::Problem;
 use crate::parse::{
     self, Binding, BindingMessage, BindingOperation, InlineType, Message, Part, PortOperation, PortType, Protocol,
@@ -19,6 +19,8 @@ struct Draft<'d> {
     binding_operation: &'d BindingOperation,
     /// The style of that binding operation (its own, else its binding's, else document).
     rpc: bool,
+    /// Its body is SOAP-encoded (`use="encoded"`, rpc style).
+    encoded: bool,
     soap11_action: Option<String>,
     soap12_action: Option<String>,
 }
@@ -26,8 +28,9 @@ struct Draft<'d> {
 impl<'d> Index<'d> {
     /// The service, or `None` when it has no SOAP port (not an error: nothing to generate).
     pub(super) fn service(&self, service: &parse::Service, walk: &mut Walk<'d>) -> Option<Service> {
-        let mut soap11 = None;
-        let mut soap12 = None;
+        let mut soap11: Option<(&parse::Port, &Binding)> = None;
+        let mut soap12: Option<(&parse::Port, &Binding)> = None;
+        let mut skipped_ports = Vec::new();
         for port in &service.ports {
             let Some(binding) = walk.catch(lookup(&self.bindings, &port.binding, "binding", port.pos)).copied() else {
                 continue;
@@ -36,8 +39,21 @@ impl<'d> Index<'d> {
                 Protocol::Soap11 => (&mut soap11, "SOAP 1.1"),
                 Protocol::Soap12 => (&mut soap12, "SOAP 1.2"),
                 // HTTP GET/POST bindings carry no SOAP operations.
-                Protocol::Http | Protocol::Other => continue,
+                Protocol::Http | Protocol::Other => {
+                    let what = if binding.protocol == Protocol::Http { "an HTTP GET/POST" } else { "a non-SOAP" };
+                    skipped_ports.push((port.name.clone(), format!("is {what} port"), port.pos));
+                    continue;
+                }
             };
+            if let Some((first, _)) = slot.as_ref().filter(|(_, first)| std::ptr::eq(*first, binding)) {
+                let address = port.address.as_deref().unwrap_or("");
+                let reason = format!(
+                    "is a second {version} port with the binding of port \"{}\"; its address \"{address}\" is another place to call the same operations (give it to the client as a base URL)",
+                    first.name
+                );
+                skipped_ports.push((port.name.clone(), reason, port.pos));
+                continue;
+            }
             if slot.is_some() {
                 walk.report(Problem::new(
                     port.pos,
@@ -74,7 +90,7 @@ impl<'d> Index<'d> {
                 let checked = check_binding_operation(binding, operation).and_then(|rpc| {
                     abstract_operation(port_type, operation).map(|abstract_operation| (rpc, abstract_operation))
                 });
-                let Some((rpc, abstract_operation)) = walk.catch(checked) else { continue };
+                let Some(((rpc, encoded), abstract_operation)) = walk.catch(checked) else { continue };
                 if abstract_operation.output_first || abstract_operation.input.is_none() {
                     // Sent by the server on its own: nothing a client calls.
                     walk.skipped_operations.push((abstract_operation.name.clone(), abstract_operation.pos));
@@ -84,6 +100,7 @@ impl<'d> Index<'d> {
                     abstract_operation,
                     binding_operation: operation,
                     rpc,
+                    encoded,
                     soap11_action: None,
                     soap12_action: None,
                 });
@@ -126,6 +143,7 @@ impl<'d> Index<'d> {
             operations,
             types,
             skipped_operations: std::mem::take(&mut walk.skipped_operations),
+            skipped_ports,
             pos: service.pos,
         })
     }
@@ -137,7 +155,13 @@ impl<'d> Index<'d> {
         let Some(input) = &abstract_operation.input else {
             return Err(Problem::new(abstract_operation.pos, format!("operation \"{name}\" has no input")));
         };
-        let no_body = BindingMessage { body_use: None, body_namespace: None, body_parts: None, headers: Vec::new() };
+        let no_body = BindingMessage {
+            body_use: None,
+            encoding_style: None,
+            body_namespace: None,
+            body_parts: None,
+            headers: Vec::new(),
+        };
         let input_binding = binding.input.as_ref().unwrap_or(&no_body);
         let output_binding = binding.output.as_ref().unwrap_or(&no_body);
         let (layout, request) = self.body(input, input_binding, &draft, name.clone(), walk)?;
@@ -225,7 +249,8 @@ impl<'d> Index<'d> {
                 fields.push(self.part_field(part, message, walk)?);
             }
             check_unique(&fields, message, operation)?;
-            return Ok((Layout::Rpc, Wrapper { element: QName::new(&namespace, &rpc_wrapper), fields }));
+            let layout = if draft.encoded { Layout::RpcEncoded } else { Layout::Rpc };
+            return Ok((layout, Wrapper { element: QName::new(&namespace, &rpc_wrapper), fields }));
         }
         if let [part] = parts.as_slice() {
             if let Some(wrapped) = self.wrapped(part, message, operation, walk)? {
@@ -281,6 +306,9 @@ impl<'d> Index<'d> {
                 Shape::Single { nillable, .. } => Shape::Single { optional: true, nillable },
                 Shape::Array { nillable, item_element, item_type_name, item_nillable, .. } => {
                     Shape::Array { optional: true, nillable, item_element, item_type_name, item_nillable }
+                }
+                Shape::EncodedArray { nillable, item_type_name, .. } => {
+                    Shape::EncodedArray { optional: true, nillable, item_type_name }
                 }
                 Shape::Raw { repeated, wildcard, .. } => Shape::Raw { optional: true, repeated, wildcard },
                 other => other,
@@ -395,8 +423,9 @@ fn resolved(reference: &Option<QNameRef>) -> Option<(Option<&str>, &str)> {
     })
 }
 
-/// Style and use of a SOAP binding operation: document or rpc, literal; whether it is rpc.
-fn check_binding_operation(binding: &Binding, operation: &BindingOperation) -> Result<bool, Problem> {
+/// Style and use of a SOAP binding operation: document or rpc, literal or
+/// (rpc, SOAP 1.1) encoded; whether it is rpc, and whether it is encoded.
+fn check_binding_operation(binding: &Binding, operation: &BindingOperation) -> Result<(bool, bool), Problem> {
     let context = format!("operation \"{}\" of binding \"{}\"", operation.name, binding.name);
     let style = operation.style.as_deref().or(binding.style.as_deref()).unwrap_or("document");
     if style != "document" && style != "rpc" {
@@ -405,15 +434,51 @@ fn check_binding_operation(binding: &Binding, operation: &BindingOperation) -> R
             format!("unsupported style=\"{style}\" in {context}: only document and rpc are supported"),
         ));
     }
+    let mut uses = Vec::new();
     for message in [&operation.input, &operation.output].into_iter().flatten() {
-        if let Some((body_use, at)) = &message.body_use {
-            if body_use != "literal" {
+        let Some((body_use, at)) = &message.body_use else { continue };
+        match body_use.as_str() {
+            "literal" => {}
+            "encoded" if style != "rpc" => {
                 return Err(Problem::new(
                     *at,
-                    format!("unsupported use=\"{body_use}\" in {context}: only literal is supported"),
+                    format!("unsupported use=\"encoded\" in document style in {context}: only rpc style is encoded"),
+                ));
+            }
+            "encoded" if binding.protocol != Protocol::Soap11 => {
+                return Err(Problem::new(
+                    *at,
+                    format!(
+                        "unsupported use=\"encoded\" in the SOAP 1.2 {context}: only SOAP 1.1 encoding is supported"
+                    ),
+                ));
+            }
+            "encoded" => {
+                let styles = message.encoding_style.as_deref().unwrap_or(SOAP_ENCODING_NS);
+                if !styles.split_whitespace().any(|uri| uri == SOAP_ENCODING_NS) {
+                    return Err(Problem::new(
+                        *at,
+                        format!("unsupported encodingStyle=\"{styles}\" in {context}: only SOAP 1.1 encoding ({SOAP_ENCODING_NS}) is supported"),
+                    ));
+                }
+            }
+            _ => {
+                return Err(Problem::new(
+                    *at,
+                    format!("unsupported use=\"{body_use}\" in {context}: only literal and encoded are supported"),
                 ));
             }
         }
+        uses.push((body_use.as_str(), *at));
+    }
+    let encoded = uses.iter().any(|(body_use, _)| *body_use == "encoded");
+    if let Some((_, at)) = uses.iter().find(|(body_use, _)| encoded && *body_use != "encoded") {
+        return Err(Problem::new(
+            *at,
+            format!(
+                "the input and output of {context} differ in use (one literal, one encoded); both must be the same"
+            ),
+        ));
     }
     for (name, fault_use, at) in &operation.faults {
         if fault_use.as_deref().is_some_and(|fault_use| fault_use != "literal") {
@@ -423,7 +488,7 @@ fn check_binding_operation(binding: &Binding, operation: &BindingOperation) -> R
             ));
         }
     }
-    Ok(style == "rpc")
+    Ok((style == "rpc", encoded))
 }
 
 fn abstract_operation<'d>(port_type: &'d PortType, operation: &BindingOperation) -> Result<&'d PortOperation, Problem> {

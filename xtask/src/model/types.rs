@@ -4,7 +4,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::index::{lookup, qname, Index};
-use super::{Builtin, Field, NamedType, QName, Shape, TypeKind, TypeRef, CHOICE_NS, MS_TYPES_NS, WILDCARD_NS};
+use super::{
+    Builtin, Field, NamedType, QName, Shape, TypeKind, TypeRef, CHOICE_NS, MS_TYPES_NS, SOAP_ENCODING_NS, WILDCARD_NS,
+};
 use crate::diag::{Pos, Problem};
 use crate::parse::{
     ComplexContent, ComplexTypeDecl, ElementDecl, InlineType, ListItem, MaxOccurs, QNameRef, Schema, SimpleTypeDecl,
@@ -13,9 +15,6 @@ use crate::parse::{
 
 /// Deep `simpleType` restriction chains (and group references) are almost certainly circular.
 const MAX_RESTRICTION_DEPTH: usize = 32;
-
-/// SOAP 1.1 encoding (`soapenc:Array`), used by rpc/encoded services.
-const SOAP_ENCODING_NS: &str = "http://schemas.xmlsoap.org/soap/encoding/";
 
 /// What a type reference turned out to be.
 #[derive(Clone)]
@@ -238,7 +237,7 @@ impl<'d> Index<'d> {
         if base_name == QName::new(SOAP_ENCODING_NS, "Array") {
             return Err(Problem::new(
                 complex.pos,
-                format!("unsupported SOAP-encoded array (a restriction of soapenc:Array) in {label}: rpc/encoded data"),
+                format!("unsupported SOAP-encoded array (a restriction of soapenc:Array) as {label}: an encoded array is a field or part of its own, not repeated, extended or a choice"),
             ));
         }
         if base_name == QName::new(XSD_NS, "anyType") {
@@ -416,6 +415,26 @@ impl<'d> Index<'d> {
         if let Resolved::Raw = resolved {
             return Ok(raw(element, type_name, false));
         }
+        let encoded_array = match resolved {
+            Resolved::Complex(complex, complex_schema) if !repeated => {
+                self.encoded_array_item(complex, complex_schema, &type_name, walk)?
+            }
+            _ => None,
+        };
+        if let Some((item_type_name, item_resolved)) = encoded_array {
+            let item = self.value(&item_type_name, item_resolved, walk);
+            let shape = Shape::EncodedArray { optional: decl.min_occurs == 0, nillable, item_type_name };
+            return Ok(Field {
+                element,
+                type_name,
+                shape,
+                item,
+                boxed: false,
+                default: None,
+                doc: decl.doc.clone(),
+                pos: decl.pos,
+            });
+        }
         let array = match resolved {
             Resolved::Complex(complex, complex_schema) if !repeated => {
                 array_item(complex).map(|item| (item, complex_schema))
@@ -444,6 +463,66 @@ impl<'d> Index<'d> {
         // A default applies to the text of a simple-typed element.
         let default = target.default.clone().filter(|_| simple && matches!(shape, Shape::Single { .. }));
         Ok(Field { element, type_name, shape, item, boxed: false, default, doc: decl.doc.clone(), pos: decl.pos })
+    }
+
+    /// The item type of `complex` when it is a SOAP-encoded array (a
+    /// restriction of `soapenc:Array`): from `wsdl:arrayType` on its
+    /// `soapenc:arrayType` attribute, else from its one repeated element.
+    /// Arrays of several dimensions, of arrays, and of `xs:anyType` are refused.
+    fn encoded_array_item(
+        &self,
+        complex: &'d ComplexTypeDecl,
+        schema: &'d Schema,
+        name: &QName,
+        walk: &mut Walk<'d>,
+    ) -> Result<Option<(QName, Resolved<'d>)>, Problem> {
+        let ComplexContent::Restriction { base, fields } = &complex.content else { return Ok(None) };
+        if qname(base, complex.pos)? != QName::new(SOAP_ENCODING_NS, "Array") {
+            return Ok(None);
+        }
+        let label = format!("SOAP-encoded array \"{}\"", name.local);
+        let declared = complex
+            .attributes
+            .declared
+            .iter()
+            .find_map(|attribute| attribute.array_type.as_ref().map(|array_type| (attribute, array_type)));
+        let (item_type_name, resolved) = match (declared, fields.as_slice()) {
+            (Some((attribute, (item, brackets))), _) => {
+                let rank = brackets.strip_prefix('[').and_then(|rest| rest.strip_suffix(']'));
+                if rank.is_none_or(|size| !size.chars().all(|c| c.is_ascii_digit())) {
+                    return Err(Problem::new(
+                        attribute.pos,
+                        format!("unsupported wsdl:arrayType=\"{}{brackets}\" of {label}: only arrays of one dimension, of items that are not arrays, are supported", item.text),
+                    ));
+                }
+                let item_name = qname(item, attribute.pos)?;
+                let resolved = self.named(&item_name, item, &label, attribute.pos, 0, walk)?;
+                (item_name, resolved)
+            }
+            (None, [item]) if item.max_occurs != MaxOccurs::Bounded(1) && item.choice.is_none() && item.group.is_none() && !item.wildcard => {
+                walk.declared(&item.problems)?;
+                self.element_type(item, schema, &name.local, walk)?
+            }
+            _ => {
+                return Err(Problem::new(
+                    complex.pos,
+                    format!("{label} names no item type: no wsdl:arrayType on its soapenc:arrayType attribute, nor one repeated element"),
+                ))
+            }
+        };
+        match &resolved {
+            Resolved::Raw => Err(Problem::new(
+                complex.pos,
+                format!("unsupported {label} of xs:anyType items: an item type is needed"),
+            )),
+            Resolved::Complex(item, _) if matches!(&item.content, ComplexContent::Restriction { base, .. } if qname(base, item.pos).is_ok_and(|base| base == QName::new(SOAP_ENCODING_NS, "Array"))) => {
+                Err(Problem::new(
+                    complex.pos,
+                    format!("unsupported {label} of arrays: only arrays of one dimension are supported"),
+                ))
+            }
+            _ => Ok(Some((item_type_name, resolved))),
+        }
     }
 
     pub(super) fn value(&self, name: &QName, resolved: Resolved<'d>, walk: &mut Walk<'d>) -> TypeRef {
@@ -524,6 +603,13 @@ impl<'d> Index<'d> {
         if name.namespace == XSD_NS {
             return Builtin::from_local(&name.local).map(Resolved::Builtin).ok_or_else(|| {
                 Problem::new(at, format!("unsupported XML Schema type \"{}\" of {what}", written.text))
+            });
+        }
+        if name.namespace == SOAP_ENCODING_NS {
+            // SOAP encoding's simple types are XML Schema's, with `id` and `href` for references.
+            let local = if name.local == "base64" { "base64Binary" } else { name.local.as_str() };
+            return Builtin::from_local(local).map(Resolved::Builtin).ok_or_else(|| {
+                Problem::new(at, format!("unsupported SOAP encoding type \"{}\" of {what}", written.text))
             });
         }
         if name.namespace == MS_TYPES_NS && name.local == "char" {

@@ -4,7 +4,7 @@
 use roxmltree::Node;
 
 use super::xsd::{annotation_doc, simple_type, xsd_children, SimpleTypeDecl};
-use super::{qname_attr, tag, QNameRef, Source};
+use super::{qname, qname_attr, tag, QNameRef, Source, WSDL_NS};
 use crate::diag::{Pos, Problem};
 
 /// `xs:attribute`: declared here, or a reference to a global one.
@@ -23,6 +23,9 @@ pub struct AttributeDecl {
     pub fixed: Option<String>,
     /// An explicit `form`: `Some(true)` for `qualified`.
     pub form_qualified: Option<bool>,
+    /// `wsdl:arrayType` (on `<attribute ref="soapenc:arrayType">` of a
+    /// `soapenc:Array` restriction): the item type and the brackets after it (`[]`, `[][]`, `[,]`).
+    pub array_type: Option<(QNameRef, String)>,
     pub doc: Option<String>,
     pub pos: Pos,
     pub problems: Vec<Problem>,
@@ -107,6 +110,11 @@ pub(super) fn attribute(src: &Source<'_>, node: Node<'_, '_>) -> AttributeDecl {
         default: node.attribute("default").map(str::to_owned),
         fixed: node.attribute("fixed").map(str::to_owned),
         form_qualified,
+        array_type: node.attribute((WSDL_NS, "arrayType")).map(|value| {
+            let value = value.trim();
+            let (item, brackets) = value.split_at(value.find('[').unwrap_or(value.len()));
+            (qname(node, item), brackets.chars().filter(|c| !c.is_whitespace()).collect())
+        }),
         doc: annotation_doc(node),
         pos: src.pos(node),
         problems,

@@ -110,6 +110,8 @@ pub struct BindingOperation {
 pub struct BindingMessage {
     /// `use` of the SOAP body, with the position of `soap:body`.
     pub body_use: Option<(String, Pos)>,
+    /// `encodingStyle` of the SOAP body: URIs separated by spaces.
+    pub encoding_style: Option<String>,
     /// `namespace` of the SOAP body (the wrapper's namespace in rpc style).
     pub body_namespace: Option<String>,
     /// `parts` of the SOAP body: the parts it holds, when not all of them.
@@ -311,12 +313,19 @@ fn binding_operation(src: &Source<'_>, node: Node<'_, '_>) -> Result<BindingOper
 }
 
 fn binding_message(src: &Source<'_>, node: Node<'_, '_>) -> Result<BindingMessage, Problem> {
-    let mut parsed = BindingMessage { body_use: None, body_namespace: None, body_parts: None, headers: Vec::new() };
+    let mut parsed = BindingMessage {
+        body_use: None,
+        encoding_style: None,
+        body_namespace: None,
+        body_parts: None,
+        headers: Vec::new(),
+    };
     for child in elements(node) {
         if is_soap(child, "body") {
             let body_use = child.attribute("use").unwrap_or("literal").to_owned();
             parsed.body_use = Some((body_use, src.pos(child)));
             parsed.body_namespace = child.attribute("namespace").map(str::to_owned);
+            parsed.encoding_style = child.attribute("encodingStyle").map(str::to_owned);
             parsed.body_parts =
                 child.attribute("parts").map(|parts| parts.split_whitespace().map(str::to_owned).collect());
         } else if is_soap(child, "header") {

@@ -195,6 +195,10 @@ fn field(out: &mut Out, depth: usize, field: &Field) {
     out.doc(depth, &field.doc, "///");
     let wire = match &field.codec {
         Codec::Single => element(&field.element),
+        Codec::Typed { xsi_type } => format!("{} typed {}", element(&field.element), element(xsi_type)),
+        Codec::EncodedArray { item_type } => {
+            format!("soapenc:Array {} of {}", element(&field.element), element(item_type))
+        }
         Codec::Array { item } => format!("array {} of {}", element(&field.element), element(item)),
         Codec::Repeated => format!("repeated {}", element(&field.element)),
         Codec::Raw { element: Some(name) } => format!("raw {}", element(name)),

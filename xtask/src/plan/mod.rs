@@ -82,6 +82,7 @@ pub enum BodyStyle {
     Wrapped,
     Bare,
     Rpc,
+    RpcEncoded,
 }
 
 #[derive(Debug)]
@@ -171,6 +172,11 @@ pub struct Field {
 pub enum Codec {
     /// At most one element (`Slot`).
     Single,
+    /// At most one element, written with `xsi:type` (an accessor of a
+    /// SOAP-encoded message, `typed_field`), read like `Single`.
+    Typed { xsi_type: ElementName },
+    /// A `soapenc:Array` accessor (`encoded_array`, `EncodedArraySlot`) of items of type `item_type`.
+    EncodedArray { item_type: ElementName },
     /// A wrapper element holding `item` elements (`ArraySlot`).
     Array { item: ElementName },
     /// The element itself repeats (`Repeated`).

@@ -205,3 +205,20 @@ fn a_document_without_soap_operations_warns() {
     );
     assert_eq!(generated.files.keys().collect::<Vec<_>>(), ["mod.rs"]);
 }
+
+/// Ports that are not generated say so: HTTP GET/POST ports, and a second port of a SOAP binding already taken.
+#[test]
+fn skipped_ports_warn() {
+    let path = "tests/fixtures/several_services/input.wsdl";
+    let text = std::fs::read_to_string(path).expect("the fixture");
+    let inputs = [crate::pipeline::Input { source: path.to_owned(), text }];
+    let generated = pipeline::generate(&inputs, &generate_options(None)).expect("generates");
+    assert_eq!(
+        generated.warnings,
+        [
+            "tests/fixtures/several_services/input.wsdl:80:5: port \"WeatherSoapBackup\" of service \"Weather\" is a second SOAP 1.1 port with the binding of port \"WeatherSoap\"; its address \"http://backup.example.net:8080/weather/v1/\" is another place to call the same operations (give it to the client as a base URL); nothing is generated for it",
+            "tests/fixtures/several_services/input.wsdl:86:5: port \"WeatherHttpGet\" of service \"Weather\" is an HTTP GET/POST port; nothing is generated for it",
+            "tests/fixtures/several_services/input.wsdl:89:5: port \"WeatherHttpPost\" of service \"Weather\" is an HTTP GET/POST port; nothing is generated for it",
+        ]
+    );
+}
