@@ -55,23 +55,27 @@ pub fn run(root: &Path, length: Length) -> Result<()> {
     let mut summary = Vec::new();
     for bench in benches(length) {
         eprintln!("== {}", bench.name);
+        // The memory test reports on stderr (as tests do); the benchmarks on stdout.
+        let is_memory_test = bench.cargo.iter().any(|arg| arg == "decode_memory");
         let output = Command::new(&cargo)
             .args(&bench.cargo)
             .current_dir(root)
             .stdin(Stdio::null())
-            .stderr(Stdio::inherit())
+            .stderr(if is_memory_test { Stdio::piped() } else { Stdio::inherit() })
             .output()
             .with_context(|| format!("cannot run `cargo {}`", bench.cargo.join(" ")))?;
         let stdout = String::from_utf8_lossy(&output.stdout);
         print!("{stdout}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        eprint!("{stderr}");
         if !output.status.success() {
             bail!("`cargo {}` failed ({})", bench.cargo.join(" "), output.status);
         }
         summary.push(format!("{}:", bench.name));
         if bench.cargo.iter().any(|arg| arg == "codec") {
             summary.extend(codec_ratios(&root.join("target/criterion"))?);
-        } else if bench.cargo.iter().any(|arg| arg == "decode_memory") {
-            summary.extend(memory_lines(&stdout));
+        } else if is_memory_test {
+            summary.extend(memory_lines(&stderr));
         } else {
             summary.extend(ratio_lines(&stdout));
         }
@@ -93,13 +97,13 @@ fn ratio_lines(stdout: &str) -> Vec<String> {
 }
 
 /// The memory test's figure for a real reply, and its worst hostile shape.
-fn memory_lines(stdout: &str) -> Vec<String> {
+fn memory_lines(report: &str) -> Vec<String> {
     let ratio = |line: &str| -> Option<f64> {
         let end = line.find("× the limit")?;
         line[..end].rsplit('(').next()?.trim().parse().ok()
     };
-    let real = stdout.lines().filter(|line| line.starts_with("real rows"));
-    let worst = stdout
+    let real = report.lines().filter(|line| line.starts_with("real rows"));
+    let worst = report
         .lines()
         .filter(|line| !line.starts_with("real rows"))
         .filter_map(|line| Some((ratio(line)?, line)))
