@@ -375,7 +375,7 @@ impl<'input> Builder<'input> {
             };
             let namespace = self.resolve(scope, prefix, false).ok_or_else(|| self.unbound(before, prefix))?;
             let (value, value_len, unescaped) = match &attribute.value {
-                Cow::Borrowed(raw) if !raw.contains(&b'&') => (self.offset_of(raw), raw.len() as u32, false),
+                Cow::Borrowed(raw) if !needs_normalizing(raw) => (self.offset_of(raw), raw.len() as u32, false),
                 raw => {
                     let value = self.unescape(raw, before)?;
                     let index = u32::try_from(self.document.values.len()).unwrap_or(NONE);
@@ -472,13 +472,22 @@ impl<'input> Builder<'input> {
             _ => std::str::from_utf8(raw).ok().map(|value| Cow::Owned(value.to_owned())),
         };
         let value = value.ok_or_else(|| self.malformed(at, "an attribute value that is not UTF-8".into()))?;
-        if !value.contains('&') {
+        if !needs_normalizing(raw) {
             return Ok(value);
         }
+        // Attribute-value normalization (XML 1.0 §3.3.3): a literal line end
+        // or tab is a space; one written as a character reference stays.
+        let value = value.replace("\r\n", " ").replace(['\r', '\n', '\t'], " ");
         quick_xml::escape::unescape(&value)
             .map(|unescaped| Cow::Owned(unescaped.into_owned()))
             .map_err(|error| self.malformed(at, error.to_string()))
     }
+}
+
+/// True when an attribute value holds a reference, a line end or a tab: it is
+/// not its own value as written.
+fn needs_normalizing(raw: &[u8]) -> bool {
+    raw.iter().any(|b| matches!(b, b'&' | b'\t' | b'\n' | b'\r'))
 }
 
 /// The URI index bound to `prefix` in the declarations chain from `scope`.
@@ -610,5 +619,116 @@ mod tests {
             (0..=MAX_NAMESPACE_DECLARATIONS).map(|i| format!("<b xmlns:p{i}='urn:x'/>")).collect::<String>()
         );
         assert!(refused(&declarations, DEFAULT_BYTE_LIMIT));
+    }
+}
+
+/// The index against roxmltree, the tree parser it replaced: every document
+/// roxmltree reads is read to the same elements, names, attributes and text.
+#[cfg(test)]
+mod differential {
+    use proptest::prelude::*;
+
+    use super::XmlDocument;
+    use crate::xml::XmlElement;
+
+    /// A small random document: prefixes from a few, declared or not,
+    /// attributes, references, CDATA and comments.
+    fn element(depth: u32) -> BoxedStrategy<String> {
+        let name = prop_oneof![Just("a"), Just("b"), Just("p:a"), Just("q:b"), Just("p:c")];
+        let declaration = prop_oneof![
+            Just(""),
+            Just(r#" xmlns="urn:d""#),
+            Just(r#" xmlns="""#),
+            Just(r#" xmlns:p="urn:p""#),
+            Just(r#" xmlns:q="urn:q&amp;""#),
+            Just(r#" xmlns:p="urn:other""#),
+        ];
+        let attribute = prop_oneof![
+            Just(""),
+            Just(r#" x="1""#),
+            Just(r#" p:x="&lt;2&gt;""#),
+            Just(r#" y='3' q:y="&#x41;""#),
+            Just(" z=\"a\r\nb\tc&#10;\"")
+        ];
+        let text = prop_oneof![
+            Just(""),
+            Just("t"),
+            Just(" x &amp; y "),
+            Just("&#1587;"),
+            Just("<![CDATA[<c>]]>"),
+            Just("1<!-- c -->2"),
+            Just("&bad;"),
+            Just("a\r\nb\rc\n&#13;"),
+            Just("<![CDATA[x\r\ny]]>\t"),
+        ];
+        let leaf = (name.clone(), declaration.clone(), attribute.clone(), text)
+            .prop_map(|(name, declaration, attribute, text)| format!("<{name}{declaration}{attribute}>{text}</{name}>"))
+            .boxed();
+        if depth == 0 {
+            return leaf;
+        }
+        let parent = (name, declaration, attribute, proptest::collection::vec(element(depth - 1), 0..4)).prop_map(
+            |(name, declaration, attribute, children)| {
+                if children.is_empty() {
+                    format!("<{name}{declaration}{attribute}/>")
+                } else {
+                    format!("<{name}{declaration}{attribute}>{}</{name}>", children.concat())
+                }
+            },
+        );
+        prop_oneof![leaf, parent].boxed()
+    }
+
+    fn same(ours: XmlElement<'_, '_>, theirs: roxmltree::Node<'_, '_>) -> Result<(), String> {
+        let name = (theirs.tag_name().namespace().unwrap_or(""), theirs.tag_name().name());
+        if (ours.namespace(), ours.local_name()) != name {
+            return Err(format!("{} against {name:?}", ours.expanded_name()));
+        }
+        let mut attributes: Vec<_> = ours.attributes().collect();
+        let mut expected: Vec<_> =
+            theirs.attributes().map(|a| (a.namespace().unwrap_or(""), a.name(), a.value())).collect();
+        attributes.sort();
+        expected.sort();
+        if attributes != expected {
+            return Err(format!("attributes {attributes:?} against {expected:?}"));
+        }
+        let children: Vec<_> = theirs.children().filter(|node| node.is_element()).collect();
+        if ours.children().count() != children.len() {
+            return Err(format!("{} children against {}", ours.children().count(), children.len()));
+        }
+        if children.is_empty() {
+            let text: String = theirs.children().filter_map(|node| node.text().filter(|_| node.is_text())).collect();
+            if ours.text().ok().as_deref() != Some(text.as_str()) {
+                return Err(format!("text {:?} against {text:?}", ours.text()));
+            }
+        }
+        if ours.raw_markup() != &theirs.document().input_text()[theirs.range()] {
+            return Err(format!("markup {:?}", ours.raw_markup()));
+        }
+        for (ours, theirs) in ours.children().zip(children) {
+            same(ours, theirs)?;
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn documents_roxmltree_reads_are_read_alike(root in element(3), mangle in proptest::option::of((0usize..400, 0u8..128))) {
+            let mut text = format!("<?xml version=\"1.0\"?>\n{root}");
+            if let Some((at, byte)) = mangle {
+                let at = at % text.len();
+                if text.is_char_boundary(at) && text.is_char_boundary(at + 1) && byte.is_ascii() {
+                    text.replace_range(at..at + 1, &char::from(byte).to_string());
+                }
+            }
+            let theirs = roxmltree::Document::parse(&text);
+            let ours = XmlDocument::parse(&text);
+            if let Ok(theirs) = theirs {
+                let ours = ours.map_err(|error| TestCaseError::fail(format!("{text}: refused: {error}")))?;
+                same(ours.root(), theirs.root_element()).map_err(|why| TestCaseError::fail(format!("{text}: {why}")))?;
+            }
+        }
     }
 }

@@ -6,6 +6,16 @@ use super::document::{lookup, Element, XmlDocument, MAX_DEPTH, NONE};
 use super::error::{DecodeError, DecodeErrorKind};
 use super::writer::XSI_NAMESPACE;
 
+/// XML's line-end normalization (XML 1.0 §2.11): `\r\n` and a lone `\r` are
+/// `\n` (a carriage return written as `&#13;` stays, being unescaped after).
+fn normalize_line_ends(text: Cow<'_, str>) -> Cow<'_, str> {
+    if text.contains('\r') {
+        Cow::Owned(text.replace("\r\n", "\n").replace('\r', "\n"))
+    } else {
+        text
+    }
+}
+
 /// How many `href` accessors may point at one another before the element
 /// that holds a value (SOAP 1.1 §5.4.1 has one: accessor to value).
 const MAX_REFERENCE_CHAIN: usize = 8;
@@ -229,22 +239,27 @@ impl<'a, 'input: 'a> XmlElement<'a, 'input> {
         let content = self.input(element.content_start, element.content_end - element.content_start);
         if !content.contains('<') {
             // Plain text, the usual case: unescaped straight from the input.
-            return match quick_xml::escape::unescape(content) {
-                Ok(text) => Ok(text),
-                Err(error) => Err(self.error(DecodeErrorKind::Malformed(error.to_string()))),
+            let text = match normalize_line_ends(Cow::Borrowed(content)) {
+                Cow::Borrowed(content) => quick_xml::escape::unescape(content),
+                Cow::Owned(content) => quick_xml::escape::unescape(&content).map(|text| Cow::Owned(text.into_owned())),
             };
+            return text.map_err(|error| self.error(DecodeErrorKind::Malformed(error.to_string())));
         }
         // Text split by comments, processing instructions or CDATA sections.
         let mut reader = quick_xml::Reader::from_str(content);
         let mut text = String::new();
         loop {
             match reader.read_event() {
-                Ok(quick_xml::events::Event::Text(piece)) => match piece.unescape() {
-                    Ok(piece) => text.push_str(&piece),
-                    Err(error) => return Err(self.error(DecodeErrorKind::Malformed(error.to_string()))),
-                },
+                Ok(quick_xml::events::Event::Text(piece)) => {
+                    let piece = std::str::from_utf8(&piece).unwrap_or_default();
+                    match quick_xml::escape::unescape(&normalize_line_ends(Cow::Borrowed(piece))) {
+                        Ok(piece) => text.push_str(&piece),
+                        Err(error) => return Err(self.error(DecodeErrorKind::Malformed(error.to_string()))),
+                    }
+                }
                 Ok(quick_xml::events::Event::CData(piece)) => {
-                    text.push_str(std::str::from_utf8(&piece).unwrap_or_default());
+                    let piece = std::str::from_utf8(&piece).unwrap_or_default();
+                    text.push_str(&normalize_line_ends(Cow::Borrowed(piece)));
                 }
                 Ok(quick_xml::events::Event::Eof) => break,
                 Ok(_) => {}
