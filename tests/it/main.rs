@@ -9,6 +9,7 @@ mod fuzz_smoke;
 mod generator_fixtures;
 mod interop;
 mod observability;
+mod store_conformance;
 mod support;
 mod text_roundtrip;
 mod zeep_roundtrip;
