@@ -262,6 +262,11 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// held by the lease's owner; for the attempt, with the lease still running).
 /// `Ok(false)` means nothing changed. Every store passes the same conformance
 /// suite (`tests/it/store_conformance.rs`).
+///
+/// A [`Worker`](super::Worker) polls its batches on their way and its next
+/// claim from one task, so a store's futures must not wait for one another
+/// (a fair async lock held across calls would deadlock it): each call either
+/// finishes on its own or waits only for the database.
 pub trait Store: Send + Sync {
     /// Adds an account, or updates its user name, endpoints, credentials
     /// reference and rate (its bucket and pause are kept).

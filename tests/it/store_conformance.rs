@@ -492,3 +492,49 @@ fn rusqlite_free_create(path: &std::path::Path) {
     std::fs::write(path, bytes).unwrap();
     let _ = std::fs::remove_file(path.with_extension("db-wal"));
 }
+
+#[cfg(feature = "postgres")]
+pub mod postgres_support {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use payamak::campaign::PostgresStore;
+
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+
+    /// The test database (`PAYAMAK_TEST_PG`, a libpq string or URL), or a notice and `None`.
+    pub fn config() -> Option<String> {
+        match std::env::var("PAYAMAK_TEST_PG") {
+            Ok(config) if !config.is_empty() => Some(config),
+            _ => {
+                eprintln!(
+                    "notice: skipping a PostgreSQL test: PAYAMAK_TEST_PG is not set (`eval \"$(.ci/postgres start)\"` \
+                     starts one)"
+                );
+                None
+            }
+        }
+    }
+
+    /// A fresh schema's name.
+    pub fn schema() -> String {
+        format!("t{}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::SeqCst))
+    }
+
+    /// `count` connections to one fresh schema, as separate machines have.
+    pub async fn stores(count: usize) -> Option<Vec<PostgresStore>> {
+        let config = config()?;
+        let schema = schema();
+        let mut stores = Vec::new();
+        for _ in 0..count {
+            stores.push(PostgresStore::connect_in(&config, Some(&schema)).await.expect("connect to PAYAMAK_TEST_PG"));
+        }
+        Some(stores)
+    }
+}
+
+#[cfg(feature = "postgres")]
+conformance!(
+    postgres,
+    postgres_support::stores(1).await.and_then(|mut stores| stores.pop()),
+    postgres_support::stores(4).await
+);
