@@ -1,8 +1,9 @@
 //! Decoding and encoding speed, each against a baseline measured in the same run.
 //!
 //! `decode_10k_messages`: a `GetNewMessagesList` response with 10,000 messages,
-//! decoded into typed `Message`s, against roxmltree parsing the same bytes (the
-//! parse alone is the floor: decoding includes it). `encode_send_sms_100`:
+//! decoded into typed `Message`s, against quick-xml reading every event of the
+//! same bytes (the floor of any XML decoding) and roxmltree parsing them (the
+//! tree the decoder builds today). `encode_send_sms_100`:
 //! a SendSms envelope with 100 recipients, against copying the same bytes.
 //!
 //! Run: `cargo bench --bench codec` (results and ratios: docs/benchmarks.md).
@@ -53,6 +54,20 @@ fn decode(c: &mut Criterion) {
     let mut group = c.benchmark_group("decode_10k_messages");
     group.throughput(Throughput::Bytes(text.len() as u64));
     group.sample_size(30);
+    group.bench_function(BenchmarkId::new("baseline", "quick_xml_tokens"), |b| {
+        b.iter(|| {
+            // Every event of the document, nothing kept: the floor of any XML decoding.
+            let mut reader = quick_xml::Reader::from_str(std::hint::black_box(&text));
+            let mut events = 0usize;
+            loop {
+                match reader.read_event() {
+                    Ok(quick_xml::events::Event::Eof) => break events,
+                    Ok(_) => events += 1,
+                    Err(error) => panic!("the benchmark's document is well formed: {error}"),
+                }
+            }
+        })
+    });
     group.bench_function(BenchmarkId::new("baseline", "roxmltree_parse"), |b| {
         b.iter(|| roxmltree::Document::parse(std::hint::black_box(&text)).expect("parse").root().children().count())
     });

@@ -53,6 +53,24 @@ impl Error {
         }
     }
 
+    /// The SOAP fault the server answered with, also behind
+    /// [`Error::OutcomeUnknown`]; `None` for every other error.
+    pub fn fault(&self) -> Option<&SoapFault> {
+        match self {
+            Error::Response(error) => error.fault(),
+            Error::OutcomeUnknown(error) => error.cause.fault(),
+            _ => None,
+        }
+    }
+
+    /// The declared fault (`wsdl:fault`) the server answered with, as the
+    /// operation's generated `…Fault` enum: `None` when the error is no fault,
+    /// or its detail is none of the declared ones (or does not decode; see
+    /// [`SoapFault::declared`] for the reason).
+    pub fn declared_fault<F: crate::xml::XmlChoice>(&self) -> Option<F> {
+        self.fault().and_then(|fault| fault.declared().ok().flatten())
+    }
+
     /// The operation the error belongs to, when it belongs to one.
     pub fn operation(&self) -> Option<&'static str> {
         match self {

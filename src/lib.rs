@@ -70,7 +70,7 @@ pub use generated::status as status_codes;
 // Every service module (`send`, `incoming_messages`, and any a regenerated WSDL adds);
 // the generated `status` module is `status_codes`, since `status` holds the trait.
 pub use generated::*;
-pub use operation::{OperationMeta, ServiceMeta, XmlRequest};
+pub use operation::{BodyStyle, OperationMeta, ServiceMeta, XmlRequest};
 pub use sms::{RecipientOutcome, SendReport, Sms};
 pub use soap::SoapVersion;
 pub use xml::{Nillable, PanelDateTime};

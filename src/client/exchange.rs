@@ -83,6 +83,12 @@ pub(super) fn decode<R: XmlRequest>(
         return fail(ResponseErrorKind::Redirected { status: reply.status, location });
     }
     let success = (200..300).contains(&reply.status);
+    // A one-way operation is done once the server accepted the request.
+    if let Some(accepted) = R::no_reply() {
+        if success && reply.body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(accepted);
+        }
+    }
     let text = match std::str::from_utf8(&reply.body) {
         Ok(text) => text,
         Err(error) if success => {

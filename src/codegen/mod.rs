@@ -6,7 +6,9 @@
 //! The envelope functions at the end serve tests and benchmarks of generated code.
 
 pub use crate::auth::{CredentialPlacement, ReceivedCredentials};
-pub use crate::operation::{OperationMeta, ServiceMeta, XmlRequest};
+pub use crate::error::Error;
+pub use crate::operation::{BodyStyle, ElementName, OperationMeta, ServiceMeta, XmlRequest};
+pub use crate::soap::SoapFault;
 pub use crate::status::StatusCode;
 /// XML attributes of generated types.
 pub use crate::xml::{read_attribute, read_other_attributes, AnyAttribute, AttributeField, AttributeValue, XsList};

@@ -3,7 +3,7 @@
 use super::fault::{FaultCode, SoapFault};
 use super::SoapVersion;
 use crate::auth::{self, CredentialPlacement, ReceivedCredentials};
-use crate::operation::XmlRequest;
+use crate::operation::{BodyStyle, ElementName, XmlRequest};
 use crate::xml::{
     DecodeError, DecodeErrorKind, EncodeError, Encoded, XmlContent, XmlDocument, XmlElement, XmlWriter, XSI_NAMESPACE,
 };
@@ -27,7 +27,14 @@ impl From<DecodeError> for EnvelopeError {
     }
 }
 
-fn start_envelope(w: &mut XmlWriter, version: SoapVersion, credentials: CredentialPlacement) {
+/// Opens the envelope, writes the `Header` when there is one (credentials,
+/// then `headers`), and opens the `Body`.
+fn start_envelope(
+    w: &mut XmlWriter,
+    version: SoapVersion,
+    credentials: CredentialPlacement,
+    headers: Option<&dyn Fn(&mut XmlWriter)>,
+) {
     let prefix = version.prefix();
     w.declaration();
     w.start_prefixed(
@@ -35,20 +42,38 @@ fn start_envelope(w: &mut XmlWriter, version: SoapVersion, credentials: Credenti
         "Envelope",
         &[("xsi", XSI_NAMESPACE), ("xsd", XSD_NAMESPACE), (prefix, version.envelope_namespace())],
     );
-    if auth::needs_header(credentials) {
+    if auth::needs_header(credentials) || headers.is_some() {
         w.start_prefixed(prefix, "Header", &[]);
         auth::write_header(w, credentials);
+        if let Some(headers) = headers {
+            headers(w);
+        }
         w.end();
     }
     w.start_prefixed(prefix, "Body", &[]);
+}
+
+/// The rpc wrapper's prefix: its accessors are unqualified, so the default namespace stays empty.
+const RPC_PREFIX: &str = "m";
+
+/// Opens the element around the fields of `style`, if it has one.
+fn start_wrapper(w: &mut XmlWriter, style: BodyStyle, namespace: &'static str, element: &'static str) {
+    match style {
+        BodyStyle::Wrapped => w.start(namespace, element),
+        BodyStyle::Rpc if namespace.is_empty() => w.start("", element),
+        BodyStyle::Rpc => w.start_prefixed(RPC_PREFIX, element, &[(RPC_PREFIX, namespace)]),
+        BodyStyle::Bare => {}
+    }
 }
 
 /// Writes the envelope of a request, its credential elements left for [`auth::fill`].
 pub(crate) fn encode_request<R: XmlRequest>(request: &R, version: SoapVersion) -> Result<Encoded, EncodeError> {
     let mut w = XmlWriter::with_capacity(1024);
     let operation = R::OPERATION;
-    start_envelope(&mut w, version, operation.credentials);
-    w.start(operation.namespace, operation.request_element);
+    let headers = |w: &mut XmlWriter| request.write_headers(w);
+    let headers: Option<&dyn Fn(&mut XmlWriter)> = (!R::REQUEST_HEADERS.is_empty()).then_some(&headers);
+    start_envelope(&mut w, version, operation.credentials, headers);
+    start_wrapper(&mut w, R::BODY, operation.namespace, operation.request_element);
     request.write_body(&mut w);
     w.finish_with_slots()
 }
@@ -56,9 +81,11 @@ pub(crate) fn encode_request<R: XmlRequest>(request: &R, version: SoapVersion) -
 /// Writes the envelope of a response (server side).
 pub fn encode_response<R: XmlRequest>(response: &R::Response, version: SoapVersion) -> Result<String, EncodeError> {
     let mut w = XmlWriter::with_capacity(1024);
-    start_envelope(&mut w, version, CredentialPlacement::None);
+    let headers = |w: &mut XmlWriter| R::write_response_headers(response, w);
+    let headers: Option<&dyn Fn(&mut XmlWriter)> = (!R::RESPONSE_HEADERS.is_empty()).then_some(&headers);
+    start_envelope(&mut w, version, CredentialPlacement::None, headers);
     let operation = R::OPERATION;
-    w.start(operation.namespace, operation.response_element);
+    start_wrapper(&mut w, R::BODY, operation.namespace, operation.response_element);
     response.write_content(&mut w);
     w.finish()
 }
@@ -68,7 +95,7 @@ pub fn encode_fault(fault: &SoapFault) -> Result<String, EncodeError> {
     let version = fault.version;
     let prefix = version.prefix();
     let mut w = XmlWriter::with_capacity(512);
-    start_envelope(&mut w, version, CredentialPlacement::None);
+    start_envelope(&mut w, version, CredentialPlacement::None, None);
     w.start_prefixed(prefix, "Fault", &[]);
     match version {
         SoapVersion::V11 => {
@@ -151,11 +178,16 @@ impl<'input> Envelope<'input> {
         self.version
     }
 
-    /// The first element inside `Body`.
-    pub fn payload(&self) -> Result<XmlElement<'_, 'input>, DecodeError> {
+    /// The `Body` element.
+    fn body(&self) -> Result<XmlElement<'_, 'input>, DecodeError> {
         let root = self.document.root();
         let namespace = self.version.envelope_namespace();
-        let body = root.children().find(|child| child.is(namespace, "Body")).ok_or_else(|| root.missing("Body"))?;
+        root.children().find(|child| child.is(namespace, "Body")).ok_or_else(|| root.missing("Body"))
+    }
+
+    /// The first element inside `Body`.
+    pub fn payload(&self) -> Result<XmlElement<'_, 'input>, DecodeError> {
+        let body = self.body()?;
         body.first_child().ok_or_else(|| body.missing("the payload element"))
     }
 
@@ -167,7 +199,7 @@ impl<'input> Envelope<'input> {
 
     /// The fault in the body, if the payload is one.
     pub fn fault(&self) -> Result<Option<SoapFault>, DecodeError> {
-        let payload = self.payload()?;
+        let Some(payload) = self.body()?.first_child() else { return Ok(None) };
         if payload.is(self.version.envelope_namespace(), "Fault") {
             SoapFault::read(self.version, payload).map(Some)
         } else {
@@ -181,18 +213,64 @@ impl<'input> Envelope<'input> {
             return Err(EnvelopeError::Fault(Box::new(fault)));
         }
         let operation = R::OPERATION;
-        let payload = self.expect_payload(operation.namespace, operation.response_element)?;
-        Ok(R::Response::read_content(payload)?)
+        self.check_must_understand(R::RESPONSE_HEADERS, CredentialPlacement::None)?;
+        let body = self.body()?;
+        let mut response = match (R::no_reply(), body.first_child()) {
+            // A one-way operation's server may still answer with an empty body.
+            (Some(accepted), None) => return Ok(accepted),
+            _ => match R::BODY {
+                BodyStyle::Bare => R::Response::read_content(body)?,
+                BodyStyle::Rpc => R::Response::read_content(self.payload()?)?,
+                _ => R::Response::read_content(self.expect_payload(operation.namespace, operation.response_element)?)?,
+            },
+        };
+        if let Some(header) = self.header() {
+            R::read_response_headers(&mut response, header)?;
+        }
+        Ok(response)
     }
 
     /// Decodes the payload as a request of `R` (server side).
     pub fn decode_request<R: XmlRequest>(&self) -> Result<DecodedRequest<R>, DecodeError> {
         let operation = R::OPERATION;
-        let payload = self.expect_payload(operation.namespace, operation.request_element)?;
+        self.check_must_understand(R::REQUEST_HEADERS, operation.credentials)?;
+        let payload = match R::BODY {
+            BodyStyle::Bare => self.body()?,
+            _ => self.expect_payload(operation.namespace, operation.request_element)?,
+        };
         let mut credentials = ReceivedCredentials::default();
         credentials.read_header(self.header(), operation.credentials)?;
-        let request = R::read_body(payload, &mut credentials)?;
+        let mut request = R::read_body(payload, &mut credentials)?;
+        if let Some(header) = self.header() {
+            request.read_headers(header)?;
+        }
         Ok(DecodedRequest { version: self.version, request, credentials })
+    }
+
+    /// Refuses a header block marked `mustUnderstand` that is meant for this
+    /// node (no actor or role, or the next one, or the ultimate receiver) and
+    /// is none of `understood` (nor the credentials header).
+    fn check_must_understand(
+        &self,
+        understood: &[ElementName],
+        credentials: CredentialPlacement,
+    ) -> Result<(), DecodeError> {
+        let Some(header) = self.header() else { return Ok(()) };
+        let envelope_ns = self.version.envelope_namespace();
+        for block in header.children() {
+            let must = matches!(block.attribute(envelope_ns, "mustUnderstand").map(str::trim), Some("1" | "true"));
+            let target = match self.version {
+                SoapVersion::V11 => block.attribute(envelope_ns, "actor"),
+                SoapVersion::V12 => block.attribute(envelope_ns, "role"),
+            };
+            let for_us = target.is_none_or(|target| FOR_EVERY_NODE.contains(&target.trim()));
+            let is_credentials = matches!(credentials, CredentialPlacement::Header { namespace, element, .. } if block.is(namespace, element));
+            let known = understood.iter().any(|&(namespace, local)| block.is(namespace, local));
+            if must && for_us && !known && !is_credentials {
+                return Err(block.error(DecodeErrorKind::NotUnderstood(block.expanded_name())));
+            }
+        }
+        Ok(())
     }
 
     fn expect_payload(&self, namespace: &str, name: &str) -> Result<XmlElement<'_, 'input>, DecodeError> {
@@ -207,6 +285,13 @@ impl<'input> Envelope<'input> {
         }
     }
 }
+
+/// The actor (1.1) and roles (1.2) that mean every receiver, this one included.
+const FOR_EVERY_NODE: &[&str] = &[
+    "http://schemas.xmlsoap.org/soap/actor/next",
+    "http://www.w3.org/2003/05/soap-envelope/role/next",
+    "http://www.w3.org/2003/05/soap-envelope/role/ultimateReceiver",
+];
 
 /// A request decoded by a server.
 #[derive(Debug, Clone)]

@@ -3,7 +3,7 @@
 use std::fmt;
 
 use super::SoapVersion;
-use crate::xml::{DecodeError, XmlElement};
+use crate::xml::{DecodeError, XmlChoice, XmlDocument, XmlElement};
 
 /// The class of a fault, per its (top-level) code.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -49,7 +49,9 @@ pub struct SoapFault {
     pub actor: Option<String>,
     /// The 1.2 `Node`, if any.
     pub node: Option<String>,
-    /// The `detail`/`Detail` element as raw XML, if any.
+    /// The `detail`/`Detail` element as standalone XML (with the namespace
+    /// declarations it uses from the envelope), if any; a declared fault's
+    /// typed detail is read from it with [`SoapFault::declared`].
     pub detail: Option<String>,
 }
 
@@ -57,6 +59,23 @@ impl SoapFault {
     /// A fault to send: `code` with `reason`.
     pub fn new(version: SoapVersion, code: FaultCode, reason: impl Into<String>) -> Self {
         SoapFault { version, code, raw_codes: Vec::new(), reason: reason.into(), actor: None, node: None, detail: None }
+    }
+
+    /// The declared fault (`wsdl:fault`) the detail holds, read as `F` (a
+    /// generated `…Fault` enum of the operation's declared faults): `None`
+    /// when there is no detail or it holds none of them, an error when it
+    /// holds one that does not decode.
+    pub fn declared<F: XmlChoice>(&self) -> Result<Option<F>, DecodeError> {
+        let Some(detail) = &self.detail else { return Ok(None) };
+        let document = XmlDocument::parse(detail)?;
+        let mut items = Vec::new();
+        for child in document.root().children() {
+            F::read_choice(&mut items, child)?;
+            if !items.is_empty() {
+                break;
+            }
+        }
+        Ok(items.into_iter().next())
     }
 
     /// Reads a `Fault` element of `version`.
@@ -75,7 +94,7 @@ impl SoapFault {
                         }
                         "faultstring" => result.reason = child.text()?.into_owned(),
                         "faultactor" => result.actor = Some(child.text()?.into_owned()),
-                        "detail" => result.detail = Some(child.raw_markup().to_owned()),
+                        "detail" => result.detail = Some(child.standalone_markup()),
                         _ => {}
                     }
                 }
@@ -104,7 +123,7 @@ impl SoapFault {
                         }
                         "Node" => result.node = Some(child.text()?.into_owned()),
                         "Role" => result.actor = Some(child.text()?.into_owned()),
-                        "Detail" => result.detail = Some(child.raw_markup().to_owned()),
+                        "Detail" => result.detail = Some(child.standalone_markup()),
                         _ => {}
                     }
                 }

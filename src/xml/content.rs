@@ -9,8 +9,8 @@ use base64::Engine as _;
 
 use super::error::{DecodeError, DecodeErrorKind};
 use super::nillable::Nillable;
-use super::reader::{XmlDocument, XmlElement};
 use super::writer::XmlWriter;
+use super::{XmlDocument, XmlElement};
 
 /// A type that is the content of one element: text for simple types, child
 /// elements for complex types.

@@ -3,6 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+use chrono::format::{Fixed, Item, Numeric, Pad, Parsed};
 use chrono::{DateTime, LocalResult, NaiveDateTime, TimeZone as _, Timelike as _};
 use chrono_tz::{Asia::Tehran, Tz};
 
@@ -94,17 +95,37 @@ impl FromStr for PanelDateTime {
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         let text = text.trim();
-        if let Ok(at) = DateTime::parse_from_rfc3339(text) {
-            return Ok(at.into());
-        }
         let (local, offset) = split_offset(text);
-        let naive = NaiveDateTime::parse_from_str(local, "%Y-%m-%dT%H:%M:%S%.f")
-            .map_err(|_| InvalidDateTime(text.to_owned()))?;
-        match offset {
-            None => Ok(Self::from_tehran_local(naive)),
-            Some(_) => Err(InvalidDateTime(text.to_owned())),
+        if offset.is_none() {
+            if let Some(naive) = parse_local(local) {
+                return Ok(Self::from_tehran_local(naive));
+            }
         }
+        DateTime::parse_from_rfc3339(text).map(Into::into).map_err(|_| InvalidDateTime(text.to_owned()))
     }
+}
+
+/// `%Y-%m-%dT%H:%M:%S%.f`, parsed once: a list reply holds a date per row.
+const LOCAL_FORMAT: &[Item<'static>] = &[
+    Item::Numeric(Numeric::Year, Pad::Zero),
+    Item::Literal("-"),
+    Item::Numeric(Numeric::Month, Pad::Zero),
+    Item::Literal("-"),
+    Item::Numeric(Numeric::Day, Pad::Zero),
+    Item::Literal("T"),
+    Item::Numeric(Numeric::Hour, Pad::Zero),
+    Item::Literal(":"),
+    Item::Numeric(Numeric::Minute, Pad::Zero),
+    Item::Literal(":"),
+    Item::Numeric(Numeric::Second, Pad::Zero),
+    Item::Fixed(Fixed::Nanosecond),
+];
+
+/// An `xs:dateTime` without offset.
+fn parse_local(text: &str) -> Option<NaiveDateTime> {
+    let mut parsed = Parsed::new();
+    chrono::format::parse(&mut parsed, text, LOCAL_FORMAT.iter()).ok()?;
+    parsed.to_naive_datetime_with_offset(0).ok()
 }
 
 /// Splits a trailing `Z` or `±hh:mm` off an `xs:dateTime` lexical form.

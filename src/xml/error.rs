@@ -68,6 +68,8 @@ pub enum DecodeErrorKind {
         /// `{namespace}local` of the element found.
         found: String,
     },
+    /// A SOAP header block marked `mustUnderstand` that the operation does not declare.
+    NotUnderstood(String),
 }
 
 impl DecodeError {
@@ -79,7 +81,8 @@ impl DecodeError {
             | DecodeErrorKind::MissingElement(text)
             | DecodeErrorKind::DuplicateElement(text)
             | DecodeErrorKind::UnexpectedChild(text)
-            | DecodeErrorKind::LimitExceeded(text) => edit(text),
+            | DecodeErrorKind::LimitExceeded(text)
+            | DecodeErrorKind::NotUnderstood(text) => edit(text),
             DecodeErrorKind::InvalidValue { found, .. } => edit(found),
             DecodeErrorKind::UnexpectedElement { expected, found } => {
                 edit(expected);
@@ -139,6 +142,9 @@ impl fmt::Display for DecodeError {
             DecodeErrorKind::LimitExceeded(limit) => write!(f, "refused: {limit}")?,
             DecodeErrorKind::UnexpectedElement { expected, found } => {
                 write!(f, "expected element {expected} but found {found}")?
+            }
+            DecodeErrorKind::NotUnderstood(name) => {
+                write!(f, "the SOAP header {name} is marked mustUnderstand, and the operation does not declare it")?
             }
         }
         write!(f, " (line {}, column {})", self.line, self.column)

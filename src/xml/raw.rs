@@ -5,8 +5,8 @@
 use std::fmt;
 
 use super::error::{DecodeError, DecodeErrorKind};
-use super::reader::{XmlDocument, XmlElement};
 use super::writer::XmlWriter;
+use super::{XmlDocument, XmlElement};
 
 /// One element, kept as markup: a standalone, well-formed element that
 /// declares every namespace it uses (also the default one, `xmlns=""` if none,

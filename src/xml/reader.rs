@@ -2,167 +2,42 @@
 
 use std::borrow::Cow;
 
+use super::document::{lookup, Element, XmlDocument, NONE};
 use super::error::{DecodeError, DecodeErrorKind};
 use super::writer::XSI_NAMESPACE;
-
-/// Limits applied to untrusted input before it is parsed into a tree. Real
-/// replies are a few levels deep with a handful of attributes; these bound the
-/// parser's worst cases (its namespace and attribute bookkeeping is quadratic).
-const MAX_DEPTH: usize = 128;
-const MAX_ATTRIBUTES_PER_ELEMENT: usize = 64;
-const MAX_NAMESPACE_DECLARATIONS: usize = 256;
-
-/// How many bytes of the byte limit each element, attribute or text node may
-/// take. The tree costs about 72 bytes a node and the typed values at most
-/// about as much again, so decoding a reply costs at most about 8× the limit,
-/// whatever its shape. The panel's message lists take 13–18 bytes a node: a
-/// list reply over about three quarters of the limit may be refused as too
-/// dense (raise the limit for such lists).
-const BYTES_PER_NODE: usize = 16;
-/// The byte limit assumed when none is given (the client's default reply limit).
-pub(crate) const DEFAULT_BYTE_LIMIT: usize = 32 * 1024 * 1024;
-/// The smallest node budget, so that a tight byte limit still reads small documents.
-const MIN_NODES: usize = 4096;
-
-/// A parsed XML document.
-pub struct XmlDocument<'input> {
-    document: roxmltree::Document<'input>,
-}
-
-impl<'input> XmlDocument<'input> {
-    /// Parses `text` (see [`XmlDocument::parse_within`]) within the default byte limit.
-    pub fn parse(text: &'input str) -> Result<Self, DecodeError> {
-        Self::parse_within(text, DEFAULT_BYTE_LIMIT)
-    }
-
-    /// Parses `text`, which came from a source allowed `byte_limit` bytes: the
-    /// tree's nodes are bounded by that limit (see `BYTES_PER_NODE`). DTDs are
-    /// refused: SOAP 1.1 and 1.2 forbid them, and they are the usual vehicle
-    /// for entity-expansion attacks.
-    pub fn parse_within(text: &'input str, byte_limit: usize) -> Result<Self, DecodeError> {
-        let max_nodes = (byte_limit / BYTES_PER_NODE).max(MIN_NODES);
-        check_structure(text, max_nodes)?;
-        let nodes_limit = u32::try_from(max_nodes).unwrap_or(u32::MAX);
-        let options = roxmltree::ParsingOptions { allow_dtd: false, nodes_limit };
-        roxmltree::Document::parse_with_options(text, options).map(|document| XmlDocument { document }).map_err(
-            |error| {
-                let position = error.pos();
-                DecodeError::new(DecodeErrorKind::Malformed(error.to_string()), "", position.row, position.col)
-            },
-        )
-    }
-
-    /// The document element.
-    pub fn root(&self) -> XmlElement<'_, 'input> {
-        XmlElement { node: self.document.root_element() }
-    }
-}
-
-/// Refuses documents beyond the structural limits (and with more than
-/// `max_nodes` elements, attributes and text nodes in all), in one streaming
-/// pass. Well-formedness is left to the tree parser, which reports it better.
-fn check_structure(text: &str, max_nodes: usize) -> Result<(), DecodeError> {
-    use quick_xml::events::{BytesStart, Event};
-
-    let mut reader = quick_xml::Reader::from_str(text);
-    reader.config_mut().check_end_names = false;
-    let mut depth = 0usize;
-    let mut declarations = 0usize;
-    let mut nodes = 0usize;
-    let too_many = || {
-        format!("more than {max_nodes} elements, attributes and text nodes (a reply that dense would not decode within memory bounds)")
-    };
-    let refuse = |reader: &quick_xml::Reader<&[u8]>, limit: String| {
-        let offset = usize::try_from(reader.buffer_position()).unwrap_or(usize::MAX).min(text.len());
-        let before = text.as_bytes().get(..offset).unwrap_or_default();
-        let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-        let column = offset - before.iter().rposition(|&b| b == b'\n').map_or(0, |at| at + 1) + 1;
-        let clamp = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
-        Err(DecodeError::new(DecodeErrorKind::LimitExceeded(limit), "", clamp(line), clamp(column)))
-    };
-    let mut count = |element: &BytesStart<'_>, nodes: &mut usize| -> Option<String> {
-        let mut attributes = 0;
-        for attribute in element.attributes().with_checks(false).flatten() {
-            attributes += 1;
-            if attribute.key.as_ref().starts_with(b"xmlns") {
-                declarations += 1;
-            }
-        }
-        *nodes += 1 + attributes;
-        if *nodes > max_nodes {
-            Some(too_many())
-        } else if attributes > MAX_ATTRIBUTES_PER_ELEMENT {
-            Some(format!("an element has more than {MAX_ATTRIBUTES_PER_ELEMENT} attributes"))
-        } else if declarations > MAX_NAMESPACE_DECLARATIONS {
-            Some(format!("more than {MAX_NAMESPACE_DECLARATIONS} namespace declarations"))
-        } else {
-            None
-        }
-    };
-    loop {
-        match reader.read_event() {
-            Ok(Event::Start(element)) => {
-                depth += 1;
-                if depth > MAX_DEPTH {
-                    return refuse(&reader, format!("elements nested more than {MAX_DEPTH} deep"));
-                }
-                if let Some(limit) = count(&element, &mut nodes) {
-                    return refuse(&reader, limit);
-                }
-            }
-            Ok(Event::Empty(element)) => {
-                if let Some(limit) = count(&element, &mut nodes) {
-                    return refuse(&reader, limit);
-                }
-            }
-            Ok(Event::Text(_) | Event::CData(_) | Event::Comment(_) | Event::PI(_)) => {
-                nodes += 1;
-                if nodes > max_nodes {
-                    return refuse(&reader, too_many());
-                }
-            }
-            Ok(Event::End(_)) => depth = depth.saturating_sub(1),
-            Ok(Event::Eof) | Err(_) => return Ok(()),
-            Ok(_) => {}
-        }
-    }
-}
-
-/// The prefixes an element's start tag declares (`""` for `xmlns`).
-fn declared_prefixes(markup: &str) -> Vec<String> {
-    use quick_xml::events::Event;
-    let mut reader = quick_xml::Reader::from_str(markup);
-    let (Ok(Event::Start(start)) | Ok(Event::Empty(start))) = reader.read_event() else { return Vec::new() };
-    start
-        .attributes()
-        .with_checks(false)
-        .flatten()
-        .filter_map(|attribute| {
-            let key = std::str::from_utf8(attribute.key.as_ref()).ok()?;
-            match key.strip_prefix("xmlns") {
-                Some("") => Some(String::new()),
-                Some(rest) => rest.strip_prefix(':').map(str::to_owned),
-                None => None,
-            }
-        })
-        .collect()
-}
 
 /// One element of a parsed document.
 #[derive(Clone, Copy)]
 pub struct XmlElement<'a, 'input> {
-    node: roxmltree::Node<'a, 'input>,
+    document: &'a XmlDocument<'input>,
+    index: u32,
 }
 
 impl<'a, 'input: 'a> XmlElement<'a, 'input> {
+    pub(super) fn new(document: &'a XmlDocument<'input>, index: u32) -> Self {
+        XmlElement { document, index }
+    }
+
+    fn element(&self) -> &'a Element {
+        // Elements are only made from indexes of their document.
+        &self.document.elements[self.index as usize]
+    }
+
+    fn input(&self, start: u32, len: u32) -> &'a str {
+        let start = start as usize;
+        self.document.text.get(start..start + len as usize).unwrap_or("")
+    }
+
     /// The namespace URI, or `""` for none.
     pub fn namespace(&self) -> &'a str {
-        self.node.tag_name().namespace().unwrap_or("")
+        self.document.uris.get(self.element().namespace as usize).map_or("", |uri| uri)
     }
 
     /// The local name.
     pub fn local_name(&self) -> &'a str {
-        self.node.tag_name().name()
+        let element = self.element();
+        let skip = if element.prefix_len == 0 { 0 } else { u32::from(element.prefix_len) + 1 };
+        self.input(element.start + 1 + skip, u32::from(element.name_len) - skip)
     }
 
     /// True when this is `{namespace}local`.
@@ -177,7 +52,13 @@ impl<'a, 'input: 'a> XmlElement<'a, 'input> {
 
     /// Child elements, in document order.
     pub fn children(&self) -> impl Iterator<Item = XmlElement<'a, 'input>> + 'a {
-        self.node.children().filter(|node| node.is_element()).map(|node| XmlElement { node })
+        let document = self.document;
+        let first = if self.element().has_children { self.index + 1 } else { NONE };
+        std::iter::successors(Some(first).filter(|&index| index != NONE), move |&index| {
+            let next = document.elements.get(index as usize)?.next_sibling;
+            (next != NONE).then_some(next)
+        })
+        .map(move |index| XmlElement { document, index })
     }
 
     /// The first child element, if any.
@@ -186,25 +67,44 @@ impl<'a, 'input: 'a> XmlElement<'a, 'input> {
     }
 
     /// The value of an attribute in `namespace` (`""` for none).
+    pub fn attributes_raw(&self) -> impl Iterator<Item = (u32, &'a str, &'a str)> + 'a {
+        let document = self.document;
+        let element = self.element();
+        let first = element.first_attribute as usize;
+        let attributes = document.attributes.get(first..first + usize::from(element.attribute_count)).unwrap_or(&[]);
+        attributes.iter().map(move |attribute| {
+            let text = document.text;
+            let slice = |start: u32, len: u32| text.get(start as usize..(start + len) as usize).unwrap_or("");
+            let value = if attribute.unescaped {
+                document.values.get(attribute.value as usize).map_or("", |value| value)
+            } else {
+                slice(attribute.value, attribute.value_len)
+            };
+            (attribute.namespace, slice(attribute.local_start, attribute.local_len), value)
+        })
+    }
+
+    /// The value of an attribute in `namespace` (`""` for none).
     pub fn attribute(&self, namespace: &str, local: &str) -> Option<&'a str> {
-        if namespace.is_empty() {
-            self.node.attribute(local)
-        } else {
-            self.node.attribute((namespace, local))
-        }
+        let uris = &self.document.uris;
+        self.attributes_raw()
+            .find(|&(uri, name, _)| name == local && uris.get(uri as usize).is_some_and(|uri| uri == namespace))
+            .map(|(_, _, value)| value)
     }
 
     /// The attributes, as (namespace URI or `""`, local name, value); namespace declarations are not attributes.
     pub fn attributes(&self) -> impl Iterator<Item = (&'a str, &'a str, &'a str)> + 'a {
-        self.node
-            .attributes()
-            .map(|attribute| (attribute.namespace().unwrap_or(""), attribute.name(), attribute.value()))
+        let uris = &self.document.uris;
+        self.attributes_raw().map(move |(uri, name, value)| (uris.get(uri as usize).map_or("", |uri| uri), name, value))
     }
 
     /// The namespace bound to `prefix` (`""` for the default namespace) at this element.
     pub fn lookup_namespace(&self, prefix: &str) -> Option<&'a str> {
-        let prefix = if prefix.is_empty() { None } else { Some(prefix) };
-        self.node.lookup_namespace_uri(prefix)
+        if prefix == "xml" {
+            return self.document.uris.get(1).map(|uri| &**uri);
+        }
+        let uri = lookup(self.document, self.element().scope, prefix.as_bytes())?;
+        self.document.uris.get(uri as usize).map(|uri| &**uri).filter(|uri| !uri.is_empty())
     }
 
     /// True when the element carries `xsi:nil="true"` (or `"1"`).
@@ -212,27 +112,52 @@ impl<'a, 'input: 'a> XmlElement<'a, 'input> {
         matches!(self.attribute(XSI_NAMESPACE, "nil").map(str::trim), Some("true" | "1"))
     }
 
-    /// The element's text (all text children joined). An element child is an error.
+    /// The element's text (all text and CDATA joined). An element child is an error.
     pub fn text(&self) -> Result<Cow<'a, str>, DecodeError> {
-        let mut text: Option<Cow<'a, str>> = None;
-        for child in self.node.children() {
-            if child.is_element() {
-                return Err(self.error(DecodeErrorKind::UnexpectedChild(child.tag_name().name().to_owned())));
-            }
-            if let Some(piece) = child.text().filter(|_| child.is_text()) {
-                text = Some(match text {
-                    None => Cow::Borrowed(piece),
-                    Some(previous) => Cow::Owned(previous.into_owned() + piece),
-                });
+        if let Some(child) = self.first_child() {
+            return Err(self.error(DecodeErrorKind::UnexpectedChild(child.local_name().to_owned())));
+        }
+        let element = self.element();
+        let content = self.input(element.content_start, element.content_end - element.content_start);
+        if !content.contains('<') {
+            // Plain text, the usual case: unescaped straight from the input.
+            return match quick_xml::escape::unescape(content) {
+                Ok(text) => Ok(text),
+                Err(error) => Err(self.error(DecodeErrorKind::Malformed(error.to_string()))),
+            };
+        }
+        // Text split by comments, processing instructions or CDATA sections.
+        let mut reader = quick_xml::Reader::from_str(content);
+        let mut text = String::new();
+        loop {
+            match reader.read_event() {
+                Ok(quick_xml::events::Event::Text(piece)) => match piece.unescape() {
+                    Ok(piece) => text.push_str(&piece),
+                    Err(error) => return Err(self.error(DecodeErrorKind::Malformed(error.to_string()))),
+                },
+                Ok(quick_xml::events::Event::CData(piece)) => {
+                    text.push_str(std::str::from_utf8(&piece).unwrap_or_default());
+                }
+                Ok(quick_xml::events::Event::Eof) => break,
+                Ok(_) => {}
+                Err(error) => return Err(self.error(DecodeErrorKind::Malformed(error.to_string()))),
             }
         }
-        Ok(text.unwrap_or(Cow::Borrowed("")))
+        Ok(Cow::Owned(text))
     }
 
     /// The raw markup of this element, as it appears in the input.
     pub fn raw_markup(&self) -> &'input str {
-        let range = self.node.range();
-        self.node.document().input_text().get(range).unwrap_or("")
+        let element = self.element();
+        let text = self.document.text;
+        let content_end = element.content_end as usize;
+        let end = if element.empty {
+            content_end
+        } else {
+            // After the end tag's `>`.
+            text.get(content_end..).and_then(|rest| rest.find('>')).map_or(text.len(), |at| content_end + at + 1)
+        };
+        text.get(element.start as usize..end).unwrap_or("")
     }
 
     /// This element's markup as a standalone element: the inherited
@@ -243,29 +168,60 @@ impl<'a, 'input: 'a> XmlElement<'a, 'input> {
     /// and the default namespace when an element name has no prefix.
     pub fn standalone_markup(&self) -> String {
         let raw = self.raw_markup();
-        let own = declared_prefixes(raw);
-        let unprefixed = self.node.descendants().filter(|node| node.is_element()).any(|node| {
-            let start = node.document().input_text().get(node.range().start + 1..).unwrap_or("");
-            let name = start.split(|c: char| c.is_whitespace() || c == '/' || c == '>').next().unwrap_or("");
-            !name.contains(':')
-        });
+        let element = self.element();
+        let document = self.document;
+        let end = element.start as usize + raw.len();
+        let unprefixed = document.elements[self.index as usize..]
+            .iter()
+            .take_while(|descendant| (descendant.start as usize) < end)
+            .any(|descendant| descendant.prefix_len == 0);
+        // The declarations in scope, innermost first; the element's own are in its markup.
+        let own_scope = element.scope;
+        let parent_scope = {
+            let mut scope = own_scope;
+            while let Some(declaration) = document.declarations.get(scope as usize) {
+                if declaration.prefix_start < element.start {
+                    break;
+                }
+                scope = declaration.parent;
+            }
+            scope
+        };
+        let mut own = Vec::new();
+        let mut scope = own_scope;
+        while scope != parent_scope {
+            let Some(declaration) = document.declarations.get(scope as usize) else { break };
+            own.push(self.input(declaration.prefix_start, declaration.prefix_len));
+            scope = declaration.parent;
+        }
+        // Innermost first, each prefix once (the innermost binding wins); written outermost first.
+        let mut in_scope: Vec<(&str, &str)> = Vec::new();
+        let mut scope = parent_scope;
+        while let Some(declaration) = document.declarations.get(scope as usize) {
+            scope = declaration.parent;
+            let prefix = self.input(declaration.prefix_start, declaration.prefix_len);
+            if !in_scope.iter().any(|&(seen, _)| seen == prefix) {
+                in_scope.push((prefix, document.uris.get(declaration.uri as usize).map_or("", |uri| uri)));
+            }
+        }
         let mut declarations = String::new();
         let mut default_in_scope = false;
-        for namespace in self.node.namespaces() {
-            let prefix = namespace.name().unwrap_or("");
-            default_in_scope |= prefix.is_empty();
+        for &(prefix, uri) in in_scope.iter().rev() {
+            if prefix.is_empty() {
+                default_in_scope = !uri.is_empty();
+            }
             let used = if prefix.is_empty() { unprefixed } else { raw.contains(&format!("{prefix}:")) };
-            if !used || prefix == "xml" || own.iter().any(|declared| declared == prefix) {
+            if !used || uri.is_empty() || own.contains(&prefix) {
                 continue;
             }
-            let uri = quick_xml::escape::escape(namespace.uri());
+            let uri = quick_xml::escape::escape(uri);
             if prefix.is_empty() {
                 declarations.push_str(&format!(" xmlns=\"{uri}\""));
             } else {
                 declarations.push_str(&format!(" xmlns:{prefix}=\"{uri}\""));
             }
         }
-        if !default_in_scope && unprefixed && !own.iter().any(String::is_empty) {
+        if !default_in_scope && unprefixed && !own.contains(&"") {
             declarations.insert_str(0, " xmlns=\"\"");
         }
         let name_end = raw.find(|c: char| c.is_whitespace() || c == '/' || c == '>').unwrap_or(raw.len());
@@ -274,8 +230,7 @@ impl<'a, 'input: 'a> XmlElement<'a, 'input> {
 
     /// 1-based line and column of the element's start tag.
     pub fn position(&self) -> (u32, u32) {
-        let position = self.node.document().text_pos_at(self.node.range().start);
-        (position.row, position.col)
+        self.document.position_of(self.element().start)
     }
 
     /// An error located at this element.

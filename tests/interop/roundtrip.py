@@ -1,10 +1,12 @@
 """zeep's side of the generator's round-trip tests (tests/it/zeep_roundtrip.rs).
 
 Reads one JSON object on stdin:
-  {"wsdl": PATH, "operation": NAME, "args": {...}, "response": ENVELOPE}
+  {"wsdl": PATH, "operation": NAME, "args": {...}, "response": ENVELOPE, "reply": BOOL}
 and prints one JSON object:
   {"request": the request envelope zeep builds from args,
-   "response": the values zeep reads from the response envelope (the payload's content)}.
+   "response": the values zeep reads from the response envelope (the payload's content; with
+   "reply", what the operation's output message makes of the whole body, as zeep returns it
+   from a call: document/literal bare and multi-part messages)}.
 JSON stand-ins for other types, both ways: {"decimal": "1.50"}, {"bytes": [0, 1]},
 {"integer": "..."} for integers beyond 64 bits, and {"xml": "<e/>"} for elements (xs:any).
 Dates, times and durations are their XML Schema text.
@@ -65,10 +67,13 @@ def main():
     client = load_client(call["wsdl"])
     message = client.create_message(client.service, call["operation"], **to_python(call["args"]))
     envelope = etree.fromstring(call["response"].encode("utf-8"))
-    body = next(child for child in envelope if etree.QName(child).localname == "Body")
-    payload = body[0]
-    element = client.get_element(etree.QName(payload).text)
-    values = element.parse(payload, client.wsdl.types)
+    if call.get("reply"):
+        values = client.service._binding._operations[call["operation"]].process_reply(envelope)
+    else:
+        body = next(child for child in envelope if etree.QName(child).localname == "Body")
+        payload = body[0]
+        element = client.get_element(etree.QName(payload).text)
+        values = element.parse(payload, client.wsdl.types)
     print(json.dumps({
         "request": etree.tostring(message, encoding="unicode"),
         "response": to_json(serialize_object(values, dict)),

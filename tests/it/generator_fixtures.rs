@@ -90,6 +90,26 @@ mod shared_operations_golden;
 #[rustfmt::skip]
 #[allow(dead_code)]
 mod soap12_only_golden;
+#[path = "../../xtask/tests/fixtures/bare/expected/mod.rs"]
+#[rustfmt::skip]
+#[allow(dead_code)]
+pub(crate) mod bare_golden;
+#[path = "../../xtask/tests/fixtures/faults/expected/mod.rs"]
+#[rustfmt::skip]
+#[allow(dead_code)]
+pub(crate) mod faults_golden;
+#[path = "../../xtask/tests/fixtures/headers/expected/mod.rs"]
+#[rustfmt::skip]
+#[allow(dead_code)]
+pub(crate) mod headers_golden;
+#[path = "../../xtask/tests/fixtures/one_way/expected/mod.rs"]
+#[rustfmt::skip]
+#[allow(dead_code)]
+pub(crate) mod one_way_golden;
+#[path = "../../xtask/tests/fixtures/rpc_literal/expected/mod.rs"]
+#[rustfmt::skip]
+#[allow(dead_code)]
+pub(crate) mod rpc_literal_golden;
 #[path = "../fixtures/generator/siblings/mod.rs"]
 #[rustfmt::skip]
 #[allow(dead_code)]

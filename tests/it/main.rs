@@ -8,6 +8,7 @@ mod envelopes;
 mod fuzz_smoke;
 mod generator_fixtures;
 mod interop;
+mod node_soap;
 mod observability;
 mod store_conformance;
 mod support;

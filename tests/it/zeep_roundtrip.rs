@@ -28,10 +28,19 @@ struct Zeep {
 
 /// Runs `tests/interop/roundtrip.py` on a fixture; `None` when zeep is not configured.
 fn zeep(case: &str, operation: &str, args: Value, response: &str) -> Option<Zeep> {
+    zeep_call(case, operation, args, response, false)
+}
+
+/// [`zeep`], reading the response as zeep's call would: the output message from the whole body.
+fn zeep_reply(case: &str, operation: &str, args: Value, response: &str) -> Option<Zeep> {
+    zeep_call(case, operation, args, response, true)
+}
+
+fn zeep_call(case: &str, operation: &str, args: Value, response: &str, reply: bool) -> Option<Zeep> {
     let python = python()?;
     let root = repo_root();
     let wsdl = root.join("xtask/tests/fixtures").join(case).join("input.wsdl");
-    let call = json!({ "wsdl": wsdl, "operation": operation, "args": args, "response": response });
+    let call = json!({ "wsdl": wsdl, "operation": operation, "args": args, "response": response, "reply": reply });
     let mut child = Command::new(python)
         .arg(root.join("tests/interop/roundtrip.py"))
         .stdin(Stdio::piped())
@@ -424,4 +433,29 @@ fn element_defaults_round_trip_through_zeep() {
         .replace(">kg<", "><")
         .replace("<ns0:mode>slow</ns0:mode>", "");
     assert_decodes(&envelope, &EchoRequest { count: Some(10), unit: "kg".into(), mode: None });
+}
+
+/// node-soap reads only the first element of a bare body, so zeep is the
+/// independent side for document/literal bare and multi-part messages.
+#[test]
+fn bare_and_multi_part_messages_round_trip_through_zeep() {
+    use crate::generator_fixtures::bare_golden::bare::{
+        AddRequest, AddResponse, Item, Receipt, StoreRequest, StoreResponse,
+    };
+    use payamak::Nillable;
+    let envelope = response_envelope::<AddRequest>(&AddResponse { sum: 42 });
+    assert!(envelope.contains(r#"<soap:Body><sum xmlns="urn:example:bare">42</sum></soap:Body>"#), "{envelope}");
+    let Some(zeep) = zeep_reply("bare", "Add", json!({ "a": 2, "b": 40 }), &envelope) else { return };
+    assert_decodes(&zeep.request, &AddRequest { a: 2, b: 40 });
+    assert_eq!(zeep.response, json!(42), "{envelope}");
+
+    let response = StoreResponse { receipt: Receipt { id: 7, summary: Some("kept".into()) }, text: "two parts".into() };
+    let envelope = response_envelope::<StoreRequest>(&response);
+    let args = json!({ "item": { "name": "pen", "tags": ["a", "b"] }, "note": null });
+    let Some(zeep) = zeep_reply("bare", "Store", args, &envelope) else { return };
+    let item = Item { name: "pen".into(), tags: vec!["a".into(), "b".into()] };
+    assert_decodes(&zeep.request, &StoreRequest { item, note: Nillable::Nil });
+    assert_eq!(zeep.response, json!({ "receipt": { "id": 7, "summary": "kept" }, "text": "two parts" }), "{envelope}");
+    let reread = payamak::codegen::decode_response::<StoreRequest>(&envelope).expect("decodes");
+    assert_eq!(reread, response, "{envelope}");
 }

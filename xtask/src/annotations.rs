@@ -36,6 +36,9 @@ pub struct Annotations {
 pub struct Credentials {
     pub username: String,
     pub password: String,
+    /// The SOAP header element holding `username` and `password`, for
+    /// services that take the credentials in a header (ASP.NET `[SoapHeader]`).
+    pub header: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -9,6 +9,7 @@
 //! single code path that `regen` and `generate` share.
 
 pub mod annotations;
+pub mod bench;
 mod bind;
 mod diag;
 mod emit;

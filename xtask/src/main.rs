@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 
 use xtask::annotations::{Annotations, AnnotationsFile};
 use xtask::pipeline::{self, Input, Options};
-use xtask::{fetch, output, regen, test_suite};
+use xtask::{bench, fetch, output, regen, test_suite};
 
 #[derive(Parser)]
 #[command(name = "cargo xtask", bin_name = "cargo xtask", about = "Project automation for payamak")]
@@ -47,6 +47,12 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Run every benchmark (each against a baseline measured in the same run) and print their ratios.
+    Bench {
+        /// Shorter measurements, for a first look (noisier).
+        #[arg(long)]
+        quick: bool,
+    },
     /// Run the whole test suite: sets up the Python venv the interop tests need, then `cargo test`.
     Test {
         /// Extra arguments for `cargo test` (after `--`).
@@ -76,6 +82,9 @@ fn run(command: Command) -> Result<()> {
                 println!("wrote {}", path.display());
             }
             Ok(())
+        }
+        Command::Bench { quick } => {
+            bench::run(&regen::repo_root(), if quick { bench::Length::Quick } else { bench::Length::Full })
         }
         Command::Test { cargo_test_args } => test_suite::run(&regen::repo_root(), &cargo_test_args),
     }

@@ -191,6 +191,11 @@ pub struct ServiceNames {
     pub requests: BTreeMap<String, String>,
     /// `{Op}Response` by operation name.
     pub responses: BTreeMap<String, String>,
+    /// `{Op}RequestHeaders`, `{Op}ResponseHeaders` and `{Op}Fault`, by operation
+    /// name, for the operations that have SOAP headers or declared faults.
+    pub request_headers: BTreeMap<String, String>,
+    pub response_headers: BTreeMap<String, String>,
+    pub faults: BTreeMap<String, String>,
     /// Namespace constants by URI.
     pub namespaces: BTreeMap<String, String>,
 }
@@ -203,10 +208,25 @@ impl ServiceNames {
         operations.sort_by_key(|operation| operation.pos);
         let mut requests = BTreeMap::new();
         let mut responses = BTreeMap::new();
-        for operation in operations {
+        let (mut request_headers, mut response_headers, mut faults) =
+            (BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
+        for operation in &operations {
             let base = upper_camel(&operation.name, "Operation");
             requests.insert(operation.name.clone(), scope.claim(&format!("{base}Request")));
             responses.insert(operation.name.clone(), scope.claim(&format!("{base}Response")));
+        }
+        for operation in operations {
+            let base = upper_camel(&operation.name, "Operation");
+            let name = || operation.name.clone();
+            if !operation.input_headers.is_empty() {
+                request_headers.insert(name(), scope.claim(&format!("{base}RequestHeaders")));
+            }
+            if !operation.output_headers.is_empty() {
+                response_headers.insert(name(), scope.claim(&format!("{base}ResponseHeaders")));
+            }
+            if !operation.faults.is_empty() {
+                faults.insert(name(), scope.claim(&format!("{base}Fault")));
+            }
         }
         // Declared types claim their names before hoisted anonymous ones (`Parent/element`).
         let mut types: Vec<_> = service.types.iter().collect();
@@ -218,7 +238,7 @@ impl ServiceNames {
         let mut constants = Scope::snake().reserve(&["SERVICE", "OPERATIONS"]);
         let namespaces =
             namespaces.into_iter().map(|uri| (uri.to_owned(), constants.claim(&namespace_const(uri)))).collect();
-        ServiceNames { types, requests, responses, namespaces }
+        ServiceNames { types, requests, responses, request_headers, response_headers, faults, namespaces }
     }
 }
 

@@ -67,6 +67,15 @@ fn warnings(inputs: &[Input], models: &[Model]) -> Vec<String> {
             let message = format!("service \"{name}\" has no SOAP 1.1 or SOAP 1.2 port; nothing is generated for it");
             warnings.push(Problem::new(*pos, message).in_file(&input.source).to_string());
         }
+        for service in &model.services {
+            for (name, pos) in &service.skipped_operations {
+                let message = format!(
+                    "operation \"{name}\" of service \"{}\" is sent by the server on its own (notification or solicit-response); nothing is generated for it",
+                    service.name
+                );
+                warnings.push(Problem::new(*pos, message).in_file(&input.source).to_string());
+            }
+        }
         if model.services.iter().all(|service| service.operations.is_empty()) {
             warnings.push(format!("{}: no SOAP operation to generate", input.source));
         }

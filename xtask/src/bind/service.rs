@@ -51,9 +51,18 @@ pub(super) fn service_module(
             .line(format!("The {} service: where it is and which WSDL it was generated from.", code(&service.name))),
     };
     let mut operations = Vec::new();
+    let mut operation_types = Vec::new();
     for model_operation in &service.operations {
         let annotation = annotation.and_then(|service| service.operations.get(&model_operation.name));
-        operations.push(operation::operation(model_operation, &names, annotation, context.credentials)?);
+        let operation_context = operation::OperationContext {
+            names: &names,
+            annotation,
+            credentials: context.credentials,
+            types: &service.types,
+        };
+        let bound = operation::operation(model_operation, &operation_context)?;
+        operations.push(bound.operation);
+        operation_types.extend(bound.types);
     }
     let attribute_types: BTreeSet<QName> = service
         .types
@@ -69,7 +78,7 @@ pub(super) fn service_module(
         })
         .chain(list_items(service))
         .collect();
-    let mut named_types = Vec::new();
+    let mut named_types = operation_types;
     for named in &service.types {
         named_types.push(types::named_type(named, &names, &attribute_types)?);
     }
@@ -78,8 +87,7 @@ pub(super) fn service_module(
 
 /// Enumerations that are items of a list (written as attribute text is).
 fn list_items(service: &Service) -> Vec<QName> {
-    let mut fields: Vec<&Field> =
-        service.operations.iter().flat_map(|op| op.request.fields.iter().chain(&op.response.fields)).collect();
+    let mut fields: Vec<&Field> = service.operations.iter().flat_map(operation_fields).collect();
     for named in &service.types {
         match &named.kind {
             TypeKind::Struct { fields: own, .. } | TypeKind::Choice { alternatives: own } => fields.extend(own),
@@ -116,6 +124,18 @@ fn address_and_endpoint(service: &Service) -> Result<(String, String), Problem> 
     }
 }
 
+/// Every field of an operation: its messages', headers' and declared faults'.
+fn operation_fields(operation: &crate::model::Operation) -> impl Iterator<Item = &Field> {
+    operation
+        .request
+        .fields
+        .iter()
+        .chain(operation.response.iter().flat_map(|response| &response.fields))
+        .chain(&operation.input_headers)
+        .chain(&operation.output_headers)
+        .chain(operation.faults.iter().map(|fault| &fault.field))
+}
+
 /// Namespaces of the elements the module writes or reads (the empty one needs no constant).
 fn used_namespaces(service: &Service) -> BTreeSet<String> {
     let mut namespaces = BTreeSet::new();
@@ -134,8 +154,9 @@ fn used_namespaces(service: &Service) -> BTreeSet<String> {
         }
     };
     for operation in &service.operations {
-        add_fields(&operation.request.fields);
-        add_fields(&operation.response.fields);
+        for field in operation_fields(operation) {
+            add_fields(std::slice::from_ref(field));
+        }
     }
     for named in &service.types {
         match &named.kind {

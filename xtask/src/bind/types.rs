@@ -46,7 +46,7 @@ pub(super) fn named_type(
             for (variant, ident) in variants.iter_mut().zip(names::variant_names(&locals)) {
                 variant.ident = ident;
             }
-            plan::NamedType::Choice(plan::ChoiceEnum { ident, doc, variants })
+            plan::NamedType::Choice(plan::ChoiceEnum { ident, doc, variants, fault: false })
         }
         TypeKind::Enum { base, values } => {
             let doc = Doc::new()

@@ -77,6 +77,24 @@ pub(super) fn choice_enum(plan: &ChoiceEnum) -> TokenStream {
         let read = read_variant(variant);
         quote! { (#ns, #element) => #read, }
     });
+    let fault = plan.fault.then(|| {
+        quote! {
+            impl #name {
+                /// The declared fault a call failed with: `None` when the error is
+                /// no SOAP fault, or its detail is none of these (or does not decode).
+                pub fn from_error(error: &::payamak::codegen::Error) -> ::core::option::Option<Self> {
+                    error.declared_fault()
+                }
+
+                /// The declared fault in `fault`'s detail: `None` when it holds none of these.
+                pub fn from_fault(
+                    fault: &::payamak::codegen::SoapFault,
+                ) -> ::core::result::Result<::core::option::Option<Self>, ::payamak::codegen::DecodeError> {
+                    fault.declared()
+                }
+            }
+        }
+    });
     quote! {
         #doc
         #[derive(Debug, Clone, PartialEq)]
@@ -85,6 +103,7 @@ pub(super) fn choice_enum(plan: &ChoiceEnum) -> TokenStream {
         pub enum #name { #(#variants)* }
 
         #default
+        #fault
 
         impl ::payamak::codegen::XmlChoice for #name {
             fn write_choice(&self, w: &mut ::payamak::codegen::XmlWriter) {

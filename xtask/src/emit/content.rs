@@ -4,23 +4,27 @@ use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 
 use super::{ident, namespace};
-use crate::plan::{Child, Codec, Credential, CredentialSlot, Field};
+use crate::plan::{Child, Codec, Credential, CredentialSlot, Field, Headers};
 
 /// A child element, as the write and read code sees it.
 #[derive(Clone, Copy)]
 pub(super) enum Member<'a> {
     Field(&'a Field),
     Credential(&'a CredentialSlot),
+    /// The field holding the SOAP header elements: not in the body, read and
+    /// written apart (`read_headers`, `write_headers`).
+    Headers(&'a Headers),
 }
 
-/// The members of a request: its fields and credential slots.
-pub(super) fn request_members(children: &[Child]) -> Vec<Member<'_>> {
+/// The members of a request: its fields and credential slots, and its headers.
+pub(super) fn request_members<'a>(children: &'a [Child], headers: Option<&'a Headers>) -> Vec<Member<'a>> {
     children
         .iter()
         .map(|child| match child {
             Child::Field(field) => Member::Field(field),
             Child::Credential(slot) => Member::Credential(slot),
         })
+        .chain(headers.map(Member::Headers))
         .collect()
 }
 
@@ -38,7 +42,7 @@ fn credential_path(credential: Credential) -> TokenStream {
 
 /// `w` when the writer is used, `_w` when there is nothing to write.
 pub(super) fn writer_param(members: &[Member<'_>]) -> TokenStream {
-    if members.is_empty() {
+    if members.iter().all(|member| matches!(member, Member::Headers(_))) {
         quote!(_w)
     } else {
         quote!(w)
@@ -76,6 +80,7 @@ pub(super) fn write_statements(members: &[Member<'_>]) -> TokenStream {
             let which = credential_path(slot.credential);
             quote! { w.credential(#ns, #local, #which); }
         }
+        Member::Headers(_) => quote!(),
     });
     quote!(#(#statements)*)
 }
@@ -88,7 +93,11 @@ pub(super) struct ReadBody {
 }
 
 /// Reads the children of `element` into `Self`; credentials go to `credentials`.
-pub(super) fn read_body(members: &[Member<'_>]) -> ReadBody {
+///
+/// With `any_namespace` (the accessors of an rpc message), child elements are
+/// matched on their local name alone: WS-I has them unqualified, and Axis or
+/// node-soap qualify them.
+pub(super) fn read_body(members: &[Member<'_>], any_namespace: bool) -> ReadBody {
     let mut slots = Vec::new();
     let mut arms = Vec::new();
     let mut inits = Vec::new();
@@ -98,7 +107,7 @@ pub(super) fn read_body(members: &[Member<'_>]) -> ReadBody {
         match member {
             Member::Field(field) => {
                 let (name, local) = (ident(&field.ident), ident(&field.local));
-                let ns = namespace(&field.element.namespace);
+                let ns = if any_namespace { quote!(_) } else { namespace(&field.element.namespace) };
                 let element = &field.element.local;
                 match &field.codec {
                     Codec::Single => {
@@ -135,6 +144,7 @@ pub(super) fn read_body(members: &[Member<'_>]) -> ReadBody {
                         inits.push(quote! { #name: #local.finish(element, #element)? });
                     }
                     Codec::Attribute => {
+                        let ns = namespace(&field.element.namespace);
                         inits.push(quote! { #name: ::payamak::codegen::read_attribute(element, #ns, #element)? });
                     }
                     Codec::Value => {
@@ -167,6 +177,10 @@ pub(super) fn read_body(members: &[Member<'_>]) -> ReadBody {
                 let which = credential_path(slot.credential);
                 arms.push(quote! { (#ns, #local) => credentials.read(#which, child)?, });
             }
+            Member::Headers(headers) => {
+                let name = ident(&headers.field);
+                inits.push(quote! { #name: ::core::default::Default::default() });
+            }
         }
     }
     let uses_credentials = members.iter().any(|member| matches!(member, Member::Credential(_)));
@@ -189,7 +203,7 @@ pub(super) fn read_body(members: &[Member<'_>]) -> ReadBody {
             }
         }
     };
-    let uses_element = !arms.is_empty() || !inits.is_empty();
+    let uses_element = !arms.is_empty() || members.iter().any(|member| !matches!(member, Member::Headers(_)));
     ReadBody {
         statements: quote! {
             #(#slots)*
@@ -203,10 +217,15 @@ pub(super) fn read_body(members: &[Member<'_>]) -> ReadBody {
 
 /// The `XmlContent` implementation of a struct of `fields`.
 pub(super) fn content_impl(ident: &Ident, fields: &[Field]) -> TokenStream {
-    let members = field_members(fields);
+    content_impl_of(ident, &field_members(fields), false)
+}
+
+/// The `XmlContent` implementation of a struct of `members`.
+pub(super) fn content_impl_of(ident: &Ident, members: &[Member<'_>], any_namespace: bool) -> TokenStream {
+    let members = members.to_vec();
     let writes = write_statements(&members);
     let writer = writer_param(&members);
-    let read = read_body(&members);
+    let read = read_body(&members, any_namespace);
     let element = if read.uses_element { quote!(element) } else { quote!(_element) };
     let statements = read.statements;
     quote! {

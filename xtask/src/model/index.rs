@@ -20,6 +20,10 @@ pub(super) struct Index<'d> {
     pub messages: BTreeMap<QName, Vec<&'d Message>>,
     pub port_types: BTreeMap<QName, Vec<&'d PortType>>,
     pub bindings: BTreeMap<QName, Vec<&'d Binding>>,
+    /// The WSDL's target namespace.
+    pub target_namespace: &'d str,
+    /// Where the accessors of `type` parts are declared.
+    pub no_schema: &'d Schema,
 }
 
 /// The QName `reference` names; an undeclared prefix is an error.
@@ -63,6 +67,8 @@ impl<'d> Index<'d> {
             messages: BTreeMap::new(),
             port_types: BTreeMap::new(),
             bindings: BTreeMap::new(),
+            target_namespace: &definitions.target_namespace,
+            no_schema: &definitions.no_schema,
         };
         for schema in &definitions.schemas {
             let name = |local: &str| QName::new(&schema.target_namespace, local);

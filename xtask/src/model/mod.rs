@@ -86,10 +86,12 @@ pub struct Service {
     pub operations: Vec<Operation>,
     /// Named types reachable from the operations.
     pub types: Vec<NamedType>,
+    /// Operations sent by the server on its own (notification, solicit-response): skipped.
+    pub skipped_operations: Vec<(String, Pos)>,
     pub pos: Pos,
 }
 
-/// A document/literal wrapped operation.
+/// A SOAP operation: document (wrapped or bare) or rpc, request-response or one-way.
 #[derive(Debug)]
 pub struct Operation {
     pub name: String,
@@ -98,17 +100,45 @@ pub struct Operation {
     pub soap11_action: Option<String>,
     /// `None` when the SOAP 1.2 binding lacks the operation.
     pub soap12_action: Option<String>,
+    /// How the messages sit in the SOAP body.
+    pub layout: Layout,
     pub request: Wrapper,
-    pub response: Wrapper,
+    /// `None` for a one-way operation (no output).
+    pub response: Option<Wrapper>,
+    /// Parts carried in the SOAP header (`soap:header`) of the request and of the response.
+    pub input_headers: Vec<Field>,
+    pub output_headers: Vec<Field>,
+    /// Declared faults (`wsdl:fault`), in document order.
+    pub faults: Vec<Fault>,
     /// The operation in the port type.
     pub pos: Pos,
 }
 
-/// The wrapper element of a request or response and its children.
+/// How an operation's messages sit in the SOAP body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// document/literal wrapped: the single part's element holds the fields.
+    Wrapped,
+    /// document/literal bare: each part is an element of the body itself.
+    Bare,
+    /// rpc/literal: an element named after the operation holds one accessor per part.
+    Rpc,
+}
+
+/// The body of a request or response: the element around the fields and the fields.
 #[derive(Debug)]
 pub struct Wrapper {
+    /// The wrapper element; for a bare message, the element of its first part
+    /// (or the operation's name without parts), which only names it.
     pub element: QName,
     pub fields: Vec<Field>,
+}
+
+/// A `wsdl:fault` of an operation: its name and the element of its detail.
+#[derive(Debug)]
+pub struct Fault {
+    pub name: String,
+    pub field: Field,
 }
 
 /// A named type a field refers to.

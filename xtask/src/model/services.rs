@@ -5,13 +5,20 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::index::{lookup, qname, Index};
 use super::recursion::box_recursive_fields;
 use super::types::Walk;
-use super::{Operation, QName, Service, Wrapper};
+use super::{Fault, Field, Layout, Operation, QName, Service, Shape, Wrapper};
 use crate::diag::Problem;
-use crate::parse::{self, Binding, BindingOperation, InlineType, PortOperation, PortType, Protocol, QNameRef};
+use crate::parse::{
+    self, Binding, BindingMessage, BindingOperation, InlineType, Message, Part, PortOperation, PortType, Protocol,
+    QNameRef,
+};
 
 /// A SOAP operation gathered from the bindings, before its messages are resolved.
 struct Draft<'d> {
     abstract_operation: &'d PortOperation,
+    /// The operation in the first binding that has it: style, body and headers.
+    binding_operation: &'d BindingOperation,
+    /// The style of that binding operation (its own, else its binding's, else document).
+    rpc: bool,
     soap11_action: Option<String>,
     soap12_action: Option<String>,
 }
@@ -64,10 +71,19 @@ impl<'d> Index<'d> {
                     ));
                     continue;
                 }
-                let checked = check_binding_operation(binding, operation).and(abstract_operation(port_type, operation));
-                let Some(abstract_operation) = walk.catch(checked) else { continue };
+                let checked = check_binding_operation(binding, operation).and_then(|rpc| {
+                    abstract_operation(port_type, operation).map(|abstract_operation| (rpc, abstract_operation))
+                });
+                let Some((rpc, abstract_operation)) = walk.catch(checked) else { continue };
+                if abstract_operation.output_first || abstract_operation.input.is_none() {
+                    // Sent by the server on its own: nothing a client calls.
+                    walk.skipped_operations.push((abstract_operation.name.clone(), abstract_operation.pos));
+                    continue;
+                }
                 let draft = drafts.entry(&operation.name).or_insert_with(|| Draft {
                     abstract_operation,
+                    binding_operation: operation,
+                    rpc,
                     soap11_action: None,
                     soap12_action: None,
                 });
@@ -109,81 +125,214 @@ impl<'d> Index<'d> {
             soap12_address: address(soap12),
             operations,
             types,
+            skipped_operations: std::mem::take(&mut walk.skipped_operations),
             pos: service.pos,
         })
     }
 
-    fn operation(&self, draft: Draft<'_>, walk: &mut Walk<'d>) -> Result<Operation, Problem> {
+    fn operation(&self, draft: Draft<'d>, walk: &mut Walk<'d>) -> Result<Operation, Problem> {
         let abstract_operation = draft.abstract_operation;
         let name = &abstract_operation.name;
-        if let Some(&at) = abstract_operation.faults.first() {
-            return Err(Problem::new(
-                at,
-                format!("unsupported <wsdl:fault> in operation \"{name}\": declared faults are not supported (the runtime reads SOAP faults)"),
-            ));
-        }
-        let (Some(input), Some(output), false) =
-            (&abstract_operation.input, &abstract_operation.output, abstract_operation.output_first)
-        else {
-            return Err(Problem::new(
-                abstract_operation.pos,
-                format!("operation \"{name}\" is not request-response (one-way and notification operations are not supported)"),
-            ));
+        let binding = draft.binding_operation;
+        let Some(input) = &abstract_operation.input else {
+            return Err(Problem::new(abstract_operation.pos, format!("operation \"{name}\" has no input")));
         };
-        let request = self.wrapper(input, abstract_operation, walk)?;
-        let response = self.wrapper(output, abstract_operation, walk)?;
-        if request.element.namespace != response.element.namespace {
-            return Err(Problem::new(
-                abstract_operation.pos,
-                format!("the request and response elements of operation \"{name}\" are in different namespaces"),
-            ));
+        let no_body = BindingMessage { body_use: None, body_namespace: None, body_parts: None, headers: Vec::new() };
+        let input_binding = binding.input.as_ref().unwrap_or(&no_body);
+        let output_binding = binding.output.as_ref().unwrap_or(&no_body);
+        let (layout, request) = self.body(input, input_binding, &draft, name.clone(), walk)?;
+        let response = match &abstract_operation.output {
+            Some(output) => {
+                let (response_layout, response) =
+                    self.body(output, output_binding, &draft, format!("{name}Response"), walk)?;
+                if response_layout != layout && !(fields_only(layout) && fields_only(response_layout)) {
+                    return Err(Problem::new(
+                        abstract_operation.pos,
+                        format!("the request of operation \"{name}\" is {layout:?} and its response {response_layout:?}; both must be wrapped or both bare"),
+                    ));
+                }
+                if response.element.namespace != request.element.namespace && layout != Layout::Bare {
+                    return Err(Problem::new(
+                        abstract_operation.pos,
+                        format!(
+                            "the request and response elements of operation \"{name}\" are in different namespaces"
+                        ),
+                    ));
+                }
+                Some(response)
+            }
+            None => None,
+        };
+        let input_headers = self.headers(input_binding, abstract_operation, walk)?;
+        let output_headers = self.headers(output_binding, abstract_operation, walk)?;
+        let mut faults = Vec::new();
+        for fault in &abstract_operation.faults {
+            let message = *lookup(&self.messages, &fault.message, "message", fault.pos)?;
+            let [part] = message.parts.as_slice() else {
+                return Err(Problem::new(
+                    message.pos,
+                    format!(
+                        "fault message \"{}\" of operation \"{name}\" has {} parts; a fault's detail is one part",
+                        message.name,
+                        message.parts.len()
+                    ),
+                ));
+            };
+            faults.push(Fault { name: fault.name.clone(), field: self.part_field(part, message, walk)? });
         }
         Ok(Operation {
             name: name.clone(),
             doc: abstract_operation.doc.clone(),
             soap11_action: draft.soap11_action,
             soap12_action: draft.soap12_action,
+            layout,
             request,
             response,
+            input_headers,
+            output_headers,
+            faults,
             pos: abstract_operation.pos,
         })
     }
 
-    /// The single part of a document/literal wrapped message, as an element and its children.
-    fn wrapper(&self, message: &QNameRef, operation: &PortOperation, walk: &mut Walk<'d>) -> Result<Wrapper, Problem> {
-        let message = *lookup(&self.messages, message, "message", operation.pos)?;
-        let [part] = message.parts.as_slice() else {
-            return Err(Problem::new(
-                message.pos,
-                format!(
-                    "message \"{}\" of operation \"{}\" has {} parts; only single-part (document/literal wrapped) messages are supported",
-                    message.name,
-                    operation.name,
-                    message.parts.len()
-                ),
-            ));
+    /// The body of `message` as bound by `binding` (its parts less those in headers).
+    fn body(
+        &self,
+        reference: &QNameRef,
+        binding: &BindingMessage,
+        draft: &Draft<'d>,
+        rpc_wrapper: String,
+        walk: &mut Walk<'d>,
+    ) -> Result<(Layout, Wrapper), Problem> {
+        let operation = draft.abstract_operation;
+        let message = *lookup(&self.messages, reference, "message", operation.pos)?;
+        let message_name = qname(reference, operation.pos)?;
+        let in_header = |part: &Part| {
+            binding.headers.iter().any(|header| {
+                header.part == part.name && qname(&header.message, header.pos).is_ok_and(|name| name == message_name)
+            })
         };
-        let Some(element) = &part.element else {
-            let type_name = part.type_name.as_ref().map_or("", |type_name| type_name.text.as_str());
-            return Err(Problem::new(
+        let parts: Vec<&'d Part> = message
+            .parts
+            .iter()
+            .filter(|part| !in_header(part))
+            .filter(|part| binding.body_parts.as_ref().is_none_or(|names| names.contains(&part.name)))
+            .collect();
+        if draft.rpc {
+            let namespace = binding.body_namespace.clone().unwrap_or_default();
+            let mut fields = Vec::new();
+            for part in parts {
+                fields.push(self.part_field(part, message, walk)?);
+            }
+            check_unique(&fields, message, operation)?;
+            return Ok((Layout::Rpc, Wrapper { element: QName::new(&namespace, &rpc_wrapper), fields }));
+        }
+        if let [part] = parts.as_slice() {
+            if let Some(wrapped) = self.wrapped(part, message, operation, walk)? {
+                return Ok((Layout::Wrapped, wrapped));
+            }
+        }
+        let mut fields = Vec::new();
+        for part in &parts {
+            if part.element.is_none() {
+                let type_name = part.type_name.as_ref().map_or("", |type_name| type_name.text.as_str());
+                return Err(Problem::new(
+                    part.pos,
+                    format!(
+                        "part \"{}\" of message \"{}\" has type=\"{type_name}\" instead of an element; document style needs elements (rpc style takes types)",
+                        part.name, message.name
+                    ),
+                ));
+            }
+            fields.push(self.part_field(part, message, walk)?);
+        }
+        check_unique(&fields, message, operation)?;
+        let element = fields
+            .first()
+            .map_or_else(|| QName::new(self.target_namespace, &operation.name), |field| field.element.clone());
+        Ok((Layout::Bare, Wrapper { element, fields }))
+    }
+
+    /// The header parts of a binding message, as optional fields.
+    fn headers(
+        &self,
+        binding: &BindingMessage,
+        operation: &PortOperation,
+        walk: &mut Walk<'d>,
+    ) -> Result<Vec<Field>, Problem> {
+        let mut fields: Vec<Field> = Vec::new();
+        for header in &binding.headers {
+            if header.header_use != "literal" {
+                return Err(Problem::new(
+                    header.pos,
+                    format!("unsupported use=\"{}\" of a SOAP header in operation \"{}\": only literal headers are supported", header.header_use, operation.name),
+                ));
+            }
+            let message = *lookup(&self.messages, &header.message, "message", header.pos)?;
+            let Some(part) = message.parts.iter().find(|part| part.name == header.part) else {
+                return Err(Problem::new(
+                    header.pos,
+                    format!("message \"{}\" has no part \"{}\" for the SOAP header", message.name, header.part),
+                ));
+            };
+            let mut field = self.part_field(part, message, walk)?;
+            // A server may leave a header out, and a client need not send one it has no value for.
+            field.shape = match field.shape {
+                Shape::Single { nillable, .. } => Shape::Single { optional: true, nillable },
+                Shape::Array { nillable, item_element, item_type_name, item_nillable, .. } => {
+                    Shape::Array { optional: true, nillable, item_element, item_type_name, item_nillable }
+                }
+                Shape::Raw { repeated, wildcard, .. } => Shape::Raw { optional: true, repeated, wildcard },
+                other => other,
+            };
+            if fields.iter().any(|other| other.element == field.element) {
+                return Err(Problem::new(
+                    header.pos,
+                    format!(
+                        "header element \"{}\" appears twice in operation \"{}\"",
+                        field.element.local, operation.name
+                    ),
+                ));
+            }
+            fields.push(field);
+        }
+        Ok(fields)
+    }
+
+    /// A part as a field: its element (global, qualified by its schema) or,
+    /// for a `type` part, an unqualified accessor named after the part.
+    fn part_field(&self, part: &'d Part, message: &Message, walk: &mut Walk<'d>) -> Result<Field, Problem> {
+        match (&part.element, &part.accessor) {
+            (Some(element), None) => {
+                let &(decl, schema) = lookup(&self.elements, element, "element", part.pos)?;
+                let mut field = self.field(decl, schema, "", walk)?;
+                if field.shape.is_element() && !matches!(field.shape, Shape::Raw { wildcard: true, .. }) {
+                    // A global element is always qualified by its schema's namespace.
+                    field.element = QName::new(&schema.target_namespace, &decl.name);
+                }
+                Ok(field)
+            }
+            (None, Some(accessor)) => self.field(accessor, self.no_schema, "", walk),
+            _ => Err(Problem::new(
                 part.pos,
-                format!(
-                    "part \"{}\" of message \"{}\" has type=\"{type_name}\" instead of an element (rpc style); only document/literal wrapped is supported",
-                    part.name, message.name
-                ),
-            ));
-        };
+                format!("part \"{}\" of message \"{}\" needs either an element or a type", part.name, message.name),
+            )),
+        }
+    }
+
+    /// The single part of a document/literal wrapped message, as an element
+    /// and its children; `None` when its element is not of a complex type
+    /// (a bare message).
+    fn wrapped(
+        &self,
+        part: &'d Part,
+        message: &Message,
+        operation: &PortOperation,
+        walk: &mut Walk<'d>,
+    ) -> Result<Option<Wrapper>, Problem> {
+        let Some(element) = &part.element else { return Ok(None) };
         let &(decl, schema) = lookup(&self.elements, element, "element", part.pos)?;
         walk.declared(&decl.problems)?;
-        let not_wrapped = || {
-            Problem::new(
-                decl.pos,
-                format!(
-                    "element \"{}\" of operation \"{}\" is not of a complex type; only document/literal wrapped operations are supported",
-                    decl.name, operation.name
-                ),
-            )
-        };
         let label = format!("the type of element \"{}\"", decl.name);
         let fields = match (&decl.inline, &decl.type_name) {
             (Some(InlineType::Complex(complex)), None) => {
@@ -192,27 +341,51 @@ impl<'d> Index<'d> {
             (None, Some(type_name)) => {
                 let name = qname(type_name, decl.pos)?;
                 let Some(&[(complex, complex_schema)]) = self.complex_types.get(&name).map(Vec::as_slice) else {
-                    return Err(not_wrapped());
+                    return Ok(None);
                 };
+                if matches!(complex.content, parse::ComplexContent::Simple { .. }) {
+                    return Ok(None);
+                }
                 let label = format!("complexType \"{}\"", name.local);
                 self.fields(complex, complex_schema, &name.local, &label, walk, &mut vec![name.clone()])?
             }
-            _ => return Err(not_wrapped()),
+            _ => return Ok(None),
         };
         if let Some(field) = fields.iter().find(|field| !field.shape.is_element()) {
             return Err(Problem::new(
                 field.pos,
                 format!(
-                    "unsupported attributes or text on element \"{}\" of operation \"{}\": only child elements are supported there",
-                    decl.name, operation.name
+                    "unsupported attributes or text on element \"{}\" of message \"{}\" of operation \"{}\": only child elements are supported there",
+                    decl.name, message.name, operation.name
                 ),
             ));
         }
-        Ok(Wrapper { element: QName::new(&schema.target_namespace, &decl.name), fields })
+        Ok(Some(Wrapper { element: QName::new(&schema.target_namespace, &decl.name), fields }))
     }
 }
 
-/// Style and use of a SOAP binding operation: document/literal, no headers.
+/// Layouts whose response can differ: a one-part bare message of a complex
+/// type reads as wrapped, and the same operation's other message may be bare.
+fn fields_only(layout: Layout) -> bool {
+    matches!(layout, Layout::Wrapped | Layout::Bare)
+}
+
+/// The parts of a bare or rpc message are told apart by their elements.
+fn check_unique(fields: &[Field], message: &Message, operation: &PortOperation) -> Result<(), Problem> {
+    for (index, field) in fields.iter().enumerate() {
+        if fields[..index].iter().any(|other| other.element == field.element) {
+            return Err(Problem::new(
+                field.pos,
+                format!(
+                    "element \"{}\" appears twice in message \"{}\" of operation \"{}\"",
+                    field.element.local, message.name, operation.name
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// A message reference by what it names, not how it is spelled: two prefixes for
 /// one namespace are the same message (an undeclared prefix compares as written).
 fn resolved(reference: &Option<QNameRef>) -> Option<(Option<&str>, &str)> {
@@ -222,13 +395,14 @@ fn resolved(reference: &Option<QNameRef>) -> Option<(Option<&str>, &str)> {
     })
 }
 
-fn check_binding_operation(binding: &Binding, operation: &BindingOperation) -> Result<(), Problem> {
+/// Style and use of a SOAP binding operation: document or rpc, literal; whether it is rpc.
+fn check_binding_operation(binding: &Binding, operation: &BindingOperation) -> Result<bool, Problem> {
     let context = format!("operation \"{}\" of binding \"{}\"", operation.name, binding.name);
     let style = operation.style.as_deref().or(binding.style.as_deref()).unwrap_or("document");
-    if style != "document" {
+    if style != "document" && style != "rpc" {
         return Err(Problem::new(
             operation.pos,
-            format!("unsupported style=\"{style}\" in {context}: only document/literal is supported"),
+            format!("unsupported style=\"{style}\" in {context}: only document and rpc are supported"),
         ));
     }
     for message in [&operation.input, &operation.output].into_iter().flatten() {
@@ -236,18 +410,20 @@ fn check_binding_operation(binding: &Binding, operation: &BindingOperation) -> R
             if body_use != "literal" {
                 return Err(Problem::new(
                     *at,
-                    format!("unsupported use=\"{body_use}\" in {context}: only document/literal is supported"),
+                    format!("unsupported use=\"{body_use}\" in {context}: only literal is supported"),
                 ));
             }
         }
-        if let Some(&at) = message.headers.first() {
+    }
+    for (name, fault_use, at) in &operation.faults {
+        if fault_use.as_deref().is_some_and(|fault_use| fault_use != "literal") {
             return Err(Problem::new(
-                at,
-                format!("unsupported SOAP header in {context}: SOAP headers are not supported"),
+                *at,
+                format!("unsupported encoded fault \"{name}\" in {context}: only literal faults are supported"),
             ));
         }
     }
-    Ok(())
+    Ok(style == "rpc")
 }
 
 fn abstract_operation<'d>(port_type: &'d PortType, operation: &BindingOperation) -> Result<&'d PortOperation, Problem> {

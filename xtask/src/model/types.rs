@@ -43,6 +43,8 @@ pub(super) struct Walk<'d> {
     /// Choices reached, with their alternatives, likewise.
     choices: BTreeMap<QName, Vec<Field>>,
     pub(super) problems: Vec<Problem>,
+    /// Operations no client can call (notification, solicit-response), with their positions.
+    pub(super) skipped_operations: Vec<(String, Pos)>,
 }
 
 /// The name an anonymous type is hoisted under: the path of the element that
@@ -363,7 +365,7 @@ impl<'d> Index<'d> {
         Ok(vec![value])
     }
 
-    fn field(
+    pub(super) fn field(
         &self,
         decl: &'d ElementDecl,
         schema: &'d Schema,

@@ -12,7 +12,10 @@ mod wsdl;
 mod xsd;
 
 pub use attributes::{AttributeDecl, AttributeGroupDecl, Attributes};
-pub use wsdl::{Binding, BindingOperation, Definitions, Message, Port, PortOperation, PortType, Protocol, Service};
+pub use wsdl::{
+    Binding, BindingMessage, BindingOperation, Definitions, Message, Part, Port, PortOperation, PortType, Protocol,
+    Service,
+};
 pub use xsd::{
     ComplexContent, ComplexTypeDecl, ElementDecl, GroupDecl, InlineType, ListItem, MaxOccurs, Schema, SimpleTypeDecl,
 };

@@ -2,7 +2,7 @@
 
 use roxmltree::Node;
 
-use super::xsd::{self, Schema};
+use super::xsd::{self, ElementDecl, MaxOccurs, Schema};
 use super::{documentation_text, elements, is, qname_attr, required, required_qname, QNameRef, Source};
 use super::{HTTP_NS, SOAP11_NS, SOAP12_NS, WSDL_NS, XSD_NS};
 use crate::diag::{Pos, Problem};
@@ -16,6 +16,9 @@ pub struct Definitions {
     pub port_types: Vec<PortType>,
     pub bindings: Vec<Binding>,
     pub services: Vec<Service>,
+    /// An empty schema (no target namespace): where the accessors of
+    /// `type` parts ([`Part::accessor`]) are declared.
+    pub no_schema: Schema,
 }
 
 /// `wsdl:message`.
@@ -32,6 +35,9 @@ pub struct Part {
     pub name: String,
     pub element: Option<QNameRef>,
     pub type_name: Option<QNameRef>,
+    /// For a `type` part: the element that carries it (rpc style), an
+    /// unqualified element named after the part.
+    pub accessor: Option<ElementDecl>,
     pub pos: Pos,
 }
 
@@ -51,8 +57,15 @@ pub struct PortOperation {
     pub output: Option<QNameRef>,
     /// True when `output` comes before `input` (notification, solicit-response).
     pub output_first: bool,
-    /// Positions of `wsdl:fault` children.
-    pub faults: Vec<Pos>,
+    pub faults: Vec<PortFault>,
+    pub pos: Pos,
+}
+
+/// `wsdl:fault` of a port type operation.
+#[derive(Debug)]
+pub struct PortFault {
+    pub name: String,
+    pub message: QNameRef,
     pub pos: Pos,
 }
 
@@ -87,7 +100,8 @@ pub struct BindingOperation {
     pub style: Option<String>,
     pub input: Option<BindingMessage>,
     pub output: Option<BindingMessage>,
-    pub faults: Vec<Pos>,
+    /// `wsdl:fault` children: the fault's name and the `use` of its `soap:fault`.
+    pub faults: Vec<(String, Option<String>, Pos)>,
     pub pos: Pos,
 }
 
@@ -96,8 +110,20 @@ pub struct BindingOperation {
 pub struct BindingMessage {
     /// `use` of the SOAP body, with the position of `soap:body`.
     pub body_use: Option<(String, Pos)>,
-    /// Positions of `soap:header` children.
-    pub headers: Vec<Pos>,
+    /// `namespace` of the SOAP body (the wrapper's namespace in rpc style).
+    pub body_namespace: Option<String>,
+    /// `parts` of the SOAP body: the parts it holds, when not all of them.
+    pub body_parts: Option<Vec<String>>,
+    pub headers: Vec<BindingHeader>,
+}
+
+/// `soap:header`: a part of a message, carried in the SOAP header.
+#[derive(Debug)]
+pub struct BindingHeader {
+    pub message: QNameRef,
+    pub part: String,
+    pub header_use: String,
+    pub pos: Pos,
 }
 
 /// `wsdl:service`.
@@ -138,6 +164,7 @@ pub(super) fn definitions(src: &Source<'_>, root: Node<'_, '_>) -> Result<Defini
         port_types: Vec::new(),
         bindings: Vec::new(),
         services: Vec::new(),
+        no_schema: xsd::empty_schema(),
     };
     for child in elements(root).filter(|node| node.tag_name().namespace() == Some(WSDL_NS)) {
         match child.tag_name().name() {
@@ -160,12 +187,26 @@ pub(super) fn definitions(src: &Source<'_>, root: Node<'_, '_>) -> Result<Defini
 fn message(src: &Source<'_>, node: Node<'_, '_>) -> Result<Message, Problem> {
     let mut parts = Vec::new();
     for part in elements(node).filter(|n| is(*n, WSDL_NS, "part")) {
-        parts.push(Part {
-            name: required(src, part, "name")?.to_owned(),
-            element: qname_attr(part, "element"),
-            type_name: qname_attr(part, "type"),
+        let name = required(src, part, "name")?.to_owned();
+        let type_name = qname_attr(part, "type");
+        let accessor = type_name.clone().map(|type_name| ElementDecl {
+            name: name.clone(),
+            reference: None,
+            wildcard: false,
+            choice: None,
+            group: None,
+            type_name: Some(type_name),
+            inline: None,
+            min_occurs: 1,
+            max_occurs: MaxOccurs::Bounded(1),
+            nillable: false,
+            default: None,
+            form_qualified: Some(false),
+            doc: None,
             pos: src.pos(part),
+            problems: Vec::new(),
         });
+        parts.push(Part { name, element: qname_attr(part, "element"), type_name, accessor, pos: src.pos(part) });
     }
     Ok(Message { name: required(src, node, "name")?.to_owned(), parts, pos: src.pos(node) })
 }
@@ -190,7 +231,11 @@ fn port_type(src: &Source<'_>, node: Node<'_, '_>) -> Result<PortType, Problem> 
                     parsed.output_first = parsed.input.is_none();
                     parsed.output = Some(message_ref(src, child)?);
                 }
-                "fault" => parsed.faults.push(src.pos(child)),
+                "fault" => parsed.faults.push(PortFault {
+                    name: child.attribute("name").unwrap_or("").to_owned(),
+                    message: message_ref(src, child)?,
+                    pos: src.pos(child),
+                }),
                 _ => {}
             }
         }
@@ -252,27 +297,38 @@ fn binding_operation(src: &Source<'_>, node: Node<'_, '_>) -> Result<BindingOper
             parsed.action = child.attribute("soapAction").map(str::to_owned);
             parsed.style = child.attribute("style").map(str::to_owned);
         } else if is(child, WSDL_NS, "input") {
-            parsed.input = Some(binding_message(src, child));
+            parsed.input = Some(binding_message(src, child)?);
         } else if is(child, WSDL_NS, "output") {
-            parsed.output = Some(binding_message(src, child));
+            parsed.output = Some(binding_message(src, child)?);
         } else if is(child, WSDL_NS, "fault") {
-            parsed.faults.push(src.pos(child));
+            let fault_use = elements(child)
+                .find(|n| is_soap(*n, "fault"))
+                .map(|n| n.attribute("use").unwrap_or("literal").to_owned());
+            parsed.faults.push((child.attribute("name").unwrap_or("").to_owned(), fault_use, src.pos(child)));
         }
     }
     Ok(parsed)
 }
 
-fn binding_message(src: &Source<'_>, node: Node<'_, '_>) -> BindingMessage {
-    let mut parsed = BindingMessage { body_use: None, headers: Vec::new() };
+fn binding_message(src: &Source<'_>, node: Node<'_, '_>) -> Result<BindingMessage, Problem> {
+    let mut parsed = BindingMessage { body_use: None, body_namespace: None, body_parts: None, headers: Vec::new() };
     for child in elements(node) {
         if is_soap(child, "body") {
             let body_use = child.attribute("use").unwrap_or("literal").to_owned();
             parsed.body_use = Some((body_use, src.pos(child)));
+            parsed.body_namespace = child.attribute("namespace").map(str::to_owned);
+            parsed.body_parts =
+                child.attribute("parts").map(|parts| parts.split_whitespace().map(str::to_owned).collect());
         } else if is_soap(child, "header") {
-            parsed.headers.push(src.pos(child));
+            parsed.headers.push(BindingHeader {
+                message: required_qname(src, child, "message")?,
+                part: required(src, child, "part")?.to_owned(),
+                header_use: child.attribute("use").unwrap_or("literal").to_owned(),
+                pos: src.pos(child),
+            });
         }
     }
-    parsed
+    Ok(parsed)
 }
 
 fn service(src: &Source<'_>, node: Node<'_, '_>) -> Result<Service, Problem> {

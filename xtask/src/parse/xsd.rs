@@ -143,6 +143,21 @@ pub(super) fn annotation_doc(node: Node<'_, '_>) -> Option<String> {
     (!docs.is_empty()).then(|| docs.join("\n"))
 }
 
+/// A schema with no target namespace and no declarations.
+pub(super) fn empty_schema() -> Schema {
+    Schema {
+        target_namespace: String::new(),
+        qualified: false,
+        attributes_qualified: false,
+        elements: Vec::new(),
+        complex_types: Vec::new(),
+        simple_types: Vec::new(),
+        attributes: Vec::new(),
+        attribute_groups: Vec::new(),
+        groups: Vec::new(),
+    }
+}
+
 pub(super) fn schema(src: &Source<'_>, node: Node<'_, '_>) -> Schema {
     let mut schema = Schema {
         target_namespace: node.attribute("targetNamespace").unwrap_or("").to_owned(),

@@ -4,8 +4,8 @@
 use std::fmt::{self, Write as _};
 
 use super::{
-    Child, Codec, CredentialPlacement, Doc, ElementName, Field, NamedType, Namespace, Operation, Paragraph, Plan,
-    RustType, Scalar, ServiceModule, StatusModule,
+    BodyStyle, Child, Codec, CredentialPlacement, Doc, ElementName, Field, Headers, NamedType, Namespace, Operation,
+    Paragraph, Plan, RustType, Scalar, ServiceModule, StatusModule,
 };
 
 impl fmt::Display for Plan {
@@ -96,13 +96,20 @@ fn operation_items(out: &mut Out, operation: &Operation) {
             action("1.2", &operation.soap12_action)
         ),
     );
+    if operation.body != BodyStyle::Wrapped {
+        out.line(2, format!("body {:?}", operation.body));
+    }
     let request = &operation.request;
     let credentials = match &request.credentials {
-        CredentialPlacement::None => "no credentials",
-        CredentialPlacement::Body => "credentials in the body",
+        CredentialPlacement::None => "no credentials".to_owned(),
+        CredentialPlacement::Body => "credentials in the body".to_owned(),
+        CredentialPlacement::Header { element: holder, username, password } => {
+            format!("credentials in header {} ({username}, {password})", element(holder))
+        }
     };
     out.doc(2, &request.doc, "///");
     out.line(2, format!("struct {} for {}, {credentials}", request.ident, element(&request.element)));
+    headers(out, request.headers.as_ref());
     for child in &request.children {
         match child {
             Child::Field(plan) => field(out, 3, plan),
@@ -111,9 +118,13 @@ fn operation_items(out: &mut Out, operation: &Operation) {
             }
         }
     }
-    let response = &operation.response;
+    let Some(response) = &operation.response else {
+        out.line(2, "one-way: no response");
+        return;
+    };
     out.doc(2, &response.doc, "///");
     out.line(2, format!("struct {} for {}", response.ident, element(&response.element)));
+    headers(out, response.headers.as_ref());
     response.fields.iter().for_each(|plan| field(out, 3, plan));
     if let Some(status) = &response.status {
         out.doc(3, &status.doc, "///");
@@ -121,6 +132,14 @@ fn operation_items(out: &mut Out, operation: &Operation) {
             3,
             format!("result_status() = {}::{}::from_code(self.{})", status.module, status.status_enum, status.field),
         );
+    }
+}
+
+fn headers(out: &mut Out, headers: Option<&Headers>) {
+    if let Some(headers) = headers {
+        let elements: Vec<String> = headers.elements.iter().map(element).collect();
+        out.doc(3, &headers.doc, "///");
+        out.line(3, format!("{}: {} ← SOAP header {}", headers.field, headers.ty, elements.join(", ")));
     }
 }
 
@@ -133,7 +152,7 @@ fn named_type(out: &mut Out, named: &NamedType) {
         }
         NamedType::Choice(plan) => {
             out.doc(1, &plan.doc, "///");
-            out.line(1, format!("enum {} (choice)", plan.ident));
+            out.line(1, format!("enum {} ({})", plan.ident, if plan.fault { "declared faults" } else { "choice" }));
             plan.variants.iter().for_each(|plan| field(out, 2, plan));
         }
         NamedType::Enum(plan) => {

@@ -69,8 +69,19 @@ pub struct Operation {
     pub soap11_action: Option<String>,
     pub soap12_action: Option<String>,
     pub retry_safe: bool,
+    /// How the messages sit in the body (`BodyStyle` of the runtime).
+    pub body: BodyStyle,
     pub request: Request,
-    pub response: Response,
+    /// `None` for a one-way operation.
+    pub response: Option<Response>,
+}
+
+/// `BodyStyle` of the runtime.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyStyle {
+    Wrapped,
+    Bare,
+    Rpc,
 }
 
 #[derive(Debug)]
@@ -82,6 +93,8 @@ pub struct Request {
     /// Fields and credential slots, in document order.
     pub children: Vec<Child>,
     pub credentials: CredentialPlacement,
+    /// The request's SOAP header elements, as a field of their own struct.
+    pub headers: Option<Headers>,
 }
 
 #[derive(Debug)]
@@ -92,17 +105,31 @@ pub struct Response {
     pub element: ElementName,
     pub fields: Vec<Field>,
     pub status: Option<StatusBinding>,
+    /// The response's SOAP header elements, as a field of their own struct.
+    pub headers: Option<Headers>,
+}
+
+/// A request's or response's field holding its SOAP header elements.
+#[derive(Debug)]
+pub struct Headers {
+    /// The field.
+    pub field: String,
+    pub doc: Doc,
+    /// Its struct (among the module's types).
+    pub ty: String,
+    /// The header elements, for `mustUnderstand`.
+    pub elements: Vec<ElementName>,
 }
 
 /// Where a request carries the credentials (`CredentialPlacement` of the runtime).
-///
-/// A SOAP header placement would join as a variant holding the header's element names.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum CredentialPlacement {
     /// The request takes none.
     None,
     /// As the request's own elements: its [`Child::Credential`] slots.
     Body,
+    /// As the two string children of a SOAP header element (ASP.NET `[SoapHeader]`).
+    Header { element: ElementName, username: String, password: String },
 }
 
 /// A child element of a request wrapper.
@@ -243,12 +270,15 @@ pub enum NamedType {
 }
 
 /// An `xs:choice`: a variant per alternative, each written and read like a field.
+/// Also the declared faults of an operation (`fault`): a variant per fault.
 #[derive(Debug)]
 pub struct ChoiceEnum {
     pub ident: String,
     pub doc: Doc,
     /// The alternatives; `ident` is the variant's name.
     pub variants: Vec<Field>,
+    /// The enum of an operation's declared faults (read from a fault's detail).
+    pub fault: bool,
 }
 
 #[derive(Debug)]

@@ -98,13 +98,13 @@ fn xml_that_is_not_a_wsdl_is_refused() {
 
 #[test]
 fn a_wsdl_the_generator_refuses_is_refused_and_nothing_is_written() {
-    const RPC: &str = include_str!("../../tests/fixtures/errors/rpc_style.wsdl");
+    const RPC: &str = include_str!("../../tests/fixtures/errors/encoded_use.wsdl");
     let base =
         serve(vec![("/send.asmx?WSDL", 200, "text/xml", WSDL), ("/IncomingMessages.asmx?WSDL", 200, "text/xml", RPC)]);
     let out = TempDir::new("fetch-rpc");
     let message = format!("{:#}", fetch(&format!("{base}/"), out.path()).expect_err("fetch fails"));
     assert!(message.contains(&format!("{base}/IncomingMessages.asmx?WSDL: the generator cannot handle")), "{message}");
-    assert!(message.contains(":27:5: unsupported style=\"rpc\""), "{message}");
+    assert!(message.contains(":30:9: unsupported use=\"encoded\""), "{message}");
     assert_eq!(files_in(&out), 0);
 }
 
