@@ -20,3 +20,5 @@ mod delivery;
 mod safety;
 
 mod shell;
+
+mod campaign;
