@@ -22,3 +22,5 @@ mod safety;
 mod shell;
 
 mod campaign;
+
+mod chaos;
