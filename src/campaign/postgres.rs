@@ -203,7 +203,12 @@ impl PostgresStore {
             }
         }
         tx.commit().await.map_err(db("create the schema"))?;
-        Ok(PostgresStore { client: Arc::new(client), import: Arc::new(Mutex::new(None)), config: Arc::new(config), schema })
+        Ok(PostgresStore {
+            client: Arc::new(client),
+            import: Arc::new(Mutex::new(None)),
+            config: Arc::new(config),
+            schema,
+        })
     }
 
     /// The import's connection, opened on first use; held while a transaction runs on it.
