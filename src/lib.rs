@@ -41,6 +41,7 @@ pub mod auth;
 #[cfg(feature = "blocking")]
 pub mod blocking;
 pub mod bulk;
+pub mod campaign;
 pub mod client;
 #[doc(hidden)]
 pub mod codegen;

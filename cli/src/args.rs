@@ -212,6 +212,14 @@ pub enum Command {
     #[command(long_about = SEND_BULK_LONG_ABOUT)]
     SendBulk(SendBulkArgs),
 
+    /// Campaigns in a durable job store (SQLite or PostgreSQL), sent by `payamak worker`
+    #[command(subcommand)]
+    Campaign(CampaignCommand),
+
+    /// Send the batches of the campaigns in a job store; run any number of workers
+    #[command(long_about = WORKER_LONG_ABOUT)]
+    Worker(WorkerArgs),
+
     /// Schedule an SMS for a later time (a Jalali or Gregorian date, Tehran time)
     #[command(long_about = SCHEDULE_LONG_ABOUT)]
     Schedule(ScheduleArgs),
@@ -497,6 +505,152 @@ pub struct SendBulkArgs {
     /// Cost and safety checks
     #[command(flatten)]
     pub safety: SafetyArgs,
+}
+
+const WORKER_LONG_ABOUT: &str = "\
+Send the batches of the campaigns in a job store (see `payamak campaign create`).
+
+Any number of workers may run over one store: processes on one machine over an SQLite
+file, or on any number of machines over PostgreSQL. Each takes a token of the account's
+rate, claims a batch under a lease, records its attempt before the first byte of the
+request leaves, sends it and records its outcome. A batch whose attempt has no outcome
+(a worker killed while sending) becomes unknown and is never sent again by a worker:
+`payamak campaign resend-unknown` is a person's decision. An answer that refuses the
+whole account (wrong credentials, no credit, the daily limit, throttling) pauses that
+account, and its batch waits instead of failing.
+
+A worker uses, for each account of the store, the password its credentials reference
+names: `settings` (this command's --user/--password, environment or config file, for the
+same user name) or env:VARIABLE.
+
+Exit codes: 0 when it stopped with every batch it held recorded; 4 when a batch's outcome
+is unknown (it may have been sent: do not resend it without checking); 2 and 3 for
+usage and store errors.";
+
+/// Where a campaign's recipients are: a CSV file and how to read it.
+#[derive(Debug, Clone, Args)]
+pub struct CsvArgs {
+    /// CSV file of recipients
+    #[arg(long, value_name = "FILE")]
+    pub csv: PathBuf,
+
+    /// The CSV column holding the numbers: a header name, or a 1-based index
+    #[arg(long, value_name = "NAME|INDEX")]
+    pub column: Option<String>,
+
+    /// The CSV's field delimiter: , or ; or tab [default: sniffed]
+    #[arg(long, value_name = "CHAR", value_parser = crate::csv_input::delimiter)]
+    pub delimiter: Option<u8>,
+
+    /// The CSV's encoding: utf-8, utf-16le, utf-16be, windows-1256, ... [default: guessed]
+    #[arg(long, value_name = "LABEL", value_parser = crate::csv_input::encoding)]
+    pub encoding: Option<&'static encoding_rs::Encoding>,
+
+    /// Import nothing if the CSV has an invalid number (default: skip it)
+    #[arg(long)]
+    pub strict: bool,
+}
+
+/// `payamak campaign …`.
+#[derive(Debug, Subcommand)]
+pub enum CampaignCommand {
+    /// Stream a CSV file of recipients into a job store as a new campaign; prints its id
+    Create(Box<CampaignCreateArgs>),
+    /// Batches and recipients of a campaign per state
+    Status(CampaignIdArgs),
+    /// Make the batches of unknown outcome pending again (their recipients may get the message twice)
+    ResendUnknown(CampaignIdArgs),
+}
+
+/// `campaign create`.
+#[derive(Debug, Clone, Args)]
+pub struct CampaignCreateArgs {
+    /// The job store: sqlite:PATH, postgres://… or a libpq key=value string
+    #[arg(long, value_name = "URL", value_parser = crate::store::StoreUrl::parse)]
+    pub store: crate::store::StoreUrl,
+
+    /// Sender (virtual) number
+    #[arg(long, value_name = "NUMBER")]
+    pub from: String,
+
+    /// The recipients
+    #[command(flatten)]
+    pub csv: CsvArgs,
+
+    /// The text; `-` (or leaving it out while stdin is not a terminal) reads it from stdin
+    #[arg(long, value_name = "TEXT")]
+    pub text: Option<String>,
+
+    /// Send as a flash SMS
+    #[arg(long)]
+    pub flash: bool,
+
+    /// The account's name in the store [default: the user name]
+    #[arg(long, value_name = "NAME")]
+    pub account: Option<String>,
+
+    /// Where workers find the account's password: `settings` or env:VARIABLE [default: settings]
+    #[arg(long, value_name = "REF")]
+    pub credentials: Option<String>,
+
+    /// The account's SendSms calls per second, for every worker together [default: no limit]
+    #[arg(long, value_name = "PER_SECOND")]
+    pub rate: Option<f64>,
+
+    /// Calls the account may make at once after a quiet spell, with --rate
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub burst: u32,
+
+    /// Lower is sent first: single sends use 0 [default: 100]
+    #[arg(long, value_name = "N")]
+    pub priority: Option<i32>,
+
+    /// Creating again with the same key (for this account) gives the same campaign
+    #[arg(long, value_name = "KEY")]
+    pub idempotency_key: Option<String>,
+
+    /// Refuse a text longer than this many SMS parts per recipient
+    #[arg(long, value_name = "N", default_value_t = crate::commands::DEFAULT_MAX_PARTS, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_parts: u32,
+}
+
+/// A campaign of a store.
+#[derive(Debug, Clone, Args)]
+pub struct CampaignIdArgs {
+    /// The job store: sqlite:PATH, postgres://… or a libpq key=value string
+    #[arg(long, value_name = "URL", value_parser = crate::store::StoreUrl::parse)]
+    pub store: crate::store::StoreUrl,
+
+    /// The campaign's id (as `campaign create` printed it)
+    pub id: i64,
+}
+
+/// `worker`.
+#[derive(Debug, Clone, Args)]
+pub struct WorkerArgs {
+    /// The job store: sqlite:PATH, postgres://… or a libpq key=value string
+    #[arg(long, value_name = "URL", value_parser = crate::store::StoreUrl::parse)]
+    pub store: crate::store::StoreUrl,
+
+    /// Batches this process has on their way at once
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=256).map(usize::from))]
+    pub workers: usize,
+
+    /// Stop when nothing is left to claim, instead of waiting for new campaigns
+    #[arg(long)]
+    pub until_idle: bool,
+
+    /// Seconds a claim holds before another worker may take the batch (only if it was not attempted)
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
+    pub lease: f64,
+
+    /// Seconds after which an attempt without an outcome is shown as unknown
+    #[arg(long, value_name = "SECONDS", default_value_t = 120.0)]
+    pub unknown_after: f64,
+
+    /// Only these accounts (repeat for several) [default: every account it has a password for]
+    #[arg(long, value_name = "NAME")]
+    pub account: Vec<String>,
 }
 
 /// `--dry-run` and `--max-parts`, for the commands that send.

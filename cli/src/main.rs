@@ -12,6 +12,7 @@ mod failure;
 mod input;
 mod output;
 mod session;
+mod store;
 
 use std::process::ExitCode;
 

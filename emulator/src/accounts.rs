@@ -38,6 +38,7 @@ pub struct Account {
     pub(crate) senders: Vec<String>,
     pub(crate) filtered_words: Vec<String>,
     pub(crate) inbox: Vec<SeedMessage>,
+    pub(crate) pacing: crate::pacing::SendPacing,
 }
 
 /// A received message an account starts with.
@@ -61,6 +62,7 @@ impl Account {
             senders: Vec::new(),
             filtered_words: Vec::new(),
             inbox: Vec::new(),
+            pacing: crate::pacing::SendPacing::default(),
         }
     }
 
@@ -131,6 +133,23 @@ impl Account {
         self
     }
 
+    /// Limits SendSms to `per_second` calls (with `burst` at once after a quiet
+    /// spell); a call over the limit is not carried out and gets HTTP 503 with
+    /// `Retry-After`, the throttling answer.
+    #[must_use]
+    pub fn send_rate(mut self, per_second: f64, burst: u32) -> Self {
+        self.pacing.per_second = Some(per_second);
+        self.pacing.burst = burst.max(1);
+        self
+    }
+
+    /// Makes every SendSms call take `latency` (half before the send is carried out, half after).
+    #[must_use]
+    pub fn latency(mut self, latency: Duration) -> Self {
+        self.pacing.latency = latency;
+        self
+    }
+
     /// Adds a received message the account starts with (to its first sender number).
     #[must_use]
     pub fn received(mut self, from: impl Into<String>, body: impl Into<String>) -> Self {
@@ -150,6 +169,7 @@ impl fmt::Debug for Account {
             .field("senders", &self.senders)
             .field("filtered_words", &self.filtered_words)
             .field("inbox", &self.inbox.len())
+            .field("pacing", &self.pacing)
             .finish()
     }
 }
@@ -264,6 +284,9 @@ struct AccountRepr {
     filtered_words: Vec<String>,
     #[serde(default)]
     inbox: Vec<InboxRepr>,
+    send_rate: Option<f64>,
+    send_burst: Option<u32>,
+    latency_ms: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -344,6 +367,18 @@ impl AccountsFile {
             }
             for word in repr.filtered_words {
                 account = account.filtered_word(word);
+            }
+            if let Some(rate) = repr.send_rate {
+                if !(rate.is_finite() && rate > 0.0) {
+                    return Err(ConfigError::Invalid(format!(
+                        "account {:?}: send_rate must be calls per second, more than 0",
+                        repr.username
+                    )));
+                }
+                account = account.send_rate(rate, repr.send_burst.unwrap_or(1));
+            }
+            if let Some(latency) = repr.latency_ms {
+                account = account.latency(Duration::from_millis(latency));
             }
             for message in repr.inbox {
                 account.inbox.push(SeedMessage { from: message.from, to: message.to, body: message.body });

@@ -63,6 +63,12 @@ pub const ADMIN_ENDPOINTS: &[AdminEndpoint] = &[
         summary: "moves a manual clock forward (409 with the system clock)",
     },
     AdminEndpoint {
+        method: "GET",
+        path: "/admin/send-calls",
+        body: "",
+        summary: "SendSms calls counted per batch: calls, batches, throttled calls, batches sent more than once",
+    },
+    AdminEndpoint {
         method: "POST",
         path: "/admin/reset",
         body: "{}",
@@ -78,6 +84,11 @@ pub(crate) fn router() -> Router<App> {
         .route("/admin/clock", get(clock))
         .route("/admin/clock/advance", post(advance))
         .route("/admin/reset", post(reset))
+        .route("/admin/send-calls", get(send_calls))
+}
+
+async fn send_calls(State(shared): State<Arc<Shared>>) -> Response {
+    json(StatusCode::OK, &shared.pacing.calls())
 }
 
 /// The refusal (HTTP 415) of a request body that is not declared as JSON.
@@ -203,6 +214,7 @@ async fn reset(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Byte
         }
     }
     match blocking(move || {
+        shared.pacing.reset();
         shared.with_state(|state, now| {
             state.reset(now);
             state.usernames()

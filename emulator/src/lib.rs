@@ -86,6 +86,9 @@
 //! senders = ["50001234", "3000555"]
 //! filtered_words = ["قمار", "casino"]
 //! inbox = [{ from = "09121234567", body = "سلام" }]   # `to` defaults to the first sender
+//! send_rate = 20.0               # SendSms calls per second; over it: HTTP 503 + Retry-After
+//! send_burst = 2                 # calls at once after a quiet spell (default 1)
+//! latency_ms = 50                # each SendSms takes this long (half before it is carried out)
 //! ```
 //!
 //! The crate's `tests/fixtures/accounts.toml` is a complete example.
@@ -167,6 +170,7 @@
 //! | `GET /admin/accounts/{username}` | | the [`AccountSnapshot`] (times as Tehran local time, e.g. `"2024-03-20T09:00:00"`); 404 if unknown |
 //! | `GET /admin/clock` | | `{"now": "2024-03-20T09:00:00", "manual": true}` |
 //! | `POST /admin/clock/advance` | `{"seconds": 10.5}` | like `GET /admin/clock`; 409 with the system clock |
+//! | `GET /admin/send-calls` | | the [`SendCalls`]: SendSms calls carried out, distinct batches, throttled calls per account, and the batches sent more than once |
 //! | `POST /admin/reset` | none, or `{}` | `{"accounts": ["demo", …]}`: the configured accounts as they started (credit, inbox seeds), with no sends, deliveries, schedules or injected messages; recIds and message ids start again. The clock is not moved back |
 //!
 //! Passwords are never logged nor shown in snapshots or `Debug` output.
@@ -179,6 +183,7 @@ mod dispatch;
 mod faults;
 mod limits;
 mod ops;
+mod pacing;
 mod schedule;
 mod server;
 mod services;
@@ -202,6 +207,7 @@ pub use accounts::{Account, ConfigError, DeliveryTiming, DEMO_PASSWORD, DEMO_USE
 pub use admin::{AdminEndpoint, ADMIN_ENDPOINTS};
 pub use clock::{Clock, ManualClock};
 pub use limits::ServerLimits;
+pub use pacing::{RepeatedBatch, SendCalls, SendPacing};
 pub use schedule::Repeat;
 pub use snapshot::{
     AccountSnapshot, IncomingSms, InjectError, ReceivedSnapshot, ScheduleRun, ScheduleSnapshot, SentSnapshot,
@@ -367,8 +373,11 @@ impl EmulatorBuilder {
             accounts.push(Account::demo());
         }
         accounts.extend(self.accounts);
+        let pacing = pacing::Pacing::new(
+            accounts.iter().map(|account| (account.username.to_lowercase(), account.pacing)).collect(),
+        );
         let state = State::with_retention(accounts, self.timing, &self.unreachable, self.retain_sent, self.clock.now());
-        Emulator { shared: Shared::new(state, self.clock, self.admin, self.limits), listen: self.listen }
+        Emulator { shared: Shared::new(state, self.clock, self.admin, self.limits, pacing), listen: self.listen }
     }
 
     /// Builds the emulator and serves it on a task of the current Tokio runtime.
@@ -522,6 +531,12 @@ impl EmulatorHandle {
     /// The state of the account `username` (case-insensitively), if it exists.
     pub fn account_snapshot(&self, username: &str) -> Option<AccountSnapshot> {
         self.shared.with_state(|state, now| state.snapshot(username, now))
+    }
+
+    /// SendSms calls so far, counted per batch: a batch sent twice shows in
+    /// [`SendCalls::repeated`] (also `GET /admin/send-calls`).
+    pub fn send_calls(&self) -> SendCalls {
+        self.shared.pacing.calls()
     }
 
     /// A transport that reaches this emulator in-process, with no socket: give it

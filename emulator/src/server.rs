@@ -119,6 +119,42 @@ async fn accept(
     Ok(())
 }
 
+/// What the pacing and the counts need of a SendSms request.
+struct SendSmsCall {
+    username: String,
+    from: String,
+    text: String,
+    to: Vec<String>,
+}
+
+/// The SendSms in `body`, if it is one that can be read (anything else is left to the dispatcher).
+fn send_sms_of(body: &[u8]) -> Option<SendSmsCall> {
+    // Cheap first: only bodies naming the operation are decoded twice.
+    if !body.windows(7).any(|window| window == b"SendSms") {
+        return None;
+    }
+    let text = std::str::from_utf8(body).ok()?;
+    let envelope =
+        payamak::server::RequestEnvelope::parse_within(text.trim_start_matches('\u{feff}'), MAX_BODY_BYTES).ok()?;
+    let decoded = envelope.decode::<payamak::send::SendSmsRequest>().ok()?;
+    Some(SendSmsCall {
+        username: decoded.credentials.username.clone().unwrap_or_default(),
+        from: decoded.request.from.clone().unwrap_or_default(),
+        text: decoded.request.text.clone().unwrap_or_default(),
+        to: decoded.request.to.clone().unwrap_or_default().into_iter().flatten().collect(),
+    })
+}
+
+/// The throttling answer: not carried out, come back after `wait` (whole seconds, at least 1).
+fn throttled(wait: Duration) -> Response {
+    let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    let mut response = (StatusCode::SERVICE_UNAVAILABLE, "Too many SendSms calls for this account.").into_response();
+    if let Ok(value) = HeaderValue::from_str(&seconds.max(1).to_string()) {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    response
+}
+
 async fn asmx(State(app): State<App>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
     let Some(service) = Service::from_path(uri.path()) else {
         return (StatusCode::NOT_FOUND, "The resource cannot be found.").into_response();
@@ -129,9 +165,18 @@ async fn asmx(State(app): State<App>, method: Method, uri: Uri, headers: HeaderM
             let Ok(_permit) = app.shared.requests.acquire().await else {
                 return StatusCode::SERVICE_UNAVAILABLE.into_response();
             };
+            // A SendSms is paced per account (throttled, slowed) and counted per batch.
+            let send = send_sms_of(&body);
+            let latency = send.as_ref().map_or(Duration::ZERO, |send| app.shared.pacing.of(&send.username).latency);
+            if let Some(send) = &send {
+                if let Err(wait) = app.shared.pacing.admit(&send.username) {
+                    return throttled(wait);
+                }
+                tokio::time::sleep(latency / 2).await;
+            }
             // Decoded here, on the runtime; only a request that finds the state busy
             // waits for it on the blocking pool.
-            match dispatch::soap_post(&app.shared, service, &headers, &body) {
+            let response = match dispatch::soap_post(&app.shared, service, &headers, &body) {
                 dispatch::Dispatched::Answered(response) => response,
                 dispatch::Dispatched::StateBusy(rest) => {
                     let shared = app.shared.clone();
@@ -139,7 +184,12 @@ async fn asmx(State(app): State<App>, method: Method, uri: Uri, headers: HeaderM
                         .await
                         .unwrap_or_else(|| StatusCode::INTERNAL_SERVER_ERROR.into_response())
                 }
+            };
+            if let Some(send) = &send {
+                app.shared.pacing.count(&send.username, &send.from, &send.text, &send.to);
+                tokio::time::sleep(latency - latency / 2).await;
             }
+            response
         }
         Method::GET | Method::HEAD if wsdl::is_wsdl_query(uri.query()) => {
             let endpoint = endpoint_url(&headers, app.local, uri.path());
@@ -211,7 +261,7 @@ mod tests {
         // there would stop every other request until the mutex is free.
         let clock = Clock::system();
         let state = State::new(vec![Account::demo()], DeliveryTiming::default(), &[], clock.now());
-        let shared = Shared::new(state, clock, true, crate::limits::ServerLimits::default());
+        let shared = Shared::new(state, clock, true, crate::limits::ServerLimits::default(), Default::default());
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.expect("bind");
         let local = listener.local_addr().expect("address");
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

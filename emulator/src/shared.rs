@@ -22,10 +22,18 @@ pub(crate) struct Shared {
     pub(crate) limits: ServerLimits,
     /// Permits to decode and answer a SOAP request, `limits.concurrent_requests` of them.
     pub(crate) requests: tokio::sync::Semaphore,
+    /// SendSms rate limits, latencies and call counts.
+    pub(crate) pacing: super::pacing::Pacing,
 }
 
 impl Shared {
-    pub(crate) fn new(state: State, clock: Clock, admin: bool, limits: ServerLimits) -> Arc<Self> {
+    pub(crate) fn new(
+        state: State,
+        clock: Clock,
+        admin: bool,
+        limits: ServerLimits,
+        pacing: super::pacing::Pacing,
+    ) -> Arc<Self> {
         let shared = Arc::new(Shared {
             state: Mutex::new(state),
             clock,
@@ -33,6 +41,7 @@ impl Shared {
             wake: Arc::new(Notify::new()),
             limits,
             requests: tokio::sync::Semaphore::new(limits.concurrent_requests),
+            pacing,
         });
         let listener: Arc<dyn ClockListener> = shared.clone();
         let listener: Weak<dyn ClockListener> = Arc::downgrade(&listener);
@@ -154,7 +163,7 @@ mod tests {
         let clock = Clock::from(&manual);
         let account = Account::new("u", "p").credit(10.0).sender("5000");
         let state = State::new(vec![account], DeliveryTiming::default(), &[], clock.now());
-        (manual, Shared::new(state, clock, false, ServerLimits::default()))
+        (manual, Shared::new(state, clock, false, ServerLimits::default(), Default::default()))
     }
 
     #[test]
@@ -207,6 +216,7 @@ mod tests {
             clock,
             false,
             ServerLimits::default(),
+            Default::default(),
         );
         let ticker = tokio::spawn(ticker(Arc::downgrade(&shared)));
         let due = shared.clock.now() + chrono::Duration::milliseconds(20);

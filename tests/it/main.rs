@@ -12,6 +12,7 @@ mod node_soap;
 mod observability;
 mod rpc_encoded;
 mod several_services;
+mod store_conformance;
 mod support;
 mod text_roundtrip;
 mod zeep_roundtrip;

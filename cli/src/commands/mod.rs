@@ -1,6 +1,7 @@
 //! The commands, one module each: every one reads its input first, then connects, then
 //! calls the panel.
 
+mod campaign;
 mod check;
 mod credit;
 mod delivery;
@@ -11,6 +12,7 @@ mod schedule;
 mod send;
 mod send_bulk;
 mod shell;
+mod worker;
 
 use payamak::recipient::{normalize_all, MobileNumber};
 use payamak::Sms;
@@ -44,6 +46,12 @@ pub async fn run(command: Command, context: &Context) -> CliResult {
         Command::Credit => credit::run(context).await,
         Command::Send(args) => send::run(args, context).await,
         Command::SendBulk(args) => send_bulk::run(args, context).await,
+        Command::Campaign(crate::args::CampaignCommand::Create(args)) => campaign::create(*args, context).await,
+        Command::Campaign(crate::args::CampaignCommand::Status(args)) => campaign::status(args, context).await,
+        Command::Campaign(crate::args::CampaignCommand::ResendUnknown(args)) => {
+            campaign::resend_unknown(args, context).await
+        }
+        Command::Worker(args) => worker::run(args, context).await,
         Command::Schedule(args) => schedule::run(args, context).await,
         Command::Delivery(args) => delivery::run(args, context).await,
         Command::UpdateDelivery(args) => delivery::update(args, context).await,

@@ -10,6 +10,7 @@
 //! Invalid numbers and duplicates are reported with their line numbers.
 
 mod decode;
+pub mod stream;
 
 use std::collections::HashSet;
 use std::path::Path;

@@ -20,3 +20,7 @@ mod delivery;
 mod safety;
 
 mod shell;
+
+mod campaign;
+
+mod chaos;

@@ -1,0 +1,182 @@
+//! `payamak worker`: sends the batches of the campaigns in a job store. Any
+//! number of workers may run over one store, on one machine (SQLite) or many
+//! (PostgreSQL); none ever sends a batch another one may have sent.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use payamak::campaign::{AccountState, Handled, Lease, Store, Worker, WorkerObserver, WorkerOptions, WorkerReport};
+use payamak::{Client, SoapVersion};
+use serde::Serialize;
+
+use super::campaign::SETTINGS_CREDENTIALS;
+use super::Context;
+use crate::args::WorkerArgs;
+use crate::failure::{CliResult, Exit, Failure};
+use crate::output::Output;
+use crate::store::AnyStore;
+
+/// Test hook: `PAYAMAK_TEST_UNSAFE_REAPER=1` makes the reaper re-queue stale
+/// attempts, as generic job queues do: the chaos test's control run, which must see doubles.
+const UNSAFE_REAPER: &str = "PAYAMAK_TEST_UNSAFE_REAPER";
+
+/// A name for this worker's leases: host, process and a random part.
+pub fn owner_name() -> String {
+    let host = std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|name| name.trim().to_owned())
+        .filter(|name| !name.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "host".to_owned());
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |since| since.subsec_nanos());
+    format!("{host}:{}:{nanos:08x}", std::process::id())
+}
+
+/// A client for each account of the store whose credentials reference this worker can resolve.
+fn clients(accounts: &[AccountState], context: &Context) -> Result<HashMap<String, Client>, Failure> {
+    let settings = &context.settings;
+    let mut clients = HashMap::new();
+    for state in accounts {
+        let account = &state.account;
+        let password = if account.credentials == SETTINGS_CREDENTIALS {
+            match (&settings.username, &settings.password) {
+                (Some(username), Some(password)) if *username == account.username => Some(password.0.clone()),
+                _ => None,
+            }
+        } else if let Some(variable) = account.credentials.strip_prefix("env:") {
+            std::env::var(variable).ok().filter(|password| !password.is_empty())
+        } else {
+            None
+        };
+        let Some(password) = password else {
+            context.output.warn(format!(
+                "account {:?}: no password for user {:?} here (its credentials are {:?}); this worker leaves its \
+                 batches to others",
+                account.name, account.username, account.credentials
+            ));
+            continue;
+        };
+        let mut builder =
+            Client::builder().base_urls(account.endpoints.clone()).credentials(account.username.clone(), password);
+        if settings.soap12 {
+            builder = builder.soap_version(SoapVersion::V12);
+        }
+        if let Some(timeout) = settings.timeout {
+            builder = builder.timeout(timeout);
+        }
+        clients.insert(account.name.clone(), builder.build()?);
+    }
+    Ok(clients)
+}
+
+/// Worker options from the flags.
+pub fn options(args: &WorkerArgs) -> Result<WorkerOptions, Failure> {
+    let seconds = |value: f64, flag: &str| {
+        Duration::try_from_secs_f64(value)
+            .ok()
+            .filter(|duration| !duration.is_zero())
+            .ok_or_else(|| Failure::usage(format!("{flag} {value}: give seconds, more than 0")))
+    };
+    let mut options = WorkerOptions::new(owner_name());
+    options.concurrency = args.workers;
+    options.until_idle = args.until_idle;
+    options.lease = seconds(args.lease, "--lease")?;
+    options.unknown_after = seconds(args.unknown_after, "--unknown-after")?;
+    options.reap_every = (options.lease / 2).clamp(Duration::from_millis(100), Duration::from_secs(5));
+    options.idle_poll = Duration::from_millis(100);
+    options.accounts = args.account.clone();
+    options.unsafe_reaper = std::env::var(UNSAFE_REAPER).is_ok_and(|value| value == "1");
+    Ok(options)
+}
+
+/// Counts the batches on a progress line.
+struct Progress {
+    bar: ProgressBar,
+}
+
+impl WorkerObserver for Progress {
+    fn batch(&mut self, lease: &Lease, handled: &Handled) {
+        if let Handled::Unrecorded(_, error) = handled {
+            let (campaign, batch) = (lease.campaign, lease.batch + 1);
+            self.bar.suspend(|| {
+                crate::stderr_line!(
+                    "error: campaign {campaign} batch {batch}: its outcome could not be recorded ({error}); it will \
+                     be counted unknown and not sent again"
+                );
+            });
+        }
+        self.bar.inc(lease.numbers.len() as u64);
+    }
+}
+
+/// Runs a worker over `store` with `clients` until it stops.
+pub async fn run_with(
+    store: &AnyStore,
+    clients: &HashMap<String, Client>,
+    options: WorkerOptions,
+    output: &Output,
+) -> Result<WorkerReport, Failure> {
+    let target = if output.json || output.quiet || !output.stderr_tty {
+        ProgressDrawTarget::hidden()
+    } else {
+        ProgressDrawTarget::stderr()
+    };
+    let bar = ProgressBar::with_draw_target(None, target);
+    if let Ok(style) = ProgressStyle::with_template("{spinner} {pos} recipients handled [{elapsed_precise}] {msg}") {
+        bar.set_style(style);
+    }
+    bar.enable_steady_tick(Duration::from_millis(200));
+    let mut progress = Progress { bar: bar.clone() };
+    let report = Worker::new(store, clients, options).run(&mut progress).await;
+    bar.finish_and_clear();
+    report.map_err(|error| Failure::with_exit(Exit::Transport, anyhow::Error::new(error)))
+}
+
+#[derive(Serialize)]
+struct ReportJson<'a> {
+    sent: u64,
+    failed: u64,
+    unknown: u64,
+    deferred: u64,
+    lost: u64,
+    unrecorded: u64,
+    paused: &'a std::collections::BTreeMap<String, String>,
+}
+
+/// Runs `worker`.
+pub async fn run(args: WorkerArgs, context: &Context) -> CliResult {
+    let output = &context.output;
+    let options = options(&args)?;
+    let store = args.store.open().await?;
+    let accounts = store.accounts().await.map_err(Failure::usage)?;
+    let clients = clients(&accounts, context)?;
+    if clients.is_empty() && !accounts.is_empty() {
+        return Err(Failure::usage(
+            "no account of the store can be used here: give the password of its user (--user and --password, \
+             PAYAMAK_USERNAME and PAYAMAK_PASSWORD) or the environment variable its credentials name",
+        ));
+    }
+    let report = run_with(&store, &clients, options, output).await?;
+    if output.json {
+        output.print_json(&ReportJson {
+            sent: report.sent,
+            failed: report.failed,
+            unknown: report.unknown,
+            deferred: report.deferred,
+            lost: report.lost,
+            unrecorded: report.unrecorded,
+            paused: &report.paused,
+        });
+    } else {
+        output.info(format!(
+            "sent {} batches; {} failed, {} unknown, {} deferred (account refused), {} claims lost",
+            report.sent, report.failed, report.unknown, report.deferred, report.lost
+        ));
+        for (account, reason) in &report.paused {
+            output.warn(format!("account {account:?} is paused: {reason}"));
+        }
+    }
+    Ok(if report.unknown > 0 || report.unrecorded > 0 { Exit::Unknown } else { Exit::Ok })
+}

@@ -1,0 +1,172 @@
+//! The job store a campaign command names with `--store URL`: `sqlite:PATH`,
+//! or PostgreSQL as `postgres://…`, `postgresql://…` or a libpq `key=value` string.
+
+use std::path::PathBuf;
+
+use payamak::bulk::BatchOutcome;
+use payamak::campaign::{
+    Account, AccountState, BatchRow, CampaignId, CampaignInfo, CampaignSpec, Counts, Created, Imported, Lease, Reaped,
+    SqliteStore, Store, StoreResult, Token, Transition,
+};
+use payamak::recipient::MobileNumber;
+
+use crate::failure::Failure;
+
+/// Where a store is.
+#[derive(Clone, PartialEq, Eq)]
+pub enum StoreUrl {
+    /// An SQLite file.
+    Sqlite(PathBuf),
+    /// A PostgreSQL connection string (it may hold a password: never shown).
+    Postgres(String),
+}
+
+impl std::fmt::Debug for StoreUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.describe())
+    }
+}
+
+impl StoreUrl {
+    /// Reads `--store`.
+    pub fn parse(text: &str) -> Result<StoreUrl, String> {
+        let text = text.trim();
+        if let Some(path) = text.strip_prefix("sqlite:") {
+            let path = path.strip_prefix("//").unwrap_or(path);
+            if path.is_empty() {
+                return Err("sqlite: needs a file, e.g. sqlite:campaigns.db".to_owned());
+            }
+            return Ok(StoreUrl::Sqlite(PathBuf::from(path)));
+        }
+        if text.starts_with("postgres://") || text.starts_with("postgresql://") || text.contains('=') {
+            return Ok(StoreUrl::Postgres(text.to_owned()));
+        }
+        Err("a store is sqlite:PATH, postgres://… (or postgresql://…), or a libpq string such as \
+             \"host=/run/postgresql dbname=payamak\""
+            .to_owned())
+    }
+
+    /// The store for people: the file, or the database without its password.
+    pub fn describe(&self) -> String {
+        match self {
+            StoreUrl::Sqlite(path) => format!("sqlite:{}", path.display()),
+            StoreUrl::Postgres(_) => "a PostgreSQL database".to_owned(),
+        }
+    }
+
+    /// Opens (creating if needed) the store.
+    pub async fn open(&self) -> Result<AnyStore, Failure> {
+        match self {
+            StoreUrl::Sqlite(path) => SqliteStore::open(path).map(AnyStore::Sqlite).map_err(Failure::usage),
+            StoreUrl::Postgres(config) => postgres(config).await,
+        }
+    }
+}
+
+#[cfg(feature = "postgres")]
+async fn postgres(config: &str) -> Result<AnyStore, Failure> {
+    payamak::campaign::PostgresStore::connect(config).await.map(AnyStore::Postgres).map_err(Failure::usage)
+}
+
+#[cfg(not(feature = "postgres"))]
+async fn postgres(_config: &str) -> Result<AnyStore, Failure> {
+    Err(Failure::usage("this payamak was built without PostgreSQL (the `postgres` feature)"))
+}
+
+/// One of the stores.
+#[derive(Debug, Clone)]
+pub enum AnyStore {
+    /// SQLite.
+    Sqlite(SqliteStore),
+    /// PostgreSQL.
+    #[cfg(feature = "postgres")]
+    Postgres(payamak::campaign::PostgresStore),
+}
+
+/// Calls the same method on whichever store it is.
+macro_rules! each {
+    ($self:ident, $store:ident => $call:expr) => {
+        match $self {
+            AnyStore::Sqlite($store) => $call.await,
+            #[cfg(feature = "postgres")]
+            AnyStore::Postgres($store) => $call.await,
+        }
+    };
+}
+
+impl Store for AnyStore {
+    async fn put_account(&self, account: &Account) -> StoreResult<()> {
+        each!(self, store => store.put_account(account))
+    }
+    async fn accounts(&self) -> StoreResult<Vec<AccountState>> {
+        each!(self, store => store.accounts())
+    }
+    async fn pause(&self, account: &str, until: i64, reason: &str) -> StoreResult<()> {
+        each!(self, store => store.pause(account, until, reason))
+    }
+    async fn take_token(&self, account: &str) -> StoreResult<Token> {
+        each!(self, store => store.take_token(account))
+    }
+    async fn create_campaign(&self, spec: &CampaignSpec) -> StoreResult<Created> {
+        each!(self, store => store.create_campaign(spec))
+    }
+    async fn add_recipients(&self, campaign: CampaignId, numbers: &[MobileNumber]) -> StoreResult<()> {
+        each!(self, store => store.add_recipients(campaign, numbers))
+    }
+    async fn seal(&self, campaign: CampaignId, batch_size: u64) -> StoreResult<Imported> {
+        each!(self, store => store.seal(campaign, batch_size))
+    }
+    async fn campaign(&self, campaign: CampaignId) -> StoreResult<Option<CampaignInfo>> {
+        each!(self, store => store.campaign(campaign))
+    }
+    async fn claim(&self, account: &str, owner: &str, lease: std::time::Duration) -> StoreResult<Option<Lease>> {
+        each!(self, store => store.claim(account, owner, lease))
+    }
+    async fn advance(
+        &self,
+        lease: &Lease,
+        transition: Transition,
+        outcome: Option<&BatchOutcome>,
+    ) -> StoreResult<bool> {
+        each!(self, store => store.advance(lease, transition, outcome))
+    }
+    async fn reap(&self, unknown_after: std::time::Duration) -> StoreResult<Reaped> {
+        each!(self, store => store.reap(unknown_after))
+    }
+    async fn counts(&self, campaign: Option<CampaignId>) -> StoreResult<Counts> {
+        each!(self, store => store.counts(campaign))
+    }
+    async fn batches(&self, campaign: CampaignId, from: u64, limit: u64) -> StoreResult<Vec<BatchRow>> {
+        each!(self, store => store.batches(campaign, from, limit))
+    }
+    async fn batch_numbers(&self, campaign: CampaignId, batch: u64) -> StoreResult<Vec<MobileNumber>> {
+        each!(self, store => store.batch_numbers(campaign, batch))
+    }
+    async fn requeue(&self, campaign: CampaignId, transition: Transition) -> StoreResult<u64> {
+        each!(self, store => store.requeue(campaign, transition))
+    }
+    async fn reconcile(&self, campaign: CampaignId, batch: u64, outcome: &BatchOutcome) -> StoreResult<bool> {
+        each!(self, store => store.reconcile(campaign, batch, outcome))
+    }
+    async fn requeue_stale_attempts_unsafely(&self, older_than: std::time::Duration) -> StoreResult<u64> {
+        each!(self, store => store.requeue_stale_attempts_unsafely(older_than))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn store_urls_are_read_and_never_shown_with_a_password() {
+        assert_eq!(StoreUrl::parse("sqlite:c.db"), Ok(StoreUrl::Sqlite("c.db".into())));
+        assert_eq!(StoreUrl::parse("sqlite:///tmp/c.db"), Ok(StoreUrl::Sqlite("/tmp/c.db".into())));
+        assert!(StoreUrl::parse("sqlite:").is_err());
+        assert!(StoreUrl::parse("c.db").unwrap_err().contains("sqlite:PATH"));
+        for url in ["postgres://u:hunter2@db/payamak", "postgresql://u:hunter2@db/p", "host=/tmp password=hunter2"] {
+            let store = StoreUrl::parse(url).unwrap();
+            assert!(matches!(store, StoreUrl::Postgres(_)));
+            assert!(!format!("{store:?} {}", store.describe()).contains("hunter2"));
+        }
+    }
+}

@@ -1,0 +1,163 @@
+//! Per-account SendSms pacing (a rate limit with a throttling answer, and a
+//! latency), and a count of SendSms calls per batch, so that tests can see a
+//! batch sent twice.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+/// How fast one account's SendSms calls are answered, and how many it takes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SendPacing {
+    /// Calls per second at the steady rate; `None` for no limit.
+    pub per_second: Option<f64>,
+    /// Calls taken at once after a quiet spell (at least 1).
+    pub burst: u32,
+    /// How long each SendSms call takes (half before the send is carried out, half after).
+    pub latency: Duration,
+}
+
+impl Default for SendPacing {
+    fn default() -> Self {
+        SendPacing { per_second: None, burst: 1, latency: Duration::ZERO }
+    }
+}
+
+/// SendSms calls, counted per batch (account, sender, text and recipients).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SendCalls {
+    /// Every SendSms call carried out (throttled calls are not).
+    pub calls: u64,
+    /// Distinct batches among them.
+    pub batches: u64,
+    /// SendSms calls refused as throttled, per account.
+    pub throttled: BTreeMap<String, u64>,
+    /// The batches sent more than once: their account, first recipient and call count.
+    pub repeated: Vec<RepeatedBatch>,
+}
+
+/// A batch sent more than once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RepeatedBatch {
+    /// The account (user name, lower case).
+    pub username: String,
+    /// Its first recipient, as sent.
+    pub first: String,
+    /// Its recipients.
+    pub recipients: usize,
+    /// How many times it was sent.
+    pub calls: u64,
+}
+
+#[derive(Default)]
+struct Counts {
+    per_batch: HashMap<String, (String, String, usize, u64)>,
+    calls: u64,
+    throttled: BTreeMap<String, u64>,
+    tat: HashMap<String, Instant>,
+}
+
+/// The pacing of every account and the counts, shared by the handlers.
+#[derive(Default)]
+pub(crate) struct Pacing {
+    accounts: HashMap<String, SendPacing>,
+    counts: Mutex<Counts>,
+}
+
+impl Pacing {
+    pub(crate) fn new(accounts: HashMap<String, SendPacing>) -> Self {
+        Pacing { accounts, counts: Mutex::default() }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Counts> {
+        self.counts.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The pacing of `username` (any case).
+    pub(crate) fn of(&self, username: &str) -> SendPacing {
+        self.accounts.get(&username.to_lowercase()).copied().unwrap_or_default()
+    }
+
+    /// Takes a token of `username`'s bucket: `Err(wait)` when the call is throttled.
+    pub(crate) fn admit(&self, username: &str) -> Result<(), Duration> {
+        let pacing = self.of(username);
+        let Some(rate) = pacing.per_second.filter(|rate| rate.is_finite() && *rate > 0.0) else { return Ok(()) };
+        let emission = Duration::from_secs_f64(1.0 / rate);
+        let tolerance = emission * pacing.burst.max(1).saturating_sub(1);
+        let key = username.to_lowercase();
+        let now = Instant::now();
+        let mut counts = self.lock();
+        let tat = counts.tat.get(&key).copied().unwrap_or(now).max(now);
+        if tat.saturating_duration_since(now) > tolerance {
+            *counts.throttled.entry(key).or_default() += 1;
+            return Err(tat.saturating_duration_since(now) - tolerance);
+        }
+        counts.tat.insert(key, tat + emission);
+        Ok(())
+    }
+
+    /// Counts a SendSms call carried out for `username` to `to`.
+    pub(crate) fn count(&self, username: &str, from: &str, text: &str, to: &[String]) {
+        let username = username.to_lowercase();
+        let fingerprint = format!("{username}\u{1f}{from}\u{1f}{text}\u{1f}{}", to.join(","));
+        let mut counts = self.lock();
+        counts.calls += 1;
+        let first = to.first().cloned().unwrap_or_default();
+        counts.per_batch.entry(fingerprint).or_insert_with(|| (username, first, to.len(), 0)).3 += 1;
+    }
+
+    /// The counts so far.
+    pub(crate) fn calls(&self) -> SendCalls {
+        let counts = self.lock();
+        let mut repeated: Vec<RepeatedBatch> = counts
+            .per_batch
+            .values()
+            .filter(|(_, _, _, calls)| *calls > 1)
+            .map(|(username, first, recipients, calls)| RepeatedBatch {
+                username: username.clone(),
+                first: first.clone(),
+                recipients: *recipients,
+                calls: *calls,
+            })
+            .collect();
+        repeated.sort_by(|a, b| (&a.username, &a.first).cmp(&(&b.username, &b.first)));
+        SendCalls {
+            calls: counts.calls,
+            batches: counts.per_batch.len() as u64,
+            throttled: counts.throttled.clone(),
+            repeated,
+        }
+    }
+
+    /// Forgets the counts and the buckets (`/admin/reset`).
+    pub(crate) fn reset(&self) {
+        *self.lock() = Counts::default();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_burst_then_throttled_and_batches_counted() {
+        let pacing = Pacing::new(
+            [("a".to_owned(), SendPacing { per_second: Some(10.0), burst: 2, latency: Duration::ZERO })].into(),
+        );
+        assert!(pacing.admit("A").is_ok());
+        assert!(pacing.admit("a").is_ok());
+        let wait = pacing.admit("a").expect_err("over the burst");
+        assert!(wait <= Duration::from_millis(100), "{wait:?}");
+        assert!(pacing.admit("unpaced").is_ok());
+        let to = vec!["09120000001".to_owned(), "09120000002".to_owned()];
+        pacing.count("a", "5000", "hi", &to);
+        pacing.count("A", "5000", "hi", &to);
+        pacing.count("a", "5000", "hi", &to[..1]);
+        let calls = pacing.calls();
+        assert_eq!((calls.calls, calls.batches, calls.throttled.get("a").copied()), (3, 2, Some(1)));
+        assert_eq!(calls.repeated.len(), 1);
+        assert_eq!((calls.repeated[0].calls, calls.repeated[0].recipients), (2, 2));
+    }
+}

@@ -1,0 +1,357 @@
+//! The store in memory: for tests, and for runs that need nothing to survive
+//! the process. Clones share the same store, so several workers of one
+//! process can run over it.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use super::rate::{gcra, ms, now_ms, Millis};
+use super::state::{BatchState, Transition};
+use super::store::{
+    plan, Account, AccountState, BatchRow, CampaignId, CampaignInfo, CampaignPhase, CampaignSpec, Counts, Created,
+    Imported, Lease, Reaped, Store, StoreError, StoreResult, Token,
+};
+use crate::bulk::BatchOutcome;
+use crate::recipient::MobileNumber;
+
+/// A store in memory.
+#[derive(Debug, Clone, Default)]
+pub struct MemoryStore {
+    inner: Arc<Mutex<Inner>>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    accounts: BTreeMap<String, AccountRow>,
+    campaigns: BTreeMap<CampaignId, CampaignRow>,
+    batches: BTreeMap<(CampaignId, u64), BatchEntry>,
+    next_campaign: i64,
+}
+
+#[derive(Debug)]
+struct AccountRow {
+    account: Account,
+    tat: Millis,
+    paused: Option<(Millis, String)>,
+}
+
+#[derive(Debug)]
+struct CampaignRow {
+    info: CampaignInfo,
+    numbers: Vec<MobileNumber>,
+    seen: HashSet<String>,
+}
+
+#[derive(Debug)]
+struct BatchEntry {
+    first: u64,
+    count: u64,
+    state: BatchState,
+    owner: Option<String>,
+    lease_until: Millis,
+    attempt_at: Millis,
+    outcome: Option<BatchOutcome>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        MemoryStore::default()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic while holding the lock leaves consistent rows: every change is one assignment.
+        self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl Store for MemoryStore {
+    async fn put_account(&self, account: &Account) -> StoreResult<()> {
+        let mut inner = self.lock();
+        match inner.accounts.get_mut(&account.name) {
+            Some(row) => row.account = account.clone(),
+            None => {
+                inner
+                    .accounts
+                    .insert(account.name.clone(), AccountRow { account: account.clone(), tat: 0, paused: None });
+            }
+        }
+        Ok(())
+    }
+
+    async fn accounts(&self) -> StoreResult<Vec<AccountState>> {
+        let inner = self.lock();
+        Ok(inner
+            .accounts
+            .values()
+            .map(|row| AccountState { account: row.account.clone(), paused: row.paused.clone() })
+            .collect())
+    }
+
+    async fn pause(&self, account: &str, until: Millis, reason: &str) -> StoreResult<()> {
+        let mut inner = self.lock();
+        let row = inner.accounts.get_mut(account).ok_or_else(|| StoreError::NoSuchAccount(account.to_owned()))?;
+        row.paused = Some((until, reason.to_owned()));
+        Ok(())
+    }
+
+    async fn take_token(&self, account: &str) -> StoreResult<Token> {
+        let mut inner = self.lock();
+        let row = inner.accounts.get_mut(account).ok_or_else(|| StoreError::NoSuchAccount(account.to_owned()))?;
+        let now = now_ms();
+        if let Some((until, reason)) = &row.paused {
+            if *until > now {
+                return Ok(Token::Paused(*until, reason.clone()));
+            }
+        }
+        let Some(rate) = row.account.rate else { return Ok(Token::Granted) };
+        match gcra(row.tat, now, rate) {
+            Ok(tat) => {
+                row.tat = tat;
+                Ok(Token::Granted)
+            }
+            Err(wait) => Ok(Token::Wait(wait)),
+        }
+    }
+
+    async fn create_campaign(&self, spec: &CampaignSpec) -> StoreResult<Created> {
+        let mut inner = self.lock();
+        if !inner.accounts.contains_key(&spec.account) {
+            return Err(StoreError::NoSuchAccount(spec.account.clone()));
+        }
+        if let Some(key) = &spec.idempotency_key {
+            let found = inner.campaigns.values().find(|row| {
+                row.info.spec.account == spec.account && row.info.spec.idempotency_key.as_ref() == Some(key)
+            });
+            if let Some(row) = found {
+                return Ok(Created { id: row.info.id, existed: true });
+            }
+        }
+        inner.next_campaign += 1;
+        let id = CampaignId(inner.next_campaign);
+        let info = CampaignInfo {
+            id,
+            spec: spec.clone(),
+            phase: CampaignPhase::Importing,
+            recipients: 0,
+            duplicates: 0,
+            created_at: now_ms(),
+        };
+        inner.campaigns.insert(id, CampaignRow { info, numbers: Vec::new(), seen: HashSet::new() });
+        Ok(Created { id, existed: false })
+    }
+
+    async fn add_recipients(&self, campaign: CampaignId, numbers: &[MobileNumber]) -> StoreResult<()> {
+        let mut inner = self.lock();
+        let row = inner.campaigns.get_mut(&campaign).ok_or(StoreError::NoSuchCampaign(campaign))?;
+        if row.info.phase != CampaignPhase::Importing {
+            return Err(StoreError::Phase { campaign, reason: "its import is over; no recipient can be added" });
+        }
+        for number in numbers {
+            if row.seen.insert(number.as_str().to_owned()) {
+                row.numbers.push(number.clone());
+            } else {
+                row.info.duplicates += 1;
+            }
+        }
+        row.info.recipients = row.numbers.len() as u64;
+        Ok(())
+    }
+
+    async fn seal(&self, campaign: CampaignId, batch_size: u64) -> StoreResult<Imported> {
+        let mut inner = self.lock();
+        let row = inner.campaigns.get_mut(&campaign).ok_or(StoreError::NoSuchCampaign(campaign))?;
+        let recipients = row.numbers.len() as u64;
+        let duplicates = row.info.duplicates;
+        if row.info.phase == CampaignPhase::Ready {
+            let batches = inner.batches.range((campaign, 0)..=(campaign, u64::MAX)).count() as u64;
+            return Ok(Imported { recipients, duplicates, batches });
+        }
+        row.info.phase = CampaignPhase::Ready;
+        row.seen = HashSet::new();
+        let mut batches = 0;
+        for (batch, first, count) in plan(recipients, batch_size) {
+            let entry = BatchEntry {
+                first,
+                count,
+                state: BatchState::Pending,
+                owner: None,
+                lease_until: 0,
+                attempt_at: 0,
+                outcome: None,
+            };
+            inner.batches.insert((campaign, batch), entry);
+            batches += 1;
+        }
+        Ok(Imported { recipients, duplicates, batches })
+    }
+
+    async fn campaign(&self, campaign: CampaignId) -> StoreResult<Option<CampaignInfo>> {
+        Ok(self.lock().campaigns.get(&campaign).map(|row| row.info.clone()))
+    }
+
+    async fn claim(&self, account: &str, owner: &str, lease: Duration) -> StoreResult<Option<Lease>> {
+        let mut inner = self.lock();
+        let Inner { campaigns, batches, .. } = &mut *inner;
+        let mut order: Vec<&CampaignRow> = campaigns
+            .values()
+            .filter(|row| row.info.spec.account == account && row.info.phase == CampaignPhase::Ready)
+            .collect();
+        order.sort_by_key(|row| (row.info.spec.priority, row.info.id));
+        for row in order {
+            let id = row.info.id;
+            let found =
+                batches.range_mut((id, 0)..=(id, u64::MAX)).find(|(_, entry)| entry.state == BatchState::Pending);
+            if let Some((&(_, batch), entry)) = found {
+                entry.state = BatchState::Claimed;
+                entry.owner = Some(owner.to_owned());
+                entry.lease_until = now_ms().saturating_add(ms(lease));
+                let range = usize::try_from(entry.first).unwrap_or(usize::MAX)
+                    ..usize::try_from(entry.first + entry.count).unwrap_or(usize::MAX);
+                let numbers = row.numbers.get(range).map(<[MobileNumber]>::to_vec).unwrap_or_default();
+                let spec = &row.info.spec;
+                return Ok(Some(Lease {
+                    campaign: id,
+                    batch,
+                    owner: owner.to_owned(),
+                    account: spec.account.clone(),
+                    from: spec.from.clone(),
+                    text: spec.text.clone(),
+                    flash: spec.flash,
+                    numbers,
+                }));
+            }
+        }
+        Ok(None)
+    }
+
+    async fn advance(
+        &self,
+        lease: &Lease,
+        transition: Transition,
+        outcome: Option<&BatchOutcome>,
+    ) -> StoreResult<bool> {
+        let mut inner = self.lock();
+        let Some(entry) = inner.batches.get_mut(&(lease.campaign, lease.batch)) else { return Ok(false) };
+        let Some(next) = transition.apply(entry.state) else { return Ok(false) };
+        if transition.needs_owner() && entry.owner.as_deref() != Some(lease.owner.as_str()) {
+            return Ok(false);
+        }
+        let now = now_ms();
+        if transition.needs_live_lease() && entry.lease_until <= now {
+            return Ok(false);
+        }
+        entry.state = next;
+        if transition == Transition::Attempt {
+            entry.attempt_at = now;
+        }
+        if next == BatchState::Pending {
+            entry.owner = None;
+        }
+        if let Some(outcome) = outcome {
+            entry.outcome = Some(outcome.clone());
+        }
+        Ok(true)
+    }
+
+    async fn reap(&self, unknown_after: Duration) -> StoreResult<Reaped> {
+        let mut inner = self.lock();
+        let now = now_ms();
+        let mut reaped = Reaped::default();
+        for entry in inner.batches.values_mut() {
+            if entry.state == BatchState::Claimed && entry.lease_until <= now {
+                entry.state = BatchState::Pending;
+                entry.owner = None;
+                reaped.requeued += 1;
+            } else if entry.state == BatchState::Attempting && entry.attempt_at <= now - ms(unknown_after) {
+                entry.state = BatchState::Unknown;
+                reaped.unknown += 1;
+            }
+        }
+        Ok(reaped)
+    }
+
+    async fn counts(&self, campaign: Option<CampaignId>) -> StoreResult<Counts> {
+        let inner = self.lock();
+        let mut counts = Counts::default();
+        for ((id, _), entry) in &inner.batches {
+            if campaign.is_none_or(|wanted| wanted == *id) {
+                counts.add(entry.state, 1, entry.count);
+            }
+        }
+        Ok(counts)
+    }
+
+    async fn batches(&self, campaign: CampaignId, from: u64, limit: u64) -> StoreResult<Vec<BatchRow>> {
+        let inner = self.lock();
+        Ok(inner
+            .batches
+            .range((campaign, from)..=(campaign, u64::MAX))
+            .take(usize::try_from(limit).unwrap_or(usize::MAX))
+            .map(|(&(_, batch), entry)| BatchRow {
+                batch,
+                recipients: entry.count,
+                state: entry.state,
+                outcome: entry.outcome.clone(),
+            })
+            .collect())
+    }
+
+    async fn batch_numbers(&self, campaign: CampaignId, batch: u64) -> StoreResult<Vec<MobileNumber>> {
+        let inner = self.lock();
+        let (Some(row), Some(entry)) = (inner.campaigns.get(&campaign), inner.batches.get(&(campaign, batch))) else {
+            return Ok(Vec::new());
+        };
+        let first = usize::try_from(entry.first).unwrap_or(usize::MAX);
+        let count = usize::try_from(entry.count).unwrap_or(0);
+        Ok(row.numbers.iter().skip(first).take(count).cloned().collect())
+    }
+
+    async fn requeue(&self, campaign: CampaignId, transition: Transition) -> StoreResult<u64> {
+        if !matches!(transition, Transition::OperatorResend | Transition::Retry) {
+            return Err(StoreError::Unsupported("this transition for a whole campaign"));
+        }
+        let mut inner = self.lock();
+        let mut moved = 0;
+        for (_, entry) in inner.batches.range_mut((campaign, 0)..=(campaign, u64::MAX)) {
+            if let Some(next) = transition.apply(entry.state) {
+                entry.state = next;
+                entry.owner = None;
+                moved += 1;
+            }
+        }
+        Ok(moved)
+    }
+
+    async fn reconcile(&self, campaign: CampaignId, batch: u64, outcome: &BatchOutcome) -> StoreResult<bool> {
+        let mut inner = self.lock();
+        let Some(entry) = inner.batches.get_mut(&(campaign, batch)) else { return Ok(false) };
+        let transition = match outcome {
+            BatchOutcome::Sent { .. } => Transition::Reconciled,
+            BatchOutcome::Failed { .. } => Transition::Failed,
+            BatchOutcome::Unknown { .. } => return Ok(false),
+        };
+        if entry.state != BatchState::Unknown {
+            return Ok(false);
+        }
+        let Some(next) = transition.apply(entry.state) else { return Ok(false) };
+        entry.state = next;
+        entry.outcome = Some(outcome.clone());
+        Ok(true)
+    }
+
+    async fn requeue_stale_attempts_unsafely(&self, older_than: Duration) -> StoreResult<u64> {
+        let mut inner = self.lock();
+        let cutoff = now_ms() - ms(older_than);
+        let mut moved = 0;
+        for entry in inner.batches.values_mut() {
+            if matches!(entry.state, BatchState::Attempting | BatchState::Unknown) && entry.attempt_at <= cutoff {
+                entry.state = BatchState::Pending;
+                entry.owner = None;
+                moved += 1;
+            }
+        }
+        Ok(moved)
+    }
+}

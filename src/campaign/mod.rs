@@ -1,0 +1,44 @@
+//! Campaigns at scale: a durable job store that any number of workers send
+//! from, so that nobody gets a message twice and nothing is silently left unsent.
+//!
+//! A campaign is one text to many recipients, with one panel account. Its
+//! recipients are streamed into a [`Store`] and planned there as batches of at
+//! most 100 (one SendSms call each). Every batch moves through one state
+//! machine ([`state`]): `pending → claimed` under a lease → `attempting`
+//! (committed before the request's first byte) → `sent | failed | unknown`.
+//! Only a claim whose lease expired before its attempt goes back to pending;
+//! an attempt without an outcome becomes unknown and is sent again only when
+//! a person asks. [`Worker`]s take a token of the account's rate first, then
+//! claim; an answer that refuses the whole account pauses it instead of
+//! failing every batch.
+//!
+//! Stores: [`MemoryStore`] (tests, one process), `SqliteStore` (feature
+//! `sqlite`: one machine, several processes) and `PostgresStore` (feature
+//! `postgres`: any number of machines). The protocol is described in
+//! `docs/campaigns.md`.
+
+mod memory;
+pub mod rate;
+pub mod state;
+mod store;
+mod worker;
+
+#[cfg(feature = "postgres")]
+mod postgres;
+#[cfg(feature = "sqlite")]
+mod sqlite;
+
+pub use memory::MemoryStore;
+#[cfg(feature = "postgres")]
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
+pub use postgres::PostgresStore;
+pub use rate::Rate;
+#[cfg(feature = "sqlite")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
+pub use sqlite::SqliteStore;
+pub use state::{BatchState, Transition};
+pub use store::{
+    transition_of, Account, AccountState, BatchRow, CampaignId, CampaignInfo, CampaignPhase, CampaignSpec, Counts,
+    Created, Imported, Lease, Reaped, Store, StoreError, StoreResult, Token, CAMPAIGN_PRIORITY,
+};
+pub use worker::{account_refusal, Handled, Quiet, Worker, WorkerObserver, WorkerOptions, WorkerReport};

@@ -1,0 +1,751 @@
+//! The PostgreSQL store: any number of workers on any number of machines.
+//!
+//! Claims take the first pending batch with `FOR UPDATE SKIP LOCKED`, so
+//! workers never wait for each other's rows; every other move is one
+//! compare-and-set `UPDATE`. Times are the server's clock, so the machines'
+//! clocks need not agree. Recipients are streamed in with `COPY`, and
+//! repeated numbers are dropped and batches planned on the server when the
+//! import ends.
+
+use std::str::FromStr as _;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::SinkExt as _;
+use tokio::sync::Mutex;
+use tokio_postgres::{Client, NoTls, Row};
+
+use super::rate::{gcra, ms, Millis, Rate};
+use super::state::{BatchState, Transition};
+use super::store::{
+    Account, AccountState, BatchRow, CampaignId, CampaignInfo, CampaignPhase, CampaignSpec, Counts, Created, Imported,
+    Lease, Reaped, Store, StoreError, StoreResult, Token,
+};
+use crate::bulk::BatchOutcome;
+use crate::recipient::MobileNumber;
+
+/// The schema's version, kept in `payamak_store`.
+const SCHEMA_VERSION: i32 = 1;
+
+/// The server's clock, in ms since the epoch.
+const NOW: &str = "(extract(epoch from clock_timestamp()) * 1000)::bigint";
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS payamak_store (version integer NOT NULL);
+CREATE TABLE IF NOT EXISTS account (
+    name text PRIMARY KEY,
+    username text NOT NULL,
+    endpoints text NOT NULL,
+    credentials text NOT NULL,
+    emission_ms bigint,
+    burst bigint,
+    tat bigint NOT NULL DEFAULT 0,
+    paused_until bigint,
+    pause_reason text
+);
+CREATE TABLE IF NOT EXISTS campaign (
+    id bigserial PRIMARY KEY,
+    account text NOT NULL REFERENCES account (name),
+    sender text NOT NULL,
+    body text NOT NULL,
+    flash boolean NOT NULL,
+    priority integer NOT NULL,
+    idempotency_key text,
+    source text NOT NULL,
+    phase text NOT NULL,
+    staged bigint NOT NULL DEFAULT 0,
+    recipients bigint NOT NULL DEFAULT 0,
+    duplicates bigint NOT NULL DEFAULT 0,
+    created_at bigint NOT NULL,
+    UNIQUE (account, idempotency_key)
+);
+CREATE TABLE IF NOT EXISTS staging (campaign bigint NOT NULL, ord bigint NOT NULL, msisdn text NOT NULL);
+CREATE INDEX IF NOT EXISTS staging_campaign ON staging (campaign);
+CREATE TABLE IF NOT EXISTS recipient (
+    campaign bigint NOT NULL,
+    seq bigint NOT NULL,
+    msisdn text NOT NULL,
+    PRIMARY KEY (campaign, seq)
+);
+CREATE TABLE IF NOT EXISTS batch (
+    campaign bigint NOT NULL,
+    no bigint NOT NULL,
+    account text NOT NULL,
+    priority integer NOT NULL,
+    first_seq bigint NOT NULL,
+    count bigint NOT NULL,
+    state text NOT NULL,
+    lease_owner text,
+    lease_until bigint,
+    attempt_at bigint,
+    outcome text,
+    PRIMARY KEY (campaign, no)
+);
+CREATE INDEX IF NOT EXISTS batch_pending ON batch (account, priority, campaign, no) WHERE state = 'pending';
+CREATE INDEX IF NOT EXISTS batch_active ON batch (state) WHERE state IN ('claimed', 'attempting');
+";
+
+/// A job store in a PostgreSQL database.
+///
+/// Single statements (tokens, claims, moves, reads) share one connection,
+/// pipelined: none waits for a lock another future holds, so a worker polling
+/// some futures and not others cannot deadlock on the store. The import's
+/// transactions run on a second connection, opened when first needed.
+#[derive(Clone)]
+pub struct PostgresStore {
+    client: Arc<Client>,
+    import: Arc<Mutex<Option<Client>>>,
+    config: Arc<tokio_postgres::Config>,
+    schema: Option<String>,
+}
+
+impl std::fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The connection string may hold a password: it is not kept.
+        f.write_str("PostgresStore")
+    }
+}
+
+fn db(context: &'static str) -> impl FnOnce(tokio_postgres::Error) -> StoreError {
+    move |error| StoreError::backend(context, error)
+}
+
+fn count(value: i64) -> u64 {
+    u64::try_from(value).unwrap_or(0)
+}
+
+fn signed(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+fn parse_number(text: &str) -> StoreResult<MobileNumber> {
+    MobileNumber::parse(text).map_err(|_| StoreError::Damaged(format!("a recipient {text:?} is not a number")))
+}
+
+fn to_json(outcome: Option<&BatchOutcome>) -> StoreResult<Option<String>> {
+    outcome
+        .map(|outcome| {
+            serde_json::to_string(outcome).map_err(|error| StoreError::Damaged(format!("an outcome: {error}")))
+        })
+        .transpose()
+}
+
+fn rate_of(emission: Option<i64>, burst: Option<i64>) -> Option<Rate> {
+    let emission = u64::try_from(emission?).ok()?;
+    Some(Rate { emission: Duration::from_millis(emission), burst: u32::try_from(burst.unwrap_or(1)).unwrap_or(1) })
+}
+
+fn campaign_of(id: CampaignId, row: &Row) -> StoreResult<CampaignInfo> {
+    let phase: String = row.try_get("phase").map_err(db("read a campaign"))?;
+    let phase = match phase.as_str() {
+        "importing" => CampaignPhase::Importing,
+        "ready" => CampaignPhase::Ready,
+        other => return Err(StoreError::Damaged(format!("campaign {id} in the unknown phase {other:?}"))),
+    };
+    let get = |error| StoreError::backend("read a campaign", error);
+    Ok(CampaignInfo {
+        id,
+        spec: CampaignSpec {
+            account: row.try_get("account").map_err(get)?,
+            from: row.try_get("sender").map_err(get)?,
+            text: row.try_get("body").map_err(get)?,
+            flash: row.try_get("flash").map_err(get)?,
+            priority: row.try_get("priority").map_err(get)?,
+            idempotency_key: row.try_get("idempotency_key").map_err(get)?,
+            source: row.try_get("source").map_err(get)?,
+        },
+        phase,
+        recipients: count(row.try_get("recipients").map_err(get)?),
+        duplicates: count(row.try_get("duplicates").map_err(get)?),
+        created_at: row.try_get("created_at").map_err(get)?,
+    })
+}
+
+impl PostgresStore {
+    /// Connects to the database `config` names (`postgres://…`, `postgresql://…`
+    /// or a libpq `key=value` string; no TLS: a Unix socket or a trusted
+    /// network), creating the store's tables if needed.
+    pub async fn connect(config: &str) -> StoreResult<Self> {
+        PostgresStore::connect_in(config, None).await
+    }
+
+    /// [`connect`](Self::connect), with the store's tables in `schema` (created if needed).
+    pub async fn connect_in(config: &str, schema: Option<&str>) -> StoreResult<Self> {
+        // The error of a string that does not parse may quote it: say only that it does not.
+        let config = tokio_postgres::Config::from_str(config)
+            .map_err(|_| StoreError::Damaged("the PostgreSQL connection string cannot be read".to_owned()))?;
+        if let Some(schema) = schema {
+            if !schema.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') || schema.is_empty() {
+                return Err(StoreError::Damaged(format!("{schema:?} is not a plain schema name")));
+            }
+        }
+        let schema = schema.map(str::to_owned);
+        let mut client = open(&config, schema.as_deref(), true).await?;
+        let tx = client.transaction().await.map_err(db("create the schema"))?;
+        // Workers starting together create the tables once.
+        tx.execute("SELECT pg_advisory_xact_lock(7305943)", &[]).await.map_err(db("create the schema"))?;
+        tx.batch_execute(SCHEMA).await.map_err(db("create the schema"))?;
+        let versions = tx.query("SELECT version FROM payamak_store", &[]).await.map_err(db("read the schema"))?;
+        match versions.first() {
+            None => {
+                tx.execute("INSERT INTO payamak_store (version) VALUES ($1)", &[&SCHEMA_VERSION])
+                    .await
+                    .map_err(db("create the schema"))?;
+            }
+            Some(row) => {
+                let version: i32 = row.try_get(0).map_err(db("read the schema"))?;
+                if version != SCHEMA_VERSION {
+                    return Err(StoreError::Damaged(format!(
+                        "the database has job store schema version {version}; this payamak reads version \
+                         {SCHEMA_VERSION}"
+                    )));
+                }
+            }
+        }
+        tx.commit().await.map_err(db("create the schema"))?;
+        Ok(PostgresStore {
+            client: Arc::new(client),
+            import: Arc::new(Mutex::new(None)),
+            config: Arc::new(config),
+            schema,
+        })
+    }
+
+    /// The import's connection, opened on first use; held while a transaction runs on it.
+    async fn import_connection(&self) -> StoreResult<tokio::sync::MutexGuard<'_, Option<Client>>> {
+        let mut guard = self.import.lock().await;
+        if guard.is_none() {
+            *guard = Some(open(&self.config, self.schema.as_deref(), false).await?);
+        }
+        Ok(guard)
+    }
+}
+
+/// A connection, its search path set to `schema` (created first when `create`).
+async fn open(config: &tokio_postgres::Config, schema: Option<&str>, create: bool) -> StoreResult<Client> {
+    let (client, connection) = config.connect(NoTls).await.map_err(db("connect to PostgreSQL"))?;
+    tokio::spawn(async move {
+        if let Err(error) = connection.await {
+            tracing::warn!(%error, "the PostgreSQL connection ended");
+        }
+    });
+    if let Some(schema) = schema {
+        let create = if create { format!("CREATE SCHEMA IF NOT EXISTS {schema}; ") } else { String::new() };
+        client.batch_execute(&format!("{create}SET search_path TO {schema}")).await.map_err(db("choose the schema"))?;
+    }
+    Ok(client)
+}
+
+async fn numbers_of(client: &Client, campaign: i64, first: i64, size: i64) -> StoreResult<Vec<MobileNumber>> {
+    let rows = client
+        .query(
+            "SELECT msisdn FROM recipient WHERE campaign = $1 AND seq >= $2 AND seq < $3 ORDER BY seq",
+            &[&campaign, &first, &(first + size)],
+        )
+        .await
+        .map_err(db("read a batch's recipients"))?;
+    rows.iter()
+        .map(|row| {
+            let text: String = row.try_get(0).map_err(db("read a recipient"))?;
+            parse_number(&text)
+        })
+        .collect()
+}
+
+async fn campaign_row(client: &Client, id: CampaignId) -> StoreResult<Option<CampaignInfo>> {
+    let row = client
+        .query_opt(
+            "SELECT account, sender, body, flash, priority, idempotency_key, source, phase, recipients, duplicates, \
+             created_at FROM campaign WHERE id = $1",
+            &[&id.0],
+        )
+        .await
+        .map_err(db("read a campaign"))?;
+    row.map(|row| campaign_of(id, &row)).transpose()
+}
+
+impl Store for PostgresStore {
+    async fn put_account(&self, account: &Account) -> StoreResult<()> {
+        let endpoints = serde_json::to_string(&account.endpoints)
+            .map_err(|error| StoreError::Damaged(format!("endpoints: {error}")))?;
+        let emission = account.rate.map(|rate| ms(rate.emission));
+        let burst = account.rate.map(|rate| i64::from(rate.burst));
+        let client = &*self.client;
+        client
+            .execute(
+                "INSERT INTO account (name, username, endpoints, credentials, emission_ms, burst) \
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (name) DO UPDATE SET username = $2, endpoints = $3, \
+                 credentials = $4, emission_ms = $5, burst = $6",
+                &[&account.name, &account.username, &endpoints, &account.credentials, &emission, &burst],
+            )
+            .await
+            .map_err(db("add an account"))?;
+        Ok(())
+    }
+
+    async fn accounts(&self) -> StoreResult<Vec<AccountState>> {
+        let client = &*self.client;
+        let rows = client
+            .query(
+                "SELECT name, username, endpoints, credentials, emission_ms, burst, paused_until, pause_reason \
+                 FROM account ORDER BY name",
+                &[],
+            )
+            .await
+            .map_err(db("read the accounts"))?;
+        let mut accounts = Vec::with_capacity(rows.len());
+        for row in rows {
+            let get = |error| StoreError::backend("read an account", error);
+            let name: String = row.try_get(0).map_err(get)?;
+            let endpoints: String = row.try_get(2).map_err(get)?;
+            let endpoints: Vec<String> = serde_json::from_str(&endpoints)
+                .map_err(|error| StoreError::Damaged(format!("the endpoints of account {name:?}: {error}")))?;
+            let until: Option<i64> = row.try_get(6).map_err(get)?;
+            let reason: Option<String> = row.try_get(7).map_err(get)?;
+            accounts.push(AccountState {
+                account: Account {
+                    username: row.try_get(1).map_err(get)?,
+                    endpoints,
+                    credentials: row.try_get(3).map_err(get)?,
+                    rate: rate_of(row.try_get(4).map_err(get)?, row.try_get(5).map_err(get)?),
+                    name,
+                },
+                paused: until.map(|until| (until, reason.unwrap_or_default())),
+            });
+        }
+        Ok(accounts)
+    }
+
+    async fn pause(&self, account: &str, until: Millis, reason: &str) -> StoreResult<()> {
+        let client = &*self.client;
+        let changed = client
+            .execute(
+                "UPDATE account SET paused_until = greatest(coalesce(paused_until, 0), $2), pause_reason = $3 \
+                 WHERE name = $1",
+                &[&account, &until, &reason],
+            )
+            .await
+            .map_err(db("pause an account"))?;
+        if changed == 0 {
+            return Err(StoreError::NoSuchAccount(account.to_owned()));
+        }
+        Ok(())
+    }
+
+    async fn take_token(&self, account: &str) -> StoreResult<Token> {
+        // GCRA in one statement: the row is locked only while it changes.
+        let taken = self
+            .client
+            .query_opt(
+                &format!(
+                    "WITH now AS (SELECT {NOW} AS ms) UPDATE account SET tat = CASE WHEN emission_ms IS NULL THEN tat \
+                     ELSE greatest(tat, now.ms) + emission_ms END FROM now WHERE name = $1 \
+                     AND (paused_until IS NULL OR paused_until <= now.ms) \
+                     AND (emission_ms IS NULL OR greatest(tat, now.ms) - emission_ms * (greatest(burst, 1) - 1) <= now.ms) \
+                     RETURNING 1"
+                ),
+                &[&account],
+            )
+            .await
+            .map_err(db("take a token"))?;
+        if taken.is_some() {
+            return Ok(Token::Granted);
+        }
+        // Not granted: why (read after the fact; it only says how long to wait).
+        let row = self
+            .client
+            .query_opt(
+                &format!(
+                    "SELECT emission_ms, burst, tat, paused_until, pause_reason, {NOW} FROM account WHERE name = $1"
+                ),
+                &[&account],
+            )
+            .await
+            .map_err(db("take a token"))?;
+        let Some(row) = row else { return Err(StoreError::NoSuchAccount(account.to_owned())) };
+        let get = |error| StoreError::backend("take a token", error);
+        let (emission, burst): (Option<i64>, Option<i64>) =
+            (row.try_get(0).map_err(get)?, row.try_get(1).map_err(get)?);
+        let tat: i64 = row.try_get(2).map_err(get)?;
+        let paused: Option<i64> = row.try_get(3).map_err(get)?;
+        let reason: Option<String> = row.try_get(4).map_err(get)?;
+        let now: i64 = row.try_get(5).map_err(get)?;
+        if let Some(until) = paused.filter(|until| *until > now) {
+            return Ok(Token::Paused(until, reason.unwrap_or_default()));
+        }
+        match rate_of(emission, burst).map(|rate| gcra(tat, now, rate)) {
+            Some(Err(wait)) => Ok(Token::Wait(wait)),
+            // Free again by now (a race with the clock): try again at once.
+            _ => Ok(Token::Wait(Duration::from_millis(1))),
+        }
+    }
+
+    async fn create_campaign(&self, spec: &CampaignSpec) -> StoreResult<Created> {
+        let client = &*self.client;
+        let known = client
+            .query_opt("SELECT 1 FROM account WHERE name = $1", &[&spec.account])
+            .await
+            .map_err(db("create a campaign"))?;
+        if known.is_none() {
+            return Err(StoreError::NoSuchAccount(spec.account.clone()));
+        }
+        let inserted = client
+            .query_opt(
+                &format!(
+                    "INSERT INTO campaign (account, sender, body, flash, priority, idempotency_key, source, phase, \
+                     created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'importing', {NOW}) \
+                     ON CONFLICT (account, idempotency_key) DO NOTHING RETURNING id"
+                ),
+                &[
+                    &spec.account,
+                    &spec.from,
+                    &spec.text,
+                    &spec.flash,
+                    &spec.priority,
+                    &spec.idempotency_key,
+                    &spec.source,
+                ],
+            )
+            .await
+            .map_err(db("create a campaign"))?;
+        if let Some(row) = inserted {
+            return Ok(Created { id: CampaignId(row.try_get(0).map_err(db("create a campaign"))?), existed: false });
+        }
+        let row = client
+            .query_one(
+                "SELECT id FROM campaign WHERE account = $1 AND idempotency_key = $2",
+                &[&spec.account, &spec.idempotency_key],
+            )
+            .await
+            .map_err(db("find a campaign by its key"))?;
+        Ok(Created { id: CampaignId(row.try_get(0).map_err(db("find a campaign by its key"))?), existed: true })
+    }
+
+    async fn add_recipients(&self, campaign: CampaignId, numbers: &[MobileNumber]) -> StoreResult<()> {
+        let mut guard = self.import_connection().await?;
+        let Some(client) = guard.as_mut() else {
+            return Err(StoreError::Unsupported("an import without a connection"));
+        };
+        let tx = client.transaction().await.map_err(db("add recipients"))?;
+        let row = tx
+            .query_opt("SELECT phase, staged FROM campaign WHERE id = $1 FOR UPDATE", &[&campaign.0])
+            .await
+            .map_err(db("add recipients"))?
+            .ok_or(StoreError::NoSuchCampaign(campaign))?;
+        let phase: String = row.try_get(0).map_err(db("add recipients"))?;
+        if phase != "importing" {
+            return Err(StoreError::Phase { campaign, reason: "its import is over; no recipient can be added" });
+        }
+        let staged: i64 = row.try_get(1).map_err(db("add recipients"))?;
+        // COPY, text format: numbers are digits only, nothing to escape.
+        let mut text = String::with_capacity(numbers.len() * 32);
+        for (offset, number) in numbers.iter().enumerate() {
+            use std::fmt::Write as _;
+            let _ = writeln!(text, "{}\t{}\t{}", campaign.0, staged + offset as i64, number.as_str());
+        }
+        let sink = tx
+            .copy_in::<_, bytes::Bytes>("COPY staging (campaign, ord, msisdn) FROM STDIN")
+            .await
+            .map_err(db("add recipients"))?;
+        let mut sink = std::pin::pin!(sink);
+        sink.send(bytes::Bytes::from(text)).await.map_err(db("add recipients"))?;
+        sink.as_mut().finish().await.map_err(db("add recipients"))?;
+        tx.execute("UPDATE campaign SET staged = staged + $1 WHERE id = $2", &[&(numbers.len() as i64), &campaign.0])
+            .await
+            .map_err(db("add recipients"))?;
+        tx.commit().await.map_err(db("add recipients"))?;
+        Ok(())
+    }
+
+    async fn seal(&self, campaign: CampaignId, batch_size: u64) -> StoreResult<Imported> {
+        let size = signed(batch_size.max(1));
+        let mut guard = self.import_connection().await?;
+        let Some(client) = guard.as_mut() else {
+            return Err(StoreError::Unsupported("an import without a connection"));
+        };
+        let tx = client.transaction().await.map_err(db("plan the batches"))?;
+        let row = tx
+            .query_opt(
+                "SELECT phase, staged, recipients, duplicates, account, priority FROM campaign WHERE id = $1 FOR UPDATE",
+                &[&campaign.0],
+            )
+            .await
+            .map_err(db("plan the batches"))?
+            .ok_or(StoreError::NoSuchCampaign(campaign))?;
+        let get = |error| StoreError::backend("plan the batches", error);
+        let phase: String = row.try_get(0).map_err(get)?;
+        if phase == "ready" {
+            let batches = tx
+                .query_one("SELECT count(*) FROM batch WHERE campaign = $1", &[&campaign.0])
+                .await
+                .map_err(db("plan the batches"))?;
+            return Ok(Imported {
+                recipients: count(row.try_get(2).map_err(get)?),
+                duplicates: count(row.try_get(3).map_err(get)?),
+                batches: count(batches.try_get(0).map_err(get)?),
+            });
+        }
+        let staged: i64 = row.try_get(1).map_err(get)?;
+        let account: String = row.try_get(4).map_err(get)?;
+        let priority: i32 = row.try_get(5).map_err(get)?;
+        // The first occurrence of each number, in file order.
+        let recipients = tx
+            .execute(
+                "INSERT INTO recipient (campaign, seq, msisdn) \
+                 SELECT $1::bigint, row_number() OVER (ORDER BY first) - 1, msisdn \
+                 FROM (SELECT msisdn, min(ord) AS first FROM staging WHERE campaign = $1::bigint GROUP BY msisdn) \
+                 AS unique_numbers",
+                &[&campaign.0],
+            )
+            .await
+            .map_err(db("plan the batches"))?;
+        let recipients = i64::try_from(recipients).unwrap_or(i64::MAX);
+        tx.execute("DELETE FROM staging WHERE campaign = $1", &[&campaign.0]).await.map_err(db("plan the batches"))?;
+        let batches = tx
+            .execute(
+                "INSERT INTO batch (campaign, no, account, priority, first_seq, count, state) \
+                 SELECT $1::bigint, g, $2::text, $3::integer, g * $4::bigint, \
+                 least($4::bigint, $5::bigint - g * $4::bigint), 'pending' \
+                 FROM generate_series(0::bigint, ($5::bigint + $4::bigint - 1) / $4::bigint - 1) AS g",
+                &[&campaign.0, &account, &priority, &size, &recipients],
+            )
+            .await
+            .map_err(db("plan the batches"))?;
+        tx.execute(
+            "UPDATE campaign SET phase = 'ready', recipients = $2, duplicates = $3 WHERE id = $1",
+            &[&campaign.0, &recipients, &(staged - recipients)],
+        )
+        .await
+        .map_err(db("plan the batches"))?;
+        tx.commit().await.map_err(db("plan the batches"))?;
+        Ok(Imported { recipients: count(recipients), duplicates: count(staged - recipients), batches })
+    }
+
+    async fn campaign(&self, campaign: CampaignId) -> StoreResult<Option<CampaignInfo>> {
+        let client = &*self.client;
+        campaign_row(client, campaign).await
+    }
+
+    async fn claim(&self, account: &str, owner: &str, lease: Duration) -> StoreResult<Option<Lease>> {
+        let lease_ms = ms(lease);
+        let client = &*self.client;
+        let row = client
+            .query_opt(
+                &format!(
+                    "WITH c AS (SELECT campaign, no FROM batch WHERE account = $1 AND state IN {from} \
+                     ORDER BY priority, campaign, no FOR UPDATE SKIP LOCKED LIMIT 1) \
+                     UPDATE batch AS b SET state = '{to}', lease_owner = $2, lease_until = {NOW} + $3 \
+                     FROM c WHERE b.campaign = c.campaign AND b.no = c.no \
+                     RETURNING b.campaign, b.no, b.first_seq, b.count",
+                    from = Transition::Claim.from_sql(),
+                    to = Transition::Claim.to().as_str()
+                ),
+                &[&account, &owner, &lease_ms],
+            )
+            .await
+            .map_err(db("claim a batch"))?;
+        let Some(row) = row else { return Ok(None) };
+        let get = |error| StoreError::backend("claim a batch", error);
+        let (campaign, batch, first, size): (i64, i64, i64, i64) = (
+            row.try_get(0).map_err(get)?,
+            row.try_get(1).map_err(get)?,
+            row.try_get(2).map_err(get)?,
+            row.try_get(3).map_err(get)?,
+        );
+        let info = campaign_row(client, CampaignId(campaign))
+            .await?
+            .ok_or_else(|| StoreError::Damaged(format!("batch {batch} of a campaign {campaign} that is missing")))?;
+        let numbers = numbers_of(client, campaign, first, size).await?;
+        Ok(Some(Lease {
+            campaign: CampaignId(campaign),
+            batch: count(batch),
+            owner: owner.to_owned(),
+            account: account.to_owned(),
+            from: info.spec.from,
+            text: info.spec.text,
+            flash: info.spec.flash,
+            numbers,
+        }))
+    }
+
+    async fn advance(
+        &self,
+        lease: &Lease,
+        transition: Transition,
+        outcome: Option<&BatchOutcome>,
+    ) -> StoreResult<bool> {
+        let outcome = to_json(outcome)?;
+        let mut sql = format!(
+            "UPDATE batch SET state = $1::text, outcome = coalesce($2::text, outcome), \
+             attempt_at = CASE WHEN $1::text = 'attempting' THEN {NOW} ELSE attempt_at END, \
+             lease_owner = CASE WHEN $1::text = 'pending' THEN NULL ELSE lease_owner END \
+             WHERE campaign = $3 AND no = $4 AND state IN {}",
+            transition.from_sql()
+        );
+        if transition.needs_owner() {
+            sql.push_str(" AND lease_owner = $5");
+        }
+        if transition.needs_live_lease() {
+            sql.push_str(&format!(" AND lease_until > {NOW}"));
+        }
+        let to = transition.to().as_str();
+        let batch = signed(lease.batch);
+        let client = &*self.client;
+        let changed = if transition.needs_owner() {
+            client.execute(&sql, &[&to, &outcome, &lease.campaign.0, &batch, &lease.owner]).await
+        } else {
+            client.execute(&sql, &[&to, &outcome, &lease.campaign.0, &batch]).await
+        }
+        .map_err(db("move a batch"))?;
+        Ok(changed == 1)
+    }
+
+    async fn reap(&self, unknown_after: Duration) -> StoreResult<Reaped> {
+        let client = &*self.client;
+        let requeued = client
+            .execute(
+                &format!(
+                    "UPDATE batch SET state = '{}', lease_owner = NULL WHERE state IN {} AND lease_until <= {NOW}",
+                    Transition::LeaseExpired.to().as_str(),
+                    Transition::LeaseExpired.from_sql()
+                ),
+                &[],
+            )
+            .await
+            .map_err(db("reap"))?;
+        let unknown = client
+            .execute(
+                &format!(
+                    "UPDATE batch SET state = '{}' WHERE state IN {} AND attempt_at <= {NOW} - $1",
+                    Transition::Stale.to().as_str(),
+                    Transition::Stale.from_sql()
+                ),
+                &[&ms(unknown_after)],
+            )
+            .await
+            .map_err(db("reap"))?;
+        Ok(Reaped { requeued, unknown })
+    }
+
+    async fn counts(&self, campaign: Option<CampaignId>) -> StoreResult<Counts> {
+        let client = &*self.client;
+        let rows = client
+            .query(
+                "SELECT state, count(*)::bigint, coalesce(sum(count), 0)::bigint FROM batch \
+                 WHERE $1::bigint IS NULL OR campaign = $1 GROUP BY state",
+                &[&campaign.map(|id| id.0)],
+            )
+            .await
+            .map_err(db("count batches"))?;
+        let mut counts = Counts::default();
+        for row in rows {
+            let get = |error| StoreError::backend("count batches", error);
+            let state: String = row.try_get(0).map_err(get)?;
+            let state = BatchState::parse(&state)
+                .ok_or_else(|| StoreError::Damaged(format!("a batch in the unknown state {state:?}")))?;
+            counts.add(state, count(row.try_get(1).map_err(get)?), count(row.try_get(2).map_err(get)?));
+        }
+        Ok(counts)
+    }
+
+    async fn batches(&self, campaign: CampaignId, from: u64, limit: u64) -> StoreResult<Vec<BatchRow>> {
+        let client = &*self.client;
+        let rows = client
+            .query(
+                "SELECT no, count, state, outcome FROM batch WHERE campaign = $1 AND no >= $2 ORDER BY no LIMIT $3",
+                &[&campaign.0, &signed(from), &signed(limit)],
+            )
+            .await
+            .map_err(db("read batches"))?;
+        let mut batches = Vec::with_capacity(rows.len());
+        for row in rows {
+            let get = |error| StoreError::backend("read batches", error);
+            let state: String = row.try_get(2).map_err(get)?;
+            let outcome: Option<String> = row.try_get(3).map_err(get)?;
+            batches.push(BatchRow {
+                batch: count(row.try_get(0).map_err(get)?),
+                recipients: count(row.try_get(1).map_err(get)?),
+                state: BatchState::parse(&state)
+                    .ok_or_else(|| StoreError::Damaged(format!("a batch in the unknown state {state:?}")))?,
+                outcome: outcome
+                    .map(|json| {
+                        serde_json::from_str(&json)
+                            .map_err(|error| StoreError::Damaged(format!("a batch outcome: {error}")))
+                    })
+                    .transpose()?,
+            });
+        }
+        Ok(batches)
+    }
+
+    async fn batch_numbers(&self, campaign: CampaignId, batch: u64) -> StoreResult<Vec<MobileNumber>> {
+        let client = &*self.client;
+        let row = client
+            .query_opt(
+                "SELECT first_seq, count FROM batch WHERE campaign = $1 AND no = $2",
+                &[&campaign.0, &signed(batch)],
+            )
+            .await
+            .map_err(db("read a batch"))?;
+        match row {
+            Some(row) => {
+                let get = |error| StoreError::backend("read a batch", error);
+                numbers_of(client, campaign.0, row.try_get(0).map_err(get)?, row.try_get(1).map_err(get)?).await
+            }
+            None => Ok(Vec::new()),
+        }
+    }
+
+    async fn requeue(&self, campaign: CampaignId, transition: Transition) -> StoreResult<u64> {
+        if !matches!(transition, Transition::OperatorResend | Transition::Retry) {
+            return Err(StoreError::Unsupported("this transition for a whole campaign"));
+        }
+        let client = &*self.client;
+        client
+            .execute(
+                &format!(
+                    "UPDATE batch SET state = '{}', lease_owner = NULL WHERE campaign = $1 AND state IN {}",
+                    transition.to().as_str(),
+                    transition.from_sql()
+                ),
+                &[&campaign.0],
+            )
+            .await
+            .map_err(db("requeue batches"))
+    }
+
+    async fn reconcile(&self, campaign: CampaignId, batch: u64, outcome: &BatchOutcome) -> StoreResult<bool> {
+        let to = match outcome {
+            BatchOutcome::Sent { .. } => Transition::Reconciled.to(),
+            BatchOutcome::Failed { .. } => Transition::Failed.to(),
+            BatchOutcome::Unknown { .. } => return Ok(false),
+        };
+        let json = to_json(Some(outcome))?;
+        let client = &*self.client;
+        let changed = client
+            .execute(
+                &format!(
+                    "UPDATE batch SET state = $1, outcome = $2 WHERE campaign = $3 AND no = $4 AND state IN {}",
+                    Transition::Reconciled.from_sql()
+                ),
+                &[&to.as_str(), &json, &campaign.0, &signed(batch)],
+            )
+            .await
+            .map_err(db("reconcile a batch"))?;
+        Ok(changed == 1)
+    }
+
+    async fn requeue_stale_attempts_unsafely(&self, older_than: Duration) -> StoreResult<u64> {
+        let client = &*self.client;
+        client
+            .execute(
+                &format!(
+                    "UPDATE batch SET state = 'pending', lease_owner = NULL \
+                     WHERE state IN ('attempting', 'unknown') AND attempt_at <= {NOW} - $1"
+                ),
+                &[&ms(older_than)],
+            )
+            .await
+            .map_err(db("requeue attempts (unsafe)"))
+    }
+}

@@ -1,0 +1,710 @@
+//! The SQLite store: one file, any number of processes on one machine.
+//!
+//! WAL journal, `synchronous=FULL` (an attempt survives a power loss, not only
+//! a `kill -9`), writers serialized by `BEGIN IMMEDIATE`, a busy timeout for
+//! the others. A file that is not a database, or a database that is not a
+//! payamak job store, is an error: never a fresh start.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rusqlite::{params, Connection, OptionalExtension as _, TransactionBehavior};
+
+use super::rate::{gcra, ms, now_ms, Millis, Rate};
+use super::state::{BatchState, Transition};
+use super::store::{
+    plan, Account, AccountState, BatchRow, CampaignId, CampaignInfo, CampaignPhase, CampaignSpec, Counts, Created,
+    Imported, Lease, Reaped, Store, StoreError, StoreResult, Token,
+};
+use crate::bulk::BatchOutcome;
+use crate::recipient::MobileNumber;
+
+/// `PRAGMA application_id` of a payamak job store ("PYMK").
+const APPLICATION_ID: i32 = 0x5059_4d4b;
+/// `PRAGMA user_version`: the schema's version.
+const SCHEMA_VERSION: i32 = 1;
+
+const SCHEMA: &str = "
+CREATE TABLE account (
+    name TEXT PRIMARY KEY,
+    username TEXT NOT NULL,
+    endpoints TEXT NOT NULL,
+    credentials TEXT NOT NULL,
+    emission_ms INTEGER,
+    burst INTEGER,
+    tat INTEGER NOT NULL DEFAULT 0,
+    paused_until INTEGER,
+    pause_reason TEXT
+);
+CREATE TABLE campaign (
+    id INTEGER PRIMARY KEY,
+    account TEXT NOT NULL REFERENCES account(name),
+    sender TEXT NOT NULL,
+    body TEXT NOT NULL,
+    flash INTEGER NOT NULL,
+    priority INTEGER NOT NULL,
+    idempotency_key TEXT,
+    source TEXT NOT NULL,
+    phase TEXT NOT NULL,
+    recipients INTEGER NOT NULL DEFAULT 0,
+    duplicates INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    UNIQUE (account, idempotency_key)
+);
+CREATE TABLE recipient (
+    campaign INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    msisdn TEXT NOT NULL,
+    PRIMARY KEY (campaign, seq)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX recipient_number ON recipient (campaign, msisdn);
+CREATE TABLE batch (
+    campaign INTEGER NOT NULL,
+    no INTEGER NOT NULL,
+    account TEXT NOT NULL,
+    priority INTEGER NOT NULL,
+    first_seq INTEGER NOT NULL,
+    count INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    lease_owner TEXT,
+    lease_until INTEGER,
+    attempt_at INTEGER,
+    outcome TEXT,
+    PRIMARY KEY (campaign, no)
+) WITHOUT ROWID;
+CREATE INDEX batch_pending ON batch (account, priority, campaign, no) WHERE state = 'pending';
+CREATE INDEX batch_active ON batch (state, lease_until) WHERE state IN ('claimed', 'attempting');
+";
+
+/// A job store in an SQLite file.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    connection: Arc<Mutex<Connection>>,
+    path: PathBuf,
+}
+
+/// An error inside a store call: the database's, or the store's own.
+enum Fail {
+    Sql(rusqlite::Error),
+    Store(StoreError),
+}
+
+impl From<rusqlite::Error> for Fail {
+    fn from(error: rusqlite::Error) -> Self {
+        Fail::Sql(error)
+    }
+}
+
+impl From<StoreError> for Fail {
+    fn from(error: StoreError) -> Self {
+        Fail::Store(error)
+    }
+}
+
+type Sql<T> = Result<T, Fail>;
+
+impl SqliteStore {
+    /// Opens the store at `path`, creating it (and its schema) if the file does not exist.
+    pub fn open(path: impl AsRef<Path>) -> StoreResult<Self> {
+        let path = path.as_ref().to_owned();
+        let context = || format!("cannot open {}", path.display());
+        let connection = Connection::open(&path).map_err(|error| StoreError::backend(context(), error))?;
+        let setup = || -> Sql<()> {
+            connection.busy_timeout(Duration::from_secs(30))?;
+            // Reading the header is where a file that is not a database fails.
+            let application: i32 = connection.query_row("PRAGMA application_id", [], |row| row.get(0))?;
+            connection.pragma_update(None, "journal_mode", "WAL")?;
+            connection.pragma_update(None, "synchronous", "FULL")?;
+            connection.pragma_update(None, "foreign_keys", "ON")?;
+            let version: i32 = connection.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+            let tables: i64 = connection.query_row("SELECT count(*) FROM sqlite_schema", [], |row| row.get(0))?;
+            if application == 0 && version == 0 && tables == 0 {
+                let mut connection_tx = Connection::unchecked_transaction(&connection)?;
+                connection_tx.set_drop_behavior(rusqlite::DropBehavior::Rollback);
+                connection_tx.execute_batch(SCHEMA)?;
+                connection_tx.pragma_update(None, "application_id", APPLICATION_ID)?;
+                connection_tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+                connection_tx.commit()?;
+            } else if application != APPLICATION_ID {
+                return Err(StoreError::Damaged(format!(
+                    "{} is an SQLite database but not a payamak job store; refusing to use it",
+                    path.display()
+                ))
+                .into());
+            } else if version != SCHEMA_VERSION {
+                return Err(StoreError::Damaged(format!(
+                    "{} has job store schema version {version}; this payamak reads version {SCHEMA_VERSION}",
+                    path.display()
+                ))
+                .into());
+            }
+            Ok(())
+        };
+        match setup() {
+            Ok(()) => {}
+            Err(Fail::Sql(error)) => return Err(StoreError::backend(context(), error)),
+            Err(Fail::Store(error)) => return Err(error),
+        }
+        Ok(SqliteStore { connection: Arc::new(Mutex::new(connection)), path })
+    }
+
+    /// The store's file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs `work` in one transaction on the blocking pool (`IMMEDIATE`: it writes).
+    async fn write<T, F>(&self, context: &'static str, work: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&rusqlite::Transaction<'_>) -> Sql<T> + Send + 'static,
+    {
+        self.run(context, TransactionBehavior::Immediate, work).await
+    }
+
+    /// Runs `work` in one read transaction on the blocking pool.
+    async fn read<T, F>(&self, context: &'static str, work: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&rusqlite::Transaction<'_>) -> Sql<T> + Send + 'static,
+    {
+        self.run(context, TransactionBehavior::Deferred, work).await
+    }
+
+    async fn run<T, F>(&self, context: &'static str, behavior: TransactionBehavior, work: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&rusqlite::Transaction<'_>) -> Sql<T> + Send + 'static,
+    {
+        let connection = self.connection.clone();
+        let joined = tokio::task::spawn_blocking(move || {
+            let mut connection = connection.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let transaction = connection.transaction_with_behavior(behavior)?;
+            let value = work(&transaction)?;
+            transaction.commit()?;
+            Ok(value)
+        })
+        .await;
+        match joined {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(Fail::Sql(error))) => Err(StoreError::backend(context, error)),
+            Ok(Err(Fail::Store(error))) => Err(error),
+            Err(join) => Err(StoreError::backend(context, join)),
+        }
+    }
+}
+
+fn parse_state(name: &str) -> Sql<BatchState> {
+    BatchState::parse(name).ok_or_else(|| StoreError::Damaged(format!("a batch in the unknown state {name:?}")).into())
+}
+
+fn parse_outcome(json: Option<String>) -> Sql<Option<BatchOutcome>> {
+    json.map(|json| {
+        serde_json::from_str(&json).map_err(|error| StoreError::Damaged(format!("a batch outcome: {error}")).into())
+    })
+    .transpose()
+}
+
+fn to_json(outcome: Option<&BatchOutcome>) -> Sql<Option<String>> {
+    outcome
+        .map(|outcome| {
+            serde_json::to_string(outcome).map_err(|error| StoreError::Damaged(format!("an outcome: {error}")).into())
+        })
+        .transpose()
+}
+
+fn parse_number(text: &str) -> Sql<MobileNumber> {
+    MobileNumber::parse(text).map_err(|_| StoreError::Damaged(format!("a recipient {text:?} is not a number")).into())
+}
+
+fn rate_of(emission: Option<i64>, burst: Option<i64>) -> Option<Rate> {
+    let emission = u64::try_from(emission?).ok()?;
+    Some(Rate { emission: Duration::from_millis(emission), burst: u32::try_from(burst.unwrap_or(1)).unwrap_or(1) })
+}
+
+fn count(value: i64) -> u64 {
+    u64::try_from(value).unwrap_or(0)
+}
+
+fn signed(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+fn campaign_info(tx: &rusqlite::Transaction<'_>, id: CampaignId) -> Sql<Option<CampaignInfo>> {
+    let row = tx
+        .query_row(
+            "SELECT account, sender, body, flash, priority, idempotency_key, source, phase, recipients, duplicates, \
+             created_at FROM campaign WHERE id = ?",
+            [id.0],
+            |row| {
+                Ok((
+                    CampaignSpec {
+                        account: row.get(0)?,
+                        from: row.get(1)?,
+                        text: row.get(2)?,
+                        flash: row.get(3)?,
+                        priority: row.get(4)?,
+                        idempotency_key: row.get(5)?,
+                        source: row.get(6)?,
+                    },
+                    row.get::<_, String>(7)?,
+                    row.get::<_, i64>(8)?,
+                    row.get::<_, i64>(9)?,
+                    row.get::<_, i64>(10)?,
+                ))
+            },
+        )
+        .optional()?;
+    let Some((spec, phase, recipients, duplicates, created_at)) = row else { return Ok(None) };
+    let phase = match phase.as_str() {
+        "importing" => CampaignPhase::Importing,
+        "ready" => CampaignPhase::Ready,
+        other => return Err(StoreError::Damaged(format!("campaign {id} in the unknown phase {other:?}")).into()),
+    };
+    Ok(Some(CampaignInfo { id, spec, phase, recipients: count(recipients), duplicates: count(duplicates), created_at }))
+}
+
+fn numbers_of(tx: &rusqlite::Transaction<'_>, campaign: i64, first: i64, count: i64) -> Sql<Vec<MobileNumber>> {
+    let mut statement =
+        tx.prepare_cached("SELECT msisdn FROM recipient WHERE campaign = ? AND seq >= ? AND seq < ? ORDER BY seq")?;
+    let rows = statement.query_map(params![campaign, first, first + count], |row| row.get::<_, String>(0))?;
+    let mut numbers = Vec::with_capacity(usize::try_from(count).unwrap_or(0));
+    for text in rows {
+        numbers.push(parse_number(&text?)?);
+    }
+    Ok(numbers)
+}
+
+impl Store for SqliteStore {
+    async fn put_account(&self, account: &Account) -> StoreResult<()> {
+        let account = account.clone();
+        self.write("add an account", move |tx| {
+            let endpoints = serde_json::to_string(&account.endpoints)
+                .map_err(|error| StoreError::Damaged(format!("endpoints: {error}")))?;
+            let emission = account.rate.map(|rate| ms(rate.emission));
+            let burst = account.rate.map(|rate| i64::from(rate.burst));
+            tx.execute(
+                "INSERT INTO account (name, username, endpoints, credentials, emission_ms, burst) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+                 ON CONFLICT (name) DO UPDATE SET username = ?2, endpoints = ?3, credentials = ?4, \
+                 emission_ms = ?5, burst = ?6",
+                params![account.name, account.username, endpoints, account.credentials, emission, burst],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn accounts(&self) -> StoreResult<Vec<AccountState>> {
+        self.read("read the accounts", |tx| {
+            let mut statement = tx.prepare_cached(
+                "SELECT name, username, endpoints, credentials, emission_ms, burst, paused_until, pause_reason \
+                 FROM account ORDER BY name",
+            )?;
+            let rows = statement.query_map([], |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, String>(2)?,
+                    row.get::<_, String>(3)?,
+                    row.get::<_, Option<i64>>(4)?,
+                    row.get::<_, Option<i64>>(5)?,
+                    row.get::<_, Option<i64>>(6)?,
+                    row.get::<_, Option<String>>(7)?,
+                ))
+            })?;
+            let mut accounts = Vec::new();
+            for row in rows {
+                let (name, username, endpoints, credentials, emission, burst, until, reason) = row?;
+                let endpoints: Vec<String> = serde_json::from_str(&endpoints)
+                    .map_err(|error| StoreError::Damaged(format!("the endpoints of account {name:?}: {error}")))?;
+                let paused = until.map(|until| (until, reason.unwrap_or_default()));
+                let rate = rate_of(emission, burst);
+                accounts
+                    .push(AccountState { account: Account { name, username, endpoints, credentials, rate }, paused });
+            }
+            Ok(accounts)
+        })
+        .await
+    }
+
+    async fn pause(&self, account: &str, until: Millis, reason: &str) -> StoreResult<()> {
+        let (account, reason) = (account.to_owned(), reason.to_owned());
+        self.write("pause an account", move |tx| {
+            let changed = tx.execute(
+                "UPDATE account SET paused_until = max(coalesce(paused_until, 0), ?2), pause_reason = ?3 WHERE name = ?1",
+                params![account, until, reason],
+            )?;
+            if changed == 0 {
+                return Err(StoreError::NoSuchAccount(account).into());
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn take_token(&self, account: &str) -> StoreResult<Token> {
+        let account = account.to_owned();
+        self.write("take a token", move |tx| {
+            let row = tx
+                .query_row(
+                    "SELECT emission_ms, burst, tat, paused_until, pause_reason FROM account WHERE name = ?",
+                    [&account],
+                    |row| {
+                        Ok((
+                            row.get::<_, Option<i64>>(0)?,
+                            row.get::<_, Option<i64>>(1)?,
+                            row.get::<_, i64>(2)?,
+                            row.get::<_, Option<i64>>(3)?,
+                            row.get::<_, Option<String>>(4)?,
+                        ))
+                    },
+                )
+                .optional()?;
+            let Some((emission, burst, tat, paused_until, reason)) = row else {
+                return Err(StoreError::NoSuchAccount(account).into());
+            };
+            let now = now_ms();
+            if let Some(until) = paused_until.filter(|until| *until > now) {
+                return Ok(Token::Paused(until, reason.unwrap_or_default()));
+            }
+            let Some(rate) = rate_of(emission, burst) else { return Ok(Token::Granted) };
+            match gcra(tat, now, rate) {
+                Ok(tat) => {
+                    tx.execute("UPDATE account SET tat = ? WHERE name = ?", params![tat, account])?;
+                    Ok(Token::Granted)
+                }
+                Err(wait) => Ok(Token::Wait(wait)),
+            }
+        })
+        .await
+    }
+
+    async fn create_campaign(&self, spec: &CampaignSpec) -> StoreResult<Created> {
+        let spec = spec.clone();
+        self.write("create a campaign", move |tx| {
+            let known: Option<i64> =
+                tx.query_row("SELECT 1 FROM account WHERE name = ?", [&spec.account], |row| row.get(0)).optional()?;
+            if known.is_none() {
+                return Err(StoreError::NoSuchAccount(spec.account).into());
+            }
+            if let Some(key) = &spec.idempotency_key {
+                let found: Option<i64> = tx
+                    .query_row(
+                        "SELECT id FROM campaign WHERE account = ? AND idempotency_key = ?",
+                        params![spec.account, key],
+                        |row| row.get(0),
+                    )
+                    .optional()?;
+                if let Some(id) = found {
+                    return Ok(Created { id: CampaignId(id), existed: true });
+                }
+            }
+            tx.execute(
+                "INSERT INTO campaign (account, sender, body, flash, priority, idempotency_key, source, phase, created_at) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, 'importing', ?)",
+                params![
+                    spec.account,
+                    spec.from,
+                    spec.text,
+                    spec.flash,
+                    spec.priority,
+                    spec.idempotency_key,
+                    spec.source,
+                    now_ms()
+                ],
+            )?;
+            Ok(Created { id: CampaignId(tx.last_insert_rowid()), existed: false })
+        })
+        .await
+    }
+
+    async fn add_recipients(&self, campaign: CampaignId, numbers: &[MobileNumber]) -> StoreResult<()> {
+        let numbers: Vec<String> = numbers.iter().map(|number| number.as_str().to_owned()).collect();
+        self.write("add recipients", move |tx| {
+            let info = campaign_info(tx, campaign)?.ok_or(StoreError::NoSuchCampaign(campaign))?;
+            if info.phase != CampaignPhase::Importing {
+                return Err(
+                    StoreError::Phase { campaign, reason: "its import is over; no recipient can be added" }.into()
+                );
+            }
+            let mut seq = signed(info.recipients);
+            let mut duplicates = signed(info.duplicates);
+            {
+                let mut insert =
+                    tx.prepare_cached("INSERT OR IGNORE INTO recipient (campaign, seq, msisdn) VALUES (?, ?, ?)")?;
+                for number in &numbers {
+                    if insert.execute(params![campaign.0, seq, number])? == 1 {
+                        seq += 1;
+                    } else {
+                        duplicates += 1;
+                    }
+                }
+            }
+            tx.execute(
+                "UPDATE campaign SET recipients = ?, duplicates = ? WHERE id = ?",
+                params![seq, duplicates, campaign.0],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn seal(&self, campaign: CampaignId, batch_size: u64) -> StoreResult<Imported> {
+        self.write("plan the batches", move |tx| {
+            let info = campaign_info(tx, campaign)?.ok_or(StoreError::NoSuchCampaign(campaign))?;
+            if info.phase == CampaignPhase::Ready {
+                let batches: i64 =
+                    tx.query_row("SELECT count(*) FROM batch WHERE campaign = ?", [campaign.0], |row| row.get(0))?;
+                return Ok(Imported {
+                    recipients: info.recipients,
+                    duplicates: info.duplicates,
+                    batches: count(batches),
+                });
+            }
+            let mut batches = 0;
+            {
+                let mut insert = tx.prepare_cached(
+                    "INSERT INTO batch (campaign, no, account, priority, first_seq, count, state) \
+                     VALUES (?, ?, ?, ?, ?, ?, 'pending')",
+                )?;
+                for (batch, first, size) in plan(info.recipients, batch_size) {
+                    insert.execute(params![
+                        campaign.0,
+                        signed(batch),
+                        info.spec.account,
+                        info.spec.priority,
+                        signed(first),
+                        signed(size)
+                    ])?;
+                    batches += 1;
+                }
+            }
+            tx.execute("UPDATE campaign SET phase = 'ready' WHERE id = ?", [campaign.0])?;
+            Ok(Imported { recipients: info.recipients, duplicates: info.duplicates, batches })
+        })
+        .await
+    }
+
+    async fn campaign(&self, campaign: CampaignId) -> StoreResult<Option<CampaignInfo>> {
+        self.read("read a campaign", move |tx| campaign_info(tx, campaign)).await
+    }
+
+    async fn claim(&self, account: &str, owner: &str, lease: Duration) -> StoreResult<Option<Lease>> {
+        let (account, owner) = (account.to_owned(), owner.to_owned());
+        self.write("claim a batch", move |tx| {
+            let found = tx
+                .query_row(
+                    "SELECT campaign, no, first_seq, count FROM batch WHERE account = ? AND state = 'pending' \
+                     ORDER BY priority, campaign, no LIMIT 1",
+                    [&account],
+                    |row| {
+                        Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?, row.get::<_, i64>(2)?, row.get::<_, i64>(3)?))
+                    },
+                )
+                .optional()?;
+            let Some((campaign, batch, first, size)) = found else { return Ok(None) };
+            let until = now_ms().saturating_add(ms(lease));
+            let changed = tx.execute(
+                &format!(
+                    "UPDATE batch SET state = '{}', lease_owner = ?, lease_until = ? \
+                     WHERE campaign = ? AND no = ? AND state IN {}",
+                    Transition::Claim.to().as_str(),
+                    Transition::Claim.from_sql()
+                ),
+                params![owner, until, campaign, batch],
+            )?;
+            if changed != 1 {
+                return Ok(None);
+            }
+            let info = campaign_info(tx, CampaignId(campaign))?.ok_or_else(|| {
+                StoreError::Damaged(format!("batch {batch} of a campaign {campaign} that is missing"))
+            })?;
+            let numbers = numbers_of(tx, campaign, first, size)?;
+            Ok(Some(Lease {
+                campaign: CampaignId(campaign),
+                batch: count(batch),
+                owner,
+                account,
+                from: info.spec.from,
+                text: info.spec.text,
+                flash: info.spec.flash,
+                numbers,
+            }))
+        })
+        .await
+    }
+
+    async fn advance(
+        &self,
+        lease: &Lease,
+        transition: Transition,
+        outcome: Option<&BatchOutcome>,
+    ) -> StoreResult<bool> {
+        let outcome = to_json(outcome).map_err(|fail| match fail {
+            Fail::Store(error) => error,
+            Fail::Sql(error) => StoreError::backend("record an outcome", error),
+        })?;
+        let (campaign, batch, owner) = (lease.campaign.0, signed(lease.batch), lease.owner.clone());
+        self.write("move a batch", move |tx| {
+            let now = now_ms();
+            let mut sql = format!(
+                "UPDATE batch SET state = ?1, outcome = coalesce(?2, outcome), \
+                 attempt_at = CASE WHEN ?1 = 'attempting' THEN ?3 ELSE attempt_at END, \
+                 lease_owner = CASE WHEN ?1 = 'pending' THEN NULL ELSE lease_owner END \
+                 WHERE campaign = ?4 AND no = ?5 AND state IN {}",
+                transition.from_sql()
+            );
+            if transition.needs_owner() {
+                sql.push_str(" AND lease_owner = ?6");
+            }
+            if transition.needs_live_lease() {
+                sql.push_str(" AND lease_until > ?3");
+            }
+            let to = transition.to().as_str();
+            let changed = if transition.needs_owner() {
+                tx.execute(&sql, params![to, outcome, now, campaign, batch, owner])?
+            } else {
+                tx.execute(&sql, params![to, outcome, now, campaign, batch])?
+            };
+            Ok(changed == 1)
+        })
+        .await
+    }
+
+    async fn reap(&self, unknown_after: Duration) -> StoreResult<Reaped> {
+        self.write("reap", move |tx| {
+            let now = now_ms();
+            let requeued = tx.execute(
+                &format!(
+                    "UPDATE batch SET state = '{}', lease_owner = NULL WHERE state IN {} AND lease_until <= ?",
+                    Transition::LeaseExpired.to().as_str(),
+                    Transition::LeaseExpired.from_sql()
+                ),
+                [now],
+            )?;
+            let unknown = tx.execute(
+                &format!(
+                    "UPDATE batch SET state = '{}' WHERE state IN {} AND attempt_at <= ?",
+                    Transition::Stale.to().as_str(),
+                    Transition::Stale.from_sql()
+                ),
+                [now - ms(unknown_after)],
+            )?;
+            Ok(Reaped { requeued: requeued as u64, unknown: unknown as u64 })
+        })
+        .await
+    }
+
+    async fn counts(&self, campaign: Option<CampaignId>) -> StoreResult<Counts> {
+        self.read("count batches", move |tx| {
+            let mut statement = tx.prepare_cached(
+                "SELECT state, count(*), sum(count) FROM batch WHERE ?1 IS NULL OR campaign = ?1 GROUP BY state",
+            )?;
+            let rows = statement.query_map([campaign.map(|id| id.0)], |row| {
+                Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?, row.get::<_, Option<i64>>(2)?))
+            })?;
+            let mut counts = Counts::default();
+            for row in rows {
+                let (state, batches, recipients) = row?;
+                counts.add(parse_state(&state)?, count(batches), count(recipients.unwrap_or(0)));
+            }
+            Ok(counts)
+        })
+        .await
+    }
+
+    async fn batches(&self, campaign: CampaignId, from: u64, limit: u64) -> StoreResult<Vec<BatchRow>> {
+        self.read("read batches", move |tx| {
+            let mut statement = tx.prepare_cached(
+                "SELECT no, count, state, outcome FROM batch WHERE campaign = ? AND no >= ? ORDER BY no LIMIT ?",
+            )?;
+            let rows = statement.query_map(params![campaign.0, signed(from), signed(limit)], |row| {
+                Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?, row.get::<_, String>(2)?, row.get(3)?))
+            })?;
+            let mut batches = Vec::new();
+            for row in rows {
+                let (batch, recipients, state, outcome) = row?;
+                batches.push(BatchRow {
+                    batch: count(batch),
+                    recipients: count(recipients),
+                    state: parse_state(&state)?,
+                    outcome: parse_outcome(outcome)?,
+                });
+            }
+            Ok(batches)
+        })
+        .await
+    }
+
+    async fn batch_numbers(&self, campaign: CampaignId, batch: u64) -> StoreResult<Vec<MobileNumber>> {
+        self.read("read a batch's recipients", move |tx| {
+            let found = tx
+                .query_row(
+                    "SELECT first_seq, count FROM batch WHERE campaign = ? AND no = ?",
+                    params![campaign.0, signed(batch)],
+                    |row| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?)),
+                )
+                .optional()?;
+            match found {
+                Some((first, size)) => numbers_of(tx, campaign.0, first, size),
+                None => Ok(Vec::new()),
+            }
+        })
+        .await
+    }
+
+    async fn requeue(&self, campaign: CampaignId, transition: Transition) -> StoreResult<u64> {
+        if !matches!(transition, Transition::OperatorResend | Transition::Retry) {
+            return Err(StoreError::Unsupported("this transition for a whole campaign"));
+        }
+        self.write("requeue batches", move |tx| {
+            let changed = tx.execute(
+                &format!(
+                    "UPDATE batch SET state = '{}', lease_owner = NULL WHERE campaign = ? AND state IN {}",
+                    transition.to().as_str(),
+                    transition.from_sql()
+                ),
+                [campaign.0],
+            )?;
+            Ok(changed as u64)
+        })
+        .await
+    }
+
+    async fn reconcile(&self, campaign: CampaignId, batch: u64, outcome: &BatchOutcome) -> StoreResult<bool> {
+        let to = match outcome {
+            BatchOutcome::Sent { .. } => Transition::Reconciled.to(),
+            BatchOutcome::Failed { .. } => Transition::Failed.to(),
+            BatchOutcome::Unknown { .. } => return Ok(false),
+        };
+        let json = to_json(Some(outcome)).map_err(|fail| match fail {
+            Fail::Store(error) => error,
+            Fail::Sql(error) => StoreError::backend("reconcile", error),
+        })?;
+        self.write("reconcile a batch", move |tx| {
+            let changed = tx.execute(
+                &format!(
+                    "UPDATE batch SET state = ?, outcome = ? WHERE campaign = ? AND no = ? AND state IN {}",
+                    Transition::Reconciled.from_sql()
+                ),
+                params![to.as_str(), json, campaign.0, signed(batch)],
+            )?;
+            Ok(changed == 1)
+        })
+        .await
+    }
+
+    async fn requeue_stale_attempts_unsafely(&self, older_than: Duration) -> StoreResult<u64> {
+        self.write("requeue attempts (unsafe)", move |tx| {
+            let changed = tx.execute(
+                "UPDATE batch SET state = 'pending', lease_owner = NULL \
+                 WHERE state IN ('attempting', 'unknown') AND attempt_at <= ?",
+                [now_ms() - ms(older_than)],
+            )?;
+            Ok(changed as u64)
+        })
+        .await
+    }
+}

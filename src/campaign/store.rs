@@ -1,0 +1,383 @@
+//! The job store: the trait every store implements, and what it holds.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::future::Future;
+use std::time::Duration;
+
+use super::rate::{Millis, Rate};
+use super::state::{BatchState, Transition};
+use crate::bulk::BatchOutcome;
+use crate::recipient::MobileNumber;
+
+/// A campaign's id in its store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct CampaignId(pub i64);
+
+impl fmt::Display for CampaignId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// A panel account campaigns are sent with. The store keeps a *reference* to
+/// its credentials (say `env:PAYAMAK_PASSWORD`), never a password.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    /// The account's name in the store (campaigns name it).
+    pub name: String,
+    /// The panel user name.
+    pub username: String,
+    /// The panel's base URLs, in failover order.
+    pub endpoints: Vec<String>,
+    /// Where the worker finds the password: never the password itself.
+    pub credentials: String,
+    /// How fast SendSms may be called for it; `None` for no limit.
+    pub rate: Option<Rate>,
+}
+
+/// An account as the store has it now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountState {
+    /// The account.
+    pub account: Account,
+    /// Until when no worker sends with it, and why.
+    pub paused: Option<(Millis, String)>,
+}
+
+/// Whether a worker may call the panel for an account now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Token {
+    /// A call may go: the token is taken.
+    Granted,
+    /// The next token is free after this long.
+    Wait(Duration),
+    /// The account is paused until then (ms since the epoch), for this reason.
+    Paused(Millis, String),
+}
+
+/// A new campaign: one text from one sender of one account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CampaignSpec {
+    /// The account's name in the store.
+    pub account: String,
+    /// The sender number.
+    pub from: String,
+    /// The text.
+    pub text: String,
+    /// Flash SMS.
+    pub flash: bool,
+    /// Lower goes first: single sends (OTPs) use 0, campaigns [`CAMPAIGN_PRIORITY`].
+    pub priority: i32,
+    /// With a key, creating the same campaign again (per account) returns the existing one.
+    pub idempotency_key: Option<String>,
+    /// Where the recipients came from, for people.
+    pub source: String,
+}
+
+/// The priority of campaigns; single sends go before them.
+pub const CAMPAIGN_PRIORITY: i32 = 100;
+
+/// A campaign created, or found by its idempotency key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Created {
+    /// Its id.
+    pub id: CampaignId,
+    /// Whether it existed (its key was known): nothing was created.
+    pub existed: bool,
+}
+
+/// Where a campaign stands in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+pub enum CampaignPhase {
+    /// Its recipients are being added; no batch exists yet.
+    Importing,
+    /// Its batches are planned: workers send them.
+    Ready,
+}
+
+/// A campaign as the store has it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CampaignInfo {
+    /// Its id.
+    pub id: CampaignId,
+    /// What it sends, and with which account.
+    pub spec: CampaignSpec,
+    /// Importing or ready.
+    pub phase: CampaignPhase,
+    /// Its recipients (after duplicates were dropped).
+    pub recipients: u64,
+    /// Repeated numbers dropped at import.
+    pub duplicates: u64,
+    /// When it was created (ms since the epoch).
+    pub created_at: Millis,
+}
+
+/// What an import planned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Imported {
+    /// Recipients, repeated numbers dropped.
+    pub recipients: u64,
+    /// Repeated numbers dropped.
+    pub duplicates: u64,
+    /// Batches planned.
+    pub batches: u64,
+}
+
+/// A batch a worker holds: what it sends, if its attempt is recorded in time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lease {
+    /// The campaign.
+    pub campaign: CampaignId,
+    /// The 0-based batch of the campaign.
+    pub batch: u64,
+    /// The worker holding it.
+    pub owner: String,
+    /// The account to send it with.
+    pub account: String,
+    /// The sender.
+    pub from: String,
+    /// The text.
+    pub text: String,
+    /// Flash SMS.
+    pub flash: bool,
+    /// Its recipients, in order.
+    pub numbers: Vec<MobileNumber>,
+}
+
+/// One batch as the store has it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BatchRow {
+    /// The 0-based batch.
+    pub batch: u64,
+    /// Its recipients.
+    pub recipients: u64,
+    /// Where it stands.
+    pub state: BatchState,
+    /// The last outcome recorded (a deferred batch keeps why it was deferred).
+    pub outcome: Option<BatchOutcome>,
+}
+
+/// How many batches (and their recipients) are in each state.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Per state: batches and recipients.
+    pub states: BTreeMap<BatchState, (u64, u64)>,
+}
+
+impl Counts {
+    /// The batches in `state`.
+    pub fn batches(&self, state: BatchState) -> u64 {
+        self.states.get(&state).map_or(0, |counts| counts.0)
+    }
+
+    /// The recipients of the batches in `state`.
+    pub fn recipients(&self, state: BatchState) -> u64 {
+        self.states.get(&state).map_or(0, |counts| counts.1)
+    }
+
+    /// Batches a worker may still move: pending, claimed or attempting.
+    pub fn outstanding(&self) -> u64 {
+        [BatchState::Pending, BatchState::Claimed, BatchState::Attempting].into_iter().map(|s| self.batches(s)).sum()
+    }
+
+    /// Every batch.
+    pub fn total(&self) -> u64 {
+        self.states.values().map(|counts| counts.0).sum()
+    }
+
+    pub(crate) fn add(&mut self, state: BatchState, batches: u64, recipients: u64) {
+        let entry = self.states.entry(state).or_default();
+        entry.0 += batches;
+        entry.1 += recipients;
+    }
+}
+
+/// What a reaper pass changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Reaped {
+    /// Claims whose lease expired before their attempt, back to pending.
+    pub requeued: u64,
+    /// Attempts with no outcome in time, now unknown.
+    pub unknown: u64,
+}
+
+/// Why a store could not do something. Never holds a password or a
+/// connection string.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The database failed.
+    #[error("the job store: {context}")]
+    Backend {
+        /// What was being done.
+        context: String,
+        /// The database's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// A row that cannot be read: the store is damaged or was written by something else.
+    #[error("the job store is damaged: {0}")]
+    Damaged(String),
+    /// No campaign with this id.
+    #[error("no campaign {0} in the job store")]
+    NoSuchCampaign(CampaignId),
+    /// No account with this name.
+    #[error("no account {0:?} in the job store")]
+    NoSuchAccount(String),
+    /// The operation does not fit the campaign's phase.
+    #[error("campaign {campaign}: {reason}")]
+    Phase {
+        /// The campaign.
+        campaign: CampaignId,
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// The store does not offer this operation.
+    #[error("this job store does not support {0}")]
+    Unsupported(&'static str),
+}
+
+impl StoreError {
+    /// A database error, with what was being done.
+    pub fn backend(context: impl Into<String>, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        StoreError::Backend { context: context.into(), source: Box::new(source) }
+    }
+}
+
+/// What a store returns.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A durable job store for campaigns: accounts with their token buckets and
+/// pauses, campaigns, their recipients and their batches, each batch moving
+/// through the one state machine of [`super::state`].
+///
+/// A store's promise: when a method that changes a batch returns `Ok(true)`,
+/// the change survives a crash (for the durable stores, a power loss), and it
+/// was made only if the batch was in one of the transition's
+/// [`from`](Transition::from) states (and, where [`Transition::needs_owner`],
+/// held by the lease's owner; for the attempt, with the lease still running).
+/// `Ok(false)` means nothing changed. Every store passes the same conformance
+/// suite (`tests/it/store_conformance.rs`).
+///
+/// A [`Worker`](super::Worker) polls its batches on their way and its next
+/// claim from one task, so a store's futures must not wait for one another
+/// (a fair async lock held across calls would deadlock it): each call either
+/// finishes on its own or waits only for the database.
+pub trait Store: Send + Sync {
+    /// Adds an account, or updates its user name, endpoints, credentials
+    /// reference and rate (its bucket and pause are kept).
+    fn put_account(&self, account: &Account) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// Every account, by name.
+    fn accounts(&self) -> impl Future<Output = StoreResult<Vec<AccountState>>> + Send;
+
+    /// Pauses an account until `until` (ms since the epoch): no token is given for it before.
+    fn pause(&self, account: &str, until: Millis, reason: &str) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// Takes a token of the account's bucket, if one is free and the account is not paused.
+    fn take_token(&self, account: &str) -> impl Future<Output = StoreResult<Token>> + Send;
+
+    /// Creates a campaign in the importing phase, or finds the one with the same idempotency key.
+    fn create_campaign(&self, spec: &CampaignSpec) -> impl Future<Output = StoreResult<Created>> + Send;
+
+    /// Adds recipients, in order, to an importing campaign; a number it has already is dropped.
+    fn add_recipients(
+        &self,
+        campaign: CampaignId,
+        numbers: &[MobileNumber],
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// Ends the import: plans the batches of `batch_size` recipients, and makes them claimable.
+    fn seal(&self, campaign: CampaignId, batch_size: u64) -> impl Future<Output = StoreResult<Imported>> + Send;
+
+    /// A campaign.
+    fn campaign(&self, campaign: CampaignId) -> impl Future<Output = StoreResult<Option<CampaignInfo>>> + Send;
+
+    /// Claims the first pending batch of the account (lowest priority first,
+    /// then oldest campaign, then batch order) for `owner`, under a lease of `lease`.
+    fn claim(
+        &self,
+        account: &str,
+        owner: &str,
+        lease: Duration,
+    ) -> impl Future<Output = StoreResult<Option<Lease>>> + Send;
+
+    /// Moves the leased batch by `transition` (one that [`needs_owner`](Transition::needs_owner)),
+    /// recording `outcome` with it when given. `Ok(false)` when the machine or
+    /// the lease does not allow it: for [`Transition::Attempt`], the caller must then send nothing.
+    fn advance(
+        &self,
+        lease: &Lease,
+        transition: Transition,
+        outcome: Option<&BatchOutcome>,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+
+    /// The reaper: claims whose lease expired go back to pending; attempts
+    /// older than `unknown_after` without an outcome become unknown.
+    fn reap(&self, unknown_after: Duration) -> impl Future<Output = StoreResult<Reaped>> + Send;
+
+    /// Batches and recipients per state of a campaign (of all campaigns with `None`).
+    fn counts(&self, campaign: Option<CampaignId>) -> impl Future<Output = StoreResult<Counts>> + Send;
+
+    /// Up to `limit` batches of a campaign from batch `from` on, in order.
+    fn batches(
+        &self,
+        campaign: CampaignId,
+        from: u64,
+        limit: u64,
+    ) -> impl Future<Output = StoreResult<Vec<BatchRow>>> + Send;
+
+    /// The recipients of one batch, in order.
+    fn batch_numbers(
+        &self,
+        campaign: CampaignId,
+        batch: u64,
+    ) -> impl Future<Output = StoreResult<Vec<MobileNumber>>> + Send;
+
+    /// Moves every batch of a campaign in a state `transition` starts from, by a
+    /// transition a person or a rerun asks for: [`Transition::OperatorResend`]
+    /// (unknown batches; their recipients may get the message twice) or
+    /// [`Transition::Retry`] (failed batches, which definitely were not sent).
+    /// Returns how many moved.
+    fn requeue(&self, campaign: CampaignId, transition: Transition) -> impl Future<Output = StoreResult<u64>> + Send;
+
+    /// Records what reconciliation found for an unknown batch: `Sent` (found on
+    /// the panel) or `Failed` (proved absent).
+    fn reconcile(
+        &self,
+        campaign: CampaignId,
+        batch: u64,
+        outcome: &BatchOutcome,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+
+    /// **Breaks the guarantee; for the chaos test's control run only.** Re-queues
+    /// attempts older than `older_than`, as generic job queues do: the control
+    /// run must see double sends, proving the test can.
+    #[doc(hidden)]
+    fn requeue_stale_attempts_unsafely(&self, older_than: Duration) -> impl Future<Output = StoreResult<u64>> + Send {
+        let _ = older_than;
+        std::future::ready(Err(StoreError::Unsupported("the unsafe reaper")))
+    }
+}
+
+/// The transition that records `outcome` for a batch being attempted.
+pub fn transition_of(outcome: &BatchOutcome) -> Transition {
+    match outcome {
+        BatchOutcome::Sent { .. } => Transition::Sent,
+        BatchOutcome::Failed { .. } => Transition::Failed,
+        BatchOutcome::Unknown { .. } => Transition::OutcomeUnknown,
+    }
+}
+
+/// The batches of `recipients` recipients in batches of `batch_size`: (first 0-based recipient, count).
+pub(crate) fn plan(recipients: u64, batch_size: u64) -> impl Iterator<Item = (u64, u64, u64)> {
+    let size = batch_size.max(1);
+    (0..recipients.div_ceil(size)).map(move |batch| {
+        let first = batch * size;
+        (batch, first, size.min(recipients - first))
+    })
+}

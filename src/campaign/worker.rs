@@ -1,0 +1,376 @@
+//! A worker: takes an account's token, claims a batch, records its attempt,
+//! sends it, records its outcome; several batches on their way at once.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration, Instant};
+
+use chrono::{Days, TimeZone as _};
+use futures_util::stream::{FuturesUnordered, StreamExt as _};
+
+use super::rate::{now_ms, Millis};
+use super::state::{BatchState, Transition};
+use super::store::{transition_of, AccountState, Lease, Store, StoreError, Token};
+use crate::bulk::BatchOutcome;
+use crate::error::{Error, ResponseErrorKind};
+use crate::sms::Sms;
+use crate::Client;
+
+/// How a worker runs.
+#[derive(Debug, Clone)]
+pub struct WorkerOptions {
+    /// Its name in the store's leases: unique per worker (host, process, a random part).
+    pub owner: String,
+    /// Batches on their way at once.
+    pub concurrency: usize,
+    /// How long a claim holds before the reaper may give it to another worker
+    /// (only if it was not attempted).
+    pub lease: Duration,
+    /// How long an attempt may go without an outcome before the reaper calls it unknown.
+    pub unknown_after: Duration,
+    /// How often this worker runs the reaper.
+    pub reap_every: Duration,
+    /// How long to wait when there is nothing to claim.
+    pub idle_poll: Duration,
+    /// Stop when nothing is left to claim (instead of waiting for new work).
+    pub until_idle: bool,
+    /// How long an account refused as a whole (credentials, credit, inactive…) is paused.
+    pub account_pause: Duration,
+    /// With [`until_idle`](Self::until_idle), a pause that ends sooner than
+    /// this (throttling) is waited out; a longer one (no credit, the daily
+    /// limit) ends the run with its batches pending.
+    pub wait_out_pauses: Duration,
+    /// Only these accounts (all when empty).
+    pub accounts: Vec<String>,
+    /// **Breaks the guarantee; for the chaos test's control run only**: the
+    /// reaper also re-queues attempts, as generic job queues do.
+    #[doc(hidden)]
+    pub unsafe_reaper: bool,
+}
+
+impl WorkerOptions {
+    /// Defaults for a worker named `owner`.
+    pub fn new(owner: impl Into<String>) -> Self {
+        WorkerOptions {
+            owner: owner.into(),
+            concurrency: crate::bulk::DEFAULT_CONCURRENCY,
+            lease: Duration::from_secs(30),
+            unknown_after: Duration::from_secs(120),
+            reap_every: Duration::from_secs(1),
+            idle_poll: Duration::from_millis(200),
+            until_idle: false,
+            account_pause: Duration::from_secs(600),
+            wait_out_pauses: Duration::from_secs(60),
+            accounts: Vec::new(),
+            unsafe_reaper: false,
+        }
+    }
+}
+
+/// What a worker did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct WorkerReport {
+    /// Batches it sent that the panel answered.
+    pub sent: u64,
+    /// Batches it found definitely not sent.
+    pub failed: u64,
+    /// Batches whose outcome it could not learn.
+    pub unknown: u64,
+    /// Batches refused as a whole account: back to pending, the account paused.
+    pub deferred: u64,
+    /// Claims it lost before attempting them (lease expired): it sent nothing for them.
+    pub lost: u64,
+    /// Outcomes it could not record (the store failed): the reaper will call those batches unknown.
+    pub unrecorded: u64,
+    /// Accounts paused, and why.
+    pub paused: BTreeMap<String, String>,
+}
+
+/// What became of a batch a worker held.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Handled {
+    /// The attempt was refused (the lease was lost): nothing was sent.
+    Lost,
+    /// Sent (or tried), and the outcome recorded as `state`.
+    Recorded(BatchState, BatchOutcome),
+    /// Sent (or tried), but the outcome could not be recorded.
+    Unrecorded(BatchOutcome, String),
+}
+
+/// Follows a worker: progress bars.
+pub trait WorkerObserver: Send {
+    /// After each batch the worker held.
+    fn batch(&mut self, lease: &Lease, handled: &Handled) {
+        let _ = (lease, handled);
+    }
+}
+
+/// An observer that does nothing.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Quiet;
+
+impl WorkerObserver for Quiet {}
+
+/// A worker over a store, with a client per account (resolved by the caller
+/// from the account's credentials reference).
+#[derive(Debug)]
+pub struct Worker<'a, S> {
+    store: &'a S,
+    clients: &'a HashMap<String, Client>,
+    options: WorkerOptions,
+}
+
+/// Why an account is paused after an answer, and until when; `None` when the answer is about the batch alone.
+pub fn account_refusal(error: &Error, pause: Duration) -> Option<(Millis, String)> {
+    let now = now_ms();
+    let pause_ms = super::rate::ms(pause);
+    match error {
+        Error::Rejected(rejected) => match rejected.code {
+            3 => Some((tehran_midnight_after(now), format!("{} (code 3): until Tehran midnight", rejected.english))),
+            0 | 2 | 4 | 9 | 10 | 12 => {
+                Some((now.saturating_add(pause_ms), format!("{} (code {})", rejected.english, rejected.code)))
+            }
+            _ => None,
+        },
+        Error::Response(response) => match &response.kind {
+            // The panel throttles: nothing was done, come back after Retry-After.
+            ResponseErrorKind::HttpStatus { status: 503 | 429, retry_after: Some(after), .. }
+                if !matches!(error, Error::OutcomeUnknown(_)) =>
+            {
+                let seconds = after.trim().parse::<u64>().unwrap_or(1).clamp(1, 3600);
+                Some((now.saturating_add(i64::try_from(seconds * 1000).unwrap_or(i64::MAX)), "throttled".to_owned()))
+            }
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Midnight in Tehran after `now` (ms since the epoch), when daily limits reset.
+fn tehran_midnight_after(now: Millis) -> Millis {
+    let tz = chrono_tz::Asia::Tehran;
+    let fallback = now.saturating_add(86_400_000);
+    let Some(utc) = chrono::DateTime::from_timestamp_millis(now) else { return fallback };
+    let local = utc.with_timezone(&tz).date_naive();
+    local
+        .checked_add_days(Days::new(1))
+        .and_then(|day| day.and_hms_opt(0, 0, 0))
+        .and_then(|midnight| tz.from_local_datetime(&midnight).earliest())
+        .map_or(fallback, |midnight| midnight.timestamp_millis())
+}
+
+impl<'a, S: Store> Worker<'a, S> {
+    /// A worker over `store`, sending with `clients` (by account name).
+    pub fn new(store: &'a S, clients: &'a HashMap<String, Client>, options: WorkerOptions) -> Self {
+        Worker { store, clients, options }
+    }
+
+    /// Runs until there is nothing left to claim (with
+    /// [`WorkerOptions::until_idle`]) or forever. A store error stops it; the
+    /// batches on their way finish first.
+    pub async fn run(&self, observer: &mut impl WorkerObserver) -> Result<WorkerReport, StoreError> {
+        let mut report = WorkerReport::default();
+        let mut in_flight = FuturesUnordered::new();
+        let mut last_reap: Option<Instant> = None;
+        let mut empty_until: HashMap<String, Instant> = HashMap::new();
+        let mut rotation = 0usize;
+        let mut failure = None;
+        loop {
+            if failure.is_none() && last_reap.is_none_or(|at| at.elapsed() >= self.options.reap_every) {
+                last_reap = Some(Instant::now());
+                if let Err(error) = self.reap().await {
+                    failure = Some(error);
+                }
+            }
+            let accounts = match failure {
+                None => match self.accounts().await {
+                    Ok(accounts) => accounts,
+                    Err(error) => {
+                        failure = Some(error);
+                        Vec::new()
+                    }
+                },
+                Some(_) => Vec::new(),
+            };
+            let mut wait = self.options.idle_poll;
+            let mut waiting_for_tokens = false;
+            // Fill the free slots, one batch per account in turn (token first, then claim).
+            'fill: while failure.is_none() && in_flight.len() < self.options.concurrency.max(1) {
+                let mut claimed_any = false;
+                for offset in 0..accounts.len() {
+                    if in_flight.len() >= self.options.concurrency.max(1) {
+                        break 'fill;
+                    }
+                    let Some(account) = accounts.get((rotation + offset) % accounts.len()) else { continue };
+                    let name = &account.account.name;
+                    if empty_until.get(name).is_some_and(|until| *until > Instant::now()) {
+                        continue;
+                    }
+                    let token = match self.store.take_token(name).await {
+                        Ok(token) => token,
+                        Err(error) => {
+                            failure = Some(error);
+                            break 'fill;
+                        }
+                    };
+                    match token {
+                        Token::Granted => {}
+                        Token::Wait(after) => {
+                            waiting_for_tokens = true;
+                            wait = wait.min(after.max(Duration::from_millis(1)));
+                            continue;
+                        }
+                        Token::Paused(_, reason) => {
+                            report.paused.insert(name.clone(), reason);
+                            continue;
+                        }
+                    }
+                    report.paused.remove(name);
+                    match self.store.claim(name, &self.options.owner, self.options.lease).await {
+                        Ok(Some(lease)) => {
+                            claimed_any = true;
+                            in_flight.push(self.handle(lease));
+                        }
+                        Ok(None) => {
+                            empty_until.insert(name.clone(), Instant::now() + self.options.idle_poll);
+                        }
+                        Err(error) => {
+                            failure = Some(error);
+                            break 'fill;
+                        }
+                    }
+                }
+                rotation = rotation.wrapping_add(1);
+                if !claimed_any {
+                    break;
+                }
+            }
+            if in_flight.is_empty() {
+                if let Some(error) = failure {
+                    return Err(error);
+                }
+                if self.options.until_idle && !waiting_for_tokens && self.idle().await? {
+                    return Ok(report);
+                }
+                tokio::time::sleep(wait).await;
+                continue;
+            }
+            // Wait for a batch to finish, or for a token to be free.
+            let next = if waiting_for_tokens {
+                let sleep = std::pin::pin!(tokio::time::sleep(wait));
+                match futures_util::future::select(in_flight.next(), sleep).await {
+                    futures_util::future::Either::Left((done, _)) => done,
+                    futures_util::future::Either::Right(((), _)) => None,
+                }
+            } else {
+                in_flight.next().await
+            };
+            if let Some((lease, handled)) = next {
+                self.count(&mut report, &lease, &handled);
+                observer.batch(&lease, &handled);
+            }
+        }
+    }
+
+    /// Whether nothing is left this worker could claim: no pending or claimed
+    /// batch, or only those of paused accounts.
+    async fn idle(&self) -> Result<bool, StoreError> {
+        let counts = self.store.counts(None).await?;
+        if counts.batches(BatchState::Claimed) > 0 {
+            return Ok(false);
+        }
+        if counts.batches(BatchState::Pending) == 0 {
+            return Ok(true);
+        }
+        // Pending batches left: idle only if no account that has them can be served soon.
+        let accounts = self.accounts().await?;
+        let soon = now_ms().saturating_add(super::rate::ms(self.options.wait_out_pauses));
+        for account in &accounts {
+            let paused = account.paused.as_ref().is_some_and(|(until, _)| *until > soon);
+            if !paused {
+                // A claim for it found nothing a moment ago, or it would have been taken.
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    async fn accounts(&self) -> Result<Vec<AccountState>, StoreError> {
+        let accounts = self.store.accounts().await?;
+        Ok(accounts
+            .into_iter()
+            .filter(|state| self.clients.contains_key(&state.account.name))
+            .filter(|state| self.options.accounts.is_empty() || self.options.accounts.contains(&state.account.name))
+            .collect())
+    }
+
+    async fn reap(&self) -> Result<(), StoreError> {
+        if self.options.unsafe_reaper {
+            self.store.requeue_stale_attempts_unsafely(self.options.lease).await?;
+        }
+        self.store.reap(self.options.unknown_after).await?;
+        Ok(())
+    }
+
+    fn count(&self, report: &mut WorkerReport, lease: &Lease, handled: &Handled) {
+        match handled {
+            Handled::Lost => report.lost += 1,
+            Handled::Unrecorded(..) => report.unrecorded += 1,
+            Handled::Recorded(BatchState::Sent, _) => report.sent += 1,
+            Handled::Recorded(BatchState::Failed, _) => report.failed += 1,
+            Handled::Recorded(BatchState::Pending, outcome) => {
+                report.deferred += 1;
+                if let BatchOutcome::Failed { error } = outcome {
+                    report.paused.insert(lease.account.clone(), error.message.clone());
+                }
+            }
+            Handled::Recorded(..) => report.unknown += 1,
+        }
+    }
+
+    /// Attempt, send, outcome: one batch.
+    async fn handle(&self, lease: Lease) -> (Lease, Handled) {
+        let Some(client) = self.clients.get(&lease.account) else {
+            // No client for it: give it back unsent.
+            let _ = self.store.advance(&lease, Transition::Release, None).await;
+            return (lease, Handled::Lost);
+        };
+        // The attempt is durable before the first byte of the request leaves; a lost lease sends nothing.
+        match self.store.advance(&lease, Transition::Attempt, None).await {
+            Ok(true) => {}
+            Ok(false) | Err(_) => return (lease, Handled::Lost),
+        }
+        let sms =
+            Sms::new(&lease.from, lease.text.clone()).to_numbers(lease.numbers.iter().cloned()).flash(lease.flash);
+        let result = client.send(&sms).await;
+        let outcome = BatchOutcome::of(&result);
+        let refusal = result.as_ref().err().and_then(|error| account_refusal(error, self.options.account_pause));
+        let (transition, handled_state) = match &refusal {
+            Some(_) => (Transition::Deferred, BatchState::Pending),
+            None => (transition_of(&outcome), transition_of(&outcome).to()),
+        };
+        if let Some((until, reason)) = &refusal {
+            if let Err(error) = self.store.pause(&lease.account, *until, reason).await {
+                tracing::warn!(account = %lease.account, %error, "cannot pause the account");
+            }
+        }
+        match self.store.advance(&lease, transition, Some(&outcome)).await {
+            Ok(true) => (lease, Handled::Recorded(handled_state, outcome)),
+            // Another transition won (it cannot for an attempt we hold, but say so rather than claim success).
+            Ok(false) => (lease, Handled::Unrecorded(outcome, "the store refused the outcome".to_owned())),
+            Err(error) => (lease, Handled::Unrecorded(outcome, error.to_string())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_daily_limit_waits_for_tehran_midnight() {
+        // 2026-11-30 20:00 UTC is 23:30 in Tehran (UTC+3:30): midnight is 30 minutes later.
+        let now = chrono::Utc.with_ymd_and_hms(2026, 11, 30, 20, 0, 0).single().map(|t| t.timestamp_millis());
+        let now = now.unwrap_or_default();
+        assert_eq!(tehran_midnight_after(now) - now, 30 * 60 * 1000);
+    }
+}
