@@ -3,7 +3,7 @@
 use roxmltree::Node;
 
 use super::attributes::{attribute, attribute_child, attribute_group, AttributeDecl, AttributeGroupDecl, Attributes};
-use super::{documentation_text, elements, qname_attr, tag, QNameRef, Source, XSD_NS};
+use super::{documentation_text, elements, qname_attr, tag, Import, ImportKind, QNameRef, Source, XSD_NS};
 use crate::diag::{Pos, Problem};
 
 /// `xs:schema`.
@@ -22,6 +22,10 @@ pub struct Schema {
     pub attribute_groups: Vec<AttributeGroupDecl>,
     /// Named model groups, for references.
     pub groups: Vec<GroupDecl>,
+    /// `xsd:import`s and `xsd:include`s with a `schemaLocation`.
+    pub imports: Vec<Import>,
+    /// `xsd:redefine` and `xsd:override`: errors if `load` follows this schema's imports.
+    pub problems: Vec<Problem>,
 }
 
 /// `xs:element`, top-level or inside a sequence; also `xs:any` (a wildcard)
@@ -155,6 +159,8 @@ pub(super) fn empty_schema() -> Schema {
         attributes: Vec::new(),
         attribute_groups: Vec::new(),
         groups: Vec::new(),
+        imports: Vec::new(),
+        problems: Vec::new(),
     }
 }
 
@@ -169,6 +175,8 @@ pub(super) fn schema(src: &Source<'_>, node: Node<'_, '_>) -> Schema {
         attributes: Vec::new(),
         attribute_groups: Vec::new(),
         groups: Vec::new(),
+        imports: Vec::new(),
+        problems: Vec::new(),
     };
     for child in xsd_children(node) {
         match child.tag_name().name() {
@@ -184,7 +192,23 @@ pub(super) fn schema(src: &Source<'_>, node: Node<'_, '_>) -> Schema {
             "attribute" => schema.attributes.push(attribute(src, child)),
             "attributeGroup" => schema.attribute_groups.push(attribute_group(src, child)),
             "group" => schema.groups.push(group(src, child)),
-            // `import`, `annotation`; groups only matter where they are used, and every use is reported there.
+            // Without a `schemaLocation`, an import only says a namespace is used: its
+            // declarations are those of the other schemas of the WSDL.
+            kind @ ("import" | "include") => schema.imports.extend(child.attribute("schemaLocation").map(|location| {
+                let include = kind == "include";
+                Import {
+                    kind: if include { ImportKind::Include } else { ImportKind::Schema },
+                    location: location.trim().to_owned(),
+                    namespace: if include {
+                        Some(schema.target_namespace.clone())
+                    } else {
+                        child.attribute("namespace").map(str::to_owned)
+                    },
+                    pos: src.pos(child),
+                }
+            })),
+            "redefine" | "override" => schema.problems.push(unsupported(src, child, "a schema")),
+            // `annotation`, `notation`; groups only matter where they are used, and every use is reported there.
             _ => {}
         }
     }
