@@ -89,9 +89,11 @@ pub struct Loaded {
 /// imports, directly or not. Every problem of every document is reported.
 pub fn load(source: &str, text: &str, read: &dyn Read) -> Result<Loaded, SourceErrors> {
     let mut documents = vec![source.to_owned()];
-    let mut definitions =
-        parse::parse(text, 0, Expect::Wsdl).map_err(|problem| SourceErrors::in_file(&documents, vec![problem]))?;
-    let mut known = BTreeMap::from([(resolve("", &source.replace('\\', "/")), 0usize)]);
+    let mut definitions = parse::parse(text, 0, Expect::Wsdl, None)
+        .map_err(|problem| SourceErrors::in_file(&documents, vec![problem]))?;
+    // (location, the namespace a chameleon schema is read into) → document.
+    let mut known: BTreeMap<(String, Option<String>), usize> =
+        BTreeMap::from([((resolve("", &source.replace('\\', "/")), None), 0usize)]);
     let mut problems = Vec::new();
     let mut queue: VecDeque<(Import, usize)> = VecDeque::new();
     queue.extend(imports_of(&definitions, &mut problems).into_iter().map(|import| (import, 1)));
@@ -114,7 +116,14 @@ pub fn load(source: &str, text: &str, read: &dyn Read) -> Result<Loaded, SourceE
         }
         let importer = documents.get(import.pos.doc as usize).map_or("", String::as_str);
         let resolved = resolve(importer, location);
-        if known.contains_key(&resolved) {
+        // An include reads a schema into the including schema's namespace: a schema without
+        // one (a chameleon) is read once per namespace it is included into.
+        let chameleon = match (&import.kind, import.namespace.as_deref()) {
+            (ImportKind::Include, Some(namespace)) if !namespace.is_empty() => Some(namespace),
+            _ => None,
+        };
+        let key = (resolved.clone(), chameleon.map(str::to_owned));
+        if known.contains_key(&key) || known.contains_key(&(resolved.clone(), None)) {
             continue;
         }
         if depth > MAX_DEPTH {
@@ -145,10 +154,10 @@ pub fn load(source: &str, text: &str, read: &dyn Read) -> Result<Loaded, SourceE
             }
         };
         let doc = documents.len();
-        documents.push(resolved.clone());
-        known.insert(resolved, doc);
+        documents.push(resolved);
+        known.insert(key, doc);
         let expect = if import.kind == ImportKind::Wsdl { Expect::WsdlOrSchema } else { Expect::Schema };
-        let parsed = match parse::parse(&text, u32::try_from(doc).unwrap_or(u32::MAX), expect) {
+        let parsed = match parse::parse(&text, u32::try_from(doc).unwrap_or(u32::MAX), expect, chameleon) {
             Ok(parsed) => parsed,
             Err(problem) => {
                 problems.push(problem);
@@ -211,15 +220,9 @@ fn namespace_mismatch(import: &Import, parsed: &Definitions) -> Option<Problem> 
         }
         ImportKind::Include => {
             let schema = parsed.schemas.first()?;
+            // A chameleon schema was read into the including schema's namespace.
             if schema.target_namespace == expected {
                 None
-            } else if schema.target_namespace.is_empty() {
-                Some(Problem::new(
-                    import.pos,
-                    format!(
-                        "unsupported {kind} of \"{location}\", a schema without a targetNamespace (a chameleon include) into namespace \"{expected}\""
-                    ),
-                ))
             } else {
                 Some(Problem::new(
                     import.pos,
@@ -384,12 +387,33 @@ mod tests {
         );
         let errors = load("a.wsdl", &root, &read).err().expect("fails").to_string();
         let lines: Vec<&str> = errors.lines().collect();
-        assert_eq!(lines.len(), 3, "{errors}");
+        assert_eq!(lines.len(), 2, "{errors}");
         assert!(
             lines[0].starts_with("a.wsdl:2:1: xsd:include of \"other.xsd\": its targetNamespace \"urn:other\""),
             "{errors}"
         );
-        assert!(lines[1].starts_with("a.wsdl:3:1: unsupported xsd:include of \"none.xsd\""), "{errors}");
-        assert!(lines[2].starts_with("page.html:1:1: not an XML Schema: the root element is {}html"), "{errors}");
+        assert!(lines[1].starts_with("page.html:1:1: not an XML Schema: the root element is {}html"), "{errors}");
+    }
+
+    #[test]
+    fn a_chameleon_schema_is_read_into_each_namespace_including_it() {
+        let read = documents(&[(
+            "none.xsd",
+            r#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:x="urn:x"><xs:include schemaLocation="none.xsd"/><xs:complexType name="T"><xs:sequence><xs:element name="e" type="U"/><xs:element name="f" type="xs:string"/><xs:element name="g" type="x:V"/></xs:sequence></xs:complexType></xs:schema>"#,
+        )]);
+        let root = format!(
+            r#"{WSDL_HEAD}<types><s:schema targetNamespace="urn:a"><s:include schemaLocation="none.xsd"/></s:schema><s:schema targetNamespace="urn:b"><s:include schemaLocation="none.xsd"/></s:schema></types></definitions>"#
+        );
+        let loaded = load("a.wsdl", &root, &read).expect("loads");
+        assert_eq!(loaded.documents, ["a.wsdl", "none.xsd", "none.xsd"]);
+        let namespaces: Vec<&str> = loaded.definitions.schemas.iter().map(|s| s.target_namespace.as_str()).collect();
+        assert_eq!(namespaces, ["urn:a", "urn:b", "urn:a", "urn:b"]);
+        let parse::ComplexContent::Sequence(fields) = &loaded.definitions.schemas[3].complex_types[0].content else {
+            panic!("a sequence")
+        };
+        let types: Vec<Option<&str>> =
+            fields.iter().map(|field| field.type_name.as_ref().and_then(|name| name.namespace.as_deref())).collect();
+        // No namespace becomes the including schema's; XML Schema's and other namespaces stay.
+        assert_eq!(types, [Some("urn:b"), Some(crate::parse::XSD_NS), Some("urn:x")]);
     }
 }

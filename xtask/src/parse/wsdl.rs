@@ -212,7 +212,7 @@ fn message(src: &Source<'_>, node: Node<'_, '_>, namespace: &str) -> Result<Mess
     let mut parts = Vec::new();
     for part in elements(node).filter(|n| is(*n, WSDL_NS, "part")) {
         let name = required(src, part, "name")?.to_owned();
-        let type_name = qname_attr(part, "type");
+        let type_name = qname_attr(src, part, "type");
         let accessor = type_name.clone().map(|type_name| ElementDecl {
             name: name.clone(),
             reference: None,
@@ -230,7 +230,7 @@ fn message(src: &Source<'_>, node: Node<'_, '_>, namespace: &str) -> Result<Mess
             pos: src.pos(part),
             problems: Vec::new(),
         });
-        parts.push(Part { name, element: qname_attr(part, "element"), type_name, accessor, pos: src.pos(part) });
+        parts.push(Part { name, element: qname_attr(src, part, "element"), type_name, accessor, pos: src.pos(part) });
     }
     Ok(Message {
         name: required(src, node, "name")?.to_owned(),

@@ -166,7 +166,8 @@ pub(super) fn empty_schema() -> Schema {
 
 pub(super) fn schema(src: &Source<'_>, node: Node<'_, '_>) -> Schema {
     let mut schema = Schema {
-        target_namespace: node.attribute("targetNamespace").unwrap_or("").to_owned(),
+        // A chameleon schema takes the namespace of the schema including it.
+        target_namespace: node.attribute("targetNamespace").or(src.chameleon).unwrap_or("").to_owned(),
         qualified: node.attribute("elementFormDefault") == Some("qualified"),
         attributes_qualified: node.attribute("attributeFormDefault") == Some("qualified"),
         elements: Vec::new(),
@@ -217,7 +218,7 @@ pub(super) fn schema(src: &Source<'_>, node: Node<'_, '_>) -> Schema {
 
 /// An element declaration, an element reference or a wildcard (`xs:any`).
 fn element(src: &Source<'_>, node: Node<'_, '_>) -> ElementDecl {
-    let reference = qname_attr(node, "ref");
+    let reference = qname_attr(src, node, "ref");
     let wildcard = node.tag_name().name() == "any";
     let is_choice = node.tag_name().name() == "choice";
     let is_group = node.tag_name().name() == "group";
@@ -297,8 +298,8 @@ fn element(src: &Source<'_>, node: Node<'_, '_>) -> ElementDecl {
         reference,
         wildcard,
         choice,
-        group: if is_group { qname_attr(node, "ref") } else { None },
-        type_name: qname_attr(node, "type"),
+        group: if is_group { qname_attr(src, node, "ref") } else { None },
+        type_name: qname_attr(src, node, "type"),
         inline,
         min_occurs,
         max_occurs,
@@ -389,7 +390,7 @@ fn complex_content(
         match child.tag_name().name() {
             "annotation" => {}
             derivation @ ("extension" | "restriction") => {
-                let Some(base) = qname_attr(child, "base") else {
+                let Some(base) = qname_attr(src, child, "base") else {
                     problems.push(Problem::new(src.pos(child), format!("<{}> without a base in {label}", tag(child))));
                     continue;
                 };
@@ -431,7 +432,7 @@ fn simple_content(
         match child.tag_name().name() {
             "annotation" => {}
             "extension" | "restriction" => {
-                let Some(base) = qname_attr(child, "base") else {
+                let Some(base) = qname_attr(src, child, "base") else {
                     problems.push(Problem::new(src.pos(child), format!("<{}> without a base in {label}", tag(child))));
                     continue;
                 };
@@ -514,7 +515,7 @@ pub(super) fn simple_type(src: &Source<'_>, node: Node<'_, '_>, label: &str) -> 
         match child.tag_name().name() {
             "annotation" => {}
             "restriction" => {
-                decl.base = qname_attr(child, "base");
+                decl.base = qname_attr(src, child, "base");
                 for facet in xsd_children(child) {
                     match facet.tag_name().name() {
                         "enumeration" => {
@@ -537,7 +538,7 @@ pub(super) fn simple_type(src: &Source<'_>, node: Node<'_, '_>, label: &str) -> 
                 }
             }
             "list" => {
-                decl.list = match qname_attr(child, "itemType") {
+                decl.list = match qname_attr(src, child, "itemType") {
                     Some(item) => Some(ListItem::Named(item)),
                     None => xsd_children(child)
                         .find(|item| item.tag_name().name() == "simpleType")
