@@ -118,6 +118,10 @@ pub(crate) mod rpc_encoded_golden;
 #[rustfmt::skip]
 #[allow(dead_code)]
 pub(crate) mod several_services_golden;
+#[path = "../../xtask/tests/fixtures/imports/expected/mod.rs"]
+#[rustfmt::skip]
+#[allow(dead_code)]
+pub(crate) mod imports_golden;
 #[path = "../fixtures/generator/siblings/mod.rs"]
 #[rustfmt::skip]
 #[allow(dead_code)]

@@ -12,7 +12,7 @@ use std::process::{Child, Command, Stdio};
 use payamak::{Client, Error, SoapVersion};
 
 use crate::generator_fixtures::{
-    faults_golden, headers_golden, one_way_golden, rpc_encoded_golden, rpc_literal_golden,
+    faults_golden, headers_golden, one_way_golden, rpc_encoded_golden, rpc_literal_golden, several_services_golden,
 };
 use crate::interop::repo_root;
 
@@ -39,6 +39,11 @@ struct NodeServer {
 impl NodeServer {
     /// Serves `fixture`'s WSDL at `/svc/<endpoint>`; `None` when node-soap is not configured.
     fn start(fixture: &str, endpoint: &str, version: SoapVersion) -> Option<NodeServer> {
+        NodeServer::start_at(fixture, &format!("/svc/{endpoint}"), "/svc/", version)
+    }
+
+    /// Serves `fixture`'s WSDL at `path`, the client's base URL being the server's `base` path.
+    fn start_at(fixture: &str, path: &str, base: &str, version: SoapVersion) -> Option<NodeServer> {
         let modules = node_modules()?;
         let root = repo_root();
         let wsdl = root.join("xtask/tests/fixtures").join(fixture).join("input.wsdl");
@@ -46,7 +51,7 @@ impl NodeServer {
             .arg(root.join("tests/interop/node/server.js"))
             .arg(fixture)
             .arg(wsdl)
-            .arg(format!("/svc/{endpoint}"))
+            .arg(path)
             .arg(if version == SoapVersion::V12 { "soap12" } else { "soap11" })
             .env("NODE_PATH", modules)
             .stdin(Stdio::piped())
@@ -58,7 +63,7 @@ impl NodeServer {
         let mut line = String::new();
         BufReader::new(stdout).read_line(&mut line).expect("the server prints its port");
         let port: u16 = line.trim().parse().unwrap_or_else(|_| panic!("not a port: {line:?}"));
-        Some(NodeServer { child, base_url: format!("http://127.0.0.1:{port}/svc/") })
+        Some(NodeServer { child, base_url: format!("http://127.0.0.1:{port}{base}") })
     }
 
     fn client(&self, version: SoapVersion) -> Client {
@@ -202,4 +207,26 @@ async fn one_way_calls_return_once_accepted() {
     client.call(&PublishRequest { topic: "other".into(), payload: None }).await.expect("accepted");
     let count = client.call(&CountRequest { topic: "news".into() }).await.expect("the call succeeds");
     assert_eq!((count.count, count.last.as_deref()), (2, Some("second")));
+}
+
+/// Several services in one WSDL. node-soap picks the port whose address has the
+/// request's path; when none has, it answers with the first port's binding but
+/// the last service's name, and fails ("Cannot read properties of undefined
+/// (reading 'output')"): a node-soap bug, not the fixture's. So each service is
+/// served at the path of its published address: `Weather`'s has none (the
+/// endpoint is the base URL itself), `Stations`' ends in `stations.svc`.
+#[tokio::test]
+async fn several_services_each_at_its_published_path() {
+    use several_services_golden::{stations, weather};
+    let Some(server) = NodeServer::start_at("several_services", "/", "/", SoapVersion::V11) else { return };
+    let request = weather::ForecastRequest { city: "Tabriz".into() };
+    let response = server.client(SoapVersion::V11).call(&request).await.expect("the Forecast call succeeds");
+    assert_eq!(response.forecast_result, "sunny in Tabriz");
+    let Some(server) = NodeServer::start_at("several_services", "/api/v2/stations.svc", "/api/v2/", SoapVersion::V11)
+    else {
+        return;
+    };
+    let request = stations::NearestRequest { lat: 35.5, lon: 51.25 };
+    let response = server.client(SoapVersion::V11).call(&request).await.expect("the Nearest call succeeds");
+    assert_eq!(response.nearest_result, "station at 86.75");
 }

@@ -459,3 +459,32 @@ fn bare_and_multi_part_messages_round_trip_through_zeep() {
     let reread = payamak::codegen::decode_response::<StoreRequest>(&envelope).expect("decodes");
     assert_eq!(reread, response, "{envelope}");
 }
+
+/// zeep loads the fixture from its path and follows its imports (another WSDL, a
+/// schema it imports, that schema's includes, one of them a chameleon) as the generator did.
+#[test]
+fn types_across_imported_documents_round_trip_through_zeep() {
+    use crate::generator_fixtures::imports_golden::orders::{
+        Currency, Line, Money, PlaceOrderRequest, PlaceOrderResponse, Priority, Receipt,
+    };
+    let paid = Some(Money { amount: 150_000, currency: Currency::Irr });
+    let receipt = Receipt { id: 9_000_000_001, total: 5, priority: Priority::Rush, paid };
+    let response = PlaceOrderResponse { place_order_result: receipt };
+    let envelope = response_envelope::<PlaceOrderRequest>(&response);
+    let args = json!({
+        "customer": "Ava",
+        "lines": [{ "sku": "pen", "quantity": 2 }, { "sku": "ink", "quantity": 3 }],
+        "priority": "rush",
+    });
+    let Some(zeep) = zeep("imports", "PlaceOrder", args, &envelope) else { return };
+    let lines = vec![Line { sku: "pen".into(), quantity: 2 }, Line { sku: "ink".into(), quantity: 3 }];
+    assert_decodes(&zeep.request, &PlaceOrderRequest { customer: "Ava".into(), lines, priority: Some(Priority::Rush) });
+    assert_eq!(
+        zeep.response,
+        json!({ "PlaceOrderResult": {
+            "id": 9_000_000_001_i64, "total": 5, "priority": "rush",
+            "paid": { "amount": 150_000, "currency": "IRR" },
+        } }),
+        "{envelope}"
+    );
+}

@@ -2,22 +2,29 @@
 
 use std::fmt;
 
-/// A 1-based line and column in a source file.
+/// A 1-based line and column in one of the documents of an input: `doc` is
+/// its index among them (0 for the document given, then imported ones in the
+/// order they were first read; see `load`).
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub struct Pos {
+    pub doc: u32,
     pub line: u32,
     pub column: u32,
 }
 
-// `3:7` keeps model snapshots short.
+// `3:7` keeps model snapshots short; `#2 3:7` in an imported document.
 impl fmt::Debug for Pos {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.doc != 0 {
+            write!(f, "#{} ", self.doc)?;
+        }
         write!(f, "{}:{}", self.line, self.column)
     }
 }
 
-/// Something wrong at a position of the file being processed; the file name
-/// is added by whoever knows it (see [`Problem::in_file`]). Problems sort by position.
+/// Something wrong at a position of the documents being processed; the file
+/// name is added by whoever knows them (see [`Problem::in_file`]). Problems
+/// sort by document and position.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Problem {
     pub pos: Pos,
@@ -29,8 +36,10 @@ impl Problem {
         Problem { pos, message: message.into() }
     }
 
-    /// The problem as an error naming `file`.
-    pub fn in_file(self, file: &str) -> SourceError {
+    /// The problem as an error naming the document of its position among
+    /// `files` (the documents of one input, by index; the first when out of range).
+    pub fn in_file(self, files: &[String]) -> SourceError {
+        let file = files.get(self.pos.doc as usize).or(files.first()).map_or("", String::as_str);
         SourceError { file: file.to_owned(), pos: self.pos, message: self.message }
     }
 }
@@ -56,9 +65,9 @@ impl std::error::Error for SourceError {}
 pub struct SourceErrors(pub Vec<SourceError>);
 
 impl SourceErrors {
-    /// `problems` of `file`, sorted, each once.
-    pub fn in_file(file: &str, problems: Vec<Problem>) -> Self {
-        let mut errors: Vec<SourceError> = problems.into_iter().map(|problem| problem.in_file(file)).collect();
+    /// `problems` of the documents `files`, sorted, each once.
+    pub fn in_file(files: &[String], problems: Vec<Problem>) -> Self {
+        let mut errors: Vec<SourceError> = problems.into_iter().map(|problem| problem.in_file(files)).collect();
         errors.sort();
         errors.dedup();
         SourceErrors(errors)

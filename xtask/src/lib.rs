@@ -2,7 +2,7 @@
 //! `cargo xtask` (`src/main.rs`) and for the generator's fuzz target.
 //!
 //! The generator is a pipeline of modules with one concern each:
-//! `parse` (XML → raw structs) → `model` (resolved, sorted) → `bind` (every
+//! `load` (the documents an input imports) → `parse` (XML → raw structs) → `model` (resolved, sorted) → `bind` (every
 //! Rust-level decision, as a `plan`) → `emit` (Rust tokens) → `output`
 //! (formatting, header, files). `names` holds the naming rules,
 //! `annotations` reads `wsdl/annotations.toml`, and `pipeline` is the
@@ -14,6 +14,7 @@ mod bind;
 mod diag;
 mod emit;
 pub mod fetch;
+pub mod load;
 mod model;
 mod names;
 pub mod output;
@@ -32,6 +33,6 @@ mod tests;
 pub fn fuzz_generate(bytes: &[u8]) -> bool {
     let Ok(text) = std::str::from_utf8(bytes) else { return false };
     let input = pipeline::Input { source: "fuzz.wsdl".to_owned(), text: text.to_owned() };
-    let options = pipeline::Options { annotations: None, command: "fuzz", strict: false };
+    let options = pipeline::Options { annotations: None, command: "fuzz", strict: false, read: &load::NoImports };
     pipeline::generate(std::slice::from_ref(&input), &options).is_ok()
 }

@@ -8,6 +8,7 @@ use anyhow::{Context as _, Result};
 use clap::{Parser, Subcommand};
 
 use xtask::annotations::{Annotations, AnnotationsFile};
+use xtask::load::Files;
 use xtask::pipeline::{self, Input, Options};
 use xtask::{bench, fetch, output, regen, test_suite};
 
@@ -103,6 +104,7 @@ fn generate(wsdl: &[PathBuf], out: &Path, annotations: Option<&Path>) -> Result<
         annotations: loaded.as_ref().map(|(annotations, source)| AnnotationsFile { annotations, source }),
         command: "cargo xtask generate",
         strict: false,
+        read: &Files::current_dir(),
     };
     let generated = pipeline::generate(&inputs, &options)?;
     for warning in &generated.warnings {

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context as _, Result};
 
 use crate::annotations::{Annotations, AnnotationsFile};
+use crate::load::Files;
 use crate::output;
 use crate::pipeline::{self, Input, Options};
 
@@ -40,6 +41,7 @@ pub fn generated_files(root: &Path) -> Result<BTreeMap<String, String>> {
         annotations: Some(AnnotationsFile { annotations: &annotations, source: ANNOTATIONS }),
         command: COMMAND,
         strict: true,
+        read: &Files { base: root.to_path_buf() },
     };
     let generated = pipeline::generate(&inputs, &options)?;
     for warning in &generated.warnings {

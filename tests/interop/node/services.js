@@ -119,6 +119,26 @@ module.exports = {
     },
     oneWay: { responseCode: 202 },
   },
+  // node-soap serves a request with the port whose address has the request's path; the test serves
+  // each service at the path of its published address (see tests/it/node_soap.rs).
+  several_services: {
+    services: {
+      Weather: {
+        WeatherSoap: {
+          Forecast(args) {
+            return { ForecastResult: `sunny in ${args.city}` };
+          },
+        },
+      },
+      Stations: {
+        StationsSoap: {
+          Nearest(args) {
+            return { NearestResult: `station at ${Number(args.lat) + Number(args.lon)}` };
+          },
+        },
+      },
+    },
+  },
 };
 
 // A SOAP-encoded array as node-soap reads it: its items (named `item`), one or many, or none.

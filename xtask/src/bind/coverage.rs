@@ -15,7 +15,7 @@ pub fn check_coverage(documents: &[Document<'_>], file: &AnnotationsFile<'_>) ->
     // Service name → the WSDL it is in.
     let mut found: BTreeMap<&str, &str> = BTreeMap::new();
     for document in documents {
-        let at = |pos, message: String| Problem::new(pos, message).in_file(document.source);
+        let at = |pos, message: String| Problem::new(pos, message).in_file(document.files);
         for service in &document.model.services {
             let name = &service.name;
             if let Some(other) = found.insert(name, document.source) {

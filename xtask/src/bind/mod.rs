@@ -23,6 +23,8 @@ use crate::plan::{Index, Plan};
 /// A resolved WSDL and the path it is known by.
 pub struct Document<'a> {
     pub source: &'a str,
+    /// Its documents, the WSDL and what it imports: positions index them.
+    pub files: &'a [String],
     pub model: &'a Model,
 }
 
@@ -42,7 +44,7 @@ pub fn bind(documents: &[Document<'_>], annotations: Option<&AnnotationsFile<'_>
                 let context = service::Context { source: document.source, annotation, credentials };
                 service::service_module(service, module, &context)
             });
-            services.push(bound.map_err(|problem| problem.in_file(document.source))?);
+            services.push(bound.map_err(|problem| problem.in_file(document.files))?);
         }
     }
     let mut modules: Vec<String> = services.iter().map(|service| service.module.clone()).collect();

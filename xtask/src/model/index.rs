@@ -95,15 +95,15 @@ impl<'d> Index<'d> {
                 }
             }
         }
-        let name = |local: &str| QName::new(&definitions.target_namespace, local);
+        // Each in the target namespace of the definitions holding it (an imported WSDL's own).
         for message in &definitions.messages {
-            index.messages.entry(name(&message.name)).or_default().push(message);
+            index.messages.entry(QName::new(&message.namespace, &message.name)).or_default().push(message);
         }
         for port_type in &definitions.port_types {
-            index.port_types.entry(name(&port_type.name)).or_default().push(port_type);
+            index.port_types.entry(QName::new(&port_type.namespace, &port_type.name)).or_default().push(port_type);
         }
         for binding in &definitions.bindings {
-            index.bindings.entry(name(&binding.name)).or_default().push(binding);
+            index.bindings.entry(QName::new(&binding.namespace, &binding.name)).or_default().push(binding);
         }
         index
     }

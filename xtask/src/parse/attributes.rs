@@ -60,7 +60,7 @@ pub(super) fn attribute_child(
 ) -> bool {
     match node.tag_name().name() {
         "attribute" => attributes.declared.push(attribute(src, node)),
-        "attributeGroup" => match qname_attr(node, "ref") {
+        "attributeGroup" => match qname_attr(src, node, "ref") {
             Some(reference) => attributes.groups.push((reference, src.pos(node))),
             None => problems.push(Problem::new(src.pos(node), format!("<{}> without a ref in {label}", tag(node)))),
         },
@@ -71,7 +71,7 @@ pub(super) fn attribute_child(
 }
 
 pub(super) fn attribute(src: &Source<'_>, node: Node<'_, '_>) -> AttributeDecl {
-    let reference = qname_attr(node, "ref");
+    let reference = qname_attr(src, node, "ref");
     let name = match &reference {
         Some(reference) => reference.local.clone(),
         None => node.attribute("name").unwrap_or("").to_owned(),
@@ -103,7 +103,7 @@ pub(super) fn attribute(src: &Source<'_>, node: Node<'_, '_>) -> AttributeDecl {
     AttributeDecl {
         name,
         reference,
-        type_name: qname_attr(node, "type"),
+        type_name: qname_attr(src, node, "type"),
         inline,
         required,
         prohibited,
@@ -113,7 +113,7 @@ pub(super) fn attribute(src: &Source<'_>, node: Node<'_, '_>) -> AttributeDecl {
         array_type: node.attribute((WSDL_NS, "arrayType")).map(|value| {
             let value = value.trim();
             let (item, brackets) = value.split_at(value.find('[').unwrap_or(value.len()));
-            (qname(node, item), brackets.chars().filter(|c| !c.is_whitespace()).collect())
+            (qname(src, node, item), brackets.chars().filter(|c| !c.is_whitespace()).collect())
         }),
         doc: annotation_doc(node),
         pos: src.pos(node),

@@ -40,13 +40,81 @@ pub struct QNameRef {
     pub local: String,
 }
 
-/// Parses a WSDL 1.1 document.
-pub fn parse(text: &str) -> Result<Definitions, Problem> {
+/// What a document may be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expect {
+    /// A WSDL 1.1 document (the input given).
+    Wsdl,
+    /// A WSDL 1.1 document or an XML Schema (`wsdl:import` names either).
+    WsdlOrSchema,
+    /// An XML Schema (`xsd:import`, `xsd:include`).
+    Schema,
+}
+
+/// A reference to another document: `wsdl:import location`, `xsd:import
+/// schemaLocation` or `xsd:include schemaLocation`, as written.
+#[derive(Debug, Clone)]
+pub struct Import {
+    pub kind: ImportKind,
+    /// The location as written (a path relative to the importing document, or a URL).
+    pub location: String,
+    /// `namespace` of an import; for an include, the including schema's target namespace.
+    pub namespace: Option<String>,
+    pub pos: Pos,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportKind {
+    /// `wsdl:import`: definitions (or a schema) of another namespace.
+    Wsdl,
+    /// `xsd:import`: a schema of another namespace.
+    Schema,
+    /// `xsd:include`: more of the same schema.
+    Include,
+}
+
+impl ImportKind {
+    /// The construct, as messages name it.
+    pub fn label(self) -> &'static str {
+        match self {
+            ImportKind::Wsdl => "wsdl:import",
+            ImportKind::Schema => "xsd:import",
+            ImportKind::Include => "xsd:include",
+        }
+    }
+}
+
+/// Parses one document, the `doc`th of its input (positions carry that
+/// index). A schema document gives definitions holding only that schema;
+/// the documents it imports are in [`Definitions::imports`] and its schemas'
+/// [`Schema::imports`], for `load` to read. With `chameleon`, a schema without
+/// a target namespace takes that one, and so do the names it refers to in no namespace.
+pub fn parse(text: &str, doc: u32, expect: Expect, chameleon: Option<&str>) -> Result<Definitions, Problem> {
     let document = roxmltree::Document::parse(text).map_err(|error| {
         let at = error.pos();
-        Problem::new(Pos { line: at.row, column: at.col }, format!("not well-formed XML: {error}"))
+        Problem::new(Pos { doc, line: at.row, column: at.col }, format!("not well-formed XML: {error}"))
     })?;
-    wsdl::definitions(&Source::new(text), document.root_element())
+    let root = document.root_element();
+    let chameleon = chameleon.filter(|_| root.attribute("targetNamespace").is_none_or(str::is_empty));
+    let src = Source::new(text, doc, chameleon);
+    if expect != Expect::Wsdl && is(root, XSD_NS, "schema") {
+        let schema = xsd::schema(&src, root);
+        let mut definitions = wsdl::empty_definitions(&schema.target_namespace);
+        definitions.schemas.push(schema);
+        return Ok(definitions);
+    }
+    if expect == Expect::Schema {
+        let found = root.tag_name();
+        return Err(Problem::new(
+            src.pos(root),
+            format!(
+                "not an XML Schema: the root element is {{{}}}{}, not {{{XSD_NS}}}schema",
+                found.namespace().unwrap_or(""),
+                found.name()
+            ),
+        ));
+    }
+    wsdl::definitions(&src, root)
 }
 
 /// Line and column of the nodes of one document, from indexes built in one
@@ -54,6 +122,11 @@ pub fn parse(text: &str) -> Result<Definitions, Problem> {
 /// [`CHECKPOINT_BYTES`], however long the document or its lines.
 struct Source<'t> {
     text: &'t str,
+    /// The document's index among those of its input.
+    doc: u32,
+    /// For a schema without a target namespace included into one with a
+    /// namespace (a chameleon include): that namespace.
+    chameleon: Option<&'t str>,
     /// Byte offset of the start of each line.
     line_starts: Vec<usize>,
     /// (byte offset, column) about every [`CHECKPOINT_BYTES`], at character boundaries.
@@ -64,7 +137,7 @@ struct Source<'t> {
 const CHECKPOINT_BYTES: usize = 4096;
 
 impl<'t> Source<'t> {
-    fn new(text: &'t str) -> Self {
+    fn new(text: &'t str, doc: u32, chameleon: Option<&'t str>) -> Self {
         let mut line_starts = vec![0];
         let mut checkpoints = vec![(0, 1)];
         let mut column = 1u32;
@@ -79,7 +152,7 @@ impl<'t> Source<'t> {
                 column = column.saturating_add(1);
             }
         }
-        Source { text, line_starts, checkpoints }
+        Source { text, doc, chameleon, line_starts, checkpoints }
     }
 
     /// Where `node` starts.
@@ -99,7 +172,7 @@ impl<'t> Source<'t> {
         };
         let counted = self.text.get(from..offset).map_or(0, |between| between.chars().count());
         let column = column.saturating_add(u32::try_from(counted).unwrap_or(u32::MAX));
-        Pos { line: u32::try_from(line).unwrap_or(u32::MAX), column }
+        Pos { doc: self.doc, line: u32::try_from(line).unwrap_or(u32::MAX), column }
     }
 }
 
@@ -118,8 +191,9 @@ fn elements<'a, 'input>(node: Node<'a, 'input>) -> impl Iterator<Item = Node<'a,
     node.children().filter(Node::is_element)
 }
 
-/// Resolves a QName-valued attribute of `node`.
-fn qname(node: Node<'_, '_>, text: &str) -> QNameRef {
+/// Resolves a QName-valued attribute of `node`; in a chameleon schema, a name
+/// in no namespace is in the including schema's.
+fn qname(src: &Source<'_>, node: Node<'_, '_>, text: &str) -> QNameRef {
     let (prefix, local) = match text.split_once(':') {
         Some((prefix, local)) => (Some(prefix), local),
         None => (None, text),
@@ -130,11 +204,15 @@ fn qname(node: Node<'_, '_>, text: &str) -> QNameRef {
         Some(prefix) => node.lookup_namespace_uri(Some(prefix)).map(str::to_owned),
         None => Some(node.lookup_namespace_uri(None).unwrap_or("").to_owned()),
     };
+    let namespace = match (namespace, src.chameleon) {
+        (Some(namespace), Some(chameleon)) if namespace.is_empty() => Some(chameleon.to_owned()),
+        (namespace, _) => namespace,
+    };
     QNameRef { text: text.to_owned(), namespace, local: local.to_owned() }
 }
 
-fn qname_attr(node: Node<'_, '_>, name: &str) -> Option<QNameRef> {
-    node.attribute(name).map(|text| qname(node, text.trim()))
+fn qname_attr(src: &Source<'_>, node: Node<'_, '_>, name: &str) -> Option<QNameRef> {
+    node.attribute(name).map(|text| qname(src, node, text.trim()))
 }
 
 /// An attribute the WSDL structure cannot do without.
@@ -144,7 +222,7 @@ fn required<'a>(src: &Source<'_>, node: Node<'a, '_>, name: &str) -> Result<&'a 
 }
 
 fn required_qname(src: &Source<'_>, node: Node<'_, '_>, name: &str) -> Result<QNameRef, Problem> {
-    required(src, node, name).map(|text| qname(node, text.trim()))
+    required(src, node, name).map(|text| qname(src, node, text.trim()))
 }
 
 /// Text of a documentation element, one trimmed line per source line.
@@ -173,7 +251,7 @@ mod tests {
         ) {
             // Lines long enough to cross several checkpoints, with multi-byte characters.
             let document_text = lines.join("\n");
-            let source = Source::new(&document_text);
+            let source = Source::new(&document_text, 0, None);
             let boundaries: Vec<usize> =
                 document_text.char_indices().map(|(at, _)| at).chain([document_text.len()]).collect();
             for pick in picks {
@@ -181,7 +259,7 @@ mod tests {
                 let before = &document_text[..offset];
                 let line = before.matches('\n').count() + 1;
                 let column = before.rsplit('\n').next().map_or(0, |last| last.chars().count()) + 1;
-                prop_assert_eq!(source.at(offset), Pos { line: line as u32, column: column as u32 });
+                prop_assert_eq!(source.at(offset), Pos { doc: 0, line: line as u32, column: column as u32 });
             }
         }
     }

@@ -3,14 +3,19 @@
 use roxmltree::Node;
 
 use super::xsd::{self, ElementDecl, MaxOccurs, Schema};
-use super::{documentation_text, elements, is, qname_attr, required, required_qname, QNameRef, Source};
+use super::{
+    documentation_text, elements, is, qname_attr, required, required_qname, Import, ImportKind, QNameRef, Source,
+};
 use super::{HTTP_NS, SOAP11_NS, SOAP12_NS, WSDL_NS, XSD_NS};
 use crate::diag::{Pos, Problem};
 
-/// `wsdl:definitions`.
+/// `wsdl:definitions`; after `load`, with everything its imports define.
 #[derive(Debug)]
 pub struct Definitions {
+    /// The target namespace of the document given (imported definitions carry their own).
     pub target_namespace: String,
+    /// The `wsdl:import`s of this document (not its schemas').
+    pub imports: Vec<Import>,
     pub schemas: Vec<Schema>,
     pub messages: Vec<Message>,
     pub port_types: Vec<PortType>,
@@ -25,6 +30,8 @@ pub struct Definitions {
 #[derive(Debug)]
 pub struct Message {
     pub name: String,
+    /// The target namespace of the definitions holding it.
+    pub namespace: String,
     pub parts: Vec<Part>,
     pub pos: Pos,
 }
@@ -45,6 +52,7 @@ pub struct Part {
 #[derive(Debug)]
 pub struct PortType {
     pub name: String,
+    pub namespace: String,
     pub operations: Vec<PortOperation>,
 }
 
@@ -82,6 +90,7 @@ pub enum Protocol {
 #[derive(Debug)]
 pub struct Binding {
     pub name: String,
+    pub namespace: String,
     pub port_type: QNameRef,
     pub protocol: Protocol,
     /// `style` of `soap:binding`.
@@ -159,38 +168,51 @@ pub(super) fn definitions(src: &Source<'_>, root: Node<'_, '_>) -> Result<Defini
             ),
         ));
     }
-    let mut definitions = Definitions {
-        target_namespace: root.attribute("targetNamespace").unwrap_or("").to_owned(),
-        schemas: Vec::new(),
-        messages: Vec::new(),
-        port_types: Vec::new(),
-        bindings: Vec::new(),
-        services: Vec::new(),
-        no_schema: xsd::empty_schema(),
-    };
+    let mut definitions = empty_definitions(root.attribute("targetNamespace").unwrap_or(""));
+    let namespace = definitions.target_namespace.clone();
     for child in elements(root).filter(|node| node.tag_name().namespace() == Some(WSDL_NS)) {
         match child.tag_name().name() {
             "types" => {
                 let schemas = elements(child).filter(|node| is(*node, XSD_NS, "schema"));
                 definitions.schemas.extend(schemas.map(|schema| xsd::schema(src, schema)));
             }
-            "message" => definitions.messages.push(message(src, child)?),
-            "portType" => definitions.port_types.push(port_type(src, child)?),
-            "binding" => definitions.bindings.push(binding(src, child)?),
+            "message" => definitions.messages.push(message(src, child, &namespace)?),
+            "portType" => definitions.port_types.push(port_type(src, child, &namespace)?),
+            "binding" => definitions.bindings.push(binding(src, child, &namespace)?),
             "service" => definitions.services.push(service(src, child)?),
-            // `import` and `documentation` add nothing the generator uses; anything an
-            // import would have defined is reported as unresolvable where it is used.
+            // Without a location, an import only says a namespace is used.
+            "import" => definitions.imports.extend(child.attribute("location").map(|location| Import {
+                kind: ImportKind::Wsdl,
+                location: location.trim().to_owned(),
+                namespace: child.attribute("namespace").map(str::to_owned),
+                pos: src.pos(child),
+            })),
+            // `documentation` adds nothing the generator uses.
             _ => {}
         }
     }
     Ok(definitions)
 }
 
-fn message(src: &Source<'_>, node: Node<'_, '_>) -> Result<Message, Problem> {
+/// Definitions with nothing in them yet.
+pub(super) fn empty_definitions(target_namespace: &str) -> Definitions {
+    Definitions {
+        target_namespace: target_namespace.to_owned(),
+        imports: Vec::new(),
+        schemas: Vec::new(),
+        messages: Vec::new(),
+        port_types: Vec::new(),
+        bindings: Vec::new(),
+        services: Vec::new(),
+        no_schema: xsd::empty_schema(),
+    }
+}
+
+fn message(src: &Source<'_>, node: Node<'_, '_>, namespace: &str) -> Result<Message, Problem> {
     let mut parts = Vec::new();
     for part in elements(node).filter(|n| is(*n, WSDL_NS, "part")) {
         let name = required(src, part, "name")?.to_owned();
-        let type_name = qname_attr(part, "type");
+        let type_name = qname_attr(src, part, "type");
         let accessor = type_name.clone().map(|type_name| ElementDecl {
             name: name.clone(),
             reference: None,
@@ -208,12 +230,17 @@ fn message(src: &Source<'_>, node: Node<'_, '_>) -> Result<Message, Problem> {
             pos: src.pos(part),
             problems: Vec::new(),
         });
-        parts.push(Part { name, element: qname_attr(part, "element"), type_name, accessor, pos: src.pos(part) });
+        parts.push(Part { name, element: qname_attr(src, part, "element"), type_name, accessor, pos: src.pos(part) });
     }
-    Ok(Message { name: required(src, node, "name")?.to_owned(), parts, pos: src.pos(node) })
+    Ok(Message {
+        name: required(src, node, "name")?.to_owned(),
+        namespace: namespace.to_owned(),
+        parts,
+        pos: src.pos(node),
+    })
 }
 
-fn port_type(src: &Source<'_>, node: Node<'_, '_>) -> Result<PortType, Problem> {
+fn port_type(src: &Source<'_>, node: Node<'_, '_>, namespace: &str) -> Result<PortType, Problem> {
     let mut operations = Vec::new();
     for operation in elements(node).filter(|n| is(*n, WSDL_NS, "operation")) {
         let mut parsed = PortOperation {
@@ -243,7 +270,7 @@ fn port_type(src: &Source<'_>, node: Node<'_, '_>) -> Result<PortType, Problem> 
         }
         operations.push(parsed);
     }
-    Ok(PortType { name: required(src, node, "name")?.to_owned(), operations })
+    Ok(PortType { name: required(src, node, "name")?.to_owned(), namespace: namespace.to_owned(), operations })
 }
 
 fn message_ref(src: &Source<'_>, node: Node<'_, '_>) -> Result<QNameRef, Problem> {
@@ -264,9 +291,10 @@ fn is_soap(node: Node<'_, '_>, local: &str) -> bool {
     is(node, SOAP11_NS, local) || is(node, SOAP12_NS, local)
 }
 
-fn binding(src: &Source<'_>, node: Node<'_, '_>) -> Result<Binding, Problem> {
+fn binding(src: &Source<'_>, node: Node<'_, '_>, namespace: &str) -> Result<Binding, Problem> {
     let mut parsed = Binding {
         name: required(src, node, "name")?.to_owned(),
+        namespace: namespace.to_owned(),
         port_type: required_qname(src, node, "type")?,
         protocol: Protocol::Other,
         style: None,

@@ -3,7 +3,7 @@
 use roxmltree::Node;
 
 use super::attributes::{attribute, attribute_child, attribute_group, AttributeDecl, AttributeGroupDecl, Attributes};
-use super::{documentation_text, elements, qname_attr, tag, QNameRef, Source, XSD_NS};
+use super::{documentation_text, elements, qname_attr, tag, Import, ImportKind, QNameRef, Source, XSD_NS};
 use crate::diag::{Pos, Problem};
 
 /// `xs:schema`.
@@ -22,6 +22,10 @@ pub struct Schema {
     pub attribute_groups: Vec<AttributeGroupDecl>,
     /// Named model groups, for references.
     pub groups: Vec<GroupDecl>,
+    /// `xsd:import`s and `xsd:include`s with a `schemaLocation`.
+    pub imports: Vec<Import>,
+    /// `xsd:redefine` and `xsd:override`: errors if `load` follows this schema's imports.
+    pub problems: Vec<Problem>,
 }
 
 /// `xs:element`, top-level or inside a sequence; also `xs:any` (a wildcard)
@@ -155,12 +159,15 @@ pub(super) fn empty_schema() -> Schema {
         attributes: Vec::new(),
         attribute_groups: Vec::new(),
         groups: Vec::new(),
+        imports: Vec::new(),
+        problems: Vec::new(),
     }
 }
 
 pub(super) fn schema(src: &Source<'_>, node: Node<'_, '_>) -> Schema {
     let mut schema = Schema {
-        target_namespace: node.attribute("targetNamespace").unwrap_or("").to_owned(),
+        // A chameleon schema takes the namespace of the schema including it.
+        target_namespace: node.attribute("targetNamespace").or(src.chameleon).unwrap_or("").to_owned(),
         qualified: node.attribute("elementFormDefault") == Some("qualified"),
         attributes_qualified: node.attribute("attributeFormDefault") == Some("qualified"),
         elements: Vec::new(),
@@ -169,6 +176,8 @@ pub(super) fn schema(src: &Source<'_>, node: Node<'_, '_>) -> Schema {
         attributes: Vec::new(),
         attribute_groups: Vec::new(),
         groups: Vec::new(),
+        imports: Vec::new(),
+        problems: Vec::new(),
     };
     for child in xsd_children(node) {
         match child.tag_name().name() {
@@ -184,7 +193,23 @@ pub(super) fn schema(src: &Source<'_>, node: Node<'_, '_>) -> Schema {
             "attribute" => schema.attributes.push(attribute(src, child)),
             "attributeGroup" => schema.attribute_groups.push(attribute_group(src, child)),
             "group" => schema.groups.push(group(src, child)),
-            // `import`, `annotation`; groups only matter where they are used, and every use is reported there.
+            // Without a `schemaLocation`, an import only says a namespace is used: its
+            // declarations are those of the other schemas of the WSDL.
+            kind @ ("import" | "include") => schema.imports.extend(child.attribute("schemaLocation").map(|location| {
+                let include = kind == "include";
+                Import {
+                    kind: if include { ImportKind::Include } else { ImportKind::Schema },
+                    location: location.trim().to_owned(),
+                    namespace: if include {
+                        Some(schema.target_namespace.clone())
+                    } else {
+                        child.attribute("namespace").map(str::to_owned)
+                    },
+                    pos: src.pos(child),
+                }
+            })),
+            "redefine" | "override" => schema.problems.push(unsupported(src, child, "a schema")),
+            // `annotation`, `notation`; groups only matter where they are used, and every use is reported there.
             _ => {}
         }
     }
@@ -193,7 +218,7 @@ pub(super) fn schema(src: &Source<'_>, node: Node<'_, '_>) -> Schema {
 
 /// An element declaration, an element reference or a wildcard (`xs:any`).
 fn element(src: &Source<'_>, node: Node<'_, '_>) -> ElementDecl {
-    let reference = qname_attr(node, "ref");
+    let reference = qname_attr(src, node, "ref");
     let wildcard = node.tag_name().name() == "any";
     let is_choice = node.tag_name().name() == "choice";
     let is_group = node.tag_name().name() == "group";
@@ -273,8 +298,8 @@ fn element(src: &Source<'_>, node: Node<'_, '_>) -> ElementDecl {
         reference,
         wildcard,
         choice,
-        group: if is_group { qname_attr(node, "ref") } else { None },
-        type_name: qname_attr(node, "type"),
+        group: if is_group { qname_attr(src, node, "ref") } else { None },
+        type_name: qname_attr(src, node, "type"),
         inline,
         min_occurs,
         max_occurs,
@@ -365,7 +390,7 @@ fn complex_content(
         match child.tag_name().name() {
             "annotation" => {}
             derivation @ ("extension" | "restriction") => {
-                let Some(base) = qname_attr(child, "base") else {
+                let Some(base) = qname_attr(src, child, "base") else {
                     problems.push(Problem::new(src.pos(child), format!("<{}> without a base in {label}", tag(child))));
                     continue;
                 };
@@ -407,7 +432,7 @@ fn simple_content(
         match child.tag_name().name() {
             "annotation" => {}
             "extension" | "restriction" => {
-                let Some(base) = qname_attr(child, "base") else {
+                let Some(base) = qname_attr(src, child, "base") else {
                     problems.push(Problem::new(src.pos(child), format!("<{}> without a base in {label}", tag(child))));
                     continue;
                 };
@@ -490,7 +515,7 @@ pub(super) fn simple_type(src: &Source<'_>, node: Node<'_, '_>, label: &str) -> 
         match child.tag_name().name() {
             "annotation" => {}
             "restriction" => {
-                decl.base = qname_attr(child, "base");
+                decl.base = qname_attr(src, child, "base");
                 for facet in xsd_children(child) {
                     match facet.tag_name().name() {
                         "enumeration" => {
@@ -513,7 +538,7 @@ pub(super) fn simple_type(src: &Source<'_>, node: Node<'_, '_>, label: &str) -> 
                 }
             }
             "list" => {
-                decl.list = match qname_attr(child, "itemType") {
+                decl.list = match qname_attr(src, child, "itemType") {
                     Some(item) => Some(ListItem::Named(item)),
                     None => xsd_children(child)
                         .find(|item| item.tag_name().name() == "simpleType")

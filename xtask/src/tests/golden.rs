@@ -9,7 +9,8 @@
 //! `UPDATE_EXPECT=1 cargo test -p xtask` rewrites the golden files.
 
 use super::support::{
-    assert_no_problems, check_golden_dir, check_golden_file, fixtures_dir, generate, generate_options, input, FIXTURES,
+    assert_no_problems, check_golden_dir, check_golden_file, fixtures_dir, generate, generate_options, input,
+    repo_files, FIXTURES,
 };
 use crate::annotations::Annotations;
 use crate::pipeline;
@@ -81,7 +82,8 @@ fn error_fixtures_fail_with_their_expected_message() {
 fn model_snapshots() {
     let mut problems = Vec::new();
     for case in MODEL_SNAPSHOTS {
-        let model = pipeline::model(&input(&format!("{FIXTURES}/{case}/input.wsdl"))).expect("the fixture resolves");
+        let input = input(&format!("{FIXTURES}/{case}/input.wsdl"));
+        let model = pipeline::model(&input, repo_files()).expect("the fixture resolves").model;
         problems.extend(check_golden_file(&fixtures_dir().join(case).join("model.txt"), &format!("{model:#?}\n")));
     }
     assert_no_problems(problems);

@@ -4,7 +4,7 @@
 
 use anyhow::Result;
 
-use super::support::{generate, input, FIXTURES};
+use super::support::{generate, input, repo_files, FIXTURES};
 use crate::annotations::{Annotations, AnnotationsFile};
 use crate::pipeline::{self, Options};
 use crate::regen::repo_root;
@@ -36,6 +36,7 @@ fn strict_plan(annotations: &str) -> Result<()> {
         annotations: Some(AnnotationsFile { annotations: &annotations, source: &source }),
         command: "cargo xtask regen",
         strict: true,
+        read: repo_files(),
     };
     pipeline::plan(&[input(&wsdl())], &options).map(drop)
 }

@@ -4,10 +4,12 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
 
 use anyhow::Result;
 
 use crate::annotations::{Annotations, AnnotationsFile};
+use crate::load::Files;
 use crate::output;
 use crate::pipeline::{self, Input, Options};
 use crate::regen::repo_root;
@@ -26,12 +28,19 @@ pub fn input(relative: &str) -> Input {
     Input { source: relative.to_owned(), text }
 }
 
+/// Files relative to the repository root, where the fixtures' imports are read.
+pub fn repo_files() -> &'static Files {
+    static FILES: OnceLock<Files> = OnceLock::new();
+    FILES.get_or_init(|| Files { base: repo_root() })
+}
+
 /// The options of `cargo xtask generate`, with annotations loaded from the file named.
 pub fn generate_options<'a>(annotations: Option<(&'a Annotations, &'a str)>) -> Options<'a> {
     Options {
         annotations: annotations.map(|(annotations, source)| AnnotationsFile { annotations, source }),
         command: "cargo xtask generate",
         strict: false,
+        read: repo_files(),
     }
 }
 
