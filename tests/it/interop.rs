@@ -42,8 +42,7 @@ fn zeep_loads_both_wsdls_with_every_operation() {
 /// Corpus documents that zeep loads with SOAP operations but the generator
 /// refuses, and why; the test fails when one of them starts generating, so
 /// the list only shrinks.
-const CORPUS_GAPS: &[(&str, &str)] =
-    &[("node-soap-builtin-types.wsdl", "a part names an element no schema declares (normalizedStringElement)")];
+const CORPUS_GAPS: &[(&str, &str)] = &[];
 
 /// Every corpus document that zeep loads with at least one SOAP operation
 /// generates (`xtask/tests/corpus/results.txt`), except the listed gaps.

@@ -10,7 +10,7 @@ use crate::bind::{self, Document};
 use crate::diag::{Problem, SourceErrors};
 use crate::emit;
 use crate::load::{self, Read};
-use crate::model::{self, Model};
+use crate::model::{self, Dangling, Model};
 use crate::output;
 use crate::plan::Plan;
 
@@ -47,19 +47,21 @@ pub struct Resolved {
 
 /// Loads, parses and resolves one WSDL and what it imports; every problem
 /// found names the document where it is.
-pub fn model(input: &Input, read: &dyn Read) -> Result<Resolved, SourceErrors> {
+pub fn model(input: &Input, read: &dyn Read, dangling: Dangling) -> Result<Resolved, SourceErrors> {
     let loaded = load::load(&input.source, &input.text, read)?;
-    let model =
-        model::resolve(&loaded.definitions).map_err(|problems| SourceErrors::in_file(&loaded.documents, problems))?;
+    let model = model::resolve(&loaded.definitions, dangling)
+        .map_err(|problems| SourceErrors::in_file(&loaded.documents, problems))?;
     Ok(Resolved { model, documents: loaded.documents })
 }
 
 /// The models of `inputs`, or the problems of all of them.
-fn models(inputs: &[Input], read: &dyn Read) -> Result<Vec<Resolved>, SourceErrors> {
+fn models(inputs: &[Input], options: &Options<'_>) -> Result<Vec<Resolved>, SourceErrors> {
+    // `regen` refuses what `generate` leaves out: the panel's WSDLs are ours to fix.
+    let dangling = if options.strict { Dangling::Refuse } else { Dangling::Skip };
     let mut models = Vec::new();
     let mut errors = Vec::new();
     for input in inputs {
-        match model(input, read) {
+        match model(input, options.read, dangling) {
             Ok(model) => models.push(model),
             Err(SourceErrors(mut found)) => errors.append(&mut found),
         }
@@ -92,6 +94,13 @@ fn warnings(inputs: &[Input], models: &[Resolved]) -> Vec<String> {
                 );
                 warnings.push(Problem::new(*pos, message).in_file(documents).to_string());
             }
+            for (name, problem) in &service.dangling_operations {
+                let message = format!(
+                    "{}; operation \"{name}\" of service \"{}\" is left out (nothing is generated for it)",
+                    problem.message, service.name
+                );
+                warnings.push(Problem::new(problem.pos, message).in_file(documents).to_string());
+            }
         }
         if model.services.iter().all(|service| service.operations.is_empty()) {
             warnings.push(format!("{}: no SOAP operation to generate", input.source));
@@ -103,7 +112,7 @@ fn warnings(inputs: &[Input], models: &[Resolved]) -> Vec<String> {
 /// The plan of every generated file (the snapshots of the tests).
 #[cfg(test)]
 pub fn plan(inputs: &[Input], options: &Options<'_>) -> Result<Plan> {
-    let models = models(inputs, options.read)?;
+    let models = models(inputs, options)?;
     plan_of(inputs, &models, options)
 }
 
@@ -124,7 +133,7 @@ fn plan_of(inputs: &[Input], models: &[Resolved], options: &Options<'_>) -> Resu
 
 /// Every generated file (service modules, `status.rs`, `mod.rs`) and the warnings.
 pub fn generate(inputs: &[Input], options: &Options<'_>) -> Result<Generated> {
-    let models = models(inputs, options.read)?;
+    let models = models(inputs, options)?;
     let warnings = warnings(inputs, &models);
     let plan = plan_of(inputs, &models, options)?;
     let annotations_source = options.annotations.as_ref().map(|file| file.source);

@@ -18,14 +18,19 @@ use crate::parse::Definitions;
 /// Resolves every service of `definitions`: only what the SOAP operations
 /// reach, and unsupported constructs there are errors, all of them reported
 /// (sorted by position, each once).
-pub fn resolve(definitions: &Definitions) -> Result<Model, Vec<Problem>> {
+pub fn resolve(definitions: &Definitions, dangling: Dangling) -> Result<Model, Vec<Problem>> {
     let index = index::Index::new(definitions);
     let mut services = Vec::new();
     let mut problems = Vec::new();
     for service in &definitions.services {
         let mut walk = types::Walk::default();
+        walk.skip_dangling = dangling == Dangling::Skip;
         services.extend(index.service(service, &mut walk));
         problems.append(&mut walk.problems);
+    }
+    if !problems.is_empty() && dangling == Dangling::Skip {
+        // Refused all the same: every problem, those of the operations left out too.
+        return resolve(definitions, Dangling::Refuse);
     }
     if !problems.is_empty() {
         problems.sort();
@@ -40,6 +45,16 @@ pub fn resolve(definitions: &Definitions) -> Result<Model, Vec<Problem>> {
         .map(|service| (service.name.clone(), service.pos))
         .collect();
     Ok(Model { services, skipped })
+}
+
+/// What becomes of an operation whose message names an element no schema
+/// declares (a document that loads lazily elsewhere, as in zeep).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dangling {
+    /// The document is refused, with every problem (`regen`: the panel's WSDLs are ours to fix).
+    Refuse,
+    /// The operation is left out with a warning; the others are generated (`generate`).
+    Skip,
 }
 
 /// A namespace-qualified name.
@@ -90,6 +105,9 @@ pub struct Service {
     pub skipped_operations: Vec<(String, Pos)>,
     /// Ports skipped (HTTP GET/POST, a second port of a SOAP binding already taken): name, why, where.
     pub skipped_ports: Vec<(String, String, Pos)>,
+    /// Operations left out (with [`Dangling::Skip`]) because a message part names an
+    /// element no schema declares: name, and the problem.
+    pub dangling_operations: Vec<(String, Problem)>,
     pub pos: Pos,
 }
 

@@ -128,6 +128,12 @@ impl<'d> Index<'d> {
 
         let mut operations = Vec::new();
         for draft in drafts.into_values() {
+            if walk.skip_dangling {
+                if let Some(problem) = self.dangling_part(&draft) {
+                    walk.dangling_operations.push((draft.abstract_operation.name.clone(), problem));
+                    continue;
+                }
+            }
             let operation = self.operation(draft, walk);
             operations.extend(walk.catch(operation));
         }
@@ -144,8 +150,28 @@ impl<'d> Index<'d> {
             types,
             skipped_operations: std::mem::take(&mut walk.skipped_operations),
             skipped_ports,
+            dangling_operations: std::mem::take(&mut walk.dangling_operations),
             pos: service.pos,
         })
+    }
+
+    /// The problem of the first part of the operation's messages (input,
+    /// output, faults) that names an element no schema declares.
+    fn dangling_part(&self, draft: &Draft<'d>) -> Option<Problem> {
+        let operation = draft.abstract_operation;
+        let faults = operation.faults.iter().map(|fault| &fault.message);
+        let messages = operation.input.iter().chain(&operation.output).chain(faults);
+        for reference in messages {
+            let Ok(message) = lookup(&self.messages, reference, "message", operation.pos) else { continue };
+            for part in &message.parts {
+                if let Some(element) = &part.element {
+                    if let Err(problem) = lookup(&self.elements, element, "element", part.pos) {
+                        return Some(problem);
+                    }
+                }
+            }
+        }
+        None
     }
 
     fn operation(&self, draft: Draft<'d>, walk: &mut Walk<'d>) -> Result<Operation, Problem> {

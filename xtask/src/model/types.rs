@@ -44,6 +44,10 @@ pub(super) struct Walk<'d> {
     pub(super) problems: Vec<Problem>,
     /// Operations no client can call (notification, solicit-response), with their positions.
     pub(super) skipped_operations: Vec<(String, Pos)>,
+    /// Leave out operations whose message parts name undeclared elements (see [`super::Dangling`]).
+    pub(super) skip_dangling: bool,
+    /// The operations left out so, with the problem.
+    pub(super) dangling_operations: Vec<(String, Problem)>,
 }
 
 /// The name an anonymous type is hoisted under: the path of the element that

@@ -83,7 +83,8 @@ fn model_snapshots() {
     let mut problems = Vec::new();
     for case in MODEL_SNAPSHOTS {
         let input = input(&format!("{FIXTURES}/{case}/input.wsdl"));
-        let model = pipeline::model(&input, repo_files()).expect("the fixture resolves").model;
+        let model =
+            pipeline::model(&input, repo_files(), crate::model::Dangling::Refuse).expect("the fixture resolves").model;
         problems.extend(check_golden_file(&fixtures_dir().join(case).join("model.txt"), &format!("{model:#?}\n")));
     }
     assert_no_problems(problems);
@@ -223,4 +224,30 @@ fn skipped_ports_warn() {
             "tests/fixtures/several_services/input.wsdl:89:5: port \"WeatherHttpPost\" of service \"Weather\" is an HTTP GET/POST port; nothing is generated for it",
         ]
     );
+}
+
+/// An operation whose message names an element no schema declares is left
+/// out with a warning by `generate` (the others are generated, as zeep loads
+/// such a document lazily); `regen`'s strict resolution refuses it.
+#[test]
+fn operations_with_dangling_parts_are_left_out_with_a_warning() {
+    let path = "tests/corpus/node-soap-builtin-types.wsdl";
+    let text = std::fs::read_to_string(path).expect("the corpus document");
+    let inputs = [crate::pipeline::Input { source: path.to_owned(), text }];
+    let generated = pipeline::generate(&inputs, &generate_options(None)).expect("generates");
+    let dangling = "tests/corpus/node-soap-builtin-types.wsdl:81:5: unresolvable element \"tns:normalizedStringElement\" ({http://www.BuiltinTypes.com/}normalizedStringElement)";
+    assert_eq!(
+        generated.warnings,
+        [
+            format!("{dangling}; operation \"IntOperation\" of service \"Service\" is left out (nothing is generated for it)"),
+            format!("{dangling}; operation \"Operation\" of service \"Service\" is left out (nothing is generated for it)"),
+        ]
+    );
+    let service = &generated.files["service.rs"];
+    assert!(service.contains("pub struct StringOperationRequest"), "the sound operation is generated");
+    assert!(!service.contains("IntOperationRequest"), "the dangling one is not");
+
+    let refused = pipeline::model(&inputs[0], repo_files(), crate::model::Dangling::Refuse).map(|_| ());
+    let refused = refused.map_err(|errors| errors.to_string());
+    assert!(refused.as_ref().is_err_and(|errors| errors.contains(dangling)), "{refused:?}");
 }
