@@ -101,7 +101,9 @@ async fn rpc_literal_accessors_both_ways() {
 
 /// node-soap reads the typed accessors and `soapenc:Array`s of the request;
 /// it writes plain elements, so its service builds the answer's arrays as SOAP
-/// encoding has them (it writes no `multiRef`s: `rpc_encoded.rs` reads those).
+/// encoding has them, and (asked for four values) its accessors as `href`s to
+/// `multiRef` values, a value shared by two items (`rpc_encoded.rs` reads more
+/// forms, and the broken ones).
 #[tokio::test]
 async fn rpc_encoded_accessors_and_arrays_both_ways() {
     use rpc_encoded_golden::orders::{Line, Order, PlaceOrderRequest, SumRequest, SERVICE};
@@ -126,6 +128,9 @@ async fn rpc_encoded_accessors_and_arrays_both_ways() {
     assert_eq!((response.total, response.values), (29, vec![2, -4, 60]));
     let response = client.call(&SumRequest { values: vec![] }).await.expect("the call succeeds");
     assert_eq!((response.total, response.values), (0, vec![]));
+    // Multi-reference values: the first two items share the first value.
+    let response = client.call(&SumRequest { values: vec![5, 6, 7, 8] }).await.expect("the call succeeds");
+    assert_eq!((response.total, response.values), (26, vec![10, 10, 14, 16]));
 }
 
 #[tokio::test]

@@ -96,7 +96,13 @@ module.exports = {
           },
           sum(args) {
             const values = items(args.values).map((item) => Number(value(item)));
-            return { total: values.reduce((a, b) => a + b, 0), values: encodedArray('xsd:int', values.map((v) => v * 2)) };
+            const total = values.reduce((a, b) => a + b, 0);
+            const doubled = values.map((v) => v * 2);
+            if (values.length === 4) {
+              // Asked for four values, the answer comes in SOAP encoding's multi-reference form.
+              return multiReferenceSum(total, doubled);
+            }
+            return { total, values: encodedArray('xsd:int', doubled) };
           },
         },
       },
@@ -152,6 +158,29 @@ function items(array) {
 // A typed accessor's value: node-soap gives `{ attributes, $value }` for one with attributes.
 function value(accessor) {
   return accessor !== null && typeof accessor === 'object' && '$value' in accessor ? accessor.$value : accessor;
+}
+
+// The answer of `sum` with every value by reference (SOAP 1.1 §5.4.1), as Apache Axis writes
+// it: the accessors carry `href="#id"` and the values are `multiRef` elements, written first
+// (node-soap writes raw XML only inside the wrapper). The first two items share one value.
+function multiReferenceSum(total, doubled) {
+  const declarations =
+    'xmlns:soapenc="http://schemas.xmlsoap.org/soap/encoding/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:xsd="http://www.w3.org/2001/XMLSchema"';
+  const [first, , third, fourth] = doubled;
+  const multiRef = (id, type, text) =>
+    `<multiRef id="${id}" soapenc:root="0" ${declarations} xsi:type="${type}">${text}</multiRef>`;
+  const array =
+    `<multiRef id="values" soapenc:root="0" ${declarations} xsi:type="soapenc:Array" soapenc:arrayType="xsd:int[4]">` +
+    `<item href="#shared"/><item href="#shared"/><item>${third}</item><item href="#last"/></multiRef>`;
+  return {
+    $xml:
+      multiRef('total', 'xsd:long', total) +
+      array +
+      multiRef('shared', 'xsd:int', first) +
+      multiRef('last', 'xsd:int', fourth),
+    total: { attributes: { href: '#total' } },
+    values: { attributes: { href: '#values' } },
+  };
 }
 
 // A `soapenc:Array` of `type` items, as node-soap writes an object.
