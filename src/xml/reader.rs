@@ -237,6 +237,10 @@ impl<'a, 'input: 'a> XmlElement<'a, 'input> {
         }
         let element = self.element();
         let content = self.input(element.content_start, element.content_end - element.content_start);
+        if memchr::memchr3(b'<', b'&', b'\r', content.as_bytes()).is_none() {
+            // Nothing to unescape or normalize: the text as it is in the input.
+            return Ok(Cow::Borrowed(content));
+        }
         if !content.contains('<') {
             // Plain text, the usual case: unescaped straight from the input.
             let text = match normalize_line_ends(Cow::Borrowed(content)) {
