@@ -1,4 +1,4 @@
-//! The durable journal: JSON lines, synced to disk before and after each batch.
+//! The durable journal: JSON lines, written and synced to disk in groups.
 //!
 //! ```text
 //! {"type":"header","version":2,"endpoints":["https://panel/post/"],"username":"me","from":"5000123456",...}
@@ -6,10 +6,12 @@
 //! {"type":"outcome","batch":0,"at":"...","result":{"status":"sent","recipients":[...]}}
 //! ```
 //!
-//! The format is documented in `docs/journal.md`. An `attempt` is written and
-//! synced before a batch is sent; its `outcome` after. A last line cut short by
-//! a crash is dropped when the journal is opened again (it was never synced, so
-//! what it described did not finish).
+//! The format is documented in `docs/journal.md`. A batch's `attempt` is on
+//! disk (written and `fdatasync`ed) before its request leaves, and its
+//! `outcome` is written after its answer; the records of batches on their way
+//! at once are written together, with one sync per group (group commit). A
+//! last line cut short by a crash is dropped when the journal is opened again
+//! (it was never synced, so what it described did not finish).
 
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
