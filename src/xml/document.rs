@@ -34,7 +34,8 @@ const XMLNS_NAMESPACE: &str = "http://www.w3.org/2000/xmlns/";
 /// No element, attribute or declaration: the end of a chain.
 pub(super) const NONE: u32 = u32::MAX;
 
-/// One element: offsets into the input, and links to what it is related to.
+/// One element: offsets into the input, and links to what it is related to;
+/// 24 bytes, since a reply may hold a million of them.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Element {
     /// Offset of the `<` of the start tag.
@@ -43,27 +44,49 @@ pub(super) struct Element {
     pub content_start: u32,
     /// Offset of the end tag's `<` (`content_start` for an empty element).
     pub content_end: u32,
-    /// Length of the qualified name, and of its prefix (0 for none).
-    pub name_len: u16,
-    pub prefix_len: u16,
-    /// Index of the namespace URI in `XmlDocument::uris` (0: no namespace).
-    pub namespace: u32,
-    /// The innermost namespace declaration in scope (`NONE`: none).
-    pub scope: u32,
     /// The next sibling element (`NONE`: the last one). Children follow their
     /// parent directly, so the first child, if any, is the next element.
     pub next_sibling: u32,
-    /// The first of `attribute_count` attributes in `XmlDocument::attributes`.
-    pub first_attribute: u32,
-    pub attribute_count: u16,
-    pub has_children: bool,
+    /// Index of the namespace URI in `XmlDocument::uris` (0: no namespace).
+    pub namespace: u16,
+    /// The innermost namespace declaration in scope (`NO_SCOPE`: none).
+    pub scope: u16,
+    /// Length of the qualified name, and of its prefix (0 for none).
+    pub name_len: u16,
+    pub prefix_len: u8,
+    flags: u8,
+}
+
+const _: () = assert!(std::mem::size_of::<Element>() == 24);
+
+/// `Element::scope` when no declaration is in scope.
+pub(super) const NO_SCOPE: u16 = u16::MAX;
+
+const HAS_CHILDREN: u8 = 1;
+/// Written as an empty-element tag (`<a/>`).
+const EMPTY: u8 = 2;
+const HAS_ATTRIBUTES: u8 = 4;
+
+impl Element {
+    pub fn has_children(&self) -> bool {
+        self.flags & HAS_CHILDREN != 0
+    }
+
     /// Written as an empty-element tag (`<a/>`).
-    pub empty: bool,
+    pub fn is_empty_tag(&self) -> bool {
+        self.flags & EMPTY != 0
+    }
+
+    pub fn has_attributes(&self) -> bool {
+        self.flags & HAS_ATTRIBUTES != 0
+    }
 }
 
 /// One attribute (namespace declarations are not attributes).
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Attribute {
+    /// The element it is on (attributes are kept in document order).
+    pub element: u32,
     /// Index of the namespace URI in `XmlDocument::uris` (0: none).
     pub namespace: u32,
     pub local_start: u32,
@@ -306,12 +329,14 @@ impl<'input> Builder<'input> {
             return Err(self.refuse(before, format!("elements nested more than {MAX_DEPTH} deep")));
         }
         let index = u32::try_from(self.document.elements.len()).unwrap_or(NONE);
-        let parent_scope = self.open.last().map_or(NONE, |&parent| self.element(parent).scope);
+        let parent_scope = self.open.last().map_or(NONE, |&parent| u32::from(self.element(parent).scope));
         let qname = start.name().into_inner();
-        let (Ok(name_len), Some(prefix_len)) =
-            (u16::try_from(qname.len()), u16::try_from(qname.iter().position(|&b| b == b':').unwrap_or(0)).ok())
+        let (Ok(name_len), Ok(prefix_len)) =
+            (u16::try_from(qname.len()), u8::try_from(qname.iter().position(|&b| b == b':').unwrap_or(0)))
         else {
-            return Err(self.refuse(before, "an element name longer than 65,535 bytes".into()));
+            return Err(
+                self.refuse(before, "an element name longer than 65,535 bytes, or a prefix longer than 255".into())
+            );
         };
 
         // Declarations first: they apply to the element's own name and attributes.
@@ -362,8 +387,7 @@ impl<'input> Builder<'input> {
 
         let prefix = &qname[..usize::from(prefix_len)];
         let namespace = self.resolve(scope, prefix, true).ok_or_else(|| self.unbound(before, prefix))?;
-        let first_attribute = u32::try_from(self.document.attributes.len()).unwrap_or(NONE);
-        let mut attribute_count = 0u16;
+        let attributes_before = self.document.attributes.len();
         for attribute in start.attributes().flatten().take(if has_attributes { usize::MAX } else { 0 }) {
             let key = attribute.key.into_inner();
             if key == b"xmlns" || key.starts_with(b"xmlns:") {
@@ -385,6 +409,7 @@ impl<'input> Builder<'input> {
             };
             let local_start = self.offset_of(local);
             self.document.attributes.push(Attribute {
+                element: index,
                 namespace,
                 local_start,
                 local_len: local.len() as u32,
@@ -392,26 +417,27 @@ impl<'input> Builder<'input> {
                 value_len,
                 unescaped,
             });
-            attribute_count += 1;
         }
 
+        let mut flags = if empty { EMPTY } else { 0 };
+        if self.document.attributes.len() > attributes_before {
+            flags |= HAS_ATTRIBUTES;
+        }
+        // At most 2 + MAX_NAMESPACE_DECLARATIONS URIs and MAX_NAMESPACE_DECLARATIONS declarations.
         let element = Element {
             start: before,
             content_start: after,
             content_end: after,
+            next_sibling: NONE,
+            namespace: u16::try_from(namespace).unwrap_or(0),
+            scope: u16::try_from(scope).unwrap_or(NO_SCOPE),
             name_len,
             prefix_len,
-            namespace,
-            scope,
-            next_sibling: NONE,
-            first_attribute,
-            attribute_count,
-            has_children: false,
-            empty,
+            flags,
         };
         if let (Some(&parent), Some(last)) = (self.open.last(), self.last_child.last_mut()) {
             match *last {
-                NONE => self.document.elements[parent as usize].has_children = true,
+                NONE => self.document.elements[parent as usize].flags |= HAS_CHILDREN,
                 previous => self.document.elements[previous as usize].next_sibling = index,
             }
             *last = index;

@@ -76,7 +76,7 @@ impl<'a, 'input: 'a> XmlElement<'a, 'input> {
     /// Child elements, in document order.
     pub fn children(&self) -> impl Iterator<Item = XmlElement<'a, 'input>> + 'a {
         let XmlElement { document, depth, encoded, .. } = *self;
-        let first = if self.element().has_children { self.index + 1 } else { NONE };
+        let first = if self.element().has_children() { self.index + 1 } else { NONE };
         std::iter::successors(Some(first).filter(|&index| index != NONE), move |&index| {
             let next = document.elements.get(index as usize)?.next_sibling;
             (next != NONE).then_some(next)
@@ -188,8 +188,14 @@ impl<'a, 'input: 'a> XmlElement<'a, 'input> {
     pub fn attributes_raw(&self) -> impl Iterator<Item = (u32, &'a str, &'a str)> + 'a {
         let document = self.document;
         let element = self.element();
-        let first = element.first_attribute as usize;
-        let attributes = document.attributes.get(first..first + usize::from(element.attribute_count)).unwrap_or(&[]);
+        let attributes = if element.has_attributes() {
+            let index = self.index;
+            let first = document.attributes.partition_point(|attribute| attribute.element < index);
+            let rest = document.attributes.get(first..).unwrap_or(&[]);
+            &rest[..rest.partition_point(|attribute| attribute.element == index)]
+        } else {
+            &[]
+        };
         attributes.iter().map(move |attribute| {
             let text = document.text;
             let slice = |start: u32, len: u32| text.get(start as usize..(start + len) as usize).unwrap_or("");
@@ -221,7 +227,7 @@ impl<'a, 'input: 'a> XmlElement<'a, 'input> {
         if prefix == "xml" {
             return self.document.uris.get(1).map(|uri| &**uri);
         }
-        let uri = lookup(self.document, self.element().scope, prefix.as_bytes())?;
+        let uri = lookup(self.document, u32::from(self.element().scope), prefix.as_bytes())?;
         self.document.uris.get(uri as usize).map(|uri| &**uri).filter(|uri| !uri.is_empty())
     }
 
@@ -278,7 +284,7 @@ impl<'a, 'input: 'a> XmlElement<'a, 'input> {
         let element = self.element();
         let text = self.document.text;
         let content_end = element.content_end as usize;
-        let end = if element.empty {
+        let end = if element.is_empty_tag() {
             content_end
         } else {
             // After the end tag's `>`.
@@ -303,7 +309,7 @@ impl<'a, 'input: 'a> XmlElement<'a, 'input> {
             .take_while(|descendant| (descendant.start as usize) < end)
             .any(|descendant| descendant.prefix_len == 0);
         // The declarations in scope, innermost first; the element's own are in its markup.
-        let own_scope = element.scope;
+        let own_scope = u32::from(element.scope);
         let parent_scope = {
             let mut scope = own_scope;
             while let Some(declaration) = document.declarations.get(scope as usize) {
