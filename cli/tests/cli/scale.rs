@@ -18,8 +18,8 @@
 //!   own clock, first to last call) must be ≥ 0.95 of the limit with one
 //!   account, and ≥ 0.90 of each account's own limit with two busy ones.
 //! - `scale_store_overhead`: the same with the library's worker in this
-//!   process, over an SQLite store whose every call is timed: the time spent
-//!   in store calls over the wall time must be ≤ 5%.
+//!   process, over an SQLite store whose every call is timed: the time with a
+//!   store call under way over the wall time must be ≤ 5%.
 
 #![cfg(unix)]
 
@@ -277,53 +277,92 @@ struct Timed<S> {
     inner: S,
     nanos: AtomicU64,
     calls: AtomicU64,
+    /// Per method: calls and nanoseconds.
+    by_method: std::sync::Mutex<std::collections::BTreeMap<&'static str, (u64, u64)>>,
+    /// Calls under way, since when at least one is, and the time with at least one under way.
+    busy: std::sync::Mutex<(usize, Option<Instant>, Duration)>,
 }
 
 impl<S> Timed<S> {
-    fn add(&self, started: Instant) {
+    fn busy(&self) -> std::sync::MutexGuard<'_, (usize, Option<Instant>, Duration)> {
+        self.busy.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn enter(&self) -> Instant {
+        let now = Instant::now();
+        let mut busy = self.busy();
+        busy.0 += 1;
+        if busy.0 == 1 {
+            busy.1 = Some(now);
+        }
+        now
+    }
+
+    fn add(&self, method: &'static str, started: Instant) {
+        {
+            let mut busy = self.busy();
+            busy.0 -= 1;
+            if busy.0 == 0 {
+                if let Some(since) = busy.1.take() {
+                    busy.2 += since.elapsed();
+                }
+            }
+        }
         let nanos = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
         self.nanos.fetch_add(nanos, Ordering::Relaxed);
         self.calls.fetch_add(1, Ordering::Relaxed);
+        let mut by_method = self.by_method.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let entry = by_method.entry(method).or_default();
+        entry.0 += 1;
+        entry.1 += nanos;
     }
 }
 
 /// Times one call of the inner store.
 macro_rules! timed {
-    ($self:ident, $call:expr) => {{
-        let started = Instant::now();
-        let result = $call.await;
-        $self.add(started);
+    ($self:ident, $method:ident ( $($arg:expr),* )) => {{
+        let started = $self.enter();
+        let result = $self.inner.$method($($arg),*).await;
+        $self.add(stringify!($method), started);
         result
     }};
 }
 
 impl<S: Store> Store for Timed<S> {
     async fn put_account(&self, account: &StoreAccount) -> StoreResult<()> {
-        timed!(self, self.inner.put_account(account))
+        timed!(self, put_account(account))
     }
     async fn accounts(&self) -> StoreResult<Vec<AccountState>> {
-        timed!(self, self.inner.accounts())
+        timed!(self, accounts())
     }
     async fn pause(&self, account: &str, until: i64, reason: &str) -> StoreResult<()> {
-        timed!(self, self.inner.pause(account, until, reason))
+        timed!(self, pause(account, until, reason))
     }
     async fn take_token(&self, account: &str) -> StoreResult<Token> {
-        timed!(self, self.inner.take_token(account))
+        timed!(self, take_token(account))
     }
     async fn create_campaign(&self, spec: &CampaignSpec) -> StoreResult<Created> {
-        timed!(self, self.inner.create_campaign(spec))
+        timed!(self, create_campaign(spec))
     }
     async fn add_recipients(&self, campaign: CampaignId, numbers: &[MobileNumber]) -> StoreResult<()> {
-        timed!(self, self.inner.add_recipients(campaign, numbers))
+        timed!(self, add_recipients(campaign, numbers))
     }
     async fn seal(&self, campaign: CampaignId, batch_size: u64) -> StoreResult<Imported> {
-        timed!(self, self.inner.seal(campaign, batch_size))
+        timed!(self, seal(campaign, batch_size))
     }
     async fn campaign(&self, campaign: CampaignId) -> StoreResult<Option<CampaignInfo>> {
-        timed!(self, self.inner.campaign(campaign))
+        timed!(self, campaign(campaign))
     }
     async fn claim(&self, account: &str, owner: &str, lease: Duration) -> StoreResult<Option<Lease>> {
-        timed!(self, self.inner.claim(account, owner, lease))
+        timed!(self, claim(account, owner, lease))
+    }
+    async fn take_token_and_claim(
+        &self,
+        account: &str,
+        owner: &str,
+        lease: Duration,
+    ) -> StoreResult<(Token, Option<Lease>)> {
+        timed!(self, take_token_and_claim(account, owner, lease))
     }
     async fn advance(
         &self,
@@ -331,25 +370,25 @@ impl<S: Store> Store for Timed<S> {
         transition: Transition,
         outcome: Option<&BatchOutcome>,
     ) -> StoreResult<bool> {
-        timed!(self, self.inner.advance(lease, transition, outcome))
+        timed!(self, advance(lease, transition, outcome))
     }
     async fn reap(&self, unknown_after: Duration) -> StoreResult<Reaped> {
-        timed!(self, self.inner.reap(unknown_after))
+        timed!(self, reap(unknown_after))
     }
     async fn counts(&self, campaign: Option<CampaignId>) -> StoreResult<Counts> {
-        timed!(self, self.inner.counts(campaign))
+        timed!(self, counts(campaign))
     }
     async fn batches(&self, campaign: CampaignId, from: u64, limit: u64) -> StoreResult<Vec<BatchRow>> {
-        timed!(self, self.inner.batches(campaign, from, limit))
+        timed!(self, batches(campaign, from, limit))
     }
     async fn batch_numbers(&self, campaign: CampaignId, batch: u64) -> StoreResult<Vec<MobileNumber>> {
-        timed!(self, self.inner.batch_numbers(campaign, batch))
+        timed!(self, batch_numbers(campaign, batch))
     }
     async fn requeue(&self, campaign: CampaignId, transition: Transition) -> StoreResult<u64> {
-        timed!(self, self.inner.requeue(campaign, transition))
+        timed!(self, requeue(campaign, transition))
     }
     async fn reconcile(&self, campaign: CampaignId, batch: u64, outcome: &BatchOutcome) -> StoreResult<bool> {
-        timed!(self, self.inner.reconcile(campaign, batch, outcome))
+        timed!(self, reconcile(campaign, batch, outcome))
     }
 }
 
@@ -366,6 +405,8 @@ fn scale_store_overhead() {
         inner: SqliteStore::open(home.join("overhead.db")).expect("the store opens"),
         nanos: AtomicU64::new(0),
         calls: AtomicU64::new(0),
+        by_method: std::sync::Mutex::default(),
+        busy: std::sync::Mutex::default(),
     };
     let calls = [(rates[0] * seconds) as usize, (rates[1] * seconds) as usize];
     let mut clients = HashMap::new();
@@ -414,20 +455,30 @@ fn scale_store_overhead() {
     let report = runtime.block_on(Worker::new(&store, &clients, options).run(&mut Quiet)).expect("the worker runs");
     let wall = started.elapsed();
     assert_eq!(report.sent, (calls[0] + calls[1]) as u64, "{report:?}");
-    let in_store = Duration::from_nanos(store.nanos.load(Ordering::Relaxed));
-    let share = in_store.as_secs_f64() / wall.as_secs_f64();
+    let summed = Duration::from_nanos(store.nanos.load(Ordering::Relaxed));
+    let busy = store.busy().2;
+    let share = busy.as_secs_f64() / wall.as_secs_f64();
     let counts = runtime.block_on(store.inner.counts(None)).expect("counts");
     assert_eq!(counts.batches(BatchState::Sent), (calls[0] + calls[1]) as u64);
     let (alpha, beta) = (achieved(&emulator, "alpha"), achieved(&emulator, "beta"));
     eprintln!(
-        "scale_store_overhead: {} store calls took {:.3} s of {:.2} s wall: {:.2}% (the sum of every call's time, \
-         overlapping ones counted twice); alpha {:.3} and beta {:.3} of their limits",
+        "scale_store_overhead: {} store calls; at least one under way for {:.3} s of {:.2} s wall: {:.2}% (their \
+         times summed, overlapping ones counted twice: {:.3} s, {:.2}%); alpha {:.3} and beta {:.3} of their limits",
         store.calls.load(Ordering::Relaxed),
-        in_store.as_secs_f64(),
+        busy.as_secs_f64(),
         wall.as_secs_f64(),
         share * 100.0,
+        summed.as_secs_f64(),
+        summed.as_secs_f64() / wall.as_secs_f64() * 100.0,
         alpha.1 / rates[0],
         beta.1 / rates[1],
     );
+    for (method, (calls, nanos)) in store.by_method.lock().expect("the counts").iter() {
+        eprintln!(
+            "  {method}: {calls} calls, {:.3} s ({:.2}% of the wall time)",
+            *nanos as f64 / 1e9,
+            *nanos as f64 / 1e9 / wall.as_secs_f64() * 100.0
+        );
+    }
     assert!(share <= 0.05, "the store took {:.2}% of the wall time", share * 100.0);
 }
