@@ -181,16 +181,29 @@ fn scale_memory() {
     }
 }
 
-/// An emulator with two paced accounts (burst 2: one emission of tolerance for clock jitter).
+/// An emulator with two paced accounts. The panel takes a burst of
+/// `PAYAMAK_SCALE_PANEL_BURST` calls (default 3: two emissions of tolerance for the
+/// jitter between the store's grant and the call's arrival; the store's bucket
+/// has a burst of 1). Each throttled call pauses the account for a whole second
+/// (`Retry-After` counts seconds).
 fn paced_panel(rates: [f64; 2], latency: Duration) -> RunningEmulator {
+    let burst = env_f64("PAYAMAK_SCALE_PANEL_BURST", 3.0) as u32;
     emulator_with(
         Emulator::builder()
             .without_demo()
             .account(
-                Account::new("alpha", "pa").credit(1e12).sender("5000123456").latency(latency).send_rate(rates[0], 2),
+                Account::new("alpha", "pa")
+                    .credit(1e12)
+                    .sender("5000123456")
+                    .latency(latency)
+                    .send_rate(rates[0], burst),
             )
             .account(
-                Account::new("beta", "pb").credit(1e12).sender("3000987654").latency(latency).send_rate(rates[1], 2),
+                Account::new("beta", "pb")
+                    .credit(1e12)
+                    .sender("3000987654")
+                    .latency(latency)
+                    .send_rate(rates[1], burst),
             ),
     )
 }
