@@ -45,7 +45,20 @@ fn main() -> ExitCode {
             failure.exit
         }
     };
+    report_peak_memory();
     ExitCode::from(exit as u8)
+}
+
+/// Test hook: `PAYAMAK_TEST_PEAK_MEMORY=FILE` writes the process's peak resident
+/// memory (the `VmHWM` line of `/proc/self/status`, Linux) to FILE on the way
+/// out, for the scale measurements (`cli/tests/cli/scale.rs`). A parent's
+/// `wait4` cannot give it: a child spawned from a large process carries the
+/// parent's peak into its `ru_maxrss`.
+fn report_peak_memory() {
+    let Some(path) = std::env::var_os("PAYAMAK_TEST_PEAK_MEMORY") else { return };
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let line = status.lines().find(|line| line.starts_with("VmHWM:")).unwrap_or("VmHWM: unknown");
+    let _ = std::fs::write(path, line);
 }
 
 fn run(cli: Cli, output: Output) -> Result<Exit, Failure> {

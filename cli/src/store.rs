@@ -122,6 +122,14 @@ impl Store for AnyStore {
     async fn claim(&self, account: &str, owner: &str, lease: std::time::Duration) -> StoreResult<Option<Lease>> {
         each!(self, store => store.claim(account, owner, lease))
     }
+    async fn take_token_and_claim(
+        &self,
+        account: &str,
+        owner: &str,
+        lease: std::time::Duration,
+    ) -> StoreResult<(Token, Option<Lease>)> {
+        each!(self, store => store.take_token_and_claim(account, owner, lease))
+    }
     async fn advance(
         &self,
         lease: &Lease,

@@ -170,7 +170,7 @@
 //! | `GET /admin/accounts/{username}` | | the [`AccountSnapshot`] (times as Tehran local time, e.g. `"2024-03-20T09:00:00"`); 404 if unknown |
 //! | `GET /admin/clock` | | `{"now": "2024-03-20T09:00:00", "manual": true}` |
 //! | `POST /admin/clock/advance` | `{"seconds": 10.5}` | like `GET /admin/clock`; 409 with the system clock |
-//! | `GET /admin/send-calls` | | the [`SendCalls`]: SendSms calls carried out, distinct batches, throttled calls per account, and the batches sent more than once |
+//! | `GET /admin/send-calls` | | the [`SendCalls`]: SendSms calls carried out, distinct batches, throttled calls per account, the batches sent more than once, and per account the calls and the time from the first to the last |
 //! | `POST /admin/reset` | none, or `{}` | `{"accounts": ["demo", …]}`: the configured accounts as they started (credit, inbox seeds), with no sends, deliveries, schedules or injected messages; recIds and message ids start again. The clock is not moved back |
 //!
 //! Passwords are never logged nor shown in snapshots or `Debug` output.
@@ -207,7 +207,7 @@ pub use accounts::{Account, ConfigError, DeliveryTiming, DEMO_PASSWORD, DEMO_USE
 pub use admin::{AdminEndpoint, ADMIN_ENDPOINTS};
 pub use clock::{Clock, ManualClock};
 pub use limits::ServerLimits;
-pub use pacing::{RepeatedBatch, SendCalls, SendPacing};
+pub use pacing::{AccountCalls, RepeatedBatch, SendCalls, SendPacing};
 pub use schedule::Repeat;
 pub use snapshot::{
     AccountSnapshot, IncomingSms, InjectError, ReceivedSnapshot, ScheduleRun, ScheduleSnapshot, SentSnapshot,

@@ -36,6 +36,17 @@ pub struct SendCalls {
     pub throttled: BTreeMap<String, u64>,
     /// The batches sent more than once: their account, first recipient and call count.
     pub repeated: Vec<RepeatedBatch>,
+    /// Per account (user name, lower case): the calls carried out and the time from the first to the last.
+    pub per_account: BTreeMap<String, AccountCalls>,
+}
+
+/// One account's SendSms calls carried out, for measuring the rate a client achieves.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct AccountCalls {
+    /// Calls carried out.
+    pub calls: u64,
+    /// Microseconds from the first call carried out to the last.
+    pub first_to_last_micros: u64,
 }
 
 /// A batch sent more than once.
@@ -57,6 +68,8 @@ struct Counts {
     calls: u64,
     throttled: BTreeMap<String, u64>,
     tat: HashMap<String, Instant>,
+    /// Per account: calls carried out, the first and the last.
+    per_account: BTreeMap<String, (u64, Instant, Instant)>,
 }
 
 /// The pacing of every account and the counts, shared by the handlers.
@@ -102,8 +115,12 @@ impl Pacing {
     pub(crate) fn count(&self, username: &str, from: &str, text: &str, to: &[String]) {
         let username = username.to_lowercase();
         let fingerprint = format!("{username}\u{1f}{from}\u{1f}{text}\u{1f}{}", to.join(","));
+        let now = Instant::now();
         let mut counts = self.lock();
         counts.calls += 1;
+        let account = counts.per_account.entry(username.clone()).or_insert((0, now, now));
+        account.0 += 1;
+        account.2 = now;
         let first = to.first().cloned().unwrap_or_default();
         counts.per_batch.entry(fingerprint).or_insert_with(|| (username, first, to.len(), 0)).3 += 1;
     }
@@ -128,6 +145,14 @@ impl Pacing {
             batches: counts.per_batch.len() as u64,
             throttled: counts.throttled.clone(),
             repeated,
+            per_account: counts
+                .per_account
+                .iter()
+                .map(|(username, (calls, first, last))| {
+                    let micros = u64::try_from(last.saturating_duration_since(*first).as_micros()).unwrap_or(u64::MAX);
+                    (username.clone(), AccountCalls { calls: *calls, first_to_last_micros: micros })
+                })
+                .collect(),
         }
     }
 
@@ -159,5 +184,6 @@ mod tests {
         assert_eq!((calls.calls, calls.batches, calls.throttled.get("a").copied()), (3, 2, Some(1)));
         assert_eq!(calls.repeated.len(), 1);
         assert_eq!((calls.repeated[0].calls, calls.repeated[0].recipients), (2, 2));
+        assert_eq!(calls.per_account.get("a").map(|account| account.calls), Some(3));
     }
 }

@@ -195,6 +195,81 @@ impl SqliteStore {
     }
 }
 
+/// The account's token, in `tx`: taken (its bucket moved on) when granted and `take`.
+fn token_in(tx: &rusqlite::Transaction<'_>, account: &str, take: bool) -> Sql<Token> {
+    let row = tx
+        .query_row(
+            "SELECT emission_ms, burst, tat, paused_until, pause_reason FROM account WHERE name = ?",
+            [&account],
+            |row| {
+                Ok((
+                    row.get::<_, Option<i64>>(0)?,
+                    row.get::<_, Option<i64>>(1)?,
+                    row.get::<_, i64>(2)?,
+                    row.get::<_, Option<i64>>(3)?,
+                    row.get::<_, Option<String>>(4)?,
+                ))
+            },
+        )
+        .optional()?;
+    let Some((emission, burst, tat, paused_until, reason)) = row else {
+        return Err(StoreError::NoSuchAccount(account.to_owned()).into());
+    };
+    let now = now_ms();
+    if let Some(until) = paused_until.filter(|until| *until > now) {
+        return Ok(Token::Paused(until, reason.unwrap_or_default()));
+    }
+    let Some(rate) = rate_of(emission, burst) else { return Ok(Token::Granted) };
+    match gcra(tat, now, rate) {
+        Ok(tat) => {
+            if take {
+                tx.execute("UPDATE account SET tat = ? WHERE name = ?", params![tat, account])?;
+            }
+            Ok(Token::Granted)
+        }
+        Err(wait) => Ok(Token::Wait(wait)),
+    }
+}
+
+/// Claims the account's first pending batch for `owner`, in `tx`.
+fn claim_in(tx: &rusqlite::Transaction<'_>, account: String, owner: String, lease: Duration) -> Sql<Option<Lease>> {
+    let found = tx
+        .query_row(
+            "SELECT campaign, no, first_seq, count FROM batch WHERE account = ? AND state = 'pending' \
+             ORDER BY priority, campaign, no LIMIT 1",
+            [&account],
+            |row| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?, row.get::<_, i64>(2)?, row.get::<_, i64>(3)?)),
+        )
+        .optional()?;
+    let Some((campaign, batch, first, size)) = found else { return Ok(None) };
+    let until = now_ms().saturating_add(ms(lease));
+    let changed = tx.execute(
+        &format!(
+            "UPDATE batch SET state = '{}', lease_owner = ?, lease_until = ? \
+             WHERE campaign = ? AND no = ? AND state IN {}",
+            Transition::Claim.to().as_str(),
+            Transition::Claim.from_sql()
+        ),
+        params![owner, until, campaign, batch],
+    )?;
+    if changed != 1 {
+        return Ok(None);
+    }
+    let info = campaign_info(tx, CampaignId(campaign))?
+        .ok_or_else(|| StoreError::Damaged(format!("batch {batch} of a campaign {campaign} that is missing")))?;
+    let numbers = numbers_of(tx, campaign, first, size)?;
+    Ok(Some(Lease {
+        campaign: CampaignId(campaign),
+        batch: count(batch),
+        owner,
+        account,
+        from: info.spec.from,
+        text: info.spec.text,
+        flash: info.spec.flash,
+        numbers,
+    }))
+}
+
 fn parse_state(name: &str) -> Sql<BatchState> {
     BatchState::parse(name).ok_or_else(|| StoreError::Damaged(format!("a batch in the unknown state {name:?}")).into())
 }
@@ -346,39 +421,7 @@ impl Store for SqliteStore {
 
     async fn take_token(&self, account: &str) -> StoreResult<Token> {
         let account = account.to_owned();
-        self.write("take a token", move |tx| {
-            let row = tx
-                .query_row(
-                    "SELECT emission_ms, burst, tat, paused_until, pause_reason FROM account WHERE name = ?",
-                    [&account],
-                    |row| {
-                        Ok((
-                            row.get::<_, Option<i64>>(0)?,
-                            row.get::<_, Option<i64>>(1)?,
-                            row.get::<_, i64>(2)?,
-                            row.get::<_, Option<i64>>(3)?,
-                            row.get::<_, Option<String>>(4)?,
-                        ))
-                    },
-                )
-                .optional()?;
-            let Some((emission, burst, tat, paused_until, reason)) = row else {
-                return Err(StoreError::NoSuchAccount(account).into());
-            };
-            let now = now_ms();
-            if let Some(until) = paused_until.filter(|until| *until > now) {
-                return Ok(Token::Paused(until, reason.unwrap_or_default()));
-            }
-            let Some(rate) = rate_of(emission, burst) else { return Ok(Token::Granted) };
-            match gcra(tat, now, rate) {
-                Ok(tat) => {
-                    tx.execute("UPDATE account SET tat = ? WHERE name = ?", params![tat, account])?;
-                    Ok(Token::Granted)
-                }
-                Err(wait) => Ok(Token::Wait(wait)),
-            }
-        })
-        .await
+        self.write("take a token", move |tx| token_in(tx, &account, true)).await
     }
 
     async fn create_campaign(&self, spec: &CampaignSpec) -> StoreResult<Created> {
@@ -493,45 +536,28 @@ impl Store for SqliteStore {
 
     async fn claim(&self, account: &str, owner: &str, lease: Duration) -> StoreResult<Option<Lease>> {
         let (account, owner) = (account.to_owned(), owner.to_owned());
-        self.write("claim a batch", move |tx| {
-            let found = tx
-                .query_row(
-                    "SELECT campaign, no, first_seq, count FROM batch WHERE account = ? AND state = 'pending' \
-                     ORDER BY priority, campaign, no LIMIT 1",
-                    [&account],
-                    |row| {
-                        Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?, row.get::<_, i64>(2)?, row.get::<_, i64>(3)?))
-                    },
-                )
+        self.write("claim a batch", move |tx| claim_in(tx, account, owner, lease)).await
+    }
+
+    async fn take_token_and_claim(
+        &self,
+        account: &str,
+        owner: &str,
+        lease: Duration,
+    ) -> StoreResult<(Token, Option<Lease>)> {
+        let (account, owner) = (account.to_owned(), owner.to_owned());
+        self.write("take a token and claim a batch", move |tx| {
+            // The token is taken only when there is a batch to claim: one transaction, one sync.
+            let pending: Option<i64> = tx
+                .query_row("SELECT 1 FROM batch WHERE account = ? AND state = 'pending' LIMIT 1", [&account], |row| {
+                    row.get(0)
+                })
                 .optional()?;
-            let Some((campaign, batch, first, size)) = found else { return Ok(None) };
-            let until = now_ms().saturating_add(ms(lease));
-            let changed = tx.execute(
-                &format!(
-                    "UPDATE batch SET state = '{}', lease_owner = ?, lease_until = ? \
-                     WHERE campaign = ? AND no = ? AND state IN {}",
-                    Transition::Claim.to().as_str(),
-                    Transition::Claim.from_sql()
-                ),
-                params![owner, until, campaign, batch],
-            )?;
-            if changed != 1 {
-                return Ok(None);
+            let token = token_in(tx, &account, pending.is_some())?;
+            if token != Token::Granted || pending.is_none() {
+                return Ok((token, None));
             }
-            let info = campaign_info(tx, CampaignId(campaign))?.ok_or_else(|| {
-                StoreError::Damaged(format!("batch {batch} of a campaign {campaign} that is missing"))
-            })?;
-            let numbers = numbers_of(tx, campaign, first, size)?;
-            Ok(Some(Lease {
-                campaign: CampaignId(campaign),
-                batch: count(batch),
-                owner,
-                account,
-                from: info.spec.from,
-                text: info.spec.text,
-                flash: info.spec.flash,
-                numbers,
-            }))
+            Ok((token, claim_in(tx, account, owner, lease)?))
         })
         .await
     }

@@ -306,6 +306,27 @@ pub trait Store: Send + Sync {
         lease: Duration,
     ) -> impl Future<Output = StoreResult<Option<Lease>>> + Send;
 
+    /// [`take_token`](Store::take_token), then, when a token is granted,
+    /// [`claim`](Store::claim) for the same account: what a worker does for
+    /// each batch. A store may do both in one transaction (one disk sync
+    /// instead of two), and then keeps the token when there is nothing to
+    /// claim; by default the two calls are made in turn.
+    fn take_token_and_claim(
+        &self,
+        account: &str,
+        owner: &str,
+        lease: Duration,
+    ) -> impl Future<Output = StoreResult<(Token, Option<Lease>)>> + Send {
+        async move {
+            let token = self.take_token(account).await?;
+            if token != Token::Granted {
+                return Ok((token, None));
+            }
+            let lease = self.claim(account, owner, lease).await?;
+            Ok((token, lease))
+        }
+    }
+
     /// Moves the leased batch by `transition` (one that [`needs_owner`](Transition::needs_owner)),
     /// recording `outcome` with it when given. `Ok(false)` when the machine or
     /// the lease does not allow it: for [`Transition::Attempt`], the caller must then send nothing.

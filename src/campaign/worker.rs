@@ -172,6 +172,11 @@ impl<'a, S: Store> Worker<'a, S> {
         let mut in_flight = FuturesUnordered::new();
         let mut last_reap: Option<Instant> = None;
         let mut empty_until: HashMap<String, Instant> = HashMap::new();
+        // When the store said an account's next token is free: not asked again before
+        // (each answer is a write transaction; the store still decides when the time comes).
+        let mut token_at: HashMap<String, Instant> = HashMap::new();
+        let mut accounts: Vec<AccountState> = Vec::new();
+        let mut accounts_read: Option<Instant> = None;
         let mut rotation = 0usize;
         let mut failure = None;
         loop {
@@ -181,16 +186,20 @@ impl<'a, S: Store> Worker<'a, S> {
                     failure = Some(error);
                 }
             }
-            let accounts = match failure {
-                None => match self.accounts().await {
-                    Ok(accounts) => accounts,
-                    Err(error) => {
-                        failure = Some(error);
-                        Vec::new()
+            // The accounts are read again at most every `idle_poll` (a new account or
+            // a lifted pause shows within it; tokens and pauses are checked at every claim).
+            if failure.is_none() && accounts_read.is_none_or(|at| at.elapsed() >= self.options.idle_poll) {
+                match self.accounts().await {
+                    Ok(read) => {
+                        accounts = read;
+                        accounts_read = Some(Instant::now());
                     }
-                },
-                Some(_) => Vec::new(),
-            };
+                    Err(error) => failure = Some(error),
+                }
+            }
+            if failure.is_some() {
+                accounts.clear();
+            }
             let mut wait = self.options.idle_poll;
             let mut waiting_for_tokens = false;
             // Fill the free slots, one batch per account in turn (token first, then claim).
@@ -205,18 +214,30 @@ impl<'a, S: Store> Worker<'a, S> {
                     if empty_until.get(name).is_some_and(|until| *until > Instant::now()) {
                         continue;
                     }
-                    let token = match self.store.take_token(name).await {
-                        Ok(token) => token,
-                        Err(error) => {
-                            failure = Some(error);
-                            break 'fill;
+                    if let Some(at) = token_at.get(name) {
+                        let left = at.saturating_duration_since(Instant::now());
+                        if !left.is_zero() {
+                            waiting_for_tokens = true;
+                            wait = wait.min(left);
+                            continue;
                         }
-                    };
+                        token_at.remove(name);
+                    }
+                    let (token, claimed) =
+                        match self.store.take_token_and_claim(name, &self.options.owner, self.options.lease).await {
+                            Ok(answer) => answer,
+                            Err(error) => {
+                                failure = Some(error);
+                                break 'fill;
+                            }
+                        };
                     match token {
                         Token::Granted => {}
                         Token::Wait(after) => {
+                            let after = after.max(Duration::from_millis(1));
+                            token_at.insert(name.clone(), Instant::now() + after);
                             waiting_for_tokens = true;
-                            wait = wait.min(after.max(Duration::from_millis(1)));
+                            wait = wait.min(after);
                             continue;
                         }
                         Token::Paused(_, reason) => {
@@ -225,17 +246,13 @@ impl<'a, S: Store> Worker<'a, S> {
                         }
                     }
                     report.paused.remove(name);
-                    match self.store.claim(name, &self.options.owner, self.options.lease).await {
-                        Ok(Some(lease)) => {
+                    match claimed {
+                        Some(lease) => {
                             claimed_any = true;
                             in_flight.push(self.handle(lease));
                         }
-                        Ok(None) => {
+                        None => {
                             empty_until.insert(name.clone(), Instant::now() + self.options.idle_poll);
-                        }
-                        Err(error) => {
-                            failure = Some(error);
-                            break 'fill;
                         }
                     }
                 }

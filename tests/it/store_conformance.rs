@@ -254,6 +254,27 @@ pub async fn the_token_bucket_is_shared_and_gives_a_burst_then_the_rate<S: Store
     assert!(matches!(store.take_token("c").await, Err(StoreError::NoSuchAccount(_))));
 }
 
+pub async fn a_token_and_a_claim_together_follow_the_bucket_and_the_pause<S: Store>(store: S) {
+    let id = campaign(&store, 250).await;
+    let mut limited = account("a");
+    limited.rate = Some(Rate { emission: Duration::from_millis(200), burst: 1 });
+    store.put_account(&limited).await.unwrap();
+    let (token, lease) = store.take_token_and_claim("a", "w1", LONG).await.unwrap();
+    assert_eq!(token, Token::Granted);
+    let lease = lease.expect("a batch claimed with the token");
+    assert_eq!((lease.campaign, lease.batch, lease.owner.as_str()), (id, 0, "w1"));
+    assert_eq!(state(&store, id, 0).await, BatchState::Claimed);
+    // No token yet: nothing is claimed.
+    let (token, lease) = store.take_token_and_claim("a", "w1", LONG).await.unwrap();
+    assert!(matches!(token, Token::Wait(_)) && lease.is_none(), "{token:?} {lease:?}");
+    assert_eq!(state(&store, id, 1).await, BatchState::Pending);
+    // A paused account gives neither.
+    store.pause("a", payamak::campaign::rate::now_ms() + 60_000, "no credit").await.unwrap();
+    let (token, lease) = store.take_token_and_claim("a", "w1", LONG).await.unwrap();
+    assert!(matches!(token, Token::Paused(_, _)) && lease.is_none(), "{token:?}");
+    assert!(matches!(store.take_token_and_claim("zz", "w1", LONG).await, Err(StoreError::NoSuchAccount(_))));
+}
+
 pub async fn single_sends_go_before_campaigns_and_keys_make_them_once<S: Store>(store: S) {
     let bulk = campaign(&store, 300).await;
     let mut otp = spec("a", 0);
@@ -414,6 +435,12 @@ macro_rules! conformance {
             async fn token_bucket() {
                 if let Some(store) = $store {
                     the_token_bucket_is_shared_and_gives_a_burst_then_the_rate(store).await;
+                }
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn token_and_claim() {
+                if let Some(store) = $store {
+                    a_token_and_a_claim_together_follow_the_bucket_and_the_pause(store).await;
                 }
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,8 +2,7 @@
 //! a delimiter: UTF-8, UTF-16 with a byte-order mark ("Unicode text"), or Windows-1256
 //! (Excel's CSV on a Persian Windows); `,`, `;` or tab between fields.
 
-use anyhow::bail;
-use encoding_rs::{Encoding, UTF_8, WINDOWS_1256};
+use encoding_rs::Encoding;
 
 /// The delimiters tried when none is given, in order of preference on a tie.
 const DELIMITERS: [u8; 3] = [b',', b';', b'\t'];
@@ -12,6 +11,7 @@ const DELIMITERS: [u8; 3] = [b',', b';', b'\t'];
 const SNIFFED_LINES: usize = 20;
 
 /// Decoded text, and what was assumed to decode it.
+#[cfg(test)]
 #[derive(Debug)]
 pub struct Decoded {
     /// The text, without a byte-order mark.
@@ -22,7 +22,10 @@ pub struct Decoded {
 
 /// Decodes `bytes`: with `forced` if given (a byte-order mark still wins, as in browsers),
 /// else by byte-order mark, else as UTF-8 if it is valid UTF-8, else as Windows-1256.
+#[cfg(test)]
 pub fn decode(bytes: &[u8], forced: Option<&'static Encoding>) -> anyhow::Result<Decoded> {
+    use anyhow::bail;
+    use encoding_rs::{UTF_8, WINDOWS_1256};
     if let Some(encoding) = forced {
         let (text, used, had_errors) = encoding.decode(bytes);
         if had_errors {
@@ -99,6 +102,7 @@ fn count_outside_quotes(line: &str, delimiter: u8) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use encoding_rs::{UTF_8, WINDOWS_1256};
 
     #[test]
     fn byte_order_marks_utf8_and_windows_1256_are_told_apart() {

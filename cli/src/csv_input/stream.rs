@@ -48,6 +48,7 @@ pub fn open(path: &Path, options: CsvOptions<'_>) -> anyhow::Result<CsvStream> {
     let whole = prefix.len() < PREFIX;
     let mut notes = Vec::new();
     let encoding = choose_encoding(&prefix, whole, options.encoding, &mut notes);
+    check_prefix(&prefix, whole, encoding, options.encoding.is_some()).with_context(context)?;
     // The start of the file as text, up to its last complete line.
     let (text, _, _) = encoding.decode(&prefix);
     let text = if whole { &text[..] } else { text.rfind('\n').map_or(&text[..], |at| &text[..at]) };
@@ -121,6 +122,51 @@ fn choose_encoding(
             .to_owned(),
     );
     WINDOWS_1256
+}
+
+/// Refuses a file whose start is not valid in the encoding `--encoding` or its
+/// byte-order mark names, as the whole-file reader does: a wrong encoding is an
+/// error, not text full of replacement characters. (Further on, a malformed byte
+/// in a number makes that row invalid, and so reported.)
+fn check_prefix(prefix: &[u8], whole: bool, encoding: &'static Encoding, forced: bool) -> anyhow::Result<()> {
+    let has_bom = Encoding::for_bom(prefix).is_some();
+    if !forced && !has_bom {
+        // Guessed: UTF-8 only when the start is UTF-8, and every byte is Windows-1256.
+        return Ok(());
+    }
+    let mut decoder = encoding.new_decoder_with_bom_removal();
+    let mut text = String::with_capacity(decoder.max_utf8_buffer_length_without_replacement(prefix.len()).unwrap_or(0));
+    let (result, _) = decoder.decode_to_string_without_replacement(prefix, &mut text, whole);
+    if let encoding_rs::DecoderResult::Malformed(_, _) = result {
+        if forced {
+            anyhow::bail!("it is not valid {} (as --encoding says); give another --encoding", encoding.name());
+        }
+        anyhow::bail!("it starts with a {} byte-order mark but is not valid {}", encoding.name(), encoding.name());
+    }
+    Ok(())
+}
+
+/// Reads the whole file as a stream into recipients: repeated numbers dropped
+/// (and listed) here, invalid ones listed. Only the numbers and those lists are
+/// kept, never the file's text or rows.
+pub fn collect(path: &Path, options: CsvOptions<'_>) -> anyhow::Result<super::CsvRecipients> {
+    let stream = open(path, options)?;
+    let mut result = super::CsvRecipients { notes: stream.notes.clone(), ..Default::default() };
+    let mut seen = std::collections::HashSet::new();
+    for row in stream {
+        let (line, row) = row.with_context(|| format!("cannot read the CSV file {}", path.display()))?;
+        match row {
+            StreamRow::Number(number) => {
+                if seen.insert(number.clone()) {
+                    result.numbers.push(number);
+                } else {
+                    result.duplicates.push(super::DuplicateRow { line, number: number.into_string() });
+                }
+            }
+            StreamRow::Invalid(row) => result.invalid.push(row),
+        }
+    }
+    Ok(result)
 }
 
 impl Iterator for CsvStream {
@@ -236,6 +282,33 @@ mod tests {
         assert_eq!(invalid, [3, 6]);
         let whole = super::super::from_bytes(text.as_bytes(), CsvOptions::default()).unwrap();
         assert_eq!(whole.invalid.iter().map(|row| row.line).collect::<Vec<_>>(), invalid);
+    }
+
+    #[test]
+    fn collecting_the_stream_gives_what_the_whole_file_reader_gives() {
+        let text = "name,number\nA,09121234567\nB,0912\n\nC,+98 912 123 4567\nD,09351234567\nE,02112345678\n";
+        let dir = std::env::temp_dir().join(format!("payamak-csv-collect-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("list.csv");
+        std::fs::write(&path, text).unwrap();
+        let streamed = collect(&path, CsvOptions::default()).unwrap();
+        let whole = super::super::from_bytes(text.as_bytes(), CsvOptions::default()).unwrap();
+        let numbers =
+            |r: &super::super::CsvRecipients| r.numbers.iter().map(|n| n.as_str().to_owned()).collect::<Vec<_>>();
+        assert_eq!(numbers(&streamed), numbers(&whole));
+        let lines = |rows: &[InvalidRow]| rows.iter().map(|row| row.line).collect::<Vec<_>>();
+        assert_eq!(lines(&streamed.invalid), lines(&whole.invalid));
+        let repeats = |r: &super::super::CsvRecipients| {
+            r.duplicates.iter().map(|d| (d.line, d.number.clone())).collect::<Vec<_>>()
+        };
+        assert_eq!(repeats(&streamed), repeats(&whole));
+        // A forced encoding the file is not in is an error, as it is for the whole-file reader.
+        let (bytes, _, _) = WINDOWS_1256.encode("شماره;نام\n09121234567;علي\n");
+        std::fs::write(&path, &bytes).unwrap();
+        let forced = CsvOptions { encoding: Some(UTF_8), ..CsvOptions::default() };
+        let error = format!("{:#}", collect(&path, forced).unwrap_err());
+        assert!(error.contains("not valid UTF-8"), "{error}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

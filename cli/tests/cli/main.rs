@@ -24,3 +24,5 @@ mod shell;
 mod campaign;
 
 mod chaos;
+
+mod scale;

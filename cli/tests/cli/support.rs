@@ -108,6 +108,7 @@ pub fn payamak(home: &TempDir) -> Command {
         "PAYAMAK_TEST_CRASH",
         "PAYAMAK_TEST_JOURNAL_FAIL",
         "PAYAMAK_TEST_BATCH_DELAY_MS",
+        "PAYAMAK_TEST_PEAK_MEMORY",
     ] {
         command.env_remove(name);
     }

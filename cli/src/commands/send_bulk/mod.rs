@@ -50,7 +50,7 @@ pub async fn run(args: SendBulkArgs, context: &Context) -> CliResult {
         return Err(Failure::usage("--from is empty"));
     }
     let options = CsvOptions { column: args.column.as_deref(), delimiter: args.delimiter, encoding: args.encoding };
-    let recipients = csv_input::read(&args.csv, options)?;
+    let recipients = csv_input::stream::collect(&args.csv, options)?;
     for note in &recipients.notes {
         output.note(format!("{}: {note}", args.csv.display()));
     }
