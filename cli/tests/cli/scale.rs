@@ -2,16 +2,16 @@
 //! here is ignored). Run them on a release build, one at a time:
 //!
 //! ```sh
-//! cargo test --release -p payamak-cli --test cli scale_memory -- --ignored --nocapture
-//! cargo test --release -p payamak-cli --test cli scale_throughput -- --ignored --nocapture
-//! cargo test --release -p payamak-cli --test cli scale_store_overhead -- --ignored --nocapture
+//! cargo test --release -p payamak-cli --all-features --test cli scale_memory -- --ignored --nocapture
+//! cargo test --release -p payamak-cli --all-features --test cli scale_throughput -- --ignored --nocapture
+//! cargo test --release -p payamak-cli --all-features --test cli scale_store_overhead -- --ignored --nocapture
 //! ```
 //!
 //! - `scale_memory`: the real `payamak campaign create` (the importer) and
 //!   `payamak worker` processes over a generated CSV of 100,000 and then
 //!   1,000,000 recipients, against the emulator; their peak resident memory
-//!   (`VmHWM`, which the binary reports on its way out) must stay within 64 MB and within 1.2× the
-//!   figure at 100,000. `PAYAMAK_SCALE_SIZES` (default `100000,1000000`),
+//!   (`VmHWM`, which the binary reports on its way out; Linux) must stay
+//!   within 64 MB and within 1.2× the figure at 100,000. `PAYAMAK_SCALE_SIZES` (default `100000,1000000`),
 //!   `PAYAMAK_SCALE_STORE=postgres` (needs `PAYAMAK_TEST_PG`).
 //! - `scale_throughput`: `payamak worker` against an emulator whose accounts
 //!   have a rate limit and a latency; the SendSms rate the panel saw (its
@@ -21,7 +21,7 @@
 //!   process, over an SQLite store whose every call is timed: the time with a
 //!   store call under way over the wall time must be ≤ 5%.
 
-#![cfg(unix)]
+#![cfg(target_os = "linux")]
 
 use std::collections::HashMap;
 use std::io::Write as _;
