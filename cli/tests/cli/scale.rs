@@ -377,6 +377,14 @@ impl<S: Store> Store for Timed<S> {
     ) -> StoreResult<(Token, Option<Lease>)> {
         timed!(self, take_token_and_claim(account, owner, lease))
     }
+    async fn take_token_claim_and_attempt(
+        &self,
+        account: &str,
+        owner: &str,
+        lease: Duration,
+    ) -> StoreResult<(Token, Option<Lease>)> {
+        timed!(self, take_token_claim_and_attempt(account, owner, lease))
+    }
     async fn advance(
         &self,
         lease: &Lease,
