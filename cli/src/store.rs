@@ -130,6 +130,14 @@ impl Store for AnyStore {
     ) -> StoreResult<(Token, Option<Lease>)> {
         each!(self, store => store.take_token_and_claim(account, owner, lease))
     }
+    async fn take_token_claim_and_attempt(
+        &self,
+        account: &str,
+        owner: &str,
+        lease: std::time::Duration,
+    ) -> StoreResult<(Token, Option<Lease>)> {
+        each!(self, store => store.take_token_claim_and_attempt(account, owner, lease))
+    }
     async fn advance(
         &self,
         lease: &Lease,

@@ -270,6 +270,38 @@ fn claim_in(tx: &rusqlite::Transaction<'_>, account: String, owner: String, leas
     }))
 }
 
+/// Moves batch `batch` of `campaign` by `transition`, in `tx`, if the machine (and the lease of `owner`) allows it.
+fn advance_in(
+    tx: &rusqlite::Transaction<'_>,
+    campaign: i64,
+    batch: i64,
+    owner: &str,
+    transition: Transition,
+    outcome: Option<String>,
+) -> Sql<bool> {
+    let now = now_ms();
+    let mut sql = format!(
+        "UPDATE batch SET state = ?1, outcome = coalesce(?2, outcome), \
+         attempt_at = CASE WHEN ?1 = 'attempting' THEN ?3 ELSE attempt_at END, \
+         lease_owner = CASE WHEN ?1 = 'pending' THEN NULL ELSE lease_owner END \
+         WHERE campaign = ?4 AND no = ?5 AND state IN {}",
+        transition.from_sql()
+    );
+    if transition.needs_owner() {
+        sql.push_str(" AND lease_owner = ?6");
+    }
+    if transition.needs_live_lease() {
+        sql.push_str(" AND lease_until > ?3");
+    }
+    let to = transition.to().as_str();
+    let changed = if transition.needs_owner() {
+        tx.execute(&sql, params![to, outcome, now, campaign, batch, owner])?
+    } else {
+        tx.execute(&sql, params![to, outcome, now, campaign, batch])?
+    };
+    Ok(changed == 1)
+}
+
 fn parse_state(name: &str) -> Sql<BatchState> {
     BatchState::parse(name).ok_or_else(|| StoreError::Damaged(format!("a batch in the unknown state {name:?}")).into())
 }
@@ -539,6 +571,35 @@ impl Store for SqliteStore {
         self.write("claim a batch", move |tx| claim_in(tx, account, owner, lease)).await
     }
 
+    async fn take_token_claim_and_attempt(
+        &self,
+        account: &str,
+        owner: &str,
+        lease: Duration,
+    ) -> StoreResult<(Token, Option<Lease>)> {
+        let (account, owner) = (account.to_owned(), owner.to_owned());
+        self.write("take a token, claim a batch and record its attempt", move |tx| {
+            let pending: Option<i64> = tx
+                .query_row("SELECT 1 FROM batch WHERE account = ? AND state = 'pending' LIMIT 1", [&account], |row| {
+                    row.get(0)
+                })
+                .optional()?;
+            let token = token_in(tx, &account, pending.is_some())?;
+            if token != Token::Granted || pending.is_none() {
+                return Ok((token, None));
+            }
+            let Some(claimed) = claim_in(tx, account, owner, lease)? else { return Ok((token, None)) };
+            let (campaign, batch) = (claimed.campaign.0, signed(claimed.batch));
+            if !advance_in(tx, campaign, batch, &claimed.owner, Transition::Attempt, None)? {
+                // Only a lease shorter than a millisecond ends before its attempt: give the batch back.
+                advance_in(tx, campaign, batch, &claimed.owner, Transition::Release, None)?;
+                return Ok((token, None));
+            }
+            Ok((token, Some(claimed)))
+        })
+        .await
+    }
+
     async fn take_token_and_claim(
         &self,
         account: &str,
@@ -573,30 +634,7 @@ impl Store for SqliteStore {
             Fail::Sql(error) => StoreError::backend("record an outcome", error),
         })?;
         let (campaign, batch, owner) = (lease.campaign.0, signed(lease.batch), lease.owner.clone());
-        self.write("move a batch", move |tx| {
-            let now = now_ms();
-            let mut sql = format!(
-                "UPDATE batch SET state = ?1, outcome = coalesce(?2, outcome), \
-                 attempt_at = CASE WHEN ?1 = 'attempting' THEN ?3 ELSE attempt_at END, \
-                 lease_owner = CASE WHEN ?1 = 'pending' THEN NULL ELSE lease_owner END \
-                 WHERE campaign = ?4 AND no = ?5 AND state IN {}",
-                transition.from_sql()
-            );
-            if transition.needs_owner() {
-                sql.push_str(" AND lease_owner = ?6");
-            }
-            if transition.needs_live_lease() {
-                sql.push_str(" AND lease_until > ?3");
-            }
-            let to = transition.to().as_str();
-            let changed = if transition.needs_owner() {
-                tx.execute(&sql, params![to, outcome, now, campaign, batch, owner])?
-            } else {
-                tx.execute(&sql, params![to, outcome, now, campaign, batch])?
-            };
-            Ok(changed == 1)
-        })
-        .await
+        self.write("move a batch", move |tx| advance_in(tx, campaign, batch, &owner, transition, outcome)).await
     }
 
     async fn reap(&self, unknown_after: Duration) -> StoreResult<Reaped> {

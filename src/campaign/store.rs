@@ -327,6 +327,26 @@ pub trait Store: Send + Sync {
         }
     }
 
+    /// [`take_token_and_claim`](Store::take_token_and_claim), then the
+    /// claimed batch's attempt ([`Transition::Attempt`]) at once: for a worker
+    /// that sends a batch as soon as it holds it. The lease returned is
+    /// attempting, committed: its request may be sent. A store may do all of it
+    /// in one transaction (one disk sync instead of two); by default the calls
+    /// are made in turn, and a claim whose attempt is refused gives `None`.
+    fn take_token_claim_and_attempt(
+        &self,
+        account: &str,
+        owner: &str,
+        lease: Duration,
+    ) -> impl Future<Output = StoreResult<(Token, Option<Lease>)>> + Send {
+        async move {
+            let (token, claimed) = self.take_token_and_claim(account, owner, lease).await?;
+            let Some(lease) = claimed else { return Ok((token, None)) };
+            let attempted = self.advance(&lease, Transition::Attempt, None).await?;
+            Ok((token, attempted.then_some(lease)))
+        }
+    }
+
     /// Moves the leased batch by `transition` (one that [`needs_owner`](Transition::needs_owner)),
     /// recording `outcome` with it when given. `Ok(false)` when the machine or
     /// the lease does not allow it: for [`Transition::Attempt`], the caller must then send nothing.

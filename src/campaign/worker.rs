@@ -78,6 +78,8 @@ pub struct WorkerReport {
     /// Batches refused as a whole account: back to pending, the account paused.
     pub deferred: u64,
     /// Claims it lost before attempting them (lease expired): it sent nothing for them.
+    /// (A worker now claims and records the attempt in one store call, so it
+    /// loses none this way; the count stays for the report's shape.)
     pub lost: u64,
     /// Outcomes it could not record (the store failed): the reaper will call those batches unknown.
     pub unrecorded: u64,
@@ -223,14 +225,19 @@ impl<'a, S: Store> Worker<'a, S> {
                         }
                         token_at.remove(name);
                     }
-                    let (token, claimed) =
-                        match self.store.take_token_and_claim(name, &self.options.owner, self.options.lease).await {
-                            Ok(answer) => answer,
-                            Err(error) => {
-                                failure = Some(error);
-                                break 'fill;
-                            }
-                        };
+                    // The accounts are those this worker has a client for: it sends what it claims at
+                    // once, so the claim and its attempt are one call (one transaction where the store can).
+                    let (token, claimed) = match self
+                        .store
+                        .take_token_claim_and_attempt(name, &self.options.owner, self.options.lease)
+                        .await
+                    {
+                        Ok(answer) => answer,
+                        Err(error) => {
+                            failure = Some(error);
+                            break 'fill;
+                        }
+                    };
                     match token {
                         Token::Granted => {}
                         Token::Wait(after) => {
@@ -344,18 +351,24 @@ impl<'a, S: Store> Worker<'a, S> {
         }
     }
 
-    /// Attempt, send, outcome: one batch.
+    /// Send, outcome: one batch whose attempt is recorded (durable before the
+    /// first byte of the request leaves; a claim whose attempt was refused never gets here).
     async fn handle(&self, lease: Lease) -> (Lease, Handled) {
         let Some(client) = self.clients.get(&lease.account) else {
-            // No client for it: give it back unsent.
-            let _ = self.store.advance(&lease, Transition::Release, None).await;
-            return (lease, Handled::Lost);
+            // Not reached (only accounts with a client are claimed for); nothing was sent.
+            let outcome = BatchOutcome::Failed {
+                error: crate::bulk::ErrorRecord {
+                    kind: "input".to_owned(),
+                    code: None,
+                    message: format!("no client for account {:?} in this worker; not sent", lease.account),
+                },
+            };
+            return match self.store.advance(&lease, Transition::Failed, Some(&outcome)).await {
+                Ok(true) => (lease, Handled::Recorded(BatchState::Failed, outcome)),
+                Ok(false) => (lease, Handled::Unrecorded(outcome, "the store refused the outcome".to_owned())),
+                Err(error) => (lease, Handled::Unrecorded(outcome, error.to_string())),
+            };
         };
-        // The attempt is durable before the first byte of the request leaves; a lost lease sends nothing.
-        match self.store.advance(&lease, Transition::Attempt, None).await {
-            Ok(true) => {}
-            Ok(false) | Err(_) => return (lease, Handled::Lost),
-        }
         let sms =
             Sms::new(&lease.from, lease.text.clone()).to_numbers(lease.numbers.iter().cloned()).flash(lease.flash);
         let result = client.send(&sms).await;

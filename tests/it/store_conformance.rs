@@ -275,6 +275,25 @@ pub async fn a_token_and_a_claim_together_follow_the_bucket_and_the_pause<S: Sto
     assert!(matches!(store.take_token_and_claim("zz", "w1", LONG).await, Err(StoreError::NoSuchAccount(_))));
 }
 
+pub async fn a_token_a_claim_and_its_attempt_together_leave_the_batch_attempting<S: Store>(store: S) {
+    let id = campaign(&store, 150).await;
+    let (token, lease) = store.take_token_claim_and_attempt("a", "w1", LONG).await.unwrap();
+    assert_eq!(token, Token::Granted);
+    let lease = lease.expect("a batch attempted");
+    assert_eq!((lease.batch, lease.numbers.len()), (0, 100));
+    assert_eq!(state(&store, id, 0).await, BatchState::Attempting);
+    // It is an attempt like any other: only its outcome (or the reaper, as unknown) moves it.
+    assert!(!store.advance(&lease, Transition::Attempt, None).await.unwrap());
+    assert!(store.advance(&lease, Transition::Sent, Some(&sent(&lease))).await.unwrap());
+    let (_, second) = store.take_token_claim_and_attempt("a", "w2", LONG).await.unwrap();
+    let second = second.expect("the second batch");
+    assert_eq!((second.batch, second.owner.as_str()), (1, "w2"));
+    assert_eq!(store.reap(Duration::ZERO).await.unwrap().unknown, 1, "an attempt without an outcome");
+    assert_eq!(state(&store, id, 1).await, BatchState::Unknown);
+    let (token, none) = store.take_token_claim_and_attempt("a", "w1", LONG).await.unwrap();
+    assert_eq!((token, none), (Token::Granted, None), "nothing left to claim");
+}
+
 pub async fn single_sends_go_before_campaigns_and_keys_make_them_once<S: Store>(store: S) {
     let bulk = campaign(&store, 300).await;
     let mut otp = spec("a", 0);
@@ -441,6 +460,12 @@ macro_rules! conformance {
             async fn token_and_claim() {
                 if let Some(store) = $store {
                     a_token_and_a_claim_together_follow_the_bucket_and_the_pause(store).await;
+                }
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn token_claim_and_attempt() {
+                if let Some(store) = $store {
+                    a_token_a_claim_and_its_attempt_together_leave_the_batch_attempting(store).await;
                 }
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,16 +2,16 @@
 //! here is ignored). Run them on a release build, one at a time:
 //!
 //! ```sh
-//! cargo test --release -p payamak-cli --test cli scale_memory -- --ignored --nocapture
-//! cargo test --release -p payamak-cli --test cli scale_throughput -- --ignored --nocapture
-//! cargo test --release -p payamak-cli --test cli scale_store_overhead -- --ignored --nocapture
+//! cargo test --release -p payamak-cli --all-features --test cli scale_memory -- --ignored --nocapture
+//! cargo test --release -p payamak-cli --all-features --test cli scale_throughput -- --ignored --nocapture
+//! cargo test --release -p payamak-cli --all-features --test cli scale_store_overhead -- --ignored --nocapture
 //! ```
 //!
 //! - `scale_memory`: the real `payamak campaign create` (the importer) and
 //!   `payamak worker` processes over a generated CSV of 100,000 and then
 //!   1,000,000 recipients, against the emulator; their peak resident memory
-//!   (`VmHWM`, which the binary reports on its way out) must stay within 64 MB and within 1.2× the
-//!   figure at 100,000. `PAYAMAK_SCALE_SIZES` (default `100000,1000000`),
+//!   (`VmHWM`, which the binary reports on its way out; Linux) must stay
+//!   within 64 MB and within 1.2× the figure at 100,000. `PAYAMAK_SCALE_SIZES` (default `100000,1000000`),
 //!   `PAYAMAK_SCALE_STORE=postgres` (needs `PAYAMAK_TEST_PG`).
 //! - `scale_throughput`: `payamak worker` against an emulator whose accounts
 //!   have a rate limit and a latency; the SendSms rate the panel saw (its
@@ -21,7 +21,7 @@
 //!   process, over an SQLite store whose every call is timed: the time with a
 //!   store call under way over the wall time must be ≤ 5%.
 
-#![cfg(unix)]
+#![cfg(target_os = "linux")]
 
 use std::collections::HashMap;
 use std::io::Write as _;
@@ -208,6 +208,14 @@ fn paced_panel(rates: [f64; 2], latency: Duration) -> RunningEmulator {
     )
 }
 
+/// The burst of the campaigns' buckets in the store (`PAYAMAK_SCALE_STORE_BURST`, default 2,
+/// within the panel's 3). With 1 the bucket has no tolerance at all, and every
+/// millisecond a worker asks late (timer resolution, the store's millisecond clock)
+/// is lost for good: 0.945–0.96 of the limit in runs here.
+fn store_burst() -> u32 {
+    env_f64("PAYAMAK_SCALE_STORE_BURST", 2.0) as u32
+}
+
 fn env_f64(name: &str, default: f64) -> f64 {
     std::env::var(name).ok().and_then(|value| value.parse().ok()).unwrap_or(default)
 }
@@ -238,7 +246,7 @@ fn paced_campaigns(emulator: &RunningEmulator, home: &TempDir, store: &str, rate
         let mut command = payamak(home);
         command.args(["--endpoint", &emulator.base_url(), "--user", username, "--json", "campaign", "create"]);
         command.args(["--store", store, "--from", from, "--text", "paced", "--credentials", credentials]);
-        command.args(["--rate", &rates[index].to_string(), "--burst", "1", "--csv"]).arg(csv);
+        command.args(["--rate", &rates[index].to_string(), "--burst", &store_burst().to_string(), "--csv"]).arg(csv);
         run(&mut command).expect_code(0);
     }
 }
@@ -377,6 +385,14 @@ impl<S: Store> Store for Timed<S> {
     ) -> StoreResult<(Token, Option<Lease>)> {
         timed!(self, take_token_and_claim(account, owner, lease))
     }
+    async fn take_token_claim_and_attempt(
+        &self,
+        account: &str,
+        owner: &str,
+        lease: Duration,
+    ) -> StoreResult<(Token, Option<Lease>)> {
+        timed!(self, take_token_claim_and_attempt(account, owner, lease))
+    }
     async fn advance(
         &self,
         lease: &Lease,
@@ -433,7 +449,7 @@ fn scale_store_overhead() {
                 username: username.to_owned(),
                 endpoints: vec![emulator.base_url()],
                 credentials: "settings".to_owned(),
-                rate: Some(Rate::per_second(rates[index], 1)),
+                rate: Some(Rate::per_second(rates[index], store_burst())),
             };
             store.inner.put_account(&account).await.expect("put the account");
             let spec = CampaignSpec {
