@@ -232,6 +232,15 @@ fn token_in(tx: &rusqlite::Transaction<'_>, account: &str, take: bool) -> Sql<To
 }
 
 /// Claims the account's first pending batch for `owner`, in `tx`.
+/// The account's token, taken only when it has a pending batch (a worker that
+/// finds nothing to claim keeps the token for the next one); and whether it has.
+fn token_if_pending(tx: &rusqlite::Transaction<'_>, account: &str) -> Sql<(Token, bool)> {
+    let pending: Option<i64> = tx
+        .query_row("SELECT 1 FROM batch WHERE account = ? AND state = 'pending' LIMIT 1", [account], |row| row.get(0))
+        .optional()?;
+    Ok((token_in(tx, account, pending.is_some())?, pending.is_some()))
+}
+
 fn claim_in(tx: &rusqlite::Transaction<'_>, account: String, owner: String, lease: Duration) -> Sql<Option<Lease>> {
     let found = tx
         .query_row(
@@ -579,13 +588,8 @@ impl Store for SqliteStore {
     ) -> StoreResult<(Token, Option<Lease>)> {
         let (account, owner) = (account.to_owned(), owner.to_owned());
         self.write("take a token, claim a batch and record its attempt", move |tx| {
-            let pending: Option<i64> = tx
-                .query_row("SELECT 1 FROM batch WHERE account = ? AND state = 'pending' LIMIT 1", [&account], |row| {
-                    row.get(0)
-                })
-                .optional()?;
-            let token = token_in(tx, &account, pending.is_some())?;
-            if token != Token::Granted || pending.is_none() {
+            let (token, pending) = token_if_pending(tx, &account)?;
+            if token != Token::Granted || !pending {
                 return Ok((token, None));
             }
             let Some(claimed) = claim_in(tx, account, owner, lease)? else { return Ok((token, None)) };
@@ -608,14 +612,9 @@ impl Store for SqliteStore {
     ) -> StoreResult<(Token, Option<Lease>)> {
         let (account, owner) = (account.to_owned(), owner.to_owned());
         self.write("take a token and claim a batch", move |tx| {
-            // The token is taken only when there is a batch to claim: one transaction, one sync.
-            let pending: Option<i64> = tx
-                .query_row("SELECT 1 FROM batch WHERE account = ? AND state = 'pending' LIMIT 1", [&account], |row| {
-                    row.get(0)
-                })
-                .optional()?;
-            let token = token_in(tx, &account, pending.is_some())?;
-            if token != Token::Granted || pending.is_none() {
+            // One transaction, one sync.
+            let (token, pending) = token_if_pending(tx, &account)?;
+            if token != Token::Granted || !pending {
                 return Ok((token, None));
             }
             Ok((token, claim_in(tx, account, owner, lease)?))
