@@ -460,29 +460,13 @@ pub struct SendBulkArgs {
     #[arg(long, value_name = "NUMBER")]
     pub from: String,
 
-    /// CSV file of recipients
-    #[arg(long, value_name = "FILE")]
-    pub csv: PathBuf,
+    /// The recipients
+    #[command(flatten)]
+    pub recipients: CsvArgs,
 
     /// The text; `-` (or leaving it out while stdin is not a terminal) reads it from stdin
     #[arg(long, value_name = "TEXT")]
     pub text: Option<String>,
-
-    /// The CSV column holding the numbers: a header name, or a 1-based index
-    #[arg(long, value_name = "NAME|INDEX")]
-    pub column: Option<String>,
-
-    /// The CSV's field delimiter: , or ; or tab [default: sniffed]
-    #[arg(long, value_name = "CHAR", value_parser = crate::csv_input::delimiter)]
-    pub delimiter: Option<u8>,
-
-    /// The CSV's encoding: utf-8, utf-16le, utf-16be, windows-1256, ... [default: guessed]
-    #[arg(long, value_name = "LABEL", value_parser = crate::csv_input::encoding)]
-    pub encoding: Option<&'static encoding_rs::Encoding>,
-
-    /// Stop before sending anything if the CSV has an invalid number (default: skip it)
-    #[arg(long)]
-    pub strict: bool,
 
     /// Send as a flash SMS
     #[arg(long)]
@@ -546,9 +530,20 @@ pub struct CsvArgs {
     #[arg(long, value_name = "LABEL", value_parser = crate::csv_input::encoding)]
     pub encoding: Option<&'static encoding_rs::Encoding>,
 
-    /// Import nothing if the CSV has an invalid number (default: skip it)
+    /// Refuse the whole file (send or import nothing) if it has an invalid number (default: skip it)
     #[arg(long)]
     pub strict: bool,
+}
+
+impl CsvArgs {
+    /// How to read the file.
+    pub fn options(&self) -> crate::csv_input::CsvOptions<'_> {
+        crate::csv_input::CsvOptions {
+            column: self.column.as_deref(),
+            delimiter: self.delimiter,
+            encoding: self.encoding,
+        }
+    }
 }
 
 /// `payamak campaign …`.

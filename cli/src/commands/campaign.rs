@@ -48,7 +48,7 @@ pub struct ImportJson {
 
 /// Streams the CSV of `csv` into campaign `id` (recipients in chunks, repeats dropped by the store) and plans its batches.
 pub async fn import(store: &AnyStore, id: CampaignId, csv: &CsvArgs, output: &Output) -> Result<ImportJson, Failure> {
-    let options = CsvOptions { column: csv.column.as_deref(), delimiter: csv.delimiter, encoding: csv.encoding };
+    let options = csv.options();
     if csv.strict {
         // Every row is checked before anything is imported (a first pass, as flat as the import).
         let invalid = scan_invalid(&csv.csv, options)?;

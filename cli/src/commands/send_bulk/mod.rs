@@ -22,7 +22,7 @@ use super::{check_parts, Context, DryRunJson, TextJson};
 /// How many recipients a dry run lists in its table (`--json` lists them all).
 const DRY_RUN_SHOWN: usize = 20;
 use crate::args::SendBulkArgs;
-use crate::csv_input::{self, CsvOptions, CsvRecipients};
+use crate::csv_input::{self, CsvRecipients};
 use crate::failure::{describe, CliResult, Exit, Failure};
 use crate::input;
 use crate::output::Output;
@@ -49,14 +49,13 @@ pub async fn run(args: SendBulkArgs, context: &Context) -> CliResult {
     if args.from.trim().is_empty() {
         return Err(Failure::usage("--from is empty"));
     }
-    let options = CsvOptions { column: args.column.as_deref(), delimiter: args.delimiter, encoding: args.encoding };
-    let recipients = csv_input::stream::collect(&args.csv, options)?;
+    let recipients = csv_input::stream::collect(&args.recipients.csv, args.recipients.options())?;
     for note in &recipients.notes {
-        output.note(format!("{}: {note}", args.csv.display()));
+        output.note(format!("{}: {note}", args.recipients.csv.display()));
     }
-    report_rows(output, &recipients, args.strict)?;
+    report_rows(output, &recipients, args.recipients.strict)?;
     if recipients.numbers.is_empty() {
-        return Err(Failure::usage(format!("no valid recipient numbers in {}", args.csv.display())));
+        return Err(Failure::usage(format!("no valid recipient numbers in {}", args.recipients.csv.display())));
     }
     let sms = Sms::new(&args.from, text).to_numbers(recipients.numbers.iter().cloned()).flash(args.flash);
     check_parts(&TextJson::of(sms.text()), args.safety.max_parts)?;
@@ -130,12 +129,12 @@ fn open_journal(
     output: &Output,
 ) -> Result<JsonLinesJournal, Failure> {
     let path = args.journal.clone().unwrap_or_else(|| {
-        let mut path = args.csv.clone().into_os_string();
+        let mut path = args.recipients.csv.clone().into_os_string();
         path.push(".journal");
         PathBuf::from(path)
     });
     let header = JobHeader::new(sms, MAX_RECIPIENTS_PER_CALL, session.endpoints.clone(), session.username.clone())
-        .source(args.csv.display().to_string());
+        .source(args.recipients.csv.display().to_string());
     let journal = JsonLinesJournal::open(&path, header).map_err(Failure::usage)?;
     if journal.dropped_partial_line() {
         output.note("the journal's last line was cut short by an earlier crash and was dropped");
