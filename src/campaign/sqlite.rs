@@ -233,12 +233,21 @@ fn token_in(tx: &rusqlite::Transaction<'_>, account: &str, take: bool) -> Sql<To
 
 /// Claims the account's first pending batch for `owner`, in `tx`.
 /// The account's token, taken only when it has a pending batch (a worker that
-/// finds nothing to claim keeps the token for the next one); and whether it has.
-fn token_if_pending(tx: &rusqlite::Transaction<'_>, account: &str) -> Sql<(Token, bool)> {
+/// finds nothing to claim keeps the token for the next one), and with it a claim.
+fn token_and_claim_in(
+    tx: &rusqlite::Transaction<'_>,
+    account: String,
+    owner: String,
+    lease: Duration,
+) -> Sql<(Token, Option<Lease>)> {
     let pending: Option<i64> = tx
-        .query_row("SELECT 1 FROM batch WHERE account = ? AND state = 'pending' LIMIT 1", [account], |row| row.get(0))
+        .query_row("SELECT 1 FROM batch WHERE account = ? AND state = 'pending' LIMIT 1", [&account], |row| row.get(0))
         .optional()?;
-    Ok((token_in(tx, account, pending.is_some())?, pending.is_some()))
+    let token = token_in(tx, &account, pending.is_some())?;
+    if token != Token::Granted || pending.is_none() {
+        return Ok((token, None));
+    }
+    Ok((token, claim_in(tx, account, owner, lease)?))
 }
 
 fn claim_in(tx: &rusqlite::Transaction<'_>, account: String, owner: String, lease: Duration) -> Sql<Option<Lease>> {
@@ -588,11 +597,8 @@ impl Store for SqliteStore {
     ) -> StoreResult<(Token, Option<Lease>)> {
         let (account, owner) = (account.to_owned(), owner.to_owned());
         self.write("take a token, claim a batch and record its attempt", move |tx| {
-            let (token, pending) = token_if_pending(tx, &account)?;
-            if token != Token::Granted || !pending {
-                return Ok((token, None));
-            }
-            let Some(claimed) = claim_in(tx, account, owner, lease)? else { return Ok((token, None)) };
+            let (token, claimed) = token_and_claim_in(tx, account, owner, lease)?;
+            let Some(claimed) = claimed else { return Ok((token, None)) };
             let (campaign, batch) = (claimed.campaign.0, signed(claimed.batch));
             if !advance_in(tx, campaign, batch, &claimed.owner, Transition::Attempt, None)? {
                 // Only a lease shorter than a millisecond ends before its attempt: give the batch back.
@@ -611,15 +617,8 @@ impl Store for SqliteStore {
         lease: Duration,
     ) -> StoreResult<(Token, Option<Lease>)> {
         let (account, owner) = (account.to_owned(), owner.to_owned());
-        self.write("take a token and claim a batch", move |tx| {
-            // One transaction, one sync.
-            let (token, pending) = token_if_pending(tx, &account)?;
-            if token != Token::Granted || !pending {
-                return Ok((token, None));
-            }
-            Ok((token, claim_in(tx, account, owner, lease)?))
-        })
-        .await
+        // One transaction, one sync.
+        self.write("take a token and claim a batch", move |tx| token_and_claim_in(tx, account, owner, lease)).await
     }
 
     async fn advance(
