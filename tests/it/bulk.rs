@@ -44,13 +44,7 @@ impl Panel {
 
     fn client(&self) -> Client {
         let panel = self.clone();
-        Client::builder()
-            .base_url("http://panel.test/post/")
-            .credentials("demo", "demo")
-            .retry_policy(RetryPolicy::none())
-            .transport(MemoryTransport::new(move |request| panel.answer(request.body)))
-            .build()
-            .unwrap()
+        crate::support::memory_client(move |body| panel.answer(body))
     }
 
     fn answer(&self, body: &[u8]) -> Result<HttpResponse, PostError> {

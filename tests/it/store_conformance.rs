@@ -15,8 +15,8 @@ use payamak::campaign::{
 use payamak::recipient::MobileNumber;
 use payamak::send::{SendSmsRequest, SendSmsResponse};
 use payamak::server::{encode_response, RequestEnvelope};
-use payamak::transport::{HttpResponse, MemoryTransport, PostError};
-use payamak::{Client, RetryPolicy};
+use payamak::transport::{HttpResponse, PostError};
+use payamak::Client;
 
 const LONG: Duration = Duration::from_secs(60);
 
@@ -348,13 +348,7 @@ pub struct Panel {
 impl Panel {
     pub fn client(&self) -> Client {
         let panel = self.clone();
-        Client::builder()
-            .base_url("http://panel.test/post/")
-            .credentials("demo", "demo")
-            .retry_policy(RetryPolicy::none())
-            .transport(MemoryTransport::new(move |request| panel.answer(request.body)))
-            .build()
-            .unwrap()
+        crate::support::memory_client(move |body| panel.answer(body))
     }
 
     fn answer(&self, body: &[u8]) -> Result<HttpResponse, PostError> {

@@ -380,3 +380,20 @@ fn answer_and_close(stream: TcpStream, counts: &Mutex<std::collections::HashMap<
     // Closed a moment later: long enough for the client to take the connection back into its pool.
     std::thread::sleep(Duration::from_millis(5));
 }
+
+/// A client of an in-memory panel: `answer` gets each request's body, untried
+/// again (no retries), so a test sees every call it makes.
+pub fn memory_client(
+    answer: impl Fn(&[u8]) -> Result<payamak::transport::HttpResponse, payamak::transport::PostError>
+        + Send
+        + Sync
+        + 'static,
+) -> payamak::Client {
+    payamak::Client::builder()
+        .base_url("http://panel.test/post/")
+        .credentials("demo", "demo")
+        .retry_policy(payamak::RetryPolicy::none())
+        .transport(payamak::transport::MemoryTransport::new(move |request| answer(request.body)))
+        .build()
+        .expect("a client of an in-memory panel")
+}
