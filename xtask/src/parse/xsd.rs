@@ -170,14 +170,7 @@ pub(super) fn schema(src: &Source<'_>, node: Node<'_, '_>) -> Schema {
         target_namespace: node.attribute("targetNamespace").or(src.chameleon).unwrap_or("").to_owned(),
         qualified: node.attribute("elementFormDefault") == Some("qualified"),
         attributes_qualified: node.attribute("attributeFormDefault") == Some("qualified"),
-        elements: Vec::new(),
-        complex_types: Vec::new(),
-        simple_types: Vec::new(),
-        attributes: Vec::new(),
-        attribute_groups: Vec::new(),
-        groups: Vec::new(),
-        imports: Vec::new(),
-        problems: Vec::new(),
+        ..empty_schema()
     };
     for child in xsd_children(node) {
         match child.tag_name().name() {
