@@ -60,7 +60,7 @@ pub(super) struct Element {
 const _: () = assert!(std::mem::size_of::<Element>() == 24);
 
 /// `Element::scope` when no declaration is in scope.
-pub(super) const NO_SCOPE: u16 = u16::MAX;
+const NO_SCOPE: u16 = u16::MAX;
 
 const HAS_CHILDREN: u8 = 1;
 /// Written as an empty-element tag (`<a/>`).

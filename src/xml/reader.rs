@@ -184,8 +184,8 @@ impl<'a, 'input: 'a> XmlElement<'a, 'input> {
         self.children().next()
     }
 
-    /// The value of an attribute in `namespace` (`""` for none).
-    pub fn attributes_raw(&self) -> impl Iterator<Item = (u32, &'a str, &'a str)> + 'a {
+    /// The attributes as (namespace URI index, local name, value).
+    fn attributes_raw(&self) -> impl Iterator<Item = (u32, &'a str, &'a str)> + 'a {
         let document = self.document;
         let element = self.element();
         let attributes = if element.has_attributes() {
