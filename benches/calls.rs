@@ -105,6 +105,13 @@ fn report(name: &str, payamak: f64, baseline: f64) {
     );
 }
 
+/// `--only ROW CALLS`: run row ROW (0–4, in the order of `loops`) CALLS times, for a profiler.
+fn profile_row() -> Option<(usize, u64)> {
+    let args: Vec<String> = std::env::args().collect();
+    let at = args.iter().position(|arg| arg == "--only")?;
+    Some((args.get(at + 1)?.parse().ok()?, args.get(at + 2)?.parse().ok()?))
+}
+
 fn main() {
     let seconds = std::env::args().skip(1).find_map(|arg| arg.parse::<u64>().ok()).unwrap_or(3);
     let duration = Duration::from_secs(seconds);
@@ -144,6 +151,13 @@ fn main() {
                 })
             }),
         ];
+        if let Some((row, calls)) = profile_row() {
+            // For a profiler: one row, a fixed number of calls.
+            for _ in 0..calls {
+                loops[row]().await;
+            }
+            return;
+        }
         let [credit_bare, credit, send_bare, send_bare_fresh, send] = rates(duration, &mut loops).await[..] else {
             unreachable!("one rate per loop")
         };
