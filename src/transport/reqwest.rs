@@ -1,5 +1,6 @@
 //! The default transport: reqwest (rustls), never following redirects.
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::{BoxFuture, HttpRequest, HttpResponse, PostError, Transport};
@@ -22,6 +23,31 @@ pub struct ReqwestTransport {
     /// after its last answer; a send written to it fails in a way that cannot
     /// tell "never left" from "may have arrived".
     fresh: reqwest::Client,
+    urls: Arc<ParsedUrls>,
+}
+
+/// The URLs posted to, parsed once each: a client posts to its few base URLs
+/// over and over, and parsing one costs about as much as decoding a short reply.
+#[derive(Debug, Default)]
+struct ParsedUrls(Mutex<Vec<(Box<str>, reqwest::Url)>>);
+
+impl ParsedUrls {
+    /// More than any failover list: past it, the oldest is forgotten.
+    const KEPT: usize = 16;
+
+    /// `url` parsed; `None` when it does not parse (reqwest then reports why).
+    fn get(&self, url: &str) -> Option<reqwest::Url> {
+        let mut kept = self.0.lock().ok()?;
+        if let Some((_, parsed)) = kept.iter().find(|(text, _)| &**text == url) {
+            return Some(parsed.clone());
+        }
+        let parsed = reqwest::Url::parse(url).ok()?;
+        if kept.len() == Self::KEPT {
+            kept.remove(0);
+        }
+        kept.push((url.into(), parsed.clone()));
+        Some(parsed)
+    }
 }
 
 impl ReqwestTransport {
@@ -37,7 +63,7 @@ impl ReqwestTransport {
         };
         let pooled = builder().pool_idle_timeout(POOL_IDLE_TIMEOUT).build()?;
         let fresh = builder().pool_max_idle_per_host(0).build()?;
-        Ok(ReqwestTransport { pooled, fresh })
+        Ok(ReqwestTransport { pooled, fresh, urls: Arc::default() })
     }
 
     /// A transport over a client you configured. Give it a connect timeout, so
@@ -48,12 +74,16 @@ impl ReqwestTransport {
     /// `pool_max_idle_per_host(0)` unless a send that meets a connection the
     /// server closed may be reported as an unknown outcome.
     pub fn with_client(client: reqwest::Client) -> Self {
-        ReqwestTransport { pooled: client.clone(), fresh: client }
+        ReqwestTransport { pooled: client.clone(), fresh: client, urls: Arc::default() }
     }
 
     async fn exchange(&self, request: HttpRequest<'_>) -> Result<HttpResponse, PostError> {
         let client = if request.retry_safe { &self.pooled } else { &self.fresh };
-        let mut builder = client.post(request.url).timeout(request.timeout).body(request.body.to_vec());
+        let builder = match self.urls.get(request.url) {
+            Some(url) => client.post(url),
+            None => client.post(request.url),
+        };
+        let mut builder = builder.timeout(request.timeout).body(request.body.to_vec());
         for (name, value) in &request.headers {
             builder = builder.header(*name, value.as_str());
         }
@@ -102,5 +132,24 @@ fn classify(error: reqwest::Error) -> PostError {
         PostError::request(error)
     } else {
         PostError::io(true, error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ParsedUrls;
+
+    #[test]
+    fn urls_are_parsed_once_and_the_oldest_forgotten_past_the_limit() {
+        let urls = ParsedUrls::default();
+        let first = urls.get("http://127.0.0.1:8080/post/send.asmx").expect("parses");
+        assert_eq!(first.as_str(), "http://127.0.0.1:8080/post/send.asmx");
+        for port in 0..ParsedUrls::KEPT + 3 {
+            let url = format!("http://127.0.0.1:{port}/post/send.asmx");
+            assert_eq!(urls.get(&url).expect("parses").port(), u16::try_from(port).ok());
+        }
+        assert_eq!(urls.0.lock().expect("not poisoned").len(), ParsedUrls::KEPT);
+        assert_eq!(urls.get("http://127.0.0.1:8080/post/send.asmx"), Some(first));
+        assert_eq!(urls.get("not a url"), None);
     }
 }
