@@ -107,6 +107,34 @@ impl Shared {
     }
 }
 
+/// How many times a request that finds the state locked lets the runtime's other tasks run
+/// before it waits for the lock on the blocking pool. The state is held for tens of
+/// microseconds at a time, so the lock is usually free again by the next try, and the
+/// request costs no thread hop.
+const TRIES_BEFORE_BLOCKING: usize = 8;
+
+impl Shared {
+    /// Runs `f` as [`with_state`](Self::with_state) does, from async code: at once when the
+    /// state is free, else after letting other tasks run while another caller holds it, and
+    /// on the blocking pool when it stays held. `None` if `f` panicked there.
+    pub(crate) async fn run<T, F>(self: &Arc<Self>, f: F) -> Option<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut State, DateTime<Utc>) -> T + Send + 'static,
+    {
+        let mut f = f;
+        for _ in 0..TRIES_BEFORE_BLOCKING {
+            match self.try_with_state(f) {
+                Ok(result) => return Some(result),
+                Err(back) => f = back,
+            }
+            tokio::task::yield_now().await;
+        }
+        let shared = self.clone();
+        blocking(move || shared.with_state(f)).await
+    }
+}
+
 impl ClockListener for Shared {
     fn time_changed(&self, now: DateTime<Utc>) {
         let (mut state, now) = self.lock_at(Some(now));
