@@ -210,7 +210,11 @@ impl Inbox {
     pub(crate) fn file_sent(&mut self, key: &str, message: SentMessage) -> Option<i64> {
         let msg_id = self.next_msg_id();
         let retain = self.retain_sent;
-        let mailbox = self.mailboxes.entry(key.to_owned()).or_default();
+        // Looked up before it is made: a send files a row per recipient, the key once.
+        if !self.mailboxes.contains_key(key) {
+            self.mailboxes.insert(key.to_owned(), Mailbox::default());
+        }
+        let mailbox = self.mailboxes.get_mut(key)?;
         let position = mailbox.sent_forgotten + mailbox.sent.len();
         mailbox.by_msg_id.insert(msg_id, MsgLocation::Sent(position));
         mailbox.sent.push_back(SentRow { msg_id, is_read: false, message });
