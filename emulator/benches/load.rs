@@ -3,8 +3,12 @@
 //! `cargo bench -p payamak-emulator --bench load [-- SECONDS]` prints the latency
 //! percentiles and throughput of the emulator, and of a bare HTTP server that
 //! answers every request with the same canned SendSms reply (the floor: HTTP
-//! and the client's own cost), measured in the same run, as ratios; and the
-//! emulator's resident memory before and after, to show it stays flat.
+//! and the client's own cost), measured in the same run, as ratios; the CPU time
+//! the whole process spends per call in each (client and server share it); and
+//! the emulator's resident memory before and after, to show it stays flat.
+//!
+//! The two rows take turns (`TURNS` each, in alternating order, SECONDS in all
+//! per row), so that whatever else runs on the machine weighs on both alike.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -16,11 +20,15 @@ use payamak_emulator::{Account, Emulator};
 
 const CONNECTIONS: usize = 16;
 const RECIPIENTS: usize = 100;
+/// Turns each row takes.
+const TURNS: u32 = 10;
 
-/// Latencies of every call, and how long the run took.
+/// Latencies of every call, how long the row ran, and the process's CPU time meanwhile.
+#[derive(Default)]
 struct Run {
     latencies: Vec<Duration>,
     elapsed: Duration,
+    cpu: Duration,
 }
 
 impl Run {
@@ -34,6 +42,17 @@ impl Run {
     fn per_second(&self) -> f64 {
         self.latencies.len() as f64 / self.elapsed.as_secs_f64()
     }
+
+    /// CPU time of the process (client and server) per call, in µs.
+    fn cpu_per_call(&self) -> f64 {
+        self.cpu.as_secs_f64() * 1e6 / self.latencies.len().max(1) as f64
+    }
+
+    fn add(&mut self, turn: Run) {
+        self.latencies.extend(turn.latencies);
+        self.elapsed += turn.elapsed;
+        self.cpu += turn.cpu;
+    }
 }
 
 fn sms() -> Sms {
@@ -44,6 +63,7 @@ fn sms() -> Sms {
 /// `CONNECTIONS` clients sending SendSms to `base_url` for `duration`.
 async fn load(base_url: &str, duration: Duration) -> Run {
     let sms = Arc::new(sms());
+    let cpu = cpu_time();
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..CONNECTIONS {
@@ -63,7 +83,22 @@ async fn load(base_url: &str, duration: Duration) -> Run {
     for task in tasks {
         latencies.extend(task.await.expect("a client task"));
     }
-    Run { latencies, elapsed: started.elapsed() }
+    Run { latencies, elapsed: started.elapsed(), cpu: cpu_time().saturating_sub(cpu) }
+}
+
+/// The CPU time this process has used, user and system, all threads (Linux; in clock
+/// ticks of 10 ms, which a turn of thousands of calls makes fine enough).
+fn cpu_time() -> Duration {
+    let ticks = std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|stat| {
+            // After the command name, which is in parentheses: utime and stime are fields 14 and 15.
+            let rest = stat.get(stat.rfind(')')? + 1..)?.to_owned();
+            let fields: Vec<u64> = rest.split_whitespace().skip(11).take(2).filter_map(|f| f.parse().ok()).collect();
+            Some(fields.iter().sum::<u64>())
+        })
+        .unwrap_or(0);
+    Duration::from_millis(ticks * 10)
 }
 
 /// A server answering every request with one canned SendSms reply.
@@ -99,7 +134,8 @@ fn resident_mib() -> f64 {
 fn report(name: &str, run: &Run, baseline: &Run) {
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     println!(
-        "{name:>9}: {:>6} calls, {:>7.0}/s ({:.2}× the baseline), p50 {:>6.2} ms ({:.2}×), p99 {:>6.2} ms ({:.2}×)",
+        "{name:>9}: {:>6} calls, {:>7.0}/s ({:.2}× the baseline), p50 {:>6.2} ms ({:.2}×), p99 {:>6.2} ms ({:.2}×), \
+         CPU {:>4.0} µs a call ({:.2}×)",
         run.latencies.len(),
         run.per_second(),
         run.per_second() / baseline.per_second(),
@@ -107,26 +143,42 @@ fn report(name: &str, run: &Run, baseline: &Run) {
         ms(run.percentile(0.5)) / ms(baseline.percentile(0.5)),
         ms(run.percentile(0.99)),
         ms(run.percentile(0.99)) / ms(baseline.percentile(0.99)),
+        run.cpu_per_call(),
+        run.cpu_per_call() / baseline.cpu_per_call(),
     );
 }
 
 fn main() {
     let seconds = std::env::args().skip(1).find_map(|arg| arg.parse::<u64>().ok()).unwrap_or(10);
-    let duration = Duration::from_secs(seconds);
+    let turn = Duration::from_secs(seconds) / TURNS;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
     runtime.block_on(async {
-        let baseline_address = bare_server().await;
-        let baseline = load(&format!("http://{baseline_address}/post/"), duration).await;
+        let baseline_url = format!("http://{}/post/", bare_server().await);
         let emulator = Emulator::builder()
             .without_demo()
             .account(Account::new("load", "load").credit(1e15).sender("5000123456"))
             .start()
             .await
             .expect("the emulator starts");
+        let emulator_url = emulator.base_url();
+        // Warm both up (connections, allocator, the emulator's first rows), then take turns.
+        load(&baseline_url, Duration::from_millis(200)).await;
+        load(&emulator_url, Duration::from_millis(200)).await;
         let before = resident_mib();
-        let run = load(&emulator.base_url(), duration).await;
+        let (mut baseline, mut run) = (Run::default(), Run::default());
+        for index in 0..TURNS {
+            if index % 2 == 0 {
+                baseline.add(load(&baseline_url, turn).await);
+                run.add(load(&emulator_url, turn).await);
+            } else {
+                run.add(load(&emulator_url, turn).await);
+                baseline.add(load(&baseline_url, turn).await);
+            }
+        }
         let after = resident_mib();
-        println!("SendSms to {RECIPIENTS} recipients from {CONNECTIONS} connections for {seconds} s");
+        println!(
+            "SendSms to {RECIPIENTS} recipients from {CONNECTIONS} connections, {seconds} s a row in {TURNS} turns"
+        );
         report("baseline", &baseline, &baseline);
         report("emulator", &run, &baseline);
         println!(
