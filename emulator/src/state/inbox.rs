@@ -5,10 +5,9 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
-use rustc_hash::FxHashMap;
-
 use chrono::{DateTime, Utc};
 
+use super::ids::IdMap;
 use crate::accounts::normalize_line;
 use crate::snapshot::{IncomingSms, InjectError, ReceivedSnapshot, SentSnapshot};
 use payamak::sms_parts;
@@ -138,8 +137,8 @@ struct Mailbox {
     sent: VecDeque<SentRow>,
     /// How many of the oldest sent rows were forgotten.
     sent_forgotten: usize,
-    /// Keyed by ids the emulator issues itself, so a fast hash needs no protection from flooding.
-    by_msg_id: FxHashMap<i64, MsgLocation>,
+    /// Where each message id of the account is.
+    by_msg_id: IdMap<MsgLocation>,
 }
 
 impl Mailbox {
@@ -223,7 +222,7 @@ impl Inbox {
         }
         let forgotten = mailbox.sent.pop_front()?;
         mailbox.sent_forgotten += 1;
-        mailbox.by_msg_id.remove(&forgotten.msg_id);
+        mailbox.by_msg_id.remove(forgotten.msg_id);
         Some(forgotten.message.rec_id)
     }
 
@@ -284,7 +283,7 @@ impl Inbox {
     pub(crate) fn mark(&mut self, key: &str, ids: &str, read: bool) {
         let Some(mailbox) = self.mailboxes.get_mut(key) else { return };
         for id in ids.split(',').filter_map(|id| id.trim().parse::<i64>().ok()) {
-            let flag = match mailbox.by_msg_id.get(&id).copied() {
+            let flag = match mailbox.by_msg_id.get(id).copied() {
                 Some(MsgLocation::Received(index)) => {
                     mailbox.received.get_mut(index).map(|message| &mut message.is_read)
                 }
