@@ -1,7 +1,7 @@
 //! The state shared by the HTTP handlers, the background ticker and the Rust API.
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError, Weak};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use tokio::sync::Notify;
@@ -107,11 +107,11 @@ impl Shared {
     }
 }
 
-/// How many times a request that finds the state locked lets the runtime's other tasks run
-/// before it waits for the lock on the blocking pool. The state is held for tens of
-/// microseconds at a time, so the lock is usually free again by the next try, and the
-/// request costs no thread hop.
-const TRIES_BEFORE_BLOCKING: usize = 8;
+/// How long a request that finds the state locked keeps letting the runtime's other tasks
+/// run and trying again before it waits for the lock on the blocking pool. The state is
+/// held for tens of microseconds at a time, so the lock is usually free again well
+/// within this, and the request costs no thread hop.
+const RETRY_BEFORE_BLOCKING: Duration = Duration::from_micros(250);
 
 impl Shared {
     /// Runs `f` as [`with_state`](Self::with_state) does, from async code: at once when the
@@ -123,10 +123,14 @@ impl Shared {
         F: FnOnce(&mut State, DateTime<Utc>) -> T + Send + 'static,
     {
         let mut f = f;
-        for _ in 0..TRIES_BEFORE_BLOCKING {
+        let mut started = None;
+        loop {
             match self.try_with_state(f) {
                 Ok(result) => return Some(result),
                 Err(back) => f = back,
+            }
+            if started.get_or_insert_with(Instant::now).elapsed() >= RETRY_BEFORE_BLOCKING {
+                break;
             }
             tokio::task::yield_now().await;
         }
