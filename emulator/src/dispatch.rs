@@ -56,9 +56,9 @@ pub(crate) fn respond(version: SoapVersion, answer: Result<String, Fault>) -> Re
 }
 
 /// Reads a POST to a service endpoint: the decoded request, ready to run, or the fault
-/// response that it cannot be routed or read.
-pub(crate) fn decode(service: &Service, headers: &HeaderMap, body: &[u8]) -> Result<Prepared, Response> {
-    call(service, headers, body).map_err(|fault| fault_response(&fault))
+/// that it cannot be routed or read (to answer with [`fault_response`]).
+pub(crate) fn decode(service: &Service, headers: &HeaderMap, body: &[u8]) -> Result<Prepared, Fault> {
+    call(service, headers, body)
 }
 
 /// Finds the operation and decodes its request, or the fault that the request cannot be

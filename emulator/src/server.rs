@@ -24,7 +24,7 @@ use super::dispatch;
 use super::limits::ServerLimits;
 use super::services::Service;
 use super::shared::{ticker, Shared};
-use super::{admin, ops, wsdl};
+use super::{admin, faults, ops, wsdl};
 
 /// The address clients should use for `local`: an unspecified bind address (`0.0.0.0`,
 /// `::`) is reached through loopback.
@@ -147,7 +147,7 @@ async fn asmx(State(app): State<App>, method: Method, uri: Uri, headers: HeaderM
             };
             let prepared = match dispatch::decode(service, &headers, &body) {
                 Ok(prepared) => prepared,
-                Err(fault) => return fault,
+                Err(fault) => return faults::fault_response(&fault),
             };
             drop(body);
             let ops::Prepared { version, send, job } = prepared;
