@@ -260,8 +260,9 @@ fn main() {
         report("baseline", &baseline, &baseline);
         report("emulator", &run, &baseline);
         println!(
-            "emulator resident memory: {before:.0} MiB before, {after:.0} MiB after {} recipients sent",
-            run.latencies.len() * RECIPIENTS
+            "emulator resident memory: {before:.0} MiB before, {after:.0} MiB after {} recipients sent ({:.2}×)",
+            run.latencies.len() * RECIPIENTS,
+            after / before
         );
         emulator.shutdown().await;
     });
