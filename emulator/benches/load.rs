@@ -223,12 +223,41 @@ fn report(name: &str, run: &Run, baseline: &Run) {
     );
 }
 
+/// The two rows, taking turns: the baseline's and the emulator's, and the process's
+/// resident memory before and after.
+async fn measure(driver: Driver, baseline_url: &str, emulator_url: &str, turn: Duration) -> (Run, Run, f64, f64) {
+    // Warm both up (connections, allocator, the emulator's first rows), then take turns.
+    load(driver, baseline_url, Duration::from_millis(200)).await;
+    load(driver, emulator_url, Duration::from_millis(200)).await;
+    let before = resident_mib();
+    let (mut baseline, mut run) = (Run::default(), Run::default());
+    for index in 0..TURNS {
+        if index % 2 == 0 {
+            baseline.add(load(driver, baseline_url, turn).await);
+            run.add(load(driver, emulator_url, turn).await);
+        } else {
+            run.add(load(driver, emulator_url, turn).await);
+            baseline.add(load(driver, baseline_url, turn).await);
+        }
+    }
+    (baseline, run, before, resident_mib())
+}
+
 fn main() {
-    let seconds = std::env::args().skip(1).find_map(|arg| arg.parse::<u64>().ok()).unwrap_or(10);
-    let driver = if std::env::args().any(|arg| arg == "client") { Driver::Client } else { Driver::Light };
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let seconds = args.iter().find_map(|arg| arg.parse::<u64>().ok()).unwrap_or(10);
+    let driver = if args.iter().any(|arg| arg == "client") { Driver::Client } else { Driver::Light };
+    // The servers run on a runtime of their own (as the emulator does in its own process),
+    // the driver on one thread beside them; `shared` runs the driver on the servers' runtime.
+    let shared = args.iter().any(|arg| arg == "shared");
+    let workers = args.iter().find_map(|arg| arg.strip_prefix("workers=")?.parse::<usize>().ok());
     let turn = Duration::from_secs(seconds) / TURNS;
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
-    runtime.block_on(async {
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if let Some(workers) = workers {
+        builder.worker_threads(workers.max(1));
+    }
+    let servers = builder.enable_all().build().expect("the servers' runtime");
+    let (baseline_url, emulator) = servers.block_on(async {
         let baseline_url = format!("http://{}/post/", bare_server().await);
         let emulator = Emulator::builder()
             .without_demo()
@@ -236,34 +265,30 @@ fn main() {
             .start()
             .await
             .expect("the emulator starts");
-        let emulator_url = emulator.base_url();
-        // Warm both up (connections, allocator, the emulator's first rows), then take turns.
-        load(driver, &baseline_url, Duration::from_millis(200)).await;
-        load(driver, &emulator_url, Duration::from_millis(200)).await;
-        let before = resident_mib();
-        let (mut baseline, mut run) = (Run::default(), Run::default());
-        for index in 0..TURNS {
-            if index % 2 == 0 {
-                baseline.add(load(driver, &baseline_url, turn).await);
-                run.add(load(driver, &emulator_url, turn).await);
-            } else {
-                run.add(load(driver, &emulator_url, turn).await);
-                baseline.add(load(driver, &baseline_url, turn).await);
-            }
-        }
-        let after = resident_mib();
-        let driven = match driver {
-            Driver::Light => "kept-alive connections",
-            Driver::Client => "payamak clients",
-        };
-        println!("SendSms to {RECIPIENTS} recipients from {CONNECTIONS} {driven}, {seconds} s a row in {TURNS} turns");
-        report("baseline", &baseline, &baseline);
-        report("emulator", &run, &baseline);
-        println!(
-            "emulator resident memory: {before:.0} MiB before, {after:.0} MiB after {} recipients sent ({:.2}×)",
-            run.latencies.len() * RECIPIENTS,
-            after / before
-        );
-        emulator.shutdown().await;
+        (baseline_url, emulator)
     });
+    let emulator_url = emulator.base_url();
+    let measured = measure(driver, &baseline_url, &emulator_url, turn);
+    let (baseline, run, before, after) = if shared {
+        servers.block_on(measured)
+    } else {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("the driver's runtime");
+        runtime.block_on(measured)
+    };
+    let driven = match driver {
+        Driver::Light => "kept-alive connections",
+        Driver::Client => "payamak clients",
+    };
+    let placed = if shared { "sharing the servers' runtime" } else { "on a thread of its own" };
+    println!(
+        "SendSms to {RECIPIENTS} recipients from {CONNECTIONS} {driven} ({placed}), {seconds} s a row in {TURNS} turns"
+    );
+    report("baseline", &baseline, &baseline);
+    report("emulator", &run, &baseline);
+    println!(
+        "emulator resident memory: {before:.0} MiB before, {after:.0} MiB after {} recipients sent ({:.2}×)",
+        run.latencies.len() * RECIPIENTS,
+        after / before
+    );
+    servers.block_on(emulator.shutdown());
 }
