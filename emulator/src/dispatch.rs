@@ -8,9 +8,8 @@ use super::faults::Fault;
 use super::faults::{
     fault_response, soap_response, unreadable, unrecognized_action, unrecognized_element, version_mismatch,
 };
-use super::ops::{Answer, Deferred};
+use super::ops::Prepared;
 use super::services::Service;
-use super::shared::Shared;
 use payamak::server::RequestEnvelope;
 use payamak::SoapVersion;
 
@@ -47,44 +46,24 @@ fn unquote(value: &str) -> &str {
     value.strip_prefix('"').and_then(|inner| inner.strip_suffix('"')).unwrap_or(value).trim()
 }
 
-/// What a POST came to: its response, or, when the state was busy, the rest of the work.
-pub(crate) enum Dispatched {
-    Answered(Response),
-    StateBusy(StateBusy),
-}
-
-/// A decoded request that waits for the state: [`finish`](Self::finish) it where blocking is allowed.
-pub(crate) struct StateBusy {
-    version: SoapVersion,
-    rest: Deferred,
-}
-
-impl StateBusy {
-    pub(crate) fn finish(self, shared: &Shared) -> Response {
-        respond(self.version, (self.rest)(shared))
-    }
-}
-
-fn respond(version: SoapVersion, answer: Result<String, Fault>) -> Response {
+/// The answer of a request that was run (see [`decode`]): the response with the envelope's
+/// version, or a fault.
+pub(crate) fn respond(version: SoapVersion, answer: Result<String, Fault>) -> Response {
     match answer {
         Ok(body) => soap_response(StatusCode::OK, version, body),
         Err(fault) => fault_response(&fault),
     }
 }
 
-/// Handles a POST to a service endpoint: decodes it, and answers it at once unless
-/// another request holds the state.
-pub(crate) fn soap_post(shared: &Shared, service: &Service, headers: &HeaderMap, body: &[u8]) -> Dispatched {
-    match call(shared, service, headers, body) {
-        Ok((version, Answer::Ready(answer))) => Dispatched::Answered(respond(version, answer)),
-        Ok((version, Answer::StateBusy(rest))) => Dispatched::StateBusy(StateBusy { version, rest }),
-        Err(fault) => Dispatched::Answered(fault_response(&fault)),
-    }
+/// Reads a POST to a service endpoint: the decoded request, ready to run, or the fault
+/// that it cannot be routed or read (to answer with [`fault_response`]).
+pub(crate) fn decode(service: &Service, headers: &HeaderMap, body: &[u8]) -> Result<Prepared, Fault> {
+    call(service, headers, body)
 }
 
-/// Finds the operation and calls it: the envelope's version and the answer, or the fault
-/// that the request cannot be routed.
-fn call(shared: &Shared, service: &Service, headers: &HeaderMap, body: &[u8]) -> Result<(SoapVersion, Answer), Fault> {
+/// Finds the operation and decodes its request, or the fault that the request cannot be
+/// routed or read.
+fn call(service: &Service, headers: &HeaderMap, body: &[u8]) -> Result<Prepared, Fault> {
     let content_type = ContentType::read(headers);
     let transport_version = content_type.version.unwrap_or_default();
     let text = match std::str::from_utf8(body) {
@@ -125,7 +104,7 @@ fn call(shared: &Shared, service: &Service, headers: &HeaderMap, body: &[u8]) ->
         },
     };
     let route = route.map_err(Box::new)?;
-    Ok((version, (route.call)(shared, &envelope)))
+    (route.prepare)(&envelope)
 }
 
 #[cfg(test)]

@@ -4,8 +4,8 @@
 use chrono::{DateTime, Utc};
 
 use super::faults::{unprocessable, unreadable, Fault};
+use super::pacing::SendSmsCall;
 use super::schedule::Repeat;
-use super::shared::Shared;
 use super::state::{Row, SendInput, State};
 use payamak::incoming_messages as im;
 use payamak::send;
@@ -17,19 +17,26 @@ use payamak::{OperationMeta, SoapVersion, XmlRequest};
 pub(crate) struct Route {
     /// The operation, as generated from the WSDL.
     pub(crate) meta: &'static OperationMeta,
-    /// Decodes the request, runs it and encodes the response (or a fault).
-    pub(crate) call: fn(&Shared, &RequestEnvelope<'_>) -> Answer,
+    /// Decodes the request into the work of answering it (or the fault that it cannot be read).
+    pub(crate) prepare: fn(&RequestEnvelope<'_>) -> Result<Prepared, Fault>,
 }
 
-/// A response body (or a fault), or, when the state was busy, the rest of the work.
-pub(crate) enum Answer {
-    Ready(Result<String, Fault>),
-    /// The decoded request, to run where waiting for the state is allowed.
-    StateBusy(Deferred),
+/// A decoded request, ready to run on the state.
+pub(crate) struct Prepared {
+    /// The envelope's version, which the answer is in.
+    pub(crate) version: SoapVersion,
+    /// What the pacing and the counts need, when the request is a SendSms.
+    pub(crate) send: Option<SendSmsCall>,
+    /// Runs the request on the state, under its lock, and gives back the encoding of the answer,
+    /// to do once the lock is released.
+    pub(crate) job: Job,
 }
 
-/// The rest of a request's work, waiting for the state.
-pub(crate) type Deferred = Box<dyn FnOnce(&Shared) -> Result<String, Fault> + Send>;
+/// A request's work on the state (see [`Prepared::job`]).
+pub(crate) type Job = Box<dyn FnOnce(&mut State, DateTime<Utc>) -> Encode + Send>;
+
+/// Encodes an answer: the response body, or a fault.
+pub(crate) type Encode = Box<dyn FnOnce() -> Result<String, Fault> + Send>;
 
 /// One route per generated request type, of every service (`services` groups them).
 pub(crate) static ROUTES: &[Route] = &[
@@ -49,8 +56,12 @@ pub(crate) static ROUTES: &[Route] = &[
     route::<im::UpdateMessagesIsReadRequest>(),
 ];
 
-const fn route<R: Handle + Send + 'static>() -> Route {
-    Route { meta: R::OPERATION, call: run::<R> }
+const fn route<R>() -> Route
+where
+    R: Handle + Send + 'static,
+    R::Response: Send,
+{
+    Route { meta: R::OPERATION, prepare: prepare::<R> }
 }
 
 /// What a request needs to be answered.
@@ -71,21 +82,30 @@ impl Call<'_> {
 /// A generated request type the emulator answers.
 trait Handle: XmlRequest {
     fn handle(self, call: Call<'_>) -> Result<Self::Response, Fault>;
+
+    /// What the pacing and the counts need of the request, if it is paced (SendSms).
+    fn paced(&self, _credentials: &ReceivedCredentials) -> Option<SendSmsCall> {
+        None
+    }
 }
 
-fn run<R: Handle + Send + 'static>(shared: &Shared, envelope: &RequestEnvelope<'_>) -> Answer {
-    let decoded = match envelope.decode::<R>() {
-        Ok(decoded) => decoded,
-        Err(error) => return Answer::Ready(Err(Box::new(unreadable(envelope.version(), error)))),
-    };
+/// Decodes the request once, on the caller's thread; the state's work and the encoding
+/// are left to the job.
+fn prepare<R>(envelope: &RequestEnvelope<'_>) -> Result<Prepared, Fault>
+where
+    R: Handle + Send + 'static,
+    R::Response: Send,
+{
+    let decoded = envelope.decode::<R>().map_err(|error| Box::new(unreadable(envelope.version(), error)))?;
     let version = decoded.version;
     let credentials = decoded.credentials;
     let request = decoded.request;
-    let handle = move |state: &mut State, now| request.handle(Call { state, now, credentials: &credentials, version });
-    match shared.try_with_state(handle) {
-        Ok(response) => Answer::Ready(encode::<R>(response, version)),
-        Err(handle) => Answer::StateBusy(Box::new(move |shared| encode::<R>(shared.with_state(handle), version))),
-    }
+    let send = request.paced(&credentials);
+    let job: Job = Box::new(move |state: &mut State, now| {
+        let response = request.handle(Call { state, now, credentials: &credentials, version });
+        Box::new(move || encode::<R>(response, version))
+    });
+    Ok(Prepared { version, send, job })
 }
 
 fn encode<R: Handle>(response: Result<R::Response, Fault>, version: SoapVersion) -> Result<String, Fault> {
@@ -146,7 +166,17 @@ impl Handle for send::GetInboxCountRequest {
 }
 
 impl Handle for send::SendSmsRequest {
-    fn handle(self, call: Call<'_>) -> Result<Self::Response, Fault> {
+    fn paced(&self, credentials: &ReceivedCredentials) -> Option<SendSmsCall> {
+        let to = self.to.iter().flatten().flatten().map(String::as_str);
+        Some(SendSmsCall::new(
+            credentials.username.as_deref().unwrap_or_default(),
+            self.from.as_deref().unwrap_or_default(),
+            self.text.as_deref().unwrap_or_default(),
+            to,
+        ))
+    }
+
+    fn handle(mut self, call: Call<'_>) -> Result<Self::Response, Fault> {
         // recId and status are `ref` parameters: when the send fails they go back as they came.
         let echo = |status: SendStatus, request: Self| send::SendSmsResponse {
             send_sms_result: status.code(),
@@ -156,11 +186,11 @@ impl Handle for send::SendSmsRequest {
         };
         let Some(key) = call.account() else { return Ok(echo(SendStatus::WrongCredentials, self)) };
         let input = SendInput {
-            to: self.to.clone().unwrap_or_default(),
-            from: self.from.clone(),
-            text: self.text.clone(),
+            to: self.to.take().unwrap_or_default(),
+            from: self.from.take(),
+            text: self.text.take(),
             flash: self.isflash,
-            udh: self.udh.clone(),
+            udh: self.udh.take(),
         };
         Ok(match call.state.send(&key, &input, call.now) {
             Ok(sent) => send::SendSmsResponse {

@@ -62,6 +62,37 @@ pub struct RepeatedBatch {
     pub calls: u64,
 }
 
+/// What the pacing and the counts need of one SendSms call.
+pub(crate) struct SendSmsCall {
+    /// The account's user name, lower case.
+    pub(crate) username: String,
+    /// The batch: account, sender, text and recipients.
+    fingerprint: String,
+    /// Its first recipient, as sent.
+    first: String,
+    /// Its recipients.
+    recipients: usize,
+}
+
+impl SendSmsCall {
+    /// A call of `username` from `from` to `to` (the recipients given) with `text`.
+    pub(crate) fn new<'a>(username: &str, from: &str, text: &str, to: impl IntoIterator<Item = &'a str>) -> Self {
+        let username = username.to_lowercase();
+        let mut fingerprint = format!("{username}\u{1f}{from}\u{1f}{text}\u{1f}");
+        let (mut first, mut recipients) = (String::new(), 0);
+        for recipient in to {
+            if recipients == 0 {
+                recipient.clone_into(&mut first);
+            } else {
+                fingerprint.push(',');
+            }
+            fingerprint.push_str(recipient);
+            recipients += 1;
+        }
+        SendSmsCall { username, fingerprint, first, recipients }
+    }
+}
+
 #[derive(Default)]
 struct Counts {
     per_batch: HashMap<String, (String, String, usize, u64)>,
@@ -90,6 +121,9 @@ impl Pacing {
 
     /// The pacing of `username` (any case).
     pub(crate) fn of(&self, username: &str) -> SendPacing {
+        if self.accounts.is_empty() {
+            return SendPacing::default();
+        }
         self.accounts.get(&username.to_lowercase()).copied().unwrap_or_default()
     }
 
@@ -111,18 +145,27 @@ impl Pacing {
         Ok(())
     }
 
-    /// Counts a SendSms call carried out for `username` to `to`.
-    pub(crate) fn count(&self, username: &str, from: &str, text: &str, to: &[String]) {
-        let username = username.to_lowercase();
-        let fingerprint = format!("{username}\u{1f}{from}\u{1f}{text}\u{1f}{}", to.join(","));
+    /// Counts a SendSms call carried out.
+    pub(crate) fn count(&self, call: &SendSmsCall) {
         let now = Instant::now();
         let mut counts = self.lock();
         counts.calls += 1;
-        let account = counts.per_account.entry(username.clone()).or_insert((0, now, now));
-        account.0 += 1;
-        account.2 = now;
-        let first = to.first().cloned().unwrap_or_default();
-        counts.per_batch.entry(fingerprint).or_insert_with(|| (username, first, to.len(), 0)).3 += 1;
+        match counts.per_account.get_mut(&call.username) {
+            Some(account) => {
+                account.0 += 1;
+                account.2 = now;
+            }
+            None => {
+                counts.per_account.insert(call.username.clone(), (1, now, now));
+            }
+        }
+        match counts.per_batch.get_mut(&call.fingerprint) {
+            Some(batch) => batch.3 += 1,
+            None => {
+                let batch = (call.username.clone(), call.first.clone(), call.recipients, 1);
+                counts.per_batch.insert(call.fingerprint.clone(), batch);
+            }
+        }
     }
 
     /// The counts so far.
@@ -176,10 +219,11 @@ mod tests {
         let wait = pacing.admit("a").expect_err("over the burst");
         assert!(wait <= Duration::from_millis(100), "{wait:?}");
         assert!(pacing.admit("unpaced").is_ok());
-        let to = vec!["09120000001".to_owned(), "09120000002".to_owned()];
-        pacing.count("a", "5000", "hi", &to);
-        pacing.count("A", "5000", "hi", &to);
-        pacing.count("a", "5000", "hi", &to[..1]);
+        let to = ["09120000001", "09120000002"];
+        let call = |username: &str, to: &[&str]| SendSmsCall::new(username, "5000", "hi", to.iter().copied());
+        pacing.count(&call("a", &to));
+        pacing.count(&call("A", &to));
+        pacing.count(&call("a", &to[..1]));
         let calls = pacing.calls();
         assert_eq!((calls.calls, calls.batches, calls.throttled.get("a").copied()), (3, 2, Some(1)));
         assert_eq!(calls.repeated.len(), 1);

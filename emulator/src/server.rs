@@ -23,8 +23,8 @@ use super::app::App;
 use super::dispatch;
 use super::limits::ServerLimits;
 use super::services::Service;
-use super::shared::{blocking, ticker, Shared};
-use super::{admin, wsdl};
+use super::shared::{ticker, Shared};
+use super::{admin, faults, ops, wsdl};
 
 /// The address clients should use for `local`: an unspecified bind address (`0.0.0.0`,
 /// `::`) is reached through loopback.
@@ -92,7 +92,13 @@ async fn accept(
         };
         let stream = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok((stream, _)) => {
+                    // Answers are written whole; waiting to coalesce them only delays them.
+                    if let Err(error) = stream.set_nodelay(true) {
+                        tracing::debug!(%error, "cannot set TCP_NODELAY");
+                    }
+                    stream
+                }
                 Err(error) => {
                     // Out of descriptors, a connection reset before it was accepted: wait, go on.
                     tracing::warn!(%error, "cannot accept a connection");
@@ -119,32 +125,6 @@ async fn accept(
     Ok(())
 }
 
-/// What the pacing and the counts need of a SendSms request.
-struct SendSmsCall {
-    username: String,
-    from: String,
-    text: String,
-    to: Vec<String>,
-}
-
-/// The SendSms in `body`, if it is one that can be read (anything else is left to the dispatcher).
-fn send_sms_of(body: &[u8]) -> Option<SendSmsCall> {
-    // Cheap first: only bodies naming the operation are decoded twice.
-    if !body.windows(7).any(|window| window == b"SendSms") {
-        return None;
-    }
-    let text = std::str::from_utf8(body).ok()?;
-    let envelope =
-        payamak::server::RequestEnvelope::parse_within(text.trim_start_matches('\u{feff}'), MAX_BODY_BYTES).ok()?;
-    let decoded = envelope.decode::<payamak::send::SendSmsRequest>().ok()?;
-    Some(SendSmsCall {
-        username: decoded.credentials.username.clone().unwrap_or_default(),
-        from: decoded.request.from.clone().unwrap_or_default(),
-        text: decoded.request.text.clone().unwrap_or_default(),
-        to: decoded.request.to.clone().unwrap_or_default().into_iter().flatten().collect(),
-    })
-}
-
 /// The throttling answer: not carried out, come back after `wait` (whole seconds, at least 1).
 fn throttled(wait: Duration) -> Response {
     let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
@@ -165,29 +145,33 @@ async fn asmx(State(app): State<App>, method: Method, uri: Uri, headers: HeaderM
             let Ok(_permit) = app.shared.requests.acquire().await else {
                 return StatusCode::SERVICE_UNAVAILABLE.into_response();
             };
+            let prepared = match dispatch::decode(service, &headers, &body) {
+                Ok(prepared) => prepared,
+                Err(fault) => return faults::fault_response(&fault),
+            };
+            drop(body);
+            let ops::Prepared { version, send, job } = prepared;
             // A SendSms is paced per account (throttled, slowed) and counted per batch.
-            let send = send_sms_of(&body);
             let latency = send.as_ref().map_or(Duration::ZERO, |send| app.shared.pacing.of(&send.username).latency);
             if let Some(send) = &send {
                 if let Err(wait) = app.shared.pacing.admit(&send.username) {
                     return throttled(wait);
                 }
-                tokio::time::sleep(latency / 2).await;
-            }
-            // Decoded here, on the runtime; only a request that finds the state busy
-            // waits for it on the blocking pool.
-            let response = match dispatch::soap_post(&app.shared, service, &headers, &body) {
-                dispatch::Dispatched::Answered(response) => response,
-                dispatch::Dispatched::StateBusy(rest) => {
-                    let shared = app.shared.clone();
-                    blocking(move || rest.finish(&shared))
-                        .await
-                        .unwrap_or_else(|| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+                if !latency.is_zero() {
+                    tokio::time::sleep(latency / 2).await;
                 }
+            }
+            // Decoded above, on the runtime; the state is held only for the job, and the
+            // answer is encoded once it is released.
+            let response = match app.shared.run(job).await {
+                Some(encode) => dispatch::respond(version, encode()),
+                None => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
             };
             if let Some(send) = &send {
-                app.shared.pacing.count(&send.username, &send.from, &send.text, &send.to);
-                tokio::time::sleep(latency - latency / 2).await;
+                app.shared.pacing.count(send);
+                if !latency.is_zero() {
+                    tokio::time::sleep(latency - latency / 2).await;
+                }
             }
             response
         }

@@ -1,7 +1,7 @@
 //! The state shared by the HTTP handlers, the background ticker and the Rust API.
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError, Weak};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use tokio::sync::Notify;
@@ -104,6 +104,38 @@ impl Shared {
             self.wake.notify_one();
         }
         result
+    }
+}
+
+/// How long a request that finds the state locked keeps letting the runtime's other tasks
+/// run and trying again before it waits for the lock on the blocking pool. The state is
+/// held for tens of microseconds at a time, so the lock is usually free again well
+/// within this, and the request costs no thread hop.
+const RETRY_BEFORE_BLOCKING: Duration = Duration::from_micros(250);
+
+impl Shared {
+    /// Runs `f` as [`with_state`](Self::with_state) does, from async code: at once when the
+    /// state is free, else after letting other tasks run while another caller holds it, and
+    /// on the blocking pool when it stays held. `None` if `f` panicked there.
+    pub(crate) async fn run<T, F>(self: &Arc<Self>, f: F) -> Option<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut State, DateTime<Utc>) -> T + Send + 'static,
+    {
+        let mut f = f;
+        let mut started = None;
+        loop {
+            match self.try_with_state(f) {
+                Ok(result) => return Some(result),
+                Err(back) => f = back,
+            }
+            if started.get_or_insert_with(Instant::now).elapsed() >= RETRY_BEFORE_BLOCKING {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+        let shared = self.clone();
+        blocking(move || shared.with_state(f)).await
     }
 }
 

@@ -6,6 +6,8 @@ use std::collections::{HashSet, VecDeque};
 
 use rustc_hash::FxHashMap;
 
+use super::ids::IdMap;
+
 use chrono::{DateTime, Utc};
 
 use crate::accounts::DeliveryTiming;
@@ -54,8 +56,7 @@ struct Batch {
 pub(crate) struct Deliveries {
     timing: DeliveryTiming,
     unreachable: HashSet<String>,
-    /// Keyed by ids the emulator issues itself, so a fast hash needs no protection from flooding.
-    by_rec_id: FxHashMap<i64, Delivery>,
+    by_rec_id: IdMap<Delivery>,
     /// The batches with a delivery still followed, by index.
     batches: FxHashMap<usize, Batch>,
     next_batch: usize,
@@ -68,7 +69,7 @@ impl Deliveries {
         Deliveries {
             timing,
             unreachable: unreachable.iter().map(|number| number.as_str().to_owned()).collect(),
-            by_rec_id: FxHashMap::default(),
+            by_rec_id: IdMap::default(),
             batches: FxHashMap::default(),
             next_batch: 0,
             next_rec_id: FIRST_REC_ID,
@@ -85,7 +86,7 @@ impl Deliveries {
 
     /// Stops following `rec_id` (its sent row was forgotten): it becomes a recId never issued.
     pub(crate) fn forget(&mut self, rec_id: i64) {
-        let Some(delivery) = self.by_rec_id.remove(&rec_id) else { return };
+        let Some(delivery) = self.by_rec_id.remove(rec_id) else { return };
         if let Some(batch) = self.batches.get_mut(&delivery.batch) {
             // An account forgets its oldest rows first, so the recId is usually the batch's first.
             if batch.members.front() == Some(&rec_id) {
@@ -103,7 +104,7 @@ impl Deliveries {
     pub(crate) fn track(&mut self, batch: usize, recipient: &MobileNumber, at: DateTime<Utc>) -> i64 {
         let rec_id = self.next_rec_id;
         self.next_rec_id += 1;
-        let outcome = if self.unreachable.contains(recipient.as_str()) {
+        let outcome = if !self.unreachable.is_empty() && self.unreachable.contains(recipient.as_str()) {
             DeliveryStatus::NotDelivered
         } else {
             DeliveryStatus::Delivered
@@ -119,20 +120,20 @@ impl Deliveries {
     /// GetDelivery: the status the panel holds for `rec_id`; undetermined (100) for a
     /// recId it never issued.
     pub(crate) fn held(&self, rec_id: i64) -> DeliveryStatus {
-        self.by_rec_id.get(&rec_id).map_or(DeliveryStatus::Undetermined, |delivery| delivery.held)
+        self.by_rec_id.get(rec_id).map_or(DeliveryStatus::Undetermined, |delivery| delivery.held)
     }
 
     /// The operator's status for `rec_id` at `now` (what UpdateDelivery would fetch);
     /// undetermined for a recId never issued.
     pub(crate) fn operator_status(&self, rec_id: i64, now: DateTime<Utc>) -> DeliveryStatus {
         self.by_rec_id
-            .get(&rec_id)
+            .get(rec_id)
             .map_or(DeliveryStatus::Undetermined, |delivery| delivery.operator_status(&self.timing, now))
     }
 
     /// UpdateDelivery: refreshes the whole batch of `rec_id` from the operator.
     pub(crate) fn update(&mut self, rec_id: i64, now: DateTime<Utc>) -> UpdateDeliveryStatus {
-        let Some(batch) = self.by_rec_id.get(&rec_id).and_then(|delivery| self.batches.get_mut(&delivery.batch)) else {
+        let Some(batch) = self.by_rec_id.get(rec_id).and_then(|delivery| self.batches.get_mut(&delivery.batch)) else {
             return UpdateDeliveryStatus::InvalidRecId;
         };
         if batch.last_update.is_some_and(|last| now < after(last, self.timing.update_interval)) {
@@ -140,7 +141,7 @@ impl Deliveries {
         }
         batch.last_update = Some(now);
         for member in &batch.members {
-            if let Some(delivery) = self.by_rec_id.get_mut(member) {
+            if let Some(delivery) = self.by_rec_id.get_mut(*member) {
                 delivery.held = delivery.operator_status(&self.timing, now);
             }
         }

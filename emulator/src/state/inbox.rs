@@ -5,10 +5,9 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
-use rustc_hash::FxHashMap;
-
 use chrono::{DateTime, Utc};
 
+use super::ids::IdMap;
 use crate::accounts::normalize_line;
 use crate::snapshot::{IncomingSms, InjectError, ReceivedSnapshot, SentSnapshot};
 use payamak::sms_parts;
@@ -60,19 +59,49 @@ impl Received {
     }
 }
 
+/// What every recipient of one send shares.
+pub(crate) struct SentBatch {
+    pub(crate) batch: usize,
+    pub(crate) from: String,
+    pub(crate) body: String,
+    pub(crate) parts: u32,
+    /// Per recipient.
+    pub(crate) cost: f64,
+    pub(crate) flash: bool,
+    pub(crate) udh: Option<String>,
+    pub(crate) at: DateTime<Utc>,
+}
+
 /// A message sent to one recipient, as the send recorded it.
 pub(crate) struct SentMessage {
     pub(crate) rec_id: i64,
-    pub(crate) batch: usize,
-    /// Shared by every recipient of the batch, as are the text and the header.
-    pub(crate) from: Arc<str>,
-    pub(crate) to: String,
-    pub(crate) body: Arc<str>,
-    pub(crate) parts: u32,
-    pub(crate) cost: f64,
-    pub(crate) flash: bool,
-    pub(crate) udh: Option<Arc<str>>,
-    pub(crate) at: DateTime<Utc>,
+    pub(crate) to: Number,
+    /// Shared by every recipient of the send.
+    pub(crate) batch: Arc<SentBatch>,
+}
+
+/// A recipient's number as a sent row keeps it: the canonical form's 11 digits in
+/// place (no allocation per row), anything else on the heap.
+pub(crate) enum Number {
+    Digits([u8; 11]),
+    Other(Box<str>),
+}
+
+impl Number {
+    pub(crate) fn new(number: &str) -> Self {
+        match <[u8; 11]>::try_from(number.as_bytes()) {
+            Ok(digits) if number.is_ascii() => Number::Digits(digits),
+            _ => Number::Other(number.into()),
+        }
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        match self {
+            // ASCII, as checked when it was made.
+            Number::Digits(digits) => std::str::from_utf8(digits).unwrap_or_default(),
+            Number::Other(number) => number,
+        }
+    }
 }
 
 /// A sent message in the sent lists.
@@ -88,34 +117,34 @@ impl SentRow {
     }
 
     fn row(&self) -> Row {
-        let message = &self.message;
+        let batch = &self.message.batch;
         Row {
             msg_id: self.msg_id,
             msg_type: MSG_TYPE_SENT,
-            body: message.body.to_string(),
-            date: message.at,
-            sender: message.from.to_string(),
-            receiver: message.to.clone(),
-            parts: message.parts,
+            body: batch.body.clone(),
+            date: batch.at,
+            sender: batch.from.clone(),
+            receiver: self.message.to.as_str().to_owned(),
+            parts: batch.parts,
             is_read: self.is_read,
         }
     }
 
     /// The row with the delivery statuses the panel holds and the operator has.
     pub(crate) fn snapshot(&self, delivery_status: DeliveryStatus, operator_status: DeliveryStatus) -> SentSnapshot {
-        let message = &self.message;
+        let batch = &self.message.batch;
         SentSnapshot {
             msg_id: self.msg_id,
-            rec_id: message.rec_id,
-            batch: u64::try_from(message.batch).unwrap_or(u64::MAX),
-            from: message.from.to_string(),
-            to: message.to.clone(),
-            body: message.body.to_string(),
-            parts: message.parts,
-            cost: message.cost,
-            flash: message.flash,
-            udh: message.udh.as_deref().map(str::to_owned),
-            sent_at: message.at.into(),
+            rec_id: self.message.rec_id,
+            batch: u64::try_from(batch.batch).unwrap_or(u64::MAX),
+            from: batch.from.clone(),
+            to: self.message.to.as_str().to_owned(),
+            body: batch.body.clone(),
+            parts: batch.parts,
+            cost: batch.cost,
+            flash: batch.flash,
+            udh: batch.udh.clone(),
+            sent_at: batch.at.into(),
             is_read: self.is_read,
             delivery_status: delivery_status.code(),
             operator_status: operator_status.code(),
@@ -138,8 +167,8 @@ struct Mailbox {
     sent: VecDeque<SentRow>,
     /// How many of the oldest sent rows were forgotten.
     sent_forgotten: usize,
-    /// Keyed by ids the emulator issues itself, so a fast hash needs no protection from flooding.
-    by_msg_id: FxHashMap<i64, MsgLocation>,
+    /// Where each message id of the account is.
+    by_msg_id: IdMap<MsgLocation>,
 }
 
 impl Mailbox {
@@ -210,7 +239,11 @@ impl Inbox {
     pub(crate) fn file_sent(&mut self, key: &str, message: SentMessage) -> Option<i64> {
         let msg_id = self.next_msg_id();
         let retain = self.retain_sent;
-        let mailbox = self.mailboxes.entry(key.to_owned()).or_default();
+        // Looked up before it is made: a send files a row per recipient, the key once.
+        if !self.mailboxes.contains_key(key) {
+            self.mailboxes.insert(key.to_owned(), Mailbox::default());
+        }
+        let mailbox = self.mailboxes.get_mut(key)?;
         let position = mailbox.sent_forgotten + mailbox.sent.len();
         mailbox.by_msg_id.insert(msg_id, MsgLocation::Sent(position));
         mailbox.sent.push_back(SentRow { msg_id, is_read: false, message });
@@ -219,7 +252,7 @@ impl Inbox {
         }
         let forgotten = mailbox.sent.pop_front()?;
         mailbox.sent_forgotten += 1;
-        mailbox.by_msg_id.remove(&forgotten.msg_id);
+        mailbox.by_msg_id.remove(forgotten.msg_id);
         Some(forgotten.message.rec_id)
     }
 
@@ -268,7 +301,7 @@ impl Inbox {
                 mailbox
                     .sent
                     .iter()
-                    .filter(|row| row.is_read == is_read && filter.matches(&row.message.from))
+                    .filter(|row| row.is_read == is_read && filter.matches(&row.message.batch.from))
                     .map(SentRow::row)
                     .collect()
             })
@@ -280,7 +313,7 @@ impl Inbox {
     pub(crate) fn mark(&mut self, key: &str, ids: &str, read: bool) {
         let Some(mailbox) = self.mailboxes.get_mut(key) else { return };
         for id in ids.split(',').filter_map(|id| id.trim().parse::<i64>().ok()) {
-            let flag = match mailbox.by_msg_id.get(&id).copied() {
+            let flag = match mailbox.by_msg_id.get(id).copied() {
                 Some(MsgLocation::Received(index)) => {
                     mailbox.received.get_mut(index).map(|message| &mut message.is_read)
                 }
@@ -336,6 +369,15 @@ mod tests {
     use crate::snapshot::{IncomingSms, InjectError};
     use crate::state::fixtures::{start, state};
     use payamak::status_codes::MarkReadStatus;
+
+    #[test]
+    fn numbers_keep_their_text() {
+        use super::Number;
+        for text in ["09121234567", "0912123456", "۰۹۱۲۱۲۳۴۵۶", "+989121234567", ""] {
+            assert_eq!(Number::new(text).as_str(), text);
+        }
+        assert!(matches!(Number::new("09121234567"), Number::Digits(_)));
+    }
 
     #[test]
     fn inbox_flags() {

@@ -6,6 +6,7 @@
 
 mod accounts;
 mod deliveries;
+mod ids;
 mod inbox;
 mod schedules;
 mod sends;

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 
 use super::accounts::Accounts;
 use super::deliveries::Deliveries;
-use super::inbox::{Inbox, SentMessage};
+use super::inbox::{Inbox, Number, SentBatch, SentMessage};
 use crate::accounts::normalize_line;
 use payamak::recipient::MobileNumber;
 use payamak::sms_parts;
@@ -94,9 +94,16 @@ impl Ledger<'_> {
     fn commit(&mut self, key: &str, input: &SendInput, plan: Plan, at: DateTime<Utc>) -> Sent {
         let batch = self.deliveries.open_batch();
         let mut sent = Sent { rec_ids: Vec::new(), statuses: Vec::new() };
-        let text: Arc<str> = input.text.as_deref().unwrap_or_default().into();
-        let from: Arc<str> = plan.sender.as_str().into();
-        let udh: Option<Arc<str>> = input.udh.as_deref().filter(|udh| !udh.is_empty()).map(Arc::from);
+        let shared = Arc::new(SentBatch {
+            batch,
+            from: plan.sender,
+            body: input.text.clone().unwrap_or_default(),
+            parts: plan.parts,
+            cost: plan.cost_per_recipient,
+            flash: input.flash,
+            udh: input.udh.clone().filter(|udh| !udh.is_empty()),
+            at,
+        });
         for recipient in plan.recipients {
             let Some(number) = recipient else {
                 sent.rec_ids.push(0);
@@ -104,21 +111,8 @@ impl Ledger<'_> {
                 continue;
             };
             let rec_id = self.deliveries.track(batch, &number, at);
-            let forgotten = self.inbox.file_sent(
-                key,
-                SentMessage {
-                    rec_id,
-                    batch,
-                    from: from.clone(),
-                    to: number.into_string(),
-                    body: text.clone(),
-                    parts: plan.parts,
-                    cost: plan.cost_per_recipient,
-                    flash: input.flash,
-                    udh: udh.clone(),
-                    at,
-                },
-            );
+            let message = SentMessage { rec_id, to: Number::new(number.as_str()), batch: shared.clone() };
+            let forgotten = self.inbox.file_sent(key, message);
             if let Some(forgotten) = forgotten {
                 self.deliveries.forget(forgotten);
             }
