@@ -465,26 +465,53 @@ fn is_separator(c: char) -> bool {
         )
 }
 
+/// The digits read so far, kept on the stack while they fit.
+#[derive(Default)]
+struct Digits {
+    inline: [u8; 24],
+    count: usize,
+    spilled: Vec<u8>,
+}
+
+impl Digits {
+    fn push(&mut self, digit: u8) {
+        if let Some(slot) = self.inline.get_mut(self.count) {
+            *slot = digit;
+        } else {
+            if self.spilled.is_empty() {
+                self.spilled.extend_from_slice(&self.inline);
+            }
+            self.spilled.push(digit);
+        }
+        self.count += 1;
+    }
+
+    fn as_slice(&self) -> &[u8] {
+        self.inline.get(..self.count).unwrap_or(&self.spilled)
+    }
+}
+
 /// Validates `input` and returns its canonical `09xxxxxxxxx` form.
 fn parse_canonical(input: &str) -> Result<[u8; CANONICAL_LEN], InvalidNumberReason> {
     let mut plus = false;
-    // ASCII digits, in order. Inputs are short; a pathological long input
-    // costs no more than the copy the error makes of it anyway.
-    let mut digits: Vec<u8> = Vec::with_capacity(16);
+    // ASCII digits, in order: on the stack for any number (15 digits at
+    // most); a pathological long input costs a copy, as the error makes anyway.
+    let mut digits = Digits::default();
     for (index, c) in input.chars().enumerate() {
         if let Some(d) = ascii_digit(c) {
             digits.push(d);
-        } else if c == '+' && !plus && digits.is_empty() {
+        } else if c == '+' && !plus && digits.as_slice().is_empty() {
             plus = true;
         } else if !is_separator(c) {
             return Err(InvalidNumberReason::InvalidCharacter { character: c, position: index + 1 });
         }
     }
+    let digits = digits.as_slice();
     if digits.is_empty() {
         return Err(InvalidNumberReason::Empty);
     }
 
-    let (national, prefix_len) = split_prefix(&digits, plus)?;
+    let (national, prefix_len) = split_prefix(digits, plus)?;
     match national.first() {
         Some(b'9') | None => {}
         Some(_) => return Err(InvalidNumberReason::NotMobile),
@@ -690,6 +717,9 @@ mod tests {
         assert_eq!(reason("00"), wrong(2, 14));
         assert_eq!(reason("0"), wrong(1, 11));
         assert_eq!(reason("9"), wrong(1, 10));
+        // Past the digits kept on the stack: every one still counted.
+        assert_eq!(reason(&format!("0912{}", "1".repeat(40))), wrong(44, 11));
+        assert_eq!(reason(&format!("+98 912 {}", "۱".repeat(30))), wrong(35, 12));
         assert_eq!(
             MobileNumber::parse("0912").unwrap_err().to_string(),
             r#"invalid mobile number "0912": has 4 digits, expected 11"#
