@@ -163,6 +163,9 @@ impl XmlContent for PanelDateTime {
         let text = element.text()?;
         text.parse().map_err(|_| element.invalid_value("xs:dateTime", &text))
     }
+    fn read_stream(cursor: &mut super::XmlCursor<'_>, element: super::XmlStart) -> Result<Self, DecodeError> {
+        super::content::stream_parsed(cursor, element, "xs:dateTime", |text| text.parse().ok())
+    }
 }
 
 #[cfg(feature = "serde")]
