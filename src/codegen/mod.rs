@@ -88,8 +88,22 @@ pub fn decode_wrapper<R: XmlRequest>(xml: &str) -> Result<(R, ReceivedCredential
     Ok((request, credentials))
 }
 
-/// Reads the root element of `xml` as a `T`.
+/// Reads the root element of `xml` as a `T`, in one streaming pass (see
+/// [`XmlContent::read_stream`]); a document that is not well-formed is refused
+/// as such wherever the fault is.
 pub fn decode_content<T: XmlContent>(xml: &str) -> Result<T, DecodeError> {
+    let mut cursor = XmlCursor::new(xml)?;
+    let root = cursor.root();
+    let value = T::read_stream(&mut cursor, root);
+    if value.is_err() && cursor.failed() {
+        return value;
+    }
+    cursor.finish()?;
+    value
+}
+
+/// [`decode_content`] through the element index and [`XmlContent::read_content`].
+pub fn decode_content_indexed<T: XmlContent>(xml: &str) -> Result<T, DecodeError> {
     let document = crate::xml::XmlDocument::parse(xml)?;
     T::read_content(document.root())
 }

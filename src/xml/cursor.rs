@@ -295,6 +295,12 @@ impl<'input> XmlCursor<'input> {
         )
     }
 
+    /// `part`, a slice of the input, as the input's text.
+    fn str_of(&self, part: &[u8]) -> &'input str {
+        let start = self.offset_of(part) as usize;
+        self.text.get(start..start + part.len()).unwrap_or_default()
+    }
+
     /// The offset of `part` (a slice of the input) in the input.
     fn offset_of(&self, part: &[u8]) -> u32 {
         let offset = (part.as_ptr() as usize).wrapping_sub(self.text.as_ptr() as usize);
@@ -552,7 +558,7 @@ impl<'input> XmlCursor<'input> {
         }
         let Some((piece, cdata)) = first else { return Ok(Cow::Borrowed("")) };
         if more.is_empty() && !cdata {
-            let content = std::str::from_utf8(piece).unwrap_or_default();
+            let content = self.str_of(piece);
             if memchr::memchr2(b'&', b'\r', piece).is_none() {
                 return Ok(Cow::Borrowed(content));
             }
@@ -564,7 +570,7 @@ impl<'input> XmlCursor<'input> {
         }
         let mut text = String::new();
         for (piece, cdata) in std::iter::once((piece, cdata)).chain(more) {
-            let piece = std::str::from_utf8(piece).unwrap_or_default();
+            let piece = self.str_of(piece);
             if cdata {
                 text.push_str(&normalize_line_ends(Cow::Borrowed(piece)));
             } else {
