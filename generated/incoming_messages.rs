@@ -144,8 +144,8 @@ impl ::payamak::codegen::XmlContent for GetNewMessagesListResponse {
     ) -> ::core::result::Result<Self, ::payamak::codegen::DecodeError> {
         let mut get_new_messages_list_result = ::payamak::codegen::ArraySlot::new();
         while let ::core::option::Option::Some(child) = cursor.next_child(element)? {
-            match cursor.name(child) {
-                (NS_TEMPURI, "GetNewMessagesListResult") => {
+            match cursor.local_name(child) {
+                "GetNewMessagesListResult" if cursor.namespace(child) == NS_TEMPURI => {
                     get_new_messages_list_result
                         .read_stream(cursor, child, NS_TEMPURI, "Message")?
                 }
@@ -272,8 +272,9 @@ impl ::payamak::codegen::XmlContent for GetReceiveSMSIsNotReadListResponse {
     ) -> ::core::result::Result<Self, ::payamak::codegen::DecodeError> {
         let mut get_receive_sms_is_not_read_list_result = ::payamak::codegen::ArraySlot::new();
         while let ::core::option::Option::Some(child) = cursor.next_child(element)? {
-            match cursor.name(child) {
-                (NS_TEMPURI, "GetReceiveSMSIsNotReadListResult") => {
+            match cursor.local_name(child) {
+                "GetReceiveSMSIsNotReadListResult" if cursor.namespace(child)
+                    == NS_TEMPURI => {
                     get_receive_sms_is_not_read_list_result
                         .read_stream(cursor, child, NS_TEMPURI, "Message")?
                 }
@@ -400,8 +401,9 @@ impl ::payamak::codegen::XmlContent for GetReceiveSMSIsReadListResponse {
     ) -> ::core::result::Result<Self, ::payamak::codegen::DecodeError> {
         let mut get_receive_sms_is_read_list_result = ::payamak::codegen::ArraySlot::new();
         while let ::core::option::Option::Some(child) = cursor.next_child(element)? {
-            match cursor.name(child) {
-                (NS_TEMPURI, "GetReceiveSMSIsReadListResult") => {
+            match cursor.local_name(child) {
+                "GetReceiveSMSIsReadListResult" if cursor.namespace(child)
+                    == NS_TEMPURI => {
                     get_receive_sms_is_read_list_result
                         .read_stream(cursor, child, NS_TEMPURI, "Message")?
                 }
@@ -528,8 +530,9 @@ impl ::payamak::codegen::XmlContent for GetSentSMSIsNotReadListResponse {
     ) -> ::core::result::Result<Self, ::payamak::codegen::DecodeError> {
         let mut get_sent_sms_is_not_read_list_result = ::payamak::codegen::ArraySlot::new();
         while let ::core::option::Option::Some(child) = cursor.next_child(element)? {
-            match cursor.name(child) {
-                (NS_TEMPURI, "GetSentSMSIsNotReadListResult") => {
+            match cursor.local_name(child) {
+                "GetSentSMSIsNotReadListResult" if cursor.namespace(child)
+                    == NS_TEMPURI => {
                     get_sent_sms_is_not_read_list_result
                         .read_stream(cursor, child, NS_TEMPURI, "Message")?
                 }
@@ -655,8 +658,8 @@ impl ::payamak::codegen::XmlContent for GetSentSMSIsReadListResponse {
     ) -> ::core::result::Result<Self, ::payamak::codegen::DecodeError> {
         let mut get_sent_sms_is_read_list_result = ::payamak::codegen::ArraySlot::new();
         while let ::core::option::Option::Some(child) = cursor.next_child(element)? {
-            match cursor.name(child) {
-                (NS_TEMPURI, "GetSentSMSIsReadListResult") => {
+            match cursor.local_name(child) {
+                "GetSentSMSIsReadListResult" if cursor.namespace(child) == NS_TEMPURI => {
                     get_sent_sms_is_read_list_result
                         .read_stream(cursor, child, NS_TEMPURI, "Message")?
                 }
@@ -774,8 +777,8 @@ impl ::payamak::codegen::XmlContent for GetUserNumbersListResponse {
     ) -> ::core::result::Result<Self, ::payamak::codegen::DecodeError> {
         let mut get_user_numbers_list_result = ::payamak::codegen::ArraySlot::new();
         while let ::core::option::Option::Some(child) = cursor.next_child(element)? {
-            match cursor.name(child) {
-                (NS_TEMPURI, "GetUserNumbersListResult") => {
+            match cursor.local_name(child) {
+                "GetUserNumbersListResult" if cursor.namespace(child) == NS_TEMPURI => {
                     get_user_numbers_list_result
                         .read_stream(cursor, child, NS_TEMPURI, "string")?
                 }
@@ -904,8 +907,9 @@ impl ::payamak::codegen::XmlContent for UpdateMessagesIsNotReadResponse {
     ) -> ::core::result::Result<Self, ::payamak::codegen::DecodeError> {
         let mut update_messages_is_not_read_result = ::payamak::codegen::Slot::new();
         while let ::core::option::Option::Some(child) = cursor.next_child(element)? {
-            match cursor.name(child) {
-                (NS_TEMPURI, "UpdateMessagesIsNotReadResult") => {
+            match cursor.local_name(child) {
+                "UpdateMessagesIsNotReadResult" if cursor.namespace(child)
+                    == NS_TEMPURI => {
                     update_messages_is_not_read_result.read_stream(cursor, child)?
                 }
                 _ => cursor.skip(child)?,
@@ -1033,8 +1037,8 @@ impl ::payamak::codegen::XmlContent for UpdateMessagesIsReadResponse {
     ) -> ::core::result::Result<Self, ::payamak::codegen::DecodeError> {
         let mut update_messages_is_read_result = ::payamak::codegen::Slot::new();
         while let ::core::option::Option::Some(child) = cursor.next_child(element)? {
-            match cursor.name(child) {
-                (NS_TEMPURI, "UpdateMessagesIsReadResult") => {
+            match cursor.local_name(child) {
+                "UpdateMessagesIsReadResult" if cursor.namespace(child) == NS_TEMPURI => {
                     update_messages_is_read_result.read_stream(cursor, child)?
                 }
                 _ => cursor.skip(child)?,
@@ -1132,15 +1136,31 @@ impl ::payamak::codegen::XmlContent for Message {
         let mut parts = ::payamak::codegen::Slot::new();
         let mut is_read = ::payamak::codegen::Slot::new();
         while let ::core::option::Option::Some(child) = cursor.next_child(element)? {
-            match cursor.name(child) {
-                (NS_TEMPURI, "MsgID") => msg_id.read_stream(cursor, child)?,
-                (NS_TEMPURI, "MsgType") => msg_type.read_stream(cursor, child)?,
-                (NS_TEMPURI, "Body") => body.read_stream(cursor, child)?,
-                (NS_TEMPURI, "SendDate") => send_date.read_stream(cursor, child)?,
-                (NS_TEMPURI, "Sender") => sender.read_stream(cursor, child)?,
-                (NS_TEMPURI, "Receiver") => receiver.read_stream(cursor, child)?,
-                (NS_TEMPURI, "Parts") => parts.read_stream(cursor, child)?,
-                (NS_TEMPURI, "IsRead") => is_read.read_stream(cursor, child)?,
+            match cursor.local_name(child) {
+                "MsgID" if cursor.namespace(child) == NS_TEMPURI => {
+                    msg_id.read_stream(cursor, child)?
+                }
+                "MsgType" if cursor.namespace(child) == NS_TEMPURI => {
+                    msg_type.read_stream(cursor, child)?
+                }
+                "Body" if cursor.namespace(child) == NS_TEMPURI => {
+                    body.read_stream(cursor, child)?
+                }
+                "SendDate" if cursor.namespace(child) == NS_TEMPURI => {
+                    send_date.read_stream(cursor, child)?
+                }
+                "Sender" if cursor.namespace(child) == NS_TEMPURI => {
+                    sender.read_stream(cursor, child)?
+                }
+                "Receiver" if cursor.namespace(child) == NS_TEMPURI => {
+                    receiver.read_stream(cursor, child)?
+                }
+                "Parts" if cursor.namespace(child) == NS_TEMPURI => {
+                    parts.read_stream(cursor, child)?
+                }
+                "IsRead" if cursor.namespace(child) == NS_TEMPURI => {
+                    is_read.read_stream(cursor, child)?
+                }
                 _ => cursor.skip(child)?,
             }
         }

@@ -119,8 +119,8 @@ impl ::payamak::codegen::XmlContent for GetCreditResponse {
     ) -> ::core::result::Result<Self, ::payamak::codegen::DecodeError> {
         let mut get_credit_result = ::payamak::codegen::Slot::new();
         while let ::core::option::Option::Some(child) = cursor.next_child(element)? {
-            match cursor.name(child) {
-                (NS_TEMPURI, "GetCreditResult") => {
+            match cursor.local_name(child) {
+                "GetCreditResult" if cursor.namespace(child) == NS_TEMPURI => {
                     get_credit_result.read_stream(cursor, child)?
                 }
                 _ => cursor.skip(child)?,
@@ -228,8 +228,8 @@ impl ::payamak::codegen::XmlContent for GetDeliveryResponse {
     ) -> ::core::result::Result<Self, ::payamak::codegen::DecodeError> {
         let mut get_delivery_result = ::payamak::codegen::Slot::new();
         while let ::core::option::Option::Some(child) = cursor.next_child(element)? {
-            match cursor.name(child) {
-                (NS_TEMPURI, "GetDeliveryResult") => {
+            match cursor.local_name(child) {
+                "GetDeliveryResult" if cursor.namespace(child) == NS_TEMPURI => {
                     get_delivery_result.read_stream(cursor, child)?
                 }
                 _ => cursor.skip(child)?,
@@ -342,8 +342,8 @@ impl ::payamak::codegen::XmlContent for GetInboxCountResponse {
     ) -> ::core::result::Result<Self, ::payamak::codegen::DecodeError> {
         let mut get_inbox_count_result = ::payamak::codegen::Slot::new();
         while let ::core::option::Option::Some(child) = cursor.next_child(element)? {
-            match cursor.name(child) {
-                (NS_TEMPURI, "GetInboxCountResult") => {
+            match cursor.local_name(child) {
+                "GetInboxCountResult" if cursor.namespace(child) == NS_TEMPURI => {
                     get_inbox_count_result.read_stream(cursor, child)?
                 }
                 _ => cursor.skip(child)?,
@@ -493,8 +493,8 @@ impl ::payamak::codegen::XmlContent for ScheduleSmsResponse {
     ) -> ::core::result::Result<Self, ::payamak::codegen::DecodeError> {
         let mut schedule_sms_result = ::payamak::codegen::Slot::new();
         while let ::core::option::Option::Some(child) = cursor.next_child(element)? {
-            match cursor.name(child) {
-                (NS_TEMPURI, "ScheduleSmsResult") => {
+            match cursor.local_name(child) {
+                "ScheduleSmsResult" if cursor.namespace(child) == NS_TEMPURI => {
                     schedule_sms_result.read_stream(cursor, child)?
                 }
                 _ => cursor.skip(child)?,
@@ -663,14 +663,16 @@ impl ::payamak::codegen::XmlContent for SendSmsResponse {
         let mut rec_id = ::payamak::codegen::ArraySlot::new();
         let mut status = ::payamak::codegen::Slot::new();
         while let ::core::option::Option::Some(child) = cursor.next_child(element)? {
-            match cursor.name(child) {
-                (NS_TEMPURI, "SendSmsResult") => {
+            match cursor.local_name(child) {
+                "SendSmsResult" if cursor.namespace(child) == NS_TEMPURI => {
                     send_sms_result.read_stream(cursor, child)?
                 }
-                (NS_TEMPURI, "recId") => {
+                "recId" if cursor.namespace(child) == NS_TEMPURI => {
                     rec_id.read_stream(cursor, child, NS_TEMPURI, "long")?
                 }
-                (NS_TEMPURI, "status") => status.read_stream(cursor, child)?,
+                "status" if cursor.namespace(child) == NS_TEMPURI => {
+                    status.read_stream(cursor, child)?
+                }
                 _ => cursor.skip(child)?,
             }
         }
@@ -780,8 +782,8 @@ impl ::payamak::codegen::XmlContent for UpdateDeliveryResponse {
     ) -> ::core::result::Result<Self, ::payamak::codegen::DecodeError> {
         let mut update_delivery_result = ::payamak::codegen::Slot::new();
         while let ::core::option::Option::Some(child) = cursor.next_child(element)? {
-            match cursor.name(child) {
-                (NS_TEMPURI, "UpdateDeliveryResult") => {
+            match cursor.local_name(child) {
+                "UpdateDeliveryResult" if cursor.namespace(child) == NS_TEMPURI => {
                     update_delivery_result.read_stream(cursor, child)?
                 }
                 _ => cursor.skip(child)?,

@@ -242,16 +242,22 @@ fn read_stream_fn(members: &[Member<'_>], any_namespace: bool) -> Option<TokenSt
         match member {
             Member::Field(field) => {
                 let (name, local) = (ident(&field.ident), ident(&field.local));
-                let ns = if any_namespace { quote!(_) } else { namespace(&field.element.namespace) };
                 let element = &field.element.local;
+                // The local name first: it tells most children apart without comparing namespaces.
+                let ns = if any_namespace {
+                    quote!(#element)
+                } else {
+                    let ns = namespace(&field.element.namespace);
+                    quote!(#element if cursor.namespace(child) == #ns)
+                };
                 match &field.codec {
                     Codec::Single | Codec::Typed { .. } => {
                         slots.push(quote! { let mut #local = ::payamak::codegen::Slot::new(); });
                         match &field.default {
-                            Some(default) => arms.push(
-                                quote! { (#ns, #element) => #local.read_defaulted_stream(cursor, child, #default)?, },
-                            ),
-                            None => arms.push(quote! { (#ns, #element) => #local.read_stream(cursor, child)?, }),
+                            Some(default) => {
+                                arms.push(quote! { #ns => #local.read_defaulted_stream(cursor, child, #default)?, })
+                            }
+                            None => arms.push(quote! { #ns => #local.read_stream(cursor, child)?, }),
                         }
                         inits.push(quote! { #name: #local.finish_stream(cursor, element, #element)? });
                     }
@@ -259,12 +265,12 @@ fn read_stream_fn(members: &[Member<'_>], any_namespace: bool) -> Option<TokenSt
                         let item_ns = namespace(&item.namespace);
                         let item = &item.local;
                         slots.push(quote! { let mut #local = ::payamak::codegen::ArraySlot::new(); });
-                        arms.push(quote! { (#ns, #element) => #local.read_stream(cursor, child, #item_ns, #item)?, });
+                        arms.push(quote! { #ns => #local.read_stream(cursor, child, #item_ns, #item)?, });
                         inits.push(quote! { #name: #local.finish_stream(cursor, element, #element)? });
                     }
                     Codec::Repeated => {
                         slots.push(quote! { let mut #local = ::payamak::codegen::Repeated::new(); });
-                        arms.push(quote! { (#ns, #element) => #local.read_stream(cursor, child)?, });
+                        arms.push(quote! { #ns => #local.read_stream(cursor, child)?, });
                         inits.push(quote! { #name: #local.finish() });
                     }
                     _ => return None,
@@ -282,7 +288,7 @@ fn read_stream_fn(members: &[Member<'_>], any_namespace: bool) -> Option<TokenSt
     } else {
         quote! {
             while let ::core::option::Option::Some(child) = cursor.next_child(element)? {
-                match cursor.name(child) {
+                match cursor.local_name(child) {
                     #(#arms)*
                     _ => cursor.skip(child)?,
                 }
