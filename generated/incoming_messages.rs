@@ -145,7 +145,7 @@ impl ::payamak::codegen::XmlContent for GetNewMessagesListResponse {
         let mut get_new_messages_list_result = ::payamak::codegen::ArraySlot::new();
         while let ::core::option::Option::Some(child) = cursor.next_child(element)? {
             match cursor.local_name(child) {
-                "GetNewMessagesListResult" if cursor.namespace(child) == NS_TEMPURI => {
+                "GetNewMessagesListResult" if cursor.in_namespace(child, NS_TEMPURI) => {
                     get_new_messages_list_result
                         .read_stream(cursor, child, NS_TEMPURI, "Message")?
                 }
@@ -273,8 +273,8 @@ impl ::payamak::codegen::XmlContent for GetReceiveSMSIsNotReadListResponse {
         let mut get_receive_sms_is_not_read_list_result = ::payamak::codegen::ArraySlot::new();
         while let ::core::option::Option::Some(child) = cursor.next_child(element)? {
             match cursor.local_name(child) {
-                "GetReceiveSMSIsNotReadListResult" if cursor.namespace(child)
-                    == NS_TEMPURI => {
+                "GetReceiveSMSIsNotReadListResult" if cursor
+                    .in_namespace(child, NS_TEMPURI) => {
                     get_receive_sms_is_not_read_list_result
                         .read_stream(cursor, child, NS_TEMPURI, "Message")?
                 }
@@ -402,8 +402,8 @@ impl ::payamak::codegen::XmlContent for GetReceiveSMSIsReadListResponse {
         let mut get_receive_sms_is_read_list_result = ::payamak::codegen::ArraySlot::new();
         while let ::core::option::Option::Some(child) = cursor.next_child(element)? {
             match cursor.local_name(child) {
-                "GetReceiveSMSIsReadListResult" if cursor.namespace(child)
-                    == NS_TEMPURI => {
+                "GetReceiveSMSIsReadListResult" if cursor
+                    .in_namespace(child, NS_TEMPURI) => {
                     get_receive_sms_is_read_list_result
                         .read_stream(cursor, child, NS_TEMPURI, "Message")?
                 }
@@ -531,8 +531,8 @@ impl ::payamak::codegen::XmlContent for GetSentSMSIsNotReadListResponse {
         let mut get_sent_sms_is_not_read_list_result = ::payamak::codegen::ArraySlot::new();
         while let ::core::option::Option::Some(child) = cursor.next_child(element)? {
             match cursor.local_name(child) {
-                "GetSentSMSIsNotReadListResult" if cursor.namespace(child)
-                    == NS_TEMPURI => {
+                "GetSentSMSIsNotReadListResult" if cursor
+                    .in_namespace(child, NS_TEMPURI) => {
                     get_sent_sms_is_not_read_list_result
                         .read_stream(cursor, child, NS_TEMPURI, "Message")?
                 }
@@ -659,7 +659,8 @@ impl ::payamak::codegen::XmlContent for GetSentSMSIsReadListResponse {
         let mut get_sent_sms_is_read_list_result = ::payamak::codegen::ArraySlot::new();
         while let ::core::option::Option::Some(child) = cursor.next_child(element)? {
             match cursor.local_name(child) {
-                "GetSentSMSIsReadListResult" if cursor.namespace(child) == NS_TEMPURI => {
+                "GetSentSMSIsReadListResult" if cursor
+                    .in_namespace(child, NS_TEMPURI) => {
                     get_sent_sms_is_read_list_result
                         .read_stream(cursor, child, NS_TEMPURI, "Message")?
                 }
@@ -778,7 +779,7 @@ impl ::payamak::codegen::XmlContent for GetUserNumbersListResponse {
         let mut get_user_numbers_list_result = ::payamak::codegen::ArraySlot::new();
         while let ::core::option::Option::Some(child) = cursor.next_child(element)? {
             match cursor.local_name(child) {
-                "GetUserNumbersListResult" if cursor.namespace(child) == NS_TEMPURI => {
+                "GetUserNumbersListResult" if cursor.in_namespace(child, NS_TEMPURI) => {
                     get_user_numbers_list_result
                         .read_stream(cursor, child, NS_TEMPURI, "string")?
                 }
@@ -908,8 +909,8 @@ impl ::payamak::codegen::XmlContent for UpdateMessagesIsNotReadResponse {
         let mut update_messages_is_not_read_result = ::payamak::codegen::Slot::new();
         while let ::core::option::Option::Some(child) = cursor.next_child(element)? {
             match cursor.local_name(child) {
-                "UpdateMessagesIsNotReadResult" if cursor.namespace(child)
-                    == NS_TEMPURI => {
+                "UpdateMessagesIsNotReadResult" if cursor
+                    .in_namespace(child, NS_TEMPURI) => {
                     update_messages_is_not_read_result.read_stream(cursor, child)?
                 }
                 _ => cursor.skip(child)?,
@@ -1038,7 +1039,8 @@ impl ::payamak::codegen::XmlContent for UpdateMessagesIsReadResponse {
         let mut update_messages_is_read_result = ::payamak::codegen::Slot::new();
         while let ::core::option::Option::Some(child) = cursor.next_child(element)? {
             match cursor.local_name(child) {
-                "UpdateMessagesIsReadResult" if cursor.namespace(child) == NS_TEMPURI => {
+                "UpdateMessagesIsReadResult" if cursor
+                    .in_namespace(child, NS_TEMPURI) => {
                     update_messages_is_read_result.read_stream(cursor, child)?
                 }
                 _ => cursor.skip(child)?,
@@ -1137,28 +1139,28 @@ impl ::payamak::codegen::XmlContent for Message {
         let mut is_read = ::payamak::codegen::Slot::new();
         while let ::core::option::Option::Some(child) = cursor.next_child(element)? {
             match cursor.local_name(child) {
-                "MsgID" if cursor.namespace(child) == NS_TEMPURI => {
+                "MsgID" if cursor.in_namespace(child, NS_TEMPURI) => {
                     msg_id.read_stream(cursor, child)?
                 }
-                "MsgType" if cursor.namespace(child) == NS_TEMPURI => {
+                "MsgType" if cursor.in_namespace(child, NS_TEMPURI) => {
                     msg_type.read_stream(cursor, child)?
                 }
-                "Body" if cursor.namespace(child) == NS_TEMPURI => {
+                "Body" if cursor.in_namespace(child, NS_TEMPURI) => {
                     body.read_stream(cursor, child)?
                 }
-                "SendDate" if cursor.namespace(child) == NS_TEMPURI => {
+                "SendDate" if cursor.in_namespace(child, NS_TEMPURI) => {
                     send_date.read_stream(cursor, child)?
                 }
-                "Sender" if cursor.namespace(child) == NS_TEMPURI => {
+                "Sender" if cursor.in_namespace(child, NS_TEMPURI) => {
                     sender.read_stream(cursor, child)?
                 }
-                "Receiver" if cursor.namespace(child) == NS_TEMPURI => {
+                "Receiver" if cursor.in_namespace(child, NS_TEMPURI) => {
                     receiver.read_stream(cursor, child)?
                 }
-                "Parts" if cursor.namespace(child) == NS_TEMPURI => {
+                "Parts" if cursor.in_namespace(child, NS_TEMPURI) => {
                     parts.read_stream(cursor, child)?
                 }
-                "IsRead" if cursor.namespace(child) == NS_TEMPURI => {
+                "IsRead" if cursor.in_namespace(child, NS_TEMPURI) => {
                     is_read.read_stream(cursor, child)?
                 }
                 _ => cursor.skip(child)?,

@@ -120,7 +120,7 @@ impl ::payamak::codegen::XmlContent for GetCreditResponse {
         let mut get_credit_result = ::payamak::codegen::Slot::new();
         while let ::core::option::Option::Some(child) = cursor.next_child(element)? {
             match cursor.local_name(child) {
-                "GetCreditResult" if cursor.namespace(child) == NS_TEMPURI => {
+                "GetCreditResult" if cursor.in_namespace(child, NS_TEMPURI) => {
                     get_credit_result.read_stream(cursor, child)?
                 }
                 _ => cursor.skip(child)?,
@@ -229,7 +229,7 @@ impl ::payamak::codegen::XmlContent for GetDeliveryResponse {
         let mut get_delivery_result = ::payamak::codegen::Slot::new();
         while let ::core::option::Option::Some(child) = cursor.next_child(element)? {
             match cursor.local_name(child) {
-                "GetDeliveryResult" if cursor.namespace(child) == NS_TEMPURI => {
+                "GetDeliveryResult" if cursor.in_namespace(child, NS_TEMPURI) => {
                     get_delivery_result.read_stream(cursor, child)?
                 }
                 _ => cursor.skip(child)?,
@@ -343,7 +343,7 @@ impl ::payamak::codegen::XmlContent for GetInboxCountResponse {
         let mut get_inbox_count_result = ::payamak::codegen::Slot::new();
         while let ::core::option::Option::Some(child) = cursor.next_child(element)? {
             match cursor.local_name(child) {
-                "GetInboxCountResult" if cursor.namespace(child) == NS_TEMPURI => {
+                "GetInboxCountResult" if cursor.in_namespace(child, NS_TEMPURI) => {
                     get_inbox_count_result.read_stream(cursor, child)?
                 }
                 _ => cursor.skip(child)?,
@@ -494,7 +494,7 @@ impl ::payamak::codegen::XmlContent for ScheduleSmsResponse {
         let mut schedule_sms_result = ::payamak::codegen::Slot::new();
         while let ::core::option::Option::Some(child) = cursor.next_child(element)? {
             match cursor.local_name(child) {
-                "ScheduleSmsResult" if cursor.namespace(child) == NS_TEMPURI => {
+                "ScheduleSmsResult" if cursor.in_namespace(child, NS_TEMPURI) => {
                     schedule_sms_result.read_stream(cursor, child)?
                 }
                 _ => cursor.skip(child)?,
@@ -664,13 +664,13 @@ impl ::payamak::codegen::XmlContent for SendSmsResponse {
         let mut status = ::payamak::codegen::Slot::new();
         while let ::core::option::Option::Some(child) = cursor.next_child(element)? {
             match cursor.local_name(child) {
-                "SendSmsResult" if cursor.namespace(child) == NS_TEMPURI => {
+                "SendSmsResult" if cursor.in_namespace(child, NS_TEMPURI) => {
                     send_sms_result.read_stream(cursor, child)?
                 }
-                "recId" if cursor.namespace(child) == NS_TEMPURI => {
+                "recId" if cursor.in_namespace(child, NS_TEMPURI) => {
                     rec_id.read_stream(cursor, child, NS_TEMPURI, "long")?
                 }
-                "status" if cursor.namespace(child) == NS_TEMPURI => {
+                "status" if cursor.in_namespace(child, NS_TEMPURI) => {
                     status.read_stream(cursor, child)?
                 }
                 _ => cursor.skip(child)?,
@@ -783,7 +783,7 @@ impl ::payamak::codegen::XmlContent for UpdateDeliveryResponse {
         let mut update_delivery_result = ::payamak::codegen::Slot::new();
         while let ::core::option::Option::Some(child) = cursor.next_child(element)? {
             match cursor.local_name(child) {
-                "UpdateDeliveryResult" if cursor.namespace(child) == NS_TEMPURI => {
+                "UpdateDeliveryResult" if cursor.in_namespace(child, NS_TEMPURI) => {
                     update_delivery_result.read_stream(cursor, child)?
                 }
                 _ => cursor.skip(child)?,

@@ -471,6 +471,11 @@ impl<'input> XmlCursor<'input> {
         (self.namespace(element), self.local_name(element))
     }
 
+    /// True when `element` is in `namespace` (`""` for none).
+    pub fn in_namespace(&self, element: XmlStart, namespace: &str) -> bool {
+        self.namespace(element) == namespace
+    }
+
     /// True when `element` is `{namespace}local`.
     pub fn is(&self, element: XmlStart, namespace: &str, local: &str) -> bool {
         self.local_name(element) == local && self.namespace(element) == namespace

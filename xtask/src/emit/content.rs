@@ -248,7 +248,7 @@ fn read_stream_fn(members: &[Member<'_>], any_namespace: bool) -> Option<TokenSt
                     quote!(#element)
                 } else {
                     let ns = namespace(&field.element.namespace);
-                    quote!(#element if cursor.namespace(child) == #ns)
+                    quote!(#element if cursor.in_namespace(child, #ns))
                 };
                 match &field.codec {
                     Codec::Single | Codec::Typed { .. } => {
