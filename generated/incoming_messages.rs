@@ -138,6 +138,25 @@ impl ::payamak::codegen::XmlContent for GetNewMessagesListResponse {
                 .finish(element, "GetNewMessagesListResult")?,
         })
     }
+    fn read_stream(
+        cursor: &mut ::payamak::codegen::XmlCursor<'_>,
+        element: ::payamak::codegen::XmlStart,
+    ) -> ::core::result::Result<Self, ::payamak::codegen::DecodeError> {
+        let mut get_new_messages_list_result = ::payamak::codegen::ArraySlot::new();
+        while let ::core::option::Option::Some(child) = cursor.next_child(element)? {
+            match cursor.local_name(child) {
+                "GetNewMessagesListResult" if cursor.in_namespace(child, NS_TEMPURI) => {
+                    get_new_messages_list_result
+                        .read_stream(cursor, child, NS_TEMPURI, "Message")?
+                }
+                _ => cursor.skip(child)?,
+            }
+        }
+        ::core::result::Result::Ok(Self {
+            get_new_messages_list_result: get_new_messages_list_result
+                .finish_stream(cursor, element, "GetNewMessagesListResult")?,
+        })
+    }
 }
 
 /// Request of the `GetReceiveSMSIsNotReadList` operation.
@@ -245,6 +264,26 @@ impl ::payamak::codegen::XmlContent for GetReceiveSMSIsNotReadListResponse {
         ::core::result::Result::Ok(Self {
             get_receive_sms_is_not_read_list_result: get_receive_sms_is_not_read_list_result
                 .finish(element, "GetReceiveSMSIsNotReadListResult")?,
+        })
+    }
+    fn read_stream(
+        cursor: &mut ::payamak::codegen::XmlCursor<'_>,
+        element: ::payamak::codegen::XmlStart,
+    ) -> ::core::result::Result<Self, ::payamak::codegen::DecodeError> {
+        let mut get_receive_sms_is_not_read_list_result = ::payamak::codegen::ArraySlot::new();
+        while let ::core::option::Option::Some(child) = cursor.next_child(element)? {
+            match cursor.local_name(child) {
+                "GetReceiveSMSIsNotReadListResult" if cursor
+                    .in_namespace(child, NS_TEMPURI) => {
+                    get_receive_sms_is_not_read_list_result
+                        .read_stream(cursor, child, NS_TEMPURI, "Message")?
+                }
+                _ => cursor.skip(child)?,
+            }
+        }
+        ::core::result::Result::Ok(Self {
+            get_receive_sms_is_not_read_list_result: get_receive_sms_is_not_read_list_result
+                .finish_stream(cursor, element, "GetReceiveSMSIsNotReadListResult")?,
         })
     }
 }
@@ -356,6 +395,26 @@ impl ::payamak::codegen::XmlContent for GetReceiveSMSIsReadListResponse {
                 .finish(element, "GetReceiveSMSIsReadListResult")?,
         })
     }
+    fn read_stream(
+        cursor: &mut ::payamak::codegen::XmlCursor<'_>,
+        element: ::payamak::codegen::XmlStart,
+    ) -> ::core::result::Result<Self, ::payamak::codegen::DecodeError> {
+        let mut get_receive_sms_is_read_list_result = ::payamak::codegen::ArraySlot::new();
+        while let ::core::option::Option::Some(child) = cursor.next_child(element)? {
+            match cursor.local_name(child) {
+                "GetReceiveSMSIsReadListResult" if cursor
+                    .in_namespace(child, NS_TEMPURI) => {
+                    get_receive_sms_is_read_list_result
+                        .read_stream(cursor, child, NS_TEMPURI, "Message")?
+                }
+                _ => cursor.skip(child)?,
+            }
+        }
+        ::core::result::Result::Ok(Self {
+            get_receive_sms_is_read_list_result: get_receive_sms_is_read_list_result
+                .finish_stream(cursor, element, "GetReceiveSMSIsReadListResult")?,
+        })
+    }
 }
 
 /// Request of the `GetSentSMSIsNotReadList` operation.
@@ -463,6 +522,26 @@ impl ::payamak::codegen::XmlContent for GetSentSMSIsNotReadListResponse {
         ::core::result::Result::Ok(Self {
             get_sent_sms_is_not_read_list_result: get_sent_sms_is_not_read_list_result
                 .finish(element, "GetSentSMSIsNotReadListResult")?,
+        })
+    }
+    fn read_stream(
+        cursor: &mut ::payamak::codegen::XmlCursor<'_>,
+        element: ::payamak::codegen::XmlStart,
+    ) -> ::core::result::Result<Self, ::payamak::codegen::DecodeError> {
+        let mut get_sent_sms_is_not_read_list_result = ::payamak::codegen::ArraySlot::new();
+        while let ::core::option::Option::Some(child) = cursor.next_child(element)? {
+            match cursor.local_name(child) {
+                "GetSentSMSIsNotReadListResult" if cursor
+                    .in_namespace(child, NS_TEMPURI) => {
+                    get_sent_sms_is_not_read_list_result
+                        .read_stream(cursor, child, NS_TEMPURI, "Message")?
+                }
+                _ => cursor.skip(child)?,
+            }
+        }
+        ::core::result::Result::Ok(Self {
+            get_sent_sms_is_not_read_list_result: get_sent_sms_is_not_read_list_result
+                .finish_stream(cursor, element, "GetSentSMSIsNotReadListResult")?,
         })
     }
 }
@@ -573,6 +652,26 @@ impl ::payamak::codegen::XmlContent for GetSentSMSIsReadListResponse {
                 .finish(element, "GetSentSMSIsReadListResult")?,
         })
     }
+    fn read_stream(
+        cursor: &mut ::payamak::codegen::XmlCursor<'_>,
+        element: ::payamak::codegen::XmlStart,
+    ) -> ::core::result::Result<Self, ::payamak::codegen::DecodeError> {
+        let mut get_sent_sms_is_read_list_result = ::payamak::codegen::ArraySlot::new();
+        while let ::core::option::Option::Some(child) = cursor.next_child(element)? {
+            match cursor.local_name(child) {
+                "GetSentSMSIsReadListResult" if cursor
+                    .in_namespace(child, NS_TEMPURI) => {
+                    get_sent_sms_is_read_list_result
+                        .read_stream(cursor, child, NS_TEMPURI, "Message")?
+                }
+                _ => cursor.skip(child)?,
+            }
+        }
+        ::core::result::Result::Ok(Self {
+            get_sent_sms_is_read_list_result: get_sent_sms_is_read_list_result
+                .finish_stream(cursor, element, "GetSentSMSIsReadListResult")?,
+        })
+    }
 }
 
 /// Request of the `GetUserNumbersList` operation.
@@ -671,6 +770,25 @@ impl ::payamak::codegen::XmlContent for GetUserNumbersListResponse {
         ::core::result::Result::Ok(Self {
             get_user_numbers_list_result: get_user_numbers_list_result
                 .finish(element, "GetUserNumbersListResult")?,
+        })
+    }
+    fn read_stream(
+        cursor: &mut ::payamak::codegen::XmlCursor<'_>,
+        element: ::payamak::codegen::XmlStart,
+    ) -> ::core::result::Result<Self, ::payamak::codegen::DecodeError> {
+        let mut get_user_numbers_list_result = ::payamak::codegen::ArraySlot::new();
+        while let ::core::option::Option::Some(child) = cursor.next_child(element)? {
+            match cursor.local_name(child) {
+                "GetUserNumbersListResult" if cursor.in_namespace(child, NS_TEMPURI) => {
+                    get_user_numbers_list_result
+                        .read_stream(cursor, child, NS_TEMPURI, "string")?
+                }
+                _ => cursor.skip(child)?,
+            }
+        }
+        ::core::result::Result::Ok(Self {
+            get_user_numbers_list_result: get_user_numbers_list_result
+                .finish_stream(cursor, element, "GetUserNumbersListResult")?,
         })
     }
 }
@@ -784,6 +902,25 @@ impl ::payamak::codegen::XmlContent for UpdateMessagesIsNotReadResponse {
                 .finish(element, "UpdateMessagesIsNotReadResult")?,
         })
     }
+    fn read_stream(
+        cursor: &mut ::payamak::codegen::XmlCursor<'_>,
+        element: ::payamak::codegen::XmlStart,
+    ) -> ::core::result::Result<Self, ::payamak::codegen::DecodeError> {
+        let mut update_messages_is_not_read_result = ::payamak::codegen::Slot::new();
+        while let ::core::option::Option::Some(child) = cursor.next_child(element)? {
+            match cursor.local_name(child) {
+                "UpdateMessagesIsNotReadResult" if cursor
+                    .in_namespace(child, NS_TEMPURI) => {
+                    update_messages_is_not_read_result.read_stream(cursor, child)?
+                }
+                _ => cursor.skip(child)?,
+            }
+        }
+        ::core::result::Result::Ok(Self {
+            update_messages_is_not_read_result: update_messages_is_not_read_result
+                .finish_stream(cursor, element, "UpdateMessagesIsNotReadResult")?,
+        })
+    }
 }
 
 /// Request of the `UpdateMessagesIsRead` operation.
@@ -895,6 +1032,25 @@ impl ::payamak::codegen::XmlContent for UpdateMessagesIsReadResponse {
                 .finish(element, "UpdateMessagesIsReadResult")?,
         })
     }
+    fn read_stream(
+        cursor: &mut ::payamak::codegen::XmlCursor<'_>,
+        element: ::payamak::codegen::XmlStart,
+    ) -> ::core::result::Result<Self, ::payamak::codegen::DecodeError> {
+        let mut update_messages_is_read_result = ::payamak::codegen::Slot::new();
+        while let ::core::option::Option::Some(child) = cursor.next_child(element)? {
+            match cursor.local_name(child) {
+                "UpdateMessagesIsReadResult" if cursor
+                    .in_namespace(child, NS_TEMPURI) => {
+                    update_messages_is_read_result.read_stream(cursor, child)?
+                }
+                _ => cursor.skip(child)?,
+            }
+        }
+        ::core::result::Result::Ok(Self {
+            update_messages_is_read_result: update_messages_is_read_result
+                .finish_stream(cursor, element, "UpdateMessagesIsReadResult")?,
+        })
+    }
 }
 
 /// Complex type `Message` (namespace `http://tempuri.org/`).
@@ -967,6 +1123,58 @@ impl ::payamak::codegen::XmlContent for Message {
             receiver: receiver.finish(element, "Receiver")?,
             parts: parts.finish(element, "Parts")?,
             is_read: is_read.finish(element, "IsRead")?,
+        })
+    }
+    fn read_stream(
+        cursor: &mut ::payamak::codegen::XmlCursor<'_>,
+        element: ::payamak::codegen::XmlStart,
+    ) -> ::core::result::Result<Self, ::payamak::codegen::DecodeError> {
+        let mut msg_id = ::payamak::codegen::Slot::new();
+        let mut msg_type = ::payamak::codegen::Slot::new();
+        let mut body = ::payamak::codegen::Slot::new();
+        let mut send_date = ::payamak::codegen::Slot::new();
+        let mut sender = ::payamak::codegen::Slot::new();
+        let mut receiver = ::payamak::codegen::Slot::new();
+        let mut parts = ::payamak::codegen::Slot::new();
+        let mut is_read = ::payamak::codegen::Slot::new();
+        while let ::core::option::Option::Some(child) = cursor.next_child(element)? {
+            match cursor.local_name(child) {
+                "MsgID" if cursor.in_namespace(child, NS_TEMPURI) => {
+                    msg_id.read_stream(cursor, child)?
+                }
+                "MsgType" if cursor.in_namespace(child, NS_TEMPURI) => {
+                    msg_type.read_stream(cursor, child)?
+                }
+                "Body" if cursor.in_namespace(child, NS_TEMPURI) => {
+                    body.read_stream(cursor, child)?
+                }
+                "SendDate" if cursor.in_namespace(child, NS_TEMPURI) => {
+                    send_date.read_stream(cursor, child)?
+                }
+                "Sender" if cursor.in_namespace(child, NS_TEMPURI) => {
+                    sender.read_stream(cursor, child)?
+                }
+                "Receiver" if cursor.in_namespace(child, NS_TEMPURI) => {
+                    receiver.read_stream(cursor, child)?
+                }
+                "Parts" if cursor.in_namespace(child, NS_TEMPURI) => {
+                    parts.read_stream(cursor, child)?
+                }
+                "IsRead" if cursor.in_namespace(child, NS_TEMPURI) => {
+                    is_read.read_stream(cursor, child)?
+                }
+                _ => cursor.skip(child)?,
+            }
+        }
+        ::core::result::Result::Ok(Self {
+            msg_id: msg_id.finish_stream(cursor, element, "MsgID")?,
+            msg_type: msg_type.finish_stream(cursor, element, "MsgType")?,
+            body: body.finish_stream(cursor, element, "Body")?,
+            send_date: send_date.finish_stream(cursor, element, "SendDate")?,
+            sender: sender.finish_stream(cursor, element, "Sender")?,
+            receiver: receiver.finish_stream(cursor, element, "Receiver")?,
+            parts: parts.finish_stream(cursor, element, "Parts")?,
+            is_read: is_read.finish_stream(cursor, element, "IsRead")?,
         })
     }
 }

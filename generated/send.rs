@@ -113,6 +113,24 @@ impl ::payamak::codegen::XmlContent for GetCreditResponse {
             get_credit_result: get_credit_result.finish(element, "GetCreditResult")?,
         })
     }
+    fn read_stream(
+        cursor: &mut ::payamak::codegen::XmlCursor<'_>,
+        element: ::payamak::codegen::XmlStart,
+    ) -> ::core::result::Result<Self, ::payamak::codegen::DecodeError> {
+        let mut get_credit_result = ::payamak::codegen::Slot::new();
+        while let ::core::option::Option::Some(child) = cursor.next_child(element)? {
+            match cursor.local_name(child) {
+                "GetCreditResult" if cursor.in_namespace(child, NS_TEMPURI) => {
+                    get_credit_result.read_stream(cursor, child)?
+                }
+                _ => cursor.skip(child)?,
+            }
+        }
+        ::core::result::Result::Ok(Self {
+            get_credit_result: get_credit_result
+                .finish_stream(cursor, element, "GetCreditResult")?,
+        })
+    }
 }
 
 /// Request of the `GetDelivery` operation.
@@ -202,6 +220,24 @@ impl ::payamak::codegen::XmlContent for GetDeliveryResponse {
         ::core::result::Result::Ok(Self {
             get_delivery_result: get_delivery_result
                 .finish(element, "GetDeliveryResult")?,
+        })
+    }
+    fn read_stream(
+        cursor: &mut ::payamak::codegen::XmlCursor<'_>,
+        element: ::payamak::codegen::XmlStart,
+    ) -> ::core::result::Result<Self, ::payamak::codegen::DecodeError> {
+        let mut get_delivery_result = ::payamak::codegen::Slot::new();
+        while let ::core::option::Option::Some(child) = cursor.next_child(element)? {
+            match cursor.local_name(child) {
+                "GetDeliveryResult" if cursor.in_namespace(child, NS_TEMPURI) => {
+                    get_delivery_result.read_stream(cursor, child)?
+                }
+                _ => cursor.skip(child)?,
+            }
+        }
+        ::core::result::Result::Ok(Self {
+            get_delivery_result: get_delivery_result
+                .finish_stream(cursor, element, "GetDeliveryResult")?,
         })
     }
 }
@@ -298,6 +334,24 @@ impl ::payamak::codegen::XmlContent for GetInboxCountResponse {
         ::core::result::Result::Ok(Self {
             get_inbox_count_result: get_inbox_count_result
                 .finish(element, "GetInboxCountResult")?,
+        })
+    }
+    fn read_stream(
+        cursor: &mut ::payamak::codegen::XmlCursor<'_>,
+        element: ::payamak::codegen::XmlStart,
+    ) -> ::core::result::Result<Self, ::payamak::codegen::DecodeError> {
+        let mut get_inbox_count_result = ::payamak::codegen::Slot::new();
+        while let ::core::option::Option::Some(child) = cursor.next_child(element)? {
+            match cursor.local_name(child) {
+                "GetInboxCountResult" if cursor.in_namespace(child, NS_TEMPURI) => {
+                    get_inbox_count_result.read_stream(cursor, child)?
+                }
+                _ => cursor.skip(child)?,
+            }
+        }
+        ::core::result::Result::Ok(Self {
+            get_inbox_count_result: get_inbox_count_result
+                .finish_stream(cursor, element, "GetInboxCountResult")?,
         })
     }
 }
@@ -431,6 +485,24 @@ impl ::payamak::codegen::XmlContent for ScheduleSmsResponse {
         ::core::result::Result::Ok(Self {
             schedule_sms_result: schedule_sms_result
                 .finish(element, "ScheduleSmsResult")?,
+        })
+    }
+    fn read_stream(
+        cursor: &mut ::payamak::codegen::XmlCursor<'_>,
+        element: ::payamak::codegen::XmlStart,
+    ) -> ::core::result::Result<Self, ::payamak::codegen::DecodeError> {
+        let mut schedule_sms_result = ::payamak::codegen::Slot::new();
+        while let ::core::option::Option::Some(child) = cursor.next_child(element)? {
+            match cursor.local_name(child) {
+                "ScheduleSmsResult" if cursor.in_namespace(child, NS_TEMPURI) => {
+                    schedule_sms_result.read_stream(cursor, child)?
+                }
+                _ => cursor.skip(child)?,
+            }
+        }
+        ::core::result::Result::Ok(Self {
+            schedule_sms_result: schedule_sms_result
+                .finish_stream(cursor, element, "ScheduleSmsResult")?,
         })
     }
 }
@@ -583,6 +655,34 @@ impl ::payamak::codegen::XmlContent for SendSmsResponse {
             status: status.finish(element, "status")?,
         })
     }
+    fn read_stream(
+        cursor: &mut ::payamak::codegen::XmlCursor<'_>,
+        element: ::payamak::codegen::XmlStart,
+    ) -> ::core::result::Result<Self, ::payamak::codegen::DecodeError> {
+        let mut send_sms_result = ::payamak::codegen::Slot::new();
+        let mut rec_id = ::payamak::codegen::ArraySlot::new();
+        let mut status = ::payamak::codegen::Slot::new();
+        while let ::core::option::Option::Some(child) = cursor.next_child(element)? {
+            match cursor.local_name(child) {
+                "SendSmsResult" if cursor.in_namespace(child, NS_TEMPURI) => {
+                    send_sms_result.read_stream(cursor, child)?
+                }
+                "recId" if cursor.in_namespace(child, NS_TEMPURI) => {
+                    rec_id.read_stream(cursor, child, NS_TEMPURI, "long")?
+                }
+                "status" if cursor.in_namespace(child, NS_TEMPURI) => {
+                    status.read_stream(cursor, child)?
+                }
+                _ => cursor.skip(child)?,
+            }
+        }
+        ::core::result::Result::Ok(Self {
+            send_sms_result: send_sms_result
+                .finish_stream(cursor, element, "SendSmsResult")?,
+            rec_id: rec_id.finish_stream(cursor, element, "recId")?,
+            status: status.finish_stream(cursor, element, "status")?,
+        })
+    }
 }
 
 /// Request of the `UpdateDelivery` operation.
@@ -676,6 +776,24 @@ impl ::payamak::codegen::XmlContent for UpdateDeliveryResponse {
                 .finish(element, "UpdateDeliveryResult")?,
         })
     }
+    fn read_stream(
+        cursor: &mut ::payamak::codegen::XmlCursor<'_>,
+        element: ::payamak::codegen::XmlStart,
+    ) -> ::core::result::Result<Self, ::payamak::codegen::DecodeError> {
+        let mut update_delivery_result = ::payamak::codegen::Slot::new();
+        while let ::core::option::Option::Some(child) = cursor.next_child(element)? {
+            match cursor.local_name(child) {
+                "UpdateDeliveryResult" if cursor.in_namespace(child, NS_TEMPURI) => {
+                    update_delivery_result.read_stream(cursor, child)?
+                }
+                _ => cursor.skip(child)?,
+            }
+        }
+        ::core::result::Result::Ok(Self {
+            update_delivery_result: update_delivery_result
+                .finish_stream(cursor, element, "UpdateDeliveryResult")?,
+        })
+    }
 }
 
 /// Simple type `PeriodType` (namespace `http://tempuri.org/`): an enumeration of `xs:string` values.
@@ -743,6 +861,16 @@ impl ::payamak::codegen::XmlContent for PeriodType {
         element: ::payamak::codegen::XmlElement<'_, '_>,
     ) -> ::core::result::Result<Self, ::payamak::codegen::DecodeError> {
         ::payamak::codegen::read_text(element)
+            .map(|text| match Self::from(&*text) {
+                Self::Unknown(_) => Self::from(text.trim()),
+                known => known,
+            })
+    }
+    fn read_stream(
+        cursor: &mut ::payamak::codegen::XmlCursor<'_>,
+        element: ::payamak::codegen::XmlStart,
+    ) -> ::core::result::Result<Self, ::payamak::codegen::DecodeError> {
+        ::payamak::codegen::read_text_stream(cursor, element)
             .map(|text| match Self::from(&*text) {
                 Self::Unknown(_) => Self::from(text.trim()),
                 known => known,

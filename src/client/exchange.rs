@@ -2,7 +2,7 @@
 
 use crate::error::{Error, ResponseError, ResponseErrorKind, TransportError, TransportErrorKind};
 use crate::operation::{OperationMeta, XmlRequest};
-use crate::soap::{Envelope, EnvelopeError, SoapVersion};
+use crate::soap::{read_response, EnvelopeError, SoapVersion};
 use crate::transport::{HttpRequest, HttpResponse, PostError, PostErrorKind, Transport};
 use crate::xml::DecodeError;
 
@@ -97,8 +97,8 @@ pub(super) fn decode<R: XmlRequest>(
         }
         Err(_) => return fail(http_status(reply)),
     };
-    match Envelope::parse_within(text, byte_limit) {
-        Ok(envelope) => match (envelope.decode_response::<R>(), success) {
+    match read_response::<R>(text, byte_limit) {
+        Ok(decoded) => match (decoded, success) {
             (Err(EnvelopeError::Fault(fault)), _) => fail(ResponseErrorKind::Fault(fault)),
             (Ok(response), true) => Ok(response),
             (_, false) => fail(http_status(reply)),

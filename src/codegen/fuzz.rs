@@ -5,7 +5,7 @@
 use crate::incoming_messages as im;
 use crate::operation::XmlRequest;
 use crate::send;
-use crate::soap::{decode_response, Envelope};
+use crate::soap::{decode_response, Envelope, EnvelopeError};
 
 /// Decodes `data` as the reply of every operation of both services (and as a fault).
 pub fn replies(data: &[u8]) {
@@ -13,16 +13,31 @@ pub fn replies(data: &[u8]) {
     if let Ok(envelope) = Envelope::parse(&text) {
         let _ = envelope.fault();
     }
-    let _ = decode_response::<send::GetCreditRequest>(&text);
-    let _ = decode_response::<send::GetInboxCountRequest>(&text);
-    let _ = decode_response::<send::SendSmsRequest>(&text);
-    let _ = decode_response::<send::ScheduleSmsRequest>(&text);
-    let _ = decode_response::<send::GetDeliveryRequest>(&text);
-    let _ = decode_response::<send::UpdateDeliveryRequest>(&text);
-    let _ = decode_response::<im::GetNewMessagesListRequest>(&text);
-    let _ = decode_response::<im::GetReceiveSMSIsNotReadListRequest>(&text);
-    let _ = decode_response::<im::GetUserNumbersListRequest>(&text);
-    let _ = decode_response::<im::UpdateMessagesIsReadRequest>(&text);
+    reply::<send::GetCreditRequest>(&text);
+    reply::<send::GetInboxCountRequest>(&text);
+    reply::<send::SendSmsRequest>(&text);
+    reply::<send::ScheduleSmsRequest>(&text);
+    reply::<send::GetDeliveryRequest>(&text);
+    reply::<send::UpdateDeliveryRequest>(&text);
+    reply::<im::GetNewMessagesListRequest>(&text);
+    reply::<im::GetReceiveSMSIsNotReadListRequest>(&text);
+    reply::<im::GetUserNumbersListRequest>(&text);
+    reply::<im::UpdateMessagesIsReadRequest>(&text);
+}
+
+/// Decodes `text` as the reply of `R` in one streaming pass, and checks that
+/// the element index and the generated tree-walking decoders read it alike:
+/// the same response, or the same error.
+fn reply<R: XmlRequest>(text: &str)
+where
+    R::Response: std::fmt::Debug,
+{
+    let streamed = decode_response::<R>(text);
+    let indexed =
+        Envelope::parse(text).map_err(EnvelopeError::from).and_then(|envelope| envelope.decode_response::<R>());
+    // Compared as printed: NaN is not equal to itself.
+    let (streamed, indexed) = (format!("{streamed:?}"), format!("{indexed:?}"));
+    assert_eq!(streamed, indexed, "the streaming decoder and the index disagree on {text:?}");
 }
 
 /// Decodes `data` as a request of every operation, as a server does.

@@ -14,7 +14,7 @@ pub use crate::status::StatusCode;
 pub use crate::xml::{read_attribute, read_other_attributes, AnyAttribute, AttributeField, AttributeValue, XsList};
 pub use crate::xml::{
     ArrayField, ArrayItem, ArraySlot, Credential, DecodeError, ElementField, Nillable, PanelDateTime, Repeated, Slot,
-    XmlContent, XmlElement, XmlWriter,
+    XmlContent, XmlCursor, XmlElement, XmlStart, XmlWriter,
 };
 /// `xs:choice` enums.
 pub use crate::xml::{ChoiceField, ChoiceSlot, XmlChoice};
@@ -38,6 +38,14 @@ use crate::error::InputError;
 /// Reads the text of a simple-typed element (for generated enumerations).
 pub fn read_text<'a>(element: XmlElement<'a, '_>) -> Result<std::borrow::Cow<'a, str>, DecodeError> {
     element.text()
+}
+
+/// Reads the text of a simple-typed element just opened by `cursor` (for generated enumerations).
+pub fn read_text_stream<'input>(
+    cursor: &mut XmlCursor<'input>,
+    element: XmlStart,
+) -> Result<std::borrow::Cow<'input, str>, DecodeError> {
+    cursor.read_text(element)
 }
 
 /// The fault in a response envelope, if its payload is one.
@@ -80,8 +88,22 @@ pub fn decode_wrapper<R: XmlRequest>(xml: &str) -> Result<(R, ReceivedCredential
     Ok((request, credentials))
 }
 
-/// Reads the root element of `xml` as a `T`.
+/// Reads the root element of `xml` as a `T`, in one streaming pass (see
+/// [`XmlContent::read_stream`]); a document that is not well-formed is refused
+/// as such wherever the fault is.
 pub fn decode_content<T: XmlContent>(xml: &str) -> Result<T, DecodeError> {
+    let mut cursor = XmlCursor::new(xml)?;
+    let root = cursor.root();
+    let value = T::read_stream(&mut cursor, root);
+    if value.is_err() && cursor.failed() {
+        return value;
+    }
+    cursor.finish()?;
+    value
+}
+
+/// [`decode_content`] through the element index and [`XmlContent::read_content`].
+pub fn decode_content_indexed<T: XmlContent>(xml: &str) -> Result<T, DecodeError> {
     let document = crate::xml::XmlDocument::parse(xml)?;
     T::read_content(document.root())
 }

@@ -5,8 +5,8 @@ use super::SoapVersion;
 use crate::auth::{self, CredentialPlacement, ReceivedCredentials};
 use crate::operation::{BodyStyle, ElementName, XmlRequest};
 use crate::xml::{
-    DecodeError, DecodeErrorKind, EncodeError, Encoded, XmlContent, XmlDocument, XmlElement, XmlWriter,
-    SOAP_ENCODING_NAMESPACE, XSI_NAMESPACE,
+    DecodeError, DecodeErrorKind, EncodeError, Encoded, XmlContent, XmlCursor, XmlDocument, XmlElement, XmlStart,
+    XmlWriter, SOAP_ENCODING_NAMESPACE, XSI_NAMESPACE,
 };
 
 const XSD_NAMESPACE: &str = "http://www.w3.org/2001/XMLSchema";
@@ -281,26 +281,180 @@ impl<'input> Envelope<'input> {
         understood: &[ElementName],
         credentials: CredentialPlacement,
     ) -> Result<(), DecodeError> {
-        let Some(header) = self.header() else { return Ok(()) };
-        let envelope_ns = self.version.envelope_namespace();
-        for block in header.children() {
-            let must = matches!(block.attribute(envelope_ns, "mustUnderstand").map(str::trim), Some("1" | "true"));
-            let target = match self.version {
-                SoapVersion::V11 => block.attribute(envelope_ns, "actor"),
-                SoapVersion::V12 => block.attribute(envelope_ns, "role"),
-            };
-            let for_us = target.is_none_or(|target| FOR_EVERY_NODE.contains(&target.trim()));
-            let is_credentials = matches!(credentials, CredentialPlacement::Header { namespace, element, .. } if block.is(namespace, element));
-            let known = understood.iter().any(|&(namespace, local)| block.is(namespace, local));
-            if must && for_us && !known && !is_credentials {
-                return Err(block.error(DecodeErrorKind::NotUnderstood(block.expanded_name())));
-            }
-        }
-        Ok(())
+        check_must_understand(self.version, self.header(), understood, credentials)
     }
 
     fn expect_payload(&self, namespace: &str, name: &str) -> Result<XmlElement<'_, 'input>, DecodeError> {
         expect_element(self.payload()?, namespace, name)
+    }
+}
+
+/// Refuses a header block marked `mustUnderstand` that is meant for this
+/// node (no actor or role, or the next one, or the ultimate receiver) and
+/// is none of `understood` (nor the credentials header).
+fn check_must_understand(
+    version: SoapVersion,
+    header: Option<XmlElement<'_, '_>>,
+    understood: &[ElementName],
+    credentials: CredentialPlacement,
+) -> Result<(), DecodeError> {
+    let Some(header) = header else { return Ok(()) };
+    let envelope_ns = version.envelope_namespace();
+    for block in header.children() {
+        let must = matches!(block.attribute(envelope_ns, "mustUnderstand").map(str::trim), Some("1" | "true"));
+        let target = match version {
+            SoapVersion::V11 => block.attribute(envelope_ns, "actor"),
+            SoapVersion::V12 => block.attribute(envelope_ns, "role"),
+        };
+        let for_us = target.is_none_or(|target| FOR_EVERY_NODE.contains(&target.trim()));
+        let is_credentials = matches!(credentials, CredentialPlacement::Header { namespace, element, .. } if block.is(namespace, element));
+        let known = understood.iter().any(|&(namespace, local)| block.is(namespace, local));
+        if must && for_us && !known && !is_credentials {
+            return Err(block.error(DecodeErrorKind::NotUnderstood(block.expanded_name())));
+        }
+    }
+    Ok(())
+}
+
+/// Decodes a response envelope of `R`'s operation in one pass over `text`,
+/// from a source allowed `byte_limit` bytes: the typed response is read from
+/// the events as they come (see [`XmlContent::read_stream`]); the `Header`
+/// and a `Fault` are read into small documents of their own.
+///
+/// The outer error is what [`Envelope::parse_within`] refuses: a document
+/// that is not well-formed, breaks a structural limit anywhere (even after
+/// the payload) or is not a SOAP envelope. The inner result is what
+/// [`Envelope::decode_response`] gives, with the same precedence of errors.
+///
+/// rpc/encoded replies are read through the element index instead: their
+/// multi-reference accessors (`href="#id"`) point anywhere in the body.
+pub(crate) fn read_response<R: XmlRequest>(
+    text: &str,
+    byte_limit: usize,
+) -> Result<Result<R::Response, EnvelopeError>, DecodeError> {
+    if R::BODY == BodyStyle::RpcEncoded {
+        return Envelope::parse_within(text, byte_limit).map(|envelope| envelope.decode_response::<R>());
+    }
+    let mut cursor = XmlCursor::new_within(text, byte_limit)?;
+    let root = cursor.root();
+    let version =
+        SoapVersion::from_envelope_namespace(cursor.namespace(root)).filter(|_| cursor.local_name(root) == "Envelope");
+    let Some(version) = version else {
+        let error = cursor.error(
+            root,
+            DecodeErrorKind::UnexpectedElement {
+                expected: "a SOAP 1.1 or 1.2 Envelope".to_owned(),
+                found: cursor.expanded_name(root),
+            },
+        );
+        cursor.finish()?;
+        return Err(error);
+    };
+    let decoded = read_envelope::<R>(&mut cursor, root, version);
+    match decoded {
+        Err(EnvelopeError::Decode(error)) if cursor.failed() => Err(error),
+        decoded => {
+            cursor.finish()?;
+            Ok(decoded)
+        }
+    }
+}
+
+/// What the `Body` held.
+enum BodyContent<T> {
+    Fault(Result<SoapFault, DecodeError>),
+    /// Nothing, for a one-way operation.
+    Empty,
+    Payload(Result<T, DecodeError>),
+}
+
+fn read_envelope<R: XmlRequest>(
+    cursor: &mut XmlCursor<'_>,
+    root: XmlStart,
+    version: SoapVersion,
+) -> Result<R::Response, EnvelopeError> {
+    let envelope_ns = version.envelope_namespace();
+    let mut header = None;
+    let mut body = None;
+    while let Some(child) = cursor.next_child(root)? {
+        if header.is_none() && cursor.is(child, envelope_ns, "Header") {
+            header = Some(cursor.buffer(child)?);
+        } else if body.is_none() && cursor.is(child, envelope_ns, "Body") {
+            body = Some(read_body::<R>(cursor, child, version)?);
+        } else {
+            cursor.skip(child)?;
+        }
+    }
+    // The precedence of `Envelope::decode_response`.
+    let body = body.ok_or_else(|| cursor.missing(root, "Body"))?;
+    let payload = match body {
+        BodyContent::Fault(fault) => return Err(EnvelopeError::Fault(Box::new(fault?))),
+        BodyContent::Empty => None,
+        BodyContent::Payload(payload) => Some(payload),
+    };
+    let header = header.as_ref().map(XmlDocument::root);
+    check_must_understand(version, header, R::RESPONSE_HEADERS, CredentialPlacement::None)?;
+    let mut response = match (payload, R::no_reply()) {
+        (Some(payload), _) => payload?,
+        (None, Some(accepted)) => return Ok(accepted),
+        (None, None) => return Err(cursor.missing(root, "the payload element").into()),
+    };
+    if let Some(header) = header {
+        R::read_response_headers(&mut response, header)?;
+    }
+    Ok(response)
+}
+
+/// Reads the `Body` element; an error is the document's (the cursor failed),
+/// what the body's content could not be decoded to is in the content.
+fn read_body<R: XmlRequest>(
+    cursor: &mut XmlCursor<'_>,
+    body: XmlStart,
+    version: SoapVersion,
+) -> Result<BodyContent<R::Response>, DecodeError> {
+    let first = cursor.next_child(body)?;
+    if let Some(first) = first.filter(|&first| cursor.is(first, version.envelope_namespace(), "Fault")) {
+        let fault = cursor.buffered(first, |fault| SoapFault::read(version, fault));
+        return settle(cursor, body, fault).map(BodyContent::Fault);
+    }
+    let operation = R::OPERATION;
+    let payload = match (first, R::BODY) {
+        (None, _) if R::no_reply().is_some() => return Ok(BodyContent::Empty),
+        (first, BodyStyle::Bare) => {
+            if let Some(first) = first {
+                cursor.put_back(first);
+            }
+            R::Response::read_stream(cursor, body)
+        }
+        (None, _) => Err(cursor.missing(body, "the payload element")),
+        (Some(payload), BodyStyle::Rpc) => R::Response::read_stream(cursor, payload),
+        (Some(payload), _) if cursor.is(payload, operation.namespace, operation.response_element) => {
+            R::Response::read_stream(cursor, payload)
+        }
+        (Some(payload), _) => Err(cursor.error(
+            payload,
+            DecodeErrorKind::UnexpectedElement {
+                expected: format!("{{{}}}{}", operation.namespace, operation.response_element),
+                found: cursor.expanded_name(payload),
+            },
+        )),
+    };
+    settle(cursor, body, payload).map(BodyContent::Payload)
+}
+
+/// `result`, read from inside `body`, once the cursor is past `body`'s end;
+/// an error of the document itself is returned as such.
+fn settle<T>(
+    cursor: &mut XmlCursor<'_>,
+    body: XmlStart,
+    result: Result<T, DecodeError>,
+) -> Result<Result<T, DecodeError>, DecodeError> {
+    match result {
+        Err(error) if cursor.failed() => Err(error),
+        result => {
+            cursor.skip(body)?;
+            Ok(result)
+        }
     }
 }
 
@@ -339,7 +493,7 @@ pub struct DecodedRequest<R> {
 
 /// Decodes a response envelope of `R`'s operation.
 pub fn decode_response<R: XmlRequest>(text: &str) -> Result<R::Response, EnvelopeError> {
-    Envelope::parse(text)?.decode_response::<R>()
+    read_response::<R>(text, crate::xml::DEFAULT_BYTE_LIMIT)?
 }
 
 /// Decodes a request envelope of `R`'s operation (server side).

@@ -3,10 +3,10 @@
 mod envelope;
 mod fault;
 
-pub(crate) use envelope::encode_request;
 pub use envelope::{
     decode_request, decode_response, encode_fault, encode_response, DecodedRequest, Envelope, EnvelopeError,
 };
+pub(crate) use envelope::{encode_request, read_response};
 pub use fault::{FaultCode, SoapFault};
 
 /// The SOAP version a client speaks.

@@ -10,7 +10,8 @@ use std::str::FromStr;
 use chrono::{FixedOffset, NaiveDate, NaiveTime};
 pub use rust_decimal::Decimal;
 
-use super::content::XmlContent;
+use super::content::{stream_parsed, XmlContent};
+use super::cursor::{XmlCursor, XmlStart};
 use super::error::DecodeError;
 use super::reader::XmlElement;
 use super::writer::XmlWriter;
@@ -21,6 +22,13 @@ fn parse_text<T: FromStr>(element: XmlElement<'_, '_>, expected: &'static str) -
     text.trim().parse().map_err(|_| element.invalid_value(expected, &text))
 }
 
+fn parse_decimal(text: &str) -> Option<Decimal> {
+    let trimmed = text.trim();
+    // `from_str_exact` refuses what it would have to round; XML Schema has no exponent form.
+    let valid = !trimmed.is_empty() && !trimmed.contains(['e', 'E', '_']);
+    valid.then(|| Decimal::from_str_exact(trimmed.strip_prefix('+').unwrap_or(trimmed)).ok()).flatten()
+}
+
 /// `xs:decimal`, exactly: [`Decimal`] holds 28 significant digits; longer values are refused, never rounded.
 impl XmlContent for Decimal {
     fn write_content(&self, w: &mut XmlWriter) {
@@ -28,13 +36,10 @@ impl XmlContent for Decimal {
     }
     fn read_content(element: XmlElement<'_, '_>) -> Result<Self, DecodeError> {
         let text = element.text()?;
-        let trimmed = text.trim();
-        // `from_str_exact` refuses what it would have to round; XML Schema has no exponent form.
-        let valid = !trimmed.is_empty() && !trimmed.contains(['e', 'E', '_']);
-        valid
-            .then(|| Decimal::from_str_exact(trimmed.strip_prefix('+').unwrap_or(trimmed)).ok())
-            .flatten()
-            .ok_or_else(|| element.invalid_value("xs:decimal", &text))
+        parse_decimal(&text).ok_or_else(|| element.invalid_value("xs:decimal", &text))
+    }
+    fn read_stream(cursor: &mut XmlCursor<'_>, element: XmlStart) -> Result<Self, DecodeError> {
+        stream_parsed(cursor, element, "xs:decimal", parse_decimal)
     }
 }
 
@@ -46,6 +51,9 @@ impl XmlContent for char {
     fn read_content(element: XmlElement<'_, '_>) -> Result<Self, DecodeError> {
         let text = element.text()?;
         text.trim().parse::<u32>().ok().and_then(char::from_u32).ok_or_else(|| element.invalid_value("char", &text))
+    }
+    fn read_stream(cursor: &mut XmlCursor<'_>, element: XmlStart) -> Result<Self, DecodeError> {
+        stream_parsed(cursor, element, "char", |text| text.trim().parse::<u32>().ok().and_then(char::from_u32))
     }
 }
 
@@ -323,6 +331,9 @@ macro_rules! text_content {
             }
             fn read_content(element: XmlElement<'_, '_>) -> Result<Self, DecodeError> {
                 parse_text(element, $xsd)
+            }
+            fn read_stream(cursor: &mut XmlCursor<'_>, element: XmlStart) -> Result<Self, DecodeError> {
+                stream_parsed(cursor, element, $xsd, |text| text.trim().parse().ok())
             }
         }
     )*};

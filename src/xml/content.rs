@@ -10,7 +10,7 @@ use base64::Engine as _;
 use super::error::{DecodeError, DecodeErrorKind};
 use super::nillable::Nillable;
 use super::writer::XmlWriter;
-use super::{XmlDocument, XmlElement};
+use super::{XmlCursor, XmlDocument, XmlElement, XmlStart};
 
 /// A type that is the content of one element: text for simple types, child
 /// elements for complex types.
@@ -19,6 +19,13 @@ pub trait XmlContent: Sized {
     fn write_content(&self, w: &mut XmlWriter);
     /// Reads the content of `element`.
     fn read_content(element: XmlElement<'_, '_>) -> Result<Self, DecodeError>;
+    /// Reads the content of `element`, just opened by `cursor`, and reads past
+    /// its end. By default the element is read into a document of its own and
+    /// that is read with [`XmlContent::read_content`]; generated code and the
+    /// built-in types read the events as they come.
+    fn read_stream(cursor: &mut XmlCursor<'_>, element: XmlStart) -> Result<Self, DecodeError> {
+        cursor.buffered(element, Self::read_content)
+    }
 }
 
 /// How a field maps to at most one element: `T` (required), `Option<T>`
@@ -28,6 +35,8 @@ pub trait ElementField: Sized {
     fn write_element(&self, w: &mut XmlWriter, ns: &'static str, name: &'static str);
     /// Reads the value from a present element.
     fn read_element(element: XmlElement<'_, '_>) -> Result<Self, DecodeError>;
+    /// Reads the value from a present element, just opened by `cursor`.
+    fn read_element_stream(cursor: &mut XmlCursor<'_>, element: XmlStart) -> Result<Self, DecodeError>;
     /// The value when the element is absent, or `None` when it is required.
     fn absent() -> Option<Self>;
 }
@@ -38,6 +47,8 @@ pub trait ArrayItem: Sized {
     fn write_item(&self, w: &mut XmlWriter, ns: &'static str, name: &'static str);
     /// Reads one item element.
     fn read_item(element: XmlElement<'_, '_>) -> Result<Self, DecodeError>;
+    /// Reads one item element, just opened by `cursor`.
+    fn read_item_stream(cursor: &mut XmlCursor<'_>, element: XmlStart) -> Result<Self, DecodeError>;
 }
 
 /// How a field maps to an `ArrayOfX` wrapper element holding repeated items:
@@ -54,6 +65,13 @@ pub trait ArrayField: Sized {
     );
     /// Reads the wrapper element's items; other children are ignored.
     fn read_array(element: XmlElement<'_, '_>, item_ns: &str, item: &str) -> Result<Self, DecodeError>;
+    /// Reads the items of the wrapper `element`, just opened by `cursor`; other children are skipped.
+    fn read_array_stream(
+        cursor: &mut XmlCursor<'_>,
+        element: XmlStart,
+        item_ns: &str,
+        item: &str,
+    ) -> Result<Self, DecodeError>;
     /// The value when the wrapper element is absent, or `None` when it is required.
     fn absent() -> Option<Self>;
 }
@@ -87,12 +105,31 @@ fn read_nillable<T: XmlContent>(element: XmlElement<'_, '_>) -> Result<Nillable<
     }
 }
 
+fn stream_not_nil<T: XmlContent>(cursor: &mut XmlCursor<'_>, element: XmlStart) -> Result<T, DecodeError> {
+    if cursor.is_nil(element) {
+        return Err(cursor.error(element, DecodeErrorKind::UnexpectedNil));
+    }
+    T::read_stream(cursor, element)
+}
+
+fn stream_nillable<T: XmlContent>(cursor: &mut XmlCursor<'_>, element: XmlStart) -> Result<Nillable<T>, DecodeError> {
+    if cursor.is_nil(element) {
+        cursor.skip(element)?;
+        Ok(Nillable::Nil)
+    } else {
+        T::read_stream(cursor, element).map(Nillable::Value)
+    }
+}
+
 impl<T: XmlContent> ElementField for T {
     fn write_element(&self, w: &mut XmlWriter, ns: &'static str, name: &'static str) {
         write_value(self, w, ns, name);
     }
     fn read_element(element: XmlElement<'_, '_>) -> Result<Self, DecodeError> {
         read_not_nil(element)
+    }
+    fn read_element_stream(cursor: &mut XmlCursor<'_>, element: XmlStart) -> Result<Self, DecodeError> {
+        stream_not_nil(cursor, element)
     }
     fn absent() -> Option<Self> {
         None
@@ -107,6 +144,9 @@ impl<T: XmlContent> ElementField for Option<T> {
     }
     fn read_element(element: XmlElement<'_, '_>) -> Result<Self, DecodeError> {
         read_not_nil(element).map(Some)
+    }
+    fn read_element_stream(cursor: &mut XmlCursor<'_>, element: XmlStart) -> Result<Self, DecodeError> {
+        stream_not_nil(cursor, element).map(Some)
     }
     fn absent() -> Option<Self> {
         Some(None)
@@ -123,6 +163,9 @@ impl<T: XmlContent> ElementField for Nillable<T> {
     fn read_element(element: XmlElement<'_, '_>) -> Result<Self, DecodeError> {
         read_nillable(element)
     }
+    fn read_element_stream(cursor: &mut XmlCursor<'_>, element: XmlStart) -> Result<Self, DecodeError> {
+        stream_nillable(cursor, element)
+    }
     fn absent() -> Option<Self> {
         None
     }
@@ -137,6 +180,9 @@ impl<T: XmlContent> ElementField for Option<Nillable<T>> {
     fn read_element(element: XmlElement<'_, '_>) -> Result<Self, DecodeError> {
         read_nillable(element).map(Some)
     }
+    fn read_element_stream(cursor: &mut XmlCursor<'_>, element: XmlStart) -> Result<Self, DecodeError> {
+        stream_nillable(cursor, element).map(Some)
+    }
     fn absent() -> Option<Self> {
         Some(None)
     }
@@ -149,6 +195,9 @@ impl<T: XmlContent> ArrayItem for T {
     fn read_item(element: XmlElement<'_, '_>) -> Result<Self, DecodeError> {
         read_not_nil(element)
     }
+    fn read_item_stream(cursor: &mut XmlCursor<'_>, element: XmlStart) -> Result<Self, DecodeError> {
+        stream_not_nil(cursor, element)
+    }
 }
 
 impl<T: XmlContent> ArrayItem for Option<T> {
@@ -160,6 +209,9 @@ impl<T: XmlContent> ArrayItem for Option<T> {
     }
     fn read_item(element: XmlElement<'_, '_>) -> Result<Self, DecodeError> {
         read_nillable(element).map(Nillable::into_option)
+    }
+    fn read_item_stream(cursor: &mut XmlCursor<'_>, element: XmlStart) -> Result<Self, DecodeError> {
+        stream_nillable(cursor, element).map(Nillable::into_option)
     }
 }
 
@@ -188,6 +240,25 @@ fn read_items<E: ArrayItem>(element: XmlElement<'_, '_>, item_ns: &str, item: &s
     Ok(items)
 }
 
+fn stream_items<E: ArrayItem>(
+    cursor: &mut XmlCursor<'_>,
+    element: XmlStart,
+    item_ns: &str,
+    item: &str,
+) -> Result<Vec<E>, DecodeError> {
+    let mut items = Vec::new();
+    while let Some(child) = cursor.next_child(element)? {
+        if cursor.is(child, item_ns, item) {
+            let value = E::read_item_stream(cursor, child)?;
+            cursor.reserve_item(&mut items);
+            items.push(value);
+        } else {
+            cursor.skip(child)?;
+        }
+    }
+    Ok(items)
+}
+
 impl<E: ArrayItem> ArrayField for Vec<E> {
     fn write_array(
         &self,
@@ -204,6 +275,17 @@ impl<E: ArrayItem> ArrayField for Vec<E> {
             return Err(element.error(DecodeErrorKind::UnexpectedNil));
         }
         read_items(element, item_ns, item)
+    }
+    fn read_array_stream(
+        cursor: &mut XmlCursor<'_>,
+        element: XmlStart,
+        item_ns: &str,
+        item: &str,
+    ) -> Result<Self, DecodeError> {
+        if cursor.is_nil(element) {
+            return Err(cursor.error(element, DecodeErrorKind::UnexpectedNil));
+        }
+        stream_items(cursor, element, item_ns, item)
     }
     fn absent() -> Option<Self> {
         None
@@ -225,6 +307,14 @@ impl<E: ArrayItem> ArrayField for Option<Vec<E>> {
     }
     fn read_array(element: XmlElement<'_, '_>, item_ns: &str, item: &str) -> Result<Self, DecodeError> {
         Vec::<E>::read_array(element, item_ns, item).map(Some)
+    }
+    fn read_array_stream(
+        cursor: &mut XmlCursor<'_>,
+        element: XmlStart,
+        item_ns: &str,
+        item: &str,
+    ) -> Result<Self, DecodeError> {
+        Vec::<E>::read_array_stream(cursor, element, item_ns, item).map(Some)
     }
     fn absent() -> Option<Self> {
         Some(None)
@@ -252,6 +342,19 @@ impl<E: ArrayItem> ArrayField for Nillable<Vec<E>> {
             read_items(element, item_ns, item).map(Nillable::Value)
         }
     }
+    fn read_array_stream(
+        cursor: &mut XmlCursor<'_>,
+        element: XmlStart,
+        item_ns: &str,
+        item: &str,
+    ) -> Result<Self, DecodeError> {
+        if cursor.is_nil(element) {
+            cursor.skip(element)?;
+            Ok(Nillable::Nil)
+        } else {
+            stream_items(cursor, element, item_ns, item).map(Nillable::Value)
+        }
+    }
     fn absent() -> Option<Self> {
         None
     }
@@ -272,6 +375,14 @@ impl<E: ArrayItem> ArrayField for Option<Nillable<Vec<E>>> {
     }
     fn read_array(element: XmlElement<'_, '_>, item_ns: &str, item: &str) -> Result<Self, DecodeError> {
         Nillable::<Vec<E>>::read_array(element, item_ns, item).map(Some)
+    }
+    fn read_array_stream(
+        cursor: &mut XmlCursor<'_>,
+        element: XmlStart,
+        item_ns: &str,
+        item: &str,
+    ) -> Result<Self, DecodeError> {
+        Nillable::<Vec<E>>::read_array_stream(cursor, element, item_ns, item).map(Some)
     }
     fn absent() -> Option<Self> {
         Some(None)
@@ -330,6 +441,34 @@ fn value_or_absent<T>(
     }
 }
 
+fn duplicate(cursor: &XmlCursor<'_>, element: XmlStart) -> DecodeError {
+    cursor.error(element, DecodeErrorKind::DuplicateElement(cursor.local_name(element).to_owned()))
+}
+
+fn stream_value_or_absent<T>(
+    value: Option<T>,
+    absent: Option<T>,
+    cursor: &XmlCursor<'_>,
+    parent: XmlStart,
+    name: &str,
+) -> Result<T, DecodeError> {
+    match value {
+        Some(value) => Ok(value),
+        None => absent.ok_or_else(|| cursor.missing(parent, name)),
+    }
+}
+
+/// Reads the text of `element`, just opened by `cursor`, as a value `parse` accepts.
+pub(crate) fn stream_parsed<T>(
+    cursor: &mut XmlCursor<'_>,
+    element: XmlStart,
+    expected: &'static str,
+    parse: impl FnOnce(&str) -> Option<T>,
+) -> Result<T, DecodeError> {
+    let text = cursor.read_text(element)?;
+    parse(&text).ok_or_else(|| cursor.invalid_value(element, expected, &text))
+}
+
 /// Collects the element of an [`ElementField`] while a parent is read.
 pub struct Slot<F> {
     value: Option<F>,
@@ -349,6 +488,30 @@ impl<F: ElementField> Slot<F> {
     /// The value read, or the absent value; a missing required element is an error on `parent`.
     pub fn finish(self, parent: XmlElement<'_, '_>, name: &str) -> Result<F, DecodeError> {
         value_or_absent(self.value, F::absent(), parent, name)
+    }
+
+    /// Reads the field from `element`, just opened by `cursor`; a second occurrence is an error.
+    pub fn read_stream(&mut self, cursor: &mut XmlCursor<'_>, element: XmlStart) -> Result<(), DecodeError> {
+        if self.value.is_some() {
+            return Err(duplicate(cursor, element));
+        }
+        self.value = Some(F::read_element_stream(cursor, element)?);
+        Ok(())
+    }
+
+    /// The value read, or the absent value; a missing required element is an error on `parent`.
+    pub fn finish_stream(self, cursor: &XmlCursor<'_>, parent: XmlStart, name: &str) -> Result<F, DecodeError> {
+        stream_value_or_absent(self.value, F::absent(), cursor, parent, name)
+    }
+
+    /// [`Slot::read_defaulted`] of `element`, just opened by `cursor`.
+    pub fn read_defaulted_stream(
+        &mut self,
+        cursor: &mut XmlCursor<'_>,
+        element: XmlStart,
+        default: &str,
+    ) -> Result<(), DecodeError> {
+        cursor.buffered(element, |element| self.read_defaulted(element, default))
     }
 
     /// Reads the field from `element`; an empty element stands for `default`
@@ -387,6 +550,26 @@ impl<F: ArrayField> ArraySlot<F> {
         store_once(&mut self.value, element, || F::read_array(element.dereference()?, item_ns, item))
     }
 
+    /// Reads the array from its wrapper `element`, just opened by `cursor`; a second wrapper is an error.
+    pub fn read_stream(
+        &mut self,
+        cursor: &mut XmlCursor<'_>,
+        element: XmlStart,
+        item_ns: &str,
+        item: &str,
+    ) -> Result<(), DecodeError> {
+        if self.value.is_some() {
+            return Err(duplicate(cursor, element));
+        }
+        self.value = Some(F::read_array_stream(cursor, element, item_ns, item)?);
+        Ok(())
+    }
+
+    /// The array read, or the absent value; a missing required wrapper is an error on `parent`.
+    pub fn finish_stream(self, cursor: &XmlCursor<'_>, parent: XmlStart, name: &str) -> Result<F, DecodeError> {
+        stream_value_or_absent(self.value, F::absent(), cursor, parent, name)
+    }
+
     /// The array read, or the absent value; a missing required wrapper is an error on `parent`.
     pub fn finish(self, parent: XmlElement<'_, '_>, name: &str) -> Result<F, DecodeError> {
         value_or_absent(self.value, F::absent(), parent, name)
@@ -416,6 +599,14 @@ impl<E: ArrayItem> Repeated<E> {
         Ok(())
     }
 
+    /// Reads one occurrence, just opened by `cursor`.
+    pub fn read_stream(&mut self, cursor: &mut XmlCursor<'_>, element: XmlStart) -> Result<(), DecodeError> {
+        let value = E::read_item_stream(cursor, element)?;
+        cursor.reserve_item(&mut self.items);
+        self.items.push(value);
+        Ok(())
+    }
+
     /// The items read, in document order.
     pub fn finish(self) -> Vec<E> {
         self.items
@@ -438,6 +629,9 @@ impl XmlContent for String {
     fn read_content(element: XmlElement<'_, '_>) -> Result<Self, DecodeError> {
         element.text().map(|text| text.into_owned())
     }
+    fn read_stream(cursor: &mut XmlCursor<'_>, element: XmlStart) -> Result<Self, DecodeError> {
+        cursor.read_text(element).map(|text| text.into_owned())
+    }
 }
 
 macro_rules! integer_content {
@@ -450,11 +644,22 @@ macro_rules! integer_content {
                 let text = element.text()?;
                 text.trim().parse().map_err(|_| element.invalid_value($xsd, &text))
             }
+            fn read_stream(cursor: &mut XmlCursor<'_>, element: XmlStart) -> Result<Self, DecodeError> {
+                stream_parsed(cursor, element, $xsd, |text| text.trim().parse().ok())
+            }
         }
     )*};
 }
 
 integer_content!(i8 => "xs:byte", i16 => "xs:short", i32 => "xs:int", i64 => "xs:long", u8 => "xs:unsignedByte", u16 => "xs:unsignedShort", u32 => "xs:unsignedInt", u64 => "xs:unsignedLong", i128 => "xs:integer", u128 => "xs:nonNegativeInteger");
+
+fn parse_bool(text: &str) -> Option<bool> {
+    match text.trim() {
+        "true" | "1" => Some(true),
+        "false" | "0" => Some(false),
+        _ => None,
+    }
+}
 
 impl XmlContent for bool {
     fn write_content(&self, w: &mut XmlWriter) {
@@ -462,11 +667,22 @@ impl XmlContent for bool {
     }
     fn read_content(element: XmlElement<'_, '_>) -> Result<Self, DecodeError> {
         let text = element.text()?;
-        match text.trim() {
-            "true" | "1" => Ok(true),
-            "false" | "0" => Ok(false),
-            _ => Err(element.invalid_value("xs:boolean", &text)),
-        }
+        parse_bool(&text).ok_or_else(|| element.invalid_value("xs:boolean", &text))
+    }
+    fn read_stream(cursor: &mut XmlCursor<'_>, element: XmlStart) -> Result<Self, DecodeError> {
+        stream_parsed(cursor, element, "xs:boolean", parse_bool)
+    }
+}
+
+/// An `xs:float` or `xs:double`.
+fn parse_float<F: std::str::FromStr + From<f32>>(text: &str) -> Option<F> {
+    match text.trim() {
+        "INF" | "+INF" => Some(F::from(f32::INFINITY)),
+        "-INF" => Some(F::from(f32::NEG_INFINITY)),
+        "NaN" => Some(F::from(f32::NAN)),
+        // Rust also accepts "inf", "infinity" and "nan", which XML Schema does not.
+        other if other.bytes().any(|b| b.is_ascii_alphabetic() && b != b'e' && b != b'E') => None,
+        other => other.parse().ok(),
     }
 }
 
@@ -484,22 +700,21 @@ macro_rules! float_content {
             }
             fn read_content(element: XmlElement<'_, '_>) -> Result<Self, DecodeError> {
                 let text = element.text()?;
-                match text.trim() {
-                    "INF" | "+INF" => Ok(<$ty>::INFINITY),
-                    "-INF" => Ok(<$ty>::NEG_INFINITY),
-                    "NaN" => Ok(<$ty>::NAN),
-                    // Rust also accepts "inf", "infinity" and "nan", which XML Schema does not.
-                    other if other.bytes().any(|b| b.is_ascii_alphabetic() && b != b'e' && b != b'E') => {
-                        Err(element.invalid_value($xsd, &text))
-                    }
-                    other => other.parse().map_err(|_| element.invalid_value($xsd, &text)),
-                }
+                parse_float(&text).ok_or_else(|| element.invalid_value($xsd, &text))
+            }
+            fn read_stream(cursor: &mut XmlCursor<'_>, element: XmlStart) -> Result<Self, DecodeError> {
+                stream_parsed(cursor, element, $xsd, parse_float)
             }
         }
     )*};
 }
 
 float_content!(f32 => "xs:float", f64 => "xs:double");
+
+fn parse_base64(text: &str) -> Option<Vec<u8>> {
+    let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    base64::engine::general_purpose::STANDARD.decode(compact.as_bytes()).ok()
+}
 
 /// `xs:base64Binary`.
 impl XmlContent for Vec<u8> {
@@ -508,10 +723,10 @@ impl XmlContent for Vec<u8> {
     }
     fn read_content(element: XmlElement<'_, '_>) -> Result<Self, DecodeError> {
         let text = element.text()?;
-        let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-        base64::engine::general_purpose::STANDARD
-            .decode(compact.as_bytes())
-            .map_err(|_| element.invalid_value("xs:base64Binary", &text))
+        parse_base64(&text).ok_or_else(|| element.invalid_value("xs:base64Binary", &text))
+    }
+    fn read_stream(cursor: &mut XmlCursor<'_>, element: XmlStart) -> Result<Self, DecodeError> {
+        stream_parsed(cursor, element, "xs:base64Binary", parse_base64)
     }
 }
 
@@ -523,6 +738,9 @@ impl<T: XmlContent> XmlContent for Box<T> {
     fn read_content(element: XmlElement<'_, '_>) -> Result<Self, DecodeError> {
         T::read_content(element).map(Box::new)
     }
+    fn read_stream(cursor: &mut XmlCursor<'_>, element: XmlStart) -> Result<Self, DecodeError> {
+        T::read_stream(cursor, element).map(Box::new)
+    }
 }
 
 /// An element with no content (an empty complex type).
@@ -530,5 +748,8 @@ impl XmlContent for () {
     fn write_content(&self, _: &mut XmlWriter) {}
     fn read_content(_: XmlElement<'_, '_>) -> Result<Self, DecodeError> {
         Ok(())
+    }
+    fn read_stream(cursor: &mut XmlCursor<'_>, element: XmlStart) -> Result<Self, DecodeError> {
+        cursor.skip(element)
     }
 }

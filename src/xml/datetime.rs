@@ -123,9 +123,32 @@ const LOCAL_FORMAT: &[Item<'static>] = &[
 
 /// An `xs:dateTime` without offset.
 fn parse_local(text: &str) -> Option<NaiveDateTime> {
+    if let Some(plain) = parse_plain(text) {
+        return Some(plain);
+    }
     let mut parsed = Parsed::new();
     chrono::format::parse(&mut parsed, text, LOCAL_FORMAT.iter()).ok()?;
     parsed.to_naive_datetime_with_offset(0).ok()
+}
+
+/// `YYYY-MM-DDTHH:MM:SS` exactly, the form the panel writes, without
+/// chrono's general parser; anything else (and a leap second) is left to it.
+fn parse_plain(text: &str) -> Option<NaiveDateTime> {
+    let bytes: &[u8; 19] = text.as_bytes().try_into().ok()?;
+    let number = |range: std::ops::Range<usize>| {
+        bytes.get(range)?.iter().try_fold(0u32, |n, &b| b.is_ascii_digit().then(|| n * 10 + u32::from(b - b'0')))
+    };
+    let separators = [(4, b'-'), (7, b'-'), (10, b'T'), (13, b':'), (16, b':')];
+    if separators.iter().any(|&(at, separator)| bytes[at] != separator) {
+        return None;
+    }
+    let year = i32::try_from(number(0..4)?).ok()?;
+    let (month, day) = (number(5..7)?, number(8..10)?);
+    let (hour, minute, second) = (number(11..13)?, number(14..16)?, number(17..19)?);
+    if second > 59 {
+        return None;
+    }
+    chrono::NaiveDate::from_ymd_opt(year, month, day)?.and_hms_opt(hour, minute, second)
 }
 
 /// Splits a trailing `Z` or `±hh:mm` off an `xs:dateTime` lexical form.
@@ -163,6 +186,9 @@ impl XmlContent for PanelDateTime {
         let text = element.text()?;
         text.parse().map_err(|_| element.invalid_value("xs:dateTime", &text))
     }
+    fn read_stream(cursor: &mut super::XmlCursor<'_>, element: super::XmlStart) -> Result<Self, DecodeError> {
+        super::content::stream_parsed(cursor, element, "xs:dateTime", |text| text.parse().ok())
+    }
 }
 
 #[cfg(feature = "serde")]
@@ -196,6 +222,33 @@ mod tests {
         assert_eq!(at.to_string(), "2024-01-31T14:30:00");
         let at: PanelDateTime = "2024-01-31T14:30:00.1234567+03:30".parse().unwrap();
         assert_eq!(at.to_string(), "2024-01-31T14:30:00.1234567");
+    }
+
+    #[test]
+    fn the_plain_form_reads_as_chrono_reads_it() {
+        for text in [
+            "2024-01-31T14:30:00",
+            "0001-01-01T00:00:00",
+            "9999-12-31T23:59:59",
+            "2024-02-29T12:00:00",
+            "2023-02-29T12:00:00",
+            "2024-13-01T00:00:00",
+            "2024-01-01T24:00:00",
+            "2024-01-01T23:60:00",
+            "2024-06-30T23:59:60",
+            "2024-01-01 00:00:00",
+            "+024-01-01T00:00:00",
+            "2024-01-01T00:00:0x",
+        ] {
+            let mut parsed = Parsed::new();
+            let chrono = chrono::format::parse(&mut parsed, text, LOCAL_FORMAT.iter())
+                .ok()
+                .and_then(|()| parsed.to_naive_datetime_with_offset(0).ok());
+            assert_eq!(parse_local(text), chrono, "{text}");
+            if parse_plain(text).is_some() {
+                assert_eq!(parse_plain(text), chrono, "{text}");
+            }
+        }
     }
 
     #[test]

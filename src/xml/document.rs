@@ -12,24 +12,24 @@ use super::error::{DecodeError, DecodeErrorKind};
 /// Limits applied to untrusted input while it is read. Real replies are a few
 /// levels deep with a handful of attributes.
 pub(super) const MAX_DEPTH: usize = 128;
-const MAX_ATTRIBUTES_PER_ELEMENT: usize = 64;
-const MAX_NAMESPACE_DECLARATIONS: usize = 256;
+pub(super) const MAX_ATTRIBUTES_PER_ELEMENT: usize = 64;
+pub(super) const MAX_NAMESPACE_DECLARATIONS: usize = 256;
 
 /// How many bytes of the byte limit each element, attribute or text node may
 /// take. The index costs at most 32 bytes an element and 16 an attribute (text
 /// costs nothing: it is read from the input), and the typed values at most
 /// about as much again, so decoding a reply costs a small multiple of the
 /// limit whatever its shape.
-const BYTES_PER_NODE: usize = 16;
+pub(super) const BYTES_PER_NODE: usize = 16;
 /// The byte limit assumed when none is given (the client's default reply limit).
 pub(crate) const DEFAULT_BYTE_LIMIT: usize = 32 * 1024 * 1024;
 /// The smallest node budget, so that a tight byte limit still reads small documents.
-const MIN_NODES: usize = 4096;
+pub(super) const MIN_NODES: usize = 4096;
 
 /// `"xml"`, bound without a declaration.
-const XML_NAMESPACE: &str = "http://www.w3.org/XML/1998/namespace";
+pub(super) const XML_NAMESPACE: &str = "http://www.w3.org/XML/1998/namespace";
 /// `"xmlns"`, reserved.
-const XMLNS_NAMESPACE: &str = "http://www.w3.org/2000/xmlns/";
+pub(super) const XMLNS_NAMESPACE: &str = "http://www.w3.org/2000/xmlns/";
 
 /// No element, attribute or declaration: the end of a chain.
 pub(super) const NONE: u32 = u32::MAX;
@@ -154,7 +154,34 @@ impl<'input> XmlDocument<'input> {
                 1,
             ));
         }
-        Builder::new(text, max_nodes).run()
+        Builder::new(text, text, max_nodes).run()
+    }
+
+    /// The element of `text` from offset `start` to `end` (its start tag's
+    /// `<` to just after its end), read as a document of its own in the scope
+    /// of the declarations it inherits (outermost first). Offsets and
+    /// positions stay those of `text`.
+    pub(super) fn parse_fragment(
+        text: &'input str,
+        start: u32,
+        end: u32,
+        inherited: Vec<InheritedDeclaration<'input>>,
+        max_nodes: usize,
+    ) -> Result<Self, DecodeError> {
+        let fragment = text.get(start as usize..end as usize).unwrap_or("");
+        let mut builder = Builder::new(text, fragment, max_nodes);
+        for declaration in inherited {
+            let uri = u32::try_from(builder.document.uris.len()).unwrap_or(NONE);
+            builder.document.uris.push(declaration.uri);
+            builder.document.declarations.push(Declaration {
+                prefix_start: declaration.prefix_start,
+                prefix_len: declaration.prefix_len,
+                uri,
+                parent: builder.initial_scope,
+            });
+            builder.initial_scope = u32::try_from(builder.document.declarations.len() - 1).unwrap_or(NONE);
+        }
+        builder.run_at(start)
     }
 
     /// The document element.
@@ -168,7 +195,7 @@ impl<'input> XmlDocument<'input> {
     }
 }
 
-fn position_in(text: &str, offset: usize) -> (u32, u32) {
+pub(super) fn position_in(text: &str, offset: usize) -> (u32, u32) {
     let offset = offset.min(text.len());
     let before = text.as_bytes().get(..offset).unwrap_or_default();
     let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |at| at + 1);
@@ -190,16 +217,27 @@ struct Builder<'input> {
     max_nodes: usize,
     nodes: usize,
     root_closed: bool,
+    /// The declarations in scope around the document element (`NONE`: none).
+    initial_scope: u32,
+}
+
+/// A namespace declaration a fragment inherits from the elements around it.
+pub(super) struct InheritedDeclaration<'input> {
+    /// The prefix's offset and length in the input (length 0: the default namespace).
+    pub prefix_start: u32,
+    pub prefix_len: u32,
+    pub uri: Cow<'input, str>,
 }
 
 impl<'input> Builder<'input> {
-    fn new(text: &'input str, max_nodes: usize) -> Self {
-        let mut reader = quick_xml::Reader::from_str(text);
+    /// A pass over `input`, which is `text` or a part of it.
+    fn new(text: &'input str, input: &'input str, max_nodes: usize) -> Self {
+        let mut reader = quick_xml::Reader::from_str(input);
         reader.config_mut().check_end_names = true;
         // Start and empty-element tags, counted at memchr speed: the index is
         // allocated once, at its final size, and never beyond the node budget.
-        let tags = memchr::memchr_iter(b'<', text.as_bytes())
-            .filter(|&at| !matches!(text.as_bytes().get(at + 1), Some(b'/' | b'!' | b'?')))
+        let tags = memchr::memchr_iter(b'<', input.as_bytes())
+            .filter(|&at| !matches!(input.as_bytes().get(at + 1), Some(b'/' | b'!' | b'?')))
             .count();
         let guess = tags.min(max_nodes);
         Builder {
@@ -219,6 +257,7 @@ impl<'input> Builder<'input> {
             max_nodes,
             nodes: 0,
             root_closed: false,
+            initial_scope: NONE,
         }
     }
 
@@ -329,7 +368,7 @@ impl<'input> Builder<'input> {
             return Err(self.refuse(before, format!("elements nested more than {MAX_DEPTH} deep")));
         }
         let index = u32::try_from(self.document.elements.len()).unwrap_or(NONE);
-        let parent_scope = self.open.last().map_or(NONE, |&parent| u32::from(self.element(parent).scope));
+        let parent_scope = self.open.last().map_or(self.initial_scope, |&parent| u32::from(self.element(parent).scope));
         let qname = start.name().into_inner();
         let (Ok(name_len), Ok(prefix_len)) =
             (u16::try_from(qname.len()), u8::try_from(qname.iter().position(|&b| b == b':').unwrap_or(0)))
@@ -512,7 +551,7 @@ impl<'input> Builder<'input> {
 
 /// True when an attribute value holds a reference, a line end or a tab: it is
 /// not its own value as written.
-fn needs_normalizing(raw: &[u8]) -> bool {
+pub(super) fn needs_normalizing(raw: &[u8]) -> bool {
     raw.iter().any(|b| matches!(b, b'&' | b'\t' | b'\n' | b'\r'))
 }
 
@@ -651,7 +690,7 @@ mod tests {
 /// The index against roxmltree, the tree parser it replaced: every document
 /// roxmltree reads is read to the same elements, names, attributes and text.
 #[cfg(test)]
-mod differential {
+pub(super) mod differential {
     use proptest::prelude::*;
 
     use super::XmlDocument;
@@ -659,7 +698,7 @@ mod differential {
 
     /// A small random document: prefixes from a few, declared or not,
     /// attributes, references, CDATA and comments.
-    fn element(depth: u32) -> BoxedStrategy<String> {
+    pub(in crate::xml) fn element(depth: u32) -> BoxedStrategy<String> {
         let name = prop_oneof![Just("a"), Just("b"), Just("p:a"), Just("q:b"), Just("p:c")];
         let declaration = prop_oneof![
             Just(""),

@@ -8,6 +8,7 @@ mod attributes;
 mod builtins;
 mod choice;
 mod content;
+mod cursor;
 mod datetime;
 mod document;
 mod encoding;
@@ -22,6 +23,7 @@ pub use builtins::{Decimal, HexBinary, InvalidValue, QName, XsDate, XsDuration, 
 pub use choice::{ChoiceField, ChoiceSlot, XmlChoice};
 pub(crate) use content::store_once;
 pub use content::{ArrayField, ArrayItem, ArraySlot, ElementField, Repeated, Slot, XmlContent};
+pub use cursor::{XmlCursor, XmlStart};
 pub use datetime::{InvalidDateTime, PanelDateTime};
 pub use document::XmlDocument;
 pub(crate) use document::DEFAULT_BYTE_LIMIT;

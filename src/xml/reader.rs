@@ -8,7 +8,7 @@ use super::writer::XSI_NAMESPACE;
 
 /// XML's line-end normalization (XML 1.0 §2.11): `\r\n` and a lone `\r` are
 /// `\n` (a carriage return written as `&#13;` stays, being unescaped after).
-fn normalize_line_ends(text: Cow<'_, str>) -> Cow<'_, str> {
+pub(super) fn normalize_line_ends(text: Cow<'_, str>) -> Cow<'_, str> {
     if text.contains('\r') {
         Cow::Owned(text.replace("\r\n", "\n").replace('\r', "\n"))
     } else {

@@ -8,7 +8,7 @@
 
 use std::fmt::Debug;
 
-use payamak::codegen::{decode_content, decode_wrapper, encode_wrapper, XmlWriter};
+use payamak::codegen::{decode_content, decode_content_indexed, decode_wrapper, encode_wrapper, XmlWriter};
 use payamak::codegen::{Nillable, ReceivedCredentials, StatusCode, XmlContent, XmlRequest};
 use payamak::Credentials;
 use payamak::PanelDateTime;
@@ -148,8 +148,12 @@ fn round_trip<R: XmlRequest + PartialEq + Debug>(request: &R) -> String {
     xml
 }
 
-fn decode<T: XmlContent>(xml: &str) -> T {
-    decode_content(xml).unwrap_or_else(|error| panic!("{error}: {xml}"))
+/// Decodes `xml` in one streaming pass, and checks that the element index reads it alike.
+fn decode<T: XmlContent + Debug>(xml: &str) -> T {
+    let streamed = decode_content::<T>(xml);
+    let indexed = decode_content_indexed::<T>(xml);
+    assert_eq!(format!("{streamed:?}"), format!("{indexed:?}"), "{xml}");
+    streamed.unwrap_or_else(|error| panic!("{error}: {xml}"))
 }
 
 /// Writes `value` as the content of `<name xmlns="ns">` and decodes it again.

@@ -230,6 +230,83 @@ pub(super) fn read_body(members: &[Member<'_>], any_namespace: bool) -> ReadBody
     }
 }
 
+/// The `read_stream` function of a struct of `members`, which reads the
+/// children as the cursor meets them; `None` when a member is read from the
+/// element as a whole (attributes, choices, raw XML, SOAP-encoded arrays):
+/// the runtime's default then reads the element into a document first.
+fn read_stream_fn(members: &[Member<'_>], any_namespace: bool) -> Option<TokenStream> {
+    let mut slots = Vec::new();
+    let mut arms = Vec::new();
+    let mut inits = Vec::new();
+    for member in members {
+        match member {
+            Member::Field(field) => {
+                let (name, local) = (ident(&field.ident), ident(&field.local));
+                let element = &field.element.local;
+                // The local name first: it tells most children apart without comparing namespaces.
+                let ns = if any_namespace {
+                    quote!(#element)
+                } else {
+                    let ns = namespace(&field.element.namespace);
+                    quote!(#element if cursor.in_namespace(child, #ns))
+                };
+                match &field.codec {
+                    Codec::Single | Codec::Typed { .. } => {
+                        slots.push(quote! { let mut #local = ::payamak::codegen::Slot::new(); });
+                        match &field.default {
+                            Some(default) => {
+                                arms.push(quote! { #ns => #local.read_defaulted_stream(cursor, child, #default)?, })
+                            }
+                            None => arms.push(quote! { #ns => #local.read_stream(cursor, child)?, }),
+                        }
+                        inits.push(quote! { #name: #local.finish_stream(cursor, element, #element)? });
+                    }
+                    Codec::Array { item } => {
+                        let item_ns = namespace(&item.namespace);
+                        let item = &item.local;
+                        slots.push(quote! { let mut #local = ::payamak::codegen::ArraySlot::new(); });
+                        arms.push(quote! { #ns => #local.read_stream(cursor, child, #item_ns, #item)?, });
+                        inits.push(quote! { #name: #local.finish_stream(cursor, element, #element)? });
+                    }
+                    Codec::Repeated => {
+                        slots.push(quote! { let mut #local = ::payamak::codegen::Repeated::new(); });
+                        arms.push(quote! { #ns => #local.read_stream(cursor, child)?, });
+                        inits.push(quote! { #name: #local.finish() });
+                    }
+                    _ => return None,
+                }
+            }
+            Member::Credential(_) => return None,
+            Member::Headers(headers) => {
+                let name = ident(&headers.field);
+                inits.push(quote! { #name: ::core::default::Default::default() });
+            }
+        }
+    }
+    let read_loop = if arms.is_empty() {
+        quote! { cursor.skip(element)?; }
+    } else {
+        quote! {
+            while let ::core::option::Option::Some(child) = cursor.next_child(element)? {
+                match cursor.local_name(child) {
+                    #(#arms)*
+                    _ => cursor.skip(child)?,
+                }
+            }
+        }
+    };
+    Some(quote! {
+        fn read_stream(
+            cursor: &mut ::payamak::codegen::XmlCursor<'_>,
+            element: ::payamak::codegen::XmlStart,
+        ) -> ::core::result::Result<Self, ::payamak::codegen::DecodeError> {
+            #(#slots)*
+            #read_loop
+            ::core::result::Result::Ok(Self { #(#inits),* })
+        }
+    })
+}
+
 /// The `XmlContent` implementation of a struct of `fields`.
 pub(super) fn content_impl(ident: &Ident, fields: &[Field]) -> TokenStream {
     content_impl_of(ident, &field_members(fields), false)
@@ -243,6 +320,7 @@ pub(super) fn content_impl_of(ident: &Ident, members: &[Member<'_>], any_namespa
     let read = read_body(&members, any_namespace);
     let element = if read.uses_element { quote!(element) } else { quote!(_element) };
     let statements = read.statements;
+    let read_stream = read_stream_fn(&members, any_namespace);
     quote! {
         impl ::payamak::codegen::XmlContent for #ident {
             fn write_content(&self, #writer: &mut ::payamak::codegen::XmlWriter) {
@@ -253,6 +331,7 @@ pub(super) fn content_impl_of(ident: &Ident, members: &[Member<'_>], any_namespa
             ) -> ::core::result::Result<Self, ::payamak::codegen::DecodeError> {
                 #statements
             }
+            #read_stream
         }
     }
 }

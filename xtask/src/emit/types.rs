@@ -177,6 +177,15 @@ fn enumeration(plan: &Enum) -> TokenStream {
                     known => known,
                 })
             }
+            fn read_stream(
+                cursor: &mut ::payamak::codegen::XmlCursor<'_>,
+                element: ::payamak::codegen::XmlStart,
+            ) -> ::core::result::Result<Self, ::payamak::codegen::DecodeError> {
+                ::payamak::codegen::read_text_stream(cursor, element).map(|text| match Self::from(&*text) {
+                    Self::#unknown(_) => Self::from(text.trim()),
+                    known => known,
+                })
+            }
         }
     }
 }
