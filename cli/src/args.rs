@@ -596,6 +596,10 @@ pub struct CampaignCreateArgs {
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub burst: u32,
 
+    /// Tokens of the burst campaigns leave for single sends (priority below 100), with --rate; less than --burst
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub reserve: u32,
+
     /// Lower is sent first: single sends use 0 [default: 100]
     #[arg(long, value_name = "N")]
     pub priority: Option<i32>,

@@ -10,7 +10,7 @@ use super::rate::{gcra, ms, now_ms, Millis};
 use super::state::{BatchState, Transition};
 use super::store::{
     plan, Account, AccountState, BatchRow, CampaignId, CampaignInfo, CampaignPhase, CampaignSpec, Counts, Created,
-    Imported, Lease, Reaped, Store, StoreError, StoreResult, Token,
+    Imported, Lease, Reaped, Store, StoreError, StoreResult, Token, SINGLE_SEND_PRIORITY,
 };
 use crate::bulk::BatchOutcome;
 use crate::recipient::MobileNumber;
@@ -66,6 +66,77 @@ impl MemoryStore {
     }
 }
 
+impl Inner {
+    /// The priority of the batch a claim for `account` would take.
+    fn first_pending_priority(&self, account: &str) -> Option<i32> {
+        self.campaigns
+            .values()
+            .filter(|row| row.info.spec.account == account && row.info.phase == CampaignPhase::Ready)
+            .filter(|row| {
+                let id = row.info.id;
+                self.batches.range((id, 0)..=(id, u64::MAX)).any(|(_, entry)| entry.state == BatchState::Pending)
+            })
+            .map(|row| row.info.spec.priority)
+            .min()
+    }
+
+    /// The account's token for a batch of `priority` (`None`: a single send's rule), taken when granted and `take`.
+    fn token(&mut self, account: &str, priority: Option<i32>, take: bool) -> StoreResult<Token> {
+        let row = self.accounts.get_mut(account).ok_or_else(|| StoreError::NoSuchAccount(account.to_owned()))?;
+        let now = now_ms();
+        if let Some((until, reason)) = &row.paused {
+            if *until > now {
+                return Ok(Token::Paused(*until, reason.clone()));
+            }
+        }
+        let Some(rate) = row.account.rate else { return Ok(Token::Granted) };
+        match gcra(row.tat, now, rate.for_priority(priority.unwrap_or(SINGLE_SEND_PRIORITY))) {
+            Ok(tat) => {
+                if take {
+                    row.tat = tat;
+                }
+                Ok(Token::Granted)
+            }
+            Err(wait) => Ok(Token::Wait(wait)),
+        }
+    }
+
+    fn claim(&mut self, account: &str, owner: &str, lease: Duration) -> Option<Lease> {
+        let Inner { campaigns, batches, .. } = self;
+
+        let mut order: Vec<&CampaignRow> = campaigns
+            .values()
+            .filter(|row| row.info.spec.account == account && row.info.phase == CampaignPhase::Ready)
+            .collect();
+        order.sort_by_key(|row| (row.info.spec.priority, row.info.id));
+        for row in order {
+            let id = row.info.id;
+            let found =
+                batches.range_mut((id, 0)..=(id, u64::MAX)).find(|(_, entry)| entry.state == BatchState::Pending);
+            if let Some((&(_, batch), entry)) = found {
+                entry.state = BatchState::Claimed;
+                entry.owner = Some(owner.to_owned());
+                entry.lease_until = now_ms().saturating_add(ms(lease));
+                let range = usize::try_from(entry.first).unwrap_or(usize::MAX)
+                    ..usize::try_from(entry.first + entry.count).unwrap_or(usize::MAX);
+                let numbers = row.numbers.get(range).map(<[MobileNumber]>::to_vec).unwrap_or_default();
+                let spec = &row.info.spec;
+                return Some(Lease {
+                    campaign: id,
+                    batch,
+                    owner: owner.to_owned(),
+                    account: spec.account.clone(),
+                    from: spec.from.clone(),
+                    text: spec.text.clone(),
+                    flash: spec.flash,
+                    numbers,
+                });
+            }
+        }
+        None
+    }
+}
+
 impl Store for MemoryStore {
     async fn put_account(&self, account: &Account) -> StoreResult<()> {
         let mut inner = self.lock();
@@ -97,22 +168,7 @@ impl Store for MemoryStore {
     }
 
     async fn take_token(&self, account: &str) -> StoreResult<Token> {
-        let mut inner = self.lock();
-        let row = inner.accounts.get_mut(account).ok_or_else(|| StoreError::NoSuchAccount(account.to_owned()))?;
-        let now = now_ms();
-        if let Some((until, reason)) = &row.paused {
-            if *until > now {
-                return Ok(Token::Paused(*until, reason.clone()));
-            }
-        }
-        let Some(rate) = row.account.rate else { return Ok(Token::Granted) };
-        match gcra(row.tat, now, rate) {
-            Ok(tat) => {
-                row.tat = tat;
-                Ok(Token::Granted)
-            }
-            Err(wait) => Ok(Token::Wait(wait)),
-        }
+        self.lock().token(account, None, true)
     }
 
     async fn create_campaign(&self, spec: &CampaignSpec) -> StoreResult<Created> {
@@ -192,38 +248,37 @@ impl Store for MemoryStore {
     }
 
     async fn claim(&self, account: &str, owner: &str, lease: Duration) -> StoreResult<Option<Lease>> {
+        Ok(self.lock().claim(account, owner, lease))
+    }
+
+    async fn take_token_and_claim(
+        &self,
+        account: &str,
+        owner: &str,
+        lease: Duration,
+    ) -> StoreResult<(Token, Option<Lease>)> {
         let mut inner = self.lock();
-        let Inner { campaigns, batches, .. } = &mut *inner;
-        let mut order: Vec<&CampaignRow> = campaigns
-            .values()
-            .filter(|row| row.info.spec.account == account && row.info.phase == CampaignPhase::Ready)
-            .collect();
-        order.sort_by_key(|row| (row.info.spec.priority, row.info.id));
-        for row in order {
-            let id = row.info.id;
-            let found =
-                batches.range_mut((id, 0)..=(id, u64::MAX)).find(|(_, entry)| entry.state == BatchState::Pending);
-            if let Some((&(_, batch), entry)) = found {
-                entry.state = BatchState::Claimed;
-                entry.owner = Some(owner.to_owned());
-                entry.lease_until = now_ms().saturating_add(ms(lease));
-                let range = usize::try_from(entry.first).unwrap_or(usize::MAX)
-                    ..usize::try_from(entry.first + entry.count).unwrap_or(usize::MAX);
-                let numbers = row.numbers.get(range).map(<[MobileNumber]>::to_vec).unwrap_or_default();
-                let spec = &row.info.spec;
-                return Ok(Some(Lease {
-                    campaign: id,
-                    batch,
-                    owner: owner.to_owned(),
-                    account: spec.account.clone(),
-                    from: spec.from.clone(),
-                    text: spec.text.clone(),
-                    flash: spec.flash,
-                    numbers,
-                }));
-            }
+        // The token by the rule of the batch a claim would take; kept when there is none.
+        let Some(priority) = inner.first_pending_priority(account) else {
+            let token = inner.token(account, None, false)?;
+            return Ok((token, None));
+        };
+        let token = inner.token(account, Some(priority), true)?;
+        if token != Token::Granted {
+            return Ok((token, None));
         }
-        Ok(None)
+        Ok((token, inner.claim(account, owner, lease)))
+    }
+
+    async fn enqueue_single(&self, spec: &CampaignSpec, number: &MobileNumber) -> StoreResult<Created> {
+        let created = self.create_campaign(spec).await?;
+        if created.existed {
+            return Ok(created);
+        }
+        // Nobody else sees an importing campaign's batches: adding and sealing now is one step for claimers.
+        self.add_recipients(created.id, std::slice::from_ref(number)).await?;
+        self.seal(created.id, 1).await?;
+        Ok(created)
     }
 
     async fn advance(

@@ -19,13 +19,19 @@ use super::rate::{gcra, ms, Millis, Rate};
 use super::state::{BatchState, Transition};
 use super::store::{
     Account, AccountState, BatchRow, CampaignId, CampaignInfo, CampaignPhase, CampaignSpec, Counts, Created, Imported,
-    Lease, Reaped, Store, StoreError, StoreResult, Token,
+    Lease, Reaped, Store, StoreError, StoreResult, Token, CAMPAIGN_PRIORITY, SINGLE_SEND_PRIORITY,
 };
 use crate::bulk::BatchOutcome;
 use crate::recipient::MobileNumber;
 
 /// The schema's version, kept in `payamak_store`.
-const SCHEMA_VERSION: i32 = 1;
+const SCHEMA_VERSION: i32 = 2;
+
+/// The changes from each older version to the next: `MIGRATIONS[v - 1]` takes version v to v + 1.
+const MIGRATIONS: [&str; 1] = [
+    // 2: the reserve campaigns leave for single sends.
+    "ALTER TABLE account ADD COLUMN IF NOT EXISTS reserve bigint NOT NULL DEFAULT 0;",
+];
 
 /// The server's clock, in ms since the epoch.
 const NOW: &str = "(extract(epoch from clock_timestamp()) * 1000)::bigint";
@@ -39,6 +45,7 @@ CREATE TABLE IF NOT EXISTS account (
     credentials text NOT NULL,
     emission_ms bigint,
     burst bigint,
+    reserve bigint NOT NULL DEFAULT 0,
     tat bigint NOT NULL DEFAULT 0,
     paused_until bigint,
     pause_reason text
@@ -130,9 +137,13 @@ fn to_json(outcome: Option<&BatchOutcome>) -> StoreResult<Option<String>> {
         .transpose()
 }
 
-fn rate_of(emission: Option<i64>, burst: Option<i64>) -> Option<Rate> {
+fn rate_of(emission: Option<i64>, burst: Option<i64>, reserve: i64) -> Option<Rate> {
     let emission = u64::try_from(emission?).ok()?;
-    Some(Rate { emission: Duration::from_millis(emission), burst: u32::try_from(burst.unwrap_or(1)).unwrap_or(1) })
+    Some(Rate {
+        emission: Duration::from_millis(emission),
+        burst: u32::try_from(burst.unwrap_or(1)).unwrap_or(1),
+        reserve: u32::try_from(reserve).unwrap_or(0),
+    })
 }
 
 fn campaign_of(id: CampaignId, row: &Row) -> StoreResult<CampaignInfo> {
@@ -193,12 +204,24 @@ impl PostgresStore {
                     .map_err(db("create the schema"))?;
             }
             Some(row) => {
-                let version: i32 = row.try_get(0).map_err(db("read the schema"))?;
-                if version != SCHEMA_VERSION {
+                let mut version: i32 = row.try_get(0).map_err(db("read the schema"))?;
+                if version > SCHEMA_VERSION || version < 1 {
                     return Err(StoreError::Damaged(format!(
                         "the database has job store schema version {version}; this payamak reads version \
                          {SCHEMA_VERSION}"
                     )));
+                }
+                // Under the advisory lock: an older store is brought up to date once.
+                while version < SCHEMA_VERSION {
+                    let step = usize::try_from(version - 1).ok().and_then(|index| MIGRATIONS.get(index));
+                    let Some(step) = step else {
+                        return Err(StoreError::Damaged(format!("no way from job store schema version {version}")));
+                    };
+                    tx.batch_execute(step).await.map_err(db("update the schema"))?;
+                    version += 1;
+                    tx.execute("UPDATE payamak_store SET version = $1", &[&version])
+                        .await
+                        .map_err(db("update the schema"))?;
                 }
             }
         }
@@ -264,19 +287,83 @@ async fn campaign_row(client: &Client, id: CampaignId) -> StoreResult<Option<Cam
     row.map(|row| campaign_of(id, &row)).transpose()
 }
 
+impl PostgresStore {
+    /// The lease of a batch just claimed (`row`: campaign, no, first_seq, count).
+    async fn lease_of(&self, row: &Row, account: &str, owner: &str) -> StoreResult<Lease> {
+        let client = &*self.client;
+        let get = |error| StoreError::backend("claim a batch", error);
+        let (campaign, batch, first, size): (i64, i64, i64, i64) = (
+            row.try_get(0).map_err(get)?,
+            row.try_get(1).map_err(get)?,
+            row.try_get(2).map_err(get)?,
+            row.try_get(3).map_err(get)?,
+        );
+        let info = campaign_row(client, CampaignId(campaign))
+            .await?
+            .ok_or_else(|| StoreError::Damaged(format!("batch {batch} of a campaign {campaign} that is missing")))?;
+        let numbers = numbers_of(client, campaign, first, size).await?;
+        Ok(Lease {
+            campaign: CampaignId(campaign),
+            batch: count(batch),
+            owner: owner.to_owned(),
+            account: account.to_owned(),
+            from: info.spec.from,
+            text: info.spec.text,
+            flash: info.spec.flash,
+            numbers,
+        })
+    }
+
+    /// Why no token was given for a batch of `priority` (`None`: a single send's
+    /// rule): read after the fact, it only says how long to wait. A token free
+    /// by now (a race with the clock, or batches other claimers held) is "try again at once".
+    async fn why_not(&self, account: &str, priority: Option<i32>) -> StoreResult<Token> {
+        let row = self
+            .client
+            .query_opt(
+                &format!(
+                    "SELECT emission_ms, burst, tat, paused_until, pause_reason, {NOW}, reserve FROM account \
+                     WHERE name = $1"
+                ),
+                &[&account],
+            )
+            .await
+            .map_err(db("take a token"))?;
+        let Some(row) = row else { return Err(StoreError::NoSuchAccount(account.to_owned())) };
+        let get = |error| StoreError::backend("take a token", error);
+        let (emission, burst): (Option<i64>, Option<i64>) =
+            (row.try_get(0).map_err(get)?, row.try_get(1).map_err(get)?);
+        let tat: i64 = row.try_get(2).map_err(get)?;
+        let paused: Option<i64> = row.try_get(3).map_err(get)?;
+        let reason: Option<String> = row.try_get(4).map_err(get)?;
+        let now: i64 = row.try_get(5).map_err(get)?;
+        let reserve: i64 = row.try_get(6).map_err(get)?;
+        if let Some(until) = paused.filter(|until| *until > now) {
+            return Ok(Token::Paused(until, reason.unwrap_or_default()));
+        }
+        let rate =
+            rate_of(emission, burst, reserve).map(|rate| rate.for_priority(priority.unwrap_or(SINGLE_SEND_PRIORITY)));
+        match rate.map(|rate| gcra(tat, now, rate)) {
+            Some(Err(wait)) => Ok(Token::Wait(wait)),
+            _ => Ok(Token::Wait(Duration::from_millis(1))),
+        }
+    }
+}
+
 impl Store for PostgresStore {
     async fn put_account(&self, account: &Account) -> StoreResult<()> {
         let endpoints = serde_json::to_string(&account.endpoints)
             .map_err(|error| StoreError::Damaged(format!("endpoints: {error}")))?;
         let emission = account.rate.map(|rate| ms(rate.emission));
         let burst = account.rate.map(|rate| i64::from(rate.burst));
+        let reserve = account.rate.map_or(0, |rate| i64::from(rate.reserve));
         let client = &*self.client;
         client
             .execute(
-                "INSERT INTO account (name, username, endpoints, credentials, emission_ms, burst) \
-                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (name) DO UPDATE SET username = $2, endpoints = $3, \
-                 credentials = $4, emission_ms = $5, burst = $6",
-                &[&account.name, &account.username, &endpoints, &account.credentials, &emission, &burst],
+                "INSERT INTO account (name, username, endpoints, credentials, emission_ms, burst, reserve) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (name) DO UPDATE SET username = $2, \
+                 endpoints = $3, credentials = $4, emission_ms = $5, burst = $6, reserve = $7",
+                &[&account.name, &account.username, &endpoints, &account.credentials, &emission, &burst, &reserve],
             )
             .await
             .map_err(db("add an account"))?;
@@ -287,8 +374,8 @@ impl Store for PostgresStore {
         let client = &*self.client;
         let rows = client
             .query(
-                "SELECT name, username, endpoints, credentials, emission_ms, burst, paused_until, pause_reason \
-                 FROM account ORDER BY name",
+                "SELECT name, username, endpoints, credentials, emission_ms, burst, paused_until, pause_reason, \
+                 reserve FROM account ORDER BY name",
                 &[],
             )
             .await
@@ -307,7 +394,11 @@ impl Store for PostgresStore {
                     username: row.try_get(1).map_err(get)?,
                     endpoints,
                     credentials: row.try_get(3).map_err(get)?,
-                    rate: rate_of(row.try_get(4).map_err(get)?, row.try_get(5).map_err(get)?),
+                    rate: rate_of(
+                        row.try_get(4).map_err(get)?,
+                        row.try_get(5).map_err(get)?,
+                        row.try_get(8).map_err(get)?,
+                    ),
                     name,
                 },
                 paused: until.map(|until| (until, reason.unwrap_or_default())),
@@ -352,32 +443,7 @@ impl Store for PostgresStore {
             return Ok(Token::Granted);
         }
         // Not granted: why (read after the fact; it only says how long to wait).
-        let row = self
-            .client
-            .query_opt(
-                &format!(
-                    "SELECT emission_ms, burst, tat, paused_until, pause_reason, {NOW} FROM account WHERE name = $1"
-                ),
-                &[&account],
-            )
-            .await
-            .map_err(db("take a token"))?;
-        let Some(row) = row else { return Err(StoreError::NoSuchAccount(account.to_owned())) };
-        let get = |error| StoreError::backend("take a token", error);
-        let (emission, burst): (Option<i64>, Option<i64>) =
-            (row.try_get(0).map_err(get)?, row.try_get(1).map_err(get)?);
-        let tat: i64 = row.try_get(2).map_err(get)?;
-        let paused: Option<i64> = row.try_get(3).map_err(get)?;
-        let reason: Option<String> = row.try_get(4).map_err(get)?;
-        let now: i64 = row.try_get(5).map_err(get)?;
-        if let Some(until) = paused.filter(|until| *until > now) {
-            return Ok(Token::Paused(until, reason.unwrap_or_default()));
-        }
-        match rate_of(emission, burst).map(|rate| gcra(tat, now, rate)) {
-            Some(Err(wait)) => Ok(Token::Wait(wait)),
-            // Free again by now (a race with the clock): try again at once.
-            _ => Ok(Token::Wait(Duration::from_millis(1))),
-        }
+        self.why_not(account, None).await
     }
 
     async fn create_campaign(&self, spec: &CampaignSpec) -> StoreResult<Created> {
@@ -545,27 +611,120 @@ impl Store for PostgresStore {
             .await
             .map_err(db("claim a batch"))?;
         let Some(row) = row else { return Ok(None) };
-        let get = |error| StoreError::backend("claim a batch", error);
-        let (campaign, batch, first, size): (i64, i64, i64, i64) = (
-            row.try_get(0).map_err(get)?,
-            row.try_get(1).map_err(get)?,
-            row.try_get(2).map_err(get)?,
-            row.try_get(3).map_err(get)?,
-        );
-        let info = campaign_row(client, CampaignId(campaign))
-            .await?
-            .ok_or_else(|| StoreError::Damaged(format!("batch {batch} of a campaign {campaign} that is missing")))?;
-        let numbers = numbers_of(client, campaign, first, size).await?;
-        Ok(Some(Lease {
-            campaign: CampaignId(campaign),
-            batch: count(batch),
-            owner: owner.to_owned(),
-            account: account.to_owned(),
-            from: info.spec.from,
-            text: info.spec.text,
-            flash: info.spec.flash,
-            numbers,
-        }))
+        self.lease_of(&row, account, owner).await.map(Some)
+    }
+
+    async fn take_token_and_claim(
+        &self,
+        account: &str,
+        owner: &str,
+        lease: Duration,
+    ) -> StoreResult<(Token, Option<Lease>)> {
+        // One statement: the first pending batch (skipping those other claimers hold), the
+        // token by its rule (a campaign leaves the reserve), and the claim only with the token.
+        let lease_ms = ms(lease);
+        let row = self
+            .client
+            .query_opt(
+                &format!(
+                    "WITH now AS (SELECT {NOW} AS ms), \
+                     c AS (SELECT campaign, no, priority FROM batch WHERE account = $1 AND state IN {from} \
+                     ORDER BY priority, campaign, no FOR UPDATE SKIP LOCKED LIMIT 1), \
+                     t AS (UPDATE account SET tat = CASE WHEN emission_ms IS NULL THEN tat \
+                     ELSE greatest(tat, now.ms) + emission_ms END FROM now, c WHERE name = $1 \
+                     AND (paused_until IS NULL OR paused_until <= now.ms) \
+                     AND (emission_ms IS NULL OR greatest(tat, now.ms) - emission_ms * (CASE WHEN c.priority >= $4 \
+                     THEN greatest(greatest(burst, 1) - reserve, 1) ELSE greatest(burst, 1) END - 1) <= now.ms) \
+                     RETURNING 1) \
+                     UPDATE batch AS b SET state = '{to}', lease_owner = $2, lease_until = (SELECT ms FROM now) + $3 \
+                     FROM c, t WHERE b.campaign = c.campaign AND b.no = c.no \
+                     RETURNING b.campaign, b.no, b.first_seq, b.count",
+                    from = Transition::Claim.from_sql(),
+                    to = Transition::Claim.to().as_str()
+                ),
+                &[&account, &owner, &lease_ms, &CAMPAIGN_PRIORITY],
+            )
+            .await
+            .map_err(db("take a token and claim a batch"))?;
+        if let Some(row) = row {
+            return Ok((Token::Granted, Some(self.lease_of(&row, account, owner).await?)));
+        }
+        // Nothing claimed: no token for the first pending batch, or nothing pending.
+        let pending = self
+            .client
+            .query_opt(
+                "SELECT priority FROM batch WHERE account = $1 AND state = 'pending' ORDER BY priority LIMIT 1",
+                &[&account],
+            )
+            .await
+            .map_err(db("take a token and claim a batch"))?;
+        match pending {
+            Some(row) => {
+                let priority: i32 = row.try_get(0).map_err(db("take a token and claim a batch"))?;
+                Ok((self.why_not(account, Some(priority)).await?, None))
+            }
+            None => match self.why_not(account, None).await? {
+                // The bucket has a token: nothing to claim with it (kept).
+                Token::Wait(wait) if wait <= Duration::from_millis(1) => Ok((Token::Granted, None)),
+                token => Ok((token, None)),
+            },
+        }
+    }
+
+    async fn enqueue_single(&self, spec: &CampaignSpec, number: &MobileNumber) -> StoreResult<Created> {
+        let mut guard = self.import_connection().await?;
+        let Some(client) = guard.as_mut() else {
+            return Err(StoreError::Unsupported("an import without a connection"));
+        };
+        let context = "enqueue a single send";
+        let tx = client.transaction().await.map_err(db(context))?;
+        let known =
+            tx.query_opt("SELECT 1 FROM account WHERE name = $1", &[&spec.account]).await.map_err(db(context))?;
+        if known.is_none() {
+            return Err(StoreError::NoSuchAccount(spec.account.clone()));
+        }
+        let inserted = tx
+            .query_opt(
+                &format!(
+                    "INSERT INTO campaign (account, sender, body, flash, priority, idempotency_key, source, phase, \
+                     recipients, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'ready', 1, {NOW}) \
+                     ON CONFLICT (account, idempotency_key) DO NOTHING RETURNING id"
+                ),
+                &[
+                    &spec.account,
+                    &spec.from,
+                    &spec.text,
+                    &spec.flash,
+                    &spec.priority,
+                    &spec.idempotency_key,
+                    &spec.source,
+                ],
+            )
+            .await
+            .map_err(db(context))?;
+        let Some(row) = inserted else {
+            let row = tx
+                .query_one(
+                    "SELECT id FROM campaign WHERE account = $1 AND idempotency_key = $2",
+                    &[&spec.account, &spec.idempotency_key],
+                )
+                .await
+                .map_err(db(context))?;
+            return Ok(Created { id: CampaignId(row.try_get(0).map_err(db(context))?), existed: true });
+        };
+        let id: i64 = row.try_get(0).map_err(db(context))?;
+        tx.execute("INSERT INTO recipient (campaign, seq, msisdn) VALUES ($1, 0, $2)", &[&id, &number.as_str()])
+            .await
+            .map_err(db(context))?;
+        tx.execute(
+            "INSERT INTO batch (campaign, no, account, priority, first_seq, count, state) \
+             VALUES ($1, 0, $2, $3, 0, 1, 'pending')",
+            &[&id, &spec.account, &spec.priority],
+        )
+        .await
+        .map_err(db(context))?;
+        tx.commit().await.map_err(db(context))?;
+        Ok(Created { id: CampaignId(id), existed: false })
     }
 
     async fn advance(

@@ -15,7 +15,7 @@ use super::rate::{gcra, ms, now_ms, Millis, Rate};
 use super::state::{BatchState, Transition};
 use super::store::{
     plan, Account, AccountState, BatchRow, CampaignId, CampaignInfo, CampaignPhase, CampaignSpec, Counts, Created,
-    Imported, Lease, Reaped, Store, StoreError, StoreResult, Token,
+    Imported, Lease, Reaped, Store, StoreError, StoreResult, Token, SINGLE_SEND_PRIORITY,
 };
 use crate::bulk::BatchOutcome;
 use crate::recipient::MobileNumber;
@@ -23,7 +23,13 @@ use crate::recipient::MobileNumber;
 /// `PRAGMA application_id` of a payamak job store ("PYMK").
 const APPLICATION_ID: i32 = 0x5059_4d4b;
 /// `PRAGMA user_version`: the schema's version.
-const SCHEMA_VERSION: i32 = 1;
+const SCHEMA_VERSION: i32 = 2;
+
+/// The changes from each older version to the next: `MIGRATIONS[v - 1]` takes version v to v + 1.
+const MIGRATIONS: [&str; 1] = [
+    // 2: the reserve campaigns leave for single sends.
+    "ALTER TABLE account ADD COLUMN reserve INTEGER NOT NULL DEFAULT 0;",
+];
 
 const SCHEMA: &str = "
 CREATE TABLE account (
@@ -33,6 +39,7 @@ CREATE TABLE account (
     credentials TEXT NOT NULL,
     emission_ms INTEGER,
     burst INTEGER,
+    reserve INTEGER NOT NULL DEFAULT 0,
     tat INTEGER NOT NULL DEFAULT 0,
     paused_until INTEGER,
     pause_reason TEXT
@@ -132,12 +139,14 @@ impl SqliteStore {
                     path.display()
                 ))
                 .into());
-            } else if version != SCHEMA_VERSION {
+            } else if version > SCHEMA_VERSION || version < 1 {
                 return Err(StoreError::Damaged(format!(
                     "{} has job store schema version {version}; this payamak reads version {SCHEMA_VERSION}",
                     path.display()
                 ))
                 .into());
+            } else if version < SCHEMA_VERSION {
+                migrate(&connection)?;
             }
             Ok(())
         };
@@ -195,32 +204,53 @@ impl SqliteStore {
     }
 }
 
-/// The account's token, in `tx`: taken (its bucket moved on) when granted and `take`.
-fn token_in(tx: &rusqlite::Transaction<'_>, account: &str, take: bool) -> Sql<Token> {
+/// Brings an older store up to [`SCHEMA_VERSION`], in one transaction (another
+/// process opening it at the same time waits, then finds it done).
+fn migrate(connection: &Connection) -> Sql<()> {
+    // Under the write lock: read the version again.
+    let tx = rusqlite::Transaction::new_unchecked(connection, TransactionBehavior::Immediate)?;
+    let mut version: i32 = tx.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    while version < SCHEMA_VERSION {
+        let step = usize::try_from(version - 1).ok().and_then(|index| MIGRATIONS.get(index));
+        let Some(step) = step else {
+            return Err(StoreError::Damaged(format!("no way from job store schema version {version}")).into());
+        };
+        tx.execute_batch(step)?;
+        version += 1;
+        tx.pragma_update(None, "user_version", version)?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// The account's token, in `tx`, for a batch of `priority` (`None`: a single
+/// send's rule, the whole bucket): taken (its bucket moved on) when granted and `take`.
+fn token_in(tx: &rusqlite::Transaction<'_>, account: &str, priority: Option<i32>, take: bool) -> Sql<Token> {
     let row = tx
         .query_row(
-            "SELECT emission_ms, burst, tat, paused_until, pause_reason FROM account WHERE name = ?",
+            "SELECT emission_ms, burst, reserve, tat, paused_until, pause_reason FROM account WHERE name = ?",
             [&account],
             |row| {
                 Ok((
                     row.get::<_, Option<i64>>(0)?,
                     row.get::<_, Option<i64>>(1)?,
                     row.get::<_, i64>(2)?,
-                    row.get::<_, Option<i64>>(3)?,
-                    row.get::<_, Option<String>>(4)?,
+                    row.get::<_, i64>(3)?,
+                    row.get::<_, Option<i64>>(4)?,
+                    row.get::<_, Option<String>>(5)?,
                 ))
             },
         )
         .optional()?;
-    let Some((emission, burst, tat, paused_until, reason)) = row else {
+    let Some((emission, burst, reserve, tat, paused_until, reason)) = row else {
         return Err(StoreError::NoSuchAccount(account.to_owned()).into());
     };
     let now = now_ms();
     if let Some(until) = paused_until.filter(|until| *until > now) {
         return Ok(Token::Paused(until, reason.unwrap_or_default()));
     }
-    let Some(rate) = rate_of(emission, burst) else { return Ok(Token::Granted) };
-    match gcra(tat, now, rate) {
+    let Some(rate) = rate_of(emission, burst, reserve) else { return Ok(Token::Granted) };
+    match gcra(tat, now, rate.for_priority(priority.unwrap_or(SINGLE_SEND_PRIORITY))) {
         Ok(tat) => {
             if take {
                 tx.execute("UPDATE account SET tat = ? WHERE name = ?", params![tat, account])?;
@@ -231,19 +261,23 @@ fn token_in(tx: &rusqlite::Transaction<'_>, account: &str, take: bool) -> Sql<To
     }
 }
 
-/// Claims the account's first pending batch for `owner`, in `tx`.
 /// The account's token, taken only when it has a pending batch (a worker that
-/// finds nothing to claim keeps the token for the next one), and with it a claim.
+/// finds nothing to claim keeps the token for the next one) and by that
+/// batch's rule (a campaign leaves the reserve), and with it a claim, in `tx`.
 fn token_and_claim_in(
     tx: &rusqlite::Transaction<'_>,
     account: String,
     owner: String,
     lease: Duration,
 ) -> Sql<(Token, Option<Lease>)> {
-    let pending: Option<i64> = tx
-        .query_row("SELECT 1 FROM batch WHERE account = ? AND state = 'pending' LIMIT 1", [&account], |row| row.get(0))
+    let pending: Option<i32> = tx
+        .query_row(
+            "SELECT priority FROM batch WHERE account = ? AND state = 'pending' ORDER BY priority LIMIT 1",
+            [&account],
+            |row| row.get(0),
+        )
         .optional()?;
-    let token = token_in(tx, &account, pending.is_some())?;
+    let token = token_in(tx, &account, pending, pending.is_some())?;
     if token != Token::Granted || pending.is_none() {
         return Ok((token, None));
     }
@@ -343,9 +377,13 @@ fn parse_number(text: &str) -> Sql<MobileNumber> {
     MobileNumber::parse(text).map_err(|_| StoreError::Damaged(format!("a recipient {text:?} is not a number")).into())
 }
 
-fn rate_of(emission: Option<i64>, burst: Option<i64>) -> Option<Rate> {
+fn rate_of(emission: Option<i64>, burst: Option<i64>, reserve: i64) -> Option<Rate> {
     let emission = u64::try_from(emission?).ok()?;
-    Some(Rate { emission: Duration::from_millis(emission), burst: u32::try_from(burst.unwrap_or(1)).unwrap_or(1) })
+    Some(Rate {
+        emission: Duration::from_millis(emission),
+        burst: u32::try_from(burst.unwrap_or(1)).unwrap_or(1),
+        reserve: u32::try_from(reserve).unwrap_or(0),
+    })
 }
 
 fn count(value: i64) -> u64 {
@@ -401,6 +439,95 @@ fn numbers_of(tx: &rusqlite::Transaction<'_>, campaign: i64, first: i64, count: 
     Ok(numbers)
 }
 
+fn create_in(tx: &rusqlite::Transaction<'_>, spec: CampaignSpec) -> Sql<Created> {
+    let known: Option<i64> =
+        tx.query_row("SELECT 1 FROM account WHERE name = ?", [&spec.account], |row| row.get(0)).optional()?;
+    if known.is_none() {
+        return Err(StoreError::NoSuchAccount(spec.account).into());
+    }
+    if let Some(key) = &spec.idempotency_key {
+        let found: Option<i64> = tx
+            .query_row(
+                "SELECT id FROM campaign WHERE account = ? AND idempotency_key = ?",
+                params![spec.account, key],
+                |row| row.get(0),
+            )
+            .optional()?;
+        if let Some(id) = found {
+            return Ok(Created { id: CampaignId(id), existed: true });
+        }
+    }
+    tx.execute(
+        "INSERT INTO campaign (account, sender, body, flash, priority, idempotency_key, source, phase, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, 'importing', ?)",
+        params![
+            spec.account,
+            spec.from,
+            spec.text,
+            spec.flash,
+            spec.priority,
+            spec.idempotency_key,
+            spec.source,
+            now_ms()
+        ],
+    )?;
+    Ok(Created { id: CampaignId(tx.last_insert_rowid()), existed: false })
+}
+
+fn add_in(tx: &rusqlite::Transaction<'_>, campaign: CampaignId, numbers: &[String]) -> Sql<()> {
+    let info = campaign_info(tx, campaign)?.ok_or(StoreError::NoSuchCampaign(campaign))?;
+    if info.phase != CampaignPhase::Importing {
+        return Err(StoreError::Phase { campaign, reason: "its import is over; no recipient can be added" }.into());
+    }
+    let mut seq = signed(info.recipients);
+    let mut duplicates = signed(info.duplicates);
+    {
+        let mut insert =
+            tx.prepare_cached("INSERT OR IGNORE INTO recipient (campaign, seq, msisdn) VALUES (?, ?, ?)")?;
+        for number in numbers {
+            if insert.execute(params![campaign.0, seq, number])? == 1 {
+                seq += 1;
+            } else {
+                duplicates += 1;
+            }
+        }
+    }
+    tx.execute(
+        "UPDATE campaign SET recipients = ?, duplicates = ? WHERE id = ?",
+        params![seq, duplicates, campaign.0],
+    )?;
+    Ok(())
+}
+
+fn seal_in(tx: &rusqlite::Transaction<'_>, campaign: CampaignId, batch_size: u64) -> Sql<Imported> {
+    let info = campaign_info(tx, campaign)?.ok_or(StoreError::NoSuchCampaign(campaign))?;
+    if info.phase == CampaignPhase::Ready {
+        let batches: i64 =
+            tx.query_row("SELECT count(*) FROM batch WHERE campaign = ?", [campaign.0], |row| row.get(0))?;
+        return Ok(Imported { recipients: info.recipients, duplicates: info.duplicates, batches: count(batches) });
+    }
+    let mut batches = 0;
+    {
+        let mut insert = tx.prepare_cached(
+            "INSERT INTO batch (campaign, no, account, priority, first_seq, count, state) \
+                 VALUES (?, ?, ?, ?, ?, ?, 'pending')",
+        )?;
+        for (batch, first, size) in plan(info.recipients, batch_size) {
+            insert.execute(params![
+                campaign.0,
+                signed(batch),
+                info.spec.account,
+                info.spec.priority,
+                signed(first),
+                signed(size)
+            ])?;
+            batches += 1;
+        }
+    }
+    tx.execute("UPDATE campaign SET phase = 'ready' WHERE id = ?", [campaign.0])?;
+    Ok(Imported { recipients: info.recipients, duplicates: info.duplicates, batches })
+}
+
 impl Store for SqliteStore {
     async fn put_account(&self, account: &Account) -> StoreResult<()> {
         let account = account.clone();
@@ -409,12 +536,13 @@ impl Store for SqliteStore {
                 .map_err(|error| StoreError::Damaged(format!("endpoints: {error}")))?;
             let emission = account.rate.map(|rate| ms(rate.emission));
             let burst = account.rate.map(|rate| i64::from(rate.burst));
+            let reserve = account.rate.map_or(0, |rate| i64::from(rate.reserve));
             tx.execute(
-                "INSERT INTO account (name, username, endpoints, credentials, emission_ms, burst) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+                "INSERT INTO account (name, username, endpoints, credentials, emission_ms, burst, reserve) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
                  ON CONFLICT (name) DO UPDATE SET username = ?2, endpoints = ?3, credentials = ?4, \
-                 emission_ms = ?5, burst = ?6",
-                params![account.name, account.username, endpoints, account.credentials, emission, burst],
+                 emission_ms = ?5, burst = ?6, reserve = ?7",
+                params![account.name, account.username, endpoints, account.credentials, emission, burst, reserve],
             )?;
             Ok(())
         })
@@ -424,28 +552,26 @@ impl Store for SqliteStore {
     async fn accounts(&self) -> StoreResult<Vec<AccountState>> {
         self.read("read the accounts", |tx| {
             let mut statement = tx.prepare_cached(
-                "SELECT name, username, endpoints, credentials, emission_ms, burst, paused_until, pause_reason \
-                 FROM account ORDER BY name",
+                "SELECT name, username, endpoints, credentials, emission_ms, burst, paused_until, pause_reason, \
+                 reserve FROM account ORDER BY name",
             )?;
             let rows = statement.query_map([], |row| {
                 Ok((
-                    row.get::<_, String>(0)?,
-                    row.get::<_, String>(1)?,
+                    (row.get::<_, String>(0)?, row.get::<_, String>(1)?),
                     row.get::<_, String>(2)?,
                     row.get::<_, String>(3)?,
-                    row.get::<_, Option<i64>>(4)?,
-                    row.get::<_, Option<i64>>(5)?,
+                    (row.get::<_, Option<i64>>(4)?, row.get::<_, Option<i64>>(5)?, row.get::<_, i64>(8)?),
                     row.get::<_, Option<i64>>(6)?,
                     row.get::<_, Option<String>>(7)?,
                 ))
             })?;
             let mut accounts = Vec::new();
             for row in rows {
-                let (name, username, endpoints, credentials, emission, burst, until, reason) = row?;
+                let ((name, username), endpoints, credentials, (emission, burst, reserve), until, reason) = row?;
                 let endpoints: Vec<String> = serde_json::from_str(&endpoints)
                     .map_err(|error| StoreError::Damaged(format!("the endpoints of account {name:?}: {error}")))?;
                 let paused = until.map(|until| (until, reason.unwrap_or_default()));
-                let rate = rate_of(emission, burst);
+                let rate = rate_of(emission, burst, reserve);
                 accounts
                     .push(AccountState { account: Account { name, username, endpoints, credentials, rate }, paused });
             }
@@ -471,113 +597,35 @@ impl Store for SqliteStore {
 
     async fn take_token(&self, account: &str) -> StoreResult<Token> {
         let account = account.to_owned();
-        self.write("take a token", move |tx| token_in(tx, &account, true)).await
+        self.write("take a token", move |tx| token_in(tx, &account, None, true)).await
     }
 
     async fn create_campaign(&self, spec: &CampaignSpec) -> StoreResult<Created> {
         let spec = spec.clone();
-        self.write("create a campaign", move |tx| {
-            let known: Option<i64> =
-                tx.query_row("SELECT 1 FROM account WHERE name = ?", [&spec.account], |row| row.get(0)).optional()?;
-            if known.is_none() {
-                return Err(StoreError::NoSuchAccount(spec.account).into());
+        self.write("create a campaign", move |tx| create_in(tx, spec)).await
+    }
+
+    async fn enqueue_single(&self, spec: &CampaignSpec, number: &MobileNumber) -> StoreResult<Created> {
+        let (spec, number) = (spec.clone(), number.as_str().to_owned());
+        self.write("enqueue a single send", move |tx| {
+            let created = create_in(tx, spec)?;
+            let phase = campaign_info(tx, created.id)?.map(|info| info.phase);
+            if phase == Some(CampaignPhase::Importing) {
+                add_in(tx, created.id, &[number])?;
+                seal_in(tx, created.id, 1)?;
             }
-            if let Some(key) = &spec.idempotency_key {
-                let found: Option<i64> = tx
-                    .query_row(
-                        "SELECT id FROM campaign WHERE account = ? AND idempotency_key = ?",
-                        params![spec.account, key],
-                        |row| row.get(0),
-                    )
-                    .optional()?;
-                if let Some(id) = found {
-                    return Ok(Created { id: CampaignId(id), existed: true });
-                }
-            }
-            tx.execute(
-                "INSERT INTO campaign (account, sender, body, flash, priority, idempotency_key, source, phase, created_at) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, 'importing', ?)",
-                params![
-                    spec.account,
-                    spec.from,
-                    spec.text,
-                    spec.flash,
-                    spec.priority,
-                    spec.idempotency_key,
-                    spec.source,
-                    now_ms()
-                ],
-            )?;
-            Ok(Created { id: CampaignId(tx.last_insert_rowid()), existed: false })
+            Ok(created)
         })
         .await
     }
 
     async fn add_recipients(&self, campaign: CampaignId, numbers: &[MobileNumber]) -> StoreResult<()> {
         let numbers: Vec<String> = numbers.iter().map(|number| number.as_str().to_owned()).collect();
-        self.write("add recipients", move |tx| {
-            let info = campaign_info(tx, campaign)?.ok_or(StoreError::NoSuchCampaign(campaign))?;
-            if info.phase != CampaignPhase::Importing {
-                return Err(
-                    StoreError::Phase { campaign, reason: "its import is over; no recipient can be added" }.into()
-                );
-            }
-            let mut seq = signed(info.recipients);
-            let mut duplicates = signed(info.duplicates);
-            {
-                let mut insert =
-                    tx.prepare_cached("INSERT OR IGNORE INTO recipient (campaign, seq, msisdn) VALUES (?, ?, ?)")?;
-                for number in &numbers {
-                    if insert.execute(params![campaign.0, seq, number])? == 1 {
-                        seq += 1;
-                    } else {
-                        duplicates += 1;
-                    }
-                }
-            }
-            tx.execute(
-                "UPDATE campaign SET recipients = ?, duplicates = ? WHERE id = ?",
-                params![seq, duplicates, campaign.0],
-            )?;
-            Ok(())
-        })
-        .await
+        self.write("add recipients", move |tx| add_in(tx, campaign, &numbers)).await
     }
 
     async fn seal(&self, campaign: CampaignId, batch_size: u64) -> StoreResult<Imported> {
-        self.write("plan the batches", move |tx| {
-            let info = campaign_info(tx, campaign)?.ok_or(StoreError::NoSuchCampaign(campaign))?;
-            if info.phase == CampaignPhase::Ready {
-                let batches: i64 =
-                    tx.query_row("SELECT count(*) FROM batch WHERE campaign = ?", [campaign.0], |row| row.get(0))?;
-                return Ok(Imported {
-                    recipients: info.recipients,
-                    duplicates: info.duplicates,
-                    batches: count(batches),
-                });
-            }
-            let mut batches = 0;
-            {
-                let mut insert = tx.prepare_cached(
-                    "INSERT INTO batch (campaign, no, account, priority, first_seq, count, state) \
-                     VALUES (?, ?, ?, ?, ?, ?, 'pending')",
-                )?;
-                for (batch, first, size) in plan(info.recipients, batch_size) {
-                    insert.execute(params![
-                        campaign.0,
-                        signed(batch),
-                        info.spec.account,
-                        info.spec.priority,
-                        signed(first),
-                        signed(size)
-                    ])?;
-                    batches += 1;
-                }
-            }
-            tx.execute("UPDATE campaign SET phase = 'ready' WHERE id = ?", [campaign.0])?;
-            Ok(Imported { recipients: info.recipients, duplicates: info.duplicates, batches })
-        })
-        .await
+        self.write("plan the batches", move |tx| seal_in(tx, campaign, batch_size)).await
     }
 
     async fn campaign(&self, campaign: CampaignId) -> StoreResult<Option<CampaignInfo>> {

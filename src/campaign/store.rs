@@ -79,6 +79,32 @@ pub struct CampaignSpec {
 /// The priority of campaigns; single sends go before them.
 pub const CAMPAIGN_PRIORITY: i32 = 100;
 
+/// The priority of single sends (OTPs, notifications): claimed before any
+/// campaign batch, and free to take the tokens campaigns leave in reserve.
+pub const SINGLE_SEND_PRIORITY: i32 = 0;
+
+impl CampaignSpec {
+    /// A single send (an OTP, a notification) of `text` from `from` with
+    /// `account`, at [`SINGLE_SEND_PRIORITY`], made once per `idempotency_key`:
+    /// what [`Store::enqueue_single`] takes.
+    pub fn single_send(
+        account: impl Into<String>,
+        from: impl Into<String>,
+        text: impl Into<String>,
+        idempotency_key: impl Into<String>,
+    ) -> Self {
+        CampaignSpec {
+            account: account.into(),
+            from: from.into(),
+            text: text.into(),
+            flash: false,
+            priority: SINGLE_SEND_PRIORITY,
+            idempotency_key: Some(idempotency_key.into()),
+            source: "single send".to_owned(),
+        }
+    }
+}
+
 /// A campaign created, or found by its idempotency key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Created {
@@ -278,7 +304,10 @@ pub trait Store: Send + Sync {
     /// Pauses an account until `until` (ms since the epoch): no token is given for it before.
     fn pause(&self, account: &str, until: Millis, reason: &str) -> impl Future<Output = StoreResult<()>> + Send;
 
-    /// Takes a token of the account's bucket, if one is free and the account is not paused.
+    /// Takes a token of the account's bucket, if one is free and the account is
+    /// not paused: the whole bucket, as a single send may use it (a campaign's
+    /// token is taken with its claim, [`take_token_and_claim`](Store::take_token_and_claim),
+    /// which leaves the [reserve](super::Rate::reserve)).
     fn take_token(&self, account: &str) -> impl Future<Output = StoreResult<Token>> + Send;
 
     /// Creates a campaign in the importing phase, or finds the one with the same idempotency key.
@@ -297,6 +326,29 @@ pub trait Store: Send + Sync {
     /// A campaign.
     fn campaign(&self, campaign: CampaignId) -> impl Future<Output = StoreResult<Option<CampaignInfo>>> + Send;
 
+    /// Enqueues a single send: a campaign of `spec` (say [`CampaignSpec::single_send`])
+    /// with the one recipient `number`, ready to claim. With an idempotency key,
+    /// enqueueing again returns the existing one (`existed`) and adds nothing.
+    /// The durable stores do it in one transaction; by default the calls are
+    /// made in turn, and a call repeated after a failure half-way finishes the
+    /// campaign its key names.
+    fn enqueue_single(
+        &self,
+        spec: &CampaignSpec,
+        number: &MobileNumber,
+    ) -> impl Future<Output = StoreResult<Created>> + Send {
+        async move {
+            let created = self.create_campaign(spec).await?;
+            let phase = self.campaign(created.id).await?.map(|info| info.phase);
+            if phase != Some(CampaignPhase::Importing) {
+                return Ok(created);
+            }
+            self.add_recipients(created.id, std::slice::from_ref(number)).await?;
+            self.seal(created.id, 1).await?;
+            Ok(created)
+        }
+    }
+
     /// Claims the first pending batch of the account (lowest priority first,
     /// then oldest campaign, then batch order) for `owner`, under a lease of `lease`.
     fn claim(
@@ -311,6 +363,12 @@ pub trait Store: Send + Sync {
     /// each batch. A store may do both in one transaction (one disk sync
     /// instead of two), and then keeps the token when there is nothing to
     /// claim; by default the two calls are made in turn.
+    ///
+    /// The three stores do it in one step, and take the token by the rule of
+    /// the batch they would claim: a campaign's batch leaves the account's
+    /// [reserve](super::Rate::reserve) in the bucket (and gets
+    /// [`Token::Wait`] when only the reserve is left), a single send may take
+    /// any token. The default, two calls, takes any token.
     fn take_token_and_claim(
         &self,
         account: &str,

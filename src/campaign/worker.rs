@@ -41,6 +41,11 @@ pub struct WorkerOptions {
     pub wait_out_pauses: Duration,
     /// Only these accounts (all when empty).
     pub accounts: Vec<String>,
+    /// For an account whose campaigns leave a [reserve](super::Rate::reserve):
+    /// while its campaigns wait for a token, how often the worker asks the
+    /// store again, so that a single send enqueued meanwhile goes at once
+    /// instead of after the campaigns' next token.
+    pub single_send_poll: Duration,
     /// **Breaks the guarantee; for the chaos test's control run only**: the
     /// reaper also re-queues attempts, as generic job queues do.
     #[doc(hidden)]
@@ -61,6 +66,7 @@ impl WorkerOptions {
             account_pause: Duration::from_secs(600),
             wait_out_pauses: Duration::from_secs(60),
             accounts: Vec::new(),
+            single_send_poll: Duration::from_millis(10),
             unsafe_reaper: false,
         }
     }
@@ -241,7 +247,11 @@ impl<'a, S: Store> Worker<'a, S> {
                     match token {
                         Token::Granted => {}
                         Token::Wait(after) => {
-                            let after = after.max(Duration::from_millis(1));
+                            let mut after = after.max(Duration::from_millis(1));
+                            if account.account.rate.is_some_and(|rate| rate.reserve > 0) {
+                                // The campaigns wait, a single send would not: ask again soon.
+                                after = after.min(self.options.single_send_poll.max(Duration::from_millis(1)));
+                            }
                             token_at.insert(name.clone(), Instant::now() + after);
                             waiting_for_tokens = true;
                             wait = wait.min(after);

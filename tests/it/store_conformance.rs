@@ -10,7 +10,7 @@ use std::time::Duration;
 use payamak::bulk::{BatchOutcome, ErrorRecord};
 use payamak::campaign::{
     Account, BatchState, CampaignId, CampaignPhase, CampaignSpec, Lease, Quiet, Rate, Store, StoreError, Token,
-    Transition, Worker, WorkerOptions, CAMPAIGN_PRIORITY,
+    Transition, Worker, WorkerOptions, CAMPAIGN_PRIORITY, SINGLE_SEND_PRIORITY,
 };
 use payamak::recipient::MobileNumber;
 use payamak::send::{SendSmsRequest, SendSmsResponse};
@@ -234,7 +234,7 @@ pub async fn a_deferred_batch_waits_for_its_paused_account<S: Store>(store: S) {
 
 pub async fn the_token_bucket_is_shared_and_gives_a_burst_then_the_rate<S: Store>(store: S) {
     let mut limited = account("a");
-    limited.rate = Some(Rate { emission: Duration::from_millis(200), burst: 2 });
+    limited.rate = Some(Rate { emission: Duration::from_millis(200), burst: 2, reserve: 0 });
     store.put_account(&limited).await.unwrap();
     assert_eq!(store.take_token("a").await.unwrap(), Token::Granted);
     assert_eq!(store.take_token("a").await.unwrap(), Token::Granted);
@@ -257,7 +257,7 @@ pub async fn the_token_bucket_is_shared_and_gives_a_burst_then_the_rate<S: Store
 pub async fn a_token_and_a_claim_together_follow_the_bucket_and_the_pause<S: Store>(store: S) {
     let id = campaign(&store, 250).await;
     let mut limited = account("a");
-    limited.rate = Some(Rate { emission: Duration::from_millis(200), burst: 1 });
+    limited.rate = Some(Rate { emission: Duration::from_millis(200), burst: 1, reserve: 0 });
     store.put_account(&limited).await.unwrap();
     let (token, lease) = store.take_token_and_claim("a", "w1", LONG).await.unwrap();
     assert_eq!(token, Token::Granted);
@@ -311,6 +311,66 @@ pub async fn single_sends_go_before_campaigns_and_keys_make_them_once<S: Store>(
     // Another account's claims never see these batches.
     store.put_account(&account("b")).await.unwrap();
     assert!(store.claim("b", "w", LONG).await.unwrap().is_none());
+}
+
+pub async fn a_single_send_is_enqueued_once_in_one_step<S: Store>(store: S) {
+    store.put_account(&account("a")).await.unwrap();
+    let otp = CampaignSpec::single_send("a", "5000123456", "code 4711", "login-7");
+    assert_eq!((otp.priority, otp.idempotency_key.as_deref()), (SINGLE_SEND_PRIORITY, Some("login-7")));
+    let number = numbers(1).remove(0);
+    let created = store.enqueue_single(&otp, &number).await.unwrap();
+    assert!(!created.existed);
+    let info = store.campaign(created.id).await.unwrap().unwrap();
+    assert_eq!((info.phase, info.recipients, info.spec.priority), (CampaignPhase::Ready, 1, SINGLE_SEND_PRIORITY));
+    // The same key again (an application retrying its request): the same send, nothing added.
+    let again = store.enqueue_single(&otp, &numbers(2).remove(1)).await.unwrap();
+    assert_eq!((again.id, again.existed), (created.id, true));
+    assert_eq!(store.counts(Some(created.id)).await.unwrap().recipients(BatchState::Pending), 1);
+    let lease = store.claim("a", "w", LONG).await.unwrap().expect("the single send");
+    assert_eq!((lease.campaign, lease.numbers, lease.text.as_str()), (created.id, vec![number], "code 4711"));
+    assert!(store.claim("a", "w", LONG).await.unwrap().is_none());
+    let other = CampaignSpec::single_send("nobody", "5000123456", "x", "k");
+    assert!(matches!(store.enqueue_single(&other, &numbers(1)[0]).await, Err(StoreError::NoSuchAccount(_))));
+}
+
+pub async fn campaigns_leave_the_reserve_to_single_sends<S: Store>(store: S) {
+    let id = campaign(&store, 500).await;
+    let mut limited = account("a");
+    // A burst of 2, one of them kept for single sends: campaigns get one at a time.
+    limited.rate = Some(Rate::per_second(5.0, 2).with_reserve(1));
+    store.put_account(&limited).await.unwrap();
+    assert_eq!(store.accounts().await.unwrap()[0].account.rate, limited.rate, "the reserve is kept");
+    let (token, lease) = store.take_token_and_claim("a", "w", LONG).await.unwrap();
+    assert_eq!((token, lease.map(|lease| lease.campaign)), (Token::Granted, Some(id)));
+    let (token, lease) = store.take_token_and_claim("a", "w", LONG).await.unwrap();
+    assert!(matches!(token, Token::Wait(_)) && lease.is_none(), "the campaign leaves the reserve: {token:?}");
+    // A single send enqueued now takes the reserved token at once, with its claim and attempt.
+    let one = numbers(1).remove(0);
+    let otp = CampaignSpec::single_send("a", "5000123456", "code", "otp-1");
+    let otp = store.enqueue_single(&otp, &one).await.unwrap().id;
+    let (token, lease) = store.take_token_claim_and_attempt("a", "w", LONG).await.unwrap();
+    assert_eq!(token, Token::Granted);
+    let lease = lease.expect("the single send");
+    assert_eq!(lease.campaign, otp);
+    assert_eq!(state(&store, otp, 0).await, BatchState::Attempting);
+    // Now the bucket is empty for everyone.
+    let second = CampaignSpec::single_send("a", "5000123456", "code", "otp-2");
+    store.enqueue_single(&second, &one).await.unwrap();
+    let (token, lease) = store.take_token_and_claim("a", "w", LONG).await.unwrap();
+    assert!(matches!(token, Token::Wait(_)) && lease.is_none(), "{token:?}");
+    // After one emission the single send goes first, and then the campaign has its token again.
+    tokio::time::sleep(Duration::from_millis(210)).await;
+    let (_, lease) = store.take_token_and_claim("a", "w", LONG).await.unwrap();
+    assert_eq!(lease.map(|lease| lease.numbers.len()), Some(1), "the second single send");
+    // The campaign waits for a whole emission of its own.
+    tokio::time::sleep(Duration::from_millis(410)).await;
+    let (_, lease) = store.take_token_and_claim("a", "w", LONG).await.unwrap();
+    assert_eq!(lease.map(|lease| (lease.campaign, lease.batch)), Some((id, 1)));
+    // `take_token` alone is a single send's: after a quiet spell it takes the whole burst.
+    tokio::time::sleep(Duration::from_millis(410)).await;
+    assert_eq!(store.take_token("a").await.unwrap(), Token::Granted);
+    assert_eq!(store.take_token("a").await.unwrap(), Token::Granted);
+    assert!(matches!(store.take_token("a").await.unwrap(), Token::Wait(_)));
 }
 
 /// Many claimers at once: every batch is claimed by exactly one.
@@ -466,6 +526,18 @@ macro_rules! conformance {
             async fn priorities() {
                 if let Some(store) = $store {
                     single_sends_go_before_campaigns_and_keys_make_them_once(store).await;
+                }
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn single_send() {
+                if let Some(store) = $store {
+                    a_single_send_is_enqueued_once_in_one_step(store).await;
+                }
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn reserve() {
+                if let Some(store) = $store {
+                    campaigns_leave_the_reserve_to_single_sends(store).await;
                 }
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

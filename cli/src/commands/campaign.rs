@@ -151,6 +151,7 @@ pub fn account_of(
     credentials: Option<&str>,
     rate: Option<f64>,
     burst: u32,
+    reserve: u32,
 ) -> Result<Account, Failure> {
     let settings = &context.settings;
     if settings.endpoints.is_empty() {
@@ -167,6 +168,14 @@ pub fn account_of(
             return Err(Failure::usage(format!("--rate {rate}: give calls per second, more than 0")));
         }
     }
+    if reserve > 0 && rate.is_none() {
+        return Err(Failure::usage("--reserve needs --rate: it is part of the account's token bucket"));
+    }
+    if reserve > 0 && reserve >= burst {
+        return Err(Failure::usage(format!(
+            "--reserve {reserve}: give less than --burst ({burst}), or campaigns could never take a token"
+        )));
+    }
     let credentials = credentials.unwrap_or(SETTINGS_CREDENTIALS).to_owned();
     if credentials != SETTINGS_CREDENTIALS && !credentials.starts_with("env:") {
         return Err(Failure::usage(format!(
@@ -180,7 +189,7 @@ pub fn account_of(
         username,
         endpoints: settings.endpoints.clone(),
         credentials,
-        rate: rate.map(|rate| Rate::per_second(rate, burst)),
+        rate: rate.map(|rate| Rate::per_second(rate, burst).with_reserve(reserve)),
     })
 }
 
@@ -192,7 +201,8 @@ pub async fn create(args: CampaignCreateArgs, context: &Context) -> CliResult {
         return Err(Failure::usage("--from is empty"));
     }
     check_parts(&TextJson::of(&text), args.max_parts)?;
-    let account = account_of(context, args.account.as_deref(), args.credentials.as_deref(), args.rate, args.burst)?;
+    let account =
+        account_of(context, args.account.as_deref(), args.credentials.as_deref(), args.rate, args.burst, args.reserve)?;
     let store = args.store.open().await?;
     store.put_account(&account).await.map_err(Failure::usage)?;
     let spec = CampaignSpec {

@@ -193,3 +193,27 @@ fn store_urls_are_checked_and_never_show_a_password() {
     unknown.expect_code(2);
     assert!(unknown.stderr.contains("no campaign 7"), "{}", unknown.stderr);
 }
+
+#[test]
+fn a_reserve_needs_a_rate_and_leaves_campaigns_part_of_the_burst() {
+    let emulator = panel(|account| account);
+    let home = TempDir::new("campaign-reserve");
+    let csv = home.join("c.csv");
+    write_csv(&csv, &numbers(3));
+    let store = format!("sqlite:{}", home.join("c.db").display());
+    let no_rate = create(&emulator, &home, &store, &csv, &["--reserve", "1"]);
+    no_rate.expect_code(2);
+    assert!(no_rate.stderr.contains("--reserve needs --rate"), "{}", no_rate.stderr);
+    let whole = create(&emulator, &home, &store, &csv, &["--rate", "10", "--burst", "2", "--reserve", "2"]);
+    whole.expect_code(2);
+    assert!(whole.stderr.contains("less than --burst"), "{}", whole.stderr);
+    create(&emulator, &home, &store, &csv, &["--rate", "10", "--burst", "3", "--reserve", "1"]).expect_code(0);
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
+    let accounts = runtime.block_on(async {
+        use payamak::campaign::Store as _;
+        let store = payamak::campaign::SqliteStore::open(home.join("c.db")).expect("the store");
+        store.accounts().await.expect("the accounts")
+    });
+    let rate = accounts[0].account.rate.expect("a rate");
+    assert_eq!((rate.burst, rate.reserve), (3, 1));
+}
