@@ -650,6 +650,23 @@ pub struct WorkerArgs {
     /// Only these accounts (repeat for several) [default: every account it has a password for]
     #[arg(long, value_name = "NAME")]
     pub account: Vec<String>,
+
+    /// Do not read the delivery statuses of sent batches (leave it to other workers)
+    #[arg(long)]
+    pub no_deliveries: bool,
+
+    /// When to read a sent batch's delivery statuses, in seconds after its send, comma-separated
+    /// [default: 60,300,900,3600,21600,86400,172800,259200]
+    #[arg(long, value_name = "SECONDS,…", value_delimiter = ',')]
+    pub delivery_schedule: Vec<f64>,
+
+    /// The panel's minimum interval between two UpdateDelivery calls for one batch, in seconds
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
+    pub delivery_interval: f64,
+
+    /// With --until-idle: once nothing is left to send, wait for delivery reads due within this many seconds
+    #[arg(long, value_name = "SECONDS", default_value_t = 0.0)]
+    pub delivery_wait: f64,
 }
 
 /// `--dry-run` and `--max-parts`, for the commands that send.

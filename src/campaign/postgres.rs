@@ -18,19 +18,35 @@ use tokio_postgres::{Client, NoTls, Row};
 use super::rate::{gcra, ms, Millis, Rate};
 use super::state::{BatchState, Transition};
 use super::store::{
-    Account, AccountState, BatchRow, CampaignId, CampaignInfo, CampaignPhase, CampaignSpec, Counts, Created, Imported,
-    Lease, Reaped, Store, StoreError, StoreResult, Token, CAMPAIGN_PRIORITY, SINGLE_SEND_PRIORITY,
+    tracked_rec_ids, Account, AccountState, BatchRow, CampaignId, CampaignInfo, CampaignPhase, CampaignSpec, Counts,
+    Created, DeliveryCounts, DeliveryPoll, DeliveryUpdate, Imported, Lease, Reaped, Store, StoreError, StoreResult,
+    Token, CAMPAIGN_PRIORITY, SINGLE_SEND_PRIORITY,
 };
 use crate::bulk::BatchOutcome;
 use crate::recipient::MobileNumber;
+use crate::status_codes::DeliveryStatus;
 
-/// The schema's version, kept in `payamak_store`.
-const SCHEMA_VERSION: i32 = 2;
+/// The schema's version, kept in `payamak_store`; `SCHEMA` creates version 1's tables.
+const SCHEMA_VERSION: i32 = 3;
 
 /// The changes from each older version to the next: `MIGRATIONS[v - 1]` takes version v to v + 1.
-const MIGRATIONS: [&str; 1] = [
+const MIGRATIONS: [&str; 2] = [
     // 2: the reserve campaigns leave for single sends.
     "ALTER TABLE account ADD COLUMN IF NOT EXISTS reserve bigint NOT NULL DEFAULT 0;",
+    // 3: delivery tracking: a sent batch's schedule on its row, its recIds in `delivery`.
+    "ALTER TABLE batch ADD COLUMN IF NOT EXISTS poll_at bigint;
+     ALTER TABLE batch ADD COLUMN IF NOT EXISTS polls integer NOT NULL DEFAULT 0;
+     ALTER TABLE batch ADD COLUMN IF NOT EXISTS updated_at bigint;
+     CREATE INDEX IF NOT EXISTS batch_poll ON batch (account, poll_at) WHERE poll_at IS NOT NULL;
+     CREATE TABLE IF NOT EXISTS delivery (
+         campaign bigint NOT NULL,
+         batch bigint NOT NULL,
+         rec_id bigint NOT NULL,
+         account text NOT NULL,
+         status integer,
+         final boolean NOT NULL DEFAULT false,
+         PRIMARY KEY (campaign, batch, rec_id)
+     );",
 ];
 
 /// The server's clock, in ms since the epoch.
@@ -45,7 +61,6 @@ CREATE TABLE IF NOT EXISTS account (
     credentials text NOT NULL,
     emission_ms bigint,
     burst bigint,
-    reserve bigint NOT NULL DEFAULT 0,
     tat bigint NOT NULL DEFAULT 0,
     paused_until bigint,
     pause_reason text
@@ -197,33 +212,30 @@ impl PostgresStore {
         tx.execute("SELECT pg_advisory_xact_lock(7305943)", &[]).await.map_err(db("create the schema"))?;
         tx.batch_execute(SCHEMA).await.map_err(db("create the schema"))?;
         let versions = tx.query("SELECT version FROM payamak_store", &[]).await.map_err(db("read the schema"))?;
-        match versions.first() {
+        // `SCHEMA` is version 1's tables; the migrations bring any store, new or old, to this version.
+        let mut version: i32 = match versions.first() {
             None => {
-                tx.execute("INSERT INTO payamak_store (version) VALUES ($1)", &[&SCHEMA_VERSION])
+                tx.execute("INSERT INTO payamak_store (version) VALUES (1)", &[])
                     .await
                     .map_err(db("create the schema"))?;
+                1
             }
-            Some(row) => {
-                let mut version: i32 = row.try_get(0).map_err(db("read the schema"))?;
-                if version > SCHEMA_VERSION || version < 1 {
-                    return Err(StoreError::Damaged(format!(
-                        "the database has job store schema version {version}; this payamak reads version \
-                         {SCHEMA_VERSION}"
-                    )));
-                }
-                // Under the advisory lock: an older store is brought up to date once.
-                while version < SCHEMA_VERSION {
-                    let step = usize::try_from(version - 1).ok().and_then(|index| MIGRATIONS.get(index));
-                    let Some(step) = step else {
-                        return Err(StoreError::Damaged(format!("no way from job store schema version {version}")));
-                    };
-                    tx.batch_execute(step).await.map_err(db("update the schema"))?;
-                    version += 1;
-                    tx.execute("UPDATE payamak_store SET version = $1", &[&version])
-                        .await
-                        .map_err(db("update the schema"))?;
-                }
-            }
+            Some(row) => row.try_get(0).map_err(db("read the schema"))?,
+        };
+        if version > SCHEMA_VERSION || version < 1 {
+            return Err(StoreError::Damaged(format!(
+                "the database has job store schema version {version}; this payamak reads version {SCHEMA_VERSION}"
+            )));
+        }
+        // Under the advisory lock: a store is brought up to date once.
+        while version < SCHEMA_VERSION {
+            let step = usize::try_from(version - 1).ok().and_then(|index| MIGRATIONS.get(index));
+            let Some(step) = step else {
+                return Err(StoreError::Damaged(format!("no way from job store schema version {version}")));
+            };
+            tx.batch_execute(step).await.map_err(db("update the schema"))?;
+            version += 1;
+            tx.execute("UPDATE payamak_store SET version = $1", &[&version]).await.map_err(db("update the schema"))?;
         }
         tx.commit().await.map_err(db("create the schema"))?;
         Ok(PostgresStore {
@@ -733,23 +745,40 @@ impl Store for PostgresStore {
         transition: Transition,
         outcome: Option<&BatchOutcome>,
     ) -> StoreResult<bool> {
+        let outcome_of = outcome;
         let outcome = to_json(outcome)?;
-        let mut sql = format!(
+        let set = format!(
             "UPDATE batch SET state = $1::text, outcome = coalesce($2::text, outcome), \
              attempt_at = CASE WHEN $1::text = 'attempting' THEN {NOW} ELSE attempt_at END, \
-             lease_owner = CASE WHEN $1::text = 'pending' THEN NULL ELSE lease_owner END \
-             WHERE campaign = $3 AND no = $4 AND state IN {}",
-            transition.from_sql()
+             lease_owner = CASE WHEN $1::text = 'pending' THEN NULL ELSE lease_owner END"
         );
+        let mut filter = format!("WHERE campaign = $3 AND no = $4 AND state IN {}", transition.from_sql());
         if transition.needs_owner() {
-            sql.push_str(" AND lease_owner = $5");
+            filter.push_str(" AND lease_owner = $5");
         }
         if transition.needs_live_lease() {
-            sql.push_str(&format!(" AND lease_until > {NOW}"));
+            filter.push_str(&format!(" AND lease_until > {NOW}"));
         }
+        let sql = format!("{set} {filter}");
         let to = transition.to().as_str();
         let batch = signed(lease.batch);
         let client = &*self.client;
+        let rec_ids = tracked_rec_ids(outcome_of);
+        if transition.to() == BatchState::Sent && transition.needs_owner() && !rec_ids.is_empty() {
+            // The outcome and the recIds to follow, in one statement.
+            let sql = format!(
+                "WITH u AS ({set}, poll_at = {NOW}, polls = 0 {filter} RETURNING campaign, no, account), \
+                 i AS (INSERT INTO delivery (campaign, batch, rec_id, account) \
+                 SELECT u.campaign, u.no, r, u.account FROM u, unnest($6::bigint[]) AS r ON CONFLICT DO NOTHING) \
+                 SELECT count(*) FROM u"
+            );
+            let row = client
+                .query_one(&sql, &[&to, &outcome, &lease.campaign.0, &batch, &lease.owner, &rec_ids])
+                .await
+                .map_err(db("record a sent batch"))?;
+            let changed: i64 = row.try_get(0).map_err(db("record a sent batch"))?;
+            return Ok(changed == 1);
+        }
         let changed = if transition.needs_owner() {
             client.execute(&sql, &[&to, &outcome, &lease.campaign.0, &batch, &lease.owner]).await
         } else {
@@ -880,18 +909,165 @@ impl Store for PostgresStore {
             BatchOutcome::Unknown { .. } => return Ok(false),
         };
         let json = to_json(Some(outcome))?;
-        let client = &*self.client;
-        let changed = client
-            .execute(
+        let rec_ids = if to == BatchState::Sent { tracked_rec_ids(Some(outcome)) } else { Vec::new() };
+        let row = self
+            .client
+            .query_one(
                 &format!(
-                    "UPDATE batch SET state = $1, outcome = $2 WHERE campaign = $3 AND no = $4 AND state IN {}",
+                    "WITH u AS (UPDATE batch SET state = $1, outcome = $2, \
+                     poll_at = CASE WHEN cardinality($5::bigint[]) > 0 THEN {NOW} ELSE poll_at END, \
+                     polls = CASE WHEN cardinality($5::bigint[]) > 0 THEN 0 ELSE polls END \
+                     WHERE campaign = $3 AND no = $4 AND state IN {} RETURNING campaign, no, account), \
+                     i AS (INSERT INTO delivery (campaign, batch, rec_id, account) \
+                     SELECT u.campaign, u.no, r, u.account FROM u, unnest($5::bigint[]) AS r ON CONFLICT DO NOTHING) \
+                     SELECT count(*) FROM u",
                     Transition::Reconciled.from_sql()
                 ),
-                &[&to.as_str(), &json, &campaign.0, &signed(batch)],
+                &[&to.as_str(), &json, &campaign.0, &signed(batch), &rec_ids],
             )
             .await
             .map_err(db("reconcile a batch"))?;
+        let changed: i64 = row.try_get(0).map_err(db("reconcile a batch"))?;
         Ok(changed == 1)
+    }
+
+    async fn claim_deliveries(
+        &self,
+        account: &str,
+        first_after: Duration,
+        limit: usize,
+        lease: Duration,
+    ) -> StoreResult<Vec<DeliveryPoll>> {
+        let context = "claim deliveries to read";
+        let client = &*self.client;
+        let rows = client
+            .query(
+                &format!(
+                    "WITH now AS (SELECT {NOW} AS ms), \
+                     c AS (SELECT campaign, no FROM batch, now WHERE account = $1 AND poll_at IS NOT NULL \
+                     AND poll_at <= now.ms AND (polls > 0 OR attempt_at <= now.ms - $2) \
+                     ORDER BY poll_at LIMIT $3 FOR UPDATE OF batch SKIP LOCKED) \
+                     UPDATE batch AS b SET poll_at = (SELECT ms FROM now) + $4 FROM c \
+                     WHERE b.campaign = c.campaign AND b.no = c.no \
+                     RETURNING b.campaign, b.no, b.polls, coalesce(b.attempt_at, 0), b.updated_at"
+                ),
+                &[&account, &ms(first_after), &i64::try_from(limit).unwrap_or(i64::MAX), &ms(lease)],
+            )
+            .await
+            .map_err(db(context))?;
+        let mut polls = Vec::with_capacity(rows.len());
+        for row in rows {
+            let get = |error| StoreError::backend(context, error);
+            let (campaign, batch): (i64, i64) = (row.try_get(0).map_err(get)?, row.try_get(1).map_err(get)?);
+            let count_of_polls: i32 = row.try_get(2).map_err(get)?;
+            let open = client
+                .query(
+                    "SELECT rec_id, status FROM delivery WHERE campaign = $1 AND batch = $2 AND NOT final \
+                     ORDER BY rec_id",
+                    &[&campaign, &batch],
+                )
+                .await
+                .map_err(db(context))?;
+            let open = open
+                .iter()
+                .map(|row| {
+                    let status: Option<i32> = row.try_get(1).map_err(get)?;
+                    Ok((row.try_get::<_, i64>(0).map_err(get)?, status.map(DeliveryStatus::from_code)))
+                })
+                .collect::<StoreResult<Vec<_>>>()?;
+            polls.push(DeliveryPoll {
+                campaign: CampaignId(campaign),
+                batch: count(batch),
+                account: account.to_owned(),
+                polls: u32::try_from(count_of_polls).unwrap_or(0),
+                sent_at: row.try_get(3).map_err(get)?,
+                updated_at: row.try_get(4).map_err(get)?,
+                open,
+            });
+        }
+        Ok(polls)
+    }
+
+    async fn record_deliveries(&self, poll: &DeliveryPoll, update: &DeliveryUpdate) -> StoreResult<()> {
+        let context = "record delivery statuses";
+        let (mut rec_ids, mut codes, mut finals) = (Vec::new(), Vec::new(), Vec::new());
+        for (rec_id, status) in &update.statuses {
+            rec_ids.push(*rec_id);
+            codes.push(Some(status.code()));
+            finals.push(status.is_final());
+        }
+        for rec_id in &update.invalid {
+            rec_ids.push(*rec_id);
+            codes.push(None);
+            finals.push(true);
+        }
+        let batch = signed(poll.batch);
+        // One statement: the statuses and the batch's schedule together.
+        self.client
+            .execute(
+                "WITH s AS (UPDATE delivery AS d SET status = coalesce(v.code, d.status), final = v.settled \
+                 FROM unnest($3::bigint[], $4::integer[], $5::boolean[]) AS v (rec_id, code, settled) \
+                 WHERE d.campaign = $1 AND d.batch = $2 AND d.rec_id = v.rec_id RETURNING 1) \
+                 UPDATE batch SET polls = polls + $6, updated_at = coalesce($7, updated_at), poll_at = $8 \
+                 WHERE campaign = $1 AND no = $2",
+                &[
+                    &poll.campaign.0,
+                    &batch,
+                    &rec_ids,
+                    &codes,
+                    &finals,
+                    &i32::from(update.counted),
+                    &update.updated_at,
+                    &update.next_poll_at,
+                ],
+            )
+            .await
+            .map_err(db(context))?;
+        Ok(())
+    }
+
+    async fn delivery_counts(&self, campaign: CampaignId) -> StoreResult<DeliveryCounts> {
+        let context = "count deliveries";
+        let client = &*self.client;
+        let rows = client
+            .query(
+                "SELECT status, final, count(*)::bigint FROM delivery WHERE campaign = $1 GROUP BY status, final",
+                &[&campaign.0],
+            )
+            .await
+            .map_err(db(context))?;
+        let mut counts = DeliveryCounts::default();
+        for row in rows {
+            let get = |error| StoreError::backend(context, error);
+            let status: Option<i32> = row.try_get(0).map_err(get)?;
+            let settled: bool = row.try_get(1).map_err(get)?;
+            let rows = count(row.try_get(2).map_err(get)?);
+            counts.tracked += rows;
+            match status {
+                Some(code) => *counts.by_status.entry(code).or_default() += rows,
+                None if settled => counts.invalid += rows,
+                None => counts.unread += rows,
+            }
+        }
+        let following = client
+            .query_one("SELECT count(*)::bigint FROM batch WHERE campaign = $1 AND poll_at IS NOT NULL", &[&campaign.0])
+            .await
+            .map_err(db(context))?;
+        counts.following = count(following.try_get(0).map_err(db(context))?);
+        Ok(counts)
+    }
+
+    async fn next_delivery_poll(&self, account: Option<&str>, first_after: Duration) -> StoreResult<Option<Millis>> {
+        let row = self
+            .client
+            .query_one(
+                "SELECT min(CASE WHEN polls = 0 THEN greatest(poll_at, coalesce(attempt_at, 0) + $2) ELSE poll_at END) \
+                 FROM batch WHERE poll_at IS NOT NULL AND ($1::text IS NULL OR account = $1)",
+                &[&account, &ms(first_after)],
+            )
+            .await
+            .map_err(db("find the next delivery poll"))?;
+        row.try_get(0).map_err(db("find the next delivery poll"))
     }
 
     async fn requeue_stale_attempts_unsafely(&self, older_than: Duration) -> StoreResult<u64> {

@@ -14,21 +14,37 @@ use rusqlite::{params, Connection, OptionalExtension as _, TransactionBehavior};
 use super::rate::{gcra, ms, now_ms, Millis, Rate};
 use super::state::{BatchState, Transition};
 use super::store::{
-    plan, Account, AccountState, BatchRow, CampaignId, CampaignInfo, CampaignPhase, CampaignSpec, Counts, Created,
-    Imported, Lease, Reaped, Store, StoreError, StoreResult, Token, SINGLE_SEND_PRIORITY,
+    plan, tracked_rec_ids, Account, AccountState, BatchRow, CampaignId, CampaignInfo, CampaignPhase, CampaignSpec,
+    Counts, Created, DeliveryCounts, DeliveryPoll, DeliveryUpdate, Imported, Lease, Reaped, Store, StoreError,
+    StoreResult, Token, SINGLE_SEND_PRIORITY,
 };
 use crate::bulk::BatchOutcome;
 use crate::recipient::MobileNumber;
+use crate::status_codes::DeliveryStatus;
 
 /// `PRAGMA application_id` of a payamak job store ("PYMK").
 const APPLICATION_ID: i32 = 0x5059_4d4b;
 /// `PRAGMA user_version`: the schema's version.
-const SCHEMA_VERSION: i32 = 2;
+const SCHEMA_VERSION: i32 = 3;
 
 /// The changes from each older version to the next: `MIGRATIONS[v - 1]` takes version v to v + 1.
-const MIGRATIONS: [&str; 1] = [
+const MIGRATIONS: [&str; 2] = [
     // 2: the reserve campaigns leave for single sends.
     "ALTER TABLE account ADD COLUMN reserve INTEGER NOT NULL DEFAULT 0;",
+    // 3: delivery tracking.
+    "ALTER TABLE batch ADD COLUMN poll_at INTEGER;
+     ALTER TABLE batch ADD COLUMN polls INTEGER NOT NULL DEFAULT 0;
+     ALTER TABLE batch ADD COLUMN updated_at INTEGER;
+     CREATE INDEX batch_poll ON batch (account, poll_at) WHERE poll_at IS NOT NULL;
+     CREATE TABLE delivery (
+         campaign INTEGER NOT NULL,
+         batch INTEGER NOT NULL,
+         rec_id INTEGER NOT NULL,
+         account TEXT NOT NULL,
+         status INTEGER,
+         final INTEGER NOT NULL DEFAULT 0,
+         PRIMARY KEY (campaign, batch, rec_id)
+     ) WITHOUT ROWID;",
 ];
 
 const SCHEMA: &str = "
@@ -78,10 +94,23 @@ CREATE TABLE batch (
     lease_until INTEGER,
     attempt_at INTEGER,
     outcome TEXT,
+    poll_at INTEGER,
+    polls INTEGER NOT NULL DEFAULT 0,
+    updated_at INTEGER,
     PRIMARY KEY (campaign, no)
 ) WITHOUT ROWID;
 CREATE INDEX batch_pending ON batch (account, priority, campaign, no) WHERE state = 'pending';
 CREATE INDEX batch_active ON batch (state, lease_until) WHERE state IN ('claimed', 'attempting');
+CREATE INDEX batch_poll ON batch (account, poll_at) WHERE poll_at IS NOT NULL;
+CREATE TABLE delivery (
+    campaign INTEGER NOT NULL,
+    batch INTEGER NOT NULL,
+    rec_id INTEGER NOT NULL,
+    account TEXT NOT NULL,
+    status INTEGER,
+    final INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (campaign, batch, rec_id)
+) WITHOUT ROWID;
 ";
 
 /// A job store in an SQLite file.
@@ -330,6 +359,7 @@ fn advance_in(
     owner: &str,
     transition: Transition,
     outcome: Option<String>,
+    rec_ids: &[i64],
 ) -> Sql<bool> {
     let now = now_ms();
     let mut sql = format!(
@@ -351,7 +381,26 @@ fn advance_in(
     } else {
         tx.execute(&sql, params![to, outcome, now, campaign, batch])?
     };
+    if changed == 1 && transition.to() == BatchState::Sent {
+        follow_in(tx, campaign, batch, rec_ids, now)?;
+    }
     Ok(changed == 1)
+}
+
+/// Follows the deliveries of a batch just sent (its accepted `rec_ids`), in `tx`.
+fn follow_in(tx: &rusqlite::Transaction<'_>, campaign: i64, batch: i64, rec_ids: &[i64], now: Millis) -> Sql<()> {
+    if rec_ids.is_empty() {
+        return Ok(());
+    }
+    let mut insert = tx.prepare_cached(
+        "INSERT OR IGNORE INTO delivery (campaign, batch, rec_id, account) \
+         SELECT ?1, ?2, ?3, account FROM batch WHERE campaign = ?1 AND no = ?2",
+    )?;
+    for rec_id in rec_ids {
+        insert.execute(params![campaign, batch, rec_id])?;
+    }
+    tx.execute("UPDATE batch SET poll_at = ?, polls = 0 WHERE campaign = ? AND no = ?", params![now, campaign, batch])?;
+    Ok(())
 }
 
 fn parse_state(name: &str) -> Sql<BatchState> {
@@ -648,9 +697,9 @@ impl Store for SqliteStore {
             let (token, claimed) = token_and_claim_in(tx, account, owner, lease)?;
             let Some(claimed) = claimed else { return Ok((token, None)) };
             let (campaign, batch) = (claimed.campaign.0, signed(claimed.batch));
-            if !advance_in(tx, campaign, batch, &claimed.owner, Transition::Attempt, None)? {
+            if !advance_in(tx, campaign, batch, &claimed.owner, Transition::Attempt, None, &[])? {
                 // Only a lease shorter than a millisecond ends before its attempt: give the batch back.
-                advance_in(tx, campaign, batch, &claimed.owner, Transition::Release, None)?;
+                advance_in(tx, campaign, batch, &claimed.owner, Transition::Release, None, &[])?;
                 return Ok((token, None));
             }
             Ok((token, Some(claimed)))
@@ -675,12 +724,15 @@ impl Store for SqliteStore {
         transition: Transition,
         outcome: Option<&BatchOutcome>,
     ) -> StoreResult<bool> {
+        let outcome_of = outcome;
         let outcome = to_json(outcome).map_err(|fail| match fail {
             Fail::Store(error) => error,
             Fail::Sql(error) => StoreError::backend("record an outcome", error),
         })?;
+        let rec_ids = tracked_rec_ids(outcome_of);
         let (campaign, batch, owner) = (lease.campaign.0, signed(lease.batch), lease.owner.clone());
-        self.write("move a batch", move |tx| advance_in(tx, campaign, batch, &owner, transition, outcome)).await
+        self.write("move a batch", move |tx| advance_in(tx, campaign, batch, &owner, transition, outcome, &rec_ids))
+            .await
     }
 
     async fn reap(&self, unknown_after: Duration) -> StoreResult<Reaped> {
@@ -793,6 +845,7 @@ impl Store for SqliteStore {
             Fail::Store(error) => error,
             Fail::Sql(error) => StoreError::backend("reconcile", error),
         })?;
+        let rec_ids = tracked_rec_ids(Some(outcome));
         self.write("reconcile a batch", move |tx| {
             let changed = tx.execute(
                 &format!(
@@ -801,7 +854,137 @@ impl Store for SqliteStore {
                 ),
                 params![to.as_str(), json, campaign.0, signed(batch)],
             )?;
+            if changed == 1 && to == BatchState::Sent {
+                follow_in(tx, campaign.0, signed(batch), &rec_ids, now_ms())?;
+            }
             Ok(changed == 1)
+        })
+        .await
+    }
+
+    async fn claim_deliveries(
+        &self,
+        account: &str,
+        first_after: Duration,
+        limit: usize,
+        lease: Duration,
+    ) -> StoreResult<Vec<DeliveryPoll>> {
+        let account = account.to_owned();
+        self.write("claim deliveries to read", move |tx| {
+            let now = now_ms();
+            let due: Vec<(i64, i64, i64, i64, Option<i64>)> = {
+                let mut statement = tx.prepare_cached(
+                    "SELECT campaign, no, polls, attempt_at, updated_at FROM batch \
+                     WHERE account = ?1 AND poll_at IS NOT NULL AND poll_at <= ?2 AND (polls > 0 OR attempt_at <= ?3) \
+                     ORDER BY poll_at LIMIT ?4",
+                )?;
+                let rows = statement.query_map(
+                    params![account, now, now - ms(first_after), i64::try_from(limit).unwrap_or(i64::MAX)],
+                    |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get::<_, Option<i64>>(3)?, row.get(4)?)),
+                )?;
+                let mut due = Vec::new();
+                for row in rows {
+                    let (campaign, batch, polls, attempt_at, updated_at) = row?;
+                    due.push((campaign, batch, polls, attempt_at.unwrap_or(0), updated_at));
+                }
+                due
+            };
+            let mut polls = Vec::with_capacity(due.len());
+            for (campaign, batch, count_of_polls, sent_at, updated_at) in due {
+                tx.execute(
+                    "UPDATE batch SET poll_at = ? WHERE campaign = ? AND no = ?",
+                    params![now.saturating_add(ms(lease)), campaign, batch],
+                )?;
+                let mut statement = tx.prepare_cached(
+                    "SELECT rec_id, status FROM delivery WHERE campaign = ? AND batch = ? AND final = 0 ORDER BY rec_id",
+                )?;
+                let rows = statement.query_map(params![campaign, batch], |row| {
+                    Ok((row.get::<_, i64>(0)?, row.get::<_, Option<i32>>(1)?))
+                })?;
+                let mut open = Vec::new();
+                for row in rows {
+                    let (rec_id, status) = row?;
+                    open.push((rec_id, status.map(DeliveryStatus::from_code)));
+                }
+                polls.push(DeliveryPoll {
+                    campaign: CampaignId(campaign),
+                    batch: count(batch),
+                    account: account.clone(),
+                    polls: u32::try_from(count_of_polls).unwrap_or(0),
+                    sent_at,
+                    updated_at,
+                    open,
+                });
+            }
+            Ok(polls)
+        })
+        .await
+    }
+
+    async fn record_deliveries(&self, poll: &DeliveryPoll, update: &DeliveryUpdate) -> StoreResult<()> {
+        let (campaign, batch, update) = (poll.campaign.0, signed(poll.batch), update.clone());
+        self.write("record delivery statuses", move |tx| {
+            {
+                let mut status = tx.prepare_cached(
+                    "UPDATE delivery SET status = ?, final = ? WHERE campaign = ? AND batch = ? AND rec_id = ?",
+                )?;
+                for (rec_id, read) in &update.statuses {
+                    status.execute(params![read.code(), read.is_final(), campaign, batch, rec_id])?;
+                }
+                let mut invalid =
+                    tx.prepare_cached("UPDATE delivery SET final = 1 WHERE campaign = ? AND batch = ? AND rec_id = ?")?;
+                for rec_id in &update.invalid {
+                    invalid.execute(params![campaign, batch, rec_id])?;
+                }
+            }
+            tx.execute(
+                "UPDATE batch SET polls = polls + ?, updated_at = coalesce(?, updated_at), poll_at = ? \
+                 WHERE campaign = ? AND no = ?",
+                params![i64::from(update.counted), update.updated_at, update.next_poll_at, campaign, batch],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn delivery_counts(&self, campaign: CampaignId) -> StoreResult<DeliveryCounts> {
+        self.read("count deliveries", move |tx| {
+            let mut counts = DeliveryCounts::default();
+            let mut statement = tx.prepare_cached(
+                "SELECT status, final, count(*) FROM delivery WHERE campaign = ? GROUP BY status, final",
+            )?;
+            let rows = statement.query_map([campaign.0], |row| {
+                Ok((row.get::<_, Option<i32>>(0)?, row.get::<_, bool>(1)?, row.get::<_, i64>(2)?))
+            })?;
+            for row in rows {
+                let (status, settled, rows) = row?;
+                let rows = count(rows);
+                counts.tracked += rows;
+                match status {
+                    Some(code) => *counts.by_status.entry(code).or_default() += rows,
+                    None if settled => counts.invalid += rows,
+                    None => counts.unread += rows,
+                }
+            }
+            counts.following = count(tx.query_row(
+                "SELECT count(*) FROM batch WHERE campaign = ? AND poll_at IS NOT NULL",
+                [campaign.0],
+                |row| row.get(0),
+            )?);
+            Ok(counts)
+        })
+        .await
+    }
+
+    async fn next_delivery_poll(&self, account: Option<&str>, first_after: Duration) -> StoreResult<Option<Millis>> {
+        let account = account.map(str::to_owned);
+        self.read("find the next delivery poll", move |tx| {
+            Ok(tx.query_row(
+                "SELECT min(CASE WHEN polls = 0 THEN max(poll_at, coalesce(attempt_at, 0) + ?2) ELSE poll_at END) \
+                 FROM batch WHERE poll_at IS NOT NULL AND (?1 IS NULL OR account = ?1)",
+                params![account, ms(first_after)],
+                |row| row.get::<_, Option<i64>>(0),
+            )?)
         })
         .await
     }
@@ -816,5 +999,45 @@ impl Store for SqliteStore {
             Ok(changed as u64)
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_store_of_version_1_is_brought_up_to_date() {
+        let dir = std::env::temp_dir().join(format!("payamak-sqlite-migrate-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("a temp dir");
+        let path = dir.join("v1.db");
+        let _ = std::fs::remove_file(&path);
+        drop(SqliteStore::open(&path).expect("a new store"));
+        // Back to version 1's schema, as an older payamak left it.
+        let connection = Connection::open(&path).expect("open");
+        connection
+            .execute_batch(
+                "DROP INDEX batch_poll; DROP TABLE delivery; ALTER TABLE batch DROP COLUMN poll_at; \
+                 ALTER TABLE batch DROP COLUMN polls; ALTER TABLE batch DROP COLUMN updated_at; \
+                 ALTER TABLE account DROP COLUMN reserve; PRAGMA user_version = 1;",
+            )
+            .expect("downgrade");
+        drop(connection);
+        let store = SqliteStore::open(&path).expect("the old store opens");
+        let account = Account {
+            name: "a".to_owned(),
+            username: "u".to_owned(),
+            endpoints: Vec::new(),
+            credentials: "settings".to_owned(),
+            rate: Some(Rate::per_second(5.0, 3).with_reserve(1)),
+        };
+        store.put_account(&account).await.expect("an account with a reserve");
+        assert_eq!(store.accounts().await.expect("accounts")[0].account.rate, account.rate);
+        let id = store.create_campaign(&CampaignSpec::single_send("a", "1", "x", "k")).await.expect("campaign").id;
+        assert_eq!(store.delivery_counts(id).await.expect("counts"), DeliveryCounts::default());
+        let connection = Connection::open(&path).expect("open");
+        let version: i32 = connection.query_row("PRAGMA user_version", [], |row| row.get(0)).expect("version");
+        assert_eq!(version, SCHEMA_VERSION);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -9,6 +9,7 @@ use super::rate::{Millis, Rate};
 use super::state::{BatchState, Transition};
 use crate::bulk::BatchOutcome;
 use crate::recipient::MobileNumber;
+use crate::status_codes::DeliveryStatus;
 
 /// A campaign's id in its store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -229,6 +230,83 @@ pub struct Reaped {
     pub requeued: u64,
     /// Attempts with no outcome in time, now unknown.
     pub unknown: u64,
+}
+
+/// A sent batch whose delivery statuses are due to be read, held by the
+/// worker that claimed it for a while (another may read it after that).
+///
+/// A batch's recIds are followed together: the panel refreshes its copy of
+/// their statuses with one `UpdateDelivery` per batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryPoll {
+    /// The campaign.
+    pub campaign: CampaignId,
+    /// The 0-based batch.
+    pub batch: u64,
+    /// The account it was sent with.
+    pub account: String,
+    /// Reads counted so far (the place in the schedule).
+    pub polls: u32,
+    /// When it was sent (its attempt; ms since the epoch): the schedule counts from here.
+    pub sent_at: Millis,
+    /// When the panel last took an `UpdateDelivery` for it.
+    pub updated_at: Option<Millis>,
+    /// Its recIds without a final status yet, with the last status read (`None`: none read yet).
+    pub open: Vec<(i64, Option<DeliveryStatus>)>,
+}
+
+/// What one poll of a batch found, for [`Store::record_deliveries`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeliveryUpdate {
+    /// Statuses read: (recId, status); a [final](DeliveryStatus::is_final) one ends that recId's following.
+    pub statuses: Vec<(i64, DeliveryStatus)>,
+    /// RecIds the panel does not know (`UpdateDelivery` code 0): no longer followed.
+    pub invalid: Vec<i64>,
+    /// Whether the poll counts as a step of the schedule (not when it only waited for the panel's minimum interval).
+    pub counted: bool,
+    /// When the panel took an `UpdateDelivery`, if it did.
+    pub updated_at: Option<Millis>,
+    /// When to read again; `None` stops following the batch.
+    pub next_poll_at: Option<Millis>,
+}
+
+/// The delivery statuses of a campaign's sent recipients.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeliveryCounts {
+    /// RecIds followed (those the panel accepted in sent batches).
+    pub tracked: u64,
+    /// Of them, no status read yet.
+    pub unread: u64,
+    /// Of them, unknown to the panel (`UpdateDelivery` code 0).
+    pub invalid: u64,
+    /// Of them, per status code last read.
+    pub by_status: BTreeMap<i32, u64>,
+    /// Sent batches still followed (a poll is scheduled).
+    pub following: u64,
+}
+
+impl DeliveryCounts {
+    /// RecIds whose status is final (or found invalid): no longer followed.
+    pub fn settled(&self) -> u64 {
+        self.invalid
+            + self
+                .by_status
+                .iter()
+                .filter(|(code, _)| DeliveryStatus::from_code(**code).is_final())
+                .map(|(_, count)| count)
+                .sum::<u64>()
+    }
+}
+
+/// The recIds of a sent outcome that delivery tracking follows: those the
+/// panel accepted, each once.
+pub(crate) fn tracked_rec_ids(outcome: Option<&BatchOutcome>) -> Vec<i64> {
+    let Some(BatchOutcome::Sent { recipients }) = outcome else { return Vec::new() };
+    let mut rec_ids: Vec<i64> =
+        recipients.iter().filter(|recipient| recipient.accepted).filter_map(|recipient| recipient.rec_id).collect();
+    rec_ids.sort_unstable();
+    rec_ids.dedup();
+    rec_ids
 }
 
 /// Why a store could not do something. Never holds a password or a
@@ -452,6 +530,53 @@ pub trait Store: Send + Sync {
         batch: u64,
         outcome: &BatchOutcome,
     ) -> impl Future<Output = StoreResult<bool>> + Send;
+
+    /// Claims up to `limit` sent batches of `account` whose delivery statuses
+    /// are due: a batch is due `first_after` its send for its first read, and
+    /// at the time its last poll set afterwards. Each is held for `lease`
+    /// (not offered again before, unless recorded). Batches whose answer
+    /// gave no accepted recId are never followed. Oldest due first.
+    ///
+    /// A store records a sent batch's recIds for following in the same
+    /// transaction as its `sent` outcome ([`advance`](Store::advance),
+    /// [`reconcile`](Store::reconcile)).
+    fn claim_deliveries(
+        &self,
+        account: &str,
+        first_after: Duration,
+        limit: usize,
+        lease: Duration,
+    ) -> impl Future<Output = StoreResult<Vec<DeliveryPoll>>> + Send {
+        let _ = (account, first_after, limit, lease);
+        std::future::ready(Err(StoreError::Unsupported("delivery tracking")))
+    }
+
+    /// Records what a poll of a claimed batch found, and when to read it again.
+    fn record_deliveries(
+        &self,
+        poll: &DeliveryPoll,
+        update: &DeliveryUpdate,
+    ) -> impl Future<Output = StoreResult<()>> + Send {
+        let _ = (poll, update);
+        std::future::ready(Err(StoreError::Unsupported("delivery tracking")))
+    }
+
+    /// The delivery statuses of a campaign's sent recipients.
+    fn delivery_counts(&self, campaign: CampaignId) -> impl Future<Output = StoreResult<DeliveryCounts>> + Send {
+        let _ = campaign;
+        std::future::ready(Err(StoreError::Unsupported("delivery tracking")))
+    }
+
+    /// When the next delivery poll of any followed batch (of `account`, or of
+    /// all with `None`) is due, the first read counted `first_after` its send; `None` when none is followed.
+    fn next_delivery_poll(
+        &self,
+        account: Option<&str>,
+        first_after: Duration,
+    ) -> impl Future<Output = StoreResult<Option<Millis>>> + Send {
+        let _ = (account, first_after);
+        std::future::ready(Err(StoreError::Unsupported("delivery tracking")))
+    }
 
     /// **Breaks the guarantee; for the chaos test's control run only.** Re-queues
     /// attempts older than `older_than`, as generic job queues do: the control

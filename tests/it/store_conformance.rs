@@ -373,6 +373,101 @@ pub async fn campaigns_leave_the_reserve_to_single_sends<S: Store>(store: S) {
     assert!(matches!(store.take_token("a").await.unwrap(), Token::Wait(_)));
 }
 
+fn sent_with_rec_ids(lease: &Lease, first: i64) -> BatchOutcome {
+    let mut recipients: Vec<payamak::bulk::SentRecipient> = lease
+        .numbers
+        .iter()
+        .enumerate()
+        .map(|(index, number)| payamak::bulk::SentRecipient {
+            number: number.as_str().to_owned(),
+            rec_id: Some(first + index as i64),
+            status: Some(0),
+            accepted: true,
+        })
+        .collect();
+    // The panel refused the last one: no recId to follow.
+    if let Some(last) = recipients.last_mut() {
+        (last.rec_id, last.status, last.accepted) = (None, Some(1), false);
+    }
+    BatchOutcome::Sent { recipients }
+}
+
+pub async fn sent_batches_are_followed_until_their_deliveries_are_final<S: Store>(store: S) {
+    use payamak::status_codes::DeliveryStatus;
+    let id = campaign(&store, 300).await;
+    let now = payamak::campaign::rate::now_ms;
+    let lease = store.claim("a", "w", LONG).await.unwrap().unwrap();
+    assert!(store.advance(&lease, Transition::Attempt, None).await.unwrap());
+    assert!(store.advance(&lease, Transition::Sent, Some(&sent_with_rec_ids(&lease, 1000))).await.unwrap());
+    // A failed batch and one found sent by reconciliation.
+    let failed_lease = store.claim("a", "w", LONG).await.unwrap().unwrap();
+    assert!(store.advance(&failed_lease, Transition::Attempt, None).await.unwrap());
+    assert!(store.advance(&failed_lease, Transition::Failed, Some(&failed("transport"))).await.unwrap());
+    let unknown = store.claim("a", "w", LONG).await.unwrap().unwrap();
+    assert!(store.advance(&unknown, Transition::Attempt, None).await.unwrap());
+    assert!(store.advance(&unknown, Transition::OutcomeUnknown, Some(&failed("outcome_unknown"))).await.unwrap());
+    assert!(store.reconcile(id, 2, &sent_with_rec_ids(&unknown, 5000)).await.unwrap());
+    let counts = store.delivery_counts(id).await.unwrap();
+    assert_eq!((counts.tracked, counts.unread, counts.following, counts.settled()), (198, 198, 2, 0), "{counts:?}");
+
+    // Not due before the schedule's first read.
+    assert!(store.claim_deliveries("a", LONG, 10, LONG).await.unwrap().is_empty());
+    let next = store.next_delivery_poll(Some("a"), LONG).await.unwrap().expect("a poll ahead");
+    assert!(next >= now() + 55_000 && next <= now() + 61_000, "{}", next - now());
+    assert_eq!(store.next_delivery_poll(Some("b"), LONG).await.unwrap(), None);
+    let polls = store.claim_deliveries("a", Duration::ZERO, 1, Duration::from_millis(300)).await.unwrap();
+    assert_eq!(polls.len(), 1, "one at a time when asked so");
+    let poll = &polls[0];
+    assert_eq!((poll.campaign, poll.batch, poll.polls, poll.updated_at), (id, 0, 0, None));
+    assert_eq!(poll.open.len(), 99);
+    assert_eq!(poll.open[0], (1000, None));
+    assert!(poll.sent_at > 0 && poll.sent_at <= now());
+    // Held while claimed: the other batch is offered, not this one.
+    let others = store.claim_deliveries("a", Duration::ZERO, 10, LONG).await.unwrap();
+    assert_eq!(others.iter().map(|poll| poll.batch).collect::<Vec<_>>(), [2]);
+    assert!(store.claim_deliveries("a", Duration::ZERO, 10, LONG).await.unwrap().is_empty());
+
+    // A first read: 40 delivered, 10 still at the operator, one the panel does not know.
+    let mut update = payamak::campaign::DeliveryUpdate {
+        statuses: (1000..1040).map(|rec_id| (rec_id, DeliveryStatus::Delivered)).collect(),
+        invalid: vec![1098],
+        counted: true,
+        updated_at: Some(now()),
+        next_poll_at: Some(now() - 1),
+    };
+    update.statuses.extend((1040..1050).map(|rec_id| (rec_id, DeliveryStatus::SentToOperator)));
+    store.record_deliveries(poll, &update).await.unwrap();
+    let counts = store.delivery_counts(id).await.unwrap();
+    assert_eq!(counts.by_status, [(0, 10), (1, 40)].into());
+    assert_eq!((counts.invalid, counts.unread, counts.settled()), (1, 147, 41), "{counts:?}");
+    let again = store.claim_deliveries("a", Duration::ZERO, 10, LONG).await.unwrap();
+    assert_eq!(again.len(), 1);
+    let poll = &again[0];
+    assert_eq!((poll.batch, poll.polls, poll.updated_at), (0, 1, update.updated_at));
+    assert_eq!(poll.open.len(), 58, "the final and the invalid ones are no longer read");
+    assert_eq!(poll.open[0], (1040, Some(DeliveryStatus::SentToOperator)));
+    // A wait for the panel's interval is not a step of the schedule.
+    let wait = payamak::campaign::DeliveryUpdate { next_poll_at: Some(now() - 1), ..Default::default() };
+    store.record_deliveries(poll, &wait).await.unwrap();
+    let poll = store.claim_deliveries("a", Duration::ZERO, 10, LONG).await.unwrap().remove(0);
+    assert_eq!((poll.polls, poll.updated_at), (1, update.updated_at));
+    let last = payamak::campaign::DeliveryUpdate {
+        statuses: poll.open.iter().map(|(rec_id, _)| (*rec_id, DeliveryStatus::NotDelivered)).collect(),
+        counted: true,
+        updated_at: Some(now()),
+        next_poll_at: None,
+        ..Default::default()
+    };
+    store.record_deliveries(&poll, &last).await.unwrap();
+    let counts = store.delivery_counts(id).await.unwrap();
+    assert_eq!(counts.by_status, [(1, 40), (2, 58)].into());
+    assert_eq!((counts.tracked, counts.following, counts.settled()), (198, 1, 99), "{counts:?}");
+    // A claim whose reader vanished is offered again when its lease ends.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert!(store.claim_deliveries("a", Duration::ZERO, 10, LONG).await.unwrap().is_empty());
+    assert!(store.next_delivery_poll(None, Duration::ZERO).await.unwrap().is_some(), "batch 2's lease");
+}
+
 /// Many claimers at once: every batch is claimed by exactly one.
 pub async fn concurrent_claims_never_share_a_batch<S: Store + Clone + 'static>(stores: Vec<S>) {
     let id = campaign(&stores[0], 2000).await;
@@ -538,6 +633,12 @@ macro_rules! conformance {
             async fn reserve() {
                 if let Some(store) = $store {
                     campaigns_leave_the_reserve_to_single_sends(store).await;
+                }
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn deliveries() {
+                if let Some(store) = $store {
+                    sent_batches_are_followed_until_their_deliveries_are_final(store).await;
                 }
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -33,8 +33,8 @@ use std::time::{Duration, Instant};
 use payamak::bulk::BatchOutcome;
 use payamak::campaign::{
     Account as StoreAccount, AccountState, BatchRow, BatchState, CampaignId, CampaignInfo, CampaignSpec, Counts,
-    Created, Imported, Lease, Quiet, Rate, Reaped, SqliteStore, Store, StoreResult, Token, Transition, Worker,
-    WorkerOptions, CAMPAIGN_PRIORITY,
+    Created, DeliveryCounts, DeliveryPoll, DeliveryUpdate, Imported, Lease, Quiet, Rate, Reaped, SqliteStore, Store,
+    StoreResult, Token, Transition, Worker, WorkerOptions, CAMPAIGN_PRIORITY,
 };
 use payamak::recipient::MobileNumber;
 use payamak_emulator::{Account, Emulator, RunningEmulator};
@@ -418,6 +418,27 @@ impl<S: Store> Store for Timed<S> {
     }
     async fn reconcile(&self, campaign: CampaignId, batch: u64, outcome: &BatchOutcome) -> StoreResult<bool> {
         timed!(self, reconcile(campaign, batch, outcome))
+    }
+    async fn enqueue_single(&self, spec: &CampaignSpec, number: &MobileNumber) -> StoreResult<Created> {
+        timed!(self, enqueue_single(spec, number))
+    }
+    async fn claim_deliveries(
+        &self,
+        account: &str,
+        first_after: Duration,
+        limit: usize,
+        lease: Duration,
+    ) -> StoreResult<Vec<DeliveryPoll>> {
+        timed!(self, claim_deliveries(account, first_after, limit, lease))
+    }
+    async fn record_deliveries(&self, poll: &DeliveryPoll, update: &DeliveryUpdate) -> StoreResult<()> {
+        timed!(self, record_deliveries(poll, update))
+    }
+    async fn delivery_counts(&self, campaign: CampaignId) -> StoreResult<DeliveryCounts> {
+        timed!(self, delivery_counts(campaign))
+    }
+    async fn next_delivery_poll(&self, account: Option<&str>, first_after: Duration) -> StoreResult<Option<i64>> {
+        timed!(self, next_delivery_poll(account, first_after))
     }
 }
 
