@@ -5,8 +5,9 @@ use std::path::PathBuf;
 
 use payamak::bulk::BatchOutcome;
 use payamak::campaign::{
-    Account, AccountState, BatchRow, CampaignId, CampaignInfo, CampaignSpec, Counts, Created, DeliveryCounts,
-    DeliveryPoll, DeliveryUpdate, Imported, Lease, Reaped, SqliteStore, Store, StoreResult, Token, Transition,
+    Account, AccountState, BatchMove, BatchRow, CampaignId, CampaignInfo, CampaignSpec, Counts, Created,
+    DeliveryCounts, DeliveryPoll, DeliveryUpdate, Imported, Lease, Reaped, SqliteStore, Store, StoreResult, Token,
+    Transition,
 };
 use payamak::recipient::MobileNumber;
 
@@ -166,6 +167,18 @@ impl Store for AnyStore {
     }
     async fn enqueue_single(&self, spec: &CampaignSpec, number: &MobileNumber) -> StoreResult<Created> {
         each!(self, store => store.enqueue_single(spec, number))
+    }
+    async fn advance_many(&self, moves: &[BatchMove]) -> StoreResult<Vec<bool>> {
+        each!(self, store => store.advance_many(moves))
+    }
+    async fn advance_many_then_claim(
+        &self,
+        moves: &[BatchMove],
+        account: &str,
+        owner: &str,
+        lease: std::time::Duration,
+    ) -> StoreResult<(Vec<bool>, StoreResult<(Token, Option<Lease>)>)> {
+        each!(self, store => store.advance_many_then_claim(moves, account, owner, lease))
     }
     async fn claim_deliveries(
         &self,

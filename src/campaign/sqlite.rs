@@ -14,9 +14,9 @@ use rusqlite::{params, Connection, OptionalExtension as _, TransactionBehavior};
 use super::rate::{gcra, ms, now_ms, Millis, Rate};
 use super::state::{BatchState, Transition};
 use super::store::{
-    plan, tracked_rec_ids, Account, AccountState, BatchRow, CampaignId, CampaignInfo, CampaignPhase, CampaignSpec,
-    Counts, Created, DeliveryCounts, DeliveryPoll, DeliveryUpdate, Imported, Lease, Reaped, Store, StoreError,
-    StoreResult, Token, SINGLE_SEND_PRIORITY,
+    plan, tracked_rec_ids, Account, AccountState, BatchMove, BatchRow, CampaignId, CampaignInfo, CampaignPhase,
+    CampaignSpec, Counts, Created, DeliveryCounts, DeliveryPoll, DeliveryUpdate, Imported, Lease, Reaped, Store,
+    StoreError, StoreResult, Token, SINGLE_SEND_PRIORITY,
 };
 use crate::bulk::BatchOutcome;
 use crate::recipient::MobileNumber;
@@ -349,6 +349,56 @@ fn claim_in(tx: &rusqlite::Transaction<'_>, account: String, owner: String, leas
         flash: info.spec.flash,
         numbers,
     }))
+}
+
+/// The token, the claim and its attempt, in `tx`.
+fn claim_and_attempt_in(
+    tx: &rusqlite::Transaction<'_>,
+    account: String,
+    owner: String,
+    lease: Duration,
+) -> Sql<(Token, Option<Lease>)> {
+    let (token, claimed) = token_and_claim_in(tx, account, owner, lease)?;
+    let Some(claimed) = claimed else { return Ok((token, None)) };
+    let (campaign, batch) = (claimed.campaign.0, signed(claimed.batch));
+    if !advance_in(tx, campaign, batch, &claimed.owner, Transition::Attempt, None, &[])? {
+        // Only a lease shorter than a millisecond ends before its attempt: give the batch back.
+        advance_in(tx, campaign, batch, &claimed.owner, Transition::Release, None, &[])?;
+        return Ok((token, None));
+    }
+    Ok((token, Some(claimed)))
+}
+
+/// A move as [`advance_in`] takes it: campaign, batch, owner, transition, outcome (JSON), recIds to follow.
+type PreparedMove = (i64, i64, String, Transition, Option<String>, Vec<i64>);
+
+fn prepare_moves(moves: &[BatchMove]) -> StoreResult<Vec<PreparedMove>> {
+    moves
+        .iter()
+        .map(|step| {
+            let json = to_json(step.outcome.as_ref()).map_err(|fail| match fail {
+                Fail::Store(error) => error,
+                Fail::Sql(error) => StoreError::backend("record an outcome", error),
+            })?;
+            Ok((
+                step.lease.campaign.0,
+                signed(step.lease.batch),
+                step.lease.owner.clone(),
+                step.transition,
+                json,
+                tracked_rec_ids(step.outcome.as_ref()),
+            ))
+        })
+        .collect()
+}
+
+fn advance_many_in(tx: &rusqlite::Transaction<'_>, moves: &[PreparedMove]) -> Sql<Vec<bool>> {
+    moves
+        .iter()
+        .map(|(campaign, batch, owner, transition, json, rec_ids)| {
+            advance_in(tx, *campaign, *batch, owner, *transition, json.clone(), rec_ids)
+        })
+        .collect()
 }
 
 /// Moves batch `batch` of `campaign` by `transition`, in `tx`, if the machine (and the lease of `owner`) allows it.
@@ -694,15 +744,41 @@ impl Store for SqliteStore {
     ) -> StoreResult<(Token, Option<Lease>)> {
         let (account, owner) = (account.to_owned(), owner.to_owned());
         self.write("take a token, claim a batch and record its attempt", move |tx| {
-            let (token, claimed) = token_and_claim_in(tx, account, owner, lease)?;
-            let Some(claimed) = claimed else { return Ok((token, None)) };
-            let (campaign, batch) = (claimed.campaign.0, signed(claimed.batch));
-            if !advance_in(tx, campaign, batch, &claimed.owner, Transition::Attempt, None, &[])? {
-                // Only a lease shorter than a millisecond ends before its attempt: give the batch back.
-                advance_in(tx, campaign, batch, &claimed.owner, Transition::Release, None, &[])?;
-                return Ok((token, None));
+            claim_and_attempt_in(tx, account, owner, lease)
+        })
+        .await
+    }
+
+    async fn advance_many(&self, moves: &[BatchMove]) -> StoreResult<Vec<bool>> {
+        let moves = prepare_moves(moves)?;
+        // One transaction, one sync for all of them.
+        self.write("record outcomes", move |tx| advance_many_in(tx, &moves)).await
+    }
+
+    async fn advance_many_then_claim(
+        &self,
+        moves: &[BatchMove],
+        account: &str,
+        owner: &str,
+        lease: Duration,
+    ) -> StoreResult<(Vec<bool>, StoreResult<(Token, Option<Lease>)>)> {
+        let moves = prepare_moves(moves)?;
+        let (account, owner) = (account.to_owned(), owner.to_owned());
+        self.write("record outcomes, take a token, claim a batch and record its attempt", move |tx| {
+            let moved = advance_many_in(tx, &moves)?;
+            // The outcomes stay recorded whatever becomes of the claim.
+            tx.execute_batch("SAVEPOINT claim")?;
+            match claim_and_attempt_in(tx, account, owner, lease) {
+                Ok(claimed) => {
+                    tx.execute_batch("RELEASE claim")?;
+                    Ok((moved, Ok(claimed)))
+                }
+                Err(Fail::Store(error)) => {
+                    tx.execute_batch("ROLLBACK TO claim; RELEASE claim")?;
+                    Ok((moved, Err(error)))
+                }
+                Err(Fail::Sql(error)) => Err(Fail::Sql(error)),
             }
-            Ok((token, Some(claimed)))
         })
         .await
     }

@@ -232,6 +232,17 @@ pub struct Reaped {
     pub unknown: u64,
 }
 
+/// One move of [`Store::advance_many`]: a leased batch, the transition, and the outcome recorded with it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BatchMove {
+    /// The batch, as its worker holds it.
+    pub lease: Lease,
+    /// The move (one that [`needs_owner`](Transition::needs_owner)).
+    pub transition: Transition,
+    /// The outcome recorded with it.
+    pub outcome: Option<BatchOutcome>,
+}
+
 /// A sent batch whose delivery statuses are due to be read, held by the
 /// worker that claimed it for a while (another may read it after that).
 ///
@@ -492,6 +503,41 @@ pub trait Store: Send + Sync {
         transition: Transition,
         outcome: Option<&BatchOutcome>,
     ) -> impl Future<Output = StoreResult<bool>> + Send;
+
+    /// [`advance`](Store::advance) for each of `moves`, in order: `Ok` gives
+    /// each move's answer, and then every change that was made is durable. A
+    /// store may make them in one transaction (one disk sync for all: group
+    /// commit); by default the calls are made in turn.
+    fn advance_many(&self, moves: &[BatchMove]) -> impl Future<Output = StoreResult<Vec<bool>>> + Send {
+        async move {
+            let mut moved = Vec::with_capacity(moves.len());
+            for step in moves {
+                moved.push(self.advance(&step.lease, step.transition, step.outcome.as_ref()).await?);
+            }
+            Ok(moved)
+        }
+    }
+
+    /// [`advance_many`](Store::advance_many), then
+    /// [`take_token_claim_and_attempt`](Store::take_token_claim_and_attempt):
+    /// a worker's finished batches recorded with its next claim. The outer
+    /// `Err` means no move was recorded; the inner one, that the moves were
+    /// recorded and the claim failed. A store may do it all in one
+    /// transaction; by default the calls are made in turn.
+    #[allow(clippy::type_complexity)]
+    fn advance_many_then_claim(
+        &self,
+        moves: &[BatchMove],
+        account: &str,
+        owner: &str,
+        lease: Duration,
+    ) -> impl Future<Output = StoreResult<(Vec<bool>, StoreResult<(Token, Option<Lease>)>)>> + Send {
+        async move {
+            let moved = self.advance_many(moves).await?;
+            let claimed = self.take_token_claim_and_attempt(account, owner, lease).await;
+            Ok((moved, claimed))
+        }
+    }
 
     /// The reaper: claims whose lease expired go back to pending; attempts
     /// older than `unknown_after` without an outcome become unknown.

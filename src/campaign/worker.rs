@@ -11,7 +11,9 @@ use futures_util::stream::{self, FuturesUnordered, StreamExt as _};
 
 use super::rate::{ms, now_ms, Millis};
 use super::state::{BatchState, Transition};
-use super::store::{transition_of, AccountState, DeliveryPoll, DeliveryUpdate, Lease, Store, StoreError, Token};
+use super::store::{
+    transition_of, AccountState, BatchMove, DeliveryPoll, DeliveryUpdate, Lease, Store, StoreError, Token,
+};
 use crate::bulk::BatchOutcome;
 use crate::error::{Error, ResponseErrorKind};
 use crate::sms::Sms;
@@ -99,6 +101,13 @@ pub struct WorkerOptions {
     pub single_send_poll: Duration,
     /// Following the delivery statuses of sent batches; `None` leaves that to other workers.
     pub deliveries: Option<DeliveryOptions>,
+    /// How long a batch's outcome may wait for the worker's next claim, to be
+    /// recorded in the claim's transaction (group commit: one disk sync for
+    /// both); after it, the waiting outcomes are recorded together on their
+    /// own. An outcome is reported (to the observer and in the report) only
+    /// once recorded; until then its batch is attempting, and a crash leaves
+    /// it to the reaper as unknown, never to be sent again on its own.
+    pub outcome_window: Duration,
     /// **Breaks the guarantee; for the chaos test's control run only**: the
     /// reaper also re-queues attempts, as generic job queues do.
     #[doc(hidden)]
@@ -121,6 +130,7 @@ impl WorkerOptions {
             accounts: Vec::new(),
             single_send_poll: Duration::from_millis(10),
             deliveries: Some(DeliveryOptions::default()),
+            outcome_window: Duration::from_millis(50),
             unsafe_reaper: false,
         }
     }
@@ -393,6 +403,9 @@ impl<'a, S: Store> Worker<'a, S> {
         let mut accounts_read: Option<Instant> = None;
         let mut rotation = 0usize;
         let mut failure = None;
+        // Batches sent whose outcomes are not recorded yet, and since when the first of them waits.
+        let mut finished: Vec<BatchMove> = Vec::new();
+        let mut finished_since: Option<Instant> = None;
         loop {
             if failure.is_none() && last_reap.is_none_or(|at| at.elapsed() >= self.options.reap_every) {
                 last_reap = Some(Instant::now());
@@ -438,12 +451,29 @@ impl<'a, S: Store> Worker<'a, S> {
                         token_at.remove(name);
                     }
                     // The accounts are those this worker has a client for: it sends what it claims at
-                    // once, so the claim and its attempt are one call (one transaction where the store can).
-                    let (token, claimed) = match self
-                        .store
-                        .take_token_claim_and_attempt(name, &self.options.owner, self.options.lease)
-                        .await
-                    {
+                    // once, so the claim and its attempt are one call (one transaction where the store can),
+                    // and the outcomes that came in meanwhile are recorded in it (group commit).
+                    let answer = if finished.is_empty() {
+                        self.store.take_token_claim_and_attempt(name, &self.options.owner, self.options.lease).await
+                    } else {
+                        let moves: Vec<BatchMove> = finished.drain(..).collect();
+                        finished_since = None;
+                        match self
+                            .store
+                            .advance_many_then_claim(&moves, name, &self.options.owner, self.options.lease)
+                            .await
+                        {
+                            Ok((moved, claimed)) => {
+                                self.recorded(moves, Ok(moved), &mut report, observer);
+                                claimed
+                            }
+                            Err(error) => {
+                                self.recorded(moves, Err(error.to_string()), &mut report, observer);
+                                Err(error)
+                            }
+                        }
+                    };
+                    let (token, claimed) = match answer {
                         Ok(answer) => answer,
                         Err(error) => {
                             failure = Some(error);
@@ -484,6 +514,18 @@ impl<'a, S: Store> Worker<'a, S> {
                     break;
                 }
             }
+            // Outcomes that found no claim to go with in time, or that nothing more will come with, go alone.
+            let window_over =
+                finished_since.is_some_and(|since: Instant| since.elapsed() >= self.options.outcome_window);
+            if !finished.is_empty() && (window_over || in_flight.is_empty() || failure.is_some()) {
+                let moves: Vec<BatchMove> = finished.drain(..).collect();
+                finished_since = None;
+                let moved = self.store.advance_many(&moves).await.map_err(|error| error.to_string());
+                self.recorded(moves, moved, &mut report, observer);
+            }
+            if let Some(since) = finished_since {
+                wait = wait.min(self.options.outcome_window.saturating_sub(since.elapsed()));
+            }
             if in_flight.is_empty() {
                 if let Some(error) = failure {
                     return Err(error);
@@ -494,8 +536,8 @@ impl<'a, S: Store> Worker<'a, S> {
                 tokio::time::sleep(wait).await;
                 continue;
             }
-            // Wait for a batch to finish, or for a token to be free.
-            let next = if waiting_for_tokens {
+            // Wait for a batch to finish, for a token to be free, or for the outcomes' window to end.
+            let next = if waiting_for_tokens || finished_since.is_some() {
                 let sleep = std::pin::pin!(tokio::time::sleep(wait));
                 match futures_util::future::select(in_flight.next(), sleep).await {
                     futures_util::future::Either::Left((done, _)) => done,
@@ -504,10 +546,38 @@ impl<'a, S: Store> Worker<'a, S> {
             } else {
                 in_flight.next().await
             };
-            if let Some((lease, handled)) = next {
-                self.count(&mut report, &lease, &handled);
-                observer.batch(&lease, &handled);
+            if let Some(done) = next {
+                // Recorded with the next claim, or alone when the window ends: reported once recorded.
+                finished.push(done);
+                finished_since.get_or_insert_with(Instant::now);
             }
+        }
+    }
+
+    /// Counts and reports the batches whose outcomes the store was asked to record.
+    fn recorded(
+        &self,
+        moves: Vec<BatchMove>,
+        moved: Result<Vec<bool>, String>,
+        report: &mut WorkerReport,
+        observer: &mut impl WorkerObserver,
+    ) {
+        for (index, step) in moves.into_iter().enumerate() {
+            let outcome = step.outcome.unwrap_or_else(|| BatchOutcome::Unknown {
+                error: crate::bulk::ErrorRecord {
+                    kind: "outcome_unknown".to_owned(),
+                    code: None,
+                    message: "no outcome".to_owned(),
+                },
+            });
+            let handled = match &moved {
+                Ok(moved) if moved.get(index) == Some(&true) => Handled::Recorded(step.transition.to(), outcome),
+                // Another transition won (it cannot for an attempt we hold, but say so rather than claim success).
+                Ok(_) => Handled::Unrecorded(outcome, "the store refused the outcome".to_owned()),
+                Err(error) => Handled::Unrecorded(outcome, error.clone()),
+            };
+            self.count(report, &step.lease, &handled);
+            observer.batch(&step.lease, &handled);
         }
     }
 
@@ -567,9 +637,11 @@ impl<'a, S: Store> Worker<'a, S> {
         }
     }
 
-    /// Send, outcome: one batch whose attempt is recorded (durable before the
-    /// first byte of the request leaves; a claim whose attempt was refused never gets here).
-    async fn handle(&self, lease: Lease) -> (Lease, Handled) {
+    /// Sends one batch whose attempt is recorded (durable before the first
+    /// byte of the request leaves; a claim whose attempt was refused never
+    /// gets here), and says how to record its outcome: the worker records it
+    /// with its next claim, or alone (see [`WorkerOptions::outcome_window`]).
+    async fn handle(&self, lease: Lease) -> BatchMove {
         let Some(client) = self.clients.get(&lease.account) else {
             // Not reached (only accounts with a client are claimed for); nothing was sent.
             let outcome = BatchOutcome::Failed {
@@ -579,32 +651,23 @@ impl<'a, S: Store> Worker<'a, S> {
                     message: format!("no client for account {:?} in this worker; not sent", lease.account),
                 },
             };
-            return match self.store.advance(&lease, Transition::Failed, Some(&outcome)).await {
-                Ok(true) => (lease, Handled::Recorded(BatchState::Failed, outcome)),
-                Ok(false) => (lease, Handled::Unrecorded(outcome, "the store refused the outcome".to_owned())),
-                Err(error) => (lease, Handled::Unrecorded(outcome, error.to_string())),
-            };
+            return BatchMove { lease, transition: Transition::Failed, outcome: Some(outcome) };
         };
         let sms =
             Sms::new(&lease.from, lease.text.clone()).to_numbers(lease.numbers.iter().cloned()).flash(lease.flash);
         let result = client.send(&sms).await;
         let outcome = BatchOutcome::of(&result);
         let refusal = result.as_ref().err().and_then(|error| account_refusal(error, self.options.account_pause));
-        let (transition, handled_state) = match &refusal {
-            Some(_) => (Transition::Deferred, BatchState::Pending),
-            None => (transition_of(&outcome), transition_of(&outcome).to()),
+        let transition = match &refusal {
+            Some(_) => Transition::Deferred,
+            None => transition_of(&outcome),
         };
         if let Some((until, reason)) = &refusal {
             if let Err(error) = self.store.pause(&lease.account, *until, reason).await {
                 tracing::warn!(account = %lease.account, %error, "cannot pause the account");
             }
         }
-        match self.store.advance(&lease, transition, Some(&outcome)).await {
-            Ok(true) => (lease, Handled::Recorded(handled_state, outcome)),
-            // Another transition won (it cannot for an attempt we hold, but say so rather than claim success).
-            Ok(false) => (lease, Handled::Unrecorded(outcome, "the store refused the outcome".to_owned())),
-            Err(error) => (lease, Handled::Unrecorded(outcome, error.to_string())),
-        }
+        BatchMove { lease, transition, outcome: Some(outcome) }
     }
 }
 

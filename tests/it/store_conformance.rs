@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use payamak::bulk::{BatchOutcome, ErrorRecord};
 use payamak::campaign::{
-    Account, BatchState, CampaignId, CampaignPhase, CampaignSpec, Lease, Quiet, Rate, Store, StoreError, Token,
-    Transition, Worker, WorkerOptions, CAMPAIGN_PRIORITY, SINGLE_SEND_PRIORITY,
+    Account, BatchMove, BatchState, CampaignId, CampaignPhase, CampaignSpec, Lease, Quiet, Rate, Store, StoreError,
+    Token, Transition, Worker, WorkerOptions, CAMPAIGN_PRIORITY, SINGLE_SEND_PRIORITY,
 };
 use payamak::recipient::MobileNumber;
 use payamak::send::{SendSmsRequest, SendSmsResponse};
@@ -468,6 +468,44 @@ pub async fn sent_batches_are_followed_until_their_deliveries_are_final<S: Store
     assert!(store.next_delivery_poll(None, Duration::ZERO).await.unwrap().is_some(), "batch 2's lease");
 }
 
+pub async fn outcomes_are_recorded_together_and_with_the_next_claim<S: Store>(store: S) {
+    let id = campaign(&store, 500).await;
+    let mut leases = Vec::new();
+    for owner in ["w1", "w1", "w2"] {
+        let (_, lease) = store.take_token_claim_and_attempt("a", owner, LONG).await.unwrap();
+        leases.push(lease.expect("a batch"));
+    }
+    let step =
+        |lease: &Lease, transition, outcome| BatchMove { lease: lease.clone(), transition, outcome: Some(outcome) };
+    let stolen = Lease { owner: "w9".to_owned(), ..leases[2].clone() };
+    let moves = [
+        step(&leases[0], Transition::Sent, sent_with_rec_ids(&leases[0], 100)),
+        step(&leases[1], Transition::Failed, failed("transport")),
+        // Another worker's lease: refused, the others still recorded.
+        step(&stolen, Transition::Sent, sent(&stolen)),
+    ];
+    assert_eq!(store.advance_many(&moves).await.unwrap(), [true, true, false]);
+    let states: Vec<BatchState> = store.batches(id, 0, 3).await.unwrap().iter().map(|row| row.state).collect();
+    assert_eq!(states, [BatchState::Sent, BatchState::Failed, BatchState::Attempting]);
+    assert_eq!(store.delivery_counts(id).await.unwrap().tracked, 99, "followed as with one outcome");
+    assert!(store.advance_many(&[]).await.unwrap().is_empty());
+    // With the next claim: the outcome recorded, the next batch attempting.
+    let moves = [step(&leases[2], Transition::OutcomeUnknown, failed("outcome_unknown"))];
+    let (moved, claimed) = store.advance_many_then_claim(&moves, "a", "w3", LONG).await.unwrap();
+    assert_eq!(moved, [true]);
+    let (token, lease) = claimed.unwrap();
+    let lease = lease.expect("the next batch");
+    assert_eq!((token, lease.batch, lease.owner.as_str()), (Token::Granted, 3, "w3"));
+    assert_eq!(state(&store, id, 2).await, BatchState::Unknown);
+    assert_eq!(state(&store, id, 3).await, BatchState::Attempting);
+    // A claim that fails keeps the outcomes recorded.
+    let moves = [step(&lease, Transition::Sent, sent(&lease))];
+    let (moved, claimed) = store.advance_many_then_claim(&moves, "nobody", "w3", LONG).await.unwrap();
+    assert_eq!(moved, [true]);
+    assert!(matches!(claimed, Err(StoreError::NoSuchAccount(_))), "{claimed:?}");
+    assert_eq!(state(&store, id, 3).await, BatchState::Sent);
+}
+
 /// Many claimers at once: every batch is claimed by exactly one.
 pub async fn concurrent_claims_never_share_a_batch<S: Store + Clone + 'static>(stores: Vec<S>) {
     let id = campaign(&stores[0], 2000).await;
@@ -639,6 +677,12 @@ macro_rules! conformance {
             async fn deliveries() {
                 if let Some(store) = $store {
                     sent_batches_are_followed_until_their_deliveries_are_final(store).await;
+                }
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn group_commit() {
+                if let Some(store) = $store {
+                    outcomes_are_recorded_together_and_with_the_next_claim(store).await;
                 }
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -32,9 +32,9 @@ use std::time::{Duration, Instant};
 
 use payamak::bulk::BatchOutcome;
 use payamak::campaign::{
-    Account as StoreAccount, AccountState, BatchRow, BatchState, CampaignId, CampaignInfo, CampaignSpec, Counts,
-    Created, DeliveryCounts, DeliveryPoll, DeliveryUpdate, Imported, Lease, Quiet, Rate, Reaped, SqliteStore, Store,
-    StoreResult, Token, Transition, Worker, WorkerOptions, CAMPAIGN_PRIORITY,
+    Account as StoreAccount, AccountState, BatchMove, BatchRow, BatchState, CampaignId, CampaignInfo, CampaignSpec,
+    Counts, Created, DeliveryCounts, DeliveryPoll, DeliveryUpdate, Imported, Lease, Quiet, Rate, Reaped, SqliteStore,
+    Store, StoreResult, Token, Transition, Worker, WorkerOptions, CAMPAIGN_PRIORITY,
 };
 use payamak::recipient::MobileNumber;
 use payamak_emulator::{Account, Emulator, RunningEmulator};
@@ -421,6 +421,18 @@ impl<S: Store> Store for Timed<S> {
     }
     async fn enqueue_single(&self, spec: &CampaignSpec, number: &MobileNumber) -> StoreResult<Created> {
         timed!(self, enqueue_single(spec, number))
+    }
+    async fn advance_many(&self, moves: &[BatchMove]) -> StoreResult<Vec<bool>> {
+        timed!(self, advance_many(moves))
+    }
+    async fn advance_many_then_claim(
+        &self,
+        moves: &[BatchMove],
+        account: &str,
+        owner: &str,
+        lease: Duration,
+    ) -> StoreResult<(Vec<bool>, StoreResult<(Token, Option<Lease>)>)> {
+        timed!(self, advance_many_then_claim(moves, account, owner, lease))
     }
     async fn claim_deliveries(
         &self,
