@@ -148,6 +148,7 @@ impl SqliteStore {
         let connection = Connection::open(&path).map_err(|error| StoreError::backend(context(), error))?;
         let setup = || -> Sql<()> {
             connection.busy_timeout(Duration::from_secs(30))?;
+            connection.set_prepared_statement_cache_capacity(64);
             // Reading the header is where a file that is not a database fails.
             let application: i32 = connection.query_row("PRAGMA application_id", [], |row| row.get(0))?;
             connection.pragma_update(None, "journal_mode", "WAL")?;
@@ -233,12 +234,27 @@ impl SqliteStore {
     }
 }
 
+/// Runs one statement, prepared once per connection (the hot paths run the same few statements again and again).
+fn exec(tx: &rusqlite::Transaction<'_>, sql: &str, params: impl rusqlite::Params) -> rusqlite::Result<usize> {
+    tx.prepare_cached(sql)?.execute(params)
+}
+
+/// Reads one row with a statement prepared once per connection.
+fn row<T>(
+    tx: &rusqlite::Transaction<'_>,
+    sql: &str,
+    params: impl rusqlite::Params,
+    read: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
+    tx.prepare_cached(sql)?.query_row(params, read)
+}
+
 /// Brings an older store up to [`SCHEMA_VERSION`], in one transaction (another
 /// process opening it at the same time waits, then finds it done).
 fn migrate(connection: &Connection) -> Sql<()> {
     // Under the write lock: read the version again.
     let tx = rusqlite::Transaction::new_unchecked(connection, TransactionBehavior::Immediate)?;
-    let mut version: i32 = tx.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    let mut version: i32 = row(&tx, "PRAGMA user_version", [], |row| row.get(0))?;
     while version < SCHEMA_VERSION {
         let step = usize::try_from(version - 1).ok().and_then(|index| MIGRATIONS.get(index));
         let Some(step) = step else {
@@ -255,22 +271,22 @@ fn migrate(connection: &Connection) -> Sql<()> {
 /// The account's token, in `tx`, for a batch of `priority` (`None`: a single
 /// send's rule, the whole bucket): taken (its bucket moved on) when granted and `take`.
 fn token_in(tx: &rusqlite::Transaction<'_>, account: &str, priority: Option<i32>, take: bool) -> Sql<Token> {
-    let row = tx
-        .query_row(
-            "SELECT emission_ms, burst, reserve, tat, paused_until, pause_reason FROM account WHERE name = ?",
-            [&account],
-            |row| {
-                Ok((
-                    row.get::<_, Option<i64>>(0)?,
-                    row.get::<_, Option<i64>>(1)?,
-                    row.get::<_, i64>(2)?,
-                    row.get::<_, i64>(3)?,
-                    row.get::<_, Option<i64>>(4)?,
-                    row.get::<_, Option<String>>(5)?,
-                ))
-            },
-        )
-        .optional()?;
+    let row = row(
+        tx,
+        "SELECT emission_ms, burst, reserve, tat, paused_until, pause_reason FROM account WHERE name = ?",
+        [&account],
+        |row| {
+            Ok((
+                row.get::<_, Option<i64>>(0)?,
+                row.get::<_, Option<i64>>(1)?,
+                row.get::<_, i64>(2)?,
+                row.get::<_, i64>(3)?,
+                row.get::<_, Option<i64>>(4)?,
+                row.get::<_, Option<String>>(5)?,
+            ))
+        },
+    )
+    .optional()?;
     let Some((emission, burst, reserve, tat, paused_until, reason)) = row else {
         return Err(StoreError::NoSuchAccount(account.to_owned()).into());
     };
@@ -282,7 +298,7 @@ fn token_in(tx: &rusqlite::Transaction<'_>, account: &str, priority: Option<i32>
     match gcra(tat, now, rate.for_priority(priority.unwrap_or(SINGLE_SEND_PRIORITY))) {
         Ok(tat) => {
             if take {
-                tx.execute("UPDATE account SET tat = ? WHERE name = ?", params![tat, account])?;
+                exec(tx, "UPDATE account SET tat = ? WHERE name = ?", params![tat, account])?;
             }
             Ok(Token::Granted)
         }
@@ -299,13 +315,13 @@ fn token_and_claim_in(
     owner: String,
     lease: Duration,
 ) -> Sql<(Token, Option<Lease>)> {
-    let pending: Option<i32> = tx
-        .query_row(
-            "SELECT priority FROM batch WHERE account = ? AND state = 'pending' ORDER BY priority LIMIT 1",
-            [&account],
-            |row| row.get(0),
-        )
-        .optional()?;
+    let pending: Option<i32> = row(
+        tx,
+        "SELECT priority FROM batch WHERE account = ? AND state = 'pending' ORDER BY priority LIMIT 1",
+        [&account],
+        |row| row.get(0),
+    )
+    .optional()?;
     let token = token_in(tx, &account, pending, pending.is_some())?;
     if token != Token::Granted || pending.is_none() {
         return Ok((token, None));
@@ -314,17 +330,18 @@ fn token_and_claim_in(
 }
 
 fn claim_in(tx: &rusqlite::Transaction<'_>, account: String, owner: String, lease: Duration) -> Sql<Option<Lease>> {
-    let found = tx
-        .query_row(
-            "SELECT campaign, no, first_seq, count FROM batch WHERE account = ? AND state = 'pending' \
+    let found = row(
+        tx,
+        "SELECT campaign, no, first_seq, count FROM batch WHERE account = ? AND state = 'pending' \
              ORDER BY priority, campaign, no LIMIT 1",
-            [&account],
-            |row| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?, row.get::<_, i64>(2)?, row.get::<_, i64>(3)?)),
-        )
-        .optional()?;
+        [&account],
+        |row| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?, row.get::<_, i64>(2)?, row.get::<_, i64>(3)?)),
+    )
+    .optional()?;
     let Some((campaign, batch, first, size)) = found else { return Ok(None) };
     let until = now_ms().saturating_add(ms(lease));
-    let changed = tx.execute(
+    let changed = exec(
+        tx,
         &format!(
             "UPDATE batch SET state = '{}', lease_owner = ?, lease_until = ? \
              WHERE campaign = ? AND no = ? AND state IN {}",
@@ -427,9 +444,9 @@ fn advance_in(
     }
     let to = transition.to().as_str();
     let changed = if transition.needs_owner() {
-        tx.execute(&sql, params![to, outcome, now, campaign, batch, owner])?
+        exec(tx, &sql, params![to, outcome, now, campaign, batch, owner])?
     } else {
-        tx.execute(&sql, params![to, outcome, now, campaign, batch])?
+        exec(tx, &sql, params![to, outcome, now, campaign, batch])?
     };
     if changed == 1 && transition.to() == BatchState::Sent {
         follow_in(tx, campaign, batch, rec_ids, now)?;
@@ -442,14 +459,17 @@ fn follow_in(tx: &rusqlite::Transaction<'_>, campaign: i64, batch: i64, rec_ids:
     if rec_ids.is_empty() {
         return Ok(());
     }
-    let mut insert = tx.prepare_cached(
-        "INSERT OR IGNORE INTO delivery (campaign, batch, rec_id, account) \
-         SELECT ?1, ?2, ?3, account FROM batch WHERE campaign = ?1 AND no = ?2",
-    )?;
-    for rec_id in rec_ids {
-        insert.execute(params![campaign, batch, rec_id])?;
+    let account: String =
+        row(tx, "SELECT account FROM batch WHERE campaign = ? AND no = ?", [campaign, batch], |row| row.get(0))?;
+    // One statement for the batch's recIds (at most 100: one statement per batch size, kept prepared).
+    for chunk in rec_ids.chunks(100) {
+        let values = vec!["(?1, ?2, ?3, ?)"; chunk.len()].join(", ");
+        let sql = format!("INSERT OR IGNORE INTO delivery (campaign, batch, account, rec_id) VALUES {values}");
+        let mut values: Vec<&dyn rusqlite::ToSql> = vec![&campaign, &batch, &account];
+        values.extend(chunk.iter().map(|rec_id| rec_id as &dyn rusqlite::ToSql));
+        exec(tx, &sql, values.as_slice())?;
     }
-    tx.execute("UPDATE batch SET poll_at = ?, polls = 0 WHERE campaign = ? AND no = ?", params![now, campaign, batch])?;
+    exec(tx, "UPDATE batch SET poll_at = ?, polls = 0 WHERE campaign = ? AND no = ?", params![now, campaign, batch])?;
     Ok(())
 }
 
@@ -494,30 +514,30 @@ fn signed(value: u64) -> i64 {
 }
 
 fn campaign_info(tx: &rusqlite::Transaction<'_>, id: CampaignId) -> Sql<Option<CampaignInfo>> {
-    let row = tx
-        .query_row(
-            "SELECT account, sender, body, flash, priority, idempotency_key, source, phase, recipients, duplicates, \
+    let row = row(
+        tx,
+        "SELECT account, sender, body, flash, priority, idempotency_key, source, phase, recipients, duplicates, \
              created_at FROM campaign WHERE id = ?",
-            [id.0],
-            |row| {
-                Ok((
-                    CampaignSpec {
-                        account: row.get(0)?,
-                        from: row.get(1)?,
-                        text: row.get(2)?,
-                        flash: row.get(3)?,
-                        priority: row.get(4)?,
-                        idempotency_key: row.get(5)?,
-                        source: row.get(6)?,
-                    },
-                    row.get::<_, String>(7)?,
-                    row.get::<_, i64>(8)?,
-                    row.get::<_, i64>(9)?,
-                    row.get::<_, i64>(10)?,
-                ))
-            },
-        )
-        .optional()?;
+        [id.0],
+        |row| {
+            Ok((
+                CampaignSpec {
+                    account: row.get(0)?,
+                    from: row.get(1)?,
+                    text: row.get(2)?,
+                    flash: row.get(3)?,
+                    priority: row.get(4)?,
+                    idempotency_key: row.get(5)?,
+                    source: row.get(6)?,
+                },
+                row.get::<_, String>(7)?,
+                row.get::<_, i64>(8)?,
+                row.get::<_, i64>(9)?,
+                row.get::<_, i64>(10)?,
+            ))
+        },
+    )
+    .optional()?;
     let Some((spec, phase, recipients, duplicates, created_at)) = row else { return Ok(None) };
     let phase = match phase.as_str() {
         "importing" => CampaignPhase::Importing,
@@ -540,23 +560,24 @@ fn numbers_of(tx: &rusqlite::Transaction<'_>, campaign: i64, first: i64, count: 
 
 fn create_in(tx: &rusqlite::Transaction<'_>, spec: CampaignSpec) -> Sql<Created> {
     let known: Option<i64> =
-        tx.query_row("SELECT 1 FROM account WHERE name = ?", [&spec.account], |row| row.get(0)).optional()?;
+        row(tx, "SELECT 1 FROM account WHERE name = ?", [&spec.account], |row| row.get(0)).optional()?;
     if known.is_none() {
         return Err(StoreError::NoSuchAccount(spec.account).into());
     }
     if let Some(key) = &spec.idempotency_key {
-        let found: Option<i64> = tx
-            .query_row(
-                "SELECT id FROM campaign WHERE account = ? AND idempotency_key = ?",
-                params![spec.account, key],
-                |row| row.get(0),
-            )
-            .optional()?;
+        let found: Option<i64> = row(
+            tx,
+            "SELECT id FROM campaign WHERE account = ? AND idempotency_key = ?",
+            params![spec.account, key],
+            |row| row.get(0),
+        )
+        .optional()?;
         if let Some(id) = found {
             return Ok(Created { id: CampaignId(id), existed: true });
         }
     }
-    tx.execute(
+    exec(
+        tx,
         "INSERT INTO campaign (account, sender, body, flash, priority, idempotency_key, source, phase, created_at) \
              VALUES (?, ?, ?, ?, ?, ?, ?, 'importing', ?)",
         params![
@@ -591,18 +612,14 @@ fn add_in(tx: &rusqlite::Transaction<'_>, campaign: CampaignId, numbers: &[Strin
             }
         }
     }
-    tx.execute(
-        "UPDATE campaign SET recipients = ?, duplicates = ? WHERE id = ?",
-        params![seq, duplicates, campaign.0],
-    )?;
+    exec(tx, "UPDATE campaign SET recipients = ?, duplicates = ? WHERE id = ?", params![seq, duplicates, campaign.0])?;
     Ok(())
 }
 
 fn seal_in(tx: &rusqlite::Transaction<'_>, campaign: CampaignId, batch_size: u64) -> Sql<Imported> {
     let info = campaign_info(tx, campaign)?.ok_or(StoreError::NoSuchCampaign(campaign))?;
     if info.phase == CampaignPhase::Ready {
-        let batches: i64 =
-            tx.query_row("SELECT count(*) FROM batch WHERE campaign = ?", [campaign.0], |row| row.get(0))?;
+        let batches: i64 = row(tx, "SELECT count(*) FROM batch WHERE campaign = ?", [campaign.0], |row| row.get(0))?;
         return Ok(Imported { recipients: info.recipients, duplicates: info.duplicates, batches: count(batches) });
     }
     let mut batches = 0;
@@ -623,7 +640,7 @@ fn seal_in(tx: &rusqlite::Transaction<'_>, campaign: CampaignId, batch_size: u64
             batches += 1;
         }
     }
-    tx.execute("UPDATE campaign SET phase = 'ready' WHERE id = ?", [campaign.0])?;
+    exec(tx, "UPDATE campaign SET phase = 'ready' WHERE id = ?", [campaign.0])?;
     Ok(Imported { recipients: info.recipients, duplicates: info.duplicates, batches })
 }
 
@@ -636,7 +653,8 @@ impl Store for SqliteStore {
             let emission = account.rate.map(|rate| ms(rate.emission));
             let burst = account.rate.map(|rate| i64::from(rate.burst));
             let reserve = account.rate.map_or(0, |rate| i64::from(rate.reserve));
-            tx.execute(
+            exec(
+                tx,
                 "INSERT INTO account (name, username, endpoints, credentials, emission_ms, burst, reserve) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
                  ON CONFLICT (name) DO UPDATE SET username = ?2, endpoints = ?3, credentials = ?4, \
@@ -682,7 +700,8 @@ impl Store for SqliteStore {
     async fn pause(&self, account: &str, until: Millis, reason: &str) -> StoreResult<()> {
         let (account, reason) = (account.to_owned(), reason.to_owned());
         self.write("pause an account", move |tx| {
-            let changed = tx.execute(
+            let changed = exec(
+                tx,
                 "UPDATE account SET paused_until = max(coalesce(paused_until, 0), ?2), pause_reason = ?3 WHERE name = ?1",
                 params![account, until, reason],
             )?;
@@ -814,7 +833,8 @@ impl Store for SqliteStore {
     async fn reap(&self, unknown_after: Duration) -> StoreResult<Reaped> {
         self.write("reap", move |tx| {
             let now = now_ms();
-            let requeued = tx.execute(
+            let requeued = exec(
+                tx,
                 &format!(
                     "UPDATE batch SET state = '{}', lease_owner = NULL WHERE state IN {} AND lease_until <= ?",
                     Transition::LeaseExpired.to().as_str(),
@@ -822,7 +842,8 @@ impl Store for SqliteStore {
                 ),
                 [now],
             )?;
-            let unknown = tx.execute(
+            let unknown = exec(
+                tx,
                 &format!(
                     "UPDATE batch SET state = '{}' WHERE state IN {} AND attempt_at <= ?",
                     Transition::Stale.to().as_str(),
@@ -878,13 +899,13 @@ impl Store for SqliteStore {
 
     async fn batch_numbers(&self, campaign: CampaignId, batch: u64) -> StoreResult<Vec<MobileNumber>> {
         self.read("read a batch's recipients", move |tx| {
-            let found = tx
-                .query_row(
-                    "SELECT first_seq, count FROM batch WHERE campaign = ? AND no = ?",
-                    params![campaign.0, signed(batch)],
-                    |row| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?)),
-                )
-                .optional()?;
+            let found = row(
+                tx,
+                "SELECT first_seq, count FROM batch WHERE campaign = ? AND no = ?",
+                params![campaign.0, signed(batch)],
+                |row| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?)),
+            )
+            .optional()?;
             match found {
                 Some((first, size)) => numbers_of(tx, campaign.0, first, size),
                 None => Ok(Vec::new()),
@@ -898,7 +919,8 @@ impl Store for SqliteStore {
             return Err(StoreError::Unsupported("this transition for a whole campaign"));
         }
         self.write("requeue batches", move |tx| {
-            let changed = tx.execute(
+            let changed = exec(
+                tx,
                 &format!(
                     "UPDATE batch SET state = '{}', lease_owner = NULL WHERE campaign = ? AND state IN {}",
                     transition.to().as_str(),
@@ -923,7 +945,8 @@ impl Store for SqliteStore {
         })?;
         let rec_ids = tracked_rec_ids(Some(outcome));
         self.write("reconcile a batch", move |tx| {
-            let changed = tx.execute(
+            let changed = exec(
+                tx,
                 &format!(
                     "UPDATE batch SET state = ?, outcome = ? WHERE campaign = ? AND no = ? AND state IN {}",
                     Transition::Reconciled.from_sql()
@@ -967,7 +990,8 @@ impl Store for SqliteStore {
             };
             let mut polls = Vec::with_capacity(due.len());
             for (campaign, batch, count_of_polls, sent_at, updated_at) in due {
-                tx.execute(
+                exec(
+                tx,
                     "UPDATE batch SET poll_at = ? WHERE campaign = ? AND no = ?",
                     params![now.saturating_add(ms(lease)), campaign, batch],
                 )?;
@@ -1013,7 +1037,8 @@ impl Store for SqliteStore {
                     invalid.execute(params![campaign, batch, rec_id])?;
                 }
             }
-            tx.execute(
+            exec(
+                tx,
                 "UPDATE batch SET polls = polls + ?, updated_at = coalesce(?, updated_at), poll_at = ? \
                  WHERE campaign = ? AND no = ?",
                 params![i64::from(update.counted), update.updated_at, update.next_poll_at, campaign, batch],
@@ -1042,7 +1067,8 @@ impl Store for SqliteStore {
                     None => counts.unread += rows,
                 }
             }
-            counts.following = count(tx.query_row(
+            counts.following = count(row(
+                tx,
                 "SELECT count(*) FROM batch WHERE campaign = ? AND poll_at IS NOT NULL",
                 [campaign.0],
                 |row| row.get(0),
@@ -1055,7 +1081,8 @@ impl Store for SqliteStore {
     async fn next_delivery_poll(&self, account: Option<&str>, first_after: Duration) -> StoreResult<Option<Millis>> {
         let account = account.map(str::to_owned);
         self.read("find the next delivery poll", move |tx| {
-            Ok(tx.query_row(
+            Ok(row(
+                tx,
                 "SELECT min(CASE WHEN polls = 0 THEN max(poll_at, coalesce(attempt_at, 0) + ?2) ELSE poll_at END) \
                  FROM batch WHERE poll_at IS NOT NULL AND (?1 IS NULL OR account = ?1)",
                 params![account, ms(first_after)],
@@ -1067,7 +1094,8 @@ impl Store for SqliteStore {
 
     async fn requeue_stale_attempts_unsafely(&self, older_than: Duration) -> StoreResult<u64> {
         self.write("requeue attempts (unsafe)", move |tx| {
-            let changed = tx.execute(
+            let changed = exec(
+                tx,
                 "UPDATE batch SET state = 'pending', lease_owner = NULL \
                  WHERE state IN ('attempting', 'unknown') AND attempt_at <= ?",
                 [now_ms() - ms(older_than)],

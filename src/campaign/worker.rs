@@ -103,8 +103,8 @@ pub struct WorkerOptions {
     pub deliveries: Option<DeliveryOptions>,
     /// How long a batch's outcome may wait for the worker's next claim, to be
     /// recorded in the claim's transaction (group commit: one disk sync for
-    /// both); after it, the waiting outcomes are recorded together on their
-    /// own. An outcome is reported (to the observer and in the report) only
+    /// both). It waits only when a token is due within this long; otherwise,
+    /// or after it, the waiting outcomes are recorded together on their own. An outcome is reported (to the observer and in the report) only
     /// once recorded; until then its batch is attempting, and a crash leaves
     /// it to the reaper as unknown, never to be sent again on its own.
     pub outcome_window: Duration,
@@ -514,10 +514,12 @@ impl<'a, S: Store> Worker<'a, S> {
                     break;
                 }
             }
-            // Outcomes that found no claim to go with in time, or that nothing more will come with, go alone.
+            // Outcomes wait for a claim only when one is coming within the window (a token due soon);
+            // those that found none in time, or that nothing more will come with, go alone.
             let window_over =
                 finished_since.is_some_and(|since: Instant| since.elapsed() >= self.options.outcome_window);
-            if !finished.is_empty() && (window_over || in_flight.is_empty() || failure.is_some()) {
+            let claim_soon = waiting_for_tokens && wait <= self.options.outcome_window;
+            if !finished.is_empty() && (window_over || !claim_soon || in_flight.is_empty() || failure.is_some()) {
                 let moves: Vec<BatchMove> = finished.drain(..).collect();
                 finished_since = None;
                 let moved = self.store.advance_many(&moves).await.map_err(|error| error.to_string());

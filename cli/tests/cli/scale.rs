@@ -20,6 +20,8 @@
 //! - `scale_store_overhead`: the same with the library's worker in this
 //!   process, over an SQLite store whose every call is timed: the time with a
 //!   store call under way over the wall time must be ≤ 5%.
+//!   `PAYAMAK_SCALE_OUTCOME_WINDOW_MS` sets the worker's outcome window (50; 0
+//!   records every outcome on its own, as before group commit).
 
 #![cfg(target_os = "linux")]
 
@@ -513,6 +515,9 @@ fn scale_store_overhead() {
     options.concurrency = 8;
     options.until_idle = true;
     options.idle_poll = Duration::from_millis(100);
+    if let Ok(window) = std::env::var("PAYAMAK_SCALE_OUTCOME_WINDOW_MS") {
+        options.outcome_window = Duration::from_millis(window.parse().expect("PAYAMAK_SCALE_OUTCOME_WINDOW_MS: ms"));
+    }
     let started = Instant::now();
     let report = runtime.block_on(Worker::new(&store, &clients, options).run(&mut Quiet)).expect("the worker runs");
     let wall = started.elapsed();
