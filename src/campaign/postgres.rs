@@ -222,7 +222,7 @@ impl PostgresStore {
             }
             Some(row) => row.try_get(0).map_err(db("read the schema"))?,
         };
-        if version > SCHEMA_VERSION || version < 1 {
+        if !(1..=SCHEMA_VERSION).contains(&version) {
             return Err(StoreError::Damaged(format!(
                 "the database has job store schema version {version}; this payamak reads version {SCHEMA_VERSION}"
             )));

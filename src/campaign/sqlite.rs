@@ -169,7 +169,7 @@ impl SqliteStore {
                     path.display()
                 ))
                 .into());
-            } else if version > SCHEMA_VERSION || version < 1 {
+            } else if !(1..=SCHEMA_VERSION).contains(&version) {
                 return Err(StoreError::Damaged(format!(
                     "{} has job store schema version {version}; this payamak reads version {SCHEMA_VERSION}",
                     path.display()

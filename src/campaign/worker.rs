@@ -456,7 +456,7 @@ impl<'a, S: Store> Worker<'a, S> {
                     let answer = if finished.is_empty() {
                         self.store.take_token_claim_and_attempt(name, &self.options.owner, self.options.lease).await
                     } else {
-                        let moves: Vec<BatchMove> = finished.drain(..).collect();
+                        let moves = std::mem::take(&mut finished);
                         finished_since = None;
                         match self
                             .store
@@ -520,7 +520,7 @@ impl<'a, S: Store> Worker<'a, S> {
                 finished_since.is_some_and(|since: Instant| since.elapsed() >= self.options.outcome_window);
             let claim_soon = waiting_for_tokens && wait <= self.options.outcome_window;
             if !finished.is_empty() && (window_over || !claim_soon || in_flight.is_empty() || failure.is_some()) {
-                let moves: Vec<BatchMove> = finished.drain(..).collect();
+                let moves = std::mem::take(&mut finished);
                 finished_since = None;
                 let moved = self.store.advance_many(&moves).await.map_err(|error| error.to_string());
                 self.recorded(moves, moved, &mut report, observer);
