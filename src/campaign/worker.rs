@@ -338,9 +338,9 @@ impl<'a, S: Store> Worker<'a, S> {
                     update.invalid.push(representative);
                     open.remove(0);
                 }
-                // Too soon (100), or a code this crate does not know: wait a whole interval.
+                // Too soon (100), or a code this crate does not know: wait a whole interval
+                // (recIds found invalid on the way are recorded as such).
                 Ok(_) => {
-                    update.invalid.clear();
                     update.next_poll_at = Some(now_ms().saturating_add(interval));
                     self.record_deliveries(&poll, &update).await;
                     return 0;
