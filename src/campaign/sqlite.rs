@@ -429,11 +429,15 @@ fn advance_in(
     rec_ids: &[i64],
 ) -> Sql<bool> {
     let now = now_ms();
+    // A sent batch with recIds to follow starts its delivery schedule in the same write of its row
+    // (the row holds the whole outcome: one rewrite, not two).
+    let follow = transition.to() == BatchState::Sent && !rec_ids.is_empty();
     let mut sql = format!(
         "UPDATE batch SET state = ?1, outcome = coalesce(?2, outcome), \
          attempt_at = CASE WHEN ?1 = 'attempting' THEN ?3 ELSE attempt_at END, \
-         lease_owner = CASE WHEN ?1 = 'pending' THEN NULL ELSE lease_owner END \
+         lease_owner = CASE WHEN ?1 = 'pending' THEN NULL ELSE lease_owner END{} \
          WHERE campaign = ?4 AND no = ?5 AND state IN {}",
+        if follow { ", poll_at = ?3, polls = 0" } else { "" },
         transition.from_sql()
     );
     if transition.needs_owner() {
@@ -448,8 +452,8 @@ fn advance_in(
     } else {
         exec(tx, &sql, params![to, outcome, now, campaign, batch])?
     };
-    if changed == 1 && transition.to() == BatchState::Sent {
-        follow_in(tx, campaign, batch, rec_ids, now)?;
+    if changed == 1 && follow {
+        insert_deliveries(tx, campaign, batch, rec_ids)?;
     }
     Ok(changed == 1)
 }
@@ -459,6 +463,13 @@ fn follow_in(tx: &rusqlite::Transaction<'_>, campaign: i64, batch: i64, rec_ids:
     if rec_ids.is_empty() {
         return Ok(());
     }
+    insert_deliveries(tx, campaign, batch, rec_ids)?;
+    exec(tx, "UPDATE batch SET poll_at = ?, polls = 0 WHERE campaign = ? AND no = ?", params![now, campaign, batch])?;
+    Ok(())
+}
+
+/// The `delivery` rows of a batch's accepted `rec_ids`, in `tx`.
+fn insert_deliveries(tx: &rusqlite::Transaction<'_>, campaign: i64, batch: i64, rec_ids: &[i64]) -> Sql<()> {
     let account: String =
         row(tx, "SELECT account FROM batch WHERE campaign = ? AND no = ?", [campaign, batch], |row| row.get(0))?;
     // One statement for the batch's recIds (at most 100: one statement per batch size, kept prepared).
@@ -469,7 +480,6 @@ fn follow_in(tx: &rusqlite::Transaction<'_>, campaign: i64, batch: i64, rec_ids:
         values.extend(chunk.iter().map(|rec_id| rec_id as &dyn rusqlite::ToSql));
         exec(tx, &sql, values.as_slice())?;
     }
-    exec(tx, "UPDATE batch SET poll_at = ?, polls = 0 WHERE campaign = ? AND no = ?", params![now, campaign, batch])?;
     Ok(())
 }
 
