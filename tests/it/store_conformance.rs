@@ -569,8 +569,10 @@ impl Panel {
     }
 }
 
+/// `outcome_window`: zero (the default), or long enough for outcomes to wait for the next claim (group commit).
 pub async fn workers_send_everyone_once_and_a_refused_account_is_paused_not_failed<S: Store + Clone + 'static>(
     store: S,
+    outcome_window: Duration,
 ) {
     let id = campaign(&store, 1000).await;
     let panel = Panel::default();
@@ -582,6 +584,7 @@ pub async fn workers_send_everyone_once_and_a_refused_account_is_paused_not_fail
     options.concurrency = 3;
     options.account_pause = Duration::from_millis(200);
     options.idle_poll = Duration::from_millis(20);
+    options.outcome_window = outcome_window;
     let report = Worker::new(&store, &clients, options).run(&mut Quiet).await.unwrap();
     assert_eq!((report.sent, report.deferred, report.unknown, report.lost), (10, 1, 0, 0), "{report:?}");
     let counts = store.counts(Some(id)).await.unwrap();
@@ -694,7 +697,17 @@ macro_rules! conformance {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn worker() {
                 if let Some(store) = $store {
-                    workers_send_everyone_once_and_a_refused_account_is_paused_not_failed(store).await;
+                    workers_send_everyone_once_and_a_refused_account_is_paused_not_failed(store, Duration::ZERO).await;
+                }
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn worker_with_group_commit() {
+                if let Some(store) = $store {
+                    workers_send_everyone_once_and_a_refused_account_is_paused_not_failed(
+                        store,
+                        Duration::from_millis(50),
+                    )
+                    .await;
                 }
             }
         }

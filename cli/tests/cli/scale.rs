@@ -20,8 +20,8 @@
 //! - `scale_store_overhead`: the same with the library's worker in this
 //!   process, over an SQLite store whose every call is timed: the time with a
 //!   store call under way over the wall time must be ≤ 5%.
-//!   `PAYAMAK_SCALE_OUTCOME_WINDOW_MS` sets the worker's outcome window (50; 0
-//!   records every outcome on its own, as before group commit).
+//!   `PAYAMAK_SCALE_OUTCOME_WINDOW_MS` sets the worker's outcome window (0, the
+//!   default, records every outcome at once; 50 lets it wait for the next claim).
 
 #![cfg(target_os = "linux")]
 
