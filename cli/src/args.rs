@@ -596,6 +596,10 @@ pub struct CampaignCreateArgs {
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub burst: u32,
 
+    /// Tokens of the burst campaigns leave for single sends (priority below 100), with --rate; less than --burst
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub reserve: u32,
+
     /// Lower is sent first: single sends use 0 [default: 100]
     #[arg(long, value_name = "N")]
     pub priority: Option<i32>,
@@ -646,6 +650,23 @@ pub struct WorkerArgs {
     /// Only these accounts (repeat for several) [default: every account it has a password for]
     #[arg(long, value_name = "NAME")]
     pub account: Vec<String>,
+
+    /// Do not read the delivery statuses of sent batches (leave it to other workers)
+    #[arg(long)]
+    pub no_deliveries: bool,
+
+    /// When to read a sent batch's delivery statuses, in seconds after its send, comma-separated
+    /// [default: 60,300,900,3600,21600,86400,172800,259200]
+    #[arg(long, value_name = "SECONDS,…", value_delimiter = ',')]
+    pub delivery_schedule: Vec<f64>,
+
+    /// The panel's minimum interval between two UpdateDelivery calls for one batch, in seconds
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
+    pub delivery_interval: f64,
+
+    /// With --until-idle: once nothing is left to send, wait for delivery reads due within this many seconds
+    #[arg(long, value_name = "SECONDS", default_value_t = 0.0)]
+    pub delivery_wait: f64,
 }
 
 /// `--dry-run` and `--max-parts`, for the commands that send.

@@ -5,8 +5,9 @@ use std::path::PathBuf;
 
 use payamak::bulk::BatchOutcome;
 use payamak::campaign::{
-    Account, AccountState, BatchRow, CampaignId, CampaignInfo, CampaignSpec, Counts, Created, Imported, Lease, Reaped,
-    SqliteStore, Store, StoreResult, Token, Transition,
+    Account, AccountState, BatchMove, BatchRow, CampaignId, CampaignInfo, CampaignSpec, Counts, Created,
+    DeliveryCounts, DeliveryPoll, DeliveryUpdate, Imported, Lease, Reaped, SqliteStore, Store, StoreResult, Token,
+    Transition,
 };
 use payamak::recipient::MobileNumber;
 
@@ -163,6 +164,43 @@ impl Store for AnyStore {
     }
     async fn reconcile(&self, campaign: CampaignId, batch: u64, outcome: &BatchOutcome) -> StoreResult<bool> {
         each!(self, store => store.reconcile(campaign, batch, outcome))
+    }
+    async fn enqueue_single(&self, spec: &CampaignSpec, number: &MobileNumber) -> StoreResult<Created> {
+        each!(self, store => store.enqueue_single(spec, number))
+    }
+    async fn advance_many(&self, moves: &[BatchMove]) -> StoreResult<Vec<bool>> {
+        each!(self, store => store.advance_many(moves))
+    }
+    async fn advance_many_then_claim(
+        &self,
+        moves: &[BatchMove],
+        account: &str,
+        owner: &str,
+        lease: std::time::Duration,
+    ) -> StoreResult<(Vec<bool>, StoreResult<(Token, Option<Lease>)>)> {
+        each!(self, store => store.advance_many_then_claim(moves, account, owner, lease))
+    }
+    async fn claim_deliveries(
+        &self,
+        account: &str,
+        first_after: std::time::Duration,
+        limit: usize,
+        lease: std::time::Duration,
+    ) -> StoreResult<Vec<DeliveryPoll>> {
+        each!(self, store => store.claim_deliveries(account, first_after, limit, lease))
+    }
+    async fn record_deliveries(&self, poll: &DeliveryPoll, update: &DeliveryUpdate) -> StoreResult<()> {
+        each!(self, store => store.record_deliveries(poll, update))
+    }
+    async fn delivery_counts(&self, campaign: CampaignId) -> StoreResult<DeliveryCounts> {
+        each!(self, store => store.delivery_counts(campaign))
+    }
+    async fn next_delivery_poll(
+        &self,
+        account: Option<&str>,
+        first_after: std::time::Duration,
+    ) -> StoreResult<Option<i64>> {
+        each!(self, store => store.next_delivery_poll(account, first_after))
     }
     async fn requeue_stale_attempts_unsafely(&self, older_than: std::time::Duration) -> StoreResult<u64> {
         each!(self, store => store.requeue_stale_attempts_unsafely(older_than))

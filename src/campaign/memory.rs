@@ -9,11 +9,13 @@ use std::time::Duration;
 use super::rate::{gcra, ms, now_ms, Millis};
 use super::state::{BatchState, Transition};
 use super::store::{
-    plan, Account, AccountState, BatchRow, CampaignId, CampaignInfo, CampaignPhase, CampaignSpec, Counts, Created,
-    Imported, Lease, Reaped, Store, StoreError, StoreResult, Token,
+    plan, tracked_rec_ids, Account, AccountState, BatchRow, CampaignId, CampaignInfo, CampaignPhase, CampaignSpec,
+    Counts, Created, DeliveryCounts, DeliveryPoll, DeliveryUpdate, Imported, Lease, Reaped, Store, StoreError,
+    StoreResult, Token, SINGLE_SEND_PRIORITY,
 };
 use crate::bulk::BatchOutcome;
 use crate::recipient::MobileNumber;
+use crate::status_codes::DeliveryStatus;
 
 /// A store in memory.
 #[derive(Debug, Clone, Default)]
@@ -26,6 +28,8 @@ struct Inner {
     accounts: BTreeMap<String, AccountRow>,
     campaigns: BTreeMap<CampaignId, CampaignRow>,
     batches: BTreeMap<(CampaignId, u64), BatchEntry>,
+    /// RecIds of sent batches: (status code last read, final).
+    deliveries: BTreeMap<(CampaignId, u64, i64), (Option<i32>, bool)>,
     next_campaign: i64,
 }
 
@@ -52,6 +56,10 @@ struct BatchEntry {
     lease_until: Millis,
     attempt_at: Millis,
     outcome: Option<BatchOutcome>,
+    /// When its deliveries are next read (`None`: not followed).
+    poll_at: Option<Millis>,
+    polls: u32,
+    updated_at: Option<Millis>,
 }
 
 impl MemoryStore {
@@ -63,6 +71,92 @@ impl MemoryStore {
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // A panic while holding the lock leaves consistent rows: every change is one assignment.
         self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl Inner {
+    /// Follows the deliveries of a batch just sent with `outcome`.
+    fn follow(&mut self, campaign: CampaignId, batch: u64, outcome: Option<&BatchOutcome>, now: Millis) {
+        let rec_ids = tracked_rec_ids(outcome);
+        if rec_ids.is_empty() {
+            return;
+        }
+        for rec_id in rec_ids {
+            self.deliveries.entry((campaign, batch, rec_id)).or_insert((None, false));
+        }
+        if let Some(entry) = self.batches.get_mut(&(campaign, batch)) {
+            entry.poll_at = Some(now);
+            entry.polls = 0;
+        }
+    }
+
+    /// The priority of the batch a claim for `account` would take.
+    fn first_pending_priority(&self, account: &str) -> Option<i32> {
+        self.campaigns
+            .values()
+            .filter(|row| row.info.spec.account == account && row.info.phase == CampaignPhase::Ready)
+            .filter(|row| {
+                let id = row.info.id;
+                self.batches.range((id, 0)..=(id, u64::MAX)).any(|(_, entry)| entry.state == BatchState::Pending)
+            })
+            .map(|row| row.info.spec.priority)
+            .min()
+    }
+
+    /// The account's token for a batch of `priority` (`None`: a single send's rule), taken when granted and `take`.
+    fn token(&mut self, account: &str, priority: Option<i32>, take: bool) -> StoreResult<Token> {
+        let row = self.accounts.get_mut(account).ok_or_else(|| StoreError::NoSuchAccount(account.to_owned()))?;
+        let now = now_ms();
+        if let Some((until, reason)) = &row.paused {
+            if *until > now {
+                return Ok(Token::Paused(*until, reason.clone()));
+            }
+        }
+        let Some(rate) = row.account.rate else { return Ok(Token::Granted) };
+        match gcra(row.tat, now, rate.for_priority(priority.unwrap_or(SINGLE_SEND_PRIORITY))) {
+            Ok(tat) => {
+                if take {
+                    row.tat = tat;
+                }
+                Ok(Token::Granted)
+            }
+            Err(wait) => Ok(Token::Wait(wait)),
+        }
+    }
+
+    fn claim(&mut self, account: &str, owner: &str, lease: Duration) -> Option<Lease> {
+        let Inner { campaigns, batches, .. } = self;
+
+        let mut order: Vec<&CampaignRow> = campaigns
+            .values()
+            .filter(|row| row.info.spec.account == account && row.info.phase == CampaignPhase::Ready)
+            .collect();
+        order.sort_by_key(|row| (row.info.spec.priority, row.info.id));
+        for row in order {
+            let id = row.info.id;
+            let found =
+                batches.range_mut((id, 0)..=(id, u64::MAX)).find(|(_, entry)| entry.state == BatchState::Pending);
+            if let Some((&(_, batch), entry)) = found {
+                entry.state = BatchState::Claimed;
+                entry.owner = Some(owner.to_owned());
+                entry.lease_until = now_ms().saturating_add(ms(lease));
+                let range = usize::try_from(entry.first).unwrap_or(usize::MAX)
+                    ..usize::try_from(entry.first + entry.count).unwrap_or(usize::MAX);
+                let numbers = row.numbers.get(range).map(<[MobileNumber]>::to_vec).unwrap_or_default();
+                let spec = &row.info.spec;
+                return Some(Lease {
+                    campaign: id,
+                    batch,
+                    owner: owner.to_owned(),
+                    account: spec.account.clone(),
+                    from: spec.from.clone(),
+                    text: spec.text.clone(),
+                    flash: spec.flash,
+                    numbers,
+                });
+            }
+        }
+        None
     }
 }
 
@@ -97,22 +191,7 @@ impl Store for MemoryStore {
     }
 
     async fn take_token(&self, account: &str) -> StoreResult<Token> {
-        let mut inner = self.lock();
-        let row = inner.accounts.get_mut(account).ok_or_else(|| StoreError::NoSuchAccount(account.to_owned()))?;
-        let now = now_ms();
-        if let Some((until, reason)) = &row.paused {
-            if *until > now {
-                return Ok(Token::Paused(*until, reason.clone()));
-            }
-        }
-        let Some(rate) = row.account.rate else { return Ok(Token::Granted) };
-        match gcra(row.tat, now, rate) {
-            Ok(tat) => {
-                row.tat = tat;
-                Ok(Token::Granted)
-            }
-            Err(wait) => Ok(Token::Wait(wait)),
-        }
+        self.lock().token(account, None, true)
     }
 
     async fn create_campaign(&self, spec: &CampaignSpec) -> StoreResult<Created> {
@@ -180,6 +259,9 @@ impl Store for MemoryStore {
                 lease_until: 0,
                 attempt_at: 0,
                 outcome: None,
+                poll_at: None,
+                polls: 0,
+                updated_at: None,
             };
             inner.batches.insert((campaign, batch), entry);
             batches += 1;
@@ -192,38 +274,37 @@ impl Store for MemoryStore {
     }
 
     async fn claim(&self, account: &str, owner: &str, lease: Duration) -> StoreResult<Option<Lease>> {
+        Ok(self.lock().claim(account, owner, lease))
+    }
+
+    async fn take_token_and_claim(
+        &self,
+        account: &str,
+        owner: &str,
+        lease: Duration,
+    ) -> StoreResult<(Token, Option<Lease>)> {
         let mut inner = self.lock();
-        let Inner { campaigns, batches, .. } = &mut *inner;
-        let mut order: Vec<&CampaignRow> = campaigns
-            .values()
-            .filter(|row| row.info.spec.account == account && row.info.phase == CampaignPhase::Ready)
-            .collect();
-        order.sort_by_key(|row| (row.info.spec.priority, row.info.id));
-        for row in order {
-            let id = row.info.id;
-            let found =
-                batches.range_mut((id, 0)..=(id, u64::MAX)).find(|(_, entry)| entry.state == BatchState::Pending);
-            if let Some((&(_, batch), entry)) = found {
-                entry.state = BatchState::Claimed;
-                entry.owner = Some(owner.to_owned());
-                entry.lease_until = now_ms().saturating_add(ms(lease));
-                let range = usize::try_from(entry.first).unwrap_or(usize::MAX)
-                    ..usize::try_from(entry.first + entry.count).unwrap_or(usize::MAX);
-                let numbers = row.numbers.get(range).map(<[MobileNumber]>::to_vec).unwrap_or_default();
-                let spec = &row.info.spec;
-                return Ok(Some(Lease {
-                    campaign: id,
-                    batch,
-                    owner: owner.to_owned(),
-                    account: spec.account.clone(),
-                    from: spec.from.clone(),
-                    text: spec.text.clone(),
-                    flash: spec.flash,
-                    numbers,
-                }));
-            }
+        // The token by the rule of the batch a claim would take; kept when there is none.
+        let Some(priority) = inner.first_pending_priority(account) else {
+            let token = inner.token(account, None, false)?;
+            return Ok((token, None));
+        };
+        let token = inner.token(account, Some(priority), true)?;
+        if token != Token::Granted {
+            return Ok((token, None));
         }
-        Ok(None)
+        Ok((token, inner.claim(account, owner, lease)))
+    }
+
+    async fn enqueue_single(&self, spec: &CampaignSpec, number: &MobileNumber) -> StoreResult<Created> {
+        let created = self.create_campaign(spec).await?;
+        if created.existed {
+            return Ok(created);
+        }
+        // Nobody else sees an importing campaign's batches: adding and sealing now is one step for claimers.
+        self.add_recipients(created.id, std::slice::from_ref(number)).await?;
+        self.seal(created.id, 1).await?;
+        Ok(created)
     }
 
     async fn advance(
@@ -251,6 +332,9 @@ impl Store for MemoryStore {
         }
         if let Some(outcome) = outcome {
             entry.outcome = Some(outcome.clone());
+        }
+        if next == BatchState::Sent {
+            inner.follow(lease.campaign, lease.batch, outcome, now);
         }
         Ok(true)
     }
@@ -338,7 +422,116 @@ impl Store for MemoryStore {
         let Some(next) = transition.apply(entry.state) else { return Ok(false) };
         entry.state = next;
         entry.outcome = Some(outcome.clone());
+        if next == BatchState::Sent {
+            inner.follow(campaign, batch, Some(outcome), now_ms());
+        }
         Ok(true)
+    }
+
+    async fn claim_deliveries(
+        &self,
+        account: &str,
+        first_after: Duration,
+        limit: usize,
+        lease: Duration,
+    ) -> StoreResult<Vec<DeliveryPoll>> {
+        let mut inner = self.lock();
+        let now = now_ms();
+        let first_cutoff = now - ms(first_after);
+        let Inner { campaigns, batches, deliveries, .. } = &mut *inner;
+        let mut due: Vec<(Millis, CampaignId, u64)> = batches
+            .iter()
+            .filter(|((id, _), _)| campaigns.get(id).is_some_and(|row| row.info.spec.account == account))
+            .filter_map(|(&(id, batch), entry)| {
+                let poll_at = entry.poll_at?;
+                (poll_at <= now && (entry.polls > 0 || entry.attempt_at <= first_cutoff))
+                    .then_some((poll_at, id, batch))
+            })
+            .collect();
+        due.sort_unstable();
+        due.truncate(limit);
+        let mut polls = Vec::with_capacity(due.len());
+        for (_, id, batch) in due {
+            let Some(entry) = batches.get_mut(&(id, batch)) else { continue };
+            entry.poll_at = Some(now.saturating_add(ms(lease)));
+            let open = deliveries
+                .range((id, batch, i64::MIN)..=(id, batch, i64::MAX))
+                .filter(|(_, (_, settled))| !settled)
+                .map(|(&(_, _, rec_id), (status, _))| (rec_id, status.map(DeliveryStatus::from_code)))
+                .collect();
+            polls.push(DeliveryPoll {
+                campaign: id,
+                batch,
+                account: account.to_owned(),
+                polls: entry.polls,
+                sent_at: entry.attempt_at,
+                updated_at: entry.updated_at,
+                open,
+            });
+        }
+        Ok(polls)
+    }
+
+    async fn record_deliveries(&self, poll: &DeliveryPoll, update: &DeliveryUpdate) -> StoreResult<()> {
+        let mut inner = self.lock();
+        let (id, batch) = (poll.campaign, poll.batch);
+        for (rec_id, status) in &update.statuses {
+            if let Some(row) = inner.deliveries.get_mut(&(id, batch, *rec_id)) {
+                *row = (Some(status.code()), status.is_final());
+            }
+        }
+        for rec_id in &update.invalid {
+            if let Some(row) = inner.deliveries.get_mut(&(id, batch, *rec_id)) {
+                row.1 = true;
+            }
+        }
+        if let Some(entry) = inner.batches.get_mut(&(id, batch)) {
+            entry.polls += u32::from(update.counted);
+            entry.updated_at = update.updated_at.or(entry.updated_at);
+            entry.poll_at = update.next_poll_at;
+        }
+        Ok(())
+    }
+
+    async fn delivery_counts(&self, campaign: CampaignId) -> StoreResult<DeliveryCounts> {
+        let inner = self.lock();
+        let mut counts = DeliveryCounts::default();
+        for (status, settled) in
+            inner.deliveries.range((campaign, 0, i64::MIN)..=(campaign, u64::MAX, i64::MAX)).map(|(_, row)| row)
+        {
+            counts.tracked += 1;
+            match status {
+                Some(code) => *counts.by_status.entry(*code).or_default() += 1,
+                None if *settled => counts.invalid += 1,
+                None => counts.unread += 1,
+            }
+        }
+        counts.following = inner
+            .batches
+            .range((campaign, 0)..=(campaign, u64::MAX))
+            .filter(|(_, entry)| entry.poll_at.is_some())
+            .count() as u64;
+        Ok(counts)
+    }
+
+    async fn next_delivery_poll(&self, account: Option<&str>, first_after: Duration) -> StoreResult<Option<Millis>> {
+        let inner = self.lock();
+        Ok(inner
+            .batches
+            .iter()
+            .filter(|((id, _), _)| {
+                account
+                    .is_none_or(|account| inner.campaigns.get(id).is_some_and(|row| row.info.spec.account == account))
+            })
+            .filter_map(|(_, entry)| {
+                let poll_at = entry.poll_at?;
+                Some(if entry.polls == 0 {
+                    poll_at.max(entry.attempt_at.saturating_add(ms(first_after)))
+                } else {
+                    poll_at
+                })
+            })
+            .min())
     }
 
     async fn requeue_stale_attempts_unsafely(&self, older_than: Duration) -> StoreResult<u64> {

@@ -38,7 +38,10 @@ pub use rate::Rate;
 pub use sqlite::SqliteStore;
 pub use state::{BatchState, Transition};
 pub use store::{
-    transition_of, Account, AccountState, BatchRow, CampaignId, CampaignInfo, CampaignPhase, CampaignSpec, Counts,
-    Created, Imported, Lease, Reaped, Store, StoreError, StoreResult, Token, CAMPAIGN_PRIORITY,
+    transition_of, Account, AccountState, BatchMove, BatchRow, CampaignId, CampaignInfo, CampaignPhase, CampaignSpec,
+    Counts, Created, DeliveryCounts, DeliveryPoll, DeliveryUpdate, Imported, Lease, Reaped, Store, StoreError,
+    StoreResult, Token, CAMPAIGN_PRIORITY, SINGLE_SEND_PRIORITY,
 };
-pub use worker::{account_refusal, Handled, Quiet, Worker, WorkerObserver, WorkerOptions, WorkerReport};
+pub use worker::{
+    account_refusal, DeliveryOptions, Handled, Quiet, Worker, WorkerObserver, WorkerOptions, WorkerReport,
+};

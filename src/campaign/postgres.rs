@@ -18,14 +18,36 @@ use tokio_postgres::{Client, NoTls, Row};
 use super::rate::{gcra, ms, Millis, Rate};
 use super::state::{BatchState, Transition};
 use super::store::{
-    Account, AccountState, BatchRow, CampaignId, CampaignInfo, CampaignPhase, CampaignSpec, Counts, Created, Imported,
-    Lease, Reaped, Store, StoreError, StoreResult, Token,
+    tracked_rec_ids, Account, AccountState, BatchRow, CampaignId, CampaignInfo, CampaignPhase, CampaignSpec, Counts,
+    Created, DeliveryCounts, DeliveryPoll, DeliveryUpdate, Imported, Lease, Reaped, Store, StoreError, StoreResult,
+    Token, CAMPAIGN_PRIORITY, SINGLE_SEND_PRIORITY,
 };
 use crate::bulk::BatchOutcome;
 use crate::recipient::MobileNumber;
+use crate::status_codes::DeliveryStatus;
 
-/// The schema's version, kept in `payamak_store`.
-const SCHEMA_VERSION: i32 = 1;
+/// The schema's version, kept in `payamak_store`; `SCHEMA` creates version 1's tables.
+const SCHEMA_VERSION: i32 = 3;
+
+/// The changes from each older version to the next: `MIGRATIONS[v - 1]` takes version v to v + 1.
+const MIGRATIONS: [&str; 2] = [
+    // 2: the reserve campaigns leave for single sends.
+    "ALTER TABLE account ADD COLUMN IF NOT EXISTS reserve bigint NOT NULL DEFAULT 0;",
+    // 3: delivery tracking: a sent batch's schedule on its row, its recIds in `delivery`.
+    "ALTER TABLE batch ADD COLUMN IF NOT EXISTS poll_at bigint;
+     ALTER TABLE batch ADD COLUMN IF NOT EXISTS polls integer NOT NULL DEFAULT 0;
+     ALTER TABLE batch ADD COLUMN IF NOT EXISTS updated_at bigint;
+     CREATE INDEX IF NOT EXISTS batch_poll ON batch (account, poll_at) WHERE poll_at IS NOT NULL;
+     CREATE TABLE IF NOT EXISTS delivery (
+         campaign bigint NOT NULL,
+         batch bigint NOT NULL,
+         rec_id bigint NOT NULL,
+         account text NOT NULL,
+         status integer,
+         final boolean NOT NULL DEFAULT false,
+         PRIMARY KEY (campaign, batch, rec_id)
+     );",
+];
 
 /// The server's clock, in ms since the epoch.
 const NOW: &str = "(extract(epoch from clock_timestamp()) * 1000)::bigint";
@@ -130,9 +152,13 @@ fn to_json(outcome: Option<&BatchOutcome>) -> StoreResult<Option<String>> {
         .transpose()
 }
 
-fn rate_of(emission: Option<i64>, burst: Option<i64>) -> Option<Rate> {
+fn rate_of(emission: Option<i64>, burst: Option<i64>, reserve: i64) -> Option<Rate> {
     let emission = u64::try_from(emission?).ok()?;
-    Some(Rate { emission: Duration::from_millis(emission), burst: u32::try_from(burst.unwrap_or(1)).unwrap_or(1) })
+    Some(Rate {
+        emission: Duration::from_millis(emission),
+        burst: u32::try_from(burst.unwrap_or(1)).unwrap_or(1),
+        reserve: u32::try_from(reserve).unwrap_or(0),
+    })
 }
 
 fn campaign_of(id: CampaignId, row: &Row) -> StoreResult<CampaignInfo> {
@@ -186,21 +212,30 @@ impl PostgresStore {
         tx.execute("SELECT pg_advisory_xact_lock(7305943)", &[]).await.map_err(db("create the schema"))?;
         tx.batch_execute(SCHEMA).await.map_err(db("create the schema"))?;
         let versions = tx.query("SELECT version FROM payamak_store", &[]).await.map_err(db("read the schema"))?;
-        match versions.first() {
+        // `SCHEMA` is version 1's tables; the migrations bring any store, new or old, to this version.
+        let mut version: i32 = match versions.first() {
             None => {
-                tx.execute("INSERT INTO payamak_store (version) VALUES ($1)", &[&SCHEMA_VERSION])
+                tx.execute("INSERT INTO payamak_store (version) VALUES (1)", &[])
                     .await
                     .map_err(db("create the schema"))?;
+                1
             }
-            Some(row) => {
-                let version: i32 = row.try_get(0).map_err(db("read the schema"))?;
-                if version != SCHEMA_VERSION {
-                    return Err(StoreError::Damaged(format!(
-                        "the database has job store schema version {version}; this payamak reads version \
-                         {SCHEMA_VERSION}"
-                    )));
-                }
-            }
+            Some(row) => row.try_get(0).map_err(db("read the schema"))?,
+        };
+        if !(1..=SCHEMA_VERSION).contains(&version) {
+            return Err(StoreError::Damaged(format!(
+                "the database has job store schema version {version}; this payamak reads version {SCHEMA_VERSION}"
+            )));
+        }
+        // Under the advisory lock: a store is brought up to date once.
+        while version < SCHEMA_VERSION {
+            let step = usize::try_from(version - 1).ok().and_then(|index| MIGRATIONS.get(index));
+            let Some(step) = step else {
+                return Err(StoreError::Damaged(format!("no way from job store schema version {version}")));
+            };
+            tx.batch_execute(step).await.map_err(db("update the schema"))?;
+            version += 1;
+            tx.execute("UPDATE payamak_store SET version = $1", &[&version]).await.map_err(db("update the schema"))?;
         }
         tx.commit().await.map_err(db("create the schema"))?;
         Ok(PostgresStore {
@@ -264,19 +299,83 @@ async fn campaign_row(client: &Client, id: CampaignId) -> StoreResult<Option<Cam
     row.map(|row| campaign_of(id, &row)).transpose()
 }
 
+impl PostgresStore {
+    /// The lease of a batch just claimed (`row`: campaign, no, first_seq, count).
+    async fn lease_of(&self, row: &Row, account: &str, owner: &str) -> StoreResult<Lease> {
+        let client = &*self.client;
+        let get = |error| StoreError::backend("claim a batch", error);
+        let (campaign, batch, first, size): (i64, i64, i64, i64) = (
+            row.try_get(0).map_err(get)?,
+            row.try_get(1).map_err(get)?,
+            row.try_get(2).map_err(get)?,
+            row.try_get(3).map_err(get)?,
+        );
+        let info = campaign_row(client, CampaignId(campaign))
+            .await?
+            .ok_or_else(|| StoreError::Damaged(format!("batch {batch} of a campaign {campaign} that is missing")))?;
+        let numbers = numbers_of(client, campaign, first, size).await?;
+        Ok(Lease {
+            campaign: CampaignId(campaign),
+            batch: count(batch),
+            owner: owner.to_owned(),
+            account: account.to_owned(),
+            from: info.spec.from,
+            text: info.spec.text,
+            flash: info.spec.flash,
+            numbers,
+        })
+    }
+
+    /// Why no token was given for a batch of `priority` (`None`: a single send's
+    /// rule): read after the fact, it only says how long to wait. A token free
+    /// by now (a race with the clock, or batches other claimers held) is "try again at once".
+    async fn why_not(&self, account: &str, priority: Option<i32>) -> StoreResult<Token> {
+        let row = self
+            .client
+            .query_opt(
+                &format!(
+                    "SELECT emission_ms, burst, tat, paused_until, pause_reason, {NOW}, reserve FROM account \
+                     WHERE name = $1"
+                ),
+                &[&account],
+            )
+            .await
+            .map_err(db("take a token"))?;
+        let Some(row) = row else { return Err(StoreError::NoSuchAccount(account.to_owned())) };
+        let get = |error| StoreError::backend("take a token", error);
+        let (emission, burst): (Option<i64>, Option<i64>) =
+            (row.try_get(0).map_err(get)?, row.try_get(1).map_err(get)?);
+        let tat: i64 = row.try_get(2).map_err(get)?;
+        let paused: Option<i64> = row.try_get(3).map_err(get)?;
+        let reason: Option<String> = row.try_get(4).map_err(get)?;
+        let now: i64 = row.try_get(5).map_err(get)?;
+        let reserve: i64 = row.try_get(6).map_err(get)?;
+        if let Some(until) = paused.filter(|until| *until > now) {
+            return Ok(Token::Paused(until, reason.unwrap_or_default()));
+        }
+        let rate =
+            rate_of(emission, burst, reserve).map(|rate| rate.for_priority(priority.unwrap_or(SINGLE_SEND_PRIORITY)));
+        match rate.map(|rate| gcra(tat, now, rate)) {
+            Some(Err(wait)) => Ok(Token::Wait(wait)),
+            _ => Ok(Token::Wait(Duration::from_millis(1))),
+        }
+    }
+}
+
 impl Store for PostgresStore {
     async fn put_account(&self, account: &Account) -> StoreResult<()> {
         let endpoints = serde_json::to_string(&account.endpoints)
             .map_err(|error| StoreError::Damaged(format!("endpoints: {error}")))?;
         let emission = account.rate.map(|rate| ms(rate.emission));
         let burst = account.rate.map(|rate| i64::from(rate.burst));
+        let reserve = account.rate.map_or(0, |rate| i64::from(rate.reserve));
         let client = &*self.client;
         client
             .execute(
-                "INSERT INTO account (name, username, endpoints, credentials, emission_ms, burst) \
-                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (name) DO UPDATE SET username = $2, endpoints = $3, \
-                 credentials = $4, emission_ms = $5, burst = $6",
-                &[&account.name, &account.username, &endpoints, &account.credentials, &emission, &burst],
+                "INSERT INTO account (name, username, endpoints, credentials, emission_ms, burst, reserve) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (name) DO UPDATE SET username = $2, \
+                 endpoints = $3, credentials = $4, emission_ms = $5, burst = $6, reserve = $7",
+                &[&account.name, &account.username, &endpoints, &account.credentials, &emission, &burst, &reserve],
             )
             .await
             .map_err(db("add an account"))?;
@@ -287,8 +386,8 @@ impl Store for PostgresStore {
         let client = &*self.client;
         let rows = client
             .query(
-                "SELECT name, username, endpoints, credentials, emission_ms, burst, paused_until, pause_reason \
-                 FROM account ORDER BY name",
+                "SELECT name, username, endpoints, credentials, emission_ms, burst, paused_until, pause_reason, \
+                 reserve FROM account ORDER BY name",
                 &[],
             )
             .await
@@ -307,7 +406,11 @@ impl Store for PostgresStore {
                     username: row.try_get(1).map_err(get)?,
                     endpoints,
                     credentials: row.try_get(3).map_err(get)?,
-                    rate: rate_of(row.try_get(4).map_err(get)?, row.try_get(5).map_err(get)?),
+                    rate: rate_of(
+                        row.try_get(4).map_err(get)?,
+                        row.try_get(5).map_err(get)?,
+                        row.try_get(8).map_err(get)?,
+                    ),
                     name,
                 },
                 paused: until.map(|until| (until, reason.unwrap_or_default())),
@@ -352,32 +455,7 @@ impl Store for PostgresStore {
             return Ok(Token::Granted);
         }
         // Not granted: why (read after the fact; it only says how long to wait).
-        let row = self
-            .client
-            .query_opt(
-                &format!(
-                    "SELECT emission_ms, burst, tat, paused_until, pause_reason, {NOW} FROM account WHERE name = $1"
-                ),
-                &[&account],
-            )
-            .await
-            .map_err(db("take a token"))?;
-        let Some(row) = row else { return Err(StoreError::NoSuchAccount(account.to_owned())) };
-        let get = |error| StoreError::backend("take a token", error);
-        let (emission, burst): (Option<i64>, Option<i64>) =
-            (row.try_get(0).map_err(get)?, row.try_get(1).map_err(get)?);
-        let tat: i64 = row.try_get(2).map_err(get)?;
-        let paused: Option<i64> = row.try_get(3).map_err(get)?;
-        let reason: Option<String> = row.try_get(4).map_err(get)?;
-        let now: i64 = row.try_get(5).map_err(get)?;
-        if let Some(until) = paused.filter(|until| *until > now) {
-            return Ok(Token::Paused(until, reason.unwrap_or_default()));
-        }
-        match rate_of(emission, burst).map(|rate| gcra(tat, now, rate)) {
-            Some(Err(wait)) => Ok(Token::Wait(wait)),
-            // Free again by now (a race with the clock): try again at once.
-            _ => Ok(Token::Wait(Duration::from_millis(1))),
-        }
+        self.why_not(account, None).await
     }
 
     async fn create_campaign(&self, spec: &CampaignSpec) -> StoreResult<Created> {
@@ -545,27 +623,120 @@ impl Store for PostgresStore {
             .await
             .map_err(db("claim a batch"))?;
         let Some(row) = row else { return Ok(None) };
-        let get = |error| StoreError::backend("claim a batch", error);
-        let (campaign, batch, first, size): (i64, i64, i64, i64) = (
-            row.try_get(0).map_err(get)?,
-            row.try_get(1).map_err(get)?,
-            row.try_get(2).map_err(get)?,
-            row.try_get(3).map_err(get)?,
-        );
-        let info = campaign_row(client, CampaignId(campaign))
-            .await?
-            .ok_or_else(|| StoreError::Damaged(format!("batch {batch} of a campaign {campaign} that is missing")))?;
-        let numbers = numbers_of(client, campaign, first, size).await?;
-        Ok(Some(Lease {
-            campaign: CampaignId(campaign),
-            batch: count(batch),
-            owner: owner.to_owned(),
-            account: account.to_owned(),
-            from: info.spec.from,
-            text: info.spec.text,
-            flash: info.spec.flash,
-            numbers,
-        }))
+        self.lease_of(&row, account, owner).await.map(Some)
+    }
+
+    async fn take_token_and_claim(
+        &self,
+        account: &str,
+        owner: &str,
+        lease: Duration,
+    ) -> StoreResult<(Token, Option<Lease>)> {
+        // One statement: the first pending batch (skipping those other claimers hold), the
+        // token by its rule (a campaign leaves the reserve), and the claim only with the token.
+        let lease_ms = ms(lease);
+        let row = self
+            .client
+            .query_opt(
+                &format!(
+                    "WITH now AS (SELECT {NOW} AS ms), \
+                     c AS (SELECT campaign, no, priority FROM batch WHERE account = $1 AND state IN {from} \
+                     ORDER BY priority, campaign, no FOR UPDATE SKIP LOCKED LIMIT 1), \
+                     t AS (UPDATE account SET tat = CASE WHEN emission_ms IS NULL THEN tat \
+                     ELSE greatest(tat, now.ms) + emission_ms END FROM now, c WHERE name = $1 \
+                     AND (paused_until IS NULL OR paused_until <= now.ms) \
+                     AND (emission_ms IS NULL OR greatest(tat, now.ms) - emission_ms * (CASE WHEN c.priority >= $4 \
+                     THEN greatest(greatest(burst, 1) - reserve, 1) ELSE greatest(burst, 1) END - 1) <= now.ms) \
+                     RETURNING 1) \
+                     UPDATE batch AS b SET state = '{to}', lease_owner = $2, lease_until = (SELECT ms FROM now) + $3 \
+                     FROM c, t WHERE b.campaign = c.campaign AND b.no = c.no \
+                     RETURNING b.campaign, b.no, b.first_seq, b.count",
+                    from = Transition::Claim.from_sql(),
+                    to = Transition::Claim.to().as_str()
+                ),
+                &[&account, &owner, &lease_ms, &CAMPAIGN_PRIORITY],
+            )
+            .await
+            .map_err(db("take a token and claim a batch"))?;
+        if let Some(row) = row {
+            return Ok((Token::Granted, Some(self.lease_of(&row, account, owner).await?)));
+        }
+        // Nothing claimed: no token for the first pending batch, or nothing pending.
+        let pending = self
+            .client
+            .query_opt(
+                "SELECT priority FROM batch WHERE account = $1 AND state = 'pending' ORDER BY priority LIMIT 1",
+                &[&account],
+            )
+            .await
+            .map_err(db("take a token and claim a batch"))?;
+        match pending {
+            Some(row) => {
+                let priority: i32 = row.try_get(0).map_err(db("take a token and claim a batch"))?;
+                Ok((self.why_not(account, Some(priority)).await?, None))
+            }
+            None => match self.why_not(account, None).await? {
+                // The bucket has a token: nothing to claim with it (kept).
+                Token::Wait(wait) if wait <= Duration::from_millis(1) => Ok((Token::Granted, None)),
+                token => Ok((token, None)),
+            },
+        }
+    }
+
+    async fn enqueue_single(&self, spec: &CampaignSpec, number: &MobileNumber) -> StoreResult<Created> {
+        let mut guard = self.import_connection().await?;
+        let Some(client) = guard.as_mut() else {
+            return Err(StoreError::Unsupported("an import without a connection"));
+        };
+        let context = "enqueue a single send";
+        let tx = client.transaction().await.map_err(db(context))?;
+        let known =
+            tx.query_opt("SELECT 1 FROM account WHERE name = $1", &[&spec.account]).await.map_err(db(context))?;
+        if known.is_none() {
+            return Err(StoreError::NoSuchAccount(spec.account.clone()));
+        }
+        let inserted = tx
+            .query_opt(
+                &format!(
+                    "INSERT INTO campaign (account, sender, body, flash, priority, idempotency_key, source, phase, \
+                     recipients, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'ready', 1, {NOW}) \
+                     ON CONFLICT (account, idempotency_key) DO NOTHING RETURNING id"
+                ),
+                &[
+                    &spec.account,
+                    &spec.from,
+                    &spec.text,
+                    &spec.flash,
+                    &spec.priority,
+                    &spec.idempotency_key,
+                    &spec.source,
+                ],
+            )
+            .await
+            .map_err(db(context))?;
+        let Some(row) = inserted else {
+            let row = tx
+                .query_one(
+                    "SELECT id FROM campaign WHERE account = $1 AND idempotency_key = $2",
+                    &[&spec.account, &spec.idempotency_key],
+                )
+                .await
+                .map_err(db(context))?;
+            return Ok(Created { id: CampaignId(row.try_get(0).map_err(db(context))?), existed: true });
+        };
+        let id: i64 = row.try_get(0).map_err(db(context))?;
+        tx.execute("INSERT INTO recipient (campaign, seq, msisdn) VALUES ($1, 0, $2)", &[&id, &number.as_str()])
+            .await
+            .map_err(db(context))?;
+        tx.execute(
+            "INSERT INTO batch (campaign, no, account, priority, first_seq, count, state) \
+             VALUES ($1, 0, $2, $3, 0, 1, 'pending')",
+            &[&id, &spec.account, &spec.priority],
+        )
+        .await
+        .map_err(db(context))?;
+        tx.commit().await.map_err(db(context))?;
+        Ok(Created { id: CampaignId(id), existed: false })
     }
 
     async fn advance(
@@ -574,23 +745,40 @@ impl Store for PostgresStore {
         transition: Transition,
         outcome: Option<&BatchOutcome>,
     ) -> StoreResult<bool> {
+        let outcome_of = outcome;
         let outcome = to_json(outcome)?;
-        let mut sql = format!(
+        let set = format!(
             "UPDATE batch SET state = $1::text, outcome = coalesce($2::text, outcome), \
              attempt_at = CASE WHEN $1::text = 'attempting' THEN {NOW} ELSE attempt_at END, \
-             lease_owner = CASE WHEN $1::text = 'pending' THEN NULL ELSE lease_owner END \
-             WHERE campaign = $3 AND no = $4 AND state IN {}",
-            transition.from_sql()
+             lease_owner = CASE WHEN $1::text = 'pending' THEN NULL ELSE lease_owner END"
         );
+        let mut filter = format!("WHERE campaign = $3 AND no = $4 AND state IN {}", transition.from_sql());
         if transition.needs_owner() {
-            sql.push_str(" AND lease_owner = $5");
+            filter.push_str(" AND lease_owner = $5");
         }
         if transition.needs_live_lease() {
-            sql.push_str(&format!(" AND lease_until > {NOW}"));
+            filter.push_str(&format!(" AND lease_until > {NOW}"));
         }
+        let sql = format!("{set} {filter}");
         let to = transition.to().as_str();
         let batch = signed(lease.batch);
         let client = &*self.client;
+        let rec_ids = tracked_rec_ids(outcome_of);
+        if transition.to() == BatchState::Sent && transition.needs_owner() && !rec_ids.is_empty() {
+            // The outcome and the recIds to follow, in one statement.
+            let sql = format!(
+                "WITH u AS ({set}, poll_at = {NOW}, polls = 0 {filter} RETURNING campaign, no, account), \
+                 i AS (INSERT INTO delivery (campaign, batch, rec_id, account) \
+                 SELECT u.campaign, u.no, r, u.account FROM u, unnest($6::bigint[]) AS r ON CONFLICT DO NOTHING) \
+                 SELECT count(*) FROM u"
+            );
+            let row = client
+                .query_one(&sql, &[&to, &outcome, &lease.campaign.0, &batch, &lease.owner, &rec_ids])
+                .await
+                .map_err(db("record a sent batch"))?;
+            let changed: i64 = row.try_get(0).map_err(db("record a sent batch"))?;
+            return Ok(changed == 1);
+        }
         let changed = if transition.needs_owner() {
             client.execute(&sql, &[&to, &outcome, &lease.campaign.0, &batch, &lease.owner]).await
         } else {
@@ -721,18 +909,165 @@ impl Store for PostgresStore {
             BatchOutcome::Unknown { .. } => return Ok(false),
         };
         let json = to_json(Some(outcome))?;
-        let client = &*self.client;
-        let changed = client
-            .execute(
+        let rec_ids = if to == BatchState::Sent { tracked_rec_ids(Some(outcome)) } else { Vec::new() };
+        let row = self
+            .client
+            .query_one(
                 &format!(
-                    "UPDATE batch SET state = $1, outcome = $2 WHERE campaign = $3 AND no = $4 AND state IN {}",
+                    "WITH u AS (UPDATE batch SET state = $1, outcome = $2, \
+                     poll_at = CASE WHEN cardinality($5::bigint[]) > 0 THEN {NOW} ELSE poll_at END, \
+                     polls = CASE WHEN cardinality($5::bigint[]) > 0 THEN 0 ELSE polls END \
+                     WHERE campaign = $3 AND no = $4 AND state IN {} RETURNING campaign, no, account), \
+                     i AS (INSERT INTO delivery (campaign, batch, rec_id, account) \
+                     SELECT u.campaign, u.no, r, u.account FROM u, unnest($5::bigint[]) AS r ON CONFLICT DO NOTHING) \
+                     SELECT count(*) FROM u",
                     Transition::Reconciled.from_sql()
                 ),
-                &[&to.as_str(), &json, &campaign.0, &signed(batch)],
+                &[&to.as_str(), &json, &campaign.0, &signed(batch), &rec_ids],
             )
             .await
             .map_err(db("reconcile a batch"))?;
+        let changed: i64 = row.try_get(0).map_err(db("reconcile a batch"))?;
         Ok(changed == 1)
+    }
+
+    async fn claim_deliveries(
+        &self,
+        account: &str,
+        first_after: Duration,
+        limit: usize,
+        lease: Duration,
+    ) -> StoreResult<Vec<DeliveryPoll>> {
+        let context = "claim deliveries to read";
+        let client = &*self.client;
+        let rows = client
+            .query(
+                &format!(
+                    "WITH now AS (SELECT {NOW} AS ms), \
+                     c AS (SELECT campaign, no FROM batch, now WHERE account = $1 AND poll_at IS NOT NULL \
+                     AND poll_at <= now.ms AND (polls > 0 OR attempt_at <= now.ms - $2) \
+                     ORDER BY poll_at LIMIT $3 FOR UPDATE OF batch SKIP LOCKED) \
+                     UPDATE batch AS b SET poll_at = (SELECT ms FROM now) + $4 FROM c \
+                     WHERE b.campaign = c.campaign AND b.no = c.no \
+                     RETURNING b.campaign, b.no, b.polls, coalesce(b.attempt_at, 0), b.updated_at"
+                ),
+                &[&account, &ms(first_after), &i64::try_from(limit).unwrap_or(i64::MAX), &ms(lease)],
+            )
+            .await
+            .map_err(db(context))?;
+        let mut polls = Vec::with_capacity(rows.len());
+        for row in rows {
+            let get = |error| StoreError::backend(context, error);
+            let (campaign, batch): (i64, i64) = (row.try_get(0).map_err(get)?, row.try_get(1).map_err(get)?);
+            let count_of_polls: i32 = row.try_get(2).map_err(get)?;
+            let open = client
+                .query(
+                    "SELECT rec_id, status FROM delivery WHERE campaign = $1 AND batch = $2 AND NOT final \
+                     ORDER BY rec_id",
+                    &[&campaign, &batch],
+                )
+                .await
+                .map_err(db(context))?;
+            let open = open
+                .iter()
+                .map(|row| {
+                    let status: Option<i32> = row.try_get(1).map_err(get)?;
+                    Ok((row.try_get::<_, i64>(0).map_err(get)?, status.map(DeliveryStatus::from_code)))
+                })
+                .collect::<StoreResult<Vec<_>>>()?;
+            polls.push(DeliveryPoll {
+                campaign: CampaignId(campaign),
+                batch: count(batch),
+                account: account.to_owned(),
+                polls: u32::try_from(count_of_polls).unwrap_or(0),
+                sent_at: row.try_get(3).map_err(get)?,
+                updated_at: row.try_get(4).map_err(get)?,
+                open,
+            });
+        }
+        Ok(polls)
+    }
+
+    async fn record_deliveries(&self, poll: &DeliveryPoll, update: &DeliveryUpdate) -> StoreResult<()> {
+        let context = "record delivery statuses";
+        let (mut rec_ids, mut codes, mut finals) = (Vec::new(), Vec::new(), Vec::new());
+        for (rec_id, status) in &update.statuses {
+            rec_ids.push(*rec_id);
+            codes.push(Some(status.code()));
+            finals.push(status.is_final());
+        }
+        for rec_id in &update.invalid {
+            rec_ids.push(*rec_id);
+            codes.push(None);
+            finals.push(true);
+        }
+        let batch = signed(poll.batch);
+        // One statement: the statuses and the batch's schedule together.
+        self.client
+            .execute(
+                "WITH s AS (UPDATE delivery AS d SET status = coalesce(v.code, d.status), final = v.settled \
+                 FROM unnest($3::bigint[], $4::integer[], $5::boolean[]) AS v (rec_id, code, settled) \
+                 WHERE d.campaign = $1 AND d.batch = $2 AND d.rec_id = v.rec_id RETURNING 1) \
+                 UPDATE batch SET polls = polls + $6, updated_at = coalesce($7, updated_at), poll_at = $8 \
+                 WHERE campaign = $1 AND no = $2",
+                &[
+                    &poll.campaign.0,
+                    &batch,
+                    &rec_ids,
+                    &codes,
+                    &finals,
+                    &i32::from(update.counted),
+                    &update.updated_at,
+                    &update.next_poll_at,
+                ],
+            )
+            .await
+            .map_err(db(context))?;
+        Ok(())
+    }
+
+    async fn delivery_counts(&self, campaign: CampaignId) -> StoreResult<DeliveryCounts> {
+        let context = "count deliveries";
+        let client = &*self.client;
+        let rows = client
+            .query(
+                "SELECT status, final, count(*)::bigint FROM delivery WHERE campaign = $1 GROUP BY status, final",
+                &[&campaign.0],
+            )
+            .await
+            .map_err(db(context))?;
+        let mut counts = DeliveryCounts::default();
+        for row in rows {
+            let get = |error| StoreError::backend(context, error);
+            let status: Option<i32> = row.try_get(0).map_err(get)?;
+            let settled: bool = row.try_get(1).map_err(get)?;
+            let rows = count(row.try_get(2).map_err(get)?);
+            counts.tracked += rows;
+            match status {
+                Some(code) => *counts.by_status.entry(code).or_default() += rows,
+                None if settled => counts.invalid += rows,
+                None => counts.unread += rows,
+            }
+        }
+        let following = client
+            .query_one("SELECT count(*)::bigint FROM batch WHERE campaign = $1 AND poll_at IS NOT NULL", &[&campaign.0])
+            .await
+            .map_err(db(context))?;
+        counts.following = count(following.try_get(0).map_err(db(context))?);
+        Ok(counts)
+    }
+
+    async fn next_delivery_poll(&self, account: Option<&str>, first_after: Duration) -> StoreResult<Option<Millis>> {
+        let row = self
+            .client
+            .query_one(
+                "SELECT min(CASE WHEN polls = 0 THEN greatest(poll_at, coalesce(attempt_at, 0) + $2) ELSE poll_at END) \
+                 FROM batch WHERE poll_at IS NOT NULL AND ($1::text IS NULL OR account = $1)",
+                &[&account, &ms(first_after)],
+            )
+            .await
+            .map_err(db("find the next delivery poll"))?;
+        row.try_get(0).map_err(db("find the next delivery poll"))
     }
 
     async fn requeue_stale_attempts_unsafely(&self, older_than: Duration) -> StoreResult<u64> {

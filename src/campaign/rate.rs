@@ -23,6 +23,13 @@ pub struct Rate {
     pub emission: Duration,
     /// How many calls may go at once after a quiet spell (at least 1).
     pub burst: u32,
+    /// Tokens of the burst that campaigns leave for single sends: a batch of
+    /// priority [`CAMPAIGN_PRIORITY`](super::CAMPAIGN_PRIORITY) or more takes a
+    /// token only while the bucket keeps this many after it; a single send
+    /// (a lower priority) may take any. Campaigns still reach the full rate
+    /// (only their burst is smaller), and a single send enqueued during one
+    /// finds a token at once. At most `burst - 1`; 0 for none.
+    pub reserve: u32,
 }
 
 impl Rate {
@@ -33,7 +40,30 @@ impl Rate {
         } else {
             Duration::from_secs(3600)
         };
-        Rate { emission, burst: burst.max(1) }
+        Rate { emission, burst: burst.max(1), reserve: 0 }
+    }
+
+    /// The same rate, campaigns leaving `tokens` of the burst for single sends (see [`Rate::reserve`]).
+    #[must_use]
+    pub fn with_reserve(mut self, tokens: u32) -> Self {
+        self.reserve = tokens;
+        self
+    }
+
+    /// The burst a batch of `priority` may use: the whole of it for single
+    /// sends, less the reserve for campaigns (never less than 1).
+    pub fn burst_for(&self, priority: i32) -> u32 {
+        let burst = self.burst.max(1);
+        if priority >= super::store::CAMPAIGN_PRIORITY {
+            burst.saturating_sub(self.reserve).max(1)
+        } else {
+            burst
+        }
+    }
+
+    /// The same rate with the burst a batch of `priority` may use.
+    pub fn for_priority(&self, priority: i32) -> Rate {
+        Rate { burst: self.burst_for(priority), reserve: 0, ..*self }
     }
 }
 
@@ -56,7 +86,7 @@ mod tests {
 
     #[test]
     fn a_burst_then_the_steady_rate() {
-        let rate = Rate { emission: Duration::from_millis(100), burst: 3 };
+        let rate = Rate { emission: Duration::from_millis(100), burst: 3, reserve: 0 };
         let mut tat = 0;
         for _ in 0..3 {
             tat = gcra(tat, 1_000, rate).expect("the burst");
@@ -71,5 +101,33 @@ mod tests {
             granted += 1;
         }
         assert_eq!(granted, 3);
+    }
+
+    #[test]
+    fn campaigns_leave_the_reserve_to_single_sends_but_keep_the_rate() {
+        let rate = Rate { emission: Duration::from_millis(100), burst: 3, reserve: 1 };
+        let campaign = rate.for_priority(super::super::store::CAMPAIGN_PRIORITY);
+        let single = rate.for_priority(0);
+        assert_eq!((campaign.burst, single.burst), (2, 3));
+        // A campaign takes two at once, then must wait; a single send still gets the third.
+        let mut tat = 0;
+        for _ in 0..2 {
+            tat = gcra(tat, 1_000, campaign).expect("the campaign's burst");
+        }
+        assert!(gcra(tat, 1_000, campaign).is_err());
+        tat = gcra(tat, 1_000, single).expect("the reserved token");
+        assert!(gcra(tat, 1_000, single).is_err());
+        // At the steady rate the campaign gets a token every emission.
+        let mut tat = 0;
+        let mut granted = 0;
+        for now in (1_000..3_000).step_by(100) {
+            if let Ok(next) = gcra(tat, now, campaign) {
+                tat = next;
+                granted += 1;
+            }
+        }
+        assert_eq!(granted, 20);
+        // The reserve never takes a campaign's whole bucket.
+        assert_eq!(Rate { reserve: 5, ..rate }.burst_for(100), 1);
     }
 }

@@ -14,16 +14,38 @@ use rusqlite::{params, Connection, OptionalExtension as _, TransactionBehavior};
 use super::rate::{gcra, ms, now_ms, Millis, Rate};
 use super::state::{BatchState, Transition};
 use super::store::{
-    plan, Account, AccountState, BatchRow, CampaignId, CampaignInfo, CampaignPhase, CampaignSpec, Counts, Created,
-    Imported, Lease, Reaped, Store, StoreError, StoreResult, Token,
+    plan, tracked_rec_ids, Account, AccountState, BatchMove, BatchRow, CampaignId, CampaignInfo, CampaignPhase,
+    CampaignSpec, Counts, Created, DeliveryCounts, DeliveryPoll, DeliveryUpdate, Imported, Lease, Reaped, Store,
+    StoreError, StoreResult, Token, SINGLE_SEND_PRIORITY,
 };
 use crate::bulk::BatchOutcome;
 use crate::recipient::MobileNumber;
+use crate::status_codes::DeliveryStatus;
 
 /// `PRAGMA application_id` of a payamak job store ("PYMK").
 const APPLICATION_ID: i32 = 0x5059_4d4b;
 /// `PRAGMA user_version`: the schema's version.
-const SCHEMA_VERSION: i32 = 1;
+const SCHEMA_VERSION: i32 = 3;
+
+/// The changes from each older version to the next: `MIGRATIONS[v - 1]` takes version v to v + 1.
+const MIGRATIONS: [&str; 2] = [
+    // 2: the reserve campaigns leave for single sends.
+    "ALTER TABLE account ADD COLUMN reserve INTEGER NOT NULL DEFAULT 0;",
+    // 3: delivery tracking.
+    "ALTER TABLE batch ADD COLUMN poll_at INTEGER;
+     ALTER TABLE batch ADD COLUMN polls INTEGER NOT NULL DEFAULT 0;
+     ALTER TABLE batch ADD COLUMN updated_at INTEGER;
+     CREATE INDEX batch_poll ON batch (account, poll_at) WHERE poll_at IS NOT NULL;
+     CREATE TABLE delivery (
+         campaign INTEGER NOT NULL,
+         batch INTEGER NOT NULL,
+         rec_id INTEGER NOT NULL,
+         account TEXT NOT NULL,
+         status INTEGER,
+         final INTEGER NOT NULL DEFAULT 0,
+         PRIMARY KEY (campaign, batch, rec_id)
+     ) WITHOUT ROWID;",
+];
 
 const SCHEMA: &str = "
 CREATE TABLE account (
@@ -33,6 +55,7 @@ CREATE TABLE account (
     credentials TEXT NOT NULL,
     emission_ms INTEGER,
     burst INTEGER,
+    reserve INTEGER NOT NULL DEFAULT 0,
     tat INTEGER NOT NULL DEFAULT 0,
     paused_until INTEGER,
     pause_reason TEXT
@@ -71,10 +94,23 @@ CREATE TABLE batch (
     lease_until INTEGER,
     attempt_at INTEGER,
     outcome TEXT,
+    poll_at INTEGER,
+    polls INTEGER NOT NULL DEFAULT 0,
+    updated_at INTEGER,
     PRIMARY KEY (campaign, no)
 ) WITHOUT ROWID;
 CREATE INDEX batch_pending ON batch (account, priority, campaign, no) WHERE state = 'pending';
 CREATE INDEX batch_active ON batch (state, lease_until) WHERE state IN ('claimed', 'attempting');
+CREATE INDEX batch_poll ON batch (account, poll_at) WHERE poll_at IS NOT NULL;
+CREATE TABLE delivery (
+    campaign INTEGER NOT NULL,
+    batch INTEGER NOT NULL,
+    rec_id INTEGER NOT NULL,
+    account TEXT NOT NULL,
+    status INTEGER,
+    final INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (campaign, batch, rec_id)
+) WITHOUT ROWID;
 ";
 
 /// A job store in an SQLite file.
@@ -112,6 +148,7 @@ impl SqliteStore {
         let connection = Connection::open(&path).map_err(|error| StoreError::backend(context(), error))?;
         let setup = || -> Sql<()> {
             connection.busy_timeout(Duration::from_secs(30))?;
+            connection.set_prepared_statement_cache_capacity(64);
             // Reading the header is where a file that is not a database fails.
             let application: i32 = connection.query_row("PRAGMA application_id", [], |row| row.get(0))?;
             connection.pragma_update(None, "journal_mode", "WAL")?;
@@ -132,12 +169,14 @@ impl SqliteStore {
                     path.display()
                 ))
                 .into());
-            } else if version != SCHEMA_VERSION {
+            } else if !(1..=SCHEMA_VERSION).contains(&version) {
                 return Err(StoreError::Damaged(format!(
                     "{} has job store schema version {version}; this payamak reads version {SCHEMA_VERSION}",
                     path.display()
                 ))
                 .into());
+            } else if version < SCHEMA_VERSION {
+                migrate(&connection)?;
             }
             Ok(())
         };
@@ -195,35 +234,71 @@ impl SqliteStore {
     }
 }
 
-/// The account's token, in `tx`: taken (its bucket moved on) when granted and `take`.
-fn token_in(tx: &rusqlite::Transaction<'_>, account: &str, take: bool) -> Sql<Token> {
-    let row = tx
-        .query_row(
-            "SELECT emission_ms, burst, tat, paused_until, pause_reason FROM account WHERE name = ?",
-            [&account],
-            |row| {
-                Ok((
-                    row.get::<_, Option<i64>>(0)?,
-                    row.get::<_, Option<i64>>(1)?,
-                    row.get::<_, i64>(2)?,
-                    row.get::<_, Option<i64>>(3)?,
-                    row.get::<_, Option<String>>(4)?,
-                ))
-            },
-        )
-        .optional()?;
-    let Some((emission, burst, tat, paused_until, reason)) = row else {
+/// Runs one statement, prepared once per connection (the hot paths run the same few statements again and again).
+fn exec(tx: &rusqlite::Transaction<'_>, sql: &str, params: impl rusqlite::Params) -> rusqlite::Result<usize> {
+    tx.prepare_cached(sql)?.execute(params)
+}
+
+/// Reads one row with a statement prepared once per connection.
+fn row<T>(
+    tx: &rusqlite::Transaction<'_>,
+    sql: &str,
+    params: impl rusqlite::Params,
+    read: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
+    tx.prepare_cached(sql)?.query_row(params, read)
+}
+
+/// Brings an older store up to [`SCHEMA_VERSION`], in one transaction (another
+/// process opening it at the same time waits, then finds it done).
+fn migrate(connection: &Connection) -> Sql<()> {
+    // Under the write lock: read the version again.
+    let tx = rusqlite::Transaction::new_unchecked(connection, TransactionBehavior::Immediate)?;
+    let mut version: i32 = row(&tx, "PRAGMA user_version", [], |row| row.get(0))?;
+    while version < SCHEMA_VERSION {
+        let step = usize::try_from(version - 1).ok().and_then(|index| MIGRATIONS.get(index));
+        let Some(step) = step else {
+            return Err(StoreError::Damaged(format!("no way from job store schema version {version}")).into());
+        };
+        tx.execute_batch(step)?;
+        version += 1;
+        tx.pragma_update(None, "user_version", version)?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// The account's token, in `tx`, for a batch of `priority` (`None`: a single
+/// send's rule, the whole bucket): taken (its bucket moved on) when granted and `take`.
+fn token_in(tx: &rusqlite::Transaction<'_>, account: &str, priority: Option<i32>, take: bool) -> Sql<Token> {
+    let row = row(
+        tx,
+        "SELECT emission_ms, burst, reserve, tat, paused_until, pause_reason FROM account WHERE name = ?",
+        [&account],
+        |row| {
+            Ok((
+                row.get::<_, Option<i64>>(0)?,
+                row.get::<_, Option<i64>>(1)?,
+                row.get::<_, i64>(2)?,
+                row.get::<_, i64>(3)?,
+                row.get::<_, Option<i64>>(4)?,
+                row.get::<_, Option<String>>(5)?,
+            ))
+        },
+    )
+    .optional()?;
+    let Some((emission, burst, reserve, tat, paused_until, reason)) = row else {
         return Err(StoreError::NoSuchAccount(account.to_owned()).into());
     };
     let now = now_ms();
     if let Some(until) = paused_until.filter(|until| *until > now) {
         return Ok(Token::Paused(until, reason.unwrap_or_default()));
     }
-    let Some(rate) = rate_of(emission, burst) else { return Ok(Token::Granted) };
-    match gcra(tat, now, rate) {
+    let Some(rate) = rate_of(emission, burst, reserve) else { return Ok(Token::Granted) };
+    match gcra(tat, now, rate.for_priority(priority.unwrap_or(SINGLE_SEND_PRIORITY))) {
         Ok(tat) => {
             if take {
-                tx.execute("UPDATE account SET tat = ? WHERE name = ?", params![tat, account])?;
+                exec(tx, "UPDATE account SET tat = ? WHERE name = ?", params![tat, account])?;
             }
             Ok(Token::Granted)
         }
@@ -231,19 +306,23 @@ fn token_in(tx: &rusqlite::Transaction<'_>, account: &str, take: bool) -> Sql<To
     }
 }
 
-/// Claims the account's first pending batch for `owner`, in `tx`.
 /// The account's token, taken only when it has a pending batch (a worker that
-/// finds nothing to claim keeps the token for the next one), and with it a claim.
+/// finds nothing to claim keeps the token for the next one) and by that
+/// batch's rule (a campaign leaves the reserve), and with it a claim, in `tx`.
 fn token_and_claim_in(
     tx: &rusqlite::Transaction<'_>,
     account: String,
     owner: String,
     lease: Duration,
 ) -> Sql<(Token, Option<Lease>)> {
-    let pending: Option<i64> = tx
-        .query_row("SELECT 1 FROM batch WHERE account = ? AND state = 'pending' LIMIT 1", [&account], |row| row.get(0))
-        .optional()?;
-    let token = token_in(tx, &account, pending.is_some())?;
+    let pending: Option<i32> = row(
+        tx,
+        "SELECT priority FROM batch WHERE account = ? AND state = 'pending' ORDER BY priority LIMIT 1",
+        [&account],
+        |row| row.get(0),
+    )
+    .optional()?;
+    let token = token_in(tx, &account, pending, pending.is_some())?;
     if token != Token::Granted || pending.is_none() {
         return Ok((token, None));
     }
@@ -251,17 +330,18 @@ fn token_and_claim_in(
 }
 
 fn claim_in(tx: &rusqlite::Transaction<'_>, account: String, owner: String, lease: Duration) -> Sql<Option<Lease>> {
-    let found = tx
-        .query_row(
-            "SELECT campaign, no, first_seq, count FROM batch WHERE account = ? AND state = 'pending' \
+    let found = row(
+        tx,
+        "SELECT campaign, no, first_seq, count FROM batch WHERE account = ? AND state = 'pending' \
              ORDER BY priority, campaign, no LIMIT 1",
-            [&account],
-            |row| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?, row.get::<_, i64>(2)?, row.get::<_, i64>(3)?)),
-        )
-        .optional()?;
+        [&account],
+        |row| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?, row.get::<_, i64>(2)?, row.get::<_, i64>(3)?)),
+    )
+    .optional()?;
     let Some((campaign, batch, first, size)) = found else { return Ok(None) };
     let until = now_ms().saturating_add(ms(lease));
-    let changed = tx.execute(
+    let changed = exec(
+        tx,
         &format!(
             "UPDATE batch SET state = '{}', lease_owner = ?, lease_until = ? \
              WHERE campaign = ? AND no = ? AND state IN {}",
@@ -288,6 +368,56 @@ fn claim_in(tx: &rusqlite::Transaction<'_>, account: String, owner: String, leas
     }))
 }
 
+/// The token, the claim and its attempt, in `tx`.
+fn claim_and_attempt_in(
+    tx: &rusqlite::Transaction<'_>,
+    account: String,
+    owner: String,
+    lease: Duration,
+) -> Sql<(Token, Option<Lease>)> {
+    let (token, claimed) = token_and_claim_in(tx, account, owner, lease)?;
+    let Some(claimed) = claimed else { return Ok((token, None)) };
+    let (campaign, batch) = (claimed.campaign.0, signed(claimed.batch));
+    if !advance_in(tx, campaign, batch, &claimed.owner, Transition::Attempt, None, &[])? {
+        // Only a lease shorter than a millisecond ends before its attempt: give the batch back.
+        advance_in(tx, campaign, batch, &claimed.owner, Transition::Release, None, &[])?;
+        return Ok((token, None));
+    }
+    Ok((token, Some(claimed)))
+}
+
+/// A move as [`advance_in`] takes it: campaign, batch, owner, transition, outcome (JSON), recIds to follow.
+type PreparedMove = (i64, i64, String, Transition, Option<String>, Vec<i64>);
+
+fn prepare_moves(moves: &[BatchMove]) -> StoreResult<Vec<PreparedMove>> {
+    moves
+        .iter()
+        .map(|step| {
+            let json = to_json(step.outcome.as_ref()).map_err(|fail| match fail {
+                Fail::Store(error) => error,
+                Fail::Sql(error) => StoreError::backend("record an outcome", error),
+            })?;
+            Ok((
+                step.lease.campaign.0,
+                signed(step.lease.batch),
+                step.lease.owner.clone(),
+                step.transition,
+                json,
+                tracked_rec_ids(step.outcome.as_ref()),
+            ))
+        })
+        .collect()
+}
+
+fn advance_many_in(tx: &rusqlite::Transaction<'_>, moves: &[PreparedMove]) -> Sql<Vec<bool>> {
+    moves
+        .iter()
+        .map(|(campaign, batch, owner, transition, json, rec_ids)| {
+            advance_in(tx, *campaign, *batch, owner, *transition, json.clone(), rec_ids)
+        })
+        .collect()
+}
+
 /// Moves batch `batch` of `campaign` by `transition`, in `tx`, if the machine (and the lease of `owner`) allows it.
 fn advance_in(
     tx: &rusqlite::Transaction<'_>,
@@ -296,13 +426,18 @@ fn advance_in(
     owner: &str,
     transition: Transition,
     outcome: Option<String>,
+    rec_ids: &[i64],
 ) -> Sql<bool> {
     let now = now_ms();
+    // A sent batch with recIds to follow starts its delivery schedule in the same write of its row
+    // (the row holds the whole outcome: one rewrite, not two).
+    let follow = transition.to() == BatchState::Sent && !rec_ids.is_empty();
     let mut sql = format!(
         "UPDATE batch SET state = ?1, outcome = coalesce(?2, outcome), \
          attempt_at = CASE WHEN ?1 = 'attempting' THEN ?3 ELSE attempt_at END, \
-         lease_owner = CASE WHEN ?1 = 'pending' THEN NULL ELSE lease_owner END \
+         lease_owner = CASE WHEN ?1 = 'pending' THEN NULL ELSE lease_owner END{} \
          WHERE campaign = ?4 AND no = ?5 AND state IN {}",
+        if follow { ", poll_at = ?3, polls = 0" } else { "" },
         transition.from_sql()
     );
     if transition.needs_owner() {
@@ -313,11 +448,39 @@ fn advance_in(
     }
     let to = transition.to().as_str();
     let changed = if transition.needs_owner() {
-        tx.execute(&sql, params![to, outcome, now, campaign, batch, owner])?
+        exec(tx, &sql, params![to, outcome, now, campaign, batch, owner])?
     } else {
-        tx.execute(&sql, params![to, outcome, now, campaign, batch])?
+        exec(tx, &sql, params![to, outcome, now, campaign, batch])?
     };
+    if changed == 1 && follow {
+        insert_deliveries(tx, campaign, batch, rec_ids)?;
+    }
     Ok(changed == 1)
+}
+
+/// Follows the deliveries of a batch just sent (its accepted `rec_ids`), in `tx`.
+fn follow_in(tx: &rusqlite::Transaction<'_>, campaign: i64, batch: i64, rec_ids: &[i64], now: Millis) -> Sql<()> {
+    if rec_ids.is_empty() {
+        return Ok(());
+    }
+    insert_deliveries(tx, campaign, batch, rec_ids)?;
+    exec(tx, "UPDATE batch SET poll_at = ?, polls = 0 WHERE campaign = ? AND no = ?", params![now, campaign, batch])?;
+    Ok(())
+}
+
+/// The `delivery` rows of a batch's accepted `rec_ids`, in `tx`.
+fn insert_deliveries(tx: &rusqlite::Transaction<'_>, campaign: i64, batch: i64, rec_ids: &[i64]) -> Sql<()> {
+    let account: String =
+        row(tx, "SELECT account FROM batch WHERE campaign = ? AND no = ?", [campaign, batch], |row| row.get(0))?;
+    // One statement for the batch's recIds (at most 100: one statement per batch size, kept prepared).
+    for chunk in rec_ids.chunks(100) {
+        let values = vec!["(?1, ?2, ?3, ?)"; chunk.len()].join(", ");
+        let sql = format!("INSERT OR IGNORE INTO delivery (campaign, batch, account, rec_id) VALUES {values}");
+        let mut values: Vec<&dyn rusqlite::ToSql> = vec![&campaign, &batch, &account];
+        values.extend(chunk.iter().map(|rec_id| rec_id as &dyn rusqlite::ToSql));
+        exec(tx, &sql, values.as_slice())?;
+    }
+    Ok(())
 }
 
 fn parse_state(name: &str) -> Sql<BatchState> {
@@ -343,9 +506,13 @@ fn parse_number(text: &str) -> Sql<MobileNumber> {
     MobileNumber::parse(text).map_err(|_| StoreError::Damaged(format!("a recipient {text:?} is not a number")).into())
 }
 
-fn rate_of(emission: Option<i64>, burst: Option<i64>) -> Option<Rate> {
+fn rate_of(emission: Option<i64>, burst: Option<i64>, reserve: i64) -> Option<Rate> {
     let emission = u64::try_from(emission?).ok()?;
-    Some(Rate { emission: Duration::from_millis(emission), burst: u32::try_from(burst.unwrap_or(1)).unwrap_or(1) })
+    Some(Rate {
+        emission: Duration::from_millis(emission),
+        burst: u32::try_from(burst.unwrap_or(1)).unwrap_or(1),
+        reserve: u32::try_from(reserve).unwrap_or(0),
+    })
 }
 
 fn count(value: i64) -> u64 {
@@ -357,30 +524,30 @@ fn signed(value: u64) -> i64 {
 }
 
 fn campaign_info(tx: &rusqlite::Transaction<'_>, id: CampaignId) -> Sql<Option<CampaignInfo>> {
-    let row = tx
-        .query_row(
-            "SELECT account, sender, body, flash, priority, idempotency_key, source, phase, recipients, duplicates, \
+    let row = row(
+        tx,
+        "SELECT account, sender, body, flash, priority, idempotency_key, source, phase, recipients, duplicates, \
              created_at FROM campaign WHERE id = ?",
-            [id.0],
-            |row| {
-                Ok((
-                    CampaignSpec {
-                        account: row.get(0)?,
-                        from: row.get(1)?,
-                        text: row.get(2)?,
-                        flash: row.get(3)?,
-                        priority: row.get(4)?,
-                        idempotency_key: row.get(5)?,
-                        source: row.get(6)?,
-                    },
-                    row.get::<_, String>(7)?,
-                    row.get::<_, i64>(8)?,
-                    row.get::<_, i64>(9)?,
-                    row.get::<_, i64>(10)?,
-                ))
-            },
-        )
-        .optional()?;
+        [id.0],
+        |row| {
+            Ok((
+                CampaignSpec {
+                    account: row.get(0)?,
+                    from: row.get(1)?,
+                    text: row.get(2)?,
+                    flash: row.get(3)?,
+                    priority: row.get(4)?,
+                    idempotency_key: row.get(5)?,
+                    source: row.get(6)?,
+                },
+                row.get::<_, String>(7)?,
+                row.get::<_, i64>(8)?,
+                row.get::<_, i64>(9)?,
+                row.get::<_, i64>(10)?,
+            ))
+        },
+    )
+    .optional()?;
     let Some((spec, phase, recipients, duplicates, created_at)) = row else { return Ok(None) };
     let phase = match phase.as_str() {
         "importing" => CampaignPhase::Importing,
@@ -401,6 +568,92 @@ fn numbers_of(tx: &rusqlite::Transaction<'_>, campaign: i64, first: i64, count: 
     Ok(numbers)
 }
 
+fn create_in(tx: &rusqlite::Transaction<'_>, spec: CampaignSpec) -> Sql<Created> {
+    let known: Option<i64> =
+        row(tx, "SELECT 1 FROM account WHERE name = ?", [&spec.account], |row| row.get(0)).optional()?;
+    if known.is_none() {
+        return Err(StoreError::NoSuchAccount(spec.account).into());
+    }
+    if let Some(key) = &spec.idempotency_key {
+        let found: Option<i64> = row(
+            tx,
+            "SELECT id FROM campaign WHERE account = ? AND idempotency_key = ?",
+            params![spec.account, key],
+            |row| row.get(0),
+        )
+        .optional()?;
+        if let Some(id) = found {
+            return Ok(Created { id: CampaignId(id), existed: true });
+        }
+    }
+    exec(
+        tx,
+        "INSERT INTO campaign (account, sender, body, flash, priority, idempotency_key, source, phase, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, 'importing', ?)",
+        params![
+            spec.account,
+            spec.from,
+            spec.text,
+            spec.flash,
+            spec.priority,
+            spec.idempotency_key,
+            spec.source,
+            now_ms()
+        ],
+    )?;
+    Ok(Created { id: CampaignId(tx.last_insert_rowid()), existed: false })
+}
+
+fn add_in(tx: &rusqlite::Transaction<'_>, campaign: CampaignId, numbers: &[String]) -> Sql<()> {
+    let info = campaign_info(tx, campaign)?.ok_or(StoreError::NoSuchCampaign(campaign))?;
+    if info.phase != CampaignPhase::Importing {
+        return Err(StoreError::Phase { campaign, reason: "its import is over; no recipient can be added" }.into());
+    }
+    let mut seq = signed(info.recipients);
+    let mut duplicates = signed(info.duplicates);
+    {
+        let mut insert =
+            tx.prepare_cached("INSERT OR IGNORE INTO recipient (campaign, seq, msisdn) VALUES (?, ?, ?)")?;
+        for number in numbers {
+            if insert.execute(params![campaign.0, seq, number])? == 1 {
+                seq += 1;
+            } else {
+                duplicates += 1;
+            }
+        }
+    }
+    exec(tx, "UPDATE campaign SET recipients = ?, duplicates = ? WHERE id = ?", params![seq, duplicates, campaign.0])?;
+    Ok(())
+}
+
+fn seal_in(tx: &rusqlite::Transaction<'_>, campaign: CampaignId, batch_size: u64) -> Sql<Imported> {
+    let info = campaign_info(tx, campaign)?.ok_or(StoreError::NoSuchCampaign(campaign))?;
+    if info.phase == CampaignPhase::Ready {
+        let batches: i64 = row(tx, "SELECT count(*) FROM batch WHERE campaign = ?", [campaign.0], |row| row.get(0))?;
+        return Ok(Imported { recipients: info.recipients, duplicates: info.duplicates, batches: count(batches) });
+    }
+    let mut batches = 0;
+    {
+        let mut insert = tx.prepare_cached(
+            "INSERT INTO batch (campaign, no, account, priority, first_seq, count, state) \
+                 VALUES (?, ?, ?, ?, ?, ?, 'pending')",
+        )?;
+        for (batch, first, size) in plan(info.recipients, batch_size) {
+            insert.execute(params![
+                campaign.0,
+                signed(batch),
+                info.spec.account,
+                info.spec.priority,
+                signed(first),
+                signed(size)
+            ])?;
+            batches += 1;
+        }
+    }
+    exec(tx, "UPDATE campaign SET phase = 'ready' WHERE id = ?", [campaign.0])?;
+    Ok(Imported { recipients: info.recipients, duplicates: info.duplicates, batches })
+}
+
 impl Store for SqliteStore {
     async fn put_account(&self, account: &Account) -> StoreResult<()> {
         let account = account.clone();
@@ -409,12 +662,14 @@ impl Store for SqliteStore {
                 .map_err(|error| StoreError::Damaged(format!("endpoints: {error}")))?;
             let emission = account.rate.map(|rate| ms(rate.emission));
             let burst = account.rate.map(|rate| i64::from(rate.burst));
-            tx.execute(
-                "INSERT INTO account (name, username, endpoints, credentials, emission_ms, burst) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+            let reserve = account.rate.map_or(0, |rate| i64::from(rate.reserve));
+            exec(
+                tx,
+                "INSERT INTO account (name, username, endpoints, credentials, emission_ms, burst, reserve) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
                  ON CONFLICT (name) DO UPDATE SET username = ?2, endpoints = ?3, credentials = ?4, \
-                 emission_ms = ?5, burst = ?6",
-                params![account.name, account.username, endpoints, account.credentials, emission, burst],
+                 emission_ms = ?5, burst = ?6, reserve = ?7",
+                params![account.name, account.username, endpoints, account.credentials, emission, burst, reserve],
             )?;
             Ok(())
         })
@@ -424,28 +679,26 @@ impl Store for SqliteStore {
     async fn accounts(&self) -> StoreResult<Vec<AccountState>> {
         self.read("read the accounts", |tx| {
             let mut statement = tx.prepare_cached(
-                "SELECT name, username, endpoints, credentials, emission_ms, burst, paused_until, pause_reason \
-                 FROM account ORDER BY name",
+                "SELECT name, username, endpoints, credentials, emission_ms, burst, paused_until, pause_reason, \
+                 reserve FROM account ORDER BY name",
             )?;
             let rows = statement.query_map([], |row| {
                 Ok((
-                    row.get::<_, String>(0)?,
-                    row.get::<_, String>(1)?,
+                    (row.get::<_, String>(0)?, row.get::<_, String>(1)?),
                     row.get::<_, String>(2)?,
                     row.get::<_, String>(3)?,
-                    row.get::<_, Option<i64>>(4)?,
-                    row.get::<_, Option<i64>>(5)?,
+                    (row.get::<_, Option<i64>>(4)?, row.get::<_, Option<i64>>(5)?, row.get::<_, i64>(8)?),
                     row.get::<_, Option<i64>>(6)?,
                     row.get::<_, Option<String>>(7)?,
                 ))
             })?;
             let mut accounts = Vec::new();
             for row in rows {
-                let (name, username, endpoints, credentials, emission, burst, until, reason) = row?;
+                let ((name, username), endpoints, credentials, (emission, burst, reserve), until, reason) = row?;
                 let endpoints: Vec<String> = serde_json::from_str(&endpoints)
                     .map_err(|error| StoreError::Damaged(format!("the endpoints of account {name:?}: {error}")))?;
                 let paused = until.map(|until| (until, reason.unwrap_or_default()));
-                let rate = rate_of(emission, burst);
+                let rate = rate_of(emission, burst, reserve);
                 accounts
                     .push(AccountState { account: Account { name, username, endpoints, credentials, rate }, paused });
             }
@@ -457,7 +710,8 @@ impl Store for SqliteStore {
     async fn pause(&self, account: &str, until: Millis, reason: &str) -> StoreResult<()> {
         let (account, reason) = (account.to_owned(), reason.to_owned());
         self.write("pause an account", move |tx| {
-            let changed = tx.execute(
+            let changed = exec(
+                tx,
                 "UPDATE account SET paused_until = max(coalesce(paused_until, 0), ?2), pause_reason = ?3 WHERE name = ?1",
                 params![account, until, reason],
             )?;
@@ -471,113 +725,35 @@ impl Store for SqliteStore {
 
     async fn take_token(&self, account: &str) -> StoreResult<Token> {
         let account = account.to_owned();
-        self.write("take a token", move |tx| token_in(tx, &account, true)).await
+        self.write("take a token", move |tx| token_in(tx, &account, None, true)).await
     }
 
     async fn create_campaign(&self, spec: &CampaignSpec) -> StoreResult<Created> {
         let spec = spec.clone();
-        self.write("create a campaign", move |tx| {
-            let known: Option<i64> =
-                tx.query_row("SELECT 1 FROM account WHERE name = ?", [&spec.account], |row| row.get(0)).optional()?;
-            if known.is_none() {
-                return Err(StoreError::NoSuchAccount(spec.account).into());
+        self.write("create a campaign", move |tx| create_in(tx, spec)).await
+    }
+
+    async fn enqueue_single(&self, spec: &CampaignSpec, number: &MobileNumber) -> StoreResult<Created> {
+        let (spec, number) = (spec.clone(), number.as_str().to_owned());
+        self.write("enqueue a single send", move |tx| {
+            let created = create_in(tx, spec)?;
+            let phase = campaign_info(tx, created.id)?.map(|info| info.phase);
+            if phase == Some(CampaignPhase::Importing) {
+                add_in(tx, created.id, &[number])?;
+                seal_in(tx, created.id, 1)?;
             }
-            if let Some(key) = &spec.idempotency_key {
-                let found: Option<i64> = tx
-                    .query_row(
-                        "SELECT id FROM campaign WHERE account = ? AND idempotency_key = ?",
-                        params![spec.account, key],
-                        |row| row.get(0),
-                    )
-                    .optional()?;
-                if let Some(id) = found {
-                    return Ok(Created { id: CampaignId(id), existed: true });
-                }
-            }
-            tx.execute(
-                "INSERT INTO campaign (account, sender, body, flash, priority, idempotency_key, source, phase, created_at) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, 'importing', ?)",
-                params![
-                    spec.account,
-                    spec.from,
-                    spec.text,
-                    spec.flash,
-                    spec.priority,
-                    spec.idempotency_key,
-                    spec.source,
-                    now_ms()
-                ],
-            )?;
-            Ok(Created { id: CampaignId(tx.last_insert_rowid()), existed: false })
+            Ok(created)
         })
         .await
     }
 
     async fn add_recipients(&self, campaign: CampaignId, numbers: &[MobileNumber]) -> StoreResult<()> {
         let numbers: Vec<String> = numbers.iter().map(|number| number.as_str().to_owned()).collect();
-        self.write("add recipients", move |tx| {
-            let info = campaign_info(tx, campaign)?.ok_or(StoreError::NoSuchCampaign(campaign))?;
-            if info.phase != CampaignPhase::Importing {
-                return Err(
-                    StoreError::Phase { campaign, reason: "its import is over; no recipient can be added" }.into()
-                );
-            }
-            let mut seq = signed(info.recipients);
-            let mut duplicates = signed(info.duplicates);
-            {
-                let mut insert =
-                    tx.prepare_cached("INSERT OR IGNORE INTO recipient (campaign, seq, msisdn) VALUES (?, ?, ?)")?;
-                for number in &numbers {
-                    if insert.execute(params![campaign.0, seq, number])? == 1 {
-                        seq += 1;
-                    } else {
-                        duplicates += 1;
-                    }
-                }
-            }
-            tx.execute(
-                "UPDATE campaign SET recipients = ?, duplicates = ? WHERE id = ?",
-                params![seq, duplicates, campaign.0],
-            )?;
-            Ok(())
-        })
-        .await
+        self.write("add recipients", move |tx| add_in(tx, campaign, &numbers)).await
     }
 
     async fn seal(&self, campaign: CampaignId, batch_size: u64) -> StoreResult<Imported> {
-        self.write("plan the batches", move |tx| {
-            let info = campaign_info(tx, campaign)?.ok_or(StoreError::NoSuchCampaign(campaign))?;
-            if info.phase == CampaignPhase::Ready {
-                let batches: i64 =
-                    tx.query_row("SELECT count(*) FROM batch WHERE campaign = ?", [campaign.0], |row| row.get(0))?;
-                return Ok(Imported {
-                    recipients: info.recipients,
-                    duplicates: info.duplicates,
-                    batches: count(batches),
-                });
-            }
-            let mut batches = 0;
-            {
-                let mut insert = tx.prepare_cached(
-                    "INSERT INTO batch (campaign, no, account, priority, first_seq, count, state) \
-                     VALUES (?, ?, ?, ?, ?, ?, 'pending')",
-                )?;
-                for (batch, first, size) in plan(info.recipients, batch_size) {
-                    insert.execute(params![
-                        campaign.0,
-                        signed(batch),
-                        info.spec.account,
-                        info.spec.priority,
-                        signed(first),
-                        signed(size)
-                    ])?;
-                    batches += 1;
-                }
-            }
-            tx.execute("UPDATE campaign SET phase = 'ready' WHERE id = ?", [campaign.0])?;
-            Ok(Imported { recipients: info.recipients, duplicates: info.duplicates, batches })
-        })
-        .await
+        self.write("plan the batches", move |tx| seal_in(tx, campaign, batch_size)).await
     }
 
     async fn campaign(&self, campaign: CampaignId) -> StoreResult<Option<CampaignInfo>> {
@@ -597,15 +773,41 @@ impl Store for SqliteStore {
     ) -> StoreResult<(Token, Option<Lease>)> {
         let (account, owner) = (account.to_owned(), owner.to_owned());
         self.write("take a token, claim a batch and record its attempt", move |tx| {
-            let (token, claimed) = token_and_claim_in(tx, account, owner, lease)?;
-            let Some(claimed) = claimed else { return Ok((token, None)) };
-            let (campaign, batch) = (claimed.campaign.0, signed(claimed.batch));
-            if !advance_in(tx, campaign, batch, &claimed.owner, Transition::Attempt, None)? {
-                // Only a lease shorter than a millisecond ends before its attempt: give the batch back.
-                advance_in(tx, campaign, batch, &claimed.owner, Transition::Release, None)?;
-                return Ok((token, None));
+            claim_and_attempt_in(tx, account, owner, lease)
+        })
+        .await
+    }
+
+    async fn advance_many(&self, moves: &[BatchMove]) -> StoreResult<Vec<bool>> {
+        let moves = prepare_moves(moves)?;
+        // One transaction, one sync for all of them.
+        self.write("record outcomes", move |tx| advance_many_in(tx, &moves)).await
+    }
+
+    async fn advance_many_then_claim(
+        &self,
+        moves: &[BatchMove],
+        account: &str,
+        owner: &str,
+        lease: Duration,
+    ) -> StoreResult<(Vec<bool>, StoreResult<(Token, Option<Lease>)>)> {
+        let moves = prepare_moves(moves)?;
+        let (account, owner) = (account.to_owned(), owner.to_owned());
+        self.write("record outcomes, take a token, claim a batch and record its attempt", move |tx| {
+            let moved = advance_many_in(tx, &moves)?;
+            // The outcomes stay recorded whatever becomes of the claim.
+            tx.execute_batch("SAVEPOINT claim")?;
+            match claim_and_attempt_in(tx, account, owner, lease) {
+                Ok(claimed) => {
+                    tx.execute_batch("RELEASE claim")?;
+                    Ok((moved, Ok(claimed)))
+                }
+                Err(Fail::Store(error)) => {
+                    tx.execute_batch("ROLLBACK TO claim; RELEASE claim")?;
+                    Ok((moved, Err(error)))
+                }
+                Err(Fail::Sql(error)) => Err(Fail::Sql(error)),
             }
-            Ok((token, Some(claimed)))
         })
         .await
     }
@@ -627,18 +829,22 @@ impl Store for SqliteStore {
         transition: Transition,
         outcome: Option<&BatchOutcome>,
     ) -> StoreResult<bool> {
+        let outcome_of = outcome;
         let outcome = to_json(outcome).map_err(|fail| match fail {
             Fail::Store(error) => error,
             Fail::Sql(error) => StoreError::backend("record an outcome", error),
         })?;
+        let rec_ids = tracked_rec_ids(outcome_of);
         let (campaign, batch, owner) = (lease.campaign.0, signed(lease.batch), lease.owner.clone());
-        self.write("move a batch", move |tx| advance_in(tx, campaign, batch, &owner, transition, outcome)).await
+        self.write("move a batch", move |tx| advance_in(tx, campaign, batch, &owner, transition, outcome, &rec_ids))
+            .await
     }
 
     async fn reap(&self, unknown_after: Duration) -> StoreResult<Reaped> {
         self.write("reap", move |tx| {
             let now = now_ms();
-            let requeued = tx.execute(
+            let requeued = exec(
+                tx,
                 &format!(
                     "UPDATE batch SET state = '{}', lease_owner = NULL WHERE state IN {} AND lease_until <= ?",
                     Transition::LeaseExpired.to().as_str(),
@@ -646,7 +852,8 @@ impl Store for SqliteStore {
                 ),
                 [now],
             )?;
-            let unknown = tx.execute(
+            let unknown = exec(
+                tx,
                 &format!(
                     "UPDATE batch SET state = '{}' WHERE state IN {} AND attempt_at <= ?",
                     Transition::Stale.to().as_str(),
@@ -702,13 +909,13 @@ impl Store for SqliteStore {
 
     async fn batch_numbers(&self, campaign: CampaignId, batch: u64) -> StoreResult<Vec<MobileNumber>> {
         self.read("read a batch's recipients", move |tx| {
-            let found = tx
-                .query_row(
-                    "SELECT first_seq, count FROM batch WHERE campaign = ? AND no = ?",
-                    params![campaign.0, signed(batch)],
-                    |row| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?)),
-                )
-                .optional()?;
+            let found = row(
+                tx,
+                "SELECT first_seq, count FROM batch WHERE campaign = ? AND no = ?",
+                params![campaign.0, signed(batch)],
+                |row| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?)),
+            )
+            .optional()?;
             match found {
                 Some((first, size)) => numbers_of(tx, campaign.0, first, size),
                 None => Ok(Vec::new()),
@@ -722,7 +929,8 @@ impl Store for SqliteStore {
             return Err(StoreError::Unsupported("this transition for a whole campaign"));
         }
         self.write("requeue batches", move |tx| {
-            let changed = tx.execute(
+            let changed = exec(
+                tx,
                 &format!(
                     "UPDATE batch SET state = '{}', lease_owner = NULL WHERE campaign = ? AND state IN {}",
                     transition.to().as_str(),
@@ -745,22 +953,159 @@ impl Store for SqliteStore {
             Fail::Store(error) => error,
             Fail::Sql(error) => StoreError::backend("reconcile", error),
         })?;
+        let rec_ids = tracked_rec_ids(Some(outcome));
         self.write("reconcile a batch", move |tx| {
-            let changed = tx.execute(
+            let changed = exec(
+                tx,
                 &format!(
                     "UPDATE batch SET state = ?, outcome = ? WHERE campaign = ? AND no = ? AND state IN {}",
                     Transition::Reconciled.from_sql()
                 ),
                 params![to.as_str(), json, campaign.0, signed(batch)],
             )?;
+            if changed == 1 && to == BatchState::Sent {
+                follow_in(tx, campaign.0, signed(batch), &rec_ids, now_ms())?;
+            }
             Ok(changed == 1)
+        })
+        .await
+    }
+
+    async fn claim_deliveries(
+        &self,
+        account: &str,
+        first_after: Duration,
+        limit: usize,
+        lease: Duration,
+    ) -> StoreResult<Vec<DeliveryPoll>> {
+        let account = account.to_owned();
+        self.write("claim deliveries to read", move |tx| {
+            let now = now_ms();
+            let due: Vec<(i64, i64, i64, i64, Option<i64>)> = {
+                let mut statement = tx.prepare_cached(
+                    "SELECT campaign, no, polls, attempt_at, updated_at FROM batch \
+                     WHERE account = ?1 AND poll_at IS NOT NULL AND poll_at <= ?2 AND (polls > 0 OR attempt_at <= ?3) \
+                     ORDER BY poll_at LIMIT ?4",
+                )?;
+                let rows = statement.query_map(
+                    params![account, now, now - ms(first_after), i64::try_from(limit).unwrap_or(i64::MAX)],
+                    |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get::<_, Option<i64>>(3)?, row.get(4)?)),
+                )?;
+                let mut due = Vec::new();
+                for row in rows {
+                    let (campaign, batch, polls, attempt_at, updated_at) = row?;
+                    due.push((campaign, batch, polls, attempt_at.unwrap_or(0), updated_at));
+                }
+                due
+            };
+            let mut polls = Vec::with_capacity(due.len());
+            for (campaign, batch, count_of_polls, sent_at, updated_at) in due {
+                exec(
+                tx,
+                    "UPDATE batch SET poll_at = ? WHERE campaign = ? AND no = ?",
+                    params![now.saturating_add(ms(lease)), campaign, batch],
+                )?;
+                let mut statement = tx.prepare_cached(
+                    "SELECT rec_id, status FROM delivery WHERE campaign = ? AND batch = ? AND final = 0 ORDER BY rec_id",
+                )?;
+                let rows = statement.query_map(params![campaign, batch], |row| {
+                    Ok((row.get::<_, i64>(0)?, row.get::<_, Option<i32>>(1)?))
+                })?;
+                let mut open = Vec::new();
+                for row in rows {
+                    let (rec_id, status) = row?;
+                    open.push((rec_id, status.map(DeliveryStatus::from_code)));
+                }
+                polls.push(DeliveryPoll {
+                    campaign: CampaignId(campaign),
+                    batch: count(batch),
+                    account: account.clone(),
+                    polls: u32::try_from(count_of_polls).unwrap_or(0),
+                    sent_at,
+                    updated_at,
+                    open,
+                });
+            }
+            Ok(polls)
+        })
+        .await
+    }
+
+    async fn record_deliveries(&self, poll: &DeliveryPoll, update: &DeliveryUpdate) -> StoreResult<()> {
+        let (campaign, batch, update) = (poll.campaign.0, signed(poll.batch), update.clone());
+        self.write("record delivery statuses", move |tx| {
+            {
+                let mut status = tx.prepare_cached(
+                    "UPDATE delivery SET status = ?, final = ? WHERE campaign = ? AND batch = ? AND rec_id = ?",
+                )?;
+                for (rec_id, read) in &update.statuses {
+                    status.execute(params![read.code(), read.is_final(), campaign, batch, rec_id])?;
+                }
+                let mut invalid =
+                    tx.prepare_cached("UPDATE delivery SET final = 1 WHERE campaign = ? AND batch = ? AND rec_id = ?")?;
+                for rec_id in &update.invalid {
+                    invalid.execute(params![campaign, batch, rec_id])?;
+                }
+            }
+            exec(
+                tx,
+                "UPDATE batch SET polls = polls + ?, updated_at = coalesce(?, updated_at), poll_at = ? \
+                 WHERE campaign = ? AND no = ?",
+                params![i64::from(update.counted), update.updated_at, update.next_poll_at, campaign, batch],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn delivery_counts(&self, campaign: CampaignId) -> StoreResult<DeliveryCounts> {
+        self.read("count deliveries", move |tx| {
+            let mut counts = DeliveryCounts::default();
+            let mut statement = tx.prepare_cached(
+                "SELECT status, final, count(*) FROM delivery WHERE campaign = ? GROUP BY status, final",
+            )?;
+            let rows = statement.query_map([campaign.0], |row| {
+                Ok((row.get::<_, Option<i32>>(0)?, row.get::<_, bool>(1)?, row.get::<_, i64>(2)?))
+            })?;
+            for row in rows {
+                let (status, settled, rows) = row?;
+                let rows = count(rows);
+                counts.tracked += rows;
+                match status {
+                    Some(code) => *counts.by_status.entry(code).or_default() += rows,
+                    None if settled => counts.invalid += rows,
+                    None => counts.unread += rows,
+                }
+            }
+            counts.following = count(row(
+                tx,
+                "SELECT count(*) FROM batch WHERE campaign = ? AND poll_at IS NOT NULL",
+                [campaign.0],
+                |row| row.get(0),
+            )?);
+            Ok(counts)
+        })
+        .await
+    }
+
+    async fn next_delivery_poll(&self, account: Option<&str>, first_after: Duration) -> StoreResult<Option<Millis>> {
+        let account = account.map(str::to_owned);
+        self.read("find the next delivery poll", move |tx| {
+            Ok(row(
+                tx,
+                "SELECT min(CASE WHEN polls = 0 THEN max(poll_at, coalesce(attempt_at, 0) + ?2) ELSE poll_at END) \
+                 FROM batch WHERE poll_at IS NOT NULL AND (?1 IS NULL OR account = ?1)",
+                params![account, ms(first_after)],
+                |row| row.get::<_, Option<i64>>(0),
+            )?)
         })
         .await
     }
 
     async fn requeue_stale_attempts_unsafely(&self, older_than: Duration) -> StoreResult<u64> {
         self.write("requeue attempts (unsafe)", move |tx| {
-            let changed = tx.execute(
+            let changed = exec(
+                tx,
                 "UPDATE batch SET state = 'pending', lease_owner = NULL \
                  WHERE state IN ('attempting', 'unknown') AND attempt_at <= ?",
                 [now_ms() - ms(older_than)],
@@ -768,5 +1113,45 @@ impl Store for SqliteStore {
             Ok(changed as u64)
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_store_of_version_1_is_brought_up_to_date() {
+        let dir = std::env::temp_dir().join(format!("payamak-sqlite-migrate-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("a temp dir");
+        let path = dir.join("v1.db");
+        let _ = std::fs::remove_file(&path);
+        drop(SqliteStore::open(&path).expect("a new store"));
+        // Back to version 1's schema, as an older payamak left it.
+        let connection = Connection::open(&path).expect("open");
+        connection
+            .execute_batch(
+                "DROP INDEX batch_poll; DROP TABLE delivery; ALTER TABLE batch DROP COLUMN poll_at; \
+                 ALTER TABLE batch DROP COLUMN polls; ALTER TABLE batch DROP COLUMN updated_at; \
+                 ALTER TABLE account DROP COLUMN reserve; PRAGMA user_version = 1;",
+            )
+            .expect("downgrade");
+        drop(connection);
+        let store = SqliteStore::open(&path).expect("the old store opens");
+        let account = Account {
+            name: "a".to_owned(),
+            username: "u".to_owned(),
+            endpoints: Vec::new(),
+            credentials: "settings".to_owned(),
+            rate: Some(Rate::per_second(5.0, 3).with_reserve(1)),
+        };
+        store.put_account(&account).await.expect("an account with a reserve");
+        assert_eq!(store.accounts().await.expect("accounts")[0].account.rate, account.rate);
+        let id = store.create_campaign(&CampaignSpec::single_send("a", "1", "x", "k")).await.expect("campaign").id;
+        assert_eq!(store.delivery_counts(id).await.expect("counts"), DeliveryCounts::default());
+        let connection = Connection::open(&path).expect("open");
+        let version: i32 = connection.query_row("PRAGMA user_version", [], |row| row.get(0)).expect("version");
+        assert_eq!(version, SCHEMA_VERSION);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -9,6 +9,7 @@ use super::rate::{Millis, Rate};
 use super::state::{BatchState, Transition};
 use crate::bulk::BatchOutcome;
 use crate::recipient::MobileNumber;
+use crate::status_codes::DeliveryStatus;
 
 /// A campaign's id in its store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -78,6 +79,32 @@ pub struct CampaignSpec {
 
 /// The priority of campaigns; single sends go before them.
 pub const CAMPAIGN_PRIORITY: i32 = 100;
+
+/// The priority of single sends (OTPs, notifications): claimed before any
+/// campaign batch, and free to take the tokens campaigns leave in reserve.
+pub const SINGLE_SEND_PRIORITY: i32 = 0;
+
+impl CampaignSpec {
+    /// A single send (an OTP, a notification) of `text` from `from` with
+    /// `account`, at [`SINGLE_SEND_PRIORITY`], made once per `idempotency_key`:
+    /// what [`Store::enqueue_single`] takes.
+    pub fn single_send(
+        account: impl Into<String>,
+        from: impl Into<String>,
+        text: impl Into<String>,
+        idempotency_key: impl Into<String>,
+    ) -> Self {
+        CampaignSpec {
+            account: account.into(),
+            from: from.into(),
+            text: text.into(),
+            flash: false,
+            priority: SINGLE_SEND_PRIORITY,
+            idempotency_key: Some(idempotency_key.into()),
+            source: "single send".to_owned(),
+        }
+    }
+}
 
 /// A campaign created, or found by its idempotency key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -205,6 +232,94 @@ pub struct Reaped {
     pub unknown: u64,
 }
 
+/// One move of [`Store::advance_many`]: a leased batch, the transition, and the outcome recorded with it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BatchMove {
+    /// The batch, as its worker holds it.
+    pub lease: Lease,
+    /// The move (one that [`needs_owner`](Transition::needs_owner)).
+    pub transition: Transition,
+    /// The outcome recorded with it.
+    pub outcome: Option<BatchOutcome>,
+}
+
+/// A sent batch whose delivery statuses are due to be read, held by the
+/// worker that claimed it for a while (another may read it after that).
+///
+/// A batch's recIds are followed together: the panel refreshes its copy of
+/// their statuses with one `UpdateDelivery` per batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryPoll {
+    /// The campaign.
+    pub campaign: CampaignId,
+    /// The 0-based batch.
+    pub batch: u64,
+    /// The account it was sent with.
+    pub account: String,
+    /// Reads counted so far (the place in the schedule).
+    pub polls: u32,
+    /// When it was sent (its attempt; ms since the epoch): the schedule counts from here.
+    pub sent_at: Millis,
+    /// When the panel last took an `UpdateDelivery` for it.
+    pub updated_at: Option<Millis>,
+    /// Its recIds without a final status yet, with the last status read (`None`: none read yet).
+    pub open: Vec<(i64, Option<DeliveryStatus>)>,
+}
+
+/// What one poll of a batch found, for [`Store::record_deliveries`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeliveryUpdate {
+    /// Statuses read: (recId, status); a [final](DeliveryStatus::is_final) one ends that recId's following.
+    pub statuses: Vec<(i64, DeliveryStatus)>,
+    /// RecIds the panel does not know (`UpdateDelivery` code 0): no longer followed.
+    pub invalid: Vec<i64>,
+    /// Whether the poll counts as a step of the schedule (not when it only waited for the panel's minimum interval).
+    pub counted: bool,
+    /// When the panel took an `UpdateDelivery`, if it did.
+    pub updated_at: Option<Millis>,
+    /// When to read again; `None` stops following the batch.
+    pub next_poll_at: Option<Millis>,
+}
+
+/// The delivery statuses of a campaign's sent recipients.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeliveryCounts {
+    /// RecIds followed (those the panel accepted in sent batches).
+    pub tracked: u64,
+    /// Of them, no status read yet.
+    pub unread: u64,
+    /// Of them, unknown to the panel (`UpdateDelivery` code 0).
+    pub invalid: u64,
+    /// Of them, per status code last read.
+    pub by_status: BTreeMap<i32, u64>,
+    /// Sent batches still followed (a poll is scheduled).
+    pub following: u64,
+}
+
+impl DeliveryCounts {
+    /// RecIds whose status is final (or found invalid): no longer followed.
+    pub fn settled(&self) -> u64 {
+        self.invalid
+            + self
+                .by_status
+                .iter()
+                .filter(|(code, _)| DeliveryStatus::from_code(**code).is_final())
+                .map(|(_, count)| count)
+                .sum::<u64>()
+    }
+}
+
+/// The recIds of a sent outcome that delivery tracking follows: those the
+/// panel accepted, each once.
+pub(crate) fn tracked_rec_ids(outcome: Option<&BatchOutcome>) -> Vec<i64> {
+    let Some(BatchOutcome::Sent { recipients }) = outcome else { return Vec::new() };
+    let mut rec_ids: Vec<i64> =
+        recipients.iter().filter(|recipient| recipient.accepted).filter_map(|recipient| recipient.rec_id).collect();
+    rec_ids.sort_unstable();
+    rec_ids.dedup();
+    rec_ids
+}
+
 /// Why a store could not do something. Never holds a password or a
 /// connection string.
 #[derive(Debug, thiserror::Error)]
@@ -278,7 +393,10 @@ pub trait Store: Send + Sync {
     /// Pauses an account until `until` (ms since the epoch): no token is given for it before.
     fn pause(&self, account: &str, until: Millis, reason: &str) -> impl Future<Output = StoreResult<()>> + Send;
 
-    /// Takes a token of the account's bucket, if one is free and the account is not paused.
+    /// Takes a token of the account's bucket, if one is free and the account is
+    /// not paused: the whole bucket, as a single send may use it (a campaign's
+    /// token is taken with its claim, [`take_token_and_claim`](Store::take_token_and_claim),
+    /// which leaves the [reserve](super::Rate::reserve)).
     fn take_token(&self, account: &str) -> impl Future<Output = StoreResult<Token>> + Send;
 
     /// Creates a campaign in the importing phase, or finds the one with the same idempotency key.
@@ -297,6 +415,29 @@ pub trait Store: Send + Sync {
     /// A campaign.
     fn campaign(&self, campaign: CampaignId) -> impl Future<Output = StoreResult<Option<CampaignInfo>>> + Send;
 
+    /// Enqueues a single send: a campaign of `spec` (say [`CampaignSpec::single_send`])
+    /// with the one recipient `number`, ready to claim. With an idempotency key,
+    /// enqueueing again returns the existing one (`existed`) and adds nothing.
+    /// The durable stores do it in one transaction; by default the calls are
+    /// made in turn, and a call repeated after a failure half-way finishes the
+    /// campaign its key names.
+    fn enqueue_single(
+        &self,
+        spec: &CampaignSpec,
+        number: &MobileNumber,
+    ) -> impl Future<Output = StoreResult<Created>> + Send {
+        async move {
+            let created = self.create_campaign(spec).await?;
+            let phase = self.campaign(created.id).await?.map(|info| info.phase);
+            if phase != Some(CampaignPhase::Importing) {
+                return Ok(created);
+            }
+            self.add_recipients(created.id, std::slice::from_ref(number)).await?;
+            self.seal(created.id, 1).await?;
+            Ok(created)
+        }
+    }
+
     /// Claims the first pending batch of the account (lowest priority first,
     /// then oldest campaign, then batch order) for `owner`, under a lease of `lease`.
     fn claim(
@@ -311,6 +452,12 @@ pub trait Store: Send + Sync {
     /// each batch. A store may do both in one transaction (one disk sync
     /// instead of two), and then keeps the token when there is nothing to
     /// claim; by default the two calls are made in turn.
+    ///
+    /// The three stores do it in one step, and take the token by the rule of
+    /// the batch they would claim: a campaign's batch leaves the account's
+    /// [reserve](super::Rate::reserve) in the bucket (and gets
+    /// [`Token::Wait`] when only the reserve is left), a single send may take
+    /// any token. The default, two calls, takes any token.
     fn take_token_and_claim(
         &self,
         account: &str,
@@ -357,6 +504,41 @@ pub trait Store: Send + Sync {
         outcome: Option<&BatchOutcome>,
     ) -> impl Future<Output = StoreResult<bool>> + Send;
 
+    /// [`advance`](Store::advance) for each of `moves`, in order: `Ok` gives
+    /// each move's answer, and then every change that was made is durable. A
+    /// store may make them in one transaction (one disk sync for all: group
+    /// commit); by default the calls are made in turn.
+    fn advance_many(&self, moves: &[BatchMove]) -> impl Future<Output = StoreResult<Vec<bool>>> + Send {
+        async move {
+            let mut moved = Vec::with_capacity(moves.len());
+            for step in moves {
+                moved.push(self.advance(&step.lease, step.transition, step.outcome.as_ref()).await?);
+            }
+            Ok(moved)
+        }
+    }
+
+    /// [`advance_many`](Store::advance_many), then
+    /// [`take_token_claim_and_attempt`](Store::take_token_claim_and_attempt):
+    /// a worker's finished batches recorded with its next claim. The outer
+    /// `Err` means no move was recorded; the inner one, that the moves were
+    /// recorded and the claim failed. A store may do it all in one
+    /// transaction; by default the calls are made in turn.
+    #[allow(clippy::type_complexity)]
+    fn advance_many_then_claim(
+        &self,
+        moves: &[BatchMove],
+        account: &str,
+        owner: &str,
+        lease: Duration,
+    ) -> impl Future<Output = StoreResult<(Vec<bool>, StoreResult<(Token, Option<Lease>)>)>> + Send {
+        async move {
+            let moved = self.advance_many(moves).await?;
+            let claimed = self.take_token_claim_and_attempt(account, owner, lease).await;
+            Ok((moved, claimed))
+        }
+    }
+
     /// The reaper: claims whose lease expired go back to pending; attempts
     /// older than `unknown_after` without an outcome become unknown.
     fn reap(&self, unknown_after: Duration) -> impl Future<Output = StoreResult<Reaped>> + Send;
@@ -394,6 +576,53 @@ pub trait Store: Send + Sync {
         batch: u64,
         outcome: &BatchOutcome,
     ) -> impl Future<Output = StoreResult<bool>> + Send;
+
+    /// Claims up to `limit` sent batches of `account` whose delivery statuses
+    /// are due: a batch is due `first_after` its send for its first read, and
+    /// at the time its last poll set afterwards. Each is held for `lease`
+    /// (not offered again before, unless recorded). Batches whose answer
+    /// gave no accepted recId are never followed. Oldest due first.
+    ///
+    /// A store records a sent batch's recIds for following in the same
+    /// transaction as its `sent` outcome ([`advance`](Store::advance),
+    /// [`reconcile`](Store::reconcile)).
+    fn claim_deliveries(
+        &self,
+        account: &str,
+        first_after: Duration,
+        limit: usize,
+        lease: Duration,
+    ) -> impl Future<Output = StoreResult<Vec<DeliveryPoll>>> + Send {
+        let _ = (account, first_after, limit, lease);
+        std::future::ready(Err(StoreError::Unsupported("delivery tracking")))
+    }
+
+    /// Records what a poll of a claimed batch found, and when to read it again.
+    fn record_deliveries(
+        &self,
+        poll: &DeliveryPoll,
+        update: &DeliveryUpdate,
+    ) -> impl Future<Output = StoreResult<()>> + Send {
+        let _ = (poll, update);
+        std::future::ready(Err(StoreError::Unsupported("delivery tracking")))
+    }
+
+    /// The delivery statuses of a campaign's sent recipients.
+    fn delivery_counts(&self, campaign: CampaignId) -> impl Future<Output = StoreResult<DeliveryCounts>> + Send {
+        let _ = campaign;
+        std::future::ready(Err(StoreError::Unsupported("delivery tracking")))
+    }
+
+    /// When the next delivery poll of any followed batch (of `account`, or of
+    /// all with `None`) is due, the first read counted `first_after` its send; `None` when none is followed.
+    fn next_delivery_poll(
+        &self,
+        account: Option<&str>,
+        first_after: Duration,
+    ) -> impl Future<Output = StoreResult<Option<Millis>>> + Send {
+        let _ = (account, first_after);
+        std::future::ready(Err(StoreError::Unsupported("delivery tracking")))
+    }
 
     /// **Breaks the guarantee; for the chaos test's control run only.** Re-queues
     /// attempts older than `older_than`, as generic job queues do: the control

@@ -5,15 +5,68 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
 use chrono::{Days, TimeZone as _};
-use futures_util::stream::{FuturesUnordered, StreamExt as _};
+use std::sync::atomic::{AtomicBool, Ordering};
 
-use super::rate::{now_ms, Millis};
+use futures_util::stream::{self, FuturesUnordered, StreamExt as _};
+
+use super::rate::{ms, now_ms, Millis};
 use super::state::{BatchState, Transition};
-use super::store::{transition_of, AccountState, Lease, Store, StoreError, Token};
+use super::store::{
+    transition_of, AccountState, BatchMove, DeliveryPoll, DeliveryUpdate, Lease, Store, StoreError, Token,
+};
 use crate::bulk::BatchOutcome;
 use crate::error::{Error, ResponseErrorKind};
 use crate::sms::Sms;
+use crate::status_codes::UpdateDeliveryStatus;
 use crate::Client;
+
+/// How a worker follows the delivery statuses of sent batches.
+///
+/// Every accepted recId of a sent batch is recorded with the batch's outcome;
+/// a batch is read on a schedule counted from its send until all its recIds
+/// are final: one `UpdateDelivery` for the whole batch (never sooner than the
+/// panel's minimum interval; its "too soon", code 100, waits for it), then a
+/// `GetDelivery` per recId not final yet. Delivery reads take no SendSms
+/// token: they run beside the sends, never in their slots, at most
+/// [`reads_in_flight`](Self::reads_in_flight) at once per worker.
+#[derive(Debug, Clone)]
+pub struct DeliveryOptions {
+    /// When to read a sent batch, counted from its send; after the last, a
+    /// batch is no longer followed. Default: 1 min, 5 min, 15 min, 1 h, 6 h,
+    /// 24 h, 48 h and 72 h.
+    pub schedule: Vec<Duration>,
+    /// The panel's minimum interval between two `UpdateDelivery` calls for one batch. Default 10 s.
+    pub min_update_interval: Duration,
+    /// How often the worker looks for batches due. Default 1 s.
+    pub poll_every: Duration,
+    /// Batches claimed at once. Default 10.
+    pub batches_per_claim: usize,
+    /// `GetDelivery` calls on their way at once. Default 4.
+    pub reads_in_flight: usize,
+    /// How long a claimed batch is held before another worker may read it. Default 60 s.
+    pub lease: Duration,
+    /// With [`WorkerOptions::until_idle`]: once nothing is left to send, a
+    /// read due sooner than this is waited for; a later one is left to the
+    /// next worker. Default 0: only reads due now.
+    pub wait_for_due: Duration,
+}
+
+impl Default for DeliveryOptions {
+    fn default() -> Self {
+        DeliveryOptions {
+            schedule: [60, 300, 900, 3_600, 21_600, 86_400, 172_800, 259_200]
+                .into_iter()
+                .map(Duration::from_secs)
+                .collect(),
+            min_update_interval: Duration::from_secs(10),
+            poll_every: Duration::from_secs(1),
+            batches_per_claim: 10,
+            reads_in_flight: 4,
+            lease: Duration::from_secs(60),
+            wait_for_due: Duration::ZERO,
+        }
+    }
+}
 
 /// How a worker runs.
 #[derive(Debug, Clone)]
@@ -41,6 +94,22 @@ pub struct WorkerOptions {
     pub wait_out_pauses: Duration,
     /// Only these accounts (all when empty).
     pub accounts: Vec<String>,
+    /// For an account whose campaigns leave a [reserve](super::Rate::reserve):
+    /// while its campaigns wait for a token, how often the worker asks the
+    /// store again, so that a single send enqueued meanwhile goes at once
+    /// instead of after the campaigns' next token.
+    pub single_send_poll: Duration,
+    /// Following the delivery statuses of sent batches; `None` leaves that to other workers.
+    pub deliveries: Option<DeliveryOptions>,
+    /// How long a batch's outcome may wait for the worker's next claim, to be
+    /// recorded in the claim's transaction (group commit: one disk sync for
+    /// both). It waits only when a token is due within this long; otherwise,
+    /// or after it, the waiting outcomes are recorded together on their own.
+    /// Zero by default: each outcome is recorded as soon as it is known (those
+    /// that finished together in one transaction). An outcome is reported (to the observer and in the report) only
+    /// once recorded; until then its batch is attempting, and a crash leaves
+    /// it to the reaper as unknown, never to be sent again on its own.
+    pub outcome_window: Duration,
     /// **Breaks the guarantee; for the chaos test's control run only**: the
     /// reaper also re-queues attempts, as generic job queues do.
     #[doc(hidden)]
@@ -61,6 +130,11 @@ impl WorkerOptions {
             account_pause: Duration::from_secs(600),
             wait_out_pauses: Duration::from_secs(60),
             accounts: Vec::new(),
+            single_send_poll: Duration::from_millis(10),
+            deliveries: Some(DeliveryOptions::default()),
+            // Group commit measured no gain (see docs/campaigns.md), and an
+            // outcome that waits is lost to a crash meanwhile: off by default.
+            outcome_window: Duration::ZERO,
             unsafe_reaper: false,
         }
     }
@@ -85,6 +159,10 @@ pub struct WorkerReport {
     pub unrecorded: u64,
     /// Accounts paused, and why.
     pub paused: BTreeMap<String, String>,
+    /// Sent batches whose delivery statuses it read.
+    pub delivery_polls: u64,
+    /// Delivery statuses it read (`GetDelivery` calls answered).
+    pub delivery_reads: u64,
 }
 
 /// What became of a batch a worker held.
@@ -167,9 +245,157 @@ impl<'a, S: Store> Worker<'a, S> {
     }
 
     /// Runs until there is nothing left to claim (with
-    /// [`WorkerOptions::until_idle`]) or forever. A store error stops it; the
-    /// batches on their way finish first.
+    /// [`WorkerOptions::until_idle`]; and no delivery read due, see
+    /// [`DeliveryOptions::wait_for_due`]) or forever. A store error stops it;
+    /// the batches on their way finish first. Delivery statuses are read
+    /// beside the sends (see [`DeliveryOptions`]).
     pub async fn run(&self, observer: &mut impl WorkerObserver) -> Result<WorkerReport, StoreError> {
+        let Some(deliveries) = &self.options.deliveries else { return self.run_sends(observer).await };
+        let sends_over = AtomicBool::new(false);
+        let sends = async {
+            let report = self.run_sends(observer).await;
+            sends_over.store(true, Ordering::SeqCst);
+            report
+        };
+        let (report, (polls, reads)) =
+            futures_util::future::join(sends, self.run_deliveries(deliveries, &sends_over)).await;
+        let mut report = report?;
+        report.delivery_polls = polls;
+        report.delivery_reads = reads;
+        Ok(report)
+    }
+
+    /// The delivery lane: claims due batches and reads them, until the sends
+    /// are over and nothing is due soon. Returns the batches polled and the statuses read.
+    async fn run_deliveries(&self, options: &DeliveryOptions, sends_over: &AtomicBool) -> (u64, u64) {
+        let first = options.schedule.first().copied().unwrap_or(Duration::ZERO);
+        let mut accounts: Vec<&String> = self
+            .clients
+            .keys()
+            .filter(|name| self.options.accounts.is_empty() || self.options.accounts.contains(*name))
+            .collect();
+        accounts.sort();
+        let (mut polls, mut reads) = (0, 0);
+        loop {
+            let mut claimed = false;
+            for account in &accounts {
+                match self.store.claim_deliveries(account, first, options.batches_per_claim, options.lease).await {
+                    Ok(due) => {
+                        for poll in due {
+                            claimed = true;
+                            polls += 1;
+                            reads += self.poll_deliveries(options, poll).await;
+                        }
+                    }
+                    // This store does not follow deliveries: nothing to do.
+                    Err(StoreError::Unsupported(_)) => return (polls, reads),
+                    Err(error) => tracing::warn!(%account, %error, "cannot claim deliveries to read"),
+                }
+            }
+            if claimed {
+                continue;
+            }
+            if sends_over.load(Ordering::SeqCst) {
+                if !self.options.until_idle {
+                    // The sends stopped on an error.
+                    return (polls, reads);
+                }
+                let soon = now_ms().saturating_add(ms(options.wait_for_due));
+                let mut due_soon = false;
+                for account in &accounts {
+                    match self.store.next_delivery_poll(Some(account), first).await {
+                        Ok(Some(at)) if at <= soon => due_soon = true,
+                        Ok(_) => {}
+                        Err(error) => tracing::warn!(%account, %error, "cannot read the next delivery poll"),
+                    }
+                }
+                if !due_soon {
+                    return (polls, reads);
+                }
+            }
+            tokio::time::sleep(options.poll_every).await;
+        }
+    }
+
+    /// Reads one claimed batch: `UpdateDelivery` once (if the panel's minimum
+    /// interval allows), then `GetDelivery` for each recId not final, and
+    /// records what it found with the next poll's time. Returns the statuses read.
+    async fn poll_deliveries(&self, options: &DeliveryOptions, poll: DeliveryPoll) -> u64 {
+        let Some(client) = self.clients.get(&poll.account) else { return 0 };
+        let interval = ms(options.min_update_interval);
+        let mut update = DeliveryUpdate::default();
+        if let Some(at) = poll.updated_at.filter(|at| at.saturating_add(interval) > now_ms()) {
+            // Too soon for the panel: come back when it allows.
+            update.next_poll_at = Some(at.saturating_add(interval));
+            self.record_deliveries(&poll, &update).await;
+            return 0;
+        }
+        let mut open: Vec<i64> = poll.open.iter().map(|(rec_id, _)| *rec_id).collect();
+        // One recId stands for the whole batch; one the panel does not know gives way to the next.
+        while let Some(&representative) = open.first() {
+            match client.update_delivery(representative).await {
+                Ok(UpdateDeliveryStatus::Updated) => {
+                    update.updated_at = Some(now_ms());
+                    break;
+                }
+                Ok(UpdateDeliveryStatus::InvalidRecId) => {
+                    update.invalid.push(representative);
+                    open.remove(0);
+                }
+                // Too soon (100), or a code this crate does not know: wait a whole interval
+                // (recIds found invalid on the way are recorded as such).
+                Ok(_) => {
+                    update.next_poll_at = Some(now_ms().saturating_add(interval));
+                    self.record_deliveries(&poll, &update).await;
+                    return 0;
+                }
+                Err(error) => {
+                    // Left to its lease: read again when it ends.
+                    tracing::warn!(campaign = %poll.campaign, batch = poll.batch, %error, "UpdateDelivery failed");
+                    return 0;
+                }
+            }
+        }
+        let results: Vec<(i64, Result<_, Error>)> = stream::iter(open.iter().copied())
+            .map(|rec_id| async move { (rec_id, client.delivery(rec_id).await) })
+            .buffered(options.reads_in_flight.max(1))
+            .collect()
+            .await;
+        let mut still_open = 0;
+        for (rec_id, result) in results {
+            match result {
+                Ok(status) => {
+                    still_open += usize::from(!status.is_final());
+                    update.statuses.push((rec_id, status));
+                }
+                Err(error) => {
+                    still_open += 1;
+                    tracing::warn!(campaign = %poll.campaign, batch = poll.batch, %error, "GetDelivery failed");
+                }
+            }
+        }
+        let reads = update.statuses.len() as u64;
+        update.counted = true;
+        let next = usize::try_from(poll.polls).unwrap_or(usize::MAX).saturating_add(1);
+        update.next_poll_at = match options.schedule.get(next) {
+            Some(offset) if still_open > 0 => {
+                Some(poll.sent_at.saturating_add(ms(*offset)).max(now_ms().saturating_add(interval)))
+            }
+            // All final, or the schedule is over.
+            _ => None,
+        };
+        self.record_deliveries(&poll, &update).await;
+        reads
+    }
+
+    async fn record_deliveries(&self, poll: &DeliveryPoll, update: &DeliveryUpdate) {
+        if let Err(error) = self.store.record_deliveries(poll, update).await {
+            tracing::warn!(campaign = %poll.campaign, batch = poll.batch, %error, "cannot record delivery statuses");
+        }
+    }
+
+    /// The send lane: [`run`](Self::run) without delivery reads.
+    async fn run_sends(&self, observer: &mut impl WorkerObserver) -> Result<WorkerReport, StoreError> {
         let mut report = WorkerReport::default();
         let mut in_flight = FuturesUnordered::new();
         let mut last_reap: Option<Instant> = None;
@@ -181,6 +407,9 @@ impl<'a, S: Store> Worker<'a, S> {
         let mut accounts_read: Option<Instant> = None;
         let mut rotation = 0usize;
         let mut failure = None;
+        // Batches sent whose outcomes are not recorded yet, and since when the first of them waits.
+        let mut finished: Vec<BatchMove> = Vec::new();
+        let mut finished_since: Option<Instant> = None;
         loop {
             if failure.is_none() && last_reap.is_none_or(|at| at.elapsed() >= self.options.reap_every) {
                 last_reap = Some(Instant::now());
@@ -226,12 +455,29 @@ impl<'a, S: Store> Worker<'a, S> {
                         token_at.remove(name);
                     }
                     // The accounts are those this worker has a client for: it sends what it claims at
-                    // once, so the claim and its attempt are one call (one transaction where the store can).
-                    let (token, claimed) = match self
-                        .store
-                        .take_token_claim_and_attempt(name, &self.options.owner, self.options.lease)
-                        .await
-                    {
+                    // once, so the claim and its attempt are one call (one transaction where the store can),
+                    // and the outcomes that came in meanwhile are recorded in it (group commit).
+                    let answer = if finished.is_empty() {
+                        self.store.take_token_claim_and_attempt(name, &self.options.owner, self.options.lease).await
+                    } else {
+                        let moves = std::mem::take(&mut finished);
+                        finished_since = None;
+                        match self
+                            .store
+                            .advance_many_then_claim(&moves, name, &self.options.owner, self.options.lease)
+                            .await
+                        {
+                            Ok((moved, claimed)) => {
+                                self.recorded(moves, Ok(moved), &mut report, observer);
+                                claimed
+                            }
+                            Err(error) => {
+                                self.recorded(moves, Err(error.to_string()), &mut report, observer);
+                                Err(error)
+                            }
+                        }
+                    };
+                    let (token, claimed) = match answer {
                         Ok(answer) => answer,
                         Err(error) => {
                             failure = Some(error);
@@ -241,7 +487,11 @@ impl<'a, S: Store> Worker<'a, S> {
                     match token {
                         Token::Granted => {}
                         Token::Wait(after) => {
-                            let after = after.max(Duration::from_millis(1));
+                            let mut after = after.max(Duration::from_millis(1));
+                            if account.account.rate.is_some_and(|rate| rate.reserve > 0) {
+                                // The campaigns wait, a single send would not: ask again soon.
+                                after = after.min(self.options.single_send_poll.max(Duration::from_millis(1)));
+                            }
                             token_at.insert(name.clone(), Instant::now() + after);
                             waiting_for_tokens = true;
                             wait = wait.min(after);
@@ -268,6 +518,20 @@ impl<'a, S: Store> Worker<'a, S> {
                     break;
                 }
             }
+            // Outcomes wait for a claim only when one is coming within the window (a token due soon);
+            // those that found none in time, or that nothing more will come with, go alone.
+            let window_over =
+                finished_since.is_some_and(|since: Instant| since.elapsed() >= self.options.outcome_window);
+            let claim_soon = waiting_for_tokens && wait <= self.options.outcome_window;
+            if !finished.is_empty() && (window_over || !claim_soon || in_flight.is_empty() || failure.is_some()) {
+                let moves = std::mem::take(&mut finished);
+                finished_since = None;
+                let moved = self.store.advance_many(&moves).await.map_err(|error| error.to_string());
+                self.recorded(moves, moved, &mut report, observer);
+            }
+            if let Some(since) = finished_since {
+                wait = wait.min(self.options.outcome_window.saturating_sub(since.elapsed()));
+            }
             if in_flight.is_empty() {
                 if let Some(error) = failure {
                     return Err(error);
@@ -278,8 +542,8 @@ impl<'a, S: Store> Worker<'a, S> {
                 tokio::time::sleep(wait).await;
                 continue;
             }
-            // Wait for a batch to finish, or for a token to be free.
-            let next = if waiting_for_tokens {
+            // Wait for a batch to finish, for a token to be free, or for the outcomes' window to end.
+            let next = if waiting_for_tokens || finished_since.is_some() {
                 let sleep = std::pin::pin!(tokio::time::sleep(wait));
                 match futures_util::future::select(in_flight.next(), sleep).await {
                     futures_util::future::Either::Left((done, _)) => done,
@@ -288,10 +552,38 @@ impl<'a, S: Store> Worker<'a, S> {
             } else {
                 in_flight.next().await
             };
-            if let Some((lease, handled)) = next {
-                self.count(&mut report, &lease, &handled);
-                observer.batch(&lease, &handled);
+            if let Some(done) = next {
+                // Recorded with the next claim, or alone when the window ends: reported once recorded.
+                finished.push(done);
+                finished_since.get_or_insert_with(Instant::now);
             }
+        }
+    }
+
+    /// Counts and reports the batches whose outcomes the store was asked to record.
+    fn recorded(
+        &self,
+        moves: Vec<BatchMove>,
+        moved: Result<Vec<bool>, String>,
+        report: &mut WorkerReport,
+        observer: &mut impl WorkerObserver,
+    ) {
+        for (index, step) in moves.into_iter().enumerate() {
+            let outcome = step.outcome.unwrap_or_else(|| BatchOutcome::Unknown {
+                error: crate::bulk::ErrorRecord {
+                    kind: "outcome_unknown".to_owned(),
+                    code: None,
+                    message: "no outcome".to_owned(),
+                },
+            });
+            let handled = match &moved {
+                Ok(moved) if moved.get(index) == Some(&true) => Handled::Recorded(step.transition.to(), outcome),
+                // Another transition won (it cannot for an attempt we hold, but say so rather than claim success).
+                Ok(_) => Handled::Unrecorded(outcome, "the store refused the outcome".to_owned()),
+                Err(error) => Handled::Unrecorded(outcome, error.clone()),
+            };
+            self.count(report, &step.lease, &handled);
+            observer.batch(&step.lease, &handled);
         }
     }
 
@@ -351,9 +643,11 @@ impl<'a, S: Store> Worker<'a, S> {
         }
     }
 
-    /// Send, outcome: one batch whose attempt is recorded (durable before the
-    /// first byte of the request leaves; a claim whose attempt was refused never gets here).
-    async fn handle(&self, lease: Lease) -> (Lease, Handled) {
+    /// Sends one batch whose attempt is recorded (durable before the first
+    /// byte of the request leaves; a claim whose attempt was refused never
+    /// gets here), and says how to record its outcome: the worker records it
+    /// with its next claim, or alone (see [`WorkerOptions::outcome_window`]).
+    async fn handle(&self, lease: Lease) -> BatchMove {
         let Some(client) = self.clients.get(&lease.account) else {
             // Not reached (only accounts with a client are claimed for); nothing was sent.
             let outcome = BatchOutcome::Failed {
@@ -363,32 +657,23 @@ impl<'a, S: Store> Worker<'a, S> {
                     message: format!("no client for account {:?} in this worker; not sent", lease.account),
                 },
             };
-            return match self.store.advance(&lease, Transition::Failed, Some(&outcome)).await {
-                Ok(true) => (lease, Handled::Recorded(BatchState::Failed, outcome)),
-                Ok(false) => (lease, Handled::Unrecorded(outcome, "the store refused the outcome".to_owned())),
-                Err(error) => (lease, Handled::Unrecorded(outcome, error.to_string())),
-            };
+            return BatchMove { lease, transition: Transition::Failed, outcome: Some(outcome) };
         };
         let sms =
             Sms::new(&lease.from, lease.text.clone()).to_numbers(lease.numbers.iter().cloned()).flash(lease.flash);
         let result = client.send(&sms).await;
         let outcome = BatchOutcome::of(&result);
         let refusal = result.as_ref().err().and_then(|error| account_refusal(error, self.options.account_pause));
-        let (transition, handled_state) = match &refusal {
-            Some(_) => (Transition::Deferred, BatchState::Pending),
-            None => (transition_of(&outcome), transition_of(&outcome).to()),
+        let transition = match &refusal {
+            Some(_) => Transition::Deferred,
+            None => transition_of(&outcome),
         };
         if let Some((until, reason)) = &refusal {
             if let Err(error) = self.store.pause(&lease.account, *until, reason).await {
                 tracing::warn!(account = %lease.account, %error, "cannot pause the account");
             }
         }
-        match self.store.advance(&lease, transition, Some(&outcome)).await {
-            Ok(true) => (lease, Handled::Recorded(handled_state, outcome)),
-            // Another transition won (it cannot for an attempt we hold, but say so rather than claim success).
-            Ok(false) => (lease, Handled::Unrecorded(outcome, "the store refused the outcome".to_owned())),
-            Err(error) => (lease, Handled::Unrecorded(outcome, error.to_string())),
-        }
+        BatchMove { lease, transition, outcome: Some(outcome) }
     }
 }
 

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use payamak::bulk::{BatchOutcome, ErrorRecord};
 use payamak::campaign::{
-    Account, BatchState, CampaignId, CampaignPhase, CampaignSpec, Lease, Quiet, Rate, Store, StoreError, Token,
-    Transition, Worker, WorkerOptions, CAMPAIGN_PRIORITY,
+    Account, BatchMove, BatchState, CampaignId, CampaignPhase, CampaignSpec, Lease, Quiet, Rate, Store, StoreError,
+    Token, Transition, Worker, WorkerOptions, CAMPAIGN_PRIORITY, SINGLE_SEND_PRIORITY,
 };
 use payamak::recipient::MobileNumber;
 use payamak::send::{SendSmsRequest, SendSmsResponse};
@@ -234,7 +234,7 @@ pub async fn a_deferred_batch_waits_for_its_paused_account<S: Store>(store: S) {
 
 pub async fn the_token_bucket_is_shared_and_gives_a_burst_then_the_rate<S: Store>(store: S) {
     let mut limited = account("a");
-    limited.rate = Some(Rate { emission: Duration::from_millis(200), burst: 2 });
+    limited.rate = Some(Rate { emission: Duration::from_millis(200), burst: 2, reserve: 0 });
     store.put_account(&limited).await.unwrap();
     assert_eq!(store.take_token("a").await.unwrap(), Token::Granted);
     assert_eq!(store.take_token("a").await.unwrap(), Token::Granted);
@@ -257,7 +257,7 @@ pub async fn the_token_bucket_is_shared_and_gives_a_burst_then_the_rate<S: Store
 pub async fn a_token_and_a_claim_together_follow_the_bucket_and_the_pause<S: Store>(store: S) {
     let id = campaign(&store, 250).await;
     let mut limited = account("a");
-    limited.rate = Some(Rate { emission: Duration::from_millis(200), burst: 1 });
+    limited.rate = Some(Rate { emission: Duration::from_millis(200), burst: 1, reserve: 0 });
     store.put_account(&limited).await.unwrap();
     let (token, lease) = store.take_token_and_claim("a", "w1", LONG).await.unwrap();
     assert_eq!(token, Token::Granted);
@@ -311,6 +311,199 @@ pub async fn single_sends_go_before_campaigns_and_keys_make_them_once<S: Store>(
     // Another account's claims never see these batches.
     store.put_account(&account("b")).await.unwrap();
     assert!(store.claim("b", "w", LONG).await.unwrap().is_none());
+}
+
+pub async fn a_single_send_is_enqueued_once_in_one_step<S: Store>(store: S) {
+    store.put_account(&account("a")).await.unwrap();
+    let otp = CampaignSpec::single_send("a", "5000123456", "code 4711", "login-7");
+    assert_eq!((otp.priority, otp.idempotency_key.as_deref()), (SINGLE_SEND_PRIORITY, Some("login-7")));
+    let number = numbers(1).remove(0);
+    let created = store.enqueue_single(&otp, &number).await.unwrap();
+    assert!(!created.existed);
+    let info = store.campaign(created.id).await.unwrap().unwrap();
+    assert_eq!((info.phase, info.recipients, info.spec.priority), (CampaignPhase::Ready, 1, SINGLE_SEND_PRIORITY));
+    // The same key again (an application retrying its request): the same send, nothing added.
+    let again = store.enqueue_single(&otp, &numbers(2).remove(1)).await.unwrap();
+    assert_eq!((again.id, again.existed), (created.id, true));
+    assert_eq!(store.counts(Some(created.id)).await.unwrap().recipients(BatchState::Pending), 1);
+    let lease = store.claim("a", "w", LONG).await.unwrap().expect("the single send");
+    assert_eq!((lease.campaign, lease.numbers, lease.text.as_str()), (created.id, vec![number], "code 4711"));
+    assert!(store.claim("a", "w", LONG).await.unwrap().is_none());
+    let other = CampaignSpec::single_send("nobody", "5000123456", "x", "k");
+    assert!(matches!(store.enqueue_single(&other, &numbers(1)[0]).await, Err(StoreError::NoSuchAccount(_))));
+}
+
+pub async fn campaigns_leave_the_reserve_to_single_sends<S: Store>(store: S) {
+    let id = campaign(&store, 500).await;
+    let mut limited = account("a");
+    // A burst of 2, one of them kept for single sends: campaigns get one at a time.
+    limited.rate = Some(Rate::per_second(5.0, 2).with_reserve(1));
+    store.put_account(&limited).await.unwrap();
+    assert_eq!(store.accounts().await.unwrap()[0].account.rate, limited.rate, "the reserve is kept");
+    let (token, lease) = store.take_token_and_claim("a", "w", LONG).await.unwrap();
+    assert_eq!((token, lease.map(|lease| lease.campaign)), (Token::Granted, Some(id)));
+    let (token, lease) = store.take_token_and_claim("a", "w", LONG).await.unwrap();
+    assert!(matches!(token, Token::Wait(_)) && lease.is_none(), "the campaign leaves the reserve: {token:?}");
+    // A single send enqueued now takes the reserved token at once, with its claim and attempt.
+    let one = numbers(1).remove(0);
+    let otp = CampaignSpec::single_send("a", "5000123456", "code", "otp-1");
+    let otp = store.enqueue_single(&otp, &one).await.unwrap().id;
+    let (token, lease) = store.take_token_claim_and_attempt("a", "w", LONG).await.unwrap();
+    assert_eq!(token, Token::Granted);
+    let lease = lease.expect("the single send");
+    assert_eq!(lease.campaign, otp);
+    assert_eq!(state(&store, otp, 0).await, BatchState::Attempting);
+    // Now the bucket is empty for everyone.
+    let second = CampaignSpec::single_send("a", "5000123456", "code", "otp-2");
+    store.enqueue_single(&second, &one).await.unwrap();
+    let (token, lease) = store.take_token_and_claim("a", "w", LONG).await.unwrap();
+    assert!(matches!(token, Token::Wait(_)) && lease.is_none(), "{token:?}");
+    // After one emission the single send goes first, and then the campaign has its token again.
+    tokio::time::sleep(Duration::from_millis(210)).await;
+    let (_, lease) = store.take_token_and_claim("a", "w", LONG).await.unwrap();
+    assert_eq!(lease.map(|lease| lease.numbers.len()), Some(1), "the second single send");
+    // The campaign waits for a whole emission of its own.
+    tokio::time::sleep(Duration::from_millis(410)).await;
+    let (_, lease) = store.take_token_and_claim("a", "w", LONG).await.unwrap();
+    assert_eq!(lease.map(|lease| (lease.campaign, lease.batch)), Some((id, 1)));
+    // `take_token` alone is a single send's: after a quiet spell it takes the whole burst.
+    tokio::time::sleep(Duration::from_millis(410)).await;
+    assert_eq!(store.take_token("a").await.unwrap(), Token::Granted);
+    assert_eq!(store.take_token("a").await.unwrap(), Token::Granted);
+    assert!(matches!(store.take_token("a").await.unwrap(), Token::Wait(_)));
+}
+
+fn sent_with_rec_ids(lease: &Lease, first: i64) -> BatchOutcome {
+    let mut recipients: Vec<payamak::bulk::SentRecipient> = lease
+        .numbers
+        .iter()
+        .enumerate()
+        .map(|(index, number)| payamak::bulk::SentRecipient {
+            number: number.as_str().to_owned(),
+            rec_id: Some(first + index as i64),
+            status: Some(0),
+            accepted: true,
+        })
+        .collect();
+    // The panel refused the last one: no recId to follow.
+    if let Some(last) = recipients.last_mut() {
+        (last.rec_id, last.status, last.accepted) = (None, Some(1), false);
+    }
+    BatchOutcome::Sent { recipients }
+}
+
+pub async fn sent_batches_are_followed_until_their_deliveries_are_final<S: Store>(store: S) {
+    use payamak::status_codes::DeliveryStatus;
+    let id = campaign(&store, 300).await;
+    let now = payamak::campaign::rate::now_ms;
+    let lease = store.claim("a", "w", LONG).await.unwrap().unwrap();
+    assert!(store.advance(&lease, Transition::Attempt, None).await.unwrap());
+    assert!(store.advance(&lease, Transition::Sent, Some(&sent_with_rec_ids(&lease, 1000))).await.unwrap());
+    // A failed batch and one found sent by reconciliation.
+    let failed_lease = store.claim("a", "w", LONG).await.unwrap().unwrap();
+    assert!(store.advance(&failed_lease, Transition::Attempt, None).await.unwrap());
+    assert!(store.advance(&failed_lease, Transition::Failed, Some(&failed("transport"))).await.unwrap());
+    let unknown = store.claim("a", "w", LONG).await.unwrap().unwrap();
+    assert!(store.advance(&unknown, Transition::Attempt, None).await.unwrap());
+    assert!(store.advance(&unknown, Transition::OutcomeUnknown, Some(&failed("outcome_unknown"))).await.unwrap());
+    assert!(store.reconcile(id, 2, &sent_with_rec_ids(&unknown, 5000)).await.unwrap());
+    let counts = store.delivery_counts(id).await.unwrap();
+    assert_eq!((counts.tracked, counts.unread, counts.following, counts.settled()), (198, 198, 2, 0), "{counts:?}");
+
+    // Not due before the schedule's first read.
+    assert!(store.claim_deliveries("a", LONG, 10, LONG).await.unwrap().is_empty());
+    let next = store.next_delivery_poll(Some("a"), LONG).await.unwrap().expect("a poll ahead");
+    assert!(next >= now() + 55_000 && next <= now() + 61_000, "{}", next - now());
+    assert_eq!(store.next_delivery_poll(Some("b"), LONG).await.unwrap(), None);
+    let polls = store.claim_deliveries("a", Duration::ZERO, 1, Duration::from_millis(300)).await.unwrap();
+    assert_eq!(polls.len(), 1, "one at a time when asked so");
+    let poll = &polls[0];
+    assert_eq!((poll.campaign, poll.batch, poll.polls, poll.updated_at), (id, 0, 0, None));
+    assert_eq!(poll.open.len(), 99);
+    assert_eq!(poll.open[0], (1000, None));
+    assert!(poll.sent_at > 0 && poll.sent_at <= now());
+    // Held while claimed: the other batch is offered, not this one.
+    let others = store.claim_deliveries("a", Duration::ZERO, 10, LONG).await.unwrap();
+    assert_eq!(others.iter().map(|poll| poll.batch).collect::<Vec<_>>(), [2]);
+    assert!(store.claim_deliveries("a", Duration::ZERO, 10, LONG).await.unwrap().is_empty());
+
+    // A first read: 40 delivered, 10 still at the operator, one the panel does not know.
+    let mut update = payamak::campaign::DeliveryUpdate {
+        statuses: (1000..1040).map(|rec_id| (rec_id, DeliveryStatus::Delivered)).collect(),
+        invalid: vec![1098],
+        counted: true,
+        updated_at: Some(now()),
+        next_poll_at: Some(now() - 1),
+    };
+    update.statuses.extend((1040..1050).map(|rec_id| (rec_id, DeliveryStatus::SentToOperator)));
+    store.record_deliveries(poll, &update).await.unwrap();
+    let counts = store.delivery_counts(id).await.unwrap();
+    assert_eq!(counts.by_status, [(0, 10), (1, 40)].into());
+    assert_eq!((counts.invalid, counts.unread, counts.settled()), (1, 147, 41), "{counts:?}");
+    let again = store.claim_deliveries("a", Duration::ZERO, 10, LONG).await.unwrap();
+    assert_eq!(again.len(), 1);
+    let poll = &again[0];
+    assert_eq!((poll.batch, poll.polls, poll.updated_at), (0, 1, update.updated_at));
+    assert_eq!(poll.open.len(), 58, "the final and the invalid ones are no longer read");
+    assert_eq!(poll.open[0], (1040, Some(DeliveryStatus::SentToOperator)));
+    // A wait for the panel's interval is not a step of the schedule.
+    let wait = payamak::campaign::DeliveryUpdate { next_poll_at: Some(now() - 1), ..Default::default() };
+    store.record_deliveries(poll, &wait).await.unwrap();
+    let poll = store.claim_deliveries("a", Duration::ZERO, 10, LONG).await.unwrap().remove(0);
+    assert_eq!((poll.polls, poll.updated_at), (1, update.updated_at));
+    let last = payamak::campaign::DeliveryUpdate {
+        statuses: poll.open.iter().map(|(rec_id, _)| (*rec_id, DeliveryStatus::NotDelivered)).collect(),
+        counted: true,
+        updated_at: Some(now()),
+        next_poll_at: None,
+        ..Default::default()
+    };
+    store.record_deliveries(&poll, &last).await.unwrap();
+    let counts = store.delivery_counts(id).await.unwrap();
+    assert_eq!(counts.by_status, [(1, 40), (2, 58)].into());
+    assert_eq!((counts.tracked, counts.following, counts.settled()), (198, 1, 99), "{counts:?}");
+    // A claim whose reader vanished is offered again when its lease ends.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert!(store.claim_deliveries("a", Duration::ZERO, 10, LONG).await.unwrap().is_empty());
+    assert!(store.next_delivery_poll(None, Duration::ZERO).await.unwrap().is_some(), "batch 2's lease");
+}
+
+pub async fn outcomes_are_recorded_together_and_with_the_next_claim<S: Store>(store: S) {
+    let id = campaign(&store, 500).await;
+    let mut leases = Vec::new();
+    for owner in ["w1", "w1", "w2"] {
+        let (_, lease) = store.take_token_claim_and_attempt("a", owner, LONG).await.unwrap();
+        leases.push(lease.expect("a batch"));
+    }
+    let step =
+        |lease: &Lease, transition, outcome| BatchMove { lease: lease.clone(), transition, outcome: Some(outcome) };
+    let stolen = Lease { owner: "w9".to_owned(), ..leases[2].clone() };
+    let moves = [
+        step(&leases[0], Transition::Sent, sent_with_rec_ids(&leases[0], 100)),
+        step(&leases[1], Transition::Failed, failed("transport")),
+        // Another worker's lease: refused, the others still recorded.
+        step(&stolen, Transition::Sent, sent(&stolen)),
+    ];
+    assert_eq!(store.advance_many(&moves).await.unwrap(), [true, true, false]);
+    let states: Vec<BatchState> = store.batches(id, 0, 3).await.unwrap().iter().map(|row| row.state).collect();
+    assert_eq!(states, [BatchState::Sent, BatchState::Failed, BatchState::Attempting]);
+    assert_eq!(store.delivery_counts(id).await.unwrap().tracked, 99, "followed as with one outcome");
+    assert!(store.advance_many(&[]).await.unwrap().is_empty());
+    // With the next claim: the outcome recorded, the next batch attempting.
+    let moves = [step(&leases[2], Transition::OutcomeUnknown, failed("outcome_unknown"))];
+    let (moved, claimed) = store.advance_many_then_claim(&moves, "a", "w3", LONG).await.unwrap();
+    assert_eq!(moved, [true]);
+    let (token, lease) = claimed.unwrap();
+    let lease = lease.expect("the next batch");
+    assert_eq!((token, lease.batch, lease.owner.as_str()), (Token::Granted, 3, "w3"));
+    assert_eq!(state(&store, id, 2).await, BatchState::Unknown);
+    assert_eq!(state(&store, id, 3).await, BatchState::Attempting);
+    // A claim that fails keeps the outcomes recorded.
+    let moves = [step(&lease, Transition::Sent, sent(&lease))];
+    let (moved, claimed) = store.advance_many_then_claim(&moves, "nobody", "w3", LONG).await.unwrap();
+    assert_eq!(moved, [true]);
+    assert!(matches!(claimed, Err(StoreError::NoSuchAccount(_))), "{claimed:?}");
+    assert_eq!(state(&store, id, 3).await, BatchState::Sent);
 }
 
 /// Many claimers at once: every batch is claimed by exactly one.
@@ -376,8 +569,10 @@ impl Panel {
     }
 }
 
+/// `outcome_window`: zero (the default), or long enough for outcomes to wait for the next claim (group commit).
 pub async fn workers_send_everyone_once_and_a_refused_account_is_paused_not_failed<S: Store + Clone + 'static>(
     store: S,
+    outcome_window: Duration,
 ) {
     let id = campaign(&store, 1000).await;
     let panel = Panel::default();
@@ -389,6 +584,7 @@ pub async fn workers_send_everyone_once_and_a_refused_account_is_paused_not_fail
     options.concurrency = 3;
     options.account_pause = Duration::from_millis(200);
     options.idle_poll = Duration::from_millis(20);
+    options.outcome_window = outcome_window;
     let report = Worker::new(&store, &clients, options).run(&mut Quiet).await.unwrap();
     assert_eq!((report.sent, report.deferred, report.unknown, report.lost), (10, 1, 0, 0), "{report:?}");
     let counts = store.counts(Some(id)).await.unwrap();
@@ -469,6 +665,30 @@ macro_rules! conformance {
                 }
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn single_send() {
+                if let Some(store) = $store {
+                    a_single_send_is_enqueued_once_in_one_step(store).await;
+                }
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn reserve() {
+                if let Some(store) = $store {
+                    campaigns_leave_the_reserve_to_single_sends(store).await;
+                }
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn deliveries() {
+                if let Some(store) = $store {
+                    sent_batches_are_followed_until_their_deliveries_are_final(store).await;
+                }
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn group_commit() {
+                if let Some(store) = $store {
+                    outcomes_are_recorded_together_and_with_the_next_claim(store).await;
+                }
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn concurrent_claims() {
                 if let Some(stores) = $clones {
                     concurrent_claims_never_share_a_batch(stores).await;
@@ -477,7 +697,17 @@ macro_rules! conformance {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn worker() {
                 if let Some(store) = $store {
-                    workers_send_everyone_once_and_a_refused_account_is_paused_not_failed(store).await;
+                    workers_send_everyone_once_and_a_refused_account_is_paused_not_failed(store, Duration::ZERO).await;
+                }
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn worker_with_group_commit() {
+                if let Some(store) = $store {
+                    workers_send_everyone_once_and_a_refused_account_is_paused_not_failed(
+                        store,
+                        Duration::from_millis(50),
+                    )
+                    .await;
                 }
             }
         }

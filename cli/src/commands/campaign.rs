@@ -9,6 +9,7 @@ use payamak::campaign::{
 };
 use payamak::recipient::MobileNumber;
 use payamak::sms::MAX_RECIPIENTS_PER_CALL;
+use payamak::status_codes::DeliveryStatus;
 use serde::Serialize;
 
 use super::{check_parts, Context, TextJson};
@@ -151,6 +152,7 @@ pub fn account_of(
     credentials: Option<&str>,
     rate: Option<f64>,
     burst: u32,
+    reserve: u32,
 ) -> Result<Account, Failure> {
     let settings = &context.settings;
     if settings.endpoints.is_empty() {
@@ -167,6 +169,14 @@ pub fn account_of(
             return Err(Failure::usage(format!("--rate {rate}: give calls per second, more than 0")));
         }
     }
+    if reserve > 0 && rate.is_none() {
+        return Err(Failure::usage("--reserve needs --rate: it is part of the account's token bucket"));
+    }
+    if reserve > 0 && reserve >= burst {
+        return Err(Failure::usage(format!(
+            "--reserve {reserve}: give less than --burst ({burst}), or campaigns could never take a token"
+        )));
+    }
     let credentials = credentials.unwrap_or(SETTINGS_CREDENTIALS).to_owned();
     if credentials != SETTINGS_CREDENTIALS && !credentials.starts_with("env:") {
         return Err(Failure::usage(format!(
@@ -180,7 +190,7 @@ pub fn account_of(
         username,
         endpoints: settings.endpoints.clone(),
         credentials,
-        rate: rate.map(|rate| Rate::per_second(rate, burst)),
+        rate: rate.map(|rate| Rate::per_second(rate, burst).with_reserve(reserve)),
     })
 }
 
@@ -192,7 +202,8 @@ pub async fn create(args: CampaignCreateArgs, context: &Context) -> CliResult {
         return Err(Failure::usage("--from is empty"));
     }
     check_parts(&TextJson::of(&text), args.max_parts)?;
-    let account = account_of(context, args.account.as_deref(), args.credentials.as_deref(), args.rate, args.burst)?;
+    let account =
+        account_of(context, args.account.as_deref(), args.credentials.as_deref(), args.rate, args.burst, args.reserve)?;
     let store = args.store.open().await?;
     store.put_account(&account).await.map_err(Failure::usage)?;
     let spec = CampaignSpec {
@@ -261,6 +272,39 @@ pub struct StatusJson {
     pub refused: u64,
     /// Why the account is paused, if it is.
     pub paused: Option<String>,
+    /// The delivery statuses of the recipients the panel accepted.
+    pub deliveries: DeliveriesJson,
+}
+
+/// The delivery statuses of a campaign's recipients, for `campaign status`.
+#[derive(Debug, Default, Serialize)]
+pub struct DeliveriesJson {
+    /// RecIds followed (recipients the panel accepted in sent batches).
+    pub tracked: u64,
+    /// Of them, final (or unknown to the panel): no longer read.
+    pub settled: u64,
+    /// Of them, no status read yet.
+    pub unread: u64,
+    /// Of them, unknown to the panel (UpdateDelivery code 0).
+    pub invalid: u64,
+    /// Sent batches still followed (a read is scheduled).
+    pub following_batches: u64,
+    /// Per status last read.
+    pub statuses: Vec<DeliveryStatusJson>,
+}
+
+/// Recipients with one delivery status.
+#[derive(Debug, Serialize)]
+pub struct DeliveryStatusJson {
+    /// The panel's code.
+    pub code: i32,
+    /// Its meaning.
+    pub status: &'static str,
+    /// Whether it can still change.
+    #[serde(rename = "final")]
+    pub is_final: bool,
+    /// Recipients with it.
+    pub recipients: u64,
 }
 
 /// Where campaign `id` stands: counts per state, and per recipient for sent batches (read a page of batches at a time).
@@ -281,6 +325,28 @@ pub async fn status_of(store: &AnyStore, id: CampaignId) -> Result<StatusJson, F
         accepted: 0,
         refused: 0,
         paused: None,
+        deliveries: DeliveriesJson::default(),
+    };
+    let deliveries = store.delivery_counts(id).await.map_err(Failure::usage)?;
+    status.deliveries = DeliveriesJson {
+        tracked: deliveries.tracked,
+        settled: deliveries.settled(),
+        unread: deliveries.unread,
+        invalid: deliveries.invalid,
+        following_batches: deliveries.following,
+        statuses: deliveries
+            .by_status
+            .iter()
+            .map(|(code, recipients)| {
+                let status = DeliveryStatus::from_code(*code);
+                DeliveryStatusJson {
+                    code: *code,
+                    status: status.english(),
+                    is_final: status.is_final(),
+                    recipients: *recipients,
+                }
+            })
+            .collect(),
     };
     let mut from = 0;
     loop {
@@ -345,6 +411,23 @@ pub async fn status(args: CampaignIdArgs, context: &Context) -> CliResult {
     }
     output.print_table(table);
     output.print(format!("accepted by the panel: {}; refused one by one: {}", status.accepted, status.refused));
+    let deliveries = &status.deliveries;
+    if deliveries.tracked > 0 {
+        output.print(format!(
+            "deliveries: {} followed, {} final, {} not read yet, {} unknown to the panel; {} batch(es) still read",
+            deliveries.tracked, deliveries.settled, deliveries.unread, deliveries.invalid, deliveries.following_batches
+        ));
+        let mut table = output.table(["code", "delivery status", "final", "recipients"]);
+        for row in &deliveries.statuses {
+            table.add_row(vec![
+                row.code.to_string(),
+                row.status.to_owned(),
+                if row.is_final { "yes" } else { "no" }.to_owned(),
+                row.recipients.to_string(),
+            ]);
+        }
+        output.print_table(table);
+    }
     if let Some(paused) = &status.paused {
         output.warn(format!("the account is paused: {paused}"));
     }

@@ -6,7 +6,9 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use payamak::campaign::{AccountState, Handled, Lease, Store, Worker, WorkerObserver, WorkerOptions, WorkerReport};
+use payamak::campaign::{
+    AccountState, DeliveryOptions, Handled, Lease, Store, Worker, WorkerObserver, WorkerOptions, WorkerReport,
+};
 use payamak::{Client, SoapVersion};
 use serde::Serialize;
 
@@ -88,6 +90,29 @@ pub fn options(args: &WorkerArgs) -> Result<WorkerOptions, Failure> {
     options.idle_poll = Duration::from_millis(100);
     options.accounts = args.account.clone();
     options.unsafe_reaper = std::env::var(UNSAFE_REAPER).is_ok_and(|value| value == "1");
+    options.deliveries = if args.no_deliveries {
+        None
+    } else {
+        let mut deliveries = DeliveryOptions::default();
+        if !args.delivery_schedule.is_empty() {
+            let mut schedule = Vec::with_capacity(args.delivery_schedule.len());
+            for &value in &args.delivery_schedule {
+                let offset = Duration::try_from_secs_f64(value).map_err(|_| {
+                    Failure::usage(format!("--delivery-schedule {value}: give seconds after the send, 0 or more"))
+                })?;
+                if schedule.last().is_some_and(|last| *last >= offset) {
+                    return Err(Failure::usage("--delivery-schedule: give the times in increasing order"));
+                }
+                schedule.push(offset);
+            }
+            deliveries.schedule = schedule;
+        }
+        deliveries.min_update_interval = Duration::try_from_secs_f64(args.delivery_interval)
+            .map_err(|_| Failure::usage(format!("--delivery-interval {}: give seconds", args.delivery_interval)))?;
+        deliveries.wait_for_due = Duration::try_from_secs_f64(args.delivery_wait)
+            .map_err(|_| Failure::usage(format!("--delivery-wait {}: give seconds", args.delivery_wait)))?;
+        Some(deliveries)
+    };
     Ok(options)
 }
 
@@ -143,6 +168,8 @@ struct ReportJson<'a> {
     lost: u64,
     unrecorded: u64,
     paused: &'a std::collections::BTreeMap<String, String>,
+    delivery_polls: u64,
+    delivery_reads: u64,
 }
 
 /// Runs `worker`.
@@ -168,12 +195,20 @@ pub async fn run(args: WorkerArgs, context: &Context) -> CliResult {
             lost: report.lost,
             unrecorded: report.unrecorded,
             paused: &report.paused,
+            delivery_polls: report.delivery_polls,
+            delivery_reads: report.delivery_reads,
         });
     } else {
         output.info(format!(
             "sent {} batches; {} failed, {} unknown, {} deferred (account refused), {} claims lost",
             report.sent, report.failed, report.unknown, report.deferred, report.lost
         ));
+        if report.delivery_polls > 0 {
+            output.info(format!(
+                "read {} delivery statuses of {} sent batches",
+                report.delivery_reads, report.delivery_polls
+            ));
+        }
         for (account, reason) in &report.paused {
             output.warn(format!("account {account:?} is paused: {reason}"));
         }

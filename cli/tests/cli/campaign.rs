@@ -193,3 +193,99 @@ fn store_urls_are_checked_and_never_show_a_password() {
     unknown.expect_code(2);
     assert!(unknown.stderr.contains("no campaign 7"), "{}", unknown.stderr);
 }
+
+#[test]
+fn a_reserve_needs_a_rate_and_leaves_campaigns_part_of_the_burst() {
+    let emulator = panel(|account| account);
+    let home = TempDir::new("campaign-reserve");
+    let csv = home.join("c.csv");
+    write_csv(&csv, &numbers(3));
+    let store = format!("sqlite:{}", home.join("c.db").display());
+    let no_rate = create(&emulator, &home, &store, &csv, &["--reserve", "1"]);
+    no_rate.expect_code(2);
+    assert!(no_rate.stderr.contains("--reserve needs --rate"), "{}", no_rate.stderr);
+    let whole = create(&emulator, &home, &store, &csv, &["--rate", "10", "--burst", "2", "--reserve", "2"]);
+    whole.expect_code(2);
+    assert!(whole.stderr.contains("less than --burst"), "{}", whole.stderr);
+    create(&emulator, &home, &store, &csv, &["--rate", "10", "--burst", "3", "--reserve", "1"]).expect_code(0);
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
+    let accounts = runtime.block_on(async {
+        use payamak::campaign::Store as _;
+        let store = payamak::campaign::SqliteStore::open(home.join("c.db")).expect("the store");
+        store.accounts().await.expect("the accounts")
+    });
+    let rate = accounts[0].account.rate.expect("a rate");
+    assert_eq!((rate.burst, rate.reserve), (3, 1));
+}
+
+#[test]
+fn a_worker_follows_the_deliveries_of_what_it_sent_until_they_are_final() {
+    let all = numbers(250);
+    let timing = payamak_emulator::DeliveryTiming {
+        reach_operator_after: std::time::Duration::from_millis(200),
+        final_after: std::time::Duration::from_millis(600),
+        update_interval: std::time::Duration::from_millis(300),
+    };
+    let emulator = emulator_with(
+        Emulator::builder()
+            .account(Account::demo().unlimited().credit(1e9))
+            .delivery_timing(timing)
+            .unreachable(&all[7]),
+    );
+    let home = TempDir::new("campaign-deliveries");
+    let csv = home.join("customers.csv");
+    write_csv(&csv, &all);
+    for store in stores(&home) {
+        let id = create(&emulator, &home, &store, &csv, &[]).expect_code(0).json()["campaign"].as_i64().expect("id");
+        let mut worker = against(&emulator, &home);
+        worker.args(["--json", "worker", "--store", &store, "--until-idle", "--delivery-schedule", "0.3,0.8,1.5,3,6"]);
+        worker.args(["--delivery-interval", "0.3", "--delivery-wait", "10"]);
+        let report = run(&mut worker).expect_code(0).json();
+        assert_eq!(report["sent"].as_u64(), Some(3), "{report}");
+        assert!(report["delivery_reads"].as_u64() >= Some(250), "{report}");
+        let status = status(&emulator, &home, &store, id);
+        let deliveries = &status["deliveries"];
+        assert_eq!(deliveries["tracked"].as_u64(), Some(250), "{status}");
+        assert_eq!(deliveries["settled"].as_u64(), Some(250), "{status}");
+        assert_eq!(deliveries["following_batches"].as_u64(), Some(0), "{status}");
+        let statuses: Vec<(i64, u64, bool)> = deliveries["statuses"]
+            .as_array()
+            .expect("statuses")
+            .iter()
+            .map(|row| {
+                (row["code"].as_i64().unwrap_or(-1), row["recipients"].as_u64().unwrap_or(0), row["final"] == true)
+            })
+            .collect();
+        assert_eq!(statuses, [(1, 249, true), (2, 1, true)], "{status}");
+        // The text form lists them too; a worker told not to read leaves them.
+        let mut text = against(&emulator, &home);
+        text.args(["campaign", "status", "--store", &store, &id.to_string()]);
+        let shown = run(&mut text);
+        shown.expect_code(0);
+        assert!(shown.stdout.contains("delivered to the handset"), "{}", shown.stdout);
+        assert!(shown.stdout.contains("250 followed, 250 final"), "{}", shown.stdout);
+    }
+}
+
+#[test]
+fn a_worker_told_not_to_read_deliveries_leaves_them_for_another() {
+    let emulator = emulator_with(Emulator::builder().account(Account::demo().unlimited().credit(1e9)));
+    let home = TempDir::new("campaign-no-deliveries");
+    let csv = home.join("customers.csv");
+    write_csv(&csv, &numbers(120));
+    let store = format!("sqlite:{}", home.join("c.db").display());
+    let id = create(&emulator, &home, &store, &csv, &[]).expect_code(0).json()["campaign"].as_i64().expect("id");
+    let mut worker = against(&emulator, &home);
+    worker.args(["--json", "worker", "--store", &store, "--until-idle", "--no-deliveries"]);
+    let report = run(&mut worker).expect_code(0).json();
+    assert_eq!((report["sent"].as_u64(), report["delivery_polls"].as_u64()), (Some(2), Some(0)), "{report}");
+    let status = status(&emulator, &home, &store, id);
+    assert_eq!(status["deliveries"]["tracked"].as_u64(), Some(120), "{status}");
+    assert_eq!(status["deliveries"]["unread"].as_u64(), Some(120), "{status}");
+    assert_eq!(status["deliveries"]["following_batches"].as_u64(), Some(2), "{status}");
+    let mut bad = against(&emulator, &home);
+    bad.args(["worker", "--store", &store, "--until-idle", "--delivery-schedule", "5,1"]);
+    let bad = run(&mut bad);
+    bad.expect_code(2);
+    assert!(bad.stderr.contains("increasing order"), "{}", bad.stderr);
+}

@@ -26,3 +26,5 @@ mod campaign;
 mod chaos;
 
 mod scale;
+
+mod otp;

@@ -20,6 +20,8 @@
 //! - `scale_store_overhead`: the same with the library's worker in this
 //!   process, over an SQLite store whose every call is timed: the time with a
 //!   store call under way over the wall time must be ≤ 5%.
+//!   `PAYAMAK_SCALE_OUTCOME_WINDOW_MS` sets the worker's outcome window (0, the
+//!   default, records every outcome at once; 50 lets it wait for the next claim).
 
 #![cfg(target_os = "linux")]
 
@@ -32,9 +34,9 @@ use std::time::{Duration, Instant};
 
 use payamak::bulk::BatchOutcome;
 use payamak::campaign::{
-    Account as StoreAccount, AccountState, BatchRow, BatchState, CampaignId, CampaignInfo, CampaignSpec, Counts,
-    Created, Imported, Lease, Quiet, Rate, Reaped, SqliteStore, Store, StoreResult, Token, Transition, Worker,
-    WorkerOptions, CAMPAIGN_PRIORITY,
+    Account as StoreAccount, AccountState, BatchMove, BatchRow, BatchState, CampaignId, CampaignInfo, CampaignSpec,
+    Counts, Created, DeliveryCounts, DeliveryPoll, DeliveryUpdate, Imported, Lease, Quiet, Rate, Reaped, SqliteStore,
+    Store, StoreResult, Token, Transition, Worker, WorkerOptions, CAMPAIGN_PRIORITY,
 };
 use payamak::recipient::MobileNumber;
 use payamak_emulator::{Account, Emulator, RunningEmulator};
@@ -419,6 +421,39 @@ impl<S: Store> Store for Timed<S> {
     async fn reconcile(&self, campaign: CampaignId, batch: u64, outcome: &BatchOutcome) -> StoreResult<bool> {
         timed!(self, reconcile(campaign, batch, outcome))
     }
+    async fn enqueue_single(&self, spec: &CampaignSpec, number: &MobileNumber) -> StoreResult<Created> {
+        timed!(self, enqueue_single(spec, number))
+    }
+    async fn advance_many(&self, moves: &[BatchMove]) -> StoreResult<Vec<bool>> {
+        timed!(self, advance_many(moves))
+    }
+    async fn advance_many_then_claim(
+        &self,
+        moves: &[BatchMove],
+        account: &str,
+        owner: &str,
+        lease: Duration,
+    ) -> StoreResult<(Vec<bool>, StoreResult<(Token, Option<Lease>)>)> {
+        timed!(self, advance_many_then_claim(moves, account, owner, lease))
+    }
+    async fn claim_deliveries(
+        &self,
+        account: &str,
+        first_after: Duration,
+        limit: usize,
+        lease: Duration,
+    ) -> StoreResult<Vec<DeliveryPoll>> {
+        timed!(self, claim_deliveries(account, first_after, limit, lease))
+    }
+    async fn record_deliveries(&self, poll: &DeliveryPoll, update: &DeliveryUpdate) -> StoreResult<()> {
+        timed!(self, record_deliveries(poll, update))
+    }
+    async fn delivery_counts(&self, campaign: CampaignId) -> StoreResult<DeliveryCounts> {
+        timed!(self, delivery_counts(campaign))
+    }
+    async fn next_delivery_poll(&self, account: Option<&str>, first_after: Duration) -> StoreResult<Option<i64>> {
+        timed!(self, next_delivery_poll(account, first_after))
+    }
 }
 
 #[test]
@@ -480,6 +515,9 @@ fn scale_store_overhead() {
     options.concurrency = 8;
     options.until_idle = true;
     options.idle_poll = Duration::from_millis(100);
+    if let Ok(window) = std::env::var("PAYAMAK_SCALE_OUTCOME_WINDOW_MS") {
+        options.outcome_window = Duration::from_millis(window.parse().expect("PAYAMAK_SCALE_OUTCOME_WINDOW_MS: ms"));
+    }
     let started = Instant::now();
     let report = runtime.block_on(Worker::new(&store, &clients, options).run(&mut Quiet)).expect("the worker runs");
     let wall = started.elapsed();
