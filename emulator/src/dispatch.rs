@@ -55,15 +55,9 @@ pub(crate) fn respond(version: SoapVersion, answer: Result<String, Fault>) -> Re
     }
 }
 
-/// Reads a POST to a service endpoint: the decoded request, ready to run, or the fault
-/// that it cannot be routed or read (to answer with [`fault_response`]).
+/// Reads a POST to a service endpoint: finds the operation and decodes its request, ready
+/// to run, or the fault that it cannot be routed or read (to answer with [`fault_response`]).
 pub(crate) fn decode(service: &Service, headers: &HeaderMap, body: &[u8]) -> Result<Prepared, Fault> {
-    call(service, headers, body)
-}
-
-/// Finds the operation and decodes its request, or the fault that the request cannot be
-/// routed or read.
-fn call(service: &Service, headers: &HeaderMap, body: &[u8]) -> Result<Prepared, Fault> {
     let content_type = ContentType::read(headers);
     let transport_version = content_type.version.unwrap_or_default();
     let text = match std::str::from_utf8(body) {
