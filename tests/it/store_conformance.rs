@@ -575,6 +575,12 @@ pub async fn workers_send_everyone_once_and_a_refused_account_is_paused_not_fail
     outcome_window: Duration,
 ) {
     let id = campaign(&store, 1000).await;
+    if !outcome_window.is_zero() {
+        // A paced account, so that the worker waits for tokens due within the window
+        // and its outcomes go with its next claim.
+        let paced = Account { rate: Some(Rate::per_second(200.0, 1)), ..account("a") };
+        store.put_account(&paced).await.expect("account");
+    }
     let panel = Panel::default();
     // The first call finds no credit: the account pauses briefly, the batch waits.
     panel.refusals.lock().unwrap().push(2);
