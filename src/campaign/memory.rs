@@ -499,12 +499,7 @@ impl Store for MemoryStore {
         for (status, settled) in
             inner.deliveries.range((campaign, 0, i64::MIN)..=(campaign, u64::MAX, i64::MAX)).map(|(_, row)| row)
         {
-            counts.tracked += 1;
-            match status {
-                Some(code) => *counts.by_status.entry(*code).or_default() += 1,
-                None if *settled => counts.invalid += 1,
-                None => counts.unread += 1,
-            }
+            counts.add(*status, *settled, 1);
         }
         counts.following = inner
             .batches

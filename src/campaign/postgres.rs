@@ -152,15 +152,6 @@ fn to_json(outcome: Option<&BatchOutcome>) -> StoreResult<Option<String>> {
         .transpose()
 }
 
-fn rate_of(emission: Option<i64>, burst: Option<i64>, reserve: i64) -> Option<Rate> {
-    let emission = u64::try_from(emission?).ok()?;
-    Some(Rate {
-        emission: Duration::from_millis(emission),
-        burst: u32::try_from(burst.unwrap_or(1)).unwrap_or(1),
-        reserve: u32::try_from(reserve).unwrap_or(0),
-    })
-}
-
 fn campaign_of(id: CampaignId, row: &Row) -> StoreResult<CampaignInfo> {
     let phase: String = row.try_get("phase").map_err(db("read a campaign"))?;
     let phase = match phase.as_str() {
@@ -353,8 +344,8 @@ impl PostgresStore {
         if let Some(until) = paused.filter(|until| *until > now) {
             return Ok(Token::Paused(until, reason.unwrap_or_default()));
         }
-        let rate =
-            rate_of(emission, burst, reserve).map(|rate| rate.for_priority(priority.unwrap_or(SINGLE_SEND_PRIORITY)));
+        let rate = Rate::from_columns(emission, burst, reserve)
+            .map(|rate| rate.for_priority(priority.unwrap_or(SINGLE_SEND_PRIORITY)));
         match rate.map(|rate| gcra(tat, now, rate)) {
             Some(Err(wait)) => Ok(Token::Wait(wait)),
             _ => Ok(Token::Wait(Duration::from_millis(1))),
@@ -406,7 +397,7 @@ impl Store for PostgresStore {
                     username: row.try_get(1).map_err(get)?,
                     endpoints,
                     credentials: row.try_get(3).map_err(get)?,
-                    rate: rate_of(
+                    rate: Rate::from_columns(
                         row.try_get(4).map_err(get)?,
                         row.try_get(5).map_err(get)?,
                         row.try_get(8).map_err(get)?,
@@ -1041,13 +1032,7 @@ impl Store for PostgresStore {
             let get = |error| StoreError::backend(context, error);
             let status: Option<i32> = row.try_get(0).map_err(get)?;
             let settled: bool = row.try_get(1).map_err(get)?;
-            let rows = count(row.try_get(2).map_err(get)?);
-            counts.tracked += rows;
-            match status {
-                Some(code) => *counts.by_status.entry(code).or_default() += rows,
-                None if settled => counts.invalid += rows,
-                None => counts.unread += rows,
-            }
+            counts.add(status, settled, count(row.try_get(2).map_err(get)?));
         }
         let following = client
             .query_one("SELECT count(*)::bigint FROM batch WHERE campaign = $1 AND poll_at IS NOT NULL", &[&campaign.0])

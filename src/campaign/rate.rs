@@ -43,6 +43,17 @@ impl Rate {
         Rate { emission, burst: burst.max(1), reserve: 0 }
     }
 
+    /// A rate as the SQL stores keep it: the emission in ms (none: no limit), the burst and the reserve.
+    #[cfg(any(feature = "sqlite", feature = "postgres"))]
+    pub(crate) fn from_columns(emission_ms: Option<i64>, burst: Option<i64>, reserve: i64) -> Option<Rate> {
+        let emission = u64::try_from(emission_ms?).ok()?;
+        Some(Rate {
+            emission: Duration::from_millis(emission),
+            burst: u32::try_from(burst.unwrap_or(1)).unwrap_or(1),
+            reserve: u32::try_from(reserve).unwrap_or(0),
+        })
+    }
+
     /// The same rate, campaigns leaving `tokens` of the burst for single sends (see [`Rate::reserve`]).
     #[must_use]
     pub fn with_reserve(mut self, tokens: u32) -> Self {

@@ -294,7 +294,7 @@ fn token_in(tx: &rusqlite::Transaction<'_>, account: &str, priority: Option<i32>
     if let Some(until) = paused_until.filter(|until| *until > now) {
         return Ok(Token::Paused(until, reason.unwrap_or_default()));
     }
-    let Some(rate) = rate_of(emission, burst, reserve) else { return Ok(Token::Granted) };
+    let Some(rate) = Rate::from_columns(emission, burst, reserve) else { return Ok(Token::Granted) };
     match gcra(tat, now, rate.for_priority(priority.unwrap_or(SINGLE_SEND_PRIORITY))) {
         Ok(tat) => {
             if take {
@@ -506,15 +506,6 @@ fn parse_number(text: &str) -> Sql<MobileNumber> {
     MobileNumber::parse(text).map_err(|_| StoreError::Damaged(format!("a recipient {text:?} is not a number")).into())
 }
 
-fn rate_of(emission: Option<i64>, burst: Option<i64>, reserve: i64) -> Option<Rate> {
-    let emission = u64::try_from(emission?).ok()?;
-    Some(Rate {
-        emission: Duration::from_millis(emission),
-        burst: u32::try_from(burst.unwrap_or(1)).unwrap_or(1),
-        reserve: u32::try_from(reserve).unwrap_or(0),
-    })
-}
-
 fn count(value: i64) -> u64 {
     u64::try_from(value).unwrap_or(0)
 }
@@ -698,7 +689,7 @@ impl Store for SqliteStore {
                 let endpoints: Vec<String> = serde_json::from_str(&endpoints)
                     .map_err(|error| StoreError::Damaged(format!("the endpoints of account {name:?}: {error}")))?;
                 let paused = until.map(|until| (until, reason.unwrap_or_default()));
-                let rate = rate_of(emission, burst, reserve);
+                let rate = Rate::from_columns(emission, burst, reserve);
                 accounts
                     .push(AccountState { account: Account { name, username, endpoints, credentials, rate }, paused });
             }
@@ -1069,13 +1060,7 @@ impl Store for SqliteStore {
             })?;
             for row in rows {
                 let (status, settled, rows) = row?;
-                let rows = count(rows);
-                counts.tracked += rows;
-                match status {
-                    Some(code) => *counts.by_status.entry(code).or_default() += rows,
-                    None if settled => counts.invalid += rows,
-                    None => counts.unread += rows,
-                }
+                counts.add(status, settled, count(rows));
             }
             counts.following = count(row(
                 tx,

@@ -297,6 +297,17 @@ pub struct DeliveryCounts {
 }
 
 impl DeliveryCounts {
+    /// Counts `rows` recIds whose last status read is `status` (none yet, or, when
+    /// `settled`, found invalid).
+    pub(crate) fn add(&mut self, status: Option<i32>, settled: bool, rows: u64) {
+        self.tracked += rows;
+        match status {
+            Some(code) => *self.by_status.entry(code).or_default() += rows,
+            None if settled => self.invalid += rows,
+            None => self.unread += rows,
+        }
+    }
+
     /// RecIds whose status is final (or found invalid): no longer followed.
     pub fn settled(&self) -> u64 {
         self.invalid
