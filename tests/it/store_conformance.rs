@@ -462,7 +462,8 @@ pub async fn sent_batches_are_followed_until_their_deliveries_are_final<S: Store
     let counts = store.delivery_counts(id).await.unwrap();
     assert_eq!(counts.by_status, [(1, 40), (2, 58)].into());
     assert_eq!((counts.tracked, counts.following, counts.settled()), (198, 1, 99), "{counts:?}");
-    // A claim whose reader vanished is offered again when its lease ends.
+    // A claim whose reader vanished (batch 2's, under a long lease) is not offered again
+    // while its lease runs; the store names that lease's end as the next poll.
     tokio::time::sleep(Duration::from_millis(50)).await;
     assert!(store.claim_deliveries("a", Duration::ZERO, 10, LONG).await.unwrap().is_empty());
     assert!(store.next_delivery_poll(None, Duration::ZERO).await.unwrap().is_some(), "batch 2's lease");
