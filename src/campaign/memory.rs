@@ -124,6 +124,13 @@ impl Inner {
         }
     }
 
+    /// How long until the account's next token is free for a batch of `priority`.
+    fn next_token(&self, account: &str, priority: i32) -> Option<Duration> {
+        let row = self.accounts.get(account)?;
+        let Some(rate) = row.account.rate else { return Some(Duration::ZERO) };
+        Some(gcra(row.tat, now_ms(), rate.for_priority(priority)).err().unwrap_or(Duration::ZERO))
+    }
+
     fn claim(&mut self, account: &str, owner: &str, lease: Duration) -> Option<Lease> {
         let Inner { campaigns, batches, .. } = self;
 
@@ -153,6 +160,7 @@ impl Inner {
                     text: spec.text.clone(),
                     flash: spec.flash,
                     numbers,
+                    next_token: None,
                 });
             }
         }
@@ -293,7 +301,8 @@ impl Store for MemoryStore {
         if token != Token::Granted {
             return Ok((token, None));
         }
-        Ok((token, inner.claim(account, owner, lease)))
+        let next_token = inner.next_token(account, priority);
+        Ok((token, inner.claim(account, owner, lease).map(|claimed| Lease { next_token, ..claimed })))
     }
 
     async fn enqueue_single(&self, spec: &CampaignSpec, number: &MobileNumber) -> StoreResult<Created> {

@@ -278,6 +278,17 @@ async fn numbers_of(client: &Client, campaign: i64, first: i64, size: i64) -> St
         .collect()
 }
 
+/// How long until the account's next token is free after the grant `row` took
+/// (a claim's row, from its 5th column: the new tat, the rate's columns, the time, the priority).
+fn next_token(row: &Row) -> StoreResult<Option<Duration>> {
+    let get = |error| StoreError::backend("take a token and claim a batch", error);
+    let (tat, emission, burst, reserve): (i64, Option<i64>, Option<i64>, i64) =
+        (row.try_get(4).map_err(get)?, row.try_get(5).map_err(get)?, row.try_get(6).map_err(get)?, row.try_get(7).map_err(get)?);
+    let (now, priority): (i64, i32) = (row.try_get(8).map_err(get)?, row.try_get(9).map_err(get)?);
+    let Some(rate) = Rate::from_columns(emission, burst, reserve) else { return Ok(Some(Duration::ZERO)) };
+    Ok(Some(gcra(tat, now, rate.for_priority(priority)).err().unwrap_or(Duration::ZERO)))
+}
+
 async fn campaign_row(client: &Client, id: CampaignId) -> StoreResult<Option<CampaignInfo>> {
     let row = client
         .query_opt(
@@ -314,6 +325,7 @@ impl PostgresStore {
             text: info.spec.text,
             flash: info.spec.flash,
             numbers,
+            next_token: None,
         })
     }
 
@@ -638,10 +650,11 @@ impl Store for PostgresStore {
                      AND (paused_until IS NULL OR paused_until <= now.ms) \
                      AND (emission_ms IS NULL OR greatest(tat, now.ms) - emission_ms * (CASE WHEN c.priority >= $4 \
                      THEN greatest(greatest(burst, 1) - reserve, 1) ELSE greatest(burst, 1) END - 1) <= now.ms) \
-                     RETURNING 1) \
+                     RETURNING tat, emission_ms, burst, reserve) \
                      UPDATE batch AS b SET state = '{to}', lease_owner = $2, lease_until = (SELECT ms FROM now) + $3 \
                      FROM c, t WHERE b.campaign = c.campaign AND b.no = c.no \
-                     RETURNING b.campaign, b.no, b.first_seq, b.count",
+                     RETURNING b.campaign, b.no, b.first_seq, b.count, t.tat, t.emission_ms, t.burst, t.reserve, \
+                     (SELECT ms FROM now), c.priority",
                     from = Transition::Claim.from_sql(),
                     to = Transition::Claim.to().as_str()
                 ),
@@ -650,7 +663,8 @@ impl Store for PostgresStore {
             .await
             .map_err(db("take a token and claim a batch"))?;
         if let Some(row) = row {
-            return Ok((Token::Granted, Some(self.lease_of(&row, account, owner).await?)));
+            let lease = self.lease_of(&row, account, owner).await?;
+            return Ok((Token::Granted, Some(Lease { next_token: next_token(&row)?, ..lease })));
         }
         // Nothing claimed: no token for the first pending batch, or nothing pending.
         let pending = self

@@ -269,8 +269,14 @@ fn migrate(connection: &Connection) -> Sql<()> {
 }
 
 /// The account's token, in `tx`, for a batch of `priority` (`None`: a single
-/// send's rule, the whole bucket): taken (its bucket moved on) when granted and `take`.
-fn token_in(tx: &rusqlite::Transaction<'_>, account: &str, priority: Option<i32>, take: bool) -> Sql<Token> {
+/// send's rule, the whole bucket): taken (its bucket moved on) when granted and
+/// `take`. With a token taken, also how long until the next one is free by the same rule.
+fn token_in(
+    tx: &rusqlite::Transaction<'_>,
+    account: &str,
+    priority: Option<i32>,
+    take: bool,
+) -> Sql<(Token, Option<Duration>)> {
     let row = row(
         tx,
         "SELECT emission_ms, burst, reserve, tat, paused_until, pause_reason FROM account WHERE name = ?",
@@ -292,18 +298,33 @@ fn token_in(tx: &rusqlite::Transaction<'_>, account: &str, priority: Option<i32>
     };
     let now = now_ms();
     if let Some(until) = paused_until.filter(|until| *until > now) {
-        return Ok(Token::Paused(until, reason.unwrap_or_default()));
+        return Ok((Token::Paused(until, reason.unwrap_or_default()), None));
     }
-    let Some(rate) = Rate::from_columns(emission, burst, reserve) else { return Ok(Token::Granted) };
-    match gcra(tat, now, rate.for_priority(priority.unwrap_or(SINGLE_SEND_PRIORITY))) {
-        Ok(tat) => {
-            if take {
-                exec(tx, "UPDATE account SET tat = ? WHERE name = ?", params![tat, account])?;
-            }
-            Ok(Token::Granted)
+    let Some(rate) = Rate::from_columns(emission, burst, reserve) else {
+        return Ok((Token::Granted, Some(Duration::ZERO)));
+    };
+    let rate = rate.for_priority(priority.unwrap_or(SINGLE_SEND_PRIORITY));
+    match gcra(tat, now, rate) {
+        Ok(tat) if take => {
+            exec(tx, "UPDATE account SET tat = ? WHERE name = ?", params![tat, account])?;
+            Ok((Token::Granted, Some(gcra(tat, now, rate).err().unwrap_or(Duration::ZERO))))
         }
-        Err(wait) => Ok(Token::Wait(wait)),
+        Ok(_) => Ok((Token::Granted, None)),
+        Err(wait) => Ok((Token::Wait(wait), None)),
     }
+}
+
+/// The batch a claim of `account` takes: the first pending (lowest priority,
+/// then oldest campaign, then batch order): campaign, batch, first recipient, size, priority.
+fn first_pending(tx: &rusqlite::Transaction<'_>, account: &str) -> Sql<Option<(i64, i64, i64, i64, i32)>> {
+    Ok(row(
+        tx,
+        "SELECT campaign, no, first_seq, count, priority FROM batch WHERE account = ? AND state = 'pending' \
+             ORDER BY priority, campaign, no LIMIT 1",
+        [account],
+        |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?)),
+    )
+    .optional()?)
 }
 
 /// The account's token, taken only when it has a pending batch (a worker that
@@ -315,30 +336,27 @@ fn token_and_claim_in(
     owner: String,
     lease: Duration,
 ) -> Sql<(Token, Option<Lease>)> {
-    let pending: Option<i32> = row(
-        tx,
-        "SELECT priority FROM batch WHERE account = ? AND state = 'pending' ORDER BY priority LIMIT 1",
-        [&account],
-        |row| row.get(0),
-    )
-    .optional()?;
-    let token = token_in(tx, &account, pending, pending.is_some())?;
-    if token != Token::Granted || pending.is_none() {
-        return Ok((token, None));
-    }
-    Ok((token, claim_in(tx, account, owner, lease)?))
+    let pending = first_pending(tx, &account)?;
+    let (token, next) = token_in(tx, &account, pending.map(|found| found.4), pending.is_some())?;
+    let Some(found) = pending.filter(|_| token == Token::Granted) else { return Ok((token, None)) };
+    let claimed = claim_found(tx, account, owner, lease, found)?;
+    Ok((token, claimed.map(|claimed| Lease { next_token: next, ..claimed })))
 }
 
 fn claim_in(tx: &rusqlite::Transaction<'_>, account: String, owner: String, lease: Duration) -> Sql<Option<Lease>> {
-    let found = row(
-        tx,
-        "SELECT campaign, no, first_seq, count FROM batch WHERE account = ? AND state = 'pending' \
-             ORDER BY priority, campaign, no LIMIT 1",
-        [&account],
-        |row| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?, row.get::<_, i64>(2)?, row.get::<_, i64>(3)?)),
-    )
-    .optional()?;
-    let Some((campaign, batch, first, size)) = found else { return Ok(None) };
+    let Some(found) = first_pending(tx, &account)? else { return Ok(None) };
+    claim_found(tx, account, owner, lease, found)
+}
+
+/// Claims `found`, a batch [`first_pending`] read in `tx`.
+fn claim_found(
+    tx: &rusqlite::Transaction<'_>,
+    account: String,
+    owner: String,
+    lease: Duration,
+    found: (i64, i64, i64, i64, i32),
+) -> Sql<Option<Lease>> {
+    let (campaign, batch, first, size, _) = found;
     let until = now_ms().saturating_add(ms(lease));
     let changed = exec(
         tx,
@@ -365,6 +383,7 @@ fn claim_in(tx: &rusqlite::Transaction<'_>, account: String, owner: String, leas
         text: info.spec.text,
         flash: info.spec.flash,
         numbers,
+        next_token: None,
     }))
 }
 
@@ -716,7 +735,7 @@ impl Store for SqliteStore {
 
     async fn take_token(&self, account: &str) -> StoreResult<Token> {
         let account = account.to_owned();
-        self.write("take a token", move |tx| token_in(tx, &account, None, true)).await
+        self.write("take a token", move |tx| Ok(token_in(tx, &account, None, true)?.0)).await
     }
 
     async fn create_campaign(&self, spec: &CampaignSpec) -> StoreResult<Created> {

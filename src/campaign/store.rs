@@ -173,6 +173,12 @@ pub struct Lease {
     pub flash: bool,
     /// Its recipients, in order.
     pub numbers: Vec<MobileNumber>,
+    /// When the store granted the token this batch was claimed with: how long
+    /// until the account's next token is free for a batch of the same priority
+    /// (zero: one is free now). `None` when the store did not say (a claim
+    /// without a token, or a store that does not tell). A hint that spares a
+    /// worker asking in vain: the store still decides when it asks.
+    pub next_token: Option<Duration>,
 }
 
 /// One batch as the store has it.

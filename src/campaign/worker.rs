@@ -487,11 +487,7 @@ impl<'a, S: Store> Worker<'a, S> {
                     match token {
                         Token::Granted => {}
                         Token::Wait(after) => {
-                            let mut after = after.max(Duration::from_millis(1));
-                            if account.account.rate.is_some_and(|rate| rate.reserve > 0) {
-                                // The campaigns wait, a single send would not: ask again soon.
-                                after = after.min(self.options.single_send_poll.max(Duration::from_millis(1)));
-                            }
+                            let after = self.ask_again_after(account, after);
                             token_at.insert(name.clone(), Instant::now() + after);
                             waiting_for_tokens = true;
                             wait = wait.min(after);
@@ -505,6 +501,13 @@ impl<'a, S: Store> Worker<'a, S> {
                     report.paused.remove(name);
                     match claimed {
                         Some(lease) => {
+                            // The store said when the next token is free: not asked again before.
+                            if let Some(next) = lease.next_token.filter(|next| !next.is_zero()) {
+                                let after = self.ask_again_after(account, next);
+                                token_at.insert(name.clone(), Instant::now() + after);
+                                waiting_for_tokens = true;
+                                wait = wait.min(after);
+                            }
                             claimed_any = true;
                             in_flight.push(self.handle(lease));
                         }
@@ -558,6 +561,16 @@ impl<'a, S: Store> Worker<'a, S> {
                 finished_since.get_or_insert_with(Instant::now);
             }
         }
+    }
+
+    /// When to ask the store again for `account`'s token, which it said is free after `after`.
+    fn ask_again_after(&self, account: &AccountState, after: Duration) -> Duration {
+        let after = after.max(Duration::from_millis(1));
+        if account.account.rate.is_some_and(|rate| rate.reserve > 0) {
+            // The campaigns wait, a single send would not: ask again soon.
+            return after.min(self.options.single_send_poll.max(Duration::from_millis(1)));
+        }
+        after
     }
 
     /// Counts and reports the batches whose outcomes the store was asked to record.

@@ -211,6 +211,7 @@ fn store_lease(campaign: CampaignId) -> Lease {
         text: String::new(),
         flash: false,
         numbers: numbers(100),
+        next_token: None,
     }
 }
 
@@ -292,6 +293,36 @@ pub async fn a_token_a_claim_and_its_attempt_together_leave_the_batch_attempting
     assert_eq!(state(&store, id, 1).await, BatchState::Unknown);
     let (token, none) = store.take_token_claim_and_attempt("a", "w1", LONG).await.unwrap();
     assert_eq!((token, none), (Token::Granted, None), "nothing left to claim");
+}
+
+pub async fn a_grant_says_when_the_next_token_is_free<S: Store>(store: S) {
+    let id = campaign(&store, 500).await;
+    let mut limited = account("a");
+    // A campaign's burst is 2 here: the third token is the single sends' reserve.
+    limited.rate = Some(Rate { emission: Duration::from_millis(200), burst: 3, reserve: 1 });
+    store.put_account(&limited).await.unwrap();
+    let (token, first) = store.take_token_claim_and_attempt("a", "w1", LONG).await.unwrap();
+    assert_eq!((token, first.as_ref().map(|lease| lease.batch)), (Token::Granted, Some(0)));
+    assert_eq!(first.and_then(|lease| lease.next_token), Some(Duration::ZERO), "the burst's second token is free");
+    let (_, second) = store.take_token_and_claim("a", "w1", LONG).await.unwrap();
+    let next = second.and_then(|lease| lease.next_token).expect("the store says when");
+    assert!(next > Duration::ZERO && next <= Duration::from_millis(200), "{next:?}");
+    // It is what asking gives.
+    let (token, none) = store.take_token_claim_and_attempt("a", "w1", LONG).await.unwrap();
+    match token {
+        Token::Wait(wait) => assert!(wait <= next && wait + Duration::from_millis(50) > next, "{wait:?} {next:?}"),
+        other => panic!("expected a wait, got {other:?} {none:?}"),
+    }
+    tokio::time::sleep(next + Duration::from_millis(5)).await;
+    let (token, third) = store.take_token_claim_and_attempt("a", "w1", LONG).await.unwrap();
+    assert_eq!((token, third.map(|lease| lease.batch)), (Token::Granted, Some(2)), "free when it said");
+    // A plain claim takes no token and says nothing.
+    assert_eq!(store.claim("a", "w1", LONG).await.unwrap().map(|lease| (lease.batch, lease.next_token)), Some((3, None)));
+    // Without a rate every token is free at once.
+    store.put_account(&account("a")).await.unwrap();
+    let (_, fourth) = store.take_token_claim_and_attempt("a", "w1", LONG).await.unwrap();
+    assert_eq!(fourth.map(|lease| (lease.batch, lease.next_token)), Some((4, Some(Duration::ZERO))));
+    assert_eq!(state(&store, id, 4).await, BatchState::Attempting);
 }
 
 pub async fn single_sends_go_before_campaigns_and_keys_make_them_once<S: Store>(store: S) {
@@ -663,6 +694,12 @@ macro_rules! conformance {
             async fn token_claim_and_attempt() {
                 if let Some(store) = $store {
                     a_token_a_claim_and_its_attempt_together_leave_the_batch_attempting(store).await;
+                }
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn next_token() {
+                if let Some(store) = $store {
+                    a_grant_says_when_the_next_token_is_free(store).await;
                 }
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
