@@ -18,6 +18,8 @@
 //! `docs/campaigns.md`.
 
 mod memory;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod outcome_row;
 pub mod rate;
 pub mod state;
 mod store;

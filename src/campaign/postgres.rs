@@ -15,6 +15,7 @@ use futures_util::SinkExt as _;
 use tokio::sync::Mutex;
 use tokio_postgres::{Client, NoTls, Row};
 
+use super::outcome_row;
 use super::rate::{gcra, ms, Millis, Rate};
 use super::state::{BatchState, Transition};
 use super::store::{
@@ -27,10 +28,10 @@ use crate::recipient::MobileNumber;
 use crate::status_codes::DeliveryStatus;
 
 /// The schema's version, kept in `payamak_store`; `SCHEMA` creates version 1's tables.
-const SCHEMA_VERSION: i32 = 3;
+const SCHEMA_VERSION: i32 = 4;
 
 /// The changes from each older version to the next: `MIGRATIONS[v - 1]` takes version v to v + 1.
-const MIGRATIONS: [&str; 2] = [
+const MIGRATIONS: [&str; 3] = [
     // 2: the reserve campaigns leave for single sends.
     "ALTER TABLE account ADD COLUMN IF NOT EXISTS reserve bigint NOT NULL DEFAULT 0;",
     // 3: delivery tracking: a sent batch's schedule on its row, its recIds in `delivery`.
@@ -47,6 +48,10 @@ const MIGRATIONS: [&str; 2] = [
          final boolean NOT NULL DEFAULT false,
          PRIMARY KEY (campaign, batch, rec_id)
      );",
+    // 4: a sent batch's outcome may be kept compact (`outcome_row`), its numbers read from
+    // `recipient`; the rows written before stay JSON and are read as they are. No table
+    // changes: the version keeps an older payamak, which reads JSON only, from this store.
+    "-- compact outcomes",
 ];
 
 /// The server's clock, in ms since the epoch.
@@ -142,14 +147,6 @@ fn signed(value: u64) -> i64 {
 
 fn parse_number(text: &str) -> StoreResult<MobileNumber> {
     MobileNumber::parse(text).map_err(|_| StoreError::Damaged(format!("a recipient {text:?} is not a number")))
-}
-
-fn to_json(outcome: Option<&BatchOutcome>) -> StoreResult<Option<String>> {
-    outcome
-        .map(|outcome| {
-            serde_json::to_string(outcome).map_err(|error| StoreError::Damaged(format!("an outcome: {error}")))
-        })
-        .transpose()
 }
 
 fn campaign_of(id: CampaignId, row: &Row) -> StoreResult<CampaignInfo> {
@@ -751,7 +748,7 @@ impl Store for PostgresStore {
         outcome: Option<&BatchOutcome>,
     ) -> StoreResult<bool> {
         let outcome_of = outcome;
-        let outcome = to_json(outcome)?;
+        let outcome = outcome.map(|outcome| outcome_row::encode(outcome, &lease.numbers)).transpose()?;
         let set = format!(
             "UPDATE batch SET state = $1::text, outcome = coalesce($2::text, outcome), \
              attempt_at = CASE WHEN $1::text = 'attempting' THEN {NOW} ELSE attempt_at END, \
@@ -845,7 +842,8 @@ impl Store for PostgresStore {
         let client = &*self.client;
         let rows = client
             .query(
-                "SELECT no, count, state, outcome FROM batch WHERE campaign = $1 AND no >= $2 ORDER BY no LIMIT $3",
+                "SELECT no, count, state, outcome, first_seq FROM batch WHERE campaign = $1 AND no >= $2 \
+                 ORDER BY no LIMIT $3",
                 &[&campaign.0, &signed(from), &signed(limit)],
             )
             .await
@@ -855,17 +853,22 @@ impl Store for PostgresStore {
             let get = |error| StoreError::backend("read batches", error);
             let state: String = row.try_get(2).map_err(get)?;
             let outcome: Option<String> = row.try_get(3).map_err(get)?;
+            let size: i64 = row.try_get(1).map_err(get)?;
+            let outcome = match outcome {
+                // A compact outcome's numbers are the batch's recipients.
+                Some(text) if outcome_row::needs_numbers(&text) => {
+                    let numbers = numbers_of(client, campaign.0, row.try_get(4).map_err(get)?, size).await?;
+                    Some(outcome_row::decode(&text, &numbers)?)
+                }
+                Some(text) => Some(outcome_row::decode(&text, &[])?),
+                None => None,
+            };
             batches.push(BatchRow {
                 batch: count(row.try_get(0).map_err(get)?),
-                recipients: count(row.try_get(1).map_err(get)?),
+                recipients: count(size),
                 state: BatchState::parse(&state)
                     .ok_or_else(|| StoreError::Damaged(format!("a batch in the unknown state {state:?}")))?,
-                outcome: outcome
-                    .map(|json| {
-                        serde_json::from_str(&json)
-                            .map_err(|error| StoreError::Damaged(format!("a batch outcome: {error}")))
-                    })
-                    .transpose()?,
+                outcome,
             });
         }
         Ok(batches)
@@ -913,7 +916,8 @@ impl Store for PostgresStore {
             BatchOutcome::Failed { .. } => Transition::Failed.to(),
             BatchOutcome::Unknown { .. } => return Ok(false),
         };
-        let json = to_json(Some(outcome))?;
+        // Kept whole: what reconciliation found need not be the batch's numbers in order.
+        let json = outcome_row::json(outcome)?;
         let rec_ids = if to == BatchState::Sent { tracked_rec_ids(Some(outcome)) } else { Vec::new() };
         let row = self
             .client

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use rusqlite::{params, Connection, OptionalExtension as _, TransactionBehavior};
 
+use super::outcome_row;
 use super::rate::{gcra, ms, now_ms, Millis, Rate};
 use super::state::{BatchState, Transition};
 use super::store::{
@@ -25,10 +26,10 @@ use crate::status_codes::DeliveryStatus;
 /// `PRAGMA application_id` of a payamak job store ("PYMK").
 const APPLICATION_ID: i32 = 0x5059_4d4b;
 /// `PRAGMA user_version`: the schema's version.
-const SCHEMA_VERSION: i32 = 3;
+const SCHEMA_VERSION: i32 = 4;
 
 /// The changes from each older version to the next: `MIGRATIONS[v - 1]` takes version v to v + 1.
-const MIGRATIONS: [&str; 2] = [
+const MIGRATIONS: [&str; 3] = [
     // 2: the reserve campaigns leave for single sends.
     "ALTER TABLE account ADD COLUMN reserve INTEGER NOT NULL DEFAULT 0;",
     // 3: delivery tracking.
@@ -45,6 +46,10 @@ const MIGRATIONS: [&str; 2] = [
          final INTEGER NOT NULL DEFAULT 0,
          PRIMARY KEY (campaign, batch, rec_id)
      ) WITHOUT ROWID;",
+    // 4: a sent batch's outcome may be kept compact (`outcome_row`), its numbers read from
+    // `recipient`; the rows written before stay JSON and are read as they are. No table
+    // changes: the version keeps an older payamak, which reads JSON only, from this store.
+    "-- compact outcomes",
 ];
 
 const SCHEMA: &str = "
@@ -396,60 +401,63 @@ fn claim_and_attempt_in(
 ) -> Sql<(Token, Option<Lease>)> {
     let (token, claimed) = token_and_claim_in(tx, account, owner, lease)?;
     let Some(claimed) = claimed else { return Ok((token, None)) };
-    let (campaign, batch) = (claimed.campaign.0, signed(claimed.batch));
-    if !advance_in(tx, campaign, batch, &claimed.owner, Transition::Attempt, None, &[])? {
+    if !advance_in(tx, &PreparedMove::bare(&claimed, Transition::Attempt))? {
         // Only a lease shorter than a millisecond ends before its attempt: give the batch back.
-        advance_in(tx, campaign, batch, &claimed.owner, Transition::Release, None, &[])?;
+        advance_in(tx, &PreparedMove::bare(&claimed, Transition::Release))?;
         return Ok((token, None));
     }
     Ok((token, Some(claimed)))
 }
 
-/// A move as [`advance_in`] takes it: campaign, batch, owner, transition, outcome (JSON), recIds to follow.
-type PreparedMove = (i64, i64, String, Transition, Option<String>, Vec<i64>);
+/// A move as [`advance_in`] takes it.
+struct PreparedMove {
+    campaign: i64,
+    batch: i64,
+    owner: String,
+    transition: Transition,
+    /// The outcome as the row keeps it (see [`outcome_row`]).
+    outcome: Option<String>,
+    /// The recIds to follow, if it is sent.
+    rec_ids: Vec<i64>,
+}
+
+impl PreparedMove {
+    /// `transition` of the batch `lease` holds, recording `outcome`.
+    fn new(lease: &Lease, transition: Transition, outcome: Option<&BatchOutcome>) -> StoreResult<Self> {
+        Ok(PreparedMove {
+            outcome: outcome.map(|outcome| outcome_row::encode(outcome, &lease.numbers)).transpose()?,
+            rec_ids: tracked_rec_ids(outcome),
+            ..PreparedMove::bare(lease, transition)
+        })
+    }
+
+    /// `transition` of the batch `lease` holds, with no outcome.
+    fn bare(lease: &Lease, transition: Transition) -> Self {
+        PreparedMove {
+            campaign: lease.campaign.0,
+            batch: signed(lease.batch),
+            owner: lease.owner.clone(),
+            transition,
+            outcome: None,
+            rec_ids: Vec::new(),
+        }
+    }
+}
 
 fn prepare_moves(moves: &[BatchMove]) -> StoreResult<Vec<PreparedMove>> {
-    moves
-        .iter()
-        .map(|step| {
-            let json = to_json(step.outcome.as_ref()).map_err(|fail| match fail {
-                Fail::Store(error) => error,
-                Fail::Sql(error) => StoreError::backend("record an outcome", error),
-            })?;
-            Ok((
-                step.lease.campaign.0,
-                signed(step.lease.batch),
-                step.lease.owner.clone(),
-                step.transition,
-                json,
-                tracked_rec_ids(step.outcome.as_ref()),
-            ))
-        })
-        .collect()
+    moves.iter().map(|step| PreparedMove::new(&step.lease, step.transition, step.outcome.as_ref())).collect()
 }
 
 fn advance_many_in(tx: &rusqlite::Transaction<'_>, moves: &[PreparedMove]) -> Sql<Vec<bool>> {
-    moves
-        .iter()
-        .map(|(campaign, batch, owner, transition, json, rec_ids)| {
-            advance_in(tx, *campaign, *batch, owner, *transition, json.clone(), rec_ids)
-        })
-        .collect()
+    moves.iter().map(|step| advance_in(tx, step)).collect()
 }
 
-/// Moves batch `batch` of `campaign` by `transition`, in `tx`, if the machine (and the lease of `owner`) allows it.
-fn advance_in(
-    tx: &rusqlite::Transaction<'_>,
-    campaign: i64,
-    batch: i64,
-    owner: &str,
-    transition: Transition,
-    outcome: Option<String>,
-    rec_ids: &[i64],
-) -> Sql<bool> {
+/// Moves a batch by `step`, in `tx`, if the machine (and the lease of its owner) allows it.
+fn advance_in(tx: &rusqlite::Transaction<'_>, step: &PreparedMove) -> Sql<bool> {
+    let PreparedMove { campaign, batch, ref owner, transition, ref outcome, ref rec_ids } = *step;
     let now = now_ms();
-    // A sent batch with recIds to follow starts its delivery schedule in the same write of its row
-    // (the row holds the whole outcome: one rewrite, not two).
+    // A sent batch with recIds to follow starts its delivery schedule in the same write of its row,
+    // which gives the account its delivery rows are kept under.
     let follow = transition.to() == BatchState::Sent && !rec_ids.is_empty();
     let mut sql = format!(
         "UPDATE batch SET state = ?1, outcome = coalesce(?2, outcome), \
@@ -466,31 +474,34 @@ fn advance_in(
         sql.push_str(" AND lease_until > ?3");
     }
     let to = transition.to().as_str();
+    if follow {
+        sql.push_str(" RETURNING account");
+        let account: Option<String> = if transition.needs_owner() {
+            row(tx, &sql, params![to, outcome, now, campaign, batch, owner], |row| row.get(0))
+        } else {
+            row(tx, &sql, params![to, outcome, now, campaign, batch], |row| row.get(0))
+        }
+        .optional()?;
+        let Some(account) = account else { return Ok(false) };
+        insert_deliveries(tx, campaign, batch, &account, rec_ids)?;
+        return Ok(true);
+    }
     let changed = if transition.needs_owner() {
         exec(tx, &sql, params![to, outcome, now, campaign, batch, owner])?
     } else {
         exec(tx, &sql, params![to, outcome, now, campaign, batch])?
     };
-    if changed == 1 && follow {
-        insert_deliveries(tx, campaign, batch, rec_ids)?;
-    }
     Ok(changed == 1)
 }
 
-/// Follows the deliveries of a batch just sent (its accepted `rec_ids`), in `tx`.
-fn follow_in(tx: &rusqlite::Transaction<'_>, campaign: i64, batch: i64, rec_ids: &[i64], now: Millis) -> Sql<()> {
-    if rec_ids.is_empty() {
-        return Ok(());
-    }
-    insert_deliveries(tx, campaign, batch, rec_ids)?;
-    exec(tx, "UPDATE batch SET poll_at = ?, polls = 0 WHERE campaign = ? AND no = ?", params![now, campaign, batch])?;
-    Ok(())
-}
-
 /// The `delivery` rows of a batch's accepted `rec_ids`, in `tx`.
-fn insert_deliveries(tx: &rusqlite::Transaction<'_>, campaign: i64, batch: i64, rec_ids: &[i64]) -> Sql<()> {
-    let account: String =
-        row(tx, "SELECT account FROM batch WHERE campaign = ? AND no = ?", [campaign, batch], |row| row.get(0))?;
+fn insert_deliveries(
+    tx: &rusqlite::Transaction<'_>,
+    campaign: i64,
+    batch: i64,
+    account: &str,
+    rec_ids: &[i64],
+) -> Sql<()> {
     // One statement for the batch's recIds (at most 100: one statement per batch size, kept prepared).
     for chunk in rec_ids.chunks(100) {
         let values = vec!["(?1, ?2, ?3, ?)"; chunk.len()].join(", ");
@@ -506,19 +517,11 @@ fn parse_state(name: &str) -> Sql<BatchState> {
     BatchState::parse(name).ok_or_else(|| StoreError::Damaged(format!("a batch in the unknown state {name:?}")).into())
 }
 
-fn parse_outcome(json: Option<String>) -> Sql<Option<BatchOutcome>> {
-    json.map(|json| {
-        serde_json::from_str(&json).map_err(|error| StoreError::Damaged(format!("a batch outcome: {error}")).into())
-    })
-    .transpose()
-}
-
-fn to_json(outcome: Option<&BatchOutcome>) -> Sql<Option<String>> {
-    outcome
-        .map(|outcome| {
-            serde_json::to_string(outcome).map_err(|error| StoreError::Damaged(format!("an outcome: {error}")).into())
-        })
-        .transpose()
+/// The outcome a row keeps (`text`), for batch `batch` of `campaign`: its first recipient and its size.
+fn parse_outcome(tx: &rusqlite::Transaction<'_>, campaign: i64, batch: (i64, i64), text: Option<String>) -> Sql<Option<BatchOutcome>> {
+    let Some(text) = text else { return Ok(None) };
+    let numbers = if outcome_row::needs_numbers(&text) { numbers_of(tx, campaign, batch.0, batch.1)? } else { Vec::new() };
+    Ok(Some(outcome_row::decode(&text, &numbers)?))
 }
 
 fn parse_number(text: &str) -> Sql<MobileNumber> {
@@ -839,15 +842,8 @@ impl Store for SqliteStore {
         transition: Transition,
         outcome: Option<&BatchOutcome>,
     ) -> StoreResult<bool> {
-        let outcome_of = outcome;
-        let outcome = to_json(outcome).map_err(|fail| match fail {
-            Fail::Store(error) => error,
-            Fail::Sql(error) => StoreError::backend("record an outcome", error),
-        })?;
-        let rec_ids = tracked_rec_ids(outcome_of);
-        let (campaign, batch, owner) = (lease.campaign.0, signed(lease.batch), lease.owner.clone());
-        self.write("move a batch", move |tx| advance_in(tx, campaign, batch, &owner, transition, outcome, &rec_ids))
-            .await
+        let step = PreparedMove::new(lease, transition, outcome)?;
+        self.write("move a batch", move |tx| advance_in(tx, &step)).await
     }
 
     async fn reap(&self, unknown_after: Duration) -> StoreResult<Reaped> {
@@ -897,19 +893,20 @@ impl Store for SqliteStore {
     async fn batches(&self, campaign: CampaignId, from: u64, limit: u64) -> StoreResult<Vec<BatchRow>> {
         self.read("read batches", move |tx| {
             let mut statement = tx.prepare_cached(
-                "SELECT no, count, state, outcome FROM batch WHERE campaign = ? AND no >= ? ORDER BY no LIMIT ?",
+                "SELECT no, count, state, outcome, first_seq FROM batch WHERE campaign = ? AND no >= ? \
+                 ORDER BY no LIMIT ?",
             )?;
             let rows = statement.query_map(params![campaign.0, signed(from), signed(limit)], |row| {
-                Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?, row.get::<_, String>(2)?, row.get(3)?))
+                Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?, row.get::<_, String>(2)?, row.get(3)?, row.get(4)?))
             })?;
             let mut batches = Vec::new();
             for row in rows {
-                let (batch, recipients, state, outcome) = row?;
+                let (batch, recipients, state, outcome, first) = row?;
                 batches.push(BatchRow {
                     batch: count(batch),
                     recipients: count(recipients),
                     state: parse_state(&state)?,
-                    outcome: parse_outcome(outcome)?,
+                    outcome: parse_outcome(tx, campaign.0, (first, recipients), outcome)?,
                 });
             }
             Ok(batches)
@@ -959,24 +956,28 @@ impl Store for SqliteStore {
             BatchOutcome::Failed { .. } => Transition::Failed.to(),
             BatchOutcome::Unknown { .. } => return Ok(false),
         };
-        let json = to_json(Some(outcome)).map_err(|fail| match fail {
-            Fail::Store(error) => error,
-            Fail::Sql(error) => StoreError::backend("reconcile", error),
-        })?;
-        let rec_ids = tracked_rec_ids(Some(outcome));
+        // Kept whole: what reconciliation found need not be the batch's numbers in order.
+        let json = outcome_row::json(outcome)?;
+        let rec_ids = if to == BatchState::Sent { tracked_rec_ids(Some(outcome)) } else { Vec::new() };
         self.write("reconcile a batch", move |tx| {
-            let changed = exec(
+            let follow = !rec_ids.is_empty();
+            let account: Option<String> = row(
                 tx,
                 &format!(
-                    "UPDATE batch SET state = ?, outcome = ? WHERE campaign = ? AND no = ? AND state IN {}",
+                    "UPDATE batch SET state = ?1, outcome = ?2, poll_at = CASE WHEN ?5 THEN ?6 ELSE poll_at END, \
+                     polls = CASE WHEN ?5 THEN 0 ELSE polls END \
+                     WHERE campaign = ?3 AND no = ?4 AND state IN {} RETURNING account",
                     Transition::Reconciled.from_sql()
                 ),
-                params![to.as_str(), json, campaign.0, signed(batch)],
-            )?;
-            if changed == 1 && to == BatchState::Sent {
-                follow_in(tx, campaign.0, signed(batch), &rec_ids, now_ms())?;
+                params![to.as_str(), json, campaign.0, signed(batch), follow, now_ms()],
+                |row| row.get(0),
+            )
+            .optional()?;
+            let Some(account) = account else { return Ok(false) };
+            if follow {
+                insert_deliveries(tx, campaign.0, signed(batch), &account, &rec_ids)?;
             }
-            Ok(changed == 1)
+            Ok(true)
         })
         .await
     }
@@ -1156,6 +1157,68 @@ mod tests {
         let connection = Connection::open(&path).expect("open");
         let version: i32 = connection.query_row("PRAGMA user_version", [], |row| row.get(0)).expect("version");
         assert_eq!(version, SCHEMA_VERSION);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    fn sent_to(numbers: &[MobileNumber], first_rec_id: i64) -> BatchOutcome {
+        BatchOutcome::Sent {
+            recipients: numbers
+                .iter()
+                .zip(first_rec_id..)
+                .map(|(number, rec_id)| crate::bulk::SentRecipient {
+                    number: number.as_str().to_owned(),
+                    rec_id: Some(rec_id),
+                    status: None,
+                    accepted: true,
+                })
+                .collect(),
+        }
+    }
+
+    #[tokio::test]
+    async fn outcomes_kept_whole_before_version_4_are_read_and_new_ones_are_compact() {
+        let dir = std::env::temp_dir().join(format!("payamak-sqlite-outcomes-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("a temp dir");
+        let path = dir.join("v3.db");
+        let _ = std::fs::remove_file(&path);
+        let store = SqliteStore::open(&path).expect("a new store");
+        let account =
+            Account { name: "a".to_owned(), username: "u".to_owned(), endpoints: Vec::new(), credentials: "s".to_owned(), rate: None };
+        store.put_account(&account).await.expect("an account");
+        let spec = CampaignSpec { idempotency_key: None, ..CampaignSpec::single_send("a", "1", "x", "") };
+        let id = store.create_campaign(&spec).await.expect("campaign").id;
+        let numbers: Vec<MobileNumber> =
+            (0..150).map(|n| MobileNumber::parse(&format!("0912{n:07}")).expect("a number")).collect();
+        store.add_recipients(id, &numbers).await.expect("recipients");
+        store.seal(id, 100).await.expect("seal");
+        let mut leases = Vec::new();
+        for _ in 0..2 {
+            let (_, lease) = store.take_token_claim_and_attempt("a", "w", Duration::from_secs(60)).await.expect("claim");
+            leases.push(lease.expect("a batch"));
+        }
+        drop(store);
+        // Batch 0 sent by an older payamak: its outcome whole, in JSON; the store at version 3.
+        let old = sent_to(&numbers[..100], 7_000);
+        let json = outcome_row::json(&old).expect("json");
+        let connection = Connection::open(&path).expect("open");
+        connection
+            .execute("UPDATE batch SET state = 'sent', outcome = ?1 WHERE campaign = ?2 AND no = 0", params![json, id.0])
+            .expect("an old row");
+        connection.execute_batch("PRAGMA user_version = 3").expect("downgrade");
+        drop(connection);
+        let store = SqliteStore::open(&path).expect("the old store opens");
+        let new = sent_to(&numbers[100..], 9_000);
+        assert!(store.advance(&leases[1], Transition::Sent, Some(&new)).await.expect("recorded"));
+        let rows = store.batches(id, 0, 2).await.expect("batches");
+        assert_eq!((rows[0].outcome.as_ref(), rows[1].outcome.as_ref()), (Some(&old), Some(&new)));
+        assert_eq!(store.delivery_counts(id).await.expect("counts").tracked, 50);
+        drop(store);
+        let connection = Connection::open(&path).expect("open");
+        let (version, kept): (i32, String) = (
+            connection.query_row("PRAGMA user_version", [], |row| row.get(0)).expect("version"),
+            connection.query_row("SELECT outcome FROM batch WHERE no = 1", [], |row| row.get(0)).expect("a row"),
+        );
+        assert_eq!((version, kept.as_str()), (SCHEMA_VERSION, "r1|50:9000:1::1"));
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
