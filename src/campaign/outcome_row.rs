@@ -249,7 +249,8 @@ mod tests {
     #[test]
     fn a_damaged_compact_outcome_is_an_error() {
         let numbers = numbers(2);
-        for text in ["r1|3:1:1::1", "r1|1:1:1::1", "r1|2:1:x::1", "r1|2:1:1::2", "r1|2:1:1:1", "r1|2:9223372036854775807:1::1"]
+        for text in
+            ["r1|3:1:1::1", "r1|1:1:1::1", "r1|2:1:x::1", "r1|2:1:1::2", "r1|2:1:1:1", "r1|2:9223372036854775807:1::1"]
         {
             assert!(matches!(decode(text, &numbers), Err(StoreError::Damaged(_))), "{text}");
         }

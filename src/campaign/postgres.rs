@@ -279,8 +279,12 @@ async fn numbers_of(client: &Client, campaign: i64, first: i64, size: i64) -> St
 /// (a claim's row, from its 5th column: the new tat, the rate's columns, the time, the priority).
 fn next_token(row: &Row) -> StoreResult<Option<Duration>> {
     let get = |error| StoreError::backend("take a token and claim a batch", error);
-    let (tat, emission, burst, reserve): (i64, Option<i64>, Option<i64>, i64) =
-        (row.try_get(4).map_err(get)?, row.try_get(5).map_err(get)?, row.try_get(6).map_err(get)?, row.try_get(7).map_err(get)?);
+    let (tat, emission, burst, reserve): (i64, Option<i64>, Option<i64>, i64) = (
+        row.try_get(4).map_err(get)?,
+        row.try_get(5).map_err(get)?,
+        row.try_get(6).map_err(get)?,
+        row.try_get(7).map_err(get)?,
+    );
     let (now, priority): (i64, i32) = (row.try_get(8).map_err(get)?, row.try_get(9).map_err(get)?);
     let Some(rate) = Rate::from_columns(emission, burst, reserve) else { return Ok(Some(Duration::ZERO)) };
     Ok(Some(gcra(tat, now, rate.for_priority(priority)).err().unwrap_or(Duration::ZERO)))
@@ -1085,5 +1089,78 @@ impl Store for PostgresStore {
             )
             .await
             .map_err(db("requeue attempts (unsafe)"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sent_to(numbers: &[MobileNumber], first_rec_id: i64) -> BatchOutcome {
+        BatchOutcome::Sent {
+            recipients: numbers
+                .iter()
+                .zip(first_rec_id..)
+                .map(|(number, rec_id)| crate::bulk::SentRecipient {
+                    number: number.as_str().to_owned(),
+                    rec_id: Some(rec_id),
+                    status: None,
+                    accepted: true,
+                })
+                .collect(),
+        }
+    }
+
+    /// Needs a server: `PAYAMAK_TEST_PG` (`eval "$(.ci/postgres start)"`); skips without one.
+    #[tokio::test]
+    async fn outcomes_kept_whole_before_version_4_are_read_and_new_ones_are_compact() {
+        let Some(config) = std::env::var("PAYAMAK_TEST_PG").ok().filter(|config| !config.is_empty()) else {
+            eprintln!("notice: skipping a PostgreSQL test: PAYAMAK_TEST_PG is not set");
+            return;
+        };
+        let schema = format!("upgrade_{}", std::process::id());
+        let store = PostgresStore::connect_in(&config, Some(&schema)).await.expect("a new store");
+        let account = Account {
+            name: "a".to_owned(),
+            username: "u".to_owned(),
+            endpoints: Vec::new(),
+            credentials: "s".to_owned(),
+            rate: None,
+        };
+        store.put_account(&account).await.expect("an account");
+        let spec = CampaignSpec { idempotency_key: None, ..CampaignSpec::single_send("a", "1", "x", "") };
+        let id = store.create_campaign(&spec).await.expect("campaign").id;
+        let numbers: Vec<MobileNumber> =
+            (0..150).map(|n| MobileNumber::parse(&format!("0912{n:07}")).expect("a number")).collect();
+        store.add_recipients(id, &numbers).await.expect("recipients");
+        store.seal(id, 100).await.expect("seal");
+        let mut leases = Vec::new();
+        for _ in 0..2 {
+            let (_, lease) =
+                store.take_token_claim_and_attempt("a", "w", Duration::from_secs(60)).await.expect("claim");
+            leases.push(lease.expect("a batch"));
+        }
+        // Batch 0 sent by an older payamak: its outcome whole, in JSON; the store at version 3.
+        let old = sent_to(&numbers[..100], 7_000);
+        let json = outcome_row::json(&old).expect("json");
+        store
+            .client
+            .execute("UPDATE batch SET state = 'sent', outcome = $1 WHERE campaign = $2 AND no = 0", &[&json, &id.0])
+            .await
+            .expect("an old row");
+        store.client.execute("UPDATE payamak_store SET version = 3", &[]).await.expect("downgrade");
+        drop(store);
+        let store = PostgresStore::connect_in(&config, Some(&schema)).await.expect("the old store opens");
+        let new = sent_to(&numbers[100..], 9_000);
+        assert!(store.advance(&leases[1], Transition::Sent, Some(&new)).await.expect("recorded"));
+        let rows = store.batches(id, 0, 2).await.expect("batches");
+        assert_eq!((rows[0].outcome.as_ref(), rows[1].outcome.as_ref()), (Some(&old), Some(&new)));
+        assert_eq!(store.delivery_counts(id).await.expect("counts").tracked, 50);
+        let version: i32 =
+            store.client.query_one("SELECT version FROM payamak_store", &[]).await.expect("version").get(0);
+        let kept: String =
+            store.client.query_one("SELECT outcome FROM batch WHERE no = 1", &[]).await.expect("a row").get(0);
+        assert_eq!((version, kept.as_str()), (SCHEMA_VERSION, "r1|50:9000:1::1"));
+        store.client.batch_execute(&format!("DROP SCHEMA {schema} CASCADE")).await.expect("clean up");
     }
 }

@@ -518,9 +518,15 @@ fn parse_state(name: &str) -> Sql<BatchState> {
 }
 
 /// The outcome a row keeps (`text`), for batch `batch` of `campaign`: its first recipient and its size.
-fn parse_outcome(tx: &rusqlite::Transaction<'_>, campaign: i64, batch: (i64, i64), text: Option<String>) -> Sql<Option<BatchOutcome>> {
+fn parse_outcome(
+    tx: &rusqlite::Transaction<'_>,
+    campaign: i64,
+    batch: (i64, i64),
+    text: Option<String>,
+) -> Sql<Option<BatchOutcome>> {
     let Some(text) = text else { return Ok(None) };
-    let numbers = if outcome_row::needs_numbers(&text) { numbers_of(tx, campaign, batch.0, batch.1)? } else { Vec::new() };
+    let numbers =
+        if outcome_row::needs_numbers(&text) { numbers_of(tx, campaign, batch.0, batch.1)? } else { Vec::new() };
     Ok(Some(outcome_row::decode(&text, &numbers)?))
 }
 
@@ -1182,8 +1188,13 @@ mod tests {
         let path = dir.join("v3.db");
         let _ = std::fs::remove_file(&path);
         let store = SqliteStore::open(&path).expect("a new store");
-        let account =
-            Account { name: "a".to_owned(), username: "u".to_owned(), endpoints: Vec::new(), credentials: "s".to_owned(), rate: None };
+        let account = Account {
+            name: "a".to_owned(),
+            username: "u".to_owned(),
+            endpoints: Vec::new(),
+            credentials: "s".to_owned(),
+            rate: None,
+        };
         store.put_account(&account).await.expect("an account");
         let spec = CampaignSpec { idempotency_key: None, ..CampaignSpec::single_send("a", "1", "x", "") };
         let id = store.create_campaign(&spec).await.expect("campaign").id;
@@ -1193,7 +1204,8 @@ mod tests {
         store.seal(id, 100).await.expect("seal");
         let mut leases = Vec::new();
         for _ in 0..2 {
-            let (_, lease) = store.take_token_claim_and_attempt("a", "w", Duration::from_secs(60)).await.expect("claim");
+            let (_, lease) =
+                store.take_token_claim_and_attempt("a", "w", Duration::from_secs(60)).await.expect("claim");
             leases.push(lease.expect("a batch"));
         }
         drop(store);
@@ -1202,7 +1214,10 @@ mod tests {
         let json = outcome_row::json(&old).expect("json");
         let connection = Connection::open(&path).expect("open");
         connection
-            .execute("UPDATE batch SET state = 'sent', outcome = ?1 WHERE campaign = ?2 AND no = 0", params![json, id.0])
+            .execute(
+                "UPDATE batch SET state = 'sent', outcome = ?1 WHERE campaign = ?2 AND no = 0",
+                params![json, id.0],
+            )
             .expect("an old row");
         connection.execute_batch("PRAGMA user_version = 3").expect("downgrade");
         drop(connection);

@@ -317,7 +317,10 @@ pub async fn a_grant_says_when_the_next_token_is_free<S: Store>(store: S) {
     let (token, third) = store.take_token_claim_and_attempt("a", "w1", LONG).await.unwrap();
     assert_eq!((token, third.map(|lease| lease.batch)), (Token::Granted, Some(2)), "free when it said");
     // A plain claim takes no token and says nothing.
-    assert_eq!(store.claim("a", "w1", LONG).await.unwrap().map(|lease| (lease.batch, lease.next_token)), Some((3, None)));
+    assert_eq!(
+        store.claim("a", "w1", LONG).await.unwrap().map(|lease| (lease.batch, lease.next_token)),
+        Some((3, None))
+    );
     // Without a rate every token is free at once.
     store.put_account(&account("a")).await.unwrap();
     let (_, fourth) = store.take_token_claim_and_attempt("a", "w1", LONG).await.unwrap();
