@@ -184,7 +184,10 @@ mod tests {
         (0..count).map(|index| MobileNumber::parse(&format!("0912{index:07}")).expect("a number")).collect()
     }
 
-    fn sent(numbers: &[MobileNumber], result: impl Fn(usize) -> (Option<i64>, Option<i32>, bool)) -> BatchOutcome {
+    /// A recipient's result by its place in the batch: recId, status byte, accepted.
+    type PerRecipient = fn(usize) -> (Option<i64>, Option<i32>, bool);
+
+    fn sent(numbers: &[MobileNumber], result: PerRecipient) -> BatchOutcome {
         BatchOutcome::Sent {
             recipients: numbers
                 .iter()
@@ -214,12 +217,12 @@ mod tests {
     #[test]
     fn any_mix_of_results_comes_back() {
         let numbers = numbers(100);
-        let cases: [Box<dyn Fn(usize) -> (Option<i64>, Option<i32>, bool)>; 5] = [
-            Box::new(|index| (Some(7), Some((index % 3) as i32), index % 3 == 0)),
-            Box::new(|index| (if index % 7 == 0 { None } else { Some(100 - index as i64 * 2) }, None, true)),
-            Box::new(|index| (Some(i64::MAX - index as i64), Some(11), false)),
-            Box::new(|index| (Some(if index % 2 == 0 { i64::MIN } else { i64::MAX }), None, true)),
-            Box::new(|_| (None, None, false)),
+        let cases: [PerRecipient; 5] = [
+            |index| (Some(7), Some((index % 3) as i32), index % 3 == 0),
+            |index| (if index % 7 == 0 { None } else { Some(100 - index as i64 * 2) }, None, true),
+            |index| (Some(i64::MAX - index as i64), Some(11), false),
+            |index| (Some(if index % 2 == 0 { i64::MIN } else { i64::MAX }), None, true),
+            |_| (None, None, false),
         ];
         for case in cases {
             round_trip(&sent(&numbers, case), &numbers);

@@ -319,15 +319,34 @@ fn token_in(
     }
 }
 
+/// A pending batch, as a claim finds it.
+#[derive(Clone, Copy)]
+struct Pending {
+    campaign: i64,
+    batch: i64,
+    /// Its first recipient's `seq`.
+    first: i64,
+    size: i64,
+    priority: i32,
+}
+
 /// The batch a claim of `account` takes: the first pending (lowest priority,
-/// then oldest campaign, then batch order): campaign, batch, first recipient, size, priority.
-fn first_pending(tx: &rusqlite::Transaction<'_>, account: &str) -> Sql<Option<(i64, i64, i64, i64, i32)>> {
+/// then oldest campaign, then batch order).
+fn first_pending(tx: &rusqlite::Transaction<'_>, account: &str) -> Sql<Option<Pending>> {
     Ok(row(
         tx,
         "SELECT campaign, no, first_seq, count, priority FROM batch WHERE account = ? AND state = 'pending' \
              ORDER BY priority, campaign, no LIMIT 1",
         [account],
-        |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?)),
+        |row| {
+            Ok(Pending {
+                campaign: row.get(0)?,
+                batch: row.get(1)?,
+                first: row.get(2)?,
+                size: row.get(3)?,
+                priority: row.get(4)?,
+            })
+        },
     )
     .optional()?)
 }
@@ -342,7 +361,7 @@ fn token_and_claim_in(
     lease: Duration,
 ) -> Sql<(Token, Option<Lease>)> {
     let pending = first_pending(tx, &account)?;
-    let (token, next) = token_in(tx, &account, pending.map(|found| found.4), pending.is_some())?;
+    let (token, next) = token_in(tx, &account, pending.map(|found| found.priority), pending.is_some())?;
     let Some(found) = pending.filter(|_| token == Token::Granted) else { return Ok((token, None)) };
     let claimed = claim_found(tx, account, owner, lease, found)?;
     Ok((token, claimed.map(|claimed| Lease { next_token: next, ..claimed })))
@@ -359,9 +378,9 @@ fn claim_found(
     account: String,
     owner: String,
     lease: Duration,
-    found: (i64, i64, i64, i64, i32),
+    found: Pending,
 ) -> Sql<Option<Lease>> {
-    let (campaign, batch, first, size, _) = found;
+    let Pending { campaign, batch, first, size, .. } = found;
     let until = now_ms().saturating_add(ms(lease));
     let changed = exec(
         tx,
