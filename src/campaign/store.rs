@@ -514,6 +514,8 @@ pub trait Store: Send + Sync {
     /// Moves the leased batch by `transition` (one that [`needs_owner`](Transition::needs_owner)),
     /// recording `outcome` with it when given. `Ok(false)` when the machine or
     /// the lease does not allow it: for [`Transition::Attempt`], the caller must then send nothing.
+    /// The lease is the one the store gave: a sent outcome for its numbers, in
+    /// order, may be kept without them, and read back with the batch's.
     fn advance(
         &self,
         lease: &Lease,
