@@ -711,9 +711,14 @@ macro_rules! float_content {
 
 float_content!(f32 => "xs:float", f64 => "xs:double");
 
-fn parse_base64(text: &str) -> Option<Vec<u8>> {
-    let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-    base64::engine::general_purpose::STANDARD.decode(compact.as_bytes()).ok()
+/// `xs:base64Binary` text, which may be broken by white space (into lines, for one).
+pub(crate) fn parse_base64(text: &str) -> Option<Vec<u8>> {
+    let engine = &base64::engine::general_purpose::STANDARD;
+    if !text.bytes().any(|b| b.is_ascii_whitespace()) {
+        return engine.decode(text).ok();
+    }
+    let compact: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
+    engine.decode(compact).ok()
 }
 
 /// `xs:base64Binary`.
