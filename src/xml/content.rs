@@ -758,3 +758,17 @@ impl XmlContent for () {
         cursor.skip(element)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::parse_base64;
+
+    #[test]
+    fn base64_is_read_whole_or_broken_by_white_space() {
+        assert_eq!(parse_base64("AQID/w=="), Some(vec![1, 2, 3, 255]));
+        assert_eq!(parse_base64(" AQ\r\nID\t/w==\n"), Some(vec![1, 2, 3, 255]));
+        assert_eq!(parse_base64(""), Some(Vec::new()));
+        assert_eq!(parse_base64("AQID/w="), None, "cut short");
+        assert_eq!(parse_base64("AQ ID/w=!"), None, "not base64");
+    }
+}
