@@ -626,6 +626,20 @@ impl<'input> XmlCursor<'input> {
             let name = self.local_name(child).to_owned();
             return Err(self.error(element, DecodeErrorKind::UnexpectedChild(name)));
         }
+        if self.open.len() == element.depth as usize {
+            // A leaf read whole: its text is known, and so is its end.
+            let leaf = match self.pending {
+                Pending::LeafText(piece, end) => Some((Some(piece), end)),
+                Pending::LeafEnd(end) => Some((None, end)),
+                Pending::Nothing | Pending::EmptyEnd => None,
+            };
+            if let Some((piece, end)) = leaf {
+                self.pending = Pending::Nothing;
+                self.close();
+                self.last_end = end;
+                return piece.map_or(Ok(Cow::Borrowed("")), |piece| self.one_text(element, piece));
+            }
+        }
         let mut first = self.leading_text(element)?.map(|piece| (piece, false));
         let mut more: Vec<(&'input [u8], bool)> = Vec::new();
         loop {
@@ -644,15 +658,7 @@ impl<'input> XmlCursor<'input> {
         }
         let Some((piece, cdata)) = first else { return Ok(Cow::Borrowed("")) };
         if more.is_empty() && !cdata {
-            let content = self.str_of(piece);
-            if memchr::memchr2(b'&', b'\r', piece).is_none() {
-                return Ok(Cow::Borrowed(content));
-            }
-            let text = match normalize_line_ends(Cow::Borrowed(content)) {
-                Cow::Borrowed(content) => quick_xml::escape::unescape(content),
-                Cow::Owned(content) => quick_xml::escape::unescape(&content).map(|text| Cow::Owned(text.into_owned())),
-            };
-            return text.map_err(|error| self.error(element, DecodeErrorKind::Malformed(error.to_string())));
+            return self.one_text(element, piece);
         }
         let mut text = String::new();
         for (piece, cdata) in std::iter::once((piece, cdata)).chain(more) {
@@ -667,6 +673,19 @@ impl<'input> XmlCursor<'input> {
             }
         }
         Ok(Cow::Owned(text))
+    }
+
+    /// The text of `element` when it is one text node, `piece` (raw, as in the input).
+    fn one_text(&self, element: XmlStart, piece: &'input [u8]) -> Result<Cow<'input, str>, DecodeError> {
+        let content = self.str_of(piece);
+        if memchr::memchr2(b'&', b'\r', piece).is_none() {
+            return Ok(Cow::Borrowed(content));
+        }
+        let text = match normalize_line_ends(Cow::Borrowed(content)) {
+            Cow::Borrowed(content) => quick_xml::escape::unescape(content),
+            Cow::Owned(content) => quick_xml::escape::unescape(&content).map(|text| Cow::Owned(text.into_owned())),
+        };
+        text.map_err(|error| self.error(element, DecodeErrorKind::Malformed(error.to_string())))
     }
 
     /// The text right after the start tag of `element`, just opened, up to
