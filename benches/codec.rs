@@ -2,8 +2,8 @@
 //!
 //! `decode_10k_messages`: a `GetNewMessagesList` response with 10,000 messages,
 //! decoded into typed `Message`s, against quick-xml reading every event of the
-//! same bytes (the floor of any XML decoding) and roxmltree parsing them (the
-//! tree the decoder builds today). `encode_send_sms_100`:
+//! same bytes (the floor of any XML decoding) and roxmltree parsing them (a
+//! tree, nothing typed). `encode_send_sms_100`:
 //! a SendSms envelope with 100 recipients, against copying the same bytes.
 //!
 //! Run: `cargo bench --bench codec` (results and ratios: docs/benchmarks.md).

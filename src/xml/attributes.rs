@@ -75,8 +75,7 @@ impl AttributeValue for Vec<u8> {
         Cow::Owned(base64::engine::general_purpose::STANDARD.encode(self))
     }
     fn from_text(text: &str) -> Option<Self> {
-        let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-        base64::engine::general_purpose::STANDARD.decode(compact.as_bytes()).ok()
+        super::content::parse_base64(text)
     }
 }
 

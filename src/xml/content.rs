@@ -711,9 +711,14 @@ macro_rules! float_content {
 
 float_content!(f32 => "xs:float", f64 => "xs:double");
 
-fn parse_base64(text: &str) -> Option<Vec<u8>> {
-    let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-    base64::engine::general_purpose::STANDARD.decode(compact.as_bytes()).ok()
+/// `xs:base64Binary` text, which may be broken by white space (into lines, for one).
+pub(crate) fn parse_base64(text: &str) -> Option<Vec<u8>> {
+    let engine = &base64::engine::general_purpose::STANDARD;
+    if !text.bytes().any(|b| b.is_ascii_whitespace()) {
+        return engine.decode(text).ok();
+    }
+    let compact: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
+    engine.decode(compact).ok()
 }
 
 /// `xs:base64Binary`.
@@ -751,5 +756,19 @@ impl XmlContent for () {
     }
     fn read_stream(cursor: &mut XmlCursor<'_>, element: XmlStart) -> Result<Self, DecodeError> {
         cursor.skip(element)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_base64;
+
+    #[test]
+    fn base64_is_read_whole_or_broken_by_white_space() {
+        assert_eq!(parse_base64("AQID/w=="), Some(vec![1, 2, 3, 255]));
+        assert_eq!(parse_base64(" AQ\r\nID\t/w==\n"), Some(vec![1, 2, 3, 255]));
+        assert_eq!(parse_base64(""), Some(Vec::new()));
+        assert_eq!(parse_base64("AQID/w="), None, "cut short");
+        assert_eq!(parse_base64("AQ ID/w=!"), None, "not base64");
     }
 }

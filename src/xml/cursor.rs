@@ -7,6 +7,7 @@
 //! [`XmlContent::read_stream`]: super::XmlContent::read_stream
 
 use std::borrow::Cow;
+use std::io::BufRead;
 
 use quick_xml::events::{BytesStart, Event};
 
@@ -61,6 +62,18 @@ struct Open {
     tag_end: u32,
 }
 
+/// What the cursor has read ahead of the events it has returned.
+#[derive(Debug, Clone, Copy)]
+enum Pending<'input> {
+    Nothing,
+    /// The end of an element written as `<a/>`.
+    EmptyEnd,
+    /// The text of an element read whole (see `XmlCursor::leaf_ahead`), then its end.
+    LeafText(&'input [u8], u32),
+    /// The end tag of such an element, ending at the offset.
+    LeafEnd(u32),
+}
+
 /// What one step of the cursor met.
 enum Step<'input> {
     Open(XmlStart),
@@ -81,8 +94,10 @@ pub struct XmlCursor<'input> {
     uris: Vec<Cow<'input, str>>,
     bindings: Vec<Binding>,
     open: Vec<Open>,
-    /// The element just opened from an empty-element tag, not yet closed.
-    pending_empty: bool,
+    /// Events already read from the input and not yet returned.
+    pending: Pending<'input>,
+    /// The reader's last event was a text: it has read the `<` of the markup after it.
+    after_text: bool,
     /// A child put back (see [`XmlCursor::put_back`]).
     put_back: Option<XmlStart>,
     /// Offset just after the last element closed.
@@ -127,7 +142,8 @@ impl<'input> XmlCursor<'input> {
             uris: vec![Cow::Borrowed(""), Cow::Borrowed(XML_NAMESPACE)],
             bindings: Vec::new(),
             open: Vec::with_capacity(16),
-            pending_empty: false,
+            pending: Pending::Nothing,
+            after_text: false,
             put_back: None,
             last_end: 0,
             declarations: 0,
@@ -191,10 +207,21 @@ impl<'input> XmlCursor<'input> {
     }
 
     fn step_inner(&mut self) -> Result<Step<'input>, DecodeError> {
-        if self.pending_empty {
-            self.pending_empty = false;
-            self.close();
-            return Ok(Step::Close);
+        match std::mem::replace(&mut self.pending, Pending::Nothing) {
+            Pending::Nothing => {}
+            Pending::EmptyEnd => {
+                self.close();
+                return Ok(Step::Close);
+            }
+            Pending::LeafText(text, end) => {
+                self.pending = Pending::LeafEnd(end);
+                return Ok(Step::Text(text, false));
+            }
+            Pending::LeafEnd(end) => {
+                self.close();
+                self.last_end = end;
+                return Ok(Step::Close);
+            }
         }
         loop {
             let before = self.offset();
@@ -206,11 +233,12 @@ impl<'input> XmlCursor<'input> {
                 }
             };
             let after = self.offset();
+            self.after_text = matches!(event, Event::Text(_));
             match event {
                 Event::Start(start) => return self.open_element(&start, before, after, false).map(Step::Open),
                 Event::Empty(start) => {
                     let start = self.open_element(&start, before, after, true)?;
-                    self.pending_empty = true;
+                    self.pending = Pending::EmptyEnd;
                     return Ok(Step::Open(start));
                 }
                 Event::End(_) => {
@@ -409,6 +437,56 @@ impl<'input> XmlCursor<'input> {
         Ok(element)
     }
 
+    /// The next child, when it is written `<name>text</name>` (no attributes,
+    /// no markup in the text): read whole, rather than as three events, since
+    /// most elements of a reply are such leaves. It is then returned as the
+    /// reader would have: opened, its text, its end. Whatever else comes, and
+    /// a leaf the reader would refuse or count past the limit, is left to the reader.
+    fn leaf_ahead(&mut self) -> Option<XmlStart> {
+        if self.after_text
+            || !matches!(self.pending, Pending::Nothing)
+            || self.open.len() >= MAX_DEPTH
+            || self.nodes + 2 > self.max_nodes
+        {
+            return None;
+        }
+        let text: &'input str = self.text;
+        let at = self.offset();
+        let rest = text.as_bytes().get(at as usize..)?.strip_prefix(b"<")?;
+        let name_len = rest.iter().position(|&b| !is_plain_name_byte(b))?;
+        if name_len == 0 || name_len > usize::from(u8::MAX) || rest.get(name_len) != Some(&b'>') {
+            return None;
+        }
+        let (qname, content) = (&rest[..name_len], &rest[name_len + 1..]);
+        let text_len = memchr::memchr(b'<', content)?;
+        let end_tag = content.get(text_len..text_len + name_len + 3)?;
+        if !(end_tag.starts_with(b"</") && end_tag.ends_with(b">") && &end_tag[2..2 + name_len] == qname) {
+            return None;
+        }
+        let prefix_len = qname.iter().position(|&b| b == b':').unwrap_or(0);
+        let namespace = self.resolve(self.bindings.len(), &qname[..prefix_len], true)?;
+        let length = 1 + name_len + 1 + text_len + name_len + 3;
+        self.reader.stream().consume(length);
+        let (tag_end, end) = (at + name_len as u32 + 2, at + length as u32);
+        self.nodes += 1 + usize::from(text_len > 0);
+        self.open.push(Open { bindings_before: self.bindings.len() as u32, empty: false, tag_end });
+        self.pending = match text_len {
+            0 => Pending::LeafEnd(end),
+            _ => Pending::LeafText(&content[..text_len], end),
+        };
+        Some(XmlStart {
+            at,
+            tag_end,
+            name_len: name_len as u32,
+            prefix_len: prefix_len as u32,
+            namespace,
+            depth: self.open.len() as u32,
+            scope: self.bindings.len() as u32,
+            has_attributes: false,
+            empty: false,
+        })
+    }
+
     /// The index of the URI bound to `prefix` in the first `scope` bindings
     /// (an unprefixed attribute has no namespace; an unprefixed element the default one).
     fn resolve(&self, scope: usize, prefix: &[u8], default_applies: bool) -> Option<u32> {
@@ -504,6 +582,9 @@ impl<'input> XmlCursor<'input> {
             return Ok(None);
         }
         loop {
+            if let Some(leaf) = self.leaf_ahead() {
+                return Ok(Some(leaf));
+            }
             match self.step()? {
                 Step::Open(child) => return Ok(Some(child)),
                 Step::Close | Step::Eof => return Ok(None),
@@ -545,7 +626,21 @@ impl<'input> XmlCursor<'input> {
             let name = self.local_name(child).to_owned();
             return Err(self.error(element, DecodeErrorKind::UnexpectedChild(name)));
         }
-        let mut first: Option<(&'input [u8], bool)> = None;
+        if self.open.len() == element.depth as usize {
+            // A leaf read whole: its text is known, and so is its end.
+            let leaf = match self.pending {
+                Pending::LeafText(piece, end) => Some((Some(piece), end)),
+                Pending::LeafEnd(end) => Some((None, end)),
+                Pending::Nothing | Pending::EmptyEnd => None,
+            };
+            if let Some((piece, end)) = leaf {
+                self.pending = Pending::Nothing;
+                self.close();
+                self.last_end = end;
+                return piece.map_or(Ok(Cow::Borrowed("")), |piece| self.one_text(element, piece));
+            }
+        }
+        let mut first = self.leading_text(element)?.map(|piece| (piece, false));
         let mut more: Vec<(&'input [u8], bool)> = Vec::new();
         loop {
             match self.step()? {
@@ -563,15 +658,7 @@ impl<'input> XmlCursor<'input> {
         }
         let Some((piece, cdata)) = first else { return Ok(Cow::Borrowed("")) };
         if more.is_empty() && !cdata {
-            let content = self.str_of(piece);
-            if memchr::memchr2(b'&', b'\r', piece).is_none() {
-                return Ok(Cow::Borrowed(content));
-            }
-            let text = match normalize_line_ends(Cow::Borrowed(content)) {
-                Cow::Borrowed(content) => quick_xml::escape::unescape(content),
-                Cow::Owned(content) => quick_xml::escape::unescape(&content).map(|text| Cow::Owned(text.into_owned())),
-            };
-            return text.map_err(|error| self.error(element, DecodeErrorKind::Malformed(error.to_string())));
+            return self.one_text(element, piece);
         }
         let mut text = String::new();
         for (piece, cdata) in std::iter::once((piece, cdata)).chain(more) {
@@ -586,6 +673,43 @@ impl<'input> XmlCursor<'input> {
             }
         }
         Ok(Cow::Owned(text))
+    }
+
+    /// The text of `element` when it is one text node, `piece` (raw, as in the input).
+    fn one_text(&self, element: XmlStart, piece: &'input [u8]) -> Result<Cow<'input, str>, DecodeError> {
+        let content = self.str_of(piece);
+        if memchr::memchr2(b'&', b'\r', piece).is_none() {
+            return Ok(Cow::Borrowed(content));
+        }
+        let text = match normalize_line_ends(Cow::Borrowed(content)) {
+            Cow::Borrowed(content) => quick_xml::escape::unescape(content),
+            Cow::Owned(content) => quick_xml::escape::unescape(&content).map(|text| Cow::Owned(text.into_owned())),
+        };
+        text.map_err(|error| self.error(element, DecodeErrorKind::Malformed(error.to_string())))
+    }
+
+    /// The text right after the start tag of `element`, just opened, up to
+    /// the next markup: read past directly rather than as an event, since most
+    /// elements of a reply are one text and their end tag. The reader meets
+    /// the markup next, as it would have after that text.
+    fn leading_text(&mut self, element: XmlStart) -> Result<Option<&'input [u8]>, DecodeError> {
+        if element.empty
+            || self.after_text
+            || !matches!(self.pending, Pending::Nothing)
+            || self.open.len() != element.depth as usize
+            || self.offset() != element.tag_end
+        {
+            return Ok(None);
+        }
+        let rest = self.text.as_bytes().get(element.tag_end as usize..).unwrap_or_default();
+        // Text up to the end of the input is left to the reader, which refuses it.
+        let Some(len) = memchr::memchr(b'<', rest).filter(|&len| len > 0) else { return Ok(None) };
+        if let Err(error) = self.count_node(element.tag_end) {
+            self.failed = true;
+            return Err(error);
+        }
+        self.reader.stream().consume(len);
+        Ok(rest.get(..len))
     }
 
     /// The value of an attribute of `element` in `namespace` (`""` for none).
@@ -694,6 +818,11 @@ impl<'input> XmlCursor<'input> {
     }
 }
 
+/// A byte of a name the reader takes as it is (ASCII letters, digits, `_`, `-`, `.`, `:`).
+fn is_plain_name_byte(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || matches!(byte, b'_' | b'-' | b'.' | b':')
+}
+
 impl std::fmt::Debug for XmlCursor<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "XmlCursor(depth {})", self.open.len())
@@ -712,15 +841,30 @@ mod tests {
         XmlCursor::new_within(text, limit)?.finish()
     }
 
-    /// The cursor refuses what the index refuses, with the same error.
+    /// Reads the whole of `text` element by element, as generated code does.
+    fn walk(text: &str, limit: usize) -> Result<(), DecodeError> {
+        fn children(cursor: &mut XmlCursor<'_>, parent: XmlStart) -> Result<(), DecodeError> {
+            while let Some(child) = cursor.next_child(parent)? {
+                children(cursor, child)?;
+            }
+            Ok(())
+        }
+        let mut cursor = XmlCursor::new_within(text, limit)?;
+        let root = cursor.root();
+        children(&mut cursor, root)?;
+        cursor.finish()
+    }
+
+    /// The cursor refuses what the index refuses, with the same error, whether
+    /// it is read event by event or element by element.
     fn alike(text: &str, limit: usize) -> Result<(), String> {
         let theirs = XmlDocument::parse_within(text, limit).err();
-        let ours = drain(text, limit).err();
-        if ours == theirs {
-            Ok(())
-        } else {
-            Err(format!("{text:?}: cursor {ours:?}, index {theirs:?}"))
+        for ours in [drain(text, limit).err(), walk(text, limit).err()] {
+            if ours != theirs {
+                return Err(format!("{text:?}: cursor {ours:?}, index {theirs:?}"));
+            }
         }
+        Ok(())
     }
 
     #[test]
@@ -744,6 +888,14 @@ mod tests {
             "<a><![CDATA[x]]></a><![CDATA[y]]>",
             "\u{feff}<?xml version='1.0'?><a>x</a>",
             "<?xml version='1.0'?><!-- c --><a/><!-- d --> <?pi x?>",
+            "<r><a>x</b></r>",
+            "<r><a>x</a ></r>",
+            "<r><a>x</a></r>x",
+            "<r><p:a>x</p:a></r>",
+            "<r xmlns:p='urn:p'><p:a>x</p:a><a></a><a>&bogus;</a></r>",
+            "<r><a>x</a><a>y</a",
+            "<r><a>x</r></a>",
+            "<r> <a>x</a>\n<a>x<!-- c --></a></r>",
         ]
         .iter()
         .map(|text| ((*text).to_owned(), DEFAULT_BYTE_LIMIT))
@@ -755,6 +907,13 @@ mod tests {
         let dense = format!("<a>{}</a>", "<b/>".repeat(MIN_NODES * 2));
         texts.push((dense.clone(), 1024));
         texts.push((dense, DEFAULT_BYTE_LIMIT));
+        // Leaves up to the node limit and one past it, with and without text.
+        for leaves in [MIN_NODES / 2 - 1, MIN_NODES / 2, MIN_NODES / 2 + 1, MIN_NODES - 1, MIN_NODES] {
+            texts.push((format!("<a>{}</a>", "<b>t</b>".repeat(leaves)), 1024));
+            texts.push((format!("<a>{}</a>", "<b></b>".repeat(leaves)), 1024));
+        }
+        texts.push(("<a>".repeat(MAX_DEPTH - 1) + "<b>t</b>" + &"</a>".repeat(MAX_DEPTH - 1), DEFAULT_BYTE_LIMIT));
+        texts.push(("<a>".repeat(MAX_DEPTH) + "<b>t</b>" + &"</a>".repeat(MAX_DEPTH), DEFAULT_BYTE_LIMIT));
         let declarations =
             (0..=MAX_NAMESPACE_DECLARATIONS).map(|i| format!("<b xmlns:p{i}='urn:x'/>")).collect::<String>();
         texts.push((format!("<a>{declarations}</a>"), DEFAULT_BYTE_LIMIT));

@@ -29,12 +29,28 @@ impl fmt::Display for Escaped {
 /// A document, or part of one, could not be decoded into the expected type.
 ///
 /// Names the element and its position in the input (1-based line and column).
+#[derive(Clone, PartialEq, Eq)]
+pub struct DecodeError(Box<Details>);
+
+// Boxed: every step of decoding returns a `Result` of it, and the success is
+// the common case, so the error is kept to one pointer.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DecodeError {
+struct Details {
     kind: DecodeErrorKind,
     element: String,
     line: u32,
     column: u32,
+}
+
+impl fmt::Debug for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DecodeError")
+            .field("kind", &self.0.kind)
+            .field("element", &self.0.element)
+            .field("line", &self.0.line)
+            .field("column", &self.0.column)
+            .finish()
+    }
 }
 
 /// What was wrong in a [`DecodeError`].
@@ -78,8 +94,8 @@ pub enum DecodeErrorKind {
 impl DecodeError {
     /// Applies `edit` to every text the error holds (they may quote the input).
     pub(crate) fn edit_texts(&mut self, mut edit: impl FnMut(&mut String)) {
-        edit(&mut self.element);
-        match &mut self.kind {
+        edit(&mut self.0.element);
+        match &mut self.0.kind {
             DecodeErrorKind::Malformed(text)
             | DecodeErrorKind::MissingElement(text)
             | DecodeErrorKind::DuplicateElement(text)
@@ -97,7 +113,7 @@ impl DecodeError {
     }
 
     pub(crate) fn new(kind: DecodeErrorKind, element: impl Into<String>, line: u32, column: u32) -> Self {
-        DecodeError { kind, element: element.into(), line, column }
+        DecodeError(Box::new(Details { kind, element: element.into(), line, column }))
     }
 
     /// Input that is not XML at all.
@@ -107,41 +123,41 @@ impl DecodeError {
 
     /// What was wrong.
     pub fn kind(&self) -> &DecodeErrorKind {
-        &self.kind
+        &self.0.kind
     }
 
     /// Local name of the element where the problem was found.
     pub fn element(&self) -> &str {
-        &self.element
+        &self.0.element
     }
 
     /// 1-based line of that element in the input.
     pub fn line(&self) -> u32 {
-        self.line
+        self.0.line
     }
 
     /// 1-based column of that element in the input.
     pub fn column(&self) -> u32 {
-        self.column
+        self.0.column
     }
 }
 
 impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.kind {
+        match &self.0.kind {
             DecodeErrorKind::Malformed(reason) => write!(f, "malformed XML: {reason}")?,
             DecodeErrorKind::MissingElement(name) => {
-                write!(f, "required element <{name}> is missing in <{}>", self.element)?
+                write!(f, "required element <{name}> is missing in <{}>", self.0.element)?
             }
             DecodeErrorKind::DuplicateElement(name) => {
-                write!(f, "element <{name}> occurs more than once in <{}>", self.element)?
+                write!(f, "element <{name}> occurs more than once in <{}>", self.0.element)?
             }
             DecodeErrorKind::InvalidValue { expected, found } => {
-                write!(f, "<{}> holds {found:?}, which is not a valid {expected}", self.element)?
+                write!(f, "<{}> holds {found:?}, which is not a valid {expected}", self.0.element)?
             }
-            DecodeErrorKind::UnexpectedNil => write!(f, "<{}> is nil but is not nillable", self.element)?,
+            DecodeErrorKind::UnexpectedNil => write!(f, "<{}> is nil but is not nillable", self.0.element)?,
             DecodeErrorKind::UnexpectedChild(name) => {
-                write!(f, "<{}> should hold text but has a child element <{name}>", self.element)?
+                write!(f, "<{}> should hold text but has a child element <{name}>", self.0.element)?
             }
             DecodeErrorKind::LimitExceeded(limit) => write!(f, "refused: {limit}")?,
             DecodeErrorKind::UnexpectedElement { expected, found } => {
@@ -150,9 +166,9 @@ impl fmt::Display for DecodeError {
             DecodeErrorKind::NotUnderstood(name) => {
                 write!(f, "the SOAP header {name} is marked mustUnderstand, and the operation does not declare it")?
             }
-            DecodeErrorKind::BadReference(reason) => write!(f, "<{}>: {reason}", self.element)?,
+            DecodeErrorKind::BadReference(reason) => write!(f, "<{}>: {reason}", self.0.element)?,
         }
-        write!(f, " (line {}, column {})", self.line, self.column)
+        write!(f, " (line {}, column {})", self.0.line, self.0.column)
     }
 }
 
