@@ -29,6 +29,8 @@
 //! # Ok(()) }
 //! ```
 
+#[cfg(feature = "journal")]
+mod group_commit;
 mod journal;
 #[cfg(feature = "journal")]
 mod json_lines;
@@ -44,7 +46,7 @@ use std::task::Poll;
 use futures_util::stream::{FuturesUnordered, StreamExt as _};
 use futures_util::FutureExt as _;
 
-pub use journal::{Entry, Journal, JournalError, MemoryJournal};
+pub use journal::{Entry, Journal, JournalError, MemoryJournal, Pending};
 #[cfg(feature = "journal")]
 #[cfg_attr(docsrs, doc(cfg(feature = "journal")))]
 pub use json_lines::{JournalContents, JsonLinesJournal};
