@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 use payamak::bulk::{
-    BatchOutcome, BatchProgress, BatchRecord, BatchStatus, BulkJob, BulkObserver, BulkOutcome, Flow, Journal,
-    JournalError, MemoryJournal, NoObserver, Plan, PlanNote, RunError,
+    BatchOutcome, BatchProgress, BatchRecord, BatchStatus, BulkJob, BulkObserver, BulkOutcome, Entry, Flow, Journal,
+    JournalError, MemoryJournal, NoObserver, Pending, Plan, PlanNote, RunError,
 };
 use payamak::recipient::MobileNumber;
 use payamak::send::{SendSmsRequest, SendSmsResponse};
@@ -544,4 +544,248 @@ async fn a_batch_outcome_and_the_next_attempt_share_one_journal_write() {
     let job = BulkJob::new(&client, &sms).unwrap().concurrency(4);
     assert!(job.run(&mut journal, &mut NoObserver).await.unwrap().is_complete());
     assert!(journal.writes <= 11, "{} writes", journal.writes);
+}
+
+/// One group a [`Gated`] journal took.
+#[derive(Debug)]
+struct GatedGroup {
+    attempts: Vec<(usize, Vec<MobileNumber>)>,
+    outcomes: Vec<(usize, BatchOutcome)>,
+    /// Completes its `Pending`.
+    complete: Option<tokio::sync::oneshot::Sender<Result<(), JournalError>>>,
+    /// Whether it was made durable, once the test said.
+    durable: Option<bool>,
+}
+
+/// The groups a [`Gated`] journal took, which the test completes.
+#[derive(Debug, Clone, Default)]
+struct Gate(Arc<Mutex<Vec<GatedGroup>>>);
+
+impl Gate {
+    fn submitted(&self) -> usize {
+        self.0.lock().unwrap().len()
+    }
+
+    fn attempts_in(&self, group: usize) -> Vec<usize> {
+        self.0.lock().unwrap()[group].attempts.iter().map(|(batch, _)| *batch).collect()
+    }
+
+    fn outcomes_in(&self, group: usize) -> Vec<usize> {
+        self.0.lock().unwrap()[group].outcomes.iter().map(|(batch, _)| *batch).collect()
+    }
+
+    /// Makes `group` durable, or fails it.
+    fn complete(&self, group: usize, durable: bool) {
+        let mut groups = self.0.lock().unwrap();
+        groups[group].durable = Some(durable);
+        let result = if durable { Ok(()) } else { Err(JournalError::Other("disk full".into())) };
+        let _ = groups[group].complete.take().unwrap().send(result);
+    }
+
+    /// Whether the group holding `batch`'s attempt (or outcome) was made durable.
+    fn durable(&self, batch: usize, outcome: bool) -> bool {
+        self.0.lock().unwrap().iter().any(|group| {
+            let holds = if outcome {
+                group.outcomes.iter().any(|(b, _)| *b == batch)
+            } else {
+                group.attempts.iter().any(|(b, _)| *b == batch)
+            };
+            holds && group.durable == Some(true)
+        })
+    }
+}
+
+/// A journal that takes groups as they come and makes each durable (or fails
+/// it) only when the test says so.
+#[derive(Default)]
+struct Gated {
+    inner: MemoryJournal,
+    gate: Gate,
+    settled: usize,
+}
+
+impl Journal for Gated {
+    fn batches(&self) -> &BTreeMap<usize, BatchRecord> {
+        self.inner.batches()
+    }
+
+    fn record_attempt(&mut self, batch: usize, numbers: &[MobileNumber]) -> Result<(), JournalError> {
+        self.inner.record_attempt(batch, numbers)
+    }
+
+    fn record_outcome(&mut self, batch: usize, outcome: &BatchOutcome) -> Result<(), JournalError> {
+        self.inner.record_outcome(batch, outcome)
+    }
+
+    fn submit(&mut self, entries: &[Entry<'_>]) -> Option<Pending> {
+        let (complete, completed) = tokio::sync::oneshot::channel();
+        let mut group =
+            GatedGroup { attempts: Vec::new(), outcomes: Vec::new(), complete: Some(complete), durable: None };
+        for entry in entries {
+            match *entry {
+                Entry::Attempt { batch, numbers } => group.attempts.push((batch, numbers.to_vec())),
+                Entry::Outcome { batch, outcome } => group.outcomes.push((batch, outcome.clone())),
+            }
+        }
+        self.gate.0.lock().unwrap().push(group);
+        Some(Pending::new(async move { completed.await.unwrap_or(Err(JournalError::Other("dropped".into()))) }))
+    }
+
+    fn settle(&mut self) {
+        let groups = self.gate.0.lock().unwrap();
+        while let Some(group) = groups.get(self.settled) {
+            match group.durable {
+                None => break,
+                Some(true) => {
+                    for (batch, numbers) in &group.attempts {
+                        self.inner.record_attempt(*batch, numbers).unwrap();
+                    }
+                    for (batch, outcome) in &group.outcomes {
+                        self.inner.record_outcome(*batch, outcome).unwrap();
+                    }
+                }
+                Some(false) => {}
+            }
+            self.settled += 1;
+        }
+    }
+}
+
+/// The panel, answering batch 1 after `slow_ms` and the others at once, and
+/// checking that no batch arrives before its attempt is durable.
+fn gated_client(panel: &Panel, gate: &Gate, slow_ms: u64) -> Client {
+    #[derive(Debug)]
+    struct Checked(Panel, Gate, u64);
+    impl payamak::transport::Transport for Checked {
+        fn post<'a>(
+            &'a self,
+            request: payamak::transport::HttpRequest<'a>,
+        ) -> payamak::transport::BoxFuture<'a, Result<HttpResponse, PostError>> {
+            Box::pin(async move {
+                let body = String::from_utf8_lossy(request.body);
+                let at = body.find("0912").unwrap();
+                let batch = body[at + 4..at + 11].parse::<usize>().unwrap() / 100;
+                assert!(self.1.durable(batch, false), "batch {batch} left before its attempt was durable");
+                if batch == 1 {
+                    tokio::time::sleep(std::time::Duration::from_millis(self.2)).await;
+                }
+                self.0.answer(request.body)
+            })
+        }
+    }
+    Client::builder()
+        .base_url("http://panel.test/post/")
+        .credentials("demo", "demo")
+        .retry_policy(RetryPolicy::none())
+        .transport(Arc::new(Checked(panel.clone(), gate.clone(), slow_ms)))
+        .build()
+        .unwrap()
+}
+
+/// Checks that every batch is reported only once the group holding its outcome completed.
+struct Reported {
+    gate: Gate,
+    batches: Vec<usize>,
+    /// Whether a failed group may have held it: then any completion will do.
+    journal_fails: bool,
+}
+
+impl BulkObserver for Reported {
+    fn after_batch(&mut self, progress: BatchProgress<'_>) {
+        let recorded = self.gate.durable(progress.batch, true)
+            || (self.journal_fails
+                && self.gate.0.lock().unwrap().iter().any(|group| {
+                    group.durable.is_some() && group.outcomes.iter().any(|(batch, _)| *batch == progress.batch)
+                }));
+        assert!(recorded, "batch {} reported before its outcome was recorded", progress.batch);
+        self.batches.push(progress.batch);
+    }
+}
+
+/// Waits until `condition` holds.
+async fn until(what: &str, mut condition: impl FnMut() -> bool) {
+    for _ in 0..5000 {
+        if condition() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
+    panic!("timed out waiting until {what}");
+}
+
+#[tokio::test]
+async fn groups_are_handed_over_while_earlier_ones_sync_and_batches_wait_for_their_own() {
+    let (panel, gate) = (Panel::default(), Gate::default());
+    let client = gated_client(&panel, &gate, 100);
+    let sms = sms(500);
+    let mut journal = Gated { gate: gate.clone(), ..Gated::default() };
+    let mut observer = Reported { gate: gate.clone(), batches: Vec::new(), journal_fails: false };
+    let job = BulkJob::new(&client, &sms).unwrap().concurrency(2);
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let run = async {
+        let report = job.run(&mut journal, &mut observer).await.unwrap();
+        done.store(true, std::sync::atomic::Ordering::SeqCst);
+        report
+    };
+    let drive = async {
+        until("the first attempts are handed over", || gate.submitted() == 1).await;
+        assert_eq!((gate.attempts_in(0), panel.calls()), (vec![0, 1], 0));
+        gate.complete(0, true);
+        // Batch 0 is answered at once: its outcome and batch 2's attempt go over, and
+        // while they wait, batch 1's answer and batch 3's attempt follow.
+        until("two groups are on their way", || gate.submitted() == 3).await;
+        assert_eq!((gate.outcomes_in(1), gate.attempts_in(1)), (vec![0], vec![2]));
+        assert_eq!((gate.outcomes_in(2), gate.attempts_in(2)), (vec![1], vec![3]));
+        assert_eq!(panel.calls(), 2, "batches 2 and 3 wait for their attempts");
+        // The rest, in order, as they come.
+        let mut next = 1;
+        while !done.load(std::sync::atomic::Ordering::SeqCst) {
+            if next < gate.submitted() {
+                tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+                gate.complete(next, true);
+                next += 1;
+            } else {
+                tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+            }
+        }
+    };
+    let (report, ()) = tokio::join!(run, drive);
+    assert!(report.is_complete());
+    assert_eq!(panel.calls(), 5);
+    assert!(sms.recipients().iter().all(|number| panel.received(number.as_str()) == 1));
+    let mut reported = observer.batches;
+    reported.sort_unstable();
+    assert_eq!(reported, [0, 1, 2, 3, 4]);
+    assert!(journal.batches().values().all(|record| record.outcome.is_some()));
+}
+
+#[tokio::test]
+async fn a_failed_group_fails_the_groups_after_it_and_their_batches_are_not_sent() {
+    let (panel, gate) = (Panel::default(), Gate::default());
+    let client = gated_client(&panel, &gate, 100);
+    let sms = sms(500);
+    let mut journal = Gated { gate: gate.clone(), ..Gated::default() };
+    let mut observer = Reported { gate: gate.clone(), batches: Vec::new(), journal_fails: true };
+    let job = BulkJob::new(&client, &sms).unwrap().concurrency(2);
+    let drive = async {
+        until("the first attempts are handed over", || gate.submitted() == 1).await;
+        gate.complete(0, true);
+        until("two groups are on their way", || gate.submitted() == 3).await;
+        // The first fails; a store that takes groups in order fails the one after it too.
+        gate.complete(1, false);
+        gate.complete(2, false);
+        until("the outcomes are tried again", || gate.submitted() == 4).await;
+        assert_eq!((gate.outcomes_in(3), gate.attempts_in(3)), (vec![0, 1], vec![]));
+        gate.complete(3, true);
+    };
+    let (report, ()) = tokio::join!(job.run(&mut journal, &mut observer), drive);
+    let report = report.unwrap();
+    let failure = report.journal_failure.as_ref().unwrap();
+    assert_eq!((&failure.outcomes_not_written[..], &failure.not_sent[..]), (&[][..], &[2, 3][..]));
+    assert_eq!(panel.calls(), 2, "batches 2 and 3 were never sent");
+    use BatchStatus::*;
+    assert_eq!(statuses(&report), [Sent, Sent, NotAttempted, NotAttempted, NotAttempted]);
+    assert_eq!(observer.batches.len(), 2);
+    assert_eq!(journal.batches().keys().copied().collect::<Vec<_>>(), [0, 1]);
+    assert!(journal.batches().values().all(|record| matches!(record.outcome, Some(BatchOutcome::Sent { .. }))));
 }
