@@ -1,11 +1,8 @@
 //! Where a bulk send records its batches: the store trait, and the in-memory store.
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::future::Future;
 use std::path::PathBuf;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 
 use super::record::{BatchOutcome, BatchRecord};
 use crate::recipient::MobileNumber;
@@ -49,64 +46,6 @@ pub trait Journal: Send {
         })();
         std::future::ready(recorded)
     }
-
-    /// Starts recording `entries` after every group submitted before them,
-    /// without waiting: for a store that can take a group while it is still
-    /// making earlier ones durable. The [`Pending`] completes once the group
-    /// survives a crash (and every group submitted before it), or could not be
-    /// recorded. A bulk run then writes the outcomes that came in and the
-    /// attempts of the batches to start next as soon as it has them, instead of
-    /// waiting for the group before; a batch still leaves only once the group
-    /// holding its attempt completed.
-    ///
-    /// Groups complete in the order they were submitted. Once one fails, it
-    /// and every group after it fail (none of them is kept, nor reported
-    /// durable), and so does every group submitted until [`settle`](Journal::settle).
-    /// A submitted group's records join [`batches`](Journal::batches) at the
-    /// first `settle` after its `Pending` completed.
-    ///
-    /// `None`, the default: the store records one group at a time, with
-    /// [`record`](Journal::record).
-    fn submit(&mut self, entries: &[Entry<'_>]) -> Option<Pending> {
-        let _ = entries;
-        None
-    }
-
-    /// Takes the [`submit`](Journal::submit)ted groups that are durable into
-    /// [`batches`](Journal::batches), and forgets those that failed, so that the
-    /// store takes groups again after a failure.
-    fn settle(&mut self) {}
-}
-
-/// A group of records a journal is making durable ([`Journal::submit`]):
-/// completes once the group survives a crash, or with why it could not be recorded.
-#[must_use = "a group is durable only once its Pending completes"]
-pub struct Pending(Pin<Box<dyn Future<Output = Result<(), JournalError>> + Send>>);
-
-impl Pending {
-    /// A group that completes when `future` does.
-    pub fn new(future: impl Future<Output = Result<(), JournalError>> + Send + 'static) -> Self {
-        Pending(Box::pin(future))
-    }
-
-    /// A group already recorded, or refused.
-    pub fn ready(result: Result<(), JournalError>) -> Self {
-        Pending::new(std::future::ready(result))
-    }
-}
-
-impl Future for Pending {
-    type Output = Result<(), JournalError>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.0.as_mut().poll(cx)
-    }
-}
-
-impl fmt::Debug for Pending {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Pending")
-    }
 }
 
 /// One record of a [`Journal::record`] group.
@@ -143,14 +82,6 @@ impl<J: Journal + ?Sized> Journal for &mut J {
 
     fn record(&mut self, entries: &[Entry<'_>]) -> impl Future<Output = Result<(), JournalError>> + Send {
         (**self).record(entries)
-    }
-
-    fn submit(&mut self, entries: &[Entry<'_>]) -> Option<Pending> {
-        (**self).submit(entries)
-    }
-
-    fn settle(&mut self) {
-        (**self).settle();
     }
 }
 

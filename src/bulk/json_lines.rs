@@ -9,22 +9,19 @@
 //! The format is documented in `docs/journal.md`. A batch's `attempt` is on
 //! disk (written and `fdatasync`ed) before its request leaves, and its
 //! `outcome` is written after its answer; the records of batches on their way
-//! at once are written together, with one sync per group (group commit), and
-//! a group can be handed over while the one before it is being synced (see
-//! `group_commit`). A last line cut short by a crash is dropped when the
-//! journal is opened again (it was never synced, so what it described did not
-//! finish).
+//! at once are written together, with one sync per group (group commit). A
+//! last line cut short by a crash is dropped when the journal is opened again
+//! (it was never synced, so what it described did not finish).
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
-use std::io::{Read as _, Seek as _, SeekFrom};
+use std::io::{Read as _, Seek as _, SeekFrom, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::group_commit::{self, Group, Writer};
-use super::journal::{Entry, Journal, JournalError, Pending};
+use super::journal::{Entry, Journal, JournalError};
 use super::reconcile::Reconciliation;
 use super::record::{now, BatchOutcome, BatchRecord, JobHeader};
 use crate::recipient::MobileNumber;
@@ -45,22 +42,14 @@ enum Line {
 /// A journal in a file of JSON lines, locked while open, synced at every record.
 #[derive(Debug)]
 pub struct JsonLinesJournal {
-    /// Shared with the blocking thread that writes and syncs groups.
-    writer: Arc<Writer>,
+    /// Shared with the blocking thread that writes and syncs a group.
+    file: Arc<File>,
     path: PathBuf,
     /// The header in the file: the job's, as its first run wrote it.
     header: JobHeader,
     batches: BTreeMap<usize, BatchRecord>,
     opened: Opened,
     dropped_partial_line: bool,
-    /// The groups submitted whose lines are not in `batches` yet, in order.
-    unsettled: VecDeque<(Group, Vec<Line>)>,
-}
-
-impl Drop for JsonLinesJournal {
-    fn drop(&mut self) {
-        self.writer.close();
-    }
 }
 
 /// What the file held when it was opened.
@@ -94,16 +83,13 @@ impl JsonLinesJournal {
         file.read_to_end(&mut bytes).map_err(io("read"))?;
         let complete = bytes.iter().rposition(|&byte| byte == b'\n').map_or(0, |at| at + 1);
         let mut journal = JsonLinesJournal {
-            writer: Arc::new(Writer::new(file, path.to_owned())),
+            file: Arc::new(file),
             path: path.to_owned(),
             header: header.clone(),
             batches: BTreeMap::new(),
             opened: Opened::New,
             dropped_partial_line: complete < bytes.len(),
-            unsettled: VecDeque::new(),
         };
-        let writer = Arc::clone(&journal.writer);
-        let file = writer.file();
         if complete == 0 {
             // New, or a header cut short (by a crash while it was written, or by
             // damage): start afresh. An existing file is reconciled with the
@@ -112,10 +98,9 @@ impl JsonLinesJournal {
             if !is_cut_short_header(&bytes) {
                 return Err(JournalError::NotAJournal { path: path.to_owned() });
             }
-            file.set_len(0).map_err(io("write"))?;
-            (&*file).seek(SeekFrom::Start(0)).map_err(io("write"))?;
-            let line = encode(path, &[Line::Header(header)])?;
-            group_commit::write_now(file, path, &line)?;
+            journal.file.set_len(0).map_err(io("write"))?;
+            (&*journal.file).seek(SeekFrom::Start(0)).map_err(io("write"))?;
+            journal.append(&Line::Header(header))?;
             sync_parent_dir(path)?;
             journal.opened = if existed { Opened::Restarted } else { Opened::New };
             return Ok(journal);
@@ -125,9 +110,9 @@ impl JsonLinesJournal {
         journal.opened = Opened::Resumed;
         journal.load(&bytes[..complete], &header)?;
         if journal.dropped_partial_line {
-            file.set_len(complete as u64).map_err(io("write"))?;
+            journal.file.set_len(complete as u64).map_err(io("write"))?;
         }
-        (&*file).seek(SeekFrom::End(0)).map_err(io("write"))?;
+        (&*journal.file).seek(SeekFrom::End(0)).map_err(io("write"))?;
         Ok(journal)
     }
 
@@ -197,8 +182,12 @@ impl JsonLinesJournal {
         self.dropped_partial_line
     }
 
-    /// The lines of `entries`; an outcome needs an attempt: in the journal, in a
-    /// group submitted before, or before it in the group.
+    fn append(&mut self, line: &Line) -> Result<(), JournalError> {
+        let bytes = encode(&self.path, std::slice::from_ref(line))?;
+        write_durably(&self.file, &self.path, &bytes)
+    }
+
+    /// The lines of `entries`; an outcome needs an attempt, in the journal or before it in the group.
     fn lines_of(&self, entries: &[Entry<'_>]) -> Result<Vec<Line>, JournalError> {
         let at = now();
         let mut attempted = std::collections::HashSet::new();
@@ -211,7 +200,7 @@ impl JsonLinesJournal {
                     Ok(Line::Attempt { batch, numbers, at: at.clone() })
                 }
                 Entry::Outcome { batch, outcome } => {
-                    if !self.batches.contains_key(&batch) && !attempted.contains(&batch) && !self.submitted(batch) {
+                    if !self.batches.contains_key(&batch) && !attempted.contains(&batch) {
                         return Err(JournalError::OutcomeWithoutAttempt { batch });
                     }
                     Ok(Line::Outcome { batch, at: at.clone(), result: outcome.clone() })
@@ -220,48 +209,29 @@ impl JsonLinesJournal {
             .collect()
     }
 
-    /// Whether a group submitted and not settled holds an attempt of `batch`.
-    fn submitted(&self, batch: usize) -> bool {
-        self.unsettled
-            .iter()
-            .flat_map(|(_, lines)| lines)
-            .any(|line| matches!(line, Line::Attempt { batch: b, .. } if *b == batch))
-    }
-
-    /// Hands the lines of `entries` to the writer as the next group, writing
-    /// them off this thread when `spawn` and there is a runtime.
-    fn submit_group(&mut self, entries: &[Entry<'_>], spawn: bool) -> Result<Group, JournalError> {
-        let lines = self.lines_of(entries)?;
-        let bytes = encode(&self.path, &lines)?;
-        let group = self.writer.submit(bytes, spawn);
-        self.unsettled.push_back((group, lines));
-        Ok(group)
-    }
-
-    /// Writes the group's lines with one write and one disk sync (a group
-    /// commit), after the groups submitted before, waiting on this thread.
-    fn record_now(&mut self, entries: &[Entry<'_>]) -> Result<(), JournalError> {
-        let group = self.submit_group(entries, false)?;
-        let written = self.writer.wait(group);
-        self.settle();
-        written
-    }
-}
-
-/// Takes written `lines` into `batches`.
-fn apply(batches: &mut BTreeMap<usize, BatchRecord>, lines: Vec<Line>) {
-    for line in lines {
-        match line {
-            Line::Attempt { batch, numbers, .. } => {
-                batches.insert(batch, BatchRecord { numbers, outcome: None });
-            }
-            Line::Outcome { batch, result, .. } => {
-                if let Some(record) = batches.get_mut(&batch) {
-                    record.outcome = Some(result);
+    /// Takes written `lines` into what the journal holds.
+    fn apply(&mut self, lines: Vec<Line>) {
+        for line in lines {
+            match line {
+                Line::Attempt { batch, numbers, .. } => {
+                    self.batches.insert(batch, BatchRecord { numbers, outcome: None });
                 }
+                Line::Outcome { batch, result, .. } => {
+                    if let Some(record) = self.batches.get_mut(&batch) {
+                        record.outcome = Some(result);
+                    }
+                }
+                Line::Header(_) => {}
             }
-            Line::Header(_) => {}
         }
+    }
+
+    /// Writes the group's lines with one write and one disk sync (a group commit).
+    fn record_now(&mut self, entries: &[Entry<'_>]) -> Result<(), JournalError> {
+        let lines = self.lines_of(entries)?;
+        write_durably(&self.file, &self.path, &encode(&self.path, &lines)?)?;
+        self.apply(lines);
+        Ok(())
     }
 }
 
@@ -279,6 +249,19 @@ fn encode(path: &Path, lines: &[Line]) -> Result<Vec<u8>, JournalError> {
     Ok(bytes)
 }
 
+/// Appends `bytes` with one write and syncs them. On failure, cuts off what part
+/// of them reached the file, so that the journal stays whole lines and a later
+/// write (of a group's outcomes alone, say) can follow.
+fn write_durably(mut file: &File, path: &Path, bytes: &[u8]) -> Result<(), JournalError> {
+    let io = |action: &'static str| move |source| JournalError::Io { path: path.to_owned(), action, source };
+    let end = file.stream_position().map_err(io("write"))?;
+    let written = file.write_all(bytes).map_err(io("write")).and_then(|()| file.sync_data().map_err(io("sync")));
+    if written.is_err() {
+        let _ = file.set_len(end).and_then(|()| file.seek(SeekFrom::Start(end)));
+    }
+    written
+}
+
 impl Journal for JsonLinesJournal {
     fn batches(&self) -> &BTreeMap<usize, BatchRecord> {
         &self.batches
@@ -293,29 +276,28 @@ impl Journal for JsonLinesJournal {
     }
 
     /// Writes the group's lines with one write and one disk sync (a group
-    /// commit), after the groups submitted before, on Tokio's blocking pool
-    /// when there is a runtime, so that the run's sends go on meanwhile.
+    /// commit), on Tokio's blocking pool when there is a runtime, so that the
+    /// run's sends go on meanwhile.
     async fn record(&mut self, entries: &[Entry<'_>]) -> Result<(), JournalError> {
-        let group = self.submit_group(entries, true)?;
-        let written = self.writer.durable(group).await;
-        self.settle();
-        written
-    }
-
-    /// Queues the group's lines for the writer, which writes every group
-    /// waiting with one write and one disk sync, on Tokio's blocking pool when
-    /// there is a runtime: a group handed over during a sync is written right
-    /// after it, without waiting for the run to see that sync end.
-    fn submit(&mut self, entries: &[Entry<'_>]) -> Option<Pending> {
-        Some(match self.submit_group(entries, true) {
-            Ok(group) => Pending::new(self.writer.durable(group)),
-            Err(error) => Pending::ready(Err(error)),
-        })
-    }
-
-    fn settle(&mut self) {
-        let batches = &mut self.batches;
-        self.writer.settle(&mut self.unsettled, |lines| apply(batches, lines));
+        let lines = self.lines_of(entries)?;
+        let bytes = encode(&self.path, &lines)?;
+        let written = match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                let (file, path) = (Arc::clone(&self.file), self.path.clone());
+                let write = runtime.spawn_blocking(move || write_durably(&file, &path, &bytes));
+                write.await.unwrap_or_else(|error| {
+                    Err(JournalError::Io {
+                        path: self.path.clone(),
+                        action: "write",
+                        source: std::io::Error::other(error),
+                    })
+                })
+            }
+            Err(_) => write_durably(&self.file, &self.path, &bytes),
+        };
+        written?;
+        self.apply(lines);
+        Ok(())
     }
 }
 
@@ -387,10 +369,6 @@ fn sync_parent_dir(path: &Path) -> Result<(), JournalError> {
 
 #[cfg(test)]
 mod tests {
-    use std::io::Write as _;
-
-    use futures_util::FutureExt as _;
-
     use super::*;
     use crate::bulk::{ErrorRecord, SentRecipient};
     use crate::sms::Sms;
@@ -456,112 +434,6 @@ mod tests {
         let journal = JsonLinesJournal::open(&path, header("hi")).unwrap();
         assert_eq!(journal.batches()[&0].outcome, Some(failed.clone()));
         assert_eq!(journal.batches()[&1].outcome, Some(failed));
-        drop(journal);
-        std::fs::remove_file(&path).unwrap();
-    }
-
-    /// Holds the writer up at its next sync until `release` sends what the sync returns.
-    fn hold_syncs(
-        journal: &JsonLinesJournal,
-    ) -> (std::sync::mpsc::Receiver<()>, std::sync::mpsc::Sender<std::io::Result<()>>) {
-        let (reached, at_sync) = std::sync::mpsc::channel();
-        let (release, released) = std::sync::mpsc::channel::<std::io::Result<()>>();
-        journal.writer.before_sync(move || {
-            let _ = reached.send(());
-            released.recv().unwrap_or(Ok(()))
-        });
-        (at_sync, release)
-    }
-
-    /// Each line's type and batch.
-    fn lines(path: &Path) -> Vec<(String, Option<u64>)> {
-        let text = std::fs::read_to_string(path).unwrap();
-        text.lines()
-            .map(|line| {
-                let line: serde_json::Value = serde_json::from_str(line).unwrap();
-                (line["type"].as_str().unwrap().to_owned(), line["batch"].as_u64())
-            })
-            .collect()
-    }
-
-    fn line(kind: &str, batch: u64) -> (String, Option<u64>) {
-        (kind.to_owned(), Some(batch))
-    }
-
-    #[tokio::test]
-    async fn groups_handed_over_during_a_sync_are_written_together_after_it_in_order() {
-        let path = temp_path("pipelined");
-        let (first, second) = ([number("09120000000")], [number("09120000001")]);
-        let sent = BatchOutcome::Failed {
-            error: ErrorRecord { kind: "transport".into(), code: None, message: "refused".into() },
-        };
-        let mut journal = JsonLinesJournal::open(&path, header("hi")).unwrap();
-        let (at_sync, release) = hold_syncs(&journal);
-        let one = journal.submit(&[Entry::Attempt { batch: 0, numbers: &first }]).unwrap();
-        at_sync.recv().unwrap();
-        // Batch 0's attempt is being synced: the next groups may build on it, and wait.
-        let two = journal
-            .submit(&[Entry::Outcome { batch: 0, outcome: &sent }, Entry::Attempt { batch: 1, numbers: &second }])
-            .unwrap();
-        let three = journal.submit(&[Entry::Outcome { batch: 1, outcome: &sent }]).unwrap();
-        let mut pending = [one, two, three];
-        assert!(pending.iter_mut().all(|group| group.now_or_never().is_none()), "nothing is durable before its sync");
-        journal.settle();
-        assert!(journal.batches().is_empty(), "a group joins the journal's batches only once durable");
-
-        release.send(Ok(())).unwrap();
-        at_sync.recv().unwrap();
-        // The second and third groups came in during the first sync: one write, one sync.
-        release.send(Ok(())).unwrap();
-        let [one, two, three] = pending;
-        one.await.unwrap();
-        two.await.unwrap();
-        three.await.unwrap();
-        assert!(at_sync.try_recv().is_err(), "two syncs for three groups");
-        journal.settle();
-        assert_eq!(journal.batches()[&0].outcome, Some(sent.clone()));
-        assert_eq!(journal.batches()[&1].outcome, Some(sent.clone()));
-        drop(journal);
-        let written = [line("attempt", 0), line("outcome", 0), line("attempt", 1), line("outcome", 1)];
-        assert_eq!(lines(&path)[1..], written);
-        std::fs::remove_file(&path).unwrap();
-    }
-
-    #[tokio::test]
-    async fn a_failed_sync_fails_every_group_after_it_and_cuts_off_only_its_own_lines() {
-        let path = temp_path("failed-sync");
-        let (first, second, third) = ([number("09120000000")], [number("09120000001")], [number("09120000002")]);
-        let sent = BatchOutcome::Failed {
-            error: ErrorRecord { kind: "transport".into(), code: None, message: "refused".into() },
-        };
-        let mut journal = JsonLinesJournal::open(&path, header("hi")).unwrap();
-        journal.record(&[Entry::Attempt { batch: 0, numbers: &first }]).await.unwrap();
-        let (at_sync, release) = hold_syncs(&journal);
-        let failing = journal
-            .submit(&[Entry::Outcome { batch: 0, outcome: &sent }, Entry::Attempt { batch: 1, numbers: &second }])
-            .unwrap();
-        at_sync.recv().unwrap();
-        // Queued during the sync that will fail: it holds an outcome whose attempt is in the failing group.
-        let after = journal.submit(&[Entry::Outcome { batch: 1, outcome: &sent }]).unwrap();
-        release.send(Err(std::io::Error::other("I/O error (test)"))).unwrap();
-        let error = failing.await.unwrap_err();
-        assert!(error.to_string().contains("cannot sync the journal"), "{error}");
-        assert!(after.await.is_err(), "a group after a failed one is never reported durable");
-        // Until the run has seen the failure, the journal takes nothing more.
-        let refused = journal.submit(&[Entry::Attempt { batch: 2, numbers: &third }]).unwrap();
-        assert!(refused.await.is_err());
-        assert_eq!(lines(&path).len(), 2, "the failed group's lines were cut off, the later ones never written");
-
-        journal.settle();
-        assert_eq!(journal.batches()[&0].outcome, None);
-        assert!(!journal.batches().contains_key(&1) && !journal.batches().contains_key(&2));
-        // The run saw it: batch 0's outcome gets another try (its sync not held up).
-        drop((at_sync, release));
-        journal.record(&[Entry::Outcome { batch: 0, outcome: &sent }]).await.unwrap();
-        drop(journal);
-        assert_eq!(lines(&path)[1..], [line("attempt", 0), line("outcome", 0)]);
-        let journal = JsonLinesJournal::open(&path, header("hi")).unwrap();
-        assert_eq!(journal.batches().len(), 1);
         drop(journal);
         std::fs::remove_file(&path).unwrap();
     }

@@ -29,8 +29,6 @@
 //! # Ok(()) }
 //! ```
 
-#[cfg(feature = "journal")]
-mod group_commit;
 mod journal;
 #[cfg(feature = "journal")]
 mod json_lines;
@@ -38,15 +36,15 @@ mod reconcile;
 mod record;
 mod report;
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::future::Future;
+
 use std::task::Poll;
 
-use futures_util::future::BoxFuture;
 use futures_util::stream::{FuturesUnordered, StreamExt as _};
 use futures_util::FutureExt as _;
 
-pub use journal::{Entry, Journal, JournalError, MemoryJournal, Pending};
+pub use journal::{Entry, Journal, JournalError, MemoryJournal};
 #[cfg(feature = "journal")]
 #[cfg_attr(docsrs, doc(cfg(feature = "journal")))]
 pub use json_lines::{JournalContents, JsonLinesJournal};
@@ -315,15 +313,12 @@ impl<'a> BulkJob<'a> {
     ///
     /// Journal records are group-committed: the outcomes of the batches that
     /// finished and the attempts of the batches about to start are written
-    /// together, and only once that group is durable do those batches' bytes
-    /// leave, and are those outcomes reported. A store that takes a group while
-    /// earlier ones are being made durable ([`Journal::submit`]) gets each
-    /// group as soon as the run has it. A batch that fails, a journal write
-    /// that fails, or `observer` saying so stops the run from starting more
-    /// batches; those already sent finish and are recorded, and the report
-    /// says what stopped it. Fails before sending anything if the journal
-    /// belongs to another send, or if the panel's sent messages could not be
-    /// read to reconcile.
+    /// together, and only then do those batches' bytes leave. A batch that
+    /// fails, a journal write that fails, or `observer` saying so stops the
+    /// run from starting more batches; those already sent finish and are
+    /// recorded, and the report says what stopped it. Fails before sending
+    /// anything if the journal belongs to another send, or if the panel's
+    /// sent messages could not be read to reconcile.
     pub async fn run<J, O>(&self, journal: &mut J, observer: &mut O) -> Result<BulkReport, RunError>
     where
         J: Journal + Send + ?Sized,
@@ -337,11 +332,39 @@ impl<'a> BulkJob<'a> {
         observer.planned(&plan);
         let mut run = Run::new(self.batches.len());
         let mut queue = plan.to_send.iter().copied().filter(|&index| index < self.batches.len());
-        let mut loop_state = Loop::default();
-        let state = &mut loop_state;
+        let mut in_flight = FuturesUnordered::new();
+        let mut finished: Vec<Finished> = Vec::new();
         loop {
-            // Answers whose outcome is durable (or could not be recorded) go to the observer.
-            for Finished { index, result } in state.recorded.drain(..) {
+            // Pick the batches to start; the ones on their way go on meanwhile.
+            let mut starting = Vec::new();
+            while !run.stopped(&finished) && in_flight.len() + starting.len() < self.concurrency {
+                let Some(index) = queue.next() else { break };
+                let recipients = self.batches.get(index).map_or(0, |batch| batch.recipients().len());
+                let mut before = std::pin::pin!(observer.before_batch(index, recipients));
+                let flow = match before.as_mut().now_or_never() {
+                    Some(flow) => flow,
+                    None => {
+                        // The observer makes the run wait: outcomes do not wait with it.
+                        self.record_group(journal, &mut run, &mut finished, &[], &mut in_flight).await;
+                        progress_while(before, &mut in_flight, &mut finished).await
+                    }
+                };
+                if flow == Flow::Stop {
+                    run.interrupted = true;
+                    break;
+                }
+                starting.push(index);
+            }
+            // One write for the outcomes that came in and the attempts about to go out.
+            if self.record_group(journal, &mut run, &mut finished, &starting, &mut in_flight).await {
+                for &index in &starting {
+                    let Some(batch) = self.batches.get(index) else { continue };
+                    run.sent_this_run[index] = true;
+                    in_flight.push(async move { Finished::new(index, self.client.send(batch).await) });
+                }
+            }
+            // Answers that came in during the write wait for the next one.
+            for Finished { index, result, .. } in finished.extract_if(.., |done| done.recorded) {
                 observer.after_batch(BatchProgress {
                     batch: index,
                     batches: self.batches.len(),
@@ -351,43 +374,13 @@ impl<'a> BulkJob<'a> {
                     run.failure.get_or_insert((index, error));
                 }
             }
-            // Pick the batches to start; the ones on their way go on meanwhile.
-            let mut starting = Vec::new();
-            while !run.stopped(state) && state.slots_taken() + starting.len() < self.concurrency {
-                let Some(index) = queue.next() else { break };
-                let recipients = self.batches.get(index).map_or(0, |batch| batch.recipients().len());
-                let mut before = std::pin::pin!(observer.before_batch(index, recipients));
-                let flow = match before.as_mut().now_or_never() {
-                    Some(flow) => flow,
-                    None => {
-                        // The observer makes the run wait: outcomes do not wait with it.
-                        self.submit(journal, &mut run, state, Vec::new()).await;
-                        self.flush(journal, &mut run, state).await;
-                        progress_while(before, &mut state.in_flight, &mut state.answers).await
-                    }
-                };
-                if flow == Flow::Stop {
-                    run.interrupted = true;
-                    break;
-                }
-                starting.push(index);
+            // Wait for a batch to finish (unless some did already), then take every other one that has too.
+            if finished.is_empty() {
+                let Some(done) = in_flight.next().await else { break };
+                finished.push(done);
             }
-            // One group for the outcomes that came in and the attempts about to go out.
-            self.submit(journal, &mut run, state, starting).await;
-            // Wait for the oldest group to be durable, or for an answer.
-            match next_event(&mut state.groups, &mut state.in_flight).await {
-                Some(Event::Recorded(result)) => {
-                    if let Some(group) = state.groups.pop_front() {
-                        self.recorded(journal, &mut run, state, group.1, result).await;
-                    }
-                }
-                Some(Event::Answer(done)) => state.answers.push(done),
-                // Nothing on its way: done, once the answers that came in are recorded and reported.
-                None if state.answers.is_empty() && state.recorded.is_empty() => break,
-                None => {}
-            }
-            while let Some(Some(done)) = state.in_flight.next().now_or_never() {
-                state.answers.push(done);
+            while let Some(Some(done)) = in_flight.next().now_or_never() {
+                finished.push(done);
             }
         }
         let mut report = BulkReport::new(&self.batches, journal.batches(), &run.sent_this_run, &run.unjournaled);
@@ -397,208 +390,68 @@ impl<'a> BulkJob<'a> {
         Ok(report)
     }
 
-    /// Hands `journal` the outcomes of the answers that came in and the attempts
-    /// of `starting` as one group: queued behind the groups on their way, for a
-    /// store that [takes groups so](Journal::submit), else recorded at once
-    /// while the sends go on. Nothing to record is nothing to do.
-    async fn submit<'s, J>(&'s self, journal: &mut J, run: &mut Run, state: &mut Loop<'s>, starting: Vec<usize>)
+    /// Records the outcomes of `finished` not recorded yet and the attempts of
+    /// `starting` in one journal write, while the sends `in_flight` go on (their
+    /// answers join `finished`): whether the attempts were recorded (and those
+    /// batches may be sent). Nothing to record is a success.
+    async fn record_group<J, S>(
+        &self,
+        journal: &mut J,
+        run: &mut Run,
+        finished: &mut Vec<Finished>,
+        starting: &[usize],
+        in_flight: &mut FuturesUnordered<S>,
+    ) -> bool
     where
         J: Journal + ?Sized,
+        S: Future<Output = Finished>,
     {
-        if state.answers.is_empty() && starting.is_empty() {
-            return;
+        let outcomes: Vec<(usize, BatchOutcome)> = finished
+            .iter_mut()
+            .filter_map(|done| {
+                let new = !std::mem::replace(&mut done.recorded, true);
+                new.then(|| (done.index, BatchOutcome::of(&done.result)))
+            })
+            .collect();
+        if outcomes.is_empty() && starting.is_empty() {
+            return true;
         }
-        let done = std::mem::take(&mut state.answers);
-        let outcomes: Vec<(usize, BatchOutcome)> =
-            done.iter().map(|done| (done.index, BatchOutcome::of(&done.result))).collect();
-        // Batches the journal knew nothing of: if their attempt cannot be written, they are unsent.
-        let fresh = starting.iter().copied().filter(|index| !journal.batches().contains_key(index)).collect();
-        let entries = self.entries(&outcomes, &starting);
-        let submitted = journal.submit(&entries);
-        drop(entries);
-        let group = Group { done, outcomes, starting, fresh };
-        match submitted {
-            Some(pending) => state.groups.push_back((pending, group)),
-            None => {
-                // One group at a time: those before it are recorded first.
-                self.flush(journal, run, state).await;
-                let entries = self.entries(&group.outcomes, &group.starting);
-                let result = progress_while(journal.record(&entries), &mut state.in_flight, &mut state.answers).await;
-                drop(entries);
-                self.recorded(journal, run, state, group, result).await;
-            }
-        }
-    }
-
-    /// The journal entries of `outcomes` and of the attempts of `starting`, in that order.
-    fn entries<'e>(&'e self, outcomes: &'e [(usize, BatchOutcome)], starting: &[usize]) -> Vec<Entry<'e>> {
         let mut entries = Vec::with_capacity(outcomes.len() + starting.len());
         entries.extend(outcomes.iter().map(|(batch, outcome)| Entry::Outcome { batch: *batch, outcome }));
         entries.extend(starting.iter().filter_map(|&batch| {
             self.batches.get(batch).map(|sms| Entry::Attempt { batch, numbers: sms.recipients() })
         }));
-        entries
-    }
-
-    /// Waits for every group on its way to the journal, handling each as it completes.
-    async fn flush<'s, J>(&'s self, journal: &mut J, run: &mut Run, state: &mut Loop<'s>)
-    where
-        J: Journal + ?Sized,
-    {
-        while let Some((pending, group)) = state.groups.pop_front() {
-            let result = progress_while(pending, &mut state.in_flight, &mut state.answers).await;
-            self.recorded(journal, run, state, group, result).await;
-        }
-    }
-
-    /// `group` was recorded, or could not be: on success its batches are sent
-    /// and its outcomes reported. On failure none of its batches is sent, nor
-    /// any of the groups after it (a store that takes groups one after another
-    /// fails them too), and the outcomes of all of them get one more try on
-    /// their own.
-    async fn recorded<'s, J>(
-        &'s self,
-        journal: &mut J,
-        run: &mut Run,
-        state: &mut Loop<'s>,
-        group: Group,
-        result: Result<(), JournalError>,
-    ) where
-        J: Journal + ?Sized,
-    {
-        let error = match result {
-            Ok(()) => {
-                journal.settle();
-                self.start(run, state, group);
-                return;
-            }
-            Err(error) => error,
-        };
-        let mut failed = vec![group];
-        while let Some((pending, later)) = state.groups.pop_front() {
-            match progress_while(pending, &mut state.in_flight, &mut state.answers).await {
-                // A store that kept a later group after all.
-                Ok(()) => {
-                    journal.settle();
-                    self.start(run, state, later);
+        // Batches the journal knew nothing of: if their attempt cannot be written, they are unsent.
+        let fresh: Vec<usize> =
+            starting.iter().copied().filter(|index| !journal.batches().contains_key(index)).collect();
+        match progress_while(journal.record(&entries), in_flight, finished).await {
+            Ok(()) => true,
+            Err(error) => {
+                // The attempts are dropped (those batches are not sent); the outcomes of
+                // batches already sent get one more try on their own.
+                if !outcomes.is_empty() && !starting.is_empty() {
+                    entries.truncate(outcomes.len());
+                    let _ = progress_while(journal.record(&entries), in_flight, finished).await;
                 }
-                Err(_) => failed.push(later),
+                run.journal_failed(error, outcomes, starting, &fresh, journal.batches());
+                false
             }
         }
-        journal.settle();
-        let (mut outcomes, mut starting, mut fresh) = (Vec::new(), Vec::new(), Vec::new());
-        let groups = failed.len();
-        for group in failed {
-            outcomes.extend(group.outcomes);
-            starting.extend(group.starting);
-            fresh.extend(group.fresh);
-            state.recorded.extend(group.done);
-        }
-        // The attempts are dropped (those batches are not sent); the outcomes of
-        // batches already sent get one more try on their own, unless that is the
-        // very write that failed.
-        if !outcomes.is_empty() && (!starting.is_empty() || groups > 1) {
-            let entries = self.entries(&outcomes, &[]);
-            // Whether it worked shows in the journal's batches.
-            let _ = match journal.submit(&entries) {
-                Some(pending) => {
-                    let retried = progress_while(pending, &mut state.in_flight, &mut state.answers).await;
-                    journal.settle();
-                    retried
-                }
-                None => progress_while(journal.record(&entries), &mut state.in_flight, &mut state.answers).await,
-            };
-        }
-        run.journal_failed(error, outcomes, &starting, &fresh, journal.batches());
     }
-
-    /// Sends the batches whose attempts `group` recorded, and reports its outcomes.
-    fn start<'s>(&'s self, run: &mut Run, state: &mut Loop<'s>, group: Group) {
-        for index in group.starting {
-            let Some(batch) = self.batches.get(index) else { continue };
-            run.sent_this_run[index] = true;
-            state.in_flight.push(Box::pin(async move { Finished { index, result: self.client.send(batch).await } }));
-        }
-        state.recorded.extend(group.done);
-    }
-}
-
-/// The batches of a run on their way, and their records.
-struct Loop<'a> {
-    /// The sends on their way to the panel.
-    in_flight: FuturesUnordered<BoxFuture<'a, Finished>>,
-    /// Answers that came in, their outcomes not handed to the journal yet.
-    answers: Vec<Finished>,
-    /// Groups handed to the journal and not durable yet, in order.
-    groups: VecDeque<(Pending, Group)>,
-    /// Answers whose outcome is durable, or could not be recorded: for the observer.
-    recorded: Vec<Finished>,
-}
-
-impl Default for Loop<'_> {
-    fn default() -> Self {
-        Loop { in_flight: FuturesUnordered::new(), answers: Vec::new(), groups: VecDeque::new(), recorded: Vec::new() }
-    }
-}
-
-impl Loop<'_> {
-    /// Batches on their way: sent, or waiting for their attempt to be durable.
-    fn slots_taken(&self) -> usize {
-        self.in_flight.len() + self.groups.iter().map(|(_, group)| group.starting.len()).sum::<usize>()
-    }
-
-    /// Whether a batch failed that no group was recorded for yet.
-    fn saw_failure(&self) -> bool {
-        let failed = |done: &Finished| done.result.is_err();
-        self.answers.iter().any(failed)
-            || self.recorded.iter().any(failed)
-            || self.groups.iter().any(|(_, group)| group.done.iter().any(failed))
-    }
-}
-
-/// One group of journal records: the outcomes of batches that finished and the attempts of batches to start.
-struct Group {
-    /// The answers whose outcomes it holds.
-    done: Vec<Finished>,
-    outcomes: Vec<(usize, BatchOutcome)>,
-    /// The batches whose attempts it holds.
-    starting: Vec<usize>,
-    /// Of those, the batches the journal knew nothing of before.
-    fresh: Vec<usize>,
-}
-
-/// What a run waits for.
-enum Event {
-    /// The oldest group handed to the journal was recorded, or could not be.
-    Recorded(Result<(), JournalError>),
-    /// A batch was answered.
-    Answer(Finished),
-}
-
-/// The oldest group completing, or a send finishing; `None` when there is neither.
-async fn next_event<S>(groups: &mut VecDeque<(Pending, Group)>, in_flight: &mut FuturesUnordered<S>) -> Option<Event>
-where
-    S: Future<Output = Finished> + Unpin,
-{
-    std::future::poll_fn(|cx| {
-        if let Some((pending, _)) = groups.front_mut() {
-            if let Poll::Ready(result) = pending.poll_unpin(cx) {
-                return Poll::Ready(Some(Event::Recorded(result)));
-            }
-        }
-        match in_flight.poll_next_unpin(cx) {
-            Poll::Ready(Some(done)) => Poll::Ready(Some(Event::Answer(done))),
-            Poll::Ready(None) if groups.is_empty() => Poll::Ready(None),
-            Poll::Ready(None) | Poll::Pending => Poll::Pending,
-        }
-    })
-    .await
 }
 
 /// A batch whose answer came in.
 struct Finished {
     index: usize,
     result: Result<SendReport, Error>,
+    /// Whether its outcome went to the journal (or failed to).
+    recorded: bool,
+}
+
+impl Finished {
+    fn new(index: usize, result: Result<SendReport, Error>) -> Self {
+        Finished { index, result, recorded: false }
+    }
 }
 
 /// Awaits `future` while polling the sends on their way, collecting those that
@@ -643,9 +496,12 @@ impl Run {
     }
 
     /// Whether no more batches start: the observer stopped the run, a journal
-    /// write failed, or a batch failed (reported, or not yet).
-    fn stopped(&self, state: &Loop<'_>) -> bool {
-        self.interrupted || self.failure.is_some() || self.journal_failure.is_some() || state.saw_failure()
+    /// write failed, or a batch failed (in this run, or among those just `finished`).
+    fn stopped(&self, finished: &[Finished]) -> bool {
+        self.interrupted
+            || self.failure.is_some()
+            || self.journal_failure.is_some()
+            || finished.iter().any(|done| done.result.is_err())
     }
 
     /// A group write failed: none of `starting` is sent, and the outcomes the

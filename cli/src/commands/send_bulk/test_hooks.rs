@@ -17,7 +17,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use payamak::bulk::{BatchOutcome, BatchRecord, Entry, Journal, JournalError, JsonLinesJournal, Pending};
+use payamak::bulk::{BatchOutcome, BatchRecord, Entry, Journal, JournalError, JsonLinesJournal};
 use payamak::recipient::MobileNumber;
 
 /// The exit code of a test crash.
@@ -172,18 +172,6 @@ impl Journal for HookedJournal {
         self.inner.record_outcome(batch, outcome)?;
         self.after_write(points, next);
         Ok(())
-    }
-
-    /// Without crash points or failures, groups go to the journal as they come.
-    fn submit(&mut self, entries: &[Entry<'_>]) -> Option<Pending> {
-        if self.hooks.crash.is_some() || self.hooks.journal_fail.is_some() {
-            return None;
-        }
-        self.inner.submit(entries)
-    }
-
-    fn settle(&mut self) {
-        self.inner.settle();
     }
 
     async fn record(&mut self, entries: &[Entry<'_>]) -> Result<(), JournalError> {
