@@ -545,3 +545,170 @@ async fn a_batch_outcome_and_the_next_attempt_share_one_journal_write() {
     assert!(job.run(&mut journal, &mut NoObserver).await.unwrap().is_complete());
     assert!(journal.writes <= 11, "{} writes", journal.writes);
 }
+
+/// The groups a [`Held`] journal was given: which batches' attempts and
+/// outcomes each holds, and whether the test let it complete.
+#[derive(Debug, Clone, Default)]
+struct Holds(Arc<Mutex<Vec<HeldGroup>>>);
+
+#[derive(Debug)]
+struct HeldGroup {
+    attempts: Vec<usize>,
+    outcomes: Vec<usize>,
+    release: Option<tokio::sync::oneshot::Sender<()>>,
+    recorded: bool,
+}
+
+impl Holds {
+    fn given(&self) -> usize {
+        self.0.lock().unwrap().len()
+    }
+
+    fn group(&self, group: usize) -> (Vec<usize>, Vec<usize>) {
+        let groups = self.0.lock().unwrap();
+        (groups[group].attempts.clone(), groups[group].outcomes.clone())
+    }
+
+    /// Lets `group` complete.
+    fn release(&self, group: usize) {
+        let mut groups = self.0.lock().unwrap();
+        groups[group].recorded = true;
+        let _ = groups[group].release.take().unwrap().send(());
+    }
+
+    /// Whether a group holding `batch`'s attempt (or outcome) completed.
+    fn recorded(&self, batch: usize, outcome: bool) -> bool {
+        self.0
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|group| group.recorded && if outcome { &group.outcomes } else { &group.attempts }.contains(&batch))
+    }
+}
+
+/// A memory journal whose group writes complete only when the test releases them.
+#[derive(Default)]
+struct Held {
+    inner: MemoryJournal,
+    holds: Holds,
+}
+
+impl Journal for Held {
+    fn batches(&self) -> &BTreeMap<usize, BatchRecord> {
+        self.inner.batches()
+    }
+
+    fn record_attempt(&mut self, batch: usize, numbers: &[MobileNumber]) -> Result<(), JournalError> {
+        self.inner.record_attempt(batch, numbers)
+    }
+
+    fn record_outcome(&mut self, batch: usize, outcome: &BatchOutcome) -> Result<(), JournalError> {
+        self.inner.record_outcome(batch, outcome)
+    }
+
+    async fn record(&mut self, entries: &[payamak::bulk::Entry<'_>]) -> Result<(), JournalError> {
+        use payamak::bulk::Entry;
+        let (release, released) = tokio::sync::oneshot::channel();
+        let mut group =
+            HeldGroup { attempts: Vec::new(), outcomes: Vec::new(), release: Some(release), recorded: false };
+        for entry in entries {
+            match *entry {
+                Entry::Attempt { batch, .. } => group.attempts.push(batch),
+                Entry::Outcome { batch, .. } => group.outcomes.push(batch),
+            }
+        }
+        self.holds.0.lock().unwrap().push(group);
+        released.await.map_err(|_| JournalError::Other("never released".into()))?;
+        self.inner.record(entries).await
+    }
+}
+
+/// The panel behind a network that answers batch 1 after 100 ms and the others
+/// at once, and fails the test if a batch arrives before its attempt was recorded.
+#[derive(Debug)]
+struct Checked(Panel, Holds);
+
+impl payamak::transport::Transport for Checked {
+    fn post<'a>(
+        &'a self,
+        request: payamak::transport::HttpRequest<'a>,
+    ) -> payamak::transport::BoxFuture<'a, Result<HttpResponse, PostError>> {
+        Box::pin(async move {
+            let body = String::from_utf8_lossy(request.body);
+            let at = body.find("0912").unwrap();
+            let batch = body[at + 4..at + 11].parse::<usize>().unwrap() / 100;
+            assert!(self.1.recorded(batch, false), "batch {batch} left before its attempt was recorded");
+            if batch == 1 {
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            self.0.answer(request.body)
+        })
+    }
+}
+
+/// Fails the test if a batch is reported before its outcome was recorded.
+struct Reported(Holds, Vec<usize>);
+
+impl BulkObserver for Reported {
+    fn after_batch(&mut self, progress: BatchProgress<'_>) {
+        assert!(self.0.recorded(progress.batch, true), "batch {} reported before its outcome", progress.batch);
+        self.1.push(progress.batch);
+    }
+}
+
+/// Waits until the journal was given group `group` (or the run ended).
+async fn wait_for_group(holds: &Holds, done: &std::sync::atomic::AtomicBool, group: usize) {
+    for _ in 0..5000 {
+        if holds.given() > group || done.load(std::sync::atomic::Ordering::SeqCst) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
+    panic!("no group {group}");
+}
+
+#[tokio::test]
+async fn a_batch_leaves_only_once_its_attempt_is_recorded_and_is_reported_only_once_its_outcome_is() {
+    let (panel, holds) = (Panel::default(), Holds::default());
+    let client = Client::builder()
+        .base_url("http://panel.test/post/")
+        .credentials("demo", "demo")
+        .retry_policy(RetryPolicy::none())
+        .transport(Arc::new(Checked(panel.clone(), holds.clone())))
+        .build()
+        .unwrap();
+    let sms = sms(500);
+    let mut journal = Held { holds: holds.clone(), ..Held::default() };
+    let mut observer = Reported(holds.clone(), Vec::new());
+    let job = BulkJob::new(&client, &sms).unwrap().concurrency(2);
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let run = async {
+        let report = job.run(&mut journal, &mut observer).await.unwrap();
+        done.store(true, std::sync::atomic::Ordering::SeqCst);
+        report
+    };
+    let drive = async {
+        wait_for_group(&holds, &done, 0).await;
+        assert_eq!((holds.group(0), panel.calls()), (((vec![0, 1]), vec![]), 0));
+        holds.release(0);
+        // Batch 0 is answered at once: its outcome goes with batch 2's attempt,
+        // and neither moves until that group is recorded.
+        wait_for_group(&holds, &done, 1).await;
+        assert_eq!(holds.group(1), (vec![2], vec![0]));
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        assert_eq!(panel.calls(), 1, "batch 1 is on its way, and batch 2 waits for its attempt");
+        let mut group = 1;
+        while !done.load(std::sync::atomic::Ordering::SeqCst) {
+            if holds.given() > group {
+                holds.release(group);
+                group += 1;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+    };
+    let (report, ()) = tokio::join!(run, drive);
+    assert!(report.is_complete());
+    assert!(sms.recipients().iter().all(|number| panel.received(number.as_str()) == 1));
+    observer.1.sort_unstable();
+    assert_eq!(observer.1, [0, 1, 2, 3, 4]);
+}
