@@ -896,6 +896,8 @@ mod tests {
             "<r><a>x</a><a>y</a",
             "<r><a>x</r></a>",
             "<r> <a>x</a>\n<a>x<!-- c --></a></r>",
+            "<r><a>x]]>y</a><a>\u{1}</a><a>&lt;&#1587;&bogus</a><نام>x</نام></r>",
+            "<r xmlns:a='urn:a'><a:b:c>x</a:b:c><b:c>x</b:c></r>",
         ]
         .iter()
         .map(|text| ((*text).to_owned(), DEFAULT_BYTE_LIMIT))
