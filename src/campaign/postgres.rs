@@ -13,15 +13,15 @@ use std::time::Duration;
 
 use futures_util::SinkExt as _;
 use tokio::sync::Mutex;
-use tokio_postgres::{Client, NoTls, Row};
+use tokio_postgres::{Client, GenericClient, NoTls, Row};
 
 use super::outcome_row;
 use super::rate::{gcra, ms, Millis, Rate};
 use super::state::{BatchState, Transition};
 use super::store::{
-    tracked_rec_ids, Account, AccountState, BatchRow, CampaignId, CampaignInfo, CampaignPhase, CampaignSpec, Counts,
-    Created, DeliveryCounts, DeliveryPoll, DeliveryUpdate, Imported, Lease, Reaped, Store, StoreError, StoreResult,
-    Token, CAMPAIGN_PRIORITY, SINGLE_SEND_PRIORITY,
+    tracked_rec_ids, Account, AccountState, BatchMove, BatchRow, CampaignId, CampaignInfo, CampaignPhase, CampaignSpec,
+    Counts, Created, DeliveryCounts, DeliveryPoll, DeliveryUpdate, Imported, Lease, Reaped, Store, StoreError,
+    StoreResult, Token, CAMPAIGN_PRIORITY, SINGLE_SEND_PRIORITY,
 };
 use crate::bulk::BatchOutcome;
 use crate::recipient::MobileNumber;
@@ -117,11 +117,13 @@ CREATE INDEX IF NOT EXISTS batch_active ON batch (state) WHERE state IN ('claime
 /// Single statements (tokens, claims, moves, reads) share one connection,
 /// pipelined: none waits for a lock another future holds, so a worker polling
 /// some futures and not others cannot deadlock on the store. The import's
-/// transactions run on a second connection, opened when first needed.
+/// transactions run on a second connection, and groups of moves
+/// ([`Store::advance_many`]) on a third, each opened when first needed.
 #[derive(Clone)]
 pub struct PostgresStore {
     client: Arc<Client>,
     import: Arc<Mutex<Option<Client>>>,
+    moves: Arc<Mutex<Option<Client>>>,
     config: Arc<tokio_postgres::Config>,
     schema: Option<String>,
 }
@@ -229,6 +231,7 @@ impl PostgresStore {
         Ok(PostgresStore {
             client: Arc::new(client),
             import: Arc::new(Mutex::new(None)),
+            moves: Arc::new(Mutex::new(None)),
             config: Arc::new(config),
             schema,
         })
@@ -236,12 +239,69 @@ impl PostgresStore {
 
     /// The import's connection, opened on first use; held while a transaction runs on it.
     async fn import_connection(&self) -> StoreResult<tokio::sync::MutexGuard<'_, Option<Client>>> {
-        let mut guard = self.import.lock().await;
-        if guard.is_none() {
+        self.dedicated(&self.import).await
+    }
+
+    /// The connection in `slot`, opened on first use and again once it has closed.
+    async fn dedicated<'a>(
+        &self,
+        slot: &'a Mutex<Option<Client>>,
+    ) -> StoreResult<tokio::sync::MutexGuard<'a, Option<Client>>> {
+        let mut guard = slot.lock().await;
+        if guard.as_ref().is_none_or(Client::is_closed) {
             *guard = Some(open(&self.config, self.schema.as_deref(), false).await?);
         }
         Ok(guard)
     }
+}
+
+/// [`Store::advance`] on `client`: the shared connection, or a transaction's.
+async fn advance_on<C: GenericClient + Sync>(
+    client: &C,
+    lease: &Lease,
+    transition: Transition,
+    outcome: Option<&BatchOutcome>,
+) -> StoreResult<bool> {
+    let outcome_of = outcome;
+    let outcome = outcome.map(|outcome| outcome_row::encode(outcome, &lease.numbers)).transpose()?;
+    let set = format!(
+        "UPDATE batch SET state = $1::text, outcome = coalesce($2::text, outcome), \
+         attempt_at = CASE WHEN $1::text = 'attempting' THEN {NOW} ELSE attempt_at END, \
+         lease_owner = CASE WHEN $1::text = 'pending' THEN NULL ELSE lease_owner END"
+    );
+    let mut filter = format!("WHERE campaign = $3 AND no = $4 AND state IN {}", transition.from_sql());
+    if transition.needs_owner() {
+        filter.push_str(" AND lease_owner = $5");
+    }
+    if transition.needs_live_lease() {
+        filter.push_str(&format!(" AND lease_until > {NOW}"));
+    }
+    let sql = format!("{set} {filter}");
+    let to = transition.to().as_str();
+    let batch = signed(lease.batch);
+    let rec_ids = tracked_rec_ids(outcome_of);
+    if transition.to() == BatchState::Sent && transition.needs_owner() && !rec_ids.is_empty() {
+        // The outcome and the recIds to follow, in one statement.
+        let sql = format!(
+            "WITH u AS ({set}, poll_at = {NOW}, polls = 0 {filter} RETURNING campaign, no, account), \
+             i AS (INSERT INTO delivery (campaign, batch, rec_id, account) \
+             SELECT u.campaign, u.no, r, u.account FROM u, unnest($6::bigint[]) AS r ON CONFLICT DO NOTHING) \
+             SELECT count(*) FROM u"
+        );
+        let row = client
+            .query_one(&sql, &[&to, &outcome, &lease.campaign.0, &batch, &lease.owner, &rec_ids])
+            .await
+            .map_err(db("record a sent batch"))?;
+        let changed: i64 = row.try_get(0).map_err(db("record a sent batch"))?;
+        return Ok(changed == 1);
+    }
+    let changed = if transition.needs_owner() {
+        client.execute(&sql, &[&to, &outcome, &lease.campaign.0, &batch, &lease.owner]).await
+    } else {
+        client.execute(&sql, &[&to, &outcome, &lease.campaign.0, &batch]).await
+    }
+    .map_err(db("move a batch"))?;
+    Ok(changed == 1)
 }
 
 /// A connection, its search path set to `schema` (created first when `create`).
@@ -751,47 +811,26 @@ impl Store for PostgresStore {
         transition: Transition,
         outcome: Option<&BatchOutcome>,
     ) -> StoreResult<bool> {
-        let outcome_of = outcome;
-        let outcome = outcome.map(|outcome| outcome_row::encode(outcome, &lease.numbers)).transpose()?;
-        let set = format!(
-            "UPDATE batch SET state = $1::text, outcome = coalesce($2::text, outcome), \
-             attempt_at = CASE WHEN $1::text = 'attempting' THEN {NOW} ELSE attempt_at END, \
-             lease_owner = CASE WHEN $1::text = 'pending' THEN NULL ELSE lease_owner END"
-        );
-        let mut filter = format!("WHERE campaign = $3 AND no = $4 AND state IN {}", transition.from_sql());
-        if transition.needs_owner() {
-            filter.push_str(" AND lease_owner = $5");
+        advance_on(&*self.client, lease, transition, outcome).await
+    }
+
+    /// The moves in one transaction: all of them are recorded, or none.
+    async fn advance_many(&self, moves: &[BatchMove]) -> StoreResult<Vec<bool>> {
+        if let [one] = moves {
+            return Ok(vec![self.advance(&one.lease, one.transition, one.outcome.as_ref()).await?]);
         }
-        if transition.needs_live_lease() {
-            filter.push_str(&format!(" AND lease_until > {NOW}"));
+        if moves.is_empty() {
+            return Ok(Vec::new());
         }
-        let sql = format!("{set} {filter}");
-        let to = transition.to().as_str();
-        let batch = signed(lease.batch);
-        let client = &*self.client;
-        let rec_ids = tracked_rec_ids(outcome_of);
-        if transition.to() == BatchState::Sent && transition.needs_owner() && !rec_ids.is_empty() {
-            // The outcome and the recIds to follow, in one statement.
-            let sql = format!(
-                "WITH u AS ({set}, poll_at = {NOW}, polls = 0 {filter} RETURNING campaign, no, account), \
-                 i AS (INSERT INTO delivery (campaign, batch, rec_id, account) \
-                 SELECT u.campaign, u.no, r, u.account FROM u, unnest($6::bigint[]) AS r ON CONFLICT DO NOTHING) \
-                 SELECT count(*) FROM u"
-            );
-            let row = client
-                .query_one(&sql, &[&to, &outcome, &lease.campaign.0, &batch, &lease.owner, &rec_ids])
-                .await
-                .map_err(db("record a sent batch"))?;
-            let changed: i64 = row.try_get(0).map_err(db("record a sent batch"))?;
-            return Ok(changed == 1);
+        let mut connection = self.dedicated(&self.moves).await?;
+        let client = connection.as_mut().ok_or_else(|| StoreError::Damaged("no connection for the moves".into()))?;
+        let tx = client.transaction().await.map_err(db("record outcomes"))?;
+        let mut moved = Vec::with_capacity(moves.len());
+        for step in moves {
+            moved.push(advance_on(&tx, &step.lease, step.transition, step.outcome.as_ref()).await?);
         }
-        let changed = if transition.needs_owner() {
-            client.execute(&sql, &[&to, &outcome, &lease.campaign.0, &batch, &lease.owner]).await
-        } else {
-            client.execute(&sql, &[&to, &outcome, &lease.campaign.0, &batch]).await
-        }
-        .map_err(db("move a batch"))?;
-        Ok(changed == 1)
+        tx.commit().await.map_err(db("record outcomes"))?;
+        Ok(moved)
     }
 
     async fn reap(&self, unknown_after: Duration) -> StoreResult<Reaped> {
@@ -1161,6 +1200,58 @@ mod tests {
         let kept: String =
             store.client.query_one("SELECT outcome FROM batch WHERE no = 1", &[]).await.expect("a row").get(0);
         assert_eq!((version, kept.as_str()), (SCHEMA_VERSION, "r1|50:9000:1::1"));
+        store.client.batch_execute(&format!("DROP SCHEMA {schema} CASCADE")).await.expect("clean up");
+    }
+
+    /// Needs a server, as above.
+    #[tokio::test]
+    async fn a_group_of_moves_that_fails_records_none_of_them() {
+        let Some(config) = std::env::var("PAYAMAK_TEST_PG").ok().filter(|config| !config.is_empty()) else {
+            eprintln!("notice: skipping a PostgreSQL test: PAYAMAK_TEST_PG is not set");
+            return;
+        };
+        let schema = format!("group_{}", std::process::id());
+        let store = PostgresStore::connect_in(&config, Some(&schema)).await.expect("a new store");
+        let account = Account {
+            name: "a".into(),
+            username: "u".into(),
+            endpoints: Vec::new(),
+            credentials: "s".into(),
+            rate: None,
+        };
+        store.put_account(&account).await.expect("an account");
+        let spec = CampaignSpec { idempotency_key: None, ..CampaignSpec::single_send("a", "1", "x", "") };
+        let id = store.create_campaign(&spec).await.expect("campaign").id;
+        let numbers: Vec<MobileNumber> =
+            (0..200).map(|n| MobileNumber::parse(&format!("0912{n:07}")).expect("a number")).collect();
+        store.add_recipients(id, &numbers).await.expect("recipients");
+        store.seal(id, 100).await.expect("seal");
+        let mut leases = Vec::new();
+        for _ in 0..2 {
+            let (_, lease) =
+                store.take_token_claim_and_attempt("a", "w", Duration::from_secs(60)).await.expect("claim");
+            leases.push(lease.expect("a batch"));
+        }
+        let sent = |lease: &Lease, first| BatchMove {
+            lease: lease.clone(),
+            transition: Transition::Sent,
+            outcome: Some(sent_to(&lease.numbers, first)),
+        };
+        // The server refuses the second move (a NUL in text): the first, already
+        // made in the transaction, must not stay recorded.
+        let broken = Lease { owner: "w\0".to_owned(), ..leases[1].clone() };
+        let error = store.advance_many(&[sent(&leases[0], 100), sent(&broken, 200)]).await;
+        assert!(error.is_err(), "{error:?}");
+        let states: Vec<BatchState> =
+            store.batches(id, 0, 2).await.expect("rows").iter().map(|row| row.state).collect();
+        assert_eq!(states, [BatchState::Attempting, BatchState::Attempting]);
+        assert_eq!(store.delivery_counts(id).await.expect("counts").tracked, 0);
+        // The same group without the broken move goes through whole.
+        let moved = store.advance_many(&[sent(&leases[0], 100), sent(&leases[1], 200)]).await.expect("recorded");
+        assert_eq!(moved, [true, true]);
+        let states: Vec<BatchState> =
+            store.batches(id, 0, 2).await.expect("rows").iter().map(|row| row.state).collect();
+        assert_eq!(states, [BatchState::Sent, BatchState::Sent]);
         store.client.batch_execute(&format!("DROP SCHEMA {schema} CASCADE")).await.expect("clean up");
     }
 }
