@@ -239,17 +239,23 @@ impl PostgresStore {
 
     /// The import's connection, opened on first use; held while a transaction runs on it.
     async fn import_connection(&self) -> StoreResult<tokio::sync::MutexGuard<'_, Option<Client>>> {
-        self.dedicated(&self.import).await
+        self.dedicated(&self.import, "").await
     }
 
-    /// The connection in `slot`, opened on first use and again once it has closed.
+    /// The connection in `slot`, opened on first use (and `setup` run on it)
+    /// and again once it has closed.
     async fn dedicated<'a>(
         &self,
         slot: &'a Mutex<Option<Client>>,
+        setup: &str,
     ) -> StoreResult<tokio::sync::MutexGuard<'a, Option<Client>>> {
         let mut guard = slot.lock().await;
         if guard.as_ref().is_none_or(Client::is_closed) {
-            *guard = Some(open(&self.config, self.schema.as_deref(), false).await?);
+            let client = open(&self.config, self.schema.as_deref(), false).await?;
+            if !setup.is_empty() {
+                client.batch_execute(setup).await.map_err(db("set up a connection"))?;
+            }
+            *guard = Some(client);
         }
         Ok(guard)
     }
@@ -822,7 +828,10 @@ impl Store for PostgresStore {
         if moves.is_empty() {
             return Ok(Vec::new());
         }
-        let mut connection = self.dedicated(&self.moves).await?;
+        // A process stopped inside the transaction holds its rows' locks, and
+        // would stall any other worker's statement that waits for them: the
+        // server ends such a transaction (none of its moves recorded) after a while.
+        let mut connection = self.dedicated(&self.moves, "SET idle_in_transaction_session_timeout = '10s'").await?;
         let client = connection.as_mut().ok_or_else(|| StoreError::Damaged("no connection for the moves".into()))?;
         let tx = client.transaction().await.map_err(db("record outcomes"))?;
         let mut moved = Vec::with_capacity(moves.len());
@@ -1252,6 +1261,17 @@ mod tests {
         let states: Vec<BatchState> =
             store.batches(id, 0, 2).await.expect("rows").iter().map(|row| row.state).collect();
         assert_eq!(states, [BatchState::Sent, BatchState::Sent]);
+        // A transaction left open (its process stopped) is ended by the server.
+        let moves = store.moves.lock().await;
+        let timeout: String = moves
+            .as_ref()
+            .expect("the moves' connection")
+            .query_one("SHOW idle_in_transaction_session_timeout", &[])
+            .await
+            .expect("a setting")
+            .get(0);
+        assert_eq!(timeout, "10s");
+        drop(moves);
         store.client.batch_execute(&format!("DROP SCHEMA {schema} CASCADE")).await.expect("clean up");
     }
 }
