@@ -23,6 +23,8 @@ mod outcome_row;
 pub mod rate;
 pub mod state;
 mod store;
+#[cfg(all(test, any(feature = "sqlite", feature = "postgres")))]
+mod test_support;
 mod worker;
 
 #[cfg(feature = "postgres")]

@@ -1143,51 +1143,23 @@ impl Store for PostgresStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::campaign::test_support::{sent_to, two_attempting_batches};
 
-    fn sent_to(numbers: &[MobileNumber], first_rec_id: i64) -> BatchOutcome {
-        BatchOutcome::Sent {
-            recipients: numbers
-                .iter()
-                .zip(first_rec_id..)
-                .map(|(number, rec_id)| crate::bulk::SentRecipient {
-                    number: number.as_str().to_owned(),
-                    rec_id: Some(rec_id),
-                    status: None,
-                    accepted: true,
-                })
-                .collect(),
+    /// The test server (`PAYAMAK_TEST_PG`, from `eval "$(.ci/postgres start)"`); a notice without one.
+    fn server() -> Option<String> {
+        let config = std::env::var("PAYAMAK_TEST_PG").ok().filter(|config| !config.is_empty());
+        if config.is_none() {
+            eprintln!("notice: skipping a PostgreSQL test: PAYAMAK_TEST_PG is not set");
         }
+        config
     }
 
-    /// Needs a server: `PAYAMAK_TEST_PG` (`eval "$(.ci/postgres start)"`); skips without one.
     #[tokio::test]
     async fn outcomes_kept_whole_before_version_4_are_read_and_new_ones_are_compact() {
-        let Some(config) = std::env::var("PAYAMAK_TEST_PG").ok().filter(|config| !config.is_empty()) else {
-            eprintln!("notice: skipping a PostgreSQL test: PAYAMAK_TEST_PG is not set");
-            return;
-        };
+        let Some(config) = server() else { return };
         let schema = format!("upgrade_{}", std::process::id());
         let store = PostgresStore::connect_in(&config, Some(&schema)).await.expect("a new store");
-        let account = Account {
-            name: "a".to_owned(),
-            username: "u".to_owned(),
-            endpoints: Vec::new(),
-            credentials: "s".to_owned(),
-            rate: None,
-        };
-        store.put_account(&account).await.expect("an account");
-        let spec = CampaignSpec { idempotency_key: None, ..CampaignSpec::single_send("a", "1", "x", "") };
-        let id = store.create_campaign(&spec).await.expect("campaign").id;
-        let numbers: Vec<MobileNumber> =
-            (0..150).map(|n| MobileNumber::parse(&format!("0912{n:07}")).expect("a number")).collect();
-        store.add_recipients(id, &numbers).await.expect("recipients");
-        store.seal(id, 100).await.expect("seal");
-        let mut leases = Vec::new();
-        for _ in 0..2 {
-            let (_, lease) =
-                store.take_token_claim_and_attempt("a", "w", Duration::from_secs(60)).await.expect("claim");
-            leases.push(lease.expect("a batch"));
-        }
+        let (id, numbers, leases) = two_attempting_batches(&store, 150).await;
         // Batch 0 sent by an older payamak: its outcome whole, in JSON; the store at version 3.
         let old = sent_to(&numbers[..100], 7_000);
         let json = outcome_row::json(&old).expect("json");
@@ -1212,35 +1184,12 @@ mod tests {
         store.client.batch_execute(&format!("DROP SCHEMA {schema} CASCADE")).await.expect("clean up");
     }
 
-    /// Needs a server, as above.
     #[tokio::test]
     async fn a_group_of_moves_that_fails_records_none_of_them() {
-        let Some(config) = std::env::var("PAYAMAK_TEST_PG").ok().filter(|config| !config.is_empty()) else {
-            eprintln!("notice: skipping a PostgreSQL test: PAYAMAK_TEST_PG is not set");
-            return;
-        };
+        let Some(config) = server() else { return };
         let schema = format!("group_{}", std::process::id());
         let store = PostgresStore::connect_in(&config, Some(&schema)).await.expect("a new store");
-        let account = Account {
-            name: "a".into(),
-            username: "u".into(),
-            endpoints: Vec::new(),
-            credentials: "s".into(),
-            rate: None,
-        };
-        store.put_account(&account).await.expect("an account");
-        let spec = CampaignSpec { idempotency_key: None, ..CampaignSpec::single_send("a", "1", "x", "") };
-        let id = store.create_campaign(&spec).await.expect("campaign").id;
-        let numbers: Vec<MobileNumber> =
-            (0..200).map(|n| MobileNumber::parse(&format!("0912{n:07}")).expect("a number")).collect();
-        store.add_recipients(id, &numbers).await.expect("recipients");
-        store.seal(id, 100).await.expect("seal");
-        let mut leases = Vec::new();
-        for _ in 0..2 {
-            let (_, lease) =
-                store.take_token_claim_and_attempt("a", "w", Duration::from_secs(60)).await.expect("claim");
-            leases.push(lease.expect("a batch"));
-        }
+        let (id, _, leases) = two_attempting_batches(&store, 200).await;
         let sent = |lease: &Lease, first| BatchMove {
             lease: lease.clone(),
             transition: Transition::Sent,

@@ -1149,6 +1149,7 @@ impl Store for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::campaign::test_support::{sent_to, two_attempting_batches};
 
     #[tokio::test]
     async fn a_store_of_version_1_is_brought_up_to_date() {
@@ -1185,21 +1186,6 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
     }
 
-    fn sent_to(numbers: &[MobileNumber], first_rec_id: i64) -> BatchOutcome {
-        BatchOutcome::Sent {
-            recipients: numbers
-                .iter()
-                .zip(first_rec_id..)
-                .map(|(number, rec_id)| crate::bulk::SentRecipient {
-                    number: number.as_str().to_owned(),
-                    rec_id: Some(rec_id),
-                    status: None,
-                    accepted: true,
-                })
-                .collect(),
-        }
-    }
-
     #[tokio::test]
     async fn outcomes_kept_whole_before_version_4_are_read_and_new_ones_are_compact() {
         let dir = std::env::temp_dir().join(format!("payamak-sqlite-outcomes-{}", std::process::id()));
@@ -1207,26 +1193,7 @@ mod tests {
         let path = dir.join("v3.db");
         let _ = std::fs::remove_file(&path);
         let store = SqliteStore::open(&path).expect("a new store");
-        let account = Account {
-            name: "a".to_owned(),
-            username: "u".to_owned(),
-            endpoints: Vec::new(),
-            credentials: "s".to_owned(),
-            rate: None,
-        };
-        store.put_account(&account).await.expect("an account");
-        let spec = CampaignSpec { idempotency_key: None, ..CampaignSpec::single_send("a", "1", "x", "") };
-        let id = store.create_campaign(&spec).await.expect("campaign").id;
-        let numbers: Vec<MobileNumber> =
-            (0..150).map(|n| MobileNumber::parse(&format!("0912{n:07}")).expect("a number")).collect();
-        store.add_recipients(id, &numbers).await.expect("recipients");
-        store.seal(id, 100).await.expect("seal");
-        let mut leases = Vec::new();
-        for _ in 0..2 {
-            let (_, lease) =
-                store.take_token_claim_and_attempt("a", "w", Duration::from_secs(60)).await.expect("claim");
-            leases.push(lease.expect("a batch"));
-        }
+        let (id, numbers, leases) = two_attempting_batches(&store, 150).await;
         drop(store);
         // Batch 0 sent by an older payamak: its outcome whole, in JSON; the store at version 3.
         let old = sent_to(&numbers[..100], 7_000);
