@@ -239,7 +239,7 @@ impl PostgresStore {
 
     /// The import's connection, opened on first use; held while a transaction runs on it.
     async fn import_connection(&self) -> StoreResult<tokio::sync::MutexGuard<'_, Option<Client>>> {
-        self.dedicated(&self.import, "").await
+        self.dedicated(&self.import, None).await
     }
 
     /// The connection in `slot`, opened on first use (and `setup` run on it)
@@ -247,12 +247,12 @@ impl PostgresStore {
     async fn dedicated<'a>(
         &self,
         slot: &'a Mutex<Option<Client>>,
-        setup: &str,
+        setup: Option<&str>,
     ) -> StoreResult<tokio::sync::MutexGuard<'a, Option<Client>>> {
         let mut guard = slot.lock().await;
         if guard.as_ref().is_none_or(Client::is_closed) {
             let client = open(&self.config, self.schema.as_deref(), false).await?;
-            if !setup.is_empty() {
+            if let Some(setup) = setup {
                 client.batch_execute(setup).await.map_err(db("set up a connection"))?;
             }
             *guard = Some(client);
@@ -831,7 +831,8 @@ impl Store for PostgresStore {
         // A process stopped inside the transaction holds its rows' locks, and
         // would stall any other worker's statement that waits for them: the
         // server ends such a transaction (none of its moves recorded) after a while.
-        let mut connection = self.dedicated(&self.moves, "SET idle_in_transaction_session_timeout = '10s'").await?;
+        let mut connection =
+            self.dedicated(&self.moves, Some("SET idle_in_transaction_session_timeout = '10s'")).await?;
         let client = connection.as_mut().ok_or_else(|| StoreError::Damaged("no connection for the moves".into()))?;
         let tx = client.transaction().await.map_err(db("record outcomes"))?;
         let mut moved = Vec::with_capacity(moves.len());
