@@ -53,8 +53,8 @@ impl Client {
     /// the message may have been sent.
     pub async fn send(&self, sms: &Sms) -> Result<SendReport, Error> {
         sms.check_single_call()?;
-        let request = send::SendSmsRequest {
-            to: Some(sms.recipients().iter().map(|number| Some(number.as_str().to_owned())).collect()),
+        let mut request = send::SendSmsRequest {
+            to: Some(self.inner.recipient_lists.fill(sms.recipients())),
             from: Some(sms.sender().to_owned()),
             text: Some(sms.text().to_owned()),
             isflash: sms.is_flash(),
@@ -63,7 +63,9 @@ impl Client {
             status: Some(Vec::new()),
             ..Default::default()
         };
-        let response = self.call_recorded(&request, |response| Some(response.send_sms_result)).await?;
+        let response = self.call_recorded(&request, |response| Some(response.send_sms_result)).await;
+        self.inner.recipient_lists.give_back(request.to.take());
+        let response = response?;
         let status = response.result_status();
         if !status.is_success() && status.is_known() {
             return Err(Rejected::new("SendSms", status).into());

@@ -149,6 +149,7 @@ impl ClientBuilder {
                 retry: self.retry.unwrap_or_default(),
                 timeout,
                 max_response_bytes: self.max_response_bytes.unwrap_or(DEFAULT_MAX_RESPONSE_BYTES),
+                recipient_lists: Default::default(),
             }),
         })
     }

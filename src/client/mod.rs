@@ -3,6 +3,7 @@
 pub(crate) mod api;
 mod builder;
 mod exchange;
+mod recipient_lists;
 mod redact;
 mod retry;
 
@@ -50,6 +51,7 @@ struct Inner {
     retry: RetryPolicy,
     timeout: std::time::Duration,
     max_response_bytes: usize,
+    recipient_lists: recipient_lists::RecipientLists,
 }
 
 impl std::fmt::Debug for Client {
