@@ -2,7 +2,7 @@
 //! latency), and a count of SendSms calls per batch, so that tests can see a
 //! batch sent twice.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -47,6 +47,10 @@ pub struct AccountCalls {
     pub calls: u64,
     /// Microseconds from the first call carried out to the last.
     pub first_to_last_micros: u64,
+    /// The most SendSms calls that arrived in any one second, throttled ones too
+    /// (accounts with a rate limit only): what a client keeping to the limit
+    /// holds to the rate plus the burst.
+    pub max_in_one_second: u64,
 }
 
 /// A batch sent more than once.
@@ -101,6 +105,28 @@ struct Counts {
     tat: HashMap<String, Instant>,
     /// Per account: calls carried out, the first and the last.
     per_account: BTreeMap<String, (u64, Instant, Instant)>,
+    /// Per account with a rate limit: the calls that arrived in the last second.
+    arrivals: HashMap<String, Window>,
+}
+
+/// The arrivals of the last second, and the most there were in any second.
+#[derive(Default)]
+struct Window {
+    arrivals: VecDeque<Instant>,
+    max: u64,
+}
+
+impl Window {
+    const LENGTH: Duration = Duration::from_secs(1);
+
+    /// Counts an arrival at `at` (arrivals come in order).
+    fn arrive(&mut self, at: Instant) {
+        while self.arrivals.front().is_some_and(|&first| at.saturating_duration_since(first) >= Self::LENGTH) {
+            self.arrivals.pop_front();
+        }
+        self.arrivals.push_back(at);
+        self.max = self.max.max(self.arrivals.len() as u64);
+    }
 }
 
 /// The pacing of every account and the counts, shared by the handlers.
@@ -136,6 +162,7 @@ impl Pacing {
         let key = username.to_lowercase();
         let now = Instant::now();
         let mut counts = self.lock();
+        counts.arrivals.entry(key.clone()).or_default().arrive(now);
         let tat = counts.tat.get(&key).copied().unwrap_or(now).max(now);
         if tat.saturating_duration_since(now) > tolerance {
             *counts.throttled.entry(key).or_default() += 1;
@@ -193,7 +220,8 @@ impl Pacing {
                 .iter()
                 .map(|(username, (calls, first, last))| {
                     let micros = u64::try_from(last.saturating_duration_since(*first).as_micros()).unwrap_or(u64::MAX);
-                    (username.clone(), AccountCalls { calls: *calls, first_to_last_micros: micros })
+                    let max_in_one_second = counts.arrivals.get(username).map_or(0, |window| window.max);
+                    (username.clone(), AccountCalls { calls: *calls, first_to_last_micros: micros, max_in_one_second })
                 })
                 .collect(),
         }
@@ -229,5 +257,23 @@ mod tests {
         assert_eq!(calls.repeated.len(), 1);
         assert_eq!((calls.repeated[0].calls, calls.repeated[0].recipients), (2, 2));
         assert_eq!(calls.per_account.get("a").map(|account| account.calls), Some(3));
+        assert_eq!(calls.per_account.get("a").map(|account| account.max_in_one_second), Some(3), "throttled too");
+    }
+
+    #[test]
+    fn a_window_counts_the_most_arrivals_in_any_one_second() {
+        let start = Instant::now();
+        let mut window = Window::default();
+        for millis in [0, 100, 900, 999] {
+            window.arrive(start + Duration::from_millis(millis));
+        }
+        assert_eq!(window.max, 4, "all within one second");
+        for millis in [1000, 1100, 1500] {
+            window.arrive(start + Duration::from_millis(millis));
+        }
+        // (0.5 s, 1.5 s] holds 900, 999, 1000, 1100 and 1500.
+        assert_eq!(window.max, 5);
+        window.arrive(start + Duration::from_millis(2600));
+        assert_eq!((window.arrivals.len(), window.max), (1, 5), "a quiet second forgets the earlier arrivals");
     }
 }
