@@ -371,6 +371,10 @@ pub enum StoreError {
     /// The store does not offer this operation.
     #[error("this job store does not support {0}")]
     Unsupported(&'static str),
+    /// A function that writes in the application's transaction was given a
+    /// connection with none open: its writes would not be atomic with the application's.
+    #[error("{0} needs a transaction open on the application's connection; none is")]
+    NoTransaction(&'static str),
 }
 
 impl StoreError {
