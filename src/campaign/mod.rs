@@ -19,7 +19,7 @@
 //!
 //! An application that writes rows of its own (a login attempt) enqueues its
 //! single send in the same transaction, so both are committed or neither:
-//! `sqlite::enqueue_single_in`.
+//! `sqlite::enqueue_single_in` and `postgres::enqueue_single_in`.
 
 mod memory;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
@@ -32,7 +32,8 @@ mod test_support;
 mod worker;
 
 #[cfg(feature = "postgres")]
-mod postgres;
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
+pub mod postgres;
 #[cfg(feature = "sqlite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub mod sqlite;
