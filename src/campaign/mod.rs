@@ -16,6 +16,10 @@
 //! `sqlite`: one machine, several processes) and `PostgresStore` (feature
 //! `postgres`: any number of machines). The protocol is described in
 //! `docs/campaigns.md`.
+//!
+//! An application that writes rows of its own (a login attempt) enqueues its
+//! single send in the same transaction, so both are committed or neither:
+//! `sqlite::enqueue_single_in` and `postgres::enqueue_single_in`.
 
 mod memory;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
@@ -28,9 +32,11 @@ mod test_support;
 mod worker;
 
 #[cfg(feature = "postgres")]
-mod postgres;
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
+pub mod postgres;
 #[cfg(feature = "sqlite")]
-mod sqlite;
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
+pub mod sqlite;
 
 pub use memory::MemoryStore;
 #[cfg(feature = "postgres")]

@@ -6,6 +6,9 @@
 //! clocks need not agree. Recipients are streamed in with `COPY`, and
 //! repeated numbers are dropped and batches planned on the server when the
 //! import ends.
+//!
+//! An application enqueues a single send in its own transaction with
+//! [`enqueue_single_in`].
 
 use std::str::FromStr as _;
 use std::sync::Arc;
@@ -13,6 +16,10 @@ use std::time::Duration;
 
 use futures_util::SinkExt as _;
 use tokio::sync::Mutex;
+/// The tokio-postgres this store is built with: the application's client
+/// given to [`enqueue_single_in`] must be of this version.
+pub use tokio_postgres;
+use tokio_postgres::error::SqlState;
 use tokio_postgres::{Client, GenericClient, NoTls, Row};
 
 use super::outcome_row;
@@ -308,6 +315,181 @@ async fn advance_on<C: GenericClient + Sync>(
     }
     .map_err(db("move a batch"))?;
     Ok(changed == 1)
+}
+
+/// A single send on `client` (a transaction's): the campaign of `spec`, ready,
+/// with the one recipient `number` and its batch; with an idempotency key
+/// already known, the campaign it names, nothing added. What
+/// [`PostgresStore::enqueue_single`](Store::enqueue_single) and [`enqueue_single_in`] both run.
+async fn enqueue_on<C: GenericClient + Sync>(
+    client: &C,
+    spec: &CampaignSpec,
+    number: &MobileNumber,
+) -> StoreResult<Created> {
+    let context = "enqueue a single send";
+    let known =
+        client.query_opt("SELECT 1 FROM account WHERE name = $1", &[&spec.account]).await.map_err(db(context))?;
+    if known.is_none() {
+        return Err(StoreError::NoSuchAccount(spec.account.clone()));
+    }
+    let inserted = client
+        .query_opt(
+            &format!(
+                "INSERT INTO campaign (account, sender, body, flash, priority, idempotency_key, source, phase, \
+                 recipients, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'ready', 1, {NOW}) \
+                 ON CONFLICT (account, idempotency_key) DO NOTHING RETURNING id"
+            ),
+            &[&spec.account, &spec.from, &spec.text, &spec.flash, &spec.priority, &spec.idempotency_key, &spec.source],
+        )
+        .await
+        .map_err(db(context))?;
+    let Some(row) = inserted else {
+        let row = client
+            .query_one(
+                "SELECT id FROM campaign WHERE account = $1 AND idempotency_key = $2",
+                &[&spec.account, &spec.idempotency_key],
+            )
+            .await
+            .map_err(db(context))?;
+        return Ok(Created { id: CampaignId(row.try_get(0).map_err(db(context))?), existed: true });
+    };
+    let id: i64 = row.try_get(0).map_err(db(context))?;
+    client
+        .execute("INSERT INTO recipient (campaign, seq, msisdn) VALUES ($1, 0, $2)", &[&id, &number.as_str()])
+        .await
+        .map_err(db(context))?;
+    client
+        .execute(
+            "INSERT INTO batch (campaign, no, account, priority, first_seq, count, state) \
+             VALUES ($1, 0, $2, $3, 0, 1, 'pending')",
+            &[&id, &spec.account, &spec.priority],
+        )
+        .await
+        .map_err(db(context))?;
+    Ok(Created { id: CampaignId(id), existed: false })
+}
+
+/// The savepoint [`enqueue_single_in`] writes under.
+const SAVEPOINT: &str = "payamak_enqueue_single";
+
+/// Enqueues a single send (an OTP, a notification) in the application's
+/// transaction on its own connection to the store's database: what
+/// [`Store::enqueue_single`] does, committed or rolled back with the
+/// application's rows. Say a login attempt's row and its code: both are
+/// kept, or neither, and no worker sees the code before the commit.
+///
+/// `client` is the application's [`Transaction`](tokio_postgres::Transaction)
+/// (or a client on which it ran `BEGIN`): a client with no transaction open
+/// is refused ([`StoreError::NoTransaction`]), as the send's rows would then
+/// be committed one by one.
+///
+/// It writes under a savepoint: when it fails, even with an SQL error (which
+/// otherwise aborts a PostgreSQL transaction), none of its rows stay and the
+/// application's transaction is usable as it was.
+///
+/// # The store and the connection
+///
+/// - The store's tables must be on the connection's `search_path`: for a store
+///   opened with [`PostgresStore::connect_in`]`(…, Some(schema))`, the
+///   application's connection runs `SET search_path TO schema, public` (its
+///   own tables named so that they do not meet the store's). The tables are
+///   made and updated by [`PostgresStore::connect`], with the account put
+///   (`Store::put_account`): a database without them, or with another schema
+///   version, is refused ([`StoreError::Damaged`]), never created or migrated here.
+/// - Under `READ COMMITTED` (PostgreSQL's default) a second transaction
+///   enqueueing the same key waits for the first, then finds its send
+///   (`existed`); under `REPEATABLE READ` or `SERIALIZABLE` it fails with a
+///   serialization error, and the application retries its transaction as for any.
+/// - Workers do not wait for the open transaction: the rows are invisible to
+///   claims until the commit, and the account's row is only read.
+/// - Use this crate's [`tokio_postgres`] (re-exported here): the client is of its version.
+///
+/// # Errors
+///
+/// [`StoreError::NoSuchAccount`] for an account the store does not have,
+/// [`StoreError::Damaged`] for a database that is not a payamak job store of
+/// this schema version (the transaction is usable after both),
+/// [`StoreError::NoTransaction`] without a transaction,
+/// [`StoreError::Backend`] when the database fails.
+///
+/// # Example
+///
+/// ```no_run
+/// use payamak::campaign::postgres::{enqueue_single_in, tokio_postgres};
+/// use payamak::campaign::CampaignSpec;
+/// use payamak::recipient::MobileNumber;
+///
+/// # async fn login(user_id: i64, code: &str) -> Result<(), Box<dyn std::error::Error>> {
+/// let (mut client, connection) =
+///     tokio_postgres::connect("host=/run/postgresql dbname=app", tokio_postgres::NoTls).await?;
+/// tokio::spawn(connection);
+///
+/// let tx = client.transaction().await?;
+/// tx.execute("INSERT INTO login_attempt (user_id, code) VALUES ($1, $2)", &[&user_id, &code]).await?;
+/// let otp = CampaignSpec::single_send("main", "5000123456", format!("Your code: {code}"), format!("login-{user_id}"));
+/// enqueue_single_in(&tx, &otp, &MobileNumber::parse("09121234567")?).await?;
+/// tx.commit().await?; // the attempt and its code together: a worker may send it now
+/// # Ok(())
+/// # }
+/// ```
+pub async fn enqueue_single_in<C: GenericClient + Sync>(
+    client: &C,
+    spec: &CampaignSpec,
+    number: &MobileNumber,
+) -> StoreResult<Created> {
+    let context = "enqueue a single send in the application's transaction";
+    // The savepoint is also the check that a transaction is open: PostgreSQL refuses one outside.
+    if let Err(error) = client.batch_execute(&format!("SAVEPOINT {SAVEPOINT}")).await {
+        if error.code() == Some(&SqlState::NO_ACTIVE_SQL_TRANSACTION) {
+            return Err(StoreError::NoTransaction("enqueue_single_in"));
+        }
+        return Err(StoreError::backend(context, error));
+    }
+    let enqueued = match check_store(client).await {
+        Ok(()) => enqueue_on(client, spec, number).await,
+        Err(error) => Err(error),
+    };
+    match enqueued {
+        Ok(created) => {
+            client.batch_execute(&format!("RELEASE SAVEPOINT {SAVEPOINT}")).await.map_err(db(context))?;
+            Ok(created)
+        }
+        Err(error) => {
+            // What failed is the error to report, whether or not the connection can still roll back.
+            let _ = client
+                .batch_execute(&format!("ROLLBACK TO SAVEPOINT {SAVEPOINT}; RELEASE SAVEPOINT {SAVEPOINT}"))
+                .await;
+            Err(error)
+        }
+    }
+}
+
+/// Refuses a database (on the client's `search_path`) that is not a payamak
+/// job store of [`SCHEMA_VERSION`]; only [`PostgresStore::connect`] creates or updates one.
+async fn check_store<C: GenericClient + Sync>(client: &C) -> StoreResult<()> {
+    let versions = match client.query("SELECT version FROM payamak_store", &[]).await {
+        Ok(rows) => rows,
+        Err(error) if error.code() == Some(&SqlState::UNDEFINED_TABLE) => {
+            return Err(StoreError::Damaged(
+                "no payamak job store on the connection's search_path (no table payamak_store)".to_owned(),
+            ))
+        }
+        Err(error) => return Err(StoreError::backend("read the schema", error)),
+    };
+    let version: Option<i32> = versions.first().map(|row| row.try_get(0)).transpose().map_err(db("read the schema"))?;
+    match version {
+        Some(SCHEMA_VERSION) => Ok(()),
+        Some(version) if version < SCHEMA_VERSION => Err(StoreError::Damaged(format!(
+            "the database has job store schema version {version}; this payamak writes version {SCHEMA_VERSION} \
+             (PostgresStore::connect brings it up to date)"
+        ))),
+        Some(version) => Err(StoreError::Damaged(format!(
+            "the database has job store schema version {version}; this payamak writes version {SCHEMA_VERSION}"
+        ))),
+        None => {
+            Err(StoreError::Damaged("the job store's schema version is missing (payamak_store is empty)".to_owned()))
+        }
+    }
 }
 
 /// A connection, its search path set to `schema` (created first when `create`).
@@ -760,55 +942,10 @@ impl Store for PostgresStore {
         let Some(client) = guard.as_mut() else {
             return Err(StoreError::Unsupported("an import without a connection"));
         };
-        let context = "enqueue a single send";
-        let tx = client.transaction().await.map_err(db(context))?;
-        let known =
-            tx.query_opt("SELECT 1 FROM account WHERE name = $1", &[&spec.account]).await.map_err(db(context))?;
-        if known.is_none() {
-            return Err(StoreError::NoSuchAccount(spec.account.clone()));
-        }
-        let inserted = tx
-            .query_opt(
-                &format!(
-                    "INSERT INTO campaign (account, sender, body, flash, priority, idempotency_key, source, phase, \
-                     recipients, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'ready', 1, {NOW}) \
-                     ON CONFLICT (account, idempotency_key) DO NOTHING RETURNING id"
-                ),
-                &[
-                    &spec.account,
-                    &spec.from,
-                    &spec.text,
-                    &spec.flash,
-                    &spec.priority,
-                    &spec.idempotency_key,
-                    &spec.source,
-                ],
-            )
-            .await
-            .map_err(db(context))?;
-        let Some(row) = inserted else {
-            let row = tx
-                .query_one(
-                    "SELECT id FROM campaign WHERE account = $1 AND idempotency_key = $2",
-                    &[&spec.account, &spec.idempotency_key],
-                )
-                .await
-                .map_err(db(context))?;
-            return Ok(Created { id: CampaignId(row.try_get(0).map_err(db(context))?), existed: true });
-        };
-        let id: i64 = row.try_get(0).map_err(db(context))?;
-        tx.execute("INSERT INTO recipient (campaign, seq, msisdn) VALUES ($1, 0, $2)", &[&id, &number.as_str()])
-            .await
-            .map_err(db(context))?;
-        tx.execute(
-            "INSERT INTO batch (campaign, no, account, priority, first_seq, count, state) \
-             VALUES ($1, 0, $2, $3, 0, 1, 'pending')",
-            &[&id, &spec.account, &spec.priority],
-        )
-        .await
-        .map_err(db(context))?;
-        tx.commit().await.map_err(db(context))?;
-        Ok(Created { id: CampaignId(id), existed: false })
+        let tx = client.transaction().await.map_err(db("enqueue a single send"))?;
+        let created = enqueue_on(&tx, spec, number).await?;
+        tx.commit().await.map_err(db("enqueue a single send"))?;
+        Ok(created)
     }
 
     async fn advance(
@@ -1144,7 +1281,10 @@ impl Store for PostgresStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::campaign::test_support::{sent_to, two_attempting_batches};
+    use crate::campaign::test_support::{
+        account, assert_claimed_once, assert_nothing_enqueued, assert_refused_store, number, otp, sent_to,
+        two_attempting_batches,
+    };
 
     /// The test server (`PAYAMAK_TEST_PG`, from `eval "$(.ci/postgres start)"`); a notice without one.
     fn server() -> Option<String> {
@@ -1153,6 +1293,173 @@ mod tests {
             eprintln!("notice: skipping a PostgreSQL test: PAYAMAK_TEST_PG is not set");
         }
         config
+    }
+
+    /// A store with account `a` in a fresh schema, and the application's own
+    /// connection to it (the schema on its search path), with its table `login`.
+    async fn store_and_app(config: &str, name: &str) -> (PostgresStore, Client, String) {
+        let schema = format!("app_{name}_{}", std::process::id());
+        let store = PostgresStore::connect_in(config, Some(&schema)).await.expect("a store");
+        store.client.batch_execute("DROP TABLE IF EXISTS login").await.expect("a fresh table");
+        store.put_account(&account("a")).await.expect("an account");
+        let app = open(&store.config, Some(&schema), false).await.expect("the application's connection");
+        app.batch_execute("CREATE TABLE login (user_id bigint NOT NULL)").await.expect("the application's table");
+        (store, app, schema)
+    }
+
+    /// The begin of the application's transaction: its own row first.
+    async fn begin(app: &mut Client) -> tokio_postgres::Transaction<'_> {
+        let tx = app.transaction().await.expect("a transaction");
+        tx.execute("INSERT INTO login (user_id) VALUES (7)", &[]).await.expect("the application's row");
+        tx
+    }
+
+    /// The rows of the application's table.
+    async fn logins(app: &Client) -> i64 {
+        app.query_one("SELECT count(*) FROM login", &[]).await.expect("a count").get(0)
+    }
+
+    async fn drop_schema(store: &PostgresStore, schema: &str) {
+        store.client.batch_execute(&format!("DROP SCHEMA {schema} CASCADE")).await.expect("clean up");
+    }
+
+    #[tokio::test]
+    async fn a_send_enqueued_in_a_transaction_rolled_back_is_not_there() {
+        let Some(config) = server() else { return };
+        let (store, mut app, schema) = store_and_app(&config, "rollback").await;
+        let tx = begin(&mut app).await;
+        let created = enqueue_single_in(&tx, &otp("login-7"), &number(1)).await.expect("enqueued");
+        assert!(!created.existed);
+        tx.rollback().await.expect("rolled back");
+        assert_nothing_enqueued(&store).await;
+        assert_eq!(logins(&app).await, 0);
+        drop_schema(&store, &schema).await;
+    }
+
+    #[tokio::test]
+    async fn a_send_enqueued_in_a_transaction_committed_is_claimed() {
+        let Some(config) = server() else { return };
+        let (store, mut app, schema) = store_and_app(&config, "commit").await;
+        let tx = begin(&mut app).await;
+        let created = enqueue_single_in(&tx, &otp("login-7"), &number(1)).await.expect("enqueued");
+        tx.commit().await.expect("committed");
+        assert_eq!(logins(&app).await, 1);
+        let info = store.campaign(created.id).await.expect("a read").expect("the campaign");
+        assert_eq!((info.phase, info.recipients, info.spec), (CampaignPhase::Ready, 1, otp("login-7")));
+        assert_claimed_once(&store, created.id, &number(1)).await;
+        drop_schema(&store, &schema).await;
+    }
+
+    #[tokio::test]
+    async fn the_same_key_twice_is_one_send() {
+        let Some(config) = server() else { return };
+        let (store, mut app, schema) = store_and_app(&config, "idempotent").await;
+        let tx = begin(&mut app).await;
+        let first = enqueue_single_in(&tx, &otp("login-7"), &number(1)).await.expect("enqueued");
+        // The application retrying in its transaction: the same send, nothing added.
+        let again = enqueue_single_in(&tx, &otp("login-7"), &number(2)).await.expect("found");
+        assert_eq!((again.id, again.existed), (first.id, true));
+        tx.commit().await.expect("committed");
+        // And in a later transaction, or through the store.
+        let tx = begin(&mut app).await;
+        let later = enqueue_single_in(&tx, &otp("login-7"), &number(3)).await.expect("found");
+        tx.commit().await.expect("committed");
+        assert_eq!((later.id, later.existed), (first.id, true));
+        let through_store = store.enqueue_single(&otp("login-7"), &number(4)).await.expect("found");
+        assert_eq!((through_store.id, through_store.existed), (first.id, true));
+        let counts = store.counts(None).await.expect("counts");
+        assert_eq!((counts.total(), counts.recipients(BatchState::Pending)), (1, 1), "one batch of one");
+        assert_claimed_once(&store, first.id, &number(1)).await;
+        drop_schema(&store, &schema).await;
+    }
+
+    #[tokio::test]
+    async fn an_unknown_account_is_refused_and_the_transaction_goes_on() {
+        let Some(config) = server() else { return };
+        let (store, mut app, schema) = store_and_app(&config, "account").await;
+        let tx = begin(&mut app).await;
+        let other = CampaignSpec { account: "nobody".to_owned(), ..otp("login-7") };
+        let refused = enqueue_single_in(&tx, &other, &number(1)).await;
+        assert!(matches!(&refused, Err(StoreError::NoSuchAccount(name)) if name == "nobody"), "{refused:?}");
+        tx.execute("INSERT INTO login (user_id) VALUES (8)", &[]).await.expect("the transaction is usable");
+        tx.commit().await.expect("committed");
+        assert_eq!(logins(&app).await, 2);
+        assert_nothing_enqueued(&store).await;
+        drop_schema(&store, &schema).await;
+    }
+
+    #[tokio::test]
+    async fn a_database_without_a_store_is_refused_and_the_transaction_goes_on() {
+        let Some(config) = server() else { return };
+        let schema = format!("app_none_{}", std::process::id());
+        let config = tokio_postgres::Config::from_str(&config).expect("a config");
+        let mut app = open(&config, Some(&schema), true).await.expect("the application's connection");
+        app.batch_execute("DROP TABLE IF EXISTS login; CREATE TABLE login (user_id bigint NOT NULL)")
+            .await
+            .expect("the application's table");
+        let tx = begin(&mut app).await;
+        let refused = enqueue_single_in(&tx, &otp("login-7"), &number(1)).await;
+        assert_refused_store(refused, "no payamak job store");
+        tx.commit().await.expect("the transaction is usable");
+        assert_eq!(logins(&app).await, 1);
+        let tables: i64 = app
+            .query_one("SELECT count(*) FROM pg_tables WHERE schemaname = $1", &[&schema])
+            .await
+            .expect("a count")
+            .get(0);
+        assert_eq!(tables, 1, "no store created in it");
+        app.batch_execute(&format!("DROP SCHEMA {schema} CASCADE")).await.expect("clean up");
+    }
+
+    #[tokio::test]
+    async fn a_store_of_another_version_is_refused_not_migrated() {
+        let Some(config) = server() else { return };
+        let (store, mut app, schema) = store_and_app(&config, "version").await;
+        for (version, why) in
+            [(3, "version 3; this payamak writes version 4 (PostgresStore::connect"), (5, "version 5")]
+        {
+            app.execute("UPDATE payamak_store SET version = $1", &[&version]).await.expect("another version");
+            let tx = begin(&mut app).await;
+            assert_refused_store(enqueue_single_in(&tx, &otp("login-7"), &number(1)).await, why);
+            tx.commit().await.expect("the transaction is usable");
+            let kept: i32 = app.query_one("SELECT version FROM payamak_store", &[]).await.expect("a version").get(0);
+            assert_eq!(kept, version, "not migrated");
+        }
+        assert_nothing_enqueued(&store).await;
+        drop_schema(&store, &schema).await;
+    }
+
+    #[tokio::test]
+    async fn a_client_without_a_transaction_is_refused() {
+        let Some(config) = server() else { return };
+        let (store, app, schema) = store_and_app(&config, "autocommit").await;
+        let refused = enqueue_single_in(&app, &otp("login-7"), &number(1)).await;
+        assert!(matches!(refused, Err(StoreError::NoTransaction(_))), "{refused:?}");
+        assert_nothing_enqueued(&store).await;
+        drop_schema(&store, &schema).await;
+    }
+
+    #[tokio::test]
+    async fn a_send_that_fails_half_way_leaves_none_of_its_rows() {
+        let Some(config) = server() else { return };
+        let (store, mut app, schema) = store_and_app(&config, "half_way").await;
+        // The batch's row cannot be written: the campaign and its recipient are already.
+        app.batch_execute(
+            "CREATE FUNCTION no_batch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'full'; END $$; \
+             CREATE TRIGGER no_batch BEFORE INSERT ON batch FOR EACH ROW EXECUTE FUNCTION no_batch()",
+        )
+        .await
+        .expect("a trigger");
+        let tx = begin(&mut app).await;
+        let failed = enqueue_single_in(&tx, &otp("login-7"), &number(1)).await;
+        assert!(matches!(failed, Err(StoreError::Backend { .. })), "{failed:?}");
+        tx.execute("INSERT INTO login (user_id) VALUES (8)", &[]).await.expect("the transaction is usable");
+        tx.commit().await.expect("committed");
+        assert_eq!(logins(&app).await, 2, "the application's rows are kept");
+        let campaigns: i64 = app.query_one("SELECT count(*) FROM campaign", &[]).await.expect("a count").get(0);
+        assert_eq!(campaigns, 0, "none of the send's rows");
+        assert_nothing_enqueued(&store).await;
+        drop_schema(&store, &schema).await;
     }
 
     #[tokio::test]

@@ -4,12 +4,19 @@
 //! a `kill -9`), writers serialized by `BEGIN IMMEDIATE`, a busy timeout for
 //! the others. A file that is not a database, or a database that is not a
 //! payamak job store, is an error: never a fresh start.
+//!
+//! An application that keeps its own tables in the store's file enqueues a
+//! single send in its own transaction with [`enqueue_single_in`].
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rusqlite::{params, Connection, OptionalExtension as _, TransactionBehavior};
+
+/// The rusqlite this store is built with: the application's connection given
+/// to [`enqueue_single_in`] must be of this version.
+pub use rusqlite;
 
 use super::outcome_row;
 use super::rate::{gcra, ms, now_ms, Millis, Rate};
@@ -169,11 +176,7 @@ impl SqliteStore {
                 connection_tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
                 connection_tx.commit()?;
             } else if application != APPLICATION_ID {
-                return Err(StoreError::Damaged(format!(
-                    "{} is an SQLite database but not a payamak job store; refusing to use it",
-                    path.display()
-                ))
-                .into());
+                return Err(not_a_store(&path.display().to_string()).into());
             } else if !(1..=SCHEMA_VERSION).contains(&version) {
                 return Err(StoreError::Damaged(format!(
                     "{} has job store schema version {version}; this payamak reads version {SCHEMA_VERSION}",
@@ -240,13 +243,13 @@ impl SqliteStore {
 }
 
 /// Runs one statement, prepared once per connection (the hot paths run the same few statements again and again).
-fn exec(tx: &rusqlite::Transaction<'_>, sql: &str, params: impl rusqlite::Params) -> rusqlite::Result<usize> {
+fn exec(tx: &Connection, sql: &str, params: impl rusqlite::Params) -> rusqlite::Result<usize> {
     tx.prepare_cached(sql)?.execute(params)
 }
 
 /// Reads one row with a statement prepared once per connection.
 fn row<T>(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &Connection,
     sql: &str,
     params: impl rusqlite::Params,
     read: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
@@ -561,7 +564,7 @@ fn signed(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
 }
 
-fn campaign_info(tx: &rusqlite::Transaction<'_>, id: CampaignId) -> Sql<Option<CampaignInfo>> {
+fn campaign_info(tx: &Connection, id: CampaignId) -> Sql<Option<CampaignInfo>> {
     let row = row(
         tx,
         "SELECT account, sender, body, flash, priority, idempotency_key, source, phase, recipients, duplicates, \
@@ -606,7 +609,7 @@ fn numbers_of(tx: &rusqlite::Transaction<'_>, campaign: i64, first: i64, count: 
     Ok(numbers)
 }
 
-fn create_in(tx: &rusqlite::Transaction<'_>, spec: CampaignSpec) -> Sql<Created> {
+fn create_in(tx: &Connection, spec: CampaignSpec) -> Sql<Created> {
     let known: Option<i64> =
         row(tx, "SELECT 1 FROM account WHERE name = ?", [&spec.account], |row| row.get(0)).optional()?;
     if known.is_none() {
@@ -642,7 +645,7 @@ fn create_in(tx: &rusqlite::Transaction<'_>, spec: CampaignSpec) -> Sql<Created>
     Ok(Created { id: CampaignId(tx.last_insert_rowid()), existed: false })
 }
 
-fn add_in(tx: &rusqlite::Transaction<'_>, campaign: CampaignId, numbers: &[String]) -> Sql<()> {
+fn add_in(tx: &Connection, campaign: CampaignId, numbers: &[String]) -> Sql<()> {
     let info = campaign_info(tx, campaign)?.ok_or(StoreError::NoSuchCampaign(campaign))?;
     if info.phase != CampaignPhase::Importing {
         return Err(StoreError::Phase { campaign, reason: "its import is over; no recipient can be added" }.into());
@@ -664,7 +667,7 @@ fn add_in(tx: &rusqlite::Transaction<'_>, campaign: CampaignId, numbers: &[Strin
     Ok(())
 }
 
-fn seal_in(tx: &rusqlite::Transaction<'_>, campaign: CampaignId, batch_size: u64) -> Sql<Imported> {
+fn seal_in(tx: &Connection, campaign: CampaignId, batch_size: u64) -> Sql<Imported> {
     let info = campaign_info(tx, campaign)?.ok_or(StoreError::NoSuchCampaign(campaign))?;
     if info.phase == CampaignPhase::Ready {
         let batches: i64 = row(tx, "SELECT count(*) FROM batch WHERE campaign = ?", [campaign.0], |row| row.get(0))?;
@@ -690,6 +693,173 @@ fn seal_in(tx: &rusqlite::Transaction<'_>, campaign: CampaignId, batch_size: u64
     }
     exec(tx, "UPDATE campaign SET phase = 'ready' WHERE id = ?", [campaign.0])?;
     Ok(Imported { recipients: info.recipients, duplicates: info.duplicates, batches })
+}
+
+/// A single send in `tx`: the campaign of `spec` with the one recipient
+/// `number`, ready to claim; with an idempotency key already known, the
+/// campaign it names (finished, if it was left importing), nothing added.
+/// What [`SqliteStore::enqueue_single`](Store::enqueue_single) and [`enqueue_single_in`] both run.
+fn enqueue_in(tx: &Connection, spec: CampaignSpec, number: String) -> Sql<Created> {
+    let created = create_in(tx, spec)?;
+    let phase = campaign_info(tx, created.id)?.map(|info| info.phase);
+    if phase == Some(CampaignPhase::Importing) {
+        add_in(tx, created.id, &[number])?;
+        seal_in(tx, created.id, 1)?;
+    }
+    Ok(created)
+}
+
+/// The savepoint [`enqueue_single_in`] writes under.
+const SAVEPOINT: &str = "payamak_enqueue_single";
+
+/// Enqueues a single send (an OTP, a notification) in the application's
+/// transaction on its own connection to the store's file: what
+/// [`Store::enqueue_single`] does, committed or rolled back with the
+/// application's rows. Say a login attempt's row and its code: both are
+/// kept, or neither, and no worker sees the code before the commit.
+///
+/// `connection` is the application's connection with its transaction open: a
+/// [`Transaction`](rusqlite::Transaction) or a
+/// [`Savepoint`](rusqlite::Savepoint) (both pass as `&Connection`), or one from
+/// [`Connection::unchecked_transaction`] or an SQL `BEGIN`. A plain
+/// `&Connection` is taken rather than a `&Transaction` so that all of these
+/// work; a connection with no transaction open is refused
+/// ([`StoreError::NoTransaction`]), as the send's rows would then be committed
+/// on their own.
+///
+/// It writes under a savepoint: when it fails, none of its rows stay in the
+/// transaction, and the application's rows are as they were (the transaction
+/// may go on, or be committed without the send).
+///
+/// # The store and the connection
+///
+/// - The store's file must be the connection's main database, made by
+///   [`SqliteStore::open`] (which creates and updates the schema), with the
+///   account put (`Store::put_account`). A database that is not a payamak job
+///   store, or a store of another schema version, is refused
+///   ([`StoreError::Damaged`]): nothing is created or migrated inside the
+///   application's transaction. The application's tables live in the same file
+///   (their names other than `account`, `campaign`, `recipient`, `batch` and
+///   `delivery`): an `ATTACH`ed file is not committed atomically with the main
+///   one in WAL mode.
+/// - WAL is set by [`SqliteStore::open`] and kept in the file. `synchronous`
+///   and `foreign_keys` are the connection's own: set `synchronous=FULL` (the
+///   store's choice; the default of the SQLite bundled here) for the commit to
+///   survive a power loss. `foreign_keys` is not needed: the account is
+///   checked here before anything is written (and the pragma cannot be changed
+///   inside a transaction).
+/// - Set a busy timeout (workers write to the file all the time), begin the
+///   transaction `IMMEDIATE` (a deferred one that read first cannot write
+///   once a worker committed meanwhile: `SQLITE_BUSY`), and keep it short: the
+///   workers wait for its commit to write.
+/// - Use this crate's [`rusqlite`] (re-exported here): the connection is of its version.
+///
+/// # Errors
+///
+/// [`StoreError::NoSuchAccount`] for an account the store does not have (the
+/// transaction is usable), [`StoreError::Damaged`] for a database that is not
+/// a payamak job store of this schema version, [`StoreError::NoTransaction`]
+/// without a transaction, [`StoreError::Backend`] when SQLite fails.
+///
+/// # Example
+///
+/// ```
+/// use std::time::Duration;
+///
+/// use payamak::campaign::sqlite::{enqueue_single_in, rusqlite};
+/// use payamak::campaign::{Account, CampaignSpec, SqliteStore, Store as _};
+/// use payamak::recipient::MobileNumber;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let dir = std::env::temp_dir().join(format!("payamak-doc-sqlite-{}", std::process::id()));
+/// # std::fs::create_dir_all(&dir)?;
+/// # let path = dir.join("jobs.db");
+/// # let _ = std::fs::remove_file(&path);
+/// // Once, at deployment: the store and its account.
+/// let store = SqliteStore::open(&path)?;
+/// let account = Account {
+///     name: "main".into(),
+///     username: "user".into(),
+///     endpoints: vec!["https://panel.example".into()],
+///     credentials: "env:PAYAMAK_PASSWORD".into(),
+///     rate: None,
+/// };
+/// store.put_account(&account).await?;
+///
+/// // The application's connection to the same file.
+/// let mut connection = rusqlite::Connection::open(&path)?;
+/// connection.busy_timeout(Duration::from_secs(30))?;
+/// connection.pragma_update(None, "synchronous", "FULL")?;
+/// connection.execute("CREATE TABLE IF NOT EXISTS login_attempt (user_id INTEGER, code TEXT)", [])?;
+///
+/// let tx = connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+/// tx.execute("INSERT INTO login_attempt (user_id, code) VALUES (?1, ?2)", (7, "4711"))?;
+/// let otp = CampaignSpec::single_send("main", "5000123456", "Your code: 4711", "login-7-1");
+/// let created = enqueue_single_in(&tx, &otp, &MobileNumber::parse("09121234567")?)?;
+/// tx.commit()?; // the attempt and its code together: a worker may send it now
+/// # assert!(!created.existed);
+/// # let _ = std::fs::remove_dir_all(&dir);
+/// # Ok(())
+/// # }
+/// ```
+pub fn enqueue_single_in(connection: &Connection, spec: &CampaignSpec, number: &MobileNumber) -> StoreResult<Created> {
+    if connection.is_autocommit() {
+        return Err(StoreError::NoTransaction("enqueue_single_in"));
+    }
+    let enqueue = || -> Sql<Created> {
+        check_store(connection)?;
+        connection.execute_batch(&format!("SAVEPOINT {SAVEPOINT}"))?;
+        match enqueue_in(connection, spec.clone(), number.as_str().to_owned()) {
+            Ok(created) => {
+                connection.execute_batch(&format!("RELEASE {SAVEPOINT}"))?;
+                Ok(created)
+            }
+            Err(error) => {
+                // What failed is the error to report; a savepoint SQLite already rolled back cannot be.
+                let _ = connection.execute_batch(&format!("ROLLBACK TO {SAVEPOINT}; RELEASE {SAVEPOINT}"));
+                Err(error)
+            }
+        }
+    };
+    enqueue().map_err(|fail| match fail {
+        Fail::Sql(error) => StoreError::backend("enqueue a single send in the application's transaction", error),
+        Fail::Store(error) => error,
+    })
+}
+
+/// Refuses a connection whose main database is not a payamak job store of
+/// [`SCHEMA_VERSION`]: what the application's transaction writes to must be
+/// one already (only [`SqliteStore::open`] creates or updates the schema).
+fn check_store(connection: &Connection) -> Sql<()> {
+    let application: i32 = row(connection, "PRAGMA application_id", [], |row| row.get(0))?;
+    let version: i32 = row(connection, "PRAGMA user_version", [], |row| row.get(0))?;
+    let name = match connection.path() {
+        Some(path) if !path.is_empty() => path.to_owned(),
+        _ => "the connection's database".to_owned(),
+    };
+    if application != APPLICATION_ID {
+        return Err(not_a_store(&name).into());
+    }
+    if version < SCHEMA_VERSION {
+        return Err(StoreError::Damaged(format!(
+            "{name} has job store schema version {version}; this payamak writes version {SCHEMA_VERSION} \
+             (SqliteStore::open brings it up to date)"
+        ))
+        .into());
+    }
+    if version > SCHEMA_VERSION {
+        return Err(StoreError::Damaged(format!(
+            "{name} has job store schema version {version}; this payamak writes version {SCHEMA_VERSION}"
+        ))
+        .into());
+    }
+    Ok(())
+}
+
+/// The error of a database that is not a payamak job store.
+fn not_a_store(name: &str) -> StoreError {
+    StoreError::Damaged(format!("{name} is an SQLite database but not a payamak job store; refusing to use it"))
 }
 
 impl Store for SqliteStore {
@@ -773,16 +943,7 @@ impl Store for SqliteStore {
 
     async fn enqueue_single(&self, spec: &CampaignSpec, number: &MobileNumber) -> StoreResult<Created> {
         let (spec, number) = (spec.clone(), number.as_str().to_owned());
-        self.write("enqueue a single send", move |tx| {
-            let created = create_in(tx, spec)?;
-            let phase = campaign_info(tx, created.id)?.map(|info| info.phase);
-            if phase == Some(CampaignPhase::Importing) {
-                add_in(tx, created.id, &[number])?;
-                seal_in(tx, created.id, 1)?;
-            }
-            Ok(created)
-        })
-        .await
+        self.write("enqueue a single send", move |tx| enqueue_in(tx, spec, number)).await
     }
 
     async fn add_recipients(&self, campaign: CampaignId, numbers: &[MobileNumber]) -> StoreResult<()> {
@@ -1149,7 +1310,176 @@ impl Store for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::campaign::test_support::{sent_to, two_attempting_batches};
+    use crate::campaign::test_support::{
+        account, assert_claimed_once, assert_nothing_enqueued, assert_refused_store, number, otp, sent_to,
+        two_attempting_batches,
+    };
+
+    /// A fresh directory for a test's files.
+    fn temp_dir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("payamak-sqlite-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("a temp dir");
+        dir
+    }
+
+    /// A store with account `a` in a fresh file, and the application's own
+    /// connection to it, with its table `login` (rows of the application's).
+    async fn store_and_app(name: &str) -> (SqliteStore, Connection, PathBuf) {
+        let dir = temp_dir(name);
+        let store = SqliteStore::open(dir.join("jobs.db")).expect("a store");
+        store.put_account(&account("a")).await.expect("an account");
+        let app = Connection::open(store.path()).expect("the application's connection");
+        app.busy_timeout(Duration::from_secs(30)).expect("a busy timeout");
+        app.execute_batch("CREATE TABLE login (user_id INTEGER NOT NULL)").expect("the application's table");
+        (store, app, dir)
+    }
+
+    /// The rows of the application's table.
+    fn logins(app: &Connection) -> i64 {
+        app.query_row("SELECT count(*) FROM login", [], |row| row.get(0)).expect("a count")
+    }
+
+    /// The begin of the application's transaction: its own row first.
+    fn begin(app: &mut Connection) -> rusqlite::Transaction<'_> {
+        let tx = app.transaction_with_behavior(TransactionBehavior::Immediate).expect("a transaction");
+        tx.execute("INSERT INTO login (user_id) VALUES (7)", []).expect("the application's row");
+        tx
+    }
+
+    #[tokio::test]
+    async fn a_send_enqueued_in_a_transaction_rolled_back_is_not_there() {
+        let (store, mut app, dir) = store_and_app("rollback").await;
+        let tx = begin(&mut app);
+        let created = enqueue_single_in(&tx, &otp("login-7"), &number(1)).expect("enqueued");
+        assert!(!created.existed);
+        tx.rollback().expect("rolled back");
+        assert_nothing_enqueued(&store).await;
+        assert_eq!(logins(&app), 0);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[tokio::test]
+    async fn a_send_enqueued_in_a_transaction_committed_is_claimed() {
+        let (store, mut app, dir) = store_and_app("commit").await;
+        let tx = begin(&mut app);
+        let created = enqueue_single_in(&tx, &otp("login-7"), &number(1)).expect("enqueued");
+        tx.commit().expect("committed");
+        assert_eq!(logins(&app), 1);
+        let info = store.campaign(created.id).await.expect("a read").expect("the campaign");
+        assert_eq!((info.phase, info.recipients, info.spec), (CampaignPhase::Ready, 1, otp("login-7")));
+        assert_claimed_once(&store, created.id, &number(1)).await;
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[tokio::test]
+    async fn the_same_key_twice_is_one_send() {
+        let (store, mut app, dir) = store_and_app("idempotent").await;
+        let tx = begin(&mut app);
+        let first = enqueue_single_in(&tx, &otp("login-7"), &number(1)).expect("enqueued");
+        // The application retrying in its transaction: the same send, nothing added.
+        let again = enqueue_single_in(&tx, &otp("login-7"), &number(2)).expect("found");
+        assert_eq!((again.id, again.existed), (first.id, true));
+        tx.commit().expect("committed");
+        // And in a later transaction, or through the store.
+        let tx = begin(&mut app);
+        let later = enqueue_single_in(&tx, &otp("login-7"), &number(3)).expect("found");
+        tx.commit().expect("committed");
+        assert_eq!((later.id, later.existed), (first.id, true));
+        let through_store = store.enqueue_single(&otp("login-7"), &number(4)).await.expect("found");
+        assert_eq!((through_store.id, through_store.existed), (first.id, true));
+        let counts = store.counts(None).await.expect("counts");
+        assert_eq!((counts.total(), counts.recipients(BatchState::Pending)), (1, 1), "one batch of one");
+        assert_claimed_once(&store, first.id, &number(1)).await;
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[tokio::test]
+    async fn an_unknown_account_is_refused_and_the_transaction_goes_on() {
+        let (store, mut app, dir) = store_and_app("account").await;
+        let tx = begin(&mut app);
+        let other = CampaignSpec { account: "nobody".to_owned(), ..otp("login-7") };
+        let refused = enqueue_single_in(&tx, &other, &number(1));
+        assert!(matches!(&refused, Err(StoreError::NoSuchAccount(name)) if name == "nobody"), "{refused:?}");
+        tx.execute("INSERT INTO login (user_id) VALUES (8)", []).expect("the transaction is usable");
+        tx.commit().expect("committed");
+        assert_eq!(logins(&app), 2);
+        assert_nothing_enqueued(&store).await;
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_database_that_is_not_a_store_is_refused_and_left_as_it_was() {
+        let dir = temp_dir("not-a-store");
+        let mut app = Connection::open(dir.join("app.db")).expect("the application's database");
+        app.execute_batch("CREATE TABLE login (user_id INTEGER NOT NULL)").expect("the application's table");
+        let tx = begin(&mut app);
+        assert_refused_store(enqueue_single_in(&tx, &otp("login-7"), &number(1)), "not a payamak job store");
+        tx.commit().expect("the transaction is usable");
+        let (application, tables): (i32, i64) = (
+            app.query_row("PRAGMA application_id", [], |row| row.get(0)).expect("the id"),
+            app.query_row("SELECT count(*) FROM sqlite_schema", [], |row| row.get(0)).expect("tables"),
+        );
+        assert_eq!((application, tables, logins(&app)), (0, 1, 1), "no store created in it");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[tokio::test]
+    async fn a_store_of_another_version_is_refused_not_migrated() {
+        let (store, mut app, dir) = store_and_app("version").await;
+        for (version, why) in [(3, "version 3; this payamak writes version 4 (SqliteStore::open"), (5, "version 5")] {
+            app.pragma_update(None, "user_version", version).expect("another version");
+            let tx = begin(&mut app);
+            assert_refused_store(enqueue_single_in(&tx, &otp("login-7"), &number(1)), why);
+            tx.commit().expect("the transaction is usable");
+            let kept: i32 = app.query_row("PRAGMA user_version", [], |row| row.get(0)).expect("the version");
+            assert_eq!(kept, version, "not migrated");
+        }
+        app.pragma_update(None, "user_version", SCHEMA_VERSION).expect("this version");
+        assert_nothing_enqueued(&store).await;
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[tokio::test]
+    async fn a_connection_without_a_transaction_is_refused() {
+        let (store, app, dir) = store_and_app("autocommit").await;
+        let refused = enqueue_single_in(&app, &otp("login-7"), &number(1));
+        assert!(matches!(refused, Err(StoreError::NoTransaction(_))), "{refused:?}");
+        assert_nothing_enqueued(&store).await;
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[tokio::test]
+    async fn a_send_that_fails_half_way_leaves_none_of_its_rows() {
+        let (store, mut app, dir) = store_and_app("half-way").await;
+        // The batch's row cannot be written: the campaign and its recipient are already.
+        app.execute_batch(
+            "CREATE TEMP TRIGGER no_batch BEFORE INSERT ON main.batch BEGIN SELECT RAISE(ABORT, 'full'); END",
+        )
+        .expect("a trigger");
+        let tx = begin(&mut app);
+        let failed = enqueue_single_in(&tx, &otp("login-7"), &number(1));
+        assert!(matches!(failed, Err(StoreError::Backend { .. })), "{failed:?}");
+        tx.commit().expect("the transaction is usable");
+        assert_eq!(logins(&app), 1, "the application's row is kept");
+        let campaigns: i64 = app.query_row("SELECT count(*) FROM campaign", [], |row| row.get(0)).expect("a count");
+        assert_eq!(campaigns, 0, "none of the send's rows");
+        assert_nothing_enqueued(&store).await;
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[tokio::test]
+    async fn a_savepoint_rolled_back_takes_the_send_with_it() {
+        let (store, mut app, dir) = store_and_app("savepoint").await;
+        let mut tx = begin(&mut app);
+        let savepoint = tx.savepoint().expect("a savepoint");
+        enqueue_single_in(&savepoint, &otp("login-7"), &number(1)).expect("enqueued in the savepoint");
+        drop(savepoint);
+        tx.commit().expect("committed");
+        assert_eq!(logins(&app), 1);
+        assert_nothing_enqueued(&store).await;
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[tokio::test]
     async fn a_store_of_version_1_is_brought_up_to_date() {

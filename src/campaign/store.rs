@@ -371,6 +371,10 @@ pub enum StoreError {
     /// The store does not offer this operation.
     #[error("this job store does not support {0}")]
     Unsupported(&'static str),
+    /// A function that writes in the application's transaction was given a
+    /// connection with none open: its writes would not be atomic with the application's.
+    #[error("{0} needs a transaction open on the application's connection; none is")]
+    NoTransaction(&'static str),
 }
 
 impl StoreError {
@@ -437,7 +441,9 @@ pub trait Store: Send + Sync {
     /// enqueueing again returns the existing one (`existed`) and adds nothing.
     /// The durable stores do it in one transaction; by default the calls are
     /// made in turn, and a call repeated after a failure half-way finishes the
-    /// campaign its key names.
+    /// campaign its key names. An application that writes rows of its own
+    /// with the send enqueues it in its own transaction instead:
+    /// `sqlite::enqueue_single_in`, `postgres::enqueue_single_in`.
     fn enqueue_single(
         &self,
         spec: &CampaignSpec,
