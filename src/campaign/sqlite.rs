@@ -701,8 +701,9 @@ fn seal_in(tx: &Connection, campaign: CampaignId, batch_size: u64) -> Sql<Import
 /// What [`SqliteStore::enqueue_single`](Store::enqueue_single) and [`enqueue_single_in`] both run.
 fn enqueue_in(tx: &Connection, spec: CampaignSpec, number: String) -> Sql<Created> {
     let created = create_in(tx, spec)?;
-    let phase = campaign_info(tx, created.id)?.map(|info| info.phase);
-    if phase == Some(CampaignPhase::Importing) {
+    // A key found is the send made before (or a campaign another import is
+    // filling under that key): it is left as it is.
+    if !created.existed {
         add_in(tx, created.id, &[number])?;
         seal_in(tx, created.id, 1)?;
     }

@@ -367,6 +367,22 @@ pub async fn a_single_send_is_enqueued_once_in_one_step<S: Store>(store: S) {
     assert!(matches!(store.enqueue_single(&other, &numbers(1)[0]).await, Err(StoreError::NoSuchAccount(_))));
 }
 
+pub async fn a_single_send_never_fills_an_import_under_its_key<S: Store>(store: S) {
+    store.put_account(&account("a")).await.unwrap();
+    let mut import = spec("a", CAMPAIGN_PRIORITY);
+    import.idempotency_key = Some("shared-key".to_owned());
+    let importing = store.create_campaign(&import).await.unwrap().id;
+    store.add_recipients(importing, &numbers(3)).await.unwrap();
+    let otp = CampaignSpec::single_send("a", "5000123456", "code", "shared-key");
+    let found = store.enqueue_single(&otp, &numbers(5).remove(4)).await.unwrap();
+    assert_eq!((found.id, found.existed), (importing, true));
+    // The import goes on as it was: not sealed, and without the single send's number.
+    let info = store.campaign(importing).await.unwrap().unwrap();
+    assert_eq!(info.phase, CampaignPhase::Importing);
+    store.add_recipients(importing, &numbers(4)[3..]).await.unwrap();
+    assert_eq!(store.seal(importing, 100).await.unwrap().recipients, 4);
+}
+
 pub async fn campaigns_leave_the_reserve_to_single_sends<S: Store>(store: S) {
     let id = campaign(&store, 500).await;
     let mut limited = account("a");
@@ -679,6 +695,12 @@ macro_rules! conformance {
             async fn deferred() {
                 if let Some(store) = $store {
                     a_deferred_batch_waits_for_its_paused_account(store).await;
+                }
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn single_send_and_import_under_one_key() {
+                if let Some(store) = $store {
+                    a_single_send_never_fills_an_import_under_its_key(store).await;
                 }
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
