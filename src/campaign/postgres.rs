@@ -124,13 +124,16 @@ CREATE INDEX IF NOT EXISTS batch_active ON batch (state) WHERE state IN ('claime
 /// Single statements (tokens, claims, moves, reads) share one connection,
 /// pipelined: none waits for a lock another future holds, so a worker polling
 /// some futures and not others cannot deadlock on the store. The import's
-/// transactions run on a second connection, and groups of moves
-/// ([`Store::advance_many`]) on a third, each opened when first needed.
+/// transactions run on a second connection, groups of moves
+/// ([`Store::advance_many`]) on a third, and single sends
+/// ([`Store::enqueue_single`]) on a fourth, so that an OTP never waits behind
+/// a long import; each is opened when first needed.
 #[derive(Clone)]
 pub struct PostgresStore {
     client: Arc<Client>,
     import: Arc<Mutex<Option<Client>>>,
     moves: Arc<Mutex<Option<Client>>>,
+    singles: Arc<Mutex<Option<Client>>>,
     config: Arc<tokio_postgres::Config>,
     schema: Option<String>,
 }
@@ -239,6 +242,7 @@ impl PostgresStore {
             client: Arc::new(client),
             import: Arc::new(Mutex::new(None)),
             moves: Arc::new(Mutex::new(None)),
+            singles: Arc::new(Mutex::new(None)),
             config: Arc::new(config),
             schema,
         })
@@ -938,9 +942,9 @@ impl Store for PostgresStore {
     }
 
     async fn enqueue_single(&self, spec: &CampaignSpec, number: &MobileNumber) -> StoreResult<Created> {
-        let mut guard = self.import_connection().await?;
+        let mut guard = self.dedicated(&self.singles, None).await?;
         let Some(client) = guard.as_mut() else {
-            return Err(StoreError::Unsupported("an import without a connection"));
+            return Err(StoreError::Unsupported("a single send without a connection"));
         };
         let tx = client.transaction().await.map_err(db("enqueue a single send"))?;
         let created = enqueue_on(&tx, spec, number).await?;
@@ -1321,6 +1325,21 @@ mod tests {
 
     async fn drop_schema(store: &PostgresStore, schema: &str) {
         store.client.batch_execute(&format!("DROP SCHEMA {schema} CASCADE")).await.expect("clean up");
+    }
+
+    #[tokio::test]
+    async fn a_single_send_does_not_wait_behind_an_import() {
+        let Some(config) = server() else { return };
+        let (store, _app, schema) = store_and_app(&config, "behind_import").await;
+        // An import holds its connection (a long COPY or a seal of a million recipients).
+        let import = store.import_connection().await.expect("the import's connection");
+        let enqueued = tokio::time::timeout(Duration::from_secs(10), store.enqueue_single(&otp("otp-1"), &number(1)))
+            .await
+            .expect("the single send did not wait for the import")
+            .expect("enqueued");
+        drop(import);
+        assert_claimed_once(&store, enqueued.id, &number(1)).await;
+        drop_schema(&store, &schema).await;
     }
 
     #[tokio::test]
