@@ -86,7 +86,7 @@ const CANONICAL_LEN: usize = NSN_DIGITS + 1;
 /// ```
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[cfg_attr(
-    feature = "serde",
+    any(feature = "journal", feature = "serde"),
     derive(serde::Serialize, serde::Deserialize),
     serde(try_from = "String", into = "String")
 )]

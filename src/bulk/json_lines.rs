@@ -351,15 +351,18 @@ fn is_cut_short_header(bytes: &[u8]) -> bool {
 /// Makes the journal's directory entry durable: a journal that could vanish in
 /// a crash would let a later run send everything again.
 fn sync_parent_dir(path: &Path) -> Result<(), JournalError> {
+    sync_directory_of(path).map_err(|(directory, source)| JournalError::Directory { directory, source })
+}
+
+/// Syncs the directory `path` is in, so that a file just created there survives a crash.
+pub(crate) fn sync_directory_of(path: &Path) -> Result<(), (PathBuf, std::io::Error)> {
     #[cfg(unix)]
     {
         let parent = match path.parent() {
             Some(parent) if !parent.as_os_str().is_empty() => parent,
             _ => Path::new("."),
         };
-        File::open(parent)
-            .and_then(|dir| dir.sync_all())
-            .map_err(|source| JournalError::Directory { directory: parent.to_owned(), source })?;
+        File::open(parent).and_then(|dir| dir.sync_all()).map_err(|source| (parent.to_owned(), source))?;
     }
     // Windows cannot open a directory as a file to sync it; NTFS journals its metadata.
     #[cfg(not(unix))]

@@ -46,6 +46,8 @@ use futures_util::FutureExt as _;
 
 pub use journal::{Entry, Journal, JournalError, MemoryJournal};
 #[cfg(feature = "journal")]
+pub(crate) use json_lines::sync_directory_of;
+#[cfg(feature = "journal")]
 #[cfg_attr(docsrs, doc(cfg(feature = "journal")))]
 pub use json_lines::{JournalContents, JsonLinesJournal};
 pub use reconcile::Reconciliation;

@@ -31,6 +31,9 @@ struct Inner {
     /// RecIds of sent batches: (status code last read, final).
     deliveries: BTreeMap<(CampaignId, u64, i64), (Option<i32>, bool)>,
     next_campaign: i64,
+    /// The time every call sees while set: a store that replays recorded calls
+    /// (`JsonLinesStore`) makes each see the time it was first made at.
+    pinned_now: Option<Millis>,
 }
 
 #[derive(Debug)]
@@ -72,9 +75,19 @@ impl MemoryStore {
         // A panic while holding the lock leaves consistent rows: every change is one assignment.
         self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
+
+    /// Has every call see `now` as the time until it is unpinned (`None`).
+    #[cfg(feature = "journal")]
+    pub(crate) fn pin_now(&self, now: Option<Millis>) {
+        self.lock().pinned_now = now;
+    }
 }
 
 impl Inner {
+    fn now(&self) -> Millis {
+        self.pinned_now.unwrap_or_else(now_ms)
+    }
+
     /// Follows the deliveries of a batch just sent with `outcome`.
     fn follow(&mut self, campaign: CampaignId, batch: u64, outcome: Option<&BatchOutcome>, now: Millis) {
         let rec_ids = tracked_rec_ids(outcome);
@@ -105,8 +118,8 @@ impl Inner {
 
     /// The account's token for a batch of `priority` (`None`: a single send's rule), taken when granted and `take`.
     fn token(&mut self, account: &str, priority: Option<i32>, take: bool) -> StoreResult<Token> {
+        let now = self.now();
         let row = self.accounts.get_mut(account).ok_or_else(|| StoreError::NoSuchAccount(account.to_owned()))?;
-        let now = now_ms();
         if let Some((until, reason)) = &row.paused {
             if *until > now {
                 return Ok(Token::Paused(*until, reason.clone()));
@@ -128,10 +141,11 @@ impl Inner {
     fn next_token(&self, account: &str, priority: i32) -> Option<Duration> {
         let row = self.accounts.get(account)?;
         let Some(rate) = row.account.rate else { return Some(Duration::ZERO) };
-        Some(gcra(row.tat, now_ms(), rate.for_priority(priority)).err().unwrap_or(Duration::ZERO))
+        Some(gcra(row.tat, self.now(), rate.for_priority(priority)).err().unwrap_or(Duration::ZERO))
     }
 
     fn claim(&mut self, account: &str, owner: &str, lease: Duration) -> Option<Lease> {
+        let now = self.now();
         let Inner { campaigns, batches, .. } = self;
 
         let mut order: Vec<&CampaignRow> = campaigns
@@ -146,7 +160,7 @@ impl Inner {
             if let Some((&(_, batch), entry)) = found {
                 entry.state = BatchState::Claimed;
                 entry.owner = Some(owner.to_owned());
-                entry.lease_until = now_ms().saturating_add(ms(lease));
+                entry.lease_until = now.saturating_add(ms(lease));
                 let range = usize::try_from(entry.first).unwrap_or(usize::MAX)
                     ..usize::try_from(entry.first + entry.count).unwrap_or(usize::MAX);
                 let numbers = row.numbers.get(range).map(<[MobileNumber]>::to_vec).unwrap_or_default();
@@ -223,7 +237,7 @@ impl Store for MemoryStore {
             phase: CampaignPhase::Importing,
             recipients: 0,
             duplicates: 0,
-            created_at: now_ms(),
+            created_at: inner.now(),
         };
         inner.campaigns.insert(id, CampaignRow { info, numbers: Vec::new(), seen: HashSet::new() });
         Ok(Created { id, existed: false })
@@ -323,12 +337,12 @@ impl Store for MemoryStore {
         outcome: Option<&BatchOutcome>,
     ) -> StoreResult<bool> {
         let mut inner = self.lock();
+        let now = inner.now();
         let Some(entry) = inner.batches.get_mut(&(lease.campaign, lease.batch)) else { return Ok(false) };
         let Some(next) = transition.apply(entry.state) else { return Ok(false) };
         if transition.needs_owner() && entry.owner.as_deref() != Some(lease.owner.as_str()) {
             return Ok(false);
         }
-        let now = now_ms();
         if transition.needs_live_lease() && entry.lease_until <= now {
             return Ok(false);
         }
@@ -350,7 +364,7 @@ impl Store for MemoryStore {
 
     async fn reap(&self, unknown_after: Duration) -> StoreResult<Reaped> {
         let mut inner = self.lock();
-        let now = now_ms();
+        let now = inner.now();
         let mut reaped = Reaped::default();
         for entry in inner.batches.values_mut() {
             if entry.state == BatchState::Claimed && entry.lease_until <= now {
@@ -419,6 +433,7 @@ impl Store for MemoryStore {
 
     async fn reconcile(&self, campaign: CampaignId, batch: u64, outcome: &BatchOutcome) -> StoreResult<bool> {
         let mut inner = self.lock();
+        let now = inner.now();
         let Some(entry) = inner.batches.get_mut(&(campaign, batch)) else { return Ok(false) };
         let transition = match outcome {
             BatchOutcome::Sent { .. } => Transition::Reconciled,
@@ -432,7 +447,7 @@ impl Store for MemoryStore {
         entry.state = next;
         entry.outcome = Some(outcome.clone());
         if next == BatchState::Sent {
-            inner.follow(campaign, batch, Some(outcome), now_ms());
+            inner.follow(campaign, batch, Some(outcome), now);
         }
         Ok(true)
     }
@@ -445,7 +460,7 @@ impl Store for MemoryStore {
         lease: Duration,
     ) -> StoreResult<Vec<DeliveryPoll>> {
         let mut inner = self.lock();
-        let now = now_ms();
+        let now = inner.now();
         let first_cutoff = now - ms(first_after);
         let Inner { campaigns, batches, deliveries, .. } = &mut *inner;
         let mut due: Vec<(Millis, CampaignId, u64)> = batches
@@ -540,7 +555,7 @@ impl Store for MemoryStore {
 
     async fn requeue_stale_attempts_unsafely(&self, older_than: Duration) -> StoreResult<u64> {
         let mut inner = self.lock();
-        let cutoff = now_ms() - ms(older_than);
+        let cutoff = inner.now() - ms(older_than);
         let mut moved = 0;
         for entry in inner.batches.values_mut() {
             if matches!(entry.state, BatchState::Attempting | BatchState::Unknown) && entry.attempt_at <= cutoff {

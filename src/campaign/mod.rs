@@ -12,22 +12,25 @@
 //! claim; an answer that refuses the whole account pauses it instead of
 //! failing every batch.
 //!
-//! Stores: [`MemoryStore`] (tests, one process), `SqliteStore` (feature
-//! `sqlite`: one machine, several processes) and `PostgresStore` (feature
-//! `postgres`: any number of machines). The protocol is described in
+//! Stores: [`MemoryStore`] (tests, one process), `JsonLinesStore` (feature
+//! `journal`: a file of JSON lines, one process, small runs), `SqliteStore`
+//! (feature `sqlite`: one machine, several processes) and `PostgresStore`
+//! (feature `postgres`: any number of machines). The protocol is described in
 //! `docs/campaigns.md`.
 //!
 //! An application that writes rows of its own (a login attempt) enqueues its
 //! single send in the same transaction, so both are committed or neither:
 //! `sqlite::enqueue_single_in` and `postgres::enqueue_single_in`.
 
+#[cfg(feature = "journal")]
+mod json_lines;
 mod memory;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod outcome_row;
 pub mod rate;
 pub mod state;
 mod store;
-#[cfg(all(test, any(feature = "sqlite", feature = "postgres")))]
+#[cfg(all(test, any(feature = "journal", feature = "sqlite", feature = "postgres")))]
 mod test_support;
 mod worker;
 
@@ -38,6 +41,9 @@ pub mod postgres;
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub mod sqlite;
 
+#[cfg(feature = "journal")]
+#[cfg_attr(docsrs, doc(cfg(feature = "journal")))]
+pub use json_lines::JsonLinesStore;
 pub use memory::MemoryStore;
 #[cfg(feature = "postgres")]
 #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]

@@ -18,6 +18,7 @@ pub fn ms(duration: Duration) -> Millis {
 
 /// How fast one account may call SendSms.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(any(feature = "journal", feature = "serde"), derive(serde::Serialize, serde::Deserialize))]
 pub struct Rate {
     /// The time between two calls at the steady rate.
     pub emission: Duration,

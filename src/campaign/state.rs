@@ -81,6 +81,7 @@ impl fmt::Display for BatchState {
 
 /// A move of the machine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(any(feature = "journal", feature = "serde"), derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
 pub enum Transition {
     /// A worker takes a pending batch under a lease.

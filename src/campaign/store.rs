@@ -13,7 +13,7 @@ use crate::status_codes::DeliveryStatus;
 
 /// A campaign's id in its store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(any(feature = "journal", feature = "serde"), derive(serde::Serialize, serde::Deserialize))]
 pub struct CampaignId(pub i64);
 
 impl fmt::Display for CampaignId {
@@ -25,6 +25,7 @@ impl fmt::Display for CampaignId {
 /// A panel account campaigns are sent with. The store keeps a *reference* to
 /// its credentials (say `env:PAYAMAK_PASSWORD`), never a password.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(any(feature = "journal", feature = "serde"), derive(serde::Serialize, serde::Deserialize))]
 pub struct Account {
     /// The account's name in the store (campaigns name it).
     pub name: String,
@@ -60,6 +61,7 @@ pub enum Token {
 
 /// A new campaign: one text from one sender of one account.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(any(feature = "journal", feature = "serde"), derive(serde::Serialize, serde::Deserialize))]
 pub struct CampaignSpec {
     /// The account's name in the store.
     pub account: String,
@@ -156,6 +158,7 @@ pub struct Imported {
 
 /// A batch a worker holds: what it sends, if its attempt is recorded in time.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(any(feature = "journal", feature = "serde"), derive(serde::Serialize, serde::Deserialize))]
 pub struct Lease {
     /// The campaign.
     pub campaign: CampaignId,
@@ -240,6 +243,7 @@ pub struct Reaped {
 
 /// One move of [`Store::advance_many`]: a leased batch, the transition, and the outcome recorded with it.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(any(feature = "journal", feature = "serde"), derive(serde::Serialize, serde::Deserialize))]
 pub struct BatchMove {
     /// The batch, as its worker holds it.
     pub lease: Lease,

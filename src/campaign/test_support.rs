@@ -1,4 +1,4 @@
-//! Set-up shared by the SQL stores' own tests.
+//! Set-up shared by the durable stores' own tests.
 
 use std::time::Duration;
 

@@ -788,8 +788,8 @@ conformance!(memory, Some(payamak::campaign::MemoryStore::new()), {
     Some(vec![store.clone(), store])
 });
 
-#[cfg(feature = "sqlite")]
-mod sqlite_support {
+#[cfg(any(feature = "sqlite", feature = "journal"))]
+mod store_files {
     use std::path::PathBuf;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -803,23 +803,30 @@ mod sqlite_support {
     }
 }
 
+#[cfg(feature = "journal")]
+conformance!(json_lines, Some(payamak::campaign::JsonLinesStore::open(store_files::path()).unwrap()), {
+    // One process's store, shared by its workers.
+    let store = payamak::campaign::JsonLinesStore::open(store_files::path()).unwrap();
+    Some(vec![store.clone(), store.clone(), store.clone(), store])
+});
+
 #[cfg(feature = "sqlite")]
-conformance!(sqlite, Some(payamak::campaign::SqliteStore::open(sqlite_support::path()).unwrap()), {
+conformance!(sqlite, Some(payamak::campaign::SqliteStore::open(store_files::path()).unwrap()), {
     // Separate connections to one file, as separate processes have.
-    let path = sqlite_support::path();
+    let path = store_files::path();
     Some((0..4).map(|_| payamak::campaign::SqliteStore::open(&path).unwrap()).collect::<Vec<_>>())
 });
 
 #[cfg(feature = "sqlite")]
 #[test]
 fn a_file_that_is_not_a_store_is_refused_not_started_afresh() {
-    let path = sqlite_support::path();
+    let path = store_files::path();
     std::fs::write(&path, b"campaign notes, not a database\n".repeat(200)).unwrap();
     let error = payamak::campaign::SqliteStore::open(&path).unwrap_err().to_string();
     assert!(error.contains("cannot open") || error.contains("not a"), "{error}");
     assert_eq!(std::fs::read(&path).unwrap(), b"campaign notes, not a database\n".repeat(200), "left as it was");
     // An SQLite database of something else.
-    let other = sqlite_support::path();
+    let other = store_files::path();
     rusqlite_free_create(&other);
     let error = payamak::campaign::SqliteStore::open(&other).unwrap_err().to_string();
     assert!(error.contains("not a payamak job store"), "{error}");
