@@ -49,7 +49,9 @@ pub use journal::{Entry, Journal, JournalError, MemoryJournal};
 #[cfg_attr(docsrs, doc(cfg(feature = "journal")))]
 pub use json_lines::{JournalContents, JsonLinesJournal};
 pub use reconcile::Reconciliation;
-pub use record::{BatchOutcome, BatchRecord, ErrorRecord, JobHeader, SentRecipient, JOURNAL_VERSION};
+pub use record::{
+    BatchOutcome, BatchRecord, ErrorRecord, JobHeader, RecipientsFingerprint, SentRecipient, JOURNAL_VERSION,
+};
 use report::Unjournaled;
 pub use report::{BatchStatus, BatchSummary, BulkOutcome, BulkRecipient, BulkReport, JournalFailure};
 
