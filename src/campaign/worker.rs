@@ -231,6 +231,14 @@ pub fn account_refusal(error: &Error, pause: Duration) -> Option<(Millis, String
     }
 }
 
+/// A deferred batch goes back to pending with its outcome: a claim that found
+/// its account empty before no longer says so.
+fn forget_empty(empty_until: &mut HashMap<String, Instant>, moves: &[BatchMove]) {
+    for step in moves {
+        empty_until.remove(&step.lease.account);
+    }
+}
+
 /// Midnight in Tehran after `now` (ms since the epoch), when daily limits reset.
 fn tehran_midnight_after(now: Millis) -> Millis {
     let tz = chrono_tz::Asia::Tehran;
@@ -469,6 +477,7 @@ impl<'a, S: Store> Worker<'a, S> {
                     } else {
                         let moves = std::mem::take(&mut finished);
                         finished_since = None;
+                        forget_empty(&mut empty_until, &moves);
                         match self
                             .store
                             .advance_many_then_claim(&moves, name, &self.options.owner, self.options.lease)
@@ -536,6 +545,7 @@ impl<'a, S: Store> Worker<'a, S> {
             if !finished.is_empty() && (window_over || !claim_soon || in_flight.is_empty() || failure.is_some()) {
                 let moves = std::mem::take(&mut finished);
                 finished_since = None;
+                forget_empty(&mut empty_until, &moves);
                 let moved = self.store.advance_many(&moves).await.map_err(|error| error.to_string());
                 self.recorded(moves, moved, &mut report, observer);
             }
