@@ -430,9 +430,10 @@ on with the other batches, and an answer that refuses the whole account
 (credentials, credit, the daily limit, throttling) pauses it and leaves its
 batches pending (a short throttling pause is waited out; a longer one ends the
 run, exit code 1, and the same command later goes on). A batch whose attempt has
-no outcome (a crash) is shown as attempting until `payamak worker
---unknown-after` (120 s) calls it unknown; --resend-unknown then sends it. Ctrl-C
-finishes the batches on their way and stops. --journal does not go with --store.
+no outcome (a crash) is unknown; --resend-unknown sends it once a worker has
+found it older than 120 s. Ctrl-C finishes the batches on their way and stops.
+--journal does not go with --store, and --store refuses to start over the file's
+journal.
 
 Summary: accepted, refused, unknown and not attempted recipients. Exit code 0
 when everyone was accepted, 1 if the panel refused some, 3 if the run stopped on
