@@ -417,6 +417,24 @@ If the journal cannot be written, the run stops with the summary of what was
 sent and exit code 3 (4 if a sent batch's outcome could not be recorded).
 Ctrl-C finishes the current batch and stops; a second Ctrl-C stops at once.
 
+STORE (--store sqlite:PATH, or postgres://…, instead of the journal): the CSV is
+read as a stream into a campaign of the job store (see `payamak campaign`), then
+sent by a worker in this process until nothing is left to claim; memory stays
+flat however long the file. One CSV file (by its full path) is one campaign: the
+same command again resumes it, and the panel, user name, sender, text, --flash,
+recipients and batch size are compared with the first run's, a difference
+refusing the run with nothing sent. As with the journal, a sent batch is never
+sent again, a failed one is, and an unknown one only with --resend-unknown. The
+store's worker does not stop at a refused batch or an unknown outcome: it goes
+on with the other batches, and an answer that refuses the whole account
+(credentials, credit, the daily limit, throttling) pauses it and leaves its
+batches pending (a short throttling pause is waited out; a longer one ends the
+run, exit code 1, and the same command later goes on). A batch whose attempt has
+no outcome (a crash) is unknown; --resend-unknown sends it once a worker has
+found it older than 120 s. Ctrl-C finishes the batches on their way and stops.
+--journal does not go with --store, and --store refuses to start over the file's
+journal.
+
 Summary: accepted, refused, unknown and not attempted recipients. Exit code 0
 when everyone was accepted, 1 if the panel refused some, 3 if the run stopped on
 a transport error, 4 if any batch's outcome is unknown.";
@@ -477,6 +495,10 @@ pub struct SendBulkArgs {
     /// Required when no endpoint is configured (the built-in emulator).
     #[arg(long, value_name = "FILE")]
     pub journal: Option<PathBuf>,
+
+    /// Send through this job store instead of a journal: sqlite:PATH, postgres://… or a libpq key=value string
+    #[arg(long, value_name = "URL", value_parser = crate::store::StoreUrl::parse, conflicts_with = "journal")]
+    pub store: Option<crate::store::StoreUrl>,
 
     /// Send again the batches whose outcome is unknown (their recipients may get the message twice), and those redirected
     #[arg(long)]

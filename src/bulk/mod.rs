@@ -51,7 +51,9 @@ pub(crate) use json_lines::sync_directory_of;
 #[cfg_attr(docsrs, doc(cfg(feature = "journal")))]
 pub use json_lines::{JournalContents, JsonLinesJournal};
 pub use reconcile::Reconciliation;
-pub use record::{BatchOutcome, BatchRecord, ErrorRecord, JobHeader, SentRecipient, JOURNAL_VERSION};
+pub use record::{
+    BatchOutcome, BatchRecord, ErrorRecord, JobHeader, RecipientsFingerprint, SentRecipient, JOURNAL_VERSION,
+};
 use report::Unjournaled;
 pub use report::{BatchStatus, BatchSummary, BulkOutcome, BulkRecipient, BulkReport, JournalFailure};
 

@@ -69,28 +69,33 @@ impl JobHeader {
 
     /// The differences that make `self` (a journal's) unusable for `current` (this run's).
     pub fn differences(&self, current: &JobHeader) -> Vec<String> {
+        self.differences_in(current, "the journal")
+    }
+
+    /// [`differences`](Self::differences), saying where `self` was kept
+    /// (`"the journal"`, `"the store"`).
+    pub fn differences_in(&self, current: &JobHeader, kept_in: &str) -> Vec<String> {
         let mut differences = Vec::new();
         if self.version != current.version {
+            let what = kept_in.strip_prefix("the ").unwrap_or(kept_in);
             differences
-                .push(format!("journal format version {} (this payamak writes {})", self.version, current.version));
+                .push(format!("{what} format version {} (this payamak writes {})", self.version, current.version));
             // An older format does not say which panel it was written against: nothing else is comparable.
             return differences;
         }
         if self.endpoints != current.endpoints {
             differences.push(format!(
-                "the panel differs ({} in the journal, {} now)",
+                "the panel differs ({} in {kept_in}, {} now)",
                 describe_endpoints(&self.endpoints),
                 describe_endpoints(&current.endpoints)
             ));
         }
         if self.username != current.username {
-            differences.push(format!(
-                "the user name differs ({:?} in the journal, {:?} now)",
-                self.username, current.username
-            ));
+            differences
+                .push(format!("the user name differs ({:?} in {kept_in}, {:?} now)", self.username, current.username));
         }
         if self.from != current.from {
-            differences.push(format!("the sender differs ({} in the journal, {} now)", self.from, current.from));
+            differences.push(format!("the sender differs ({} in {kept_in}, {} now)", self.from, current.from));
         }
         if self.text != current.text {
             differences.push("the text differs".to_owned());
@@ -100,15 +105,13 @@ impl JobHeader {
         }
         if self.recipients != current.recipients || self.recipients_fnv1a != current.recipients_fnv1a {
             differences.push(format!(
-                "the recipients differ ({} in the journal, {} now, or in another order)",
+                "the recipients differ ({} in {kept_in}, {} now, or in another order)",
                 self.recipients, current.recipients
             ));
         }
         if self.batch_size != current.batch_size {
-            differences.push(format!(
-                "the batch size differs ({} in the journal, {} now)",
-                self.batch_size, current.batch_size
-            ));
+            differences
+                .push(format!("the batch size differs ({} in {kept_in}, {} now)", self.batch_size, current.batch_size));
         }
         differences
     }
@@ -125,14 +128,46 @@ fn describe_endpoints(endpoints: &[String]) -> String {
 
 /// FNV-1a, 64 bit, of the numbers one per line: detects a changed recipient list.
 pub(crate) fn fingerprint<'a>(numbers: impl IntoIterator<Item = &'a str>) -> String {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut hash = RecipientsFingerprint::default();
     for number in numbers {
-        for byte in number.bytes().chain(std::iter::once(b'\n')) {
-            hash ^= u64::from(byte);
-            hash = hash.wrapping_mul(0x0100_0000_01b3);
-        }
+        hash.push(number);
     }
-    format!("{hash:016x}")
+    hash.finish()
+}
+
+/// [`JobHeader::recipients_fnv1a`] and [`JobHeader::recipients`] of numbers
+/// read one at a time (a stream too long to hold).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecipientsFingerprint {
+    hash: u64,
+    count: usize,
+}
+
+impl Default for RecipientsFingerprint {
+    fn default() -> Self {
+        RecipientsFingerprint { hash: 0xcbf2_9ce4_8422_2325, count: 0 }
+    }
+}
+
+impl RecipientsFingerprint {
+    /// Adds the next number.
+    pub fn push(&mut self, number: &str) {
+        for byte in number.bytes().chain(std::iter::once(b'\n')) {
+            self.hash ^= u64::from(byte);
+            self.hash = self.hash.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.count += 1;
+    }
+
+    /// The numbers added.
+    pub fn count(&self) -> usize {
+        self.count
+    }
+
+    /// The fingerprint, as [`JobHeader::recipients_fnv1a`] has it.
+    pub fn finish(&self) -> String {
+        format!("{:016x}", self.hash)
+    }
 }
 
 /// The time now, as journals write it (UTC, RFC 3339 with milliseconds).

@@ -109,6 +109,13 @@ pub struct BatchSummary {
 
 impl BatchSummary {
     fn new(index: usize, recipients: usize, record: Option<&BatchRecord>, this_run: bool) -> Self {
+        Self::of(index, recipients, record.map(|record| record.outcome.as_ref()), this_run)
+    }
+
+    /// Batch `index` of `recipients` recipients, from what is recorded of it:
+    /// `attempt` is `None` when it was never attempted, `Some(None)` when it
+    /// was attempted without an outcome (unknown), `Some(Some(outcome))` otherwise.
+    pub fn of(index: usize, recipients: usize, attempt: Option<Option<&BatchOutcome>>, this_run: bool) -> Self {
         let mut summary = BatchSummary {
             index,
             recipients,
@@ -120,7 +127,7 @@ impl BatchSummary {
             this_run,
             error: None,
         };
-        match record.map(|record| &record.outcome) {
+        match attempt {
             None => {}
             Some(None) => summary.status = BatchStatus::Unknown,
             Some(Some(BatchOutcome::Unknown { error })) => {

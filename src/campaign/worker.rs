@@ -182,6 +182,12 @@ pub trait WorkerObserver: Send {
     fn batch(&mut self, lease: &Lease, handled: &Handled) {
         let _ = (lease, handled);
     }
+
+    /// Asked before each claim: once it says `false`, the worker claims
+    /// nothing more, records the batches on their way and stops (say, on a Ctrl-C).
+    fn keep_claiming(&mut self) -> bool {
+        true
+    }
 }
 
 /// An observer that does nothing.
@@ -222,6 +228,14 @@ pub fn account_refusal(error: &Error, pause: Duration) -> Option<(Millis, String
             _ => None,
         },
         _ => None,
+    }
+}
+
+/// A deferred batch goes back to pending with its outcome: a claim that found
+/// its account empty before no longer says so.
+fn forget_empty(empty_until: &mut HashMap<String, Instant>, moves: &[BatchMove]) {
+    for step in moves {
+        empty_until.remove(&step.lease.account);
     }
 }
 
@@ -411,6 +425,7 @@ impl<'a, S: Store> Worker<'a, S> {
         let mut finished: Vec<BatchMove> = Vec::new();
         let mut finished_since: Option<Instant> = None;
         loop {
+            let stopping = !observer.keep_claiming();
             if failure.is_none() && last_reap.is_none_or(|at| at.elapsed() >= self.options.reap_every) {
                 last_reap = Some(Instant::now());
                 if let Err(error) = self.reap().await {
@@ -434,7 +449,7 @@ impl<'a, S: Store> Worker<'a, S> {
             let mut wait = self.options.idle_poll;
             let mut waiting_for_tokens = false;
             // Fill the free slots, one batch per account in turn (token first, then claim).
-            'fill: while failure.is_none() && in_flight.len() < self.options.concurrency.max(1) {
+            'fill: while failure.is_none() && !stopping && in_flight.len() < self.options.concurrency.max(1) {
                 let mut claimed_any = false;
                 for offset in 0..accounts.len() {
                     if in_flight.len() >= self.options.concurrency.max(1) {
@@ -462,6 +477,7 @@ impl<'a, S: Store> Worker<'a, S> {
                     } else {
                         let moves = std::mem::take(&mut finished);
                         finished_since = None;
+                        forget_empty(&mut empty_until, &moves);
                         match self
                             .store
                             .advance_many_then_claim(&moves, name, &self.options.owner, self.options.lease)
@@ -529,6 +545,7 @@ impl<'a, S: Store> Worker<'a, S> {
             if !finished.is_empty() && (window_over || !claim_soon || in_flight.is_empty() || failure.is_some()) {
                 let moves = std::mem::take(&mut finished);
                 finished_since = None;
+                forget_empty(&mut empty_until, &moves);
                 let moved = self.store.advance_many(&moves).await.map_err(|error| error.to_string());
                 self.recorded(moves, moved, &mut report, observer);
             }
@@ -539,7 +556,10 @@ impl<'a, S: Store> Worker<'a, S> {
                 if let Some(error) = failure {
                     return Err(error);
                 }
-                if self.options.until_idle && !waiting_for_tokens && self.idle().await? {
+                if stopping {
+                    return Ok(report);
+                }
+                if self.options.until_idle && !waiting_for_tokens && self.idle(&empty_until).await? {
                     return Ok(report);
                 }
                 tokio::time::sleep(wait).await;
@@ -601,8 +621,9 @@ impl<'a, S: Store> Worker<'a, S> {
     }
 
     /// Whether nothing is left this worker could claim: no pending or claimed
-    /// batch, or only those of paused accounts.
-    async fn idle(&self) -> Result<bool, StoreError> {
+    /// batch, or only those of paused accounts and of accounts it does not
+    /// serve (a claim for each of its own, in `found_empty`, just found nothing).
+    async fn idle(&self, found_empty: &HashMap<String, Instant>) -> Result<bool, StoreError> {
         let counts = self.store.counts(None).await?;
         if counts.batches(BatchState::Claimed) > 0 {
             return Ok(false);
@@ -613,10 +634,12 @@ impl<'a, S: Store> Worker<'a, S> {
         // Pending batches left: idle only if no account that has them can be served soon.
         let accounts = self.accounts().await?;
         let soon = now_ms().saturating_add(super::rate::ms(self.options.wait_out_pauses));
+        let now = Instant::now();
         for account in &accounts {
             let paused = account.paused.as_ref().is_some_and(|(until, _)| *until > soon);
-            if !paused {
-                // A claim for it found nothing a moment ago, or it would have been taken.
+            // A claim for it found nothing a moment ago: the pending batches are another account's.
+            let empty = found_empty.get(&account.account.name).is_some_and(|until| *until > now);
+            if !paused && !empty {
                 return Ok(false);
             }
         }

@@ -890,3 +890,62 @@ conformance!(
     postgres_support::stores(1).await.and_then(|mut stores| stores.pop()),
     postgres_support::stores(4).await
 );
+
+/// A worker of one account, until idle, stops when only another account's batches are pending.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_until_idle_ends_beside_pending_batches_of_an_account_it_does_not_serve() {
+    let store = payamak::campaign::MemoryStore::new();
+    let id = campaign(&store, 250).await;
+    store.put_account(&account("b")).await.expect("account");
+    let other = store.create_campaign(&spec("b", CAMPAIGN_PRIORITY)).await.expect("campaign").id;
+    store.add_recipients(other, &numbers(50)).await.expect("recipients");
+    store.seal(other, 100).await.expect("seal");
+    let panel = Panel::default();
+    let clients: HashMap<String, Client> = [("a".to_owned(), panel.client())].into();
+    let mut options = WorkerOptions::new("worker-a");
+    options.until_idle = true;
+    options.idle_poll = Duration::from_millis(20);
+    options.deliveries = None;
+    let worker = Worker::new(&store, &clients, options);
+    let mut observer = Quiet;
+    let report = tokio::time::timeout(Duration::from_secs(10), worker.run(&mut observer))
+        .await
+        .expect("the worker ends")
+        .unwrap();
+    assert_eq!(report.sent, 3, "{report:?}");
+    assert_eq!(store.counts(Some(id)).await.unwrap().batches(BatchState::Sent), 3);
+    assert_eq!(store.counts(Some(other)).await.unwrap().batches(BatchState::Pending), 1);
+}
+
+/// An observer that stops the worker after its first batch.
+struct StopAfterOne(u64);
+
+impl payamak::campaign::WorkerObserver for StopAfterOne {
+    fn batch(&mut self, _lease: &Lease, _handled: &payamak::campaign::Handled) {
+        self.0 += 1;
+    }
+    fn keep_claiming(&mut self) -> bool {
+        self.0 == 0
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_told_to_stop_claims_nothing_more_and_records_what_it_sent() {
+    let store = payamak::campaign::MemoryStore::new();
+    let id = campaign(&store, 500).await;
+    let panel = Panel::default();
+    let clients: HashMap<String, Client> = [("a".to_owned(), panel.client())].into();
+    let mut options = WorkerOptions::new("worker-a");
+    options.concurrency = 1;
+    options.deliveries = None;
+    let worker = Worker::new(&store, &clients, options);
+    let mut observer = StopAfterOne(0);
+    let report = tokio::time::timeout(Duration::from_secs(10), worker.run(&mut observer))
+        .await
+        .expect("the worker stops")
+        .unwrap();
+    // The first outcome is reported with the next claim (one transaction): one more batch may go.
+    assert!((1..=2).contains(&report.sent), "{report:?}");
+    let counts = store.counts(Some(id)).await.unwrap();
+    assert_eq!((counts.batches(BatchState::Sent), counts.batches(BatchState::Pending)), (report.sent, 5 - report.sent));
+}

@@ -37,7 +37,7 @@ pub fn owner_name() -> String {
 }
 
 /// A client for each account of the store whose credentials reference this worker can resolve.
-fn clients(accounts: &[AccountState], context: &Context) -> Result<HashMap<String, Client>, Failure> {
+pub fn clients(accounts: &[AccountState], context: &Context) -> Result<HashMap<String, Client>, Failure> {
     let settings = &context.settings;
     let mut clients = HashMap::new();
     for state in accounts {

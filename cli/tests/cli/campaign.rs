@@ -114,7 +114,7 @@ fn a_campaign_is_imported_then_sent_once_by_two_worker_processes() {
     }
 }
 
-fn emulator_reset(emulator: &RunningEmulator) {
+pub fn emulator_reset(emulator: &RunningEmulator) {
     let (status, _) = crate::support::http(
         "POST",
         &format!("http://{}/admin/reset", emulator.local_addr()),

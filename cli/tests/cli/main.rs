@@ -11,6 +11,8 @@ mod settings;
 
 mod send_bulk;
 
+mod send_bulk_store;
+
 mod emulator_command;
 
 mod credentials;

@@ -374,7 +374,7 @@ fn a_refused_batch_stops_the_run() {
 }
 
 /// An emulator listening at `url`'s address, once whatever listened there has let it go.
-fn emulator_at(url: &str) -> RunningEmulator {
+pub fn emulator_at(url: &str) -> RunningEmulator {
     let address: std::net::SocketAddr = url.trim_start_matches("http://").trim_end_matches("/post/").parse().unwrap();
     let started = Instant::now();
     loop {

@@ -28,6 +28,7 @@ use crate::input;
 use crate::output::Output;
 use crate::session::Session;
 
+mod store;
 mod summary;
 mod test_hooks;
 
@@ -36,7 +37,7 @@ use summary::{print_summary, summarize};
 /// Runs `send-bulk`.
 pub async fn run(args: SendBulkArgs, context: &Context) -> CliResult {
     let output = &context.output;
-    if context.settings.endpoints.is_empty() && args.journal.is_none() && !args.safety.dry_run {
+    if context.settings.endpoints.is_empty() && args.journal.is_none() && args.store.is_none() && !args.safety.dry_run {
         // Its journal would say every batch was sent; resumed later against the
         // real panel, that run would send nothing.
         return Err(Failure::usage(
@@ -48,6 +49,9 @@ pub async fn run(args: SendBulkArgs, context: &Context) -> CliResult {
     let text = input::text(args.text.as_deref())?;
     if args.from.trim().is_empty() {
         return Err(Failure::usage("--from is empty"));
+    }
+    if let (Some(url), false) = (&args.store, args.safety.dry_run) {
+        return store::run(&args, url, text, context).await;
     }
     let recipients = csv_input::stream::collect(&args.recipients.csv, args.recipients.options())?;
     for note in &recipients.notes {

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use payamak::bulk::{BatchStatus, BulkReport, ErrorRecord};
+use payamak::bulk::{BatchStatus, BatchSummary, BulkReport, ErrorRecord};
 use payamak::Sms;
 use serde::Serialize;
 
@@ -58,7 +58,15 @@ fn status_name<S: serde::Serializer>(status: &BatchStatus, serializer: S) -> Res
 /// The summary of a run (its JSON document with `--json`).
 #[derive(Debug, Serialize)]
 pub struct SummaryJson {
-    journal: String,
+    /// The journal (without `--store`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) journal: Option<String>,
+    /// The job store (with `--store`), for people.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) store: Option<String>,
+    /// The campaign in the job store.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) campaign: Option<i64>,
     resumed: bool,
     from: String,
     text: TextJson,
@@ -70,9 +78,17 @@ pub struct SummaryJson {
     /// is unknown, or not confirmed by the panel's answer.
     unknown: usize,
     not_attempted: usize,
-    interrupted: bool,
-    invalid: Vec<InvalidRow>,
-    duplicates: Vec<DuplicateRow>,
+    pub(super) interrupted: bool,
+    /// The invalid rows (with `--store`, the first ones: see `invalid_rows`).
+    pub(super) invalid: Vec<InvalidRow>,
+    /// With `--store`, how many rows are invalid.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) invalid_rows: Option<u64>,
+    /// The repeated rows (none listed with `--store`: see `repeated_numbers`).
+    pub(super) duplicates: Vec<DuplicateRow>,
+    /// With `--store`, how many repeated numbers the store dropped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) repeated_numbers: Option<u64>,
     batch_results: Vec<BatchJson>,
 }
 
@@ -94,43 +110,44 @@ impl SummaryJson {
     }
 }
 
-/// Where every batch stands according to the journal, after this run.
-pub fn summarize(
-    journal: &Path,
-    resumed: bool,
-    report: &BulkReport,
-    sms: &Sms,
-    recipients: &CsvRecipients,
-    text: TextJson,
-) -> SummaryJson {
-    let mut summary = SummaryJson {
-        journal: journal.display().to_string(),
-        resumed,
-        from: sms.sender().to_owned(),
-        text,
-        recipients: recipients.numbers.len(),
-        batches: report.batches.len(),
-        accepted: 0,
-        refused: 0,
-        unknown: 0,
-        not_attempted: 0,
-        interrupted: report.interrupted,
-        invalid: recipients.invalid.clone(),
-        duplicates: recipients.duplicates.clone(),
-        batch_results: Vec::with_capacity(report.batches.len()),
-    };
-    for batch in &report.batches {
-        summary.accepted += batch.accepted;
-        summary.refused += batch.refused;
-        summary.unknown += batch.unconfirmed;
+impl SummaryJson {
+    /// A summary of `recipients` recipients from `from`, with no batch yet.
+    pub fn new(resumed: bool, from: &str, text: TextJson, recipients: usize, batches: usize) -> Self {
+        SummaryJson {
+            journal: None,
+            store: None,
+            campaign: None,
+            resumed,
+            from: from.to_owned(),
+            text,
+            recipients,
+            batches,
+            accepted: 0,
+            refused: 0,
+            unknown: 0,
+            not_attempted: 0,
+            interrupted: false,
+            invalid: Vec::new(),
+            invalid_rows: None,
+            duplicates: Vec::new(),
+            repeated_numbers: None,
+            batch_results: Vec::with_capacity(batches),
+        }
+    }
+
+    /// Counts one batch, in order.
+    pub fn add(&mut self, batch: &BatchSummary) {
+        self.accepted += batch.accepted;
+        self.refused += batch.refused;
+        self.unknown += batch.unconfirmed;
         match batch.status {
-            BatchStatus::Unknown => summary.unknown += batch.recipients,
+            BatchStatus::Unknown => self.unknown += batch.recipients,
             BatchStatus::NotAttempted | BatchStatus::Failed | BatchStatus::Redirected => {
-                summary.not_attempted += batch.recipients
+                self.not_attempted += batch.recipients
             }
             _ => {}
         }
-        summary.batch_results.push(BatchJson {
+        self.batch_results.push(BatchJson {
             batch: batch.index + 1,
             recipients: batch.recipients,
             status: batch.status,
@@ -141,6 +158,25 @@ pub fn summarize(
             this_run: batch.this_run,
             error: batch.error.as_ref().map(ErrorJson::from),
         });
+    }
+}
+
+/// Where every batch stands according to the journal, after this run.
+pub fn summarize(
+    journal: &Path,
+    resumed: bool,
+    report: &BulkReport,
+    sms: &Sms,
+    recipients: &CsvRecipients,
+    text: TextJson,
+) -> SummaryJson {
+    let mut summary = SummaryJson::new(resumed, sms.sender(), text, recipients.numbers.len(), report.batches.len());
+    summary.journal = Some(journal.display().to_string());
+    summary.interrupted = report.interrupted;
+    summary.invalid = recipients.invalid.clone();
+    summary.duplicates = recipients.duplicates.clone();
+    for batch in &report.batches {
+        summary.add(batch);
     }
     summary
 }
@@ -180,7 +216,12 @@ pub fn print_summary(output: &Output, summary: &SummaryJson, pending: usize) {
         table.add_row(["unknown".to_owned(), summary.unknown.to_string()]);
         table.add_row(["not attempted".to_owned(), summary.not_attempted.to_string()]);
         output.print_table(table);
-        output.print(format!("journal: {}", summary.journal));
+        if let Some(journal) = &summary.journal {
+            output.print(format!("journal: {journal}"));
+        }
+        if let (Some(store), Some(campaign)) = (&summary.store, summary.campaign) {
+            output.print(format!("store: {store}, campaign {campaign}"));
+        }
     }
     if summary.batch_results.iter().any(|batch| batch.status == BatchStatus::Unknown) {
         output.note(

@@ -1,0 +1,222 @@
+//! `send-bulk --store`: one CSV file is one campaign of a job store, sent by a
+//! worker in the process; reruns resume it, or refuse another send.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use payamak_emulator::{Account, Emulator, RunningEmulator};
+
+use crate::campaign::{emulator_reset, stores};
+use crate::send_bulk::emulator_at;
+use crate::support::{against, emulator, emulator_with, numbers, payamak, run, sent_counts, write_csv, Run, TempDir};
+
+const TEXT: &str = "حراج امروز";
+
+fn bulk(emulator: &RunningEmulator, home: &TempDir, store: &str, csv: &Path, extra: &[&str]) -> Run {
+    let mut command = against(emulator, home);
+    command.args(["--json", "send-bulk", "--store", store, "--from", "5000123456", "--text", TEXT, "--csv"]);
+    run(command.arg(csv).args(extra))
+}
+
+/// `send-bulk` against the panel at `url` (the demo account).
+fn bulk_at(url: &str, home: &TempDir, store: &str, csv: &Path, text: &str, from: &str, extra: &[&str]) -> Run {
+    let mut command = payamak(home);
+    command.args(["--json", "--endpoint", url, "--user", "demo", "--password", "demo"]);
+    command.args(["send-bulk", "--store", store, "--from", from, "--text", text, "--csv"]);
+    run(command.arg(csv).args(extra))
+}
+
+/// Every number of `all` received exactly `expected(number)` messages, and nobody else any.
+#[track_caller]
+fn assert_received(emulator: &RunningEmulator, all: &[String], expected: impl Fn(usize) -> usize) {
+    let counts = sent_counts(emulator, "demo");
+    for (index, number) in all.iter().enumerate() {
+        let got = counts.get(number).copied().unwrap_or(0);
+        assert_eq!(got, expected(index), "{number} (recipient #{index}) received {got} messages");
+    }
+    assert!(counts.keys().all(|number| all.contains(number)), "only the CSV's numbers were sent to");
+}
+
+#[test]
+fn with_a_store_everyone_is_sent_once_and_a_rerun_sends_nothing() {
+    let emulator = emulator();
+    let home = TempDir::new("bulk-store-full");
+    let all = numbers(250);
+    let csv = home.join("customers.csv");
+    write_csv(&csv, &all);
+    for store in stores(&home) {
+        let first = bulk(&emulator, &home, &store, &csv, &[]);
+        let json = first.expect_code(0).json();
+        assert_eq!((json["recipients"].as_u64(), json["batches"].as_u64()), (Some(250), Some(3)), "{json}");
+        assert_eq!((json["accepted"].as_u64(), json["refused"].as_u64()), (Some(250), Some(0)), "{json}");
+        assert_eq!((json["unknown"].as_u64(), json["not_attempted"].as_u64()), (Some(0), Some(0)), "{json}");
+        assert_eq!(json["resumed"], false);
+        assert!(json.get("journal").is_none(), "{json}");
+        assert!(json["campaign"].is_i64(), "{json}");
+        assert!(json["batch_results"]
+            .as_array()
+            .is_some_and(|batches| batches.iter().all(|batch| batch["status"] == "sent" && batch["this_run"] == true)));
+        assert!(!home.join("customers.csv.journal").exists(), "no journal is written");
+        assert_received(&emulator, &all, |_| 1);
+        let sizes: BTreeMap<u64, usize> =
+            emulator.account_snapshot("demo").unwrap().sent.iter().fold(BTreeMap::new(), |mut sizes, sent| {
+                *sizes.entry(sent.batch).or_default() += 1;
+                sizes
+            });
+        let mut sizes: Vec<usize> = sizes.into_values().collect();
+        sizes.sort_unstable();
+        assert_eq!(sizes, [50, 100, 100]);
+        let calls = emulator.send_calls();
+        assert!(calls.repeated.is_empty(), "{:?}", calls.repeated);
+
+        // The same command again: the same campaign, nothing sent.
+        let again = bulk(&emulator, &home, &store, &csv, &[]);
+        let again = again.expect_code(0).json();
+        assert_eq!((again["resumed"].clone(), again["campaign"].clone()), (true.into(), json["campaign"].clone()));
+        assert_eq!(again["accepted"], 250);
+        assert_eq!(again["batch_results"][0]["this_run"], false);
+        assert_eq!(emulator.send_calls().calls, calls.calls, "no SendSms call on a rerun");
+
+        let human = run(against(&emulator, &home)
+            .args(["send-bulk", "--store", &store, "--from", "5000123456", "--text", TEXT, "--csv"])
+            .arg(&csv));
+        human.expect_code(0);
+        assert!(human.stdout.contains("accepted") && human.stdout.contains("250"), "{}", human.stdout);
+        assert!(human.stdout.contains("campaign"), "{}", human.stdout);
+        assert_received(&emulator, &all, |_| 1);
+        emulator_reset(&emulator);
+    }
+}
+
+#[test]
+fn with_a_store_another_send_of_the_same_file_is_refused_and_sends_nothing() {
+    let home = TempDir::new("bulk-store-mismatch");
+    let store = format!("sqlite:{}", home.join("sends.db").display());
+    let all = numbers(150);
+    let csv = home.join("list.csv");
+    write_csv(&csv, &all);
+    // The panel is down: both batches fail, definitely not sent, and a rerun would send them.
+    let url = format!("http://127.0.0.1:{}/post/", crate::support::closed_port());
+    let down = bulk_at(&url, &home, &store, &csv, TEXT, "5000123456", &[]);
+    let json = down.expect_code(3).json();
+    assert_eq!(json["not_attempted"], 150, "{json}");
+    let emulator = emulator_at(&url);
+
+    let other_text = bulk_at(&url, &home, &store, &csv, "another text", "5000123456", &[]);
+    other_text.expect_code(2);
+    assert!(other_text.stderr.contains("belongs to another send"), "{}", other_text.stderr);
+    assert!(other_text.stderr.contains("the text differs"), "{}", other_text.stderr);
+    let other_sender = bulk_at(&url, &home, &store, &csv, TEXT, "3000987654", &[]);
+    other_sender.expect_code(2);
+    assert!(other_sender.stderr.contains("the sender differs (5000123456 in the store"), "{}", other_sender.stderr);
+    let flash = bulk_at(&url, &home, &store, &csv, TEXT, "5000123456", &["--flash"]);
+    flash.expect_code(2);
+    assert!(flash.stderr.contains("--flash differs"), "{}", flash.stderr);
+    let other_user = run(payamak(&home)
+        .args(["--endpoint", &url, "--user", "someone", "--password", "pw"])
+        .args(["send-bulk", "--store", &store, "--from", "5000123456", "--text", TEXT, "--csv"])
+        .arg(&csv));
+    other_user.expect_code(2);
+    assert!(other_user.stderr.contains(r#"the user name differs ("demo" in the store"#), "{}", other_user.stderr);
+
+    // The file edited: one more number, then the same count in another order.
+    write_csv(&csv, &numbers(151));
+    let edited = bulk_at(&url, &home, &store, &csv, TEXT, "5000123456", &[]);
+    edited.expect_code(2);
+    assert!(edited.stderr.contains("the recipients differ (150 in the store, 151 now"), "{}", edited.stderr);
+    let mut reordered = all.clone();
+    reordered.swap(0, 149);
+    write_csv(&csv, &reordered);
+    let reordered_run = bulk_at(&url, &home, &store, &csv, TEXT, "5000123456", &[]);
+    reordered_run.expect_code(2);
+    assert!(reordered_run.stderr.contains("the recipients differ"), "{}", reordered_run.stderr);
+    assert!(sent_counts(&emulator, "demo").is_empty(), "nothing sent by a refused run");
+
+    // The file as it was: the failed batches go, once.
+    write_csv(&csv, &all);
+    let resumed = bulk_at(&url, &home, &store, &csv, TEXT, "5000123456", &[]);
+    let json = resumed.expect_code(0).json();
+    assert_eq!((json["resumed"].clone(), json["accepted"].clone()), (true.into(), 150.into()), "{json}");
+    assert!(resumed.stderr.contains("sending them again"), "{}", resumed.stderr);
+    assert_received(&emulator, &all, |_| 1);
+}
+
+#[test]
+fn with_a_store_an_unknown_batch_is_not_resent_unless_asked() {
+    let home = TempDir::new("bulk-store-unknown");
+    let store = format!("sqlite:{}", home.join("sends.db").display());
+    let all = numbers(150);
+    let csv = home.join("list.csv");
+    write_csv(&csv, &all);
+    // Batch 1's answer is lost (unknown); batch 2 finds nobody listening (failed, not sent).
+    let hang_up = crate::support::hang_up_server(1);
+    let lost = bulk_at(&hang_up, &home, &store, &csv, TEXT, "5000123456", &["--concurrency", "1"]);
+    let json = lost.expect_code(4).json();
+    assert_eq!((json["unknown"].as_u64(), json["not_attempted"].as_u64()), (Some(100), Some(50)), "{json}");
+    assert_eq!(json["batch_results"][0]["status"], "unknown", "{json}");
+    assert_eq!(json["batch_results"][0]["error"]["kind"], "outcome_unknown", "{json}");
+    assert!(lost.stderr.contains("--resend-unknown"), "{}", lost.stderr);
+
+    // The panel answers now: batch 2 goes, batch 1 does not, on this run or the next.
+    let emulator = emulator_at(&hang_up);
+    for _ in 0..2 {
+        let resumed = bulk_at(&hang_up, &home, &store, &csv, TEXT, "5000123456", &[]);
+        let json = resumed.expect_code(4).json();
+        assert_eq!((json["accepted"].as_u64(), json["unknown"].as_u64()), (Some(50), Some(100)), "{json}");
+        assert_received(&emulator, &all, |index| usize::from(index >= 100));
+    }
+
+    // A person's decision: batch 1 again.
+    let forced = bulk_at(&hang_up, &home, &store, &csv, TEXT, "5000123456", &["--resend-unknown"]);
+    let json = forced.expect_code(0).json();
+    assert_eq!(json["accepted"], 150, "{json}");
+    assert!(forced.stderr.contains("may get the message twice"), "{}", forced.stderr);
+    assert_received(&emulator, &all, |_| 1);
+    assert!(emulator.send_calls().repeated.is_empty());
+}
+
+#[test]
+fn with_a_store_a_refused_account_pauses_the_run_and_ends_it() {
+    // Credit for 150 messages: batch 1 goes, batch 2 is refused (code 2) and waits, as batch 3 does.
+    let emulator =
+        emulator_with(Emulator::builder().account(Account::new("demo", "demo").credit(150.0).sender("5000123456")));
+    let home = TempDir::new("bulk-store-refused");
+    let store = format!("sqlite:{}", home.join("sends.db").display());
+    let all = numbers(250);
+    let csv = home.join("list.csv");
+    write_csv(&csv, &all);
+    let first = bulk(&emulator, &home, &store, &csv, &["--concurrency", "1"]);
+    let json = first.expect_code(1).json();
+    assert_eq!((json["accepted"].as_u64(), json["not_attempted"].as_u64()), (Some(100), Some(150)), "{json}");
+    assert_eq!(json["batch_results"][1]["status"], "not_attempted", "{json}");
+    assert_eq!(json["batch_results"][1]["error"]["code"], 2, "{json}");
+    assert!(first.stderr.contains("insufficient credit"), "{}", first.stderr);
+    assert!(first.stderr.contains("run the same command again"), "{}", first.stderr);
+    assert_received(&emulator, &all, |index| usize::from(index < 100));
+}
+
+#[test]
+fn a_store_does_not_go_with_a_journal_nor_over_one() {
+    let emulator = emulator();
+    let home = TempDir::new("bulk-store-journal");
+    let store = format!("sqlite:{}", home.join("sends.db").display());
+    let all = numbers(150);
+    let csv = home.join("list.csv");
+    write_csv(&csv, &all);
+    let both = bulk(&emulator, &home, &store, &csv, &["--journal", "x.journal"]);
+    both.expect_code(2);
+    assert!(both.stderr.contains("cannot be used with"), "{}", both.stderr);
+
+    // A journal's send of the file, half done: not started afresh in a store.
+    let mut journaled = against(&emulator, &home);
+    journaled.args(["--json", "send-bulk", "--concurrency", "1", "--from", "5000123456", "--text", TEXT, "--csv"]);
+    journaled.arg(&csv).env("PAYAMAK_TEST_CRASH", "outcome:1");
+    run(&mut journaled).expect_code(86);
+    let over = bulk(&emulator, &home, &store, &csv, &[]);
+    over.expect_code(2);
+    assert!(over.stderr.contains("finish it without --store"), "{}", over.stderr);
+    assert_received(&emulator, &all, |index| usize::from(index < 100));
+
+    let help = run(payamak(&home).args(["send-bulk", "--help"]));
+    assert!(help.expect_code(0).stdout.contains("--store <URL>"), "{}", help.stdout);
+}
