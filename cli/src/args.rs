@@ -433,7 +433,9 @@ run, exit code 1, and the same command later goes on). A batch whose attempt has
 no outcome (a crash) is unknown; --resend-unknown sends it once a worker has
 found it older than 120 s. Ctrl-C finishes the batches on their way and stops.
 --journal does not go with --store, and --store refuses to start over the file's
-journal.
+journal. Before its first send, --store marks the file (FILE.store, naming the
+store and the campaign): a run of the file without --store, or with another
+store, is then refused, since neither knows what the marked store sent.
 
 Summary: accepted, refused, unknown and not attempted recipients. Exit code 0
 when everyone was accepted, 1 if the panel refused some, 3 if the run stopped on

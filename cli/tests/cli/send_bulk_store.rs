@@ -42,9 +42,10 @@ fn with_a_store_everyone_is_sent_once_and_a_rerun_sends_nothing() {
     let emulator = emulator();
     let home = TempDir::new("bulk-store-full");
     let all = numbers(250);
-    let csv = home.join("customers.csv");
-    write_csv(&csv, &all);
-    for store in stores(&home) {
+    for (index, store) in stores(&home).into_iter().enumerate() {
+        // A file of its own per store: one file's send is one store's (see the mark's test).
+        let csv = home.join(&format!("customers-{index}.csv"));
+        write_csv(&csv, &all);
         let first = bulk(&emulator, &home, &store, &csv, &[]);
         let json = first.expect_code(0).json();
         assert_eq!((json["recipients"].as_u64(), json["batches"].as_u64()), (Some(250), Some(3)), "{json}");
@@ -56,7 +57,7 @@ fn with_a_store_everyone_is_sent_once_and_a_rerun_sends_nothing() {
         assert!(json["batch_results"]
             .as_array()
             .is_some_and(|batches| batches.iter().all(|batch| batch["status"] == "sent" && batch["this_run"] == true)));
-        assert!(!home.join("customers.csv.journal").exists(), "no journal is written");
+        assert!(!home.join(&format!("customers-{index}.csv.journal")).exists(), "no journal is written");
         assert_received(&emulator, &all, |_| 1);
         let sizes: BTreeMap<u64, usize> =
             emulator.account_snapshot("demo").unwrap().sent.iter().fold(BTreeMap::new(), |mut sizes, sent| {
@@ -219,4 +220,46 @@ fn a_store_does_not_go_with_a_journal_nor_over_one() {
 
     let help = run(payamak(&home).args(["send-bulk", "--help"]));
     assert!(help.expect_code(0).stdout.contains("--store <URL>"), "{}", help.stdout);
+}
+
+#[test]
+fn a_file_sent_through_a_store_is_refused_without_it_and_with_another() {
+    let emulator = emulator();
+    let home = TempDir::new("bulk-store-mark");
+    let store = format!("sqlite:{}", home.join("sends.db").display());
+    let all = numbers(150);
+    let csv = home.join("list.csv");
+    write_csv(&csv, &all);
+    bulk(&emulator, &home, &store, &csv, &[]).expect_code(0);
+    let mark = std::fs::read_to_string(home.join("list.csv.store")).expect("the file is marked");
+    assert!(mark.contains("sends.db") && mark.contains("\"campaign\""), "{mark}");
+    let calls = emulator.send_calls().calls;
+
+    // Without the store: a journal would not know what the store sent.
+    let mut journaled = against(&emulator, &home);
+    journaled.args(["send-bulk", "--from", "5000123456", "--text", TEXT, "--csv"]).arg(&csv);
+    let without = run(&mut journaled);
+    without.expect_code(2);
+    assert!(
+        without.stderr.contains("runs in the job store sqlite:") && without.stderr.contains("--store"),
+        "{}",
+        without.stderr
+    );
+    assert!(!home.join("list.csv.journal").exists(), "no journal started");
+
+    // Another store: it would start the file afresh.
+    let other = format!("sqlite:{}", home.join("other.db").display());
+    let elsewhere = bulk(&emulator, &home, &other, &csv, &[]);
+    elsewhere.expect_code(2);
+    assert!(elsewhere.stderr.contains("not sqlite:"), "{}", elsewhere.stderr);
+    assert_eq!(emulator.send_calls().calls, calls, "nothing sent again");
+    assert_received(&emulator, &all, |_| 1);
+
+    // The same store, spelt another way, is the same store.
+    let relative = run(against(&emulator, &home)
+        .current_dir(home.path())
+        .args(["--json", "send-bulk", "--store", "sqlite:./sends.db", "--from", "5000123456", "--text", TEXT])
+        .args(["--csv", "list.csv"]));
+    relative.expect_code(0);
+    assert_eq!(emulator.send_calls().calls, calls, "a rerun sends nothing");
 }

@@ -28,6 +28,7 @@ use crate::input;
 use crate::output::Output;
 use crate::session::Session;
 
+mod marker;
 mod store;
 mod summary;
 mod test_hooks;
@@ -68,6 +69,7 @@ pub async fn run(args: SendBulkArgs, context: &Context) -> CliResult {
         DryRunJson::of(&sms).print(output, DRY_RUN_SHOWN);
         return Ok(Exit::Ok);
     }
+    marker::refuse_without_store(&args.recipients.csv)?;
     // Connecting makes no request; it settles which panel and user the journal is for.
     let session = context.connect().await?;
     let journal = open_journal(&args, &sms, &session, output)?;

@@ -24,6 +24,7 @@ use payamak::campaign::{
 use payamak::sms::MAX_RECIPIENTS_PER_CALL;
 use payamak::Sms;
 
+use super::marker;
 use super::summary::{print_summary, SummaryJson};
 use super::watch_ctrl_c;
 use crate::args::SendBulkArgs;
@@ -96,6 +97,7 @@ pub async fn run(args: &SendBulkArgs, url: &StoreUrl, text: String, context: &Co
             journal.display()
         )));
     }
+    marker::refuse_another_store(csv, url)?;
     let canonical = std::fs::canonicalize(csv)
         .map_err(|error| Failure::usage(format!("cannot open the CSV file {}: {error}", csv.display())))?;
     let name = format!("send-bulk:{}", canonical.display());
@@ -171,6 +173,10 @@ pub async fn run(args: &SendBulkArgs, url: &StoreUrl, text: String, context: &Co
         }
         // The same panel and user: the credentials reference is this run's.
         store.put_account(&account).await.map_err(Failure::usage)?;
+    }
+    if !marker::path_for(csv).exists() {
+        // Before anything is sent: a run without this store must not start the file afresh.
+        marker::write(csv, url, id.0)?;
     }
     let resumed = created.existed && info.phase == CampaignPhase::Ready;
     for note in &scan.notes {

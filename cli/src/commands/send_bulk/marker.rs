@@ -1,0 +1,115 @@
+//! `<csv>.store`: the mark that a CSV file's send runs in a job store.
+//!
+//! The store knows what it sent; a run of the same file without `--store`
+//! (a journal) or with another store does not, and would send everyone again.
+//! So `send-bulk --store` marks the file before its first send, and a run the
+//! mark does not name is refused, as `--store` refuses a file with a journal.
+
+use std::fs::File;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::failure::Failure;
+use crate::store::StoreUrl;
+
+/// What the mark says.
+#[derive(Debug, Serialize, Deserialize)]
+struct Mark {
+    /// The store, as `StoreUrl::describe` gives it (never a password); an SQLite file by its canonical path.
+    store: String,
+    /// The campaign in it.
+    campaign: i64,
+}
+
+/// The mark's file for the CSV file `csv`.
+pub(super) fn path_for(csv: &Path) -> PathBuf {
+    let mut path = csv.as_os_str().to_owned();
+    path.push(".store");
+    PathBuf::from(path)
+}
+
+/// How the mark names `url`: an SQLite file by its canonical path, so that
+/// two spellings of one file are one store.
+fn name_of(url: &StoreUrl) -> String {
+    match url {
+        StoreUrl::Sqlite(path) => {
+            let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
+            StoreUrl::Sqlite(path).describe()
+        }
+        other => other.describe(),
+    }
+}
+
+/// Reads the mark of `csv`, if there is one.
+fn read(csv: &Path) -> Result<Option<Mark>, Failure> {
+    let path = path_for(csv);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(error) => return Err(Failure::usage(format!("cannot read {}: {error}", path.display()))),
+    };
+    serde_json::from_str(&text).map(Some).map_err(|error| {
+        Failure::usage(format!(
+            "{} is not a send-bulk store mark ({error}); nothing sent. It says this file's send runs in a job \
+             store: run with that --store",
+            path.display()
+        ))
+    })
+}
+
+/// Refuses a run without a store over a file whose send runs in one.
+pub(super) fn refuse_without_store(csv: &Path) -> Result<(), Failure> {
+    match read(csv)? {
+        None => Ok(()),
+        Some(mark) => Err(Failure::usage(format!(
+            "{} says this file's send runs in the job store {} (campaign {}): run with --store, or its batches \
+             would be sent again; nothing sent",
+            path_for(csv).display(),
+            mark.store,
+            mark.campaign
+        ))),
+    }
+}
+
+/// Refuses a run with `url` over a file whose send runs in another store. A
+/// PostgreSQL database is not named (its connection string may hold a
+/// password), so any two of them pass for one.
+pub(super) fn refuse_another_store(csv: &Path, url: &StoreUrl) -> Result<(), Failure> {
+    let Some(mark) = read(csv)? else { return Ok(()) };
+    let ours = name_of(url);
+    if mark.store == ours {
+        return Ok(());
+    }
+    Err(Failure::usage(format!(
+        "{} says this file's send runs in the job store {} (campaign {}), not {ours}: what that store sent is \
+         not in this one, and its batches would be sent again; nothing sent (if that store is gone and sent \
+         nothing of this file, delete the mark)",
+        path_for(csv).display(),
+        mark.store,
+        mark.campaign
+    )))
+}
+
+/// Marks `csv` as sent through campaign `campaign` of `url`, on disk before it returns.
+pub(super) fn write(csv: &Path, url: &StoreUrl, campaign: i64) -> Result<(), Failure> {
+    let path = path_for(csv);
+    let mark = Mark { store: name_of(url), campaign };
+    let cannot =
+        |error: std::io::Error| Failure::usage(format!("cannot write {}: {error}; nothing sent", path.display()));
+    let mut text = serde_json::to_vec_pretty(&mark).map_err(|error| cannot(std::io::Error::other(error)))?;
+    text.push(b'\n');
+    let mut file = File::create(&path).map_err(cannot)?;
+    file.write_all(&text).and_then(|()| file.sync_all()).map_err(cannot)?;
+    // The mark's directory entry too: a crash must not lose it after the first send.
+    #[cfg(unix)]
+    {
+        let directory = match path.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent.to_owned(),
+            _ => PathBuf::from("."),
+        };
+        File::open(&directory).and_then(|directory| directory.sync_all()).map_err(cannot)?;
+    }
+    Ok(())
+}
