@@ -263,3 +263,40 @@ fn a_file_sent_through_a_store_is_refused_without_it_and_with_another() {
     relative.expect_code(0);
     assert_eq!(emulator.send_calls().calls, calls, "a rerun sends nothing");
 }
+
+#[test]
+fn with_a_store_a_run_killed_while_a_batch_is_on_its_way_never_sends_it_twice() {
+    // Every SendSms takes 1.5 s: time to kill the process while its first batch is on its way.
+    let emulator = emulator_with(Emulator::builder().without_demo().account(
+        Account::new("demo", "demo").credit(1e9).sender("5000123456").latency(std::time::Duration::from_millis(1500)),
+    ));
+    let home = TempDir::new("bulk-store-killed");
+    let store = format!("sqlite:{}", home.join("sends.db").display());
+    let all = numbers(150);
+    let csv = home.join("list.csv");
+    write_csv(&csv, &all);
+    let mut command = against(&emulator, &home);
+    command.args(["--json", "send-bulk", "--store", &store, "--concurrency", "1", "--from", "5000123456"]);
+    command.args(["--text", TEXT, "--csv"]).arg(&csv);
+    let mut child = command
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("the binary runs");
+    let started = std::time::Instant::now();
+    // The panel has carried out batch 1; its answer is still on the way back.
+    while emulator.send_calls().calls == 0 {
+        assert!(started.elapsed() < std::time::Duration::from_secs(30), "no SendSms call came");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    child.kill().expect("killed");
+    child.wait().expect("reaped");
+
+    // Batch 1 may have been sent: it is not sent again; batch 2 goes.
+    let rerun = bulk(&emulator, &home, &store, &csv, &[]);
+    let json = rerun.expect_code(4).json();
+    assert_eq!((json["accepted"].as_u64(), json["unknown"].as_u64()), (Some(50), Some(100)), "{json}");
+    assert_eq!(json["batch_results"][0]["this_run"], false, "{json}");
+    assert_received(&emulator, &all, |_| 1);
+    assert!(emulator.send_calls().repeated.is_empty(), "{:?}", emulator.send_calls().repeated);
+}
