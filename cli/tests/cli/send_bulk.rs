@@ -30,7 +30,7 @@ fn bulk_with(emulator: &RunningEmulator, home: &TempDir, csv: &Path, extra: &[&s
 
 /// Every number of `all` received exactly `expected(number)` messages, and nobody else any.
 #[track_caller]
-fn assert_received(emulator: &RunningEmulator, all: &[String], expected: impl Fn(usize) -> usize) {
+pub fn assert_received(emulator: &RunningEmulator, all: &[String], expected: impl Fn(usize) -> usize) {
     let counts = sent_counts(emulator, "demo");
     for (index, number) in all.iter().enumerate() {
         let got = counts.get(number).copied().unwrap_or(0);

@@ -7,7 +7,7 @@ use std::path::Path;
 use payamak_emulator::{Account, Emulator, RunningEmulator};
 
 use crate::campaign::{emulator_reset, stores};
-use crate::send_bulk::emulator_at;
+use crate::send_bulk::{assert_received, emulator_at};
 use crate::support::{against, emulator, emulator_with, numbers, payamak, run, sent_counts, write_csv, Run, TempDir};
 
 const TEXT: &str = "حراج امروز";
@@ -24,17 +24,6 @@ fn bulk_at(url: &str, home: &TempDir, store: &str, csv: &Path, text: &str, from:
     command.args(["--json", "--endpoint", url, "--user", "demo", "--password", "demo"]);
     command.args(["send-bulk", "--store", store, "--from", from, "--text", text, "--csv"]);
     run(command.arg(csv).args(extra))
-}
-
-/// Every number of `all` received exactly `expected(number)` messages, and nobody else any.
-#[track_caller]
-fn assert_received(emulator: &RunningEmulator, all: &[String], expected: impl Fn(usize) -> usize) {
-    let counts = sent_counts(emulator, "demo");
-    for (index, number) in all.iter().enumerate() {
-        let got = counts.get(number).copied().unwrap_or(0);
-        assert_eq!(got, expected(index), "{number} (recipient #{index}) received {got} messages");
-    }
-    assert!(counts.keys().all(|number| all.contains(number)), "only the CSV's numbers were sent to");
 }
 
 #[test]
