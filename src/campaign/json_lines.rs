@@ -798,6 +798,61 @@ mod tests {
     }
 
     #[test]
+    fn calls_with_extreme_values_replay_without_a_panic() {
+        let path = path();
+        let header = String::from_utf8(header_line().unwrap()).unwrap();
+        let max = u64::MAX;
+        let lines = [
+            format!(
+                r#"{{"at":{},"made":{{"call":"put_account","account":{{"name":"a","username":"u","endpoints":[],"credentials":"s","rate":{{"emission":{{"secs":{max},"nanos":0}},"burst":0,"reserve":7}}}}}}}}"#,
+                i64::MIN
+            ),
+            format!(r#"{{"at":{},"made":{{"call":"take_token","account":"a"}}}}"#, i64::MIN),
+            format!(r#"{{"at":{},"made":{{"call":"take_token","account":"a"}}}}"#, i64::MAX),
+            format!(r#"{{"at":{},"made":{{"call":"reap","unknown_after":{{"secs":{max},"nanos":0}}}}}}"#, i64::MIN),
+            format!(
+                r#"{{"at":{},"made":{{"call":"claim_deliveries","account":"a","first_after":{{"secs":{max},"nanos":0}},"limit":{max},"lease":{{"secs":{max},"nanos":0}}}}}}"#,
+                i64::MIN
+            ),
+            format!(
+                r#"{{"at":{},"made":{{"call":"requeue_stale_attempts_unsafely","older_than":{{"secs":{max},"nanos":0}}}}}}"#,
+                i64::MIN
+            ),
+            format!(r#"{{"at":{},"made":{{"call":"seal","campaign":1,"batch_size":0}}}}"#, i64::MAX),
+        ];
+        std::fs::write(&path, header + &lines.join("\n") + "\n").unwrap();
+        // Each replays, or is refused as damage: never a panic.
+        match JsonLinesStore::open(&path) {
+            Ok(_) => {}
+            Err(StoreError::Damaged(message)) => assert!(message.contains("line"), "{message}"),
+            Err(other) => panic!("{other:?}"),
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        #[test]
+        fn any_bytes_after_the_header_open_or_are_refused(
+            tail in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
+            lines in proptest::collection::vec("[a-z_{}\":,0-9\\[\\]-]{0,60}", 0..6),
+        ) {
+            let path = path();
+            let mut bytes = header_line().unwrap();
+            for line in &lines {
+                bytes.extend_from_slice(line.as_bytes());
+                bytes.push(b'\n');
+            }
+            bytes.extend_from_slice(&tail);
+            std::fs::write(&path, &bytes).unwrap();
+            match JsonLinesStore::open(&path) {
+                Ok(_) | Err(StoreError::Damaged(_)) => {}
+                Err(other) => panic!("{other:?}"),
+            }
+            std::fs::remove_file(&path).ok();
+        }
+    }
+
+    #[test]
     fn one_process_at_a_time() {
         let path = path();
         let store = JsonLinesStore::open(&path).expect("a new store");

@@ -371,7 +371,8 @@ impl Store for MemoryStore {
                 entry.state = BatchState::Pending;
                 entry.owner = None;
                 reaped.requeued += 1;
-            } else if entry.state == BatchState::Attempting && entry.attempt_at <= now - ms(unknown_after) {
+            } else if entry.state == BatchState::Attempting && entry.attempt_at <= now.saturating_sub(ms(unknown_after))
+            {
                 entry.state = BatchState::Unknown;
                 reaped.unknown += 1;
             }
@@ -461,7 +462,7 @@ impl Store for MemoryStore {
     ) -> StoreResult<Vec<DeliveryPoll>> {
         let mut inner = self.lock();
         let now = inner.now();
-        let first_cutoff = now - ms(first_after);
+        let first_cutoff = now.saturating_sub(ms(first_after));
         let Inner { campaigns, batches, deliveries, .. } = &mut *inner;
         let mut due: Vec<(Millis, CampaignId, u64)> = batches
             .iter()
@@ -555,7 +556,7 @@ impl Store for MemoryStore {
 
     async fn requeue_stale_attempts_unsafely(&self, older_than: Duration) -> StoreResult<u64> {
         let mut inner = self.lock();
-        let cutoff = inner.now() - ms(older_than);
+        let cutoff = inner.now().saturating_sub(ms(older_than));
         let mut moved = 0;
         for entry in inner.batches.values_mut() {
             if matches!(entry.state, BatchState::Attempting | BatchState::Unknown) && entry.attempt_at <= cutoff {

@@ -85,10 +85,12 @@ pub fn gcra(tat: Millis, now: Millis, rate: Rate) -> Result<Millis, Duration> {
     let emission = ms(rate.emission).max(1);
     let tolerance = emission.saturating_mul(i64::from(rate.burst.max(1)) - 1);
     let start = tat.max(now);
-    if start - tolerance <= now {
-        Ok(start + emission)
+    // Saturating: a rate or a time read from a store may be anything.
+    let earliest = start.saturating_sub(tolerance);
+    if earliest <= now {
+        Ok(start.saturating_add(emission))
     } else {
-        Err(Duration::from_millis(u64::try_from(start - tolerance - now).unwrap_or(0)))
+        Err(Duration::from_millis(u64::try_from(earliest.saturating_sub(now)).unwrap_or(0)))
     }
 }
 
