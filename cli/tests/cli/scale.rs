@@ -112,7 +112,7 @@ fn store_for(home: &TempDir, name: &str) -> Option<String> {
 }
 
 /// One size of `scale_memory`: (importer peak, worker peak), bytes.
-fn memory_at(recipients: usize) -> Option<(u64, u64)> {
+fn memory_at(recipients: usize) -> Option<(u64, u64, u64)> {
     let emulator = emulator_with(Emulator::builder().account(Account::demo().unlimited().credit(1e12)));
     let home = TempDir::new(&format!("scale-memory-{recipients}"));
     let csv = home.join("customers.csv");
@@ -155,7 +155,23 @@ fn memory_at(recipients: usize) -> Option<(u64, u64)> {
         std::fs::metadata(&csv).map_or(0, |meta| meta.len()) as f64 / MB,
         store_kind = if store.starts_with("sqlite:") { "SQLite" } else { "PostgreSQL" },
     );
-    Some((import.max_rss, sent.max_rss))
+    // The same through `send-bulk --store`, in one process: import, worker and summary.
+    let bulk_csv = home.join("bulk.csv");
+    write_big_csv(&bulk_csv, recipients, recipients);
+    let mut bulk = payamak(&home);
+    connect(&mut bulk);
+    bulk.args(["send-bulk", "--store", &store, "--from", "5000123456", "--text", "حراج", "--csv"]).arg(&bulk_csv);
+    let bulk = measured(&mut bulk, &home, "send-bulk");
+    assert_eq!(bulk.code, Some(0), "{}", bulk.stderr);
+    let summary: serde_json::Value = serde_json::from_str(&bulk.stdout).expect("a JSON summary");
+    assert_eq!(summary["accepted"].as_u64(), Some(recipients as u64), "{}", bulk.stdout);
+    assert!(emulator.send_calls().repeated.is_empty(), "{:?}", emulator.send_calls().repeated);
+    eprintln!(
+        "scale_memory {recipients} recipients: send-bulk --store {:.1} MB peak in {:.1} s",
+        bulk.max_rss as f64 / MB,
+        bulk.elapsed.as_secs_f64()
+    );
+    Some((import.max_rss, sent.max_rss, bulk.max_rss))
 }
 
 #[test]
@@ -167,19 +183,22 @@ fn scale_memory() {
         let Some(peaks) = memory_at(size) else { return };
         figures.push((size, peaks));
     }
-    let Some(&(base_size, (base_import, base_worker))) = figures.first() else { return };
-    for &(size, (import, worker)) in &figures {
+    let Some(&(base_size, (base_import, base_worker, base_bulk))) = figures.first() else { return };
+    for &(size, (import, worker, bulk)) in &figures {
         eprintln!(
             "scale_memory: {size} recipients: importer {:.1} MB ({:.2}× its figure at {base_size}), worker {:.1} MB \
-             ({:.2}×)",
+             ({:.2}×), send-bulk --store {:.1} MB ({:.2}×)",
             import as f64 / MB,
             import as f64 / base_import as f64,
             worker as f64 / MB,
             worker as f64 / base_worker as f64,
+            bulk as f64 / MB,
+            bulk as f64 / base_bulk as f64,
         );
-        assert!(import as f64 <= 64.0 * MB && worker as f64 <= 64.0 * MB, "over 64 MB at {size}");
+        assert!([import, worker, bulk].iter().all(|&peak| peak as f64 <= 64.0 * MB), "over 64 MB at {size}");
         assert!(import as f64 <= 1.2 * base_import as f64, "the importer's memory grows with the recipients");
         assert!(worker as f64 <= 1.2 * base_worker as f64, "the worker's memory grows with the recipients");
+        assert!(bulk as f64 <= 1.2 * base_bulk as f64, "send-bulk's memory grows with the recipients");
     }
 }
 

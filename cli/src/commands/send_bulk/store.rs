@@ -39,7 +39,7 @@ use crate::store::{AnyStore, StoreUrl};
 const SHOWN: usize = 20;
 
 /// Batch rows read from the store at a time.
-const PAGE: u64 = 1_000;
+const PAGE: u64 = 100;
 
 /// What a first pass over the CSV found, holding no number.
 struct Scan {
