@@ -188,6 +188,11 @@ pub trait WorkerObserver: Send {
     fn keep_claiming(&mut self) -> bool {
         true
     }
+
+    /// A batch's attempt is recorded (durable), and its request is about to be sent.
+    fn attempted(&mut self, lease: &Lease) {
+        let _ = lease;
+    }
 }
 
 /// An observer that does nothing.
@@ -525,6 +530,7 @@ impl<'a, S: Store> Worker<'a, S> {
                                 wait = wait.min(after);
                             }
                             claimed_any = true;
+                            observer.attempted(&lease);
                             in_flight.push(self.handle(lease));
                         }
                         None => {

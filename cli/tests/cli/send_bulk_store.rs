@@ -289,3 +289,29 @@ fn with_a_store_a_run_killed_while_a_batch_is_on_its_way_never_sends_it_twice() 
     assert_received(&emulator, &all, |_| 1);
     assert!(emulator.send_calls().repeated.is_empty(), "{:?}", emulator.send_calls().repeated);
 }
+
+#[test]
+fn with_a_store_a_crash_after_an_attempt_is_recorded_leaves_that_batch_unknown_and_unsent() {
+    let emulator = emulator();
+    let home = TempDir::new("bulk-store-crash-attempt");
+    let store = format!("sqlite:{}", home.join("sends.db").display());
+    let all = numbers(250);
+    let csv = home.join("list.csv");
+    write_csv(&csv, &all);
+    // The second batch's attempt is in the store; the process ends before its request leaves.
+    let mut crashing = against(&emulator, &home);
+    crashing.args(["--json", "send-bulk", "--store", &store, "--concurrency", "1", "--from", "5000123456"]);
+    crashing.args(["--text", TEXT, "--csv"]).arg(&csv).env("PAYAMAK_TEST_CRASH", "attempt:2");
+    run(&mut crashing).expect_code(86);
+    assert_received(&emulator, &all, |index| usize::from(index < 100));
+
+    // The store cannot know the request never left: the batch is unknown, never sent on its own.
+    for _ in 0..2 {
+        let rerun = bulk(&emulator, &home, &store, &csv, &[]);
+        let json = rerun.expect_code(4).json();
+        assert_eq!((json["accepted"].as_u64(), json["unknown"].as_u64()), (Some(150), Some(100)), "{json}");
+        assert_eq!(json["batch_results"][1]["status"], "unknown", "{json}");
+        assert_received(&emulator, &all, |index| usize::from(!(100..200).contains(&index)));
+    }
+    assert!(emulator.send_calls().repeated.is_empty(), "{:?}", emulator.send_calls().repeated);
+}

@@ -24,9 +24,9 @@ use payamak::campaign::{
 use payamak::sms::MAX_RECIPIENTS_PER_CALL;
 use payamak::Sms;
 
-use super::marker;
 use super::summary::{print_summary, SummaryJson};
 use super::watch_ctrl_c;
+use super::{marker, test_hooks};
 use crate::args::SendBulkArgs;
 use crate::commands::{campaign, check_parts, worker, Context, TextJson};
 use crate::csv_input::stream::{self, StreamRow};
@@ -213,7 +213,14 @@ pub async fn run(args: &SendBulkArgs, url: &StoreUrl, text: String, context: &Co
     let handled_before = info.recipients.saturating_sub(counts.recipients(BatchState::Pending));
     let bar = progress_bar(output, info.recipients, handled_before);
     let interrupt = watch_ctrl_c(bar.clone());
-    let mut observer = Observer { campaign: id, bar: bar.clone(), interrupt, this_run: BTreeSet::new() };
+    let mut observer = Observer {
+        campaign: id,
+        bar: bar.clone(),
+        interrupt,
+        this_run: BTreeSet::new(),
+        hooks: test_hooks::Hooks::from_env(),
+        attempts: 0,
+    };
     let report = Worker::new(&store, &clients, worker_options(args, &name))
         .run(&mut observer)
         .await
@@ -383,6 +390,9 @@ struct Observer {
     bar: ProgressBar,
     interrupt: Arc<AtomicBool>,
     this_run: BTreeSet<u64>,
+    /// The CLI tests' crash points, and the attempts recorded so far.
+    hooks: test_hooks::Hooks,
+    attempts: usize,
 }
 
 impl WorkerObserver for Observer {
@@ -404,5 +414,10 @@ impl WorkerObserver for Observer {
 
     fn keep_claiming(&mut self) -> bool {
         !self.interrupt.load(Ordering::SeqCst)
+    }
+
+    fn attempted(&mut self, _lease: &Lease) {
+        self.attempts += 1;
+        self.hooks.attempted(self.attempts);
     }
 }

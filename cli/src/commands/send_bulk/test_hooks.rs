@@ -2,7 +2,8 @@
 //!
 //! `PAYAMAK_TEST_CRASH=<point>:<n>` ends the process at once, like a kill,
 //! at `point` of the n-th batch this run sends (1-based):
-//! - `attempt`: the journal write holding its attempt is done, nothing sent;
+//! - `attempt`: the journal write holding its attempt is done (with `--store`:
+//!   the store recorded it), nothing sent;
 //! - `send`: it was sent, its outcome not journaled;
 //! - `outcome`: its outcome is journaled, and nothing after it: the crash tore
 //!   the group write it was in (with the next batches' attempts) just after it.
@@ -61,6 +62,11 @@ impl Hooks {
         let delay =
             std::env::var("PAYAMAK_TEST_BATCH_DELAY_MS").ok().and_then(|ms| ms.parse().ok()).map(Duration::from_millis);
         Hooks { crash, journal_fail, delay }
+    }
+
+    /// A job store recorded the attempt of the `nth` batch this run sends (1-based); nothing is sent yet.
+    pub fn attempted(&self, nth: usize) {
+        self.maybe_crash(Point::Attempt, nth.saturating_sub(1));
     }
 
     /// Before a batch's attempt is journaled.
