@@ -156,19 +156,19 @@ enum Done {
 impl Done {
     /// Whether the call may have changed the store; when in doubt, yes. (A
     /// refused move, a claim that found nothing, a token not granted, a key
-    /// found: the memory store changes nothing for these.)
+    /// found: the memory store changes nothing for these. A token and a claim
+    /// together take the token only when there is a batch to claim with it,
+    /// so that a worker polling an idle account writes nothing.)
     fn changed(&self) -> bool {
-        let claim_changed = |token: &Token, lease: &Option<Lease>| *token == Token::Granted || lease.is_some();
         match self {
             Done::Nothing | Done::Imported(_) => true,
             Done::Token(token) => *token == Token::Granted,
             Done::Created(created) => !created.existed,
-            Done::Claimed(lease) => lease.is_some(),
-            Done::TokenAndClaim(token, lease) => claim_changed(token, lease),
+            Done::Claimed(lease) | Done::TokenAndClaim(_, lease) => lease.is_some(),
             Done::Moved(moved) => *moved,
             Done::MovedMany(moved) => moved.contains(&true),
             Done::MovedThenClaimed(moved, claimed) => {
-                moved.contains(&true) || claimed.as_ref().map_or(true, |(token, lease)| claim_changed(token, lease))
+                moved.contains(&true) || claimed.as_ref().map_or(true, |(_, lease)| lease.is_some())
             }
             Done::Reaped(reaped) => reaped.requeued + reaped.unknown > 0,
             Done::Count(moved) => *moved > 0,
@@ -730,6 +730,10 @@ mod tests {
         let length = std::fs::metadata(&path).unwrap().len();
         for _ in 0..5 {
             assert!(store.claim("a", "w", Duration::from_secs(60)).await.unwrap().is_none());
+            // A worker's poll of an idle account: a token free, nothing to claim with it.
+            let (token, lease) = store.take_token_claim_and_attempt("a", "w", Duration::from_secs(60)).await.unwrap();
+            assert_eq!((token, lease), (Token::Granted, None));
+            assert!(store.take_token_and_claim("a", "w", Duration::from_secs(60)).await.unwrap().1.is_none());
             assert_eq!(store.reap(Duration::from_secs(60)).await.unwrap(), Reaped::default());
             assert!(store.claim_deliveries("a", Duration::ZERO, 10, Duration::from_secs(60)).await.unwrap().is_empty());
         }
