@@ -360,6 +360,8 @@ impl<'input> XmlCursor<'input> {
         // Most elements of a reply have no attributes at all.
         let has_attributes = start.attributes_raw().iter().any(|b| !b.is_ascii_whitespace());
         let mut attribute_total = 0usize;
+        // Attributes other than namespace declarations: the envelope's usually has none.
+        let mut plain_attributes = false;
         if has_attributes {
             // Declarations first: they apply to the element's own name and attributes.
             for attribute in start.attributes() {
@@ -370,7 +372,10 @@ impl<'input> XmlCursor<'input> {
                     b"xmlns" => &key[..0],
                     _ => match key.strip_prefix(b"xmlns:") {
                         Some(prefix) => prefix,
-                        None => continue,
+                        None => {
+                            plain_attributes = true;
+                            continue;
+                        }
                     },
                 };
                 if self.declarations >= MAX_NAMESPACE_DECLARATIONS {
@@ -403,7 +408,7 @@ impl<'input> XmlCursor<'input> {
         }
         let prefix = &qname[..prefix_len];
         let namespace = self.resolve(self.bindings.len(), prefix, true).ok_or_else(|| self.unbound(before, prefix))?;
-        if has_attributes {
+        if plain_attributes {
             for attribute in start.attributes().flatten() {
                 let key = attribute.key.into_inner();
                 if key == b"xmlns" || key.starts_with(b"xmlns:") {
