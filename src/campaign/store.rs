@@ -480,7 +480,7 @@ pub trait Store: Send + Sync {
     /// instead of two), and then keeps the token when there is nothing to
     /// claim; by default the two calls are made in turn.
     ///
-    /// The three stores do it in one step, and take the token by the rule of
+    /// The four stores do it in one step, and take the token by the rule of
     /// the batch they would claim: a campaign's batch leaves the account's
     /// [reserve](super::Rate::reserve) in the bucket (and gets
     /// [`Token::Wait`] when only the reserve is left), a single send may take
