@@ -295,8 +295,8 @@ struct Log {
     path: PathBuf,
     /// The file, and where its end is; held while a call is made and its line written.
     writer: Mutex<Writer>,
-    /// How far the file is synced; held while syncing.
-    synced: Mutex<u64>,
+    /// How far the file is synced, and a handle of the file to sync it with; held while syncing.
+    synced: Mutex<(u64, File)>,
     /// A write or sync failed: the memory state may be ahead of the file.
     failed: AtomicBool,
 }
@@ -358,12 +358,13 @@ impl JsonLinesStore {
             whole
         };
         let end = end as u64;
+        let syncing = file.try_clone().map_err(io("open"))?;
         Ok(JsonLinesStore {
             memory,
             log: Arc::new(Log {
                 path,
                 writer: Mutex::new(Writer { file, end }),
-                synced: Mutex::new(end),
+                synced: Mutex::new((end, syncing)),
                 failed: AtomicBool::new(false),
             }),
         })
@@ -434,16 +435,14 @@ impl Log {
     fn sync_to(&self, end: u64) -> StoreResult<()> {
         let mut synced = lock(&self.synced);
         self.check()?;
-        if *synced >= end {
+        if synced.0 >= end {
             return Ok(());
         }
-        let (file, target) = {
-            let writer = lock(&self.writer);
-            (writer.file.try_clone(), writer.end)
-        };
-        match file.and_then(|file| file.sync_data()) {
+        // Every line written so far goes with this sync.
+        let target = lock(&self.writer).end;
+        match synced.1.sync_data() {
             Ok(()) => {
-                *synced = target;
+                synced.0 = target;
                 Ok(())
             }
             Err(error) => Err(self.fail("sync", error)),
