@@ -436,15 +436,10 @@ impl Store for MemoryStore {
         let mut inner = self.lock();
         let now = inner.now();
         let Some(entry) = inner.batches.get_mut(&(campaign, batch)) else { return Ok(false) };
-        let transition = match outcome {
-            BatchOutcome::Sent { .. } => Transition::Reconciled,
-            BatchOutcome::Failed { .. } => Transition::Failed,
-            BatchOutcome::Unknown { .. } => return Ok(false),
-        };
-        if entry.state != BatchState::Unknown {
+        let (transition, next) = Transition::of_reconciliation(outcome);
+        if !transition.from().contains(&entry.state) {
             return Ok(false);
         }
-        let Some(next) = transition.apply(entry.state) else { return Ok(false) };
         entry.state = next;
         entry.outcome = Some(outcome.clone());
         if next == BatchState::Sent {

@@ -1105,11 +1105,7 @@ impl Store for PostgresStore {
     }
 
     async fn reconcile(&self, campaign: CampaignId, batch: u64, outcome: &BatchOutcome) -> StoreResult<bool> {
-        let to = match outcome {
-            BatchOutcome::Sent { .. } => Transition::Reconciled.to(),
-            BatchOutcome::Failed { .. } => Transition::Failed.to(),
-            BatchOutcome::Unknown { .. } => return Ok(false),
-        };
+        let (transition, to) = Transition::of_reconciliation(outcome);
         // Kept whole: what reconciliation found need not be the batch's numbers in order.
         let json = outcome_row::json(outcome)?;
         let rec_ids = if to == BatchState::Sent { tracked_rec_ids(Some(outcome)) } else { Vec::new() };
@@ -1124,7 +1120,7 @@ impl Store for PostgresStore {
                      i AS (INSERT INTO delivery (campaign, batch, rec_id, account) \
                      SELECT u.campaign, u.no, r, u.account FROM u, unnest($5::bigint[]) AS r ON CONFLICT DO NOTHING) \
                      SELECT count(*) FROM u",
-                    Transition::Reconciled.from_sql()
+                    transition.from_sql()
                 ),
                 &[&to.as_str(), &json, &campaign.0, &signed(batch), &rec_ids],
             )

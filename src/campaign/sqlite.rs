@@ -1138,11 +1138,7 @@ impl Store for SqliteStore {
     }
 
     async fn reconcile(&self, campaign: CampaignId, batch: u64, outcome: &BatchOutcome) -> StoreResult<bool> {
-        let to = match outcome {
-            BatchOutcome::Sent { .. } => Transition::Reconciled.to(),
-            BatchOutcome::Failed { .. } => Transition::Failed.to(),
-            BatchOutcome::Unknown { .. } => return Ok(false),
-        };
+        let (transition, to) = Transition::of_reconciliation(outcome);
         // Kept whole: what reconciliation found need not be the batch's numbers in order.
         let json = outcome_row::json(outcome)?;
         let rec_ids = if to == BatchState::Sent { tracked_rec_ids(Some(outcome)) } else { Vec::new() };
@@ -1154,7 +1150,7 @@ impl Store for SqliteStore {
                     "UPDATE batch SET state = ?1, outcome = ?2, poll_at = CASE WHEN ?5 THEN ?6 ELSE poll_at END, \
                      polls = CASE WHEN ?5 THEN 0 ELSE polls END \
                      WHERE campaign = ?3 AND no = ?4 AND state IN {} RETURNING account",
-                    Transition::Reconciled.from_sql()
+                    transition.from_sql()
                 ),
                 params![to.as_str(), json, campaign.0, signed(batch), follow, now_ms()],
                 |row| row.get(0),

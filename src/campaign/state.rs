@@ -8,6 +8,7 @@
 //!    +-- released ------+
 //!    +-- refused as a whole account (definitely not sent) <-- attempting
 //! unknown --late outcome of its owner / reconciliation--> sent | failed
+//! pending --found on the panel (the store is not the whole record)--> unknown
 //! unknown --operator resend (--resend-unknown)--> pending
 //! failed  --retry (definitely not sent)--> pending
 //! ```
@@ -106,6 +107,10 @@ pub enum Transition {
     Deferred,
     /// Reconciliation found the batch on the panel, or proved it absent.
     Reconciled,
+    /// Reconciliation found that recipients of a batch the store holds as
+    /// never attempted already received its text: the store is not the whole
+    /// record (an older copy put back, say), and the batch may have been sent.
+    FoundOnThePanel,
     /// A person asked for a batch of unknown outcome to be sent again.
     OperatorResend,
     /// A batch that definitely was not sent is sent again.
@@ -122,6 +127,7 @@ impl Transition {
             Transition::Stale | Transition::OutcomeUnknown | Transition::Deferred => &[Attempting],
             Transition::Sent | Transition::Failed => &[Attempting, Unknown],
             Transition::Reconciled | Transition::OperatorResend => &[Unknown],
+            Transition::FoundOnThePanel => &[Pending],
             Transition::Retry => &[Failed],
         }
     }
@@ -134,7 +140,7 @@ impl Transition {
             Transition::Attempt => BatchState::Attempting,
             Transition::Release | Transition::LeaseExpired | Transition::Deferred => BatchState::Pending,
             Transition::OperatorResend | Transition::Retry => BatchState::Pending,
-            Transition::Stale | Transition::OutcomeUnknown => BatchState::Unknown,
+            Transition::Stale | Transition::OutcomeUnknown | Transition::FoundOnThePanel => BatchState::Unknown,
             Transition::Sent | Transition::Reconciled => BatchState::Sent,
             Transition::Failed => BatchState::Failed,
         }
@@ -164,6 +170,19 @@ impl Transition {
         self.from().contains(&state).then_some(self.to())
     }
 
+    /// How [`Store::reconcile`](super::Store::reconcile) records `outcome`:
+    /// the transition whose [`from`](Self::from) states it changes, and the
+    /// state it leads to. A sent or failed outcome settles an unknown batch; an
+    /// unknown one takes a pending batch out of the queue.
+    pub(crate) fn of_reconciliation(outcome: &crate::bulk::BatchOutcome) -> (Transition, BatchState) {
+        use crate::bulk::BatchOutcome;
+        match outcome {
+            BatchOutcome::Sent { .. } => (Transition::Reconciled, BatchState::Sent),
+            BatchOutcome::Failed { .. } => (Transition::Reconciled, BatchState::Failed),
+            BatchOutcome::Unknown { .. } => (Transition::FoundOnThePanel, BatchState::Unknown),
+        }
+    }
+
     /// The SQL list of [`from`](Self::from)'s names, e.g. `('attempting','unknown')`.
     pub fn from_sql(self) -> String {
         let names: Vec<String> = self.from().iter().map(|state| format!("'{}'", state.as_str())).collect();
@@ -175,7 +194,7 @@ impl Transition {
 mod tests {
     use super::*;
 
-    const ALL_TRANSITIONS: [Transition; 12] = [
+    const ALL_TRANSITIONS: [Transition; 13] = [
         Transition::Claim,
         Transition::Attempt,
         Transition::Release,
@@ -186,6 +205,7 @@ mod tests {
         Transition::OutcomeUnknown,
         Transition::Deferred,
         Transition::Reconciled,
+        Transition::FoundOnThePanel,
         Transition::OperatorResend,
         Transition::Retry,
     ];

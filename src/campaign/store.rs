@@ -597,8 +597,11 @@ pub trait Store: Send + Sync {
     /// Returns how many moved.
     fn requeue(&self, campaign: CampaignId, transition: Transition) -> impl Future<Output = StoreResult<u64>> + Send;
 
-    /// Records what reconciliation found for an unknown batch: `Sent` (found on
-    /// the panel) or `Failed` (proved absent).
+    /// Records what reconciliation found: for an unknown batch, `Sent` (found
+    /// on the panel) or `Failed` (proved absent); for a pending one, `Unknown`
+    /// (the panel shows recipients of it already received its text, so the
+    /// store is not the whole record: [`Transition::FoundOnThePanel`]).
+    /// `Ok(false)` when the batch is in no state that finding moves.
     fn reconcile(
         &self,
         campaign: CampaignId,

@@ -201,6 +201,33 @@ pub async fn reconciliation_and_retries_follow_the_machine<S: Store>(store: S) {
     assert!(matches!(store.requeue(id, Transition::Attempt).await, Err(StoreError::Unsupported(_))));
 }
 
+pub async fn a_pending_batch_found_on_the_panel_becomes_unknown_and_is_not_claimed<S: Store>(store: S) {
+    let id = campaign(&store, 300).await;
+    let sent_one = store.claim("a", "w0", LONG).await.unwrap().unwrap();
+    assert!(store.advance(&sent_one, Transition::Attempt, None).await.unwrap());
+    assert!(store.advance(&sent_one, Transition::Sent, Some(&sent(&sent_one))).await.unwrap());
+    let found = BatchOutcome::Unknown {
+        error: ErrorRecord { kind: "reconciled".to_owned(), code: None, message: "found on the panel".to_owned() },
+    };
+    // Batch 1 is pending: the panel shows its text reached some of its recipients.
+    assert!(store.reconcile(id, 1, &found).await.unwrap());
+    assert_eq!(state(&store, id, 1).await, BatchState::Unknown);
+    let row = store.batches(id, 1, 1).await.unwrap().remove(0);
+    assert_eq!(row.outcome, Some(found.clone()));
+    // Only pending batches move so: a sent one, an unknown one and a claimed one stay.
+    assert!(!store.reconcile(id, 0, &found).await.unwrap());
+    assert!(!store.reconcile(id, 1, &found).await.unwrap());
+    let claimed = store.claim("a", "w1", LONG).await.unwrap().unwrap();
+    assert_eq!(claimed.batch, 2, "the unknown batch is not claimable");
+    assert!(!store.reconcile(id, 2, &found).await.unwrap());
+    assert_eq!(state(&store, id, 0).await, BatchState::Sent);
+    assert_eq!(state(&store, id, 2).await, BatchState::Claimed);
+    assert!(!store.reconcile(id, 9, &found).await.unwrap(), "no such batch");
+    // A person may still send it again.
+    assert_eq!(store.requeue(id, Transition::OperatorResend).await.unwrap(), 1);
+    assert_eq!(state(&store, id, 1).await, BatchState::Pending);
+}
+
 fn store_lease(campaign: CampaignId) -> Lease {
     Lease {
         campaign,
@@ -689,6 +716,12 @@ macro_rules! conformance {
             async fn reconcile_and_retry() {
                 if let Some(store) = $store {
                     reconciliation_and_retries_follow_the_machine(store).await;
+                }
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn found_on_the_panel() {
+                if let Some(store) = $store {
+                    a_pending_batch_found_on_the_panel_becomes_unknown_and_is_not_claimed(store).await;
                 }
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
