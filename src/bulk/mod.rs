@@ -50,6 +50,7 @@ pub(crate) use json_lines::sync_directory_of;
 #[cfg(feature = "journal")]
 #[cfg_attr(docsrs, doc(cfg(feature = "journal")))]
 pub use json_lines::{JournalContents, JsonLinesJournal};
+pub(crate) use reconcile::received_on_the_panel;
 pub use reconcile::Reconciliation;
 pub use record::{
     BatchOutcome, BatchRecord, ErrorRecord, JobHeader, RecipientsFingerprint, SentRecipient, JOURNAL_VERSION,

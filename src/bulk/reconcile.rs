@@ -48,7 +48,9 @@ impl BulkJob<'_> {
         if plan.to_send.is_empty() {
             return Ok(());
         }
-        let received = self.already_received(first.sender(), first.text(), with).await?;
+        let received = received_on_the_panel(self.client, first.sender(), first.text(), with)
+            .await
+            .map_err(super::RunError::Reconciliation)?;
         let mut kept = Vec::with_capacity(plan.to_send.len());
         for &index in &plan.to_send {
             let Some(batch) = self.batches.get(index) else { continue };
@@ -76,35 +78,36 @@ impl BulkJob<'_> {
         plan.to_send = kept;
         Ok(())
     }
+}
 
-    /// The numbers the panel shows `text` was sent to from `sender` within `with`.
-    async fn already_received(
-        &self,
-        sender: &str,
-        text: &str,
-        with: Reconciliation,
-    ) -> Result<HashSet<String>, super::RunError> {
-        let wanted = comparable(text);
-        let sender = normalize_digits(sender);
-        let mut received = HashSet::new();
-        for folder in [Folder::SentUnread, Folder::SentRead] {
-            let rows = self.client.messages(folder, Some(&sender)).await.map_err(super::RunError::Reconciliation)?;
-            for row in rows {
-                let in_window = match with {
-                    Reconciliation::Since(start) => row.send_date.to_utc() >= start - CLOCK_SKEW,
-                    Reconciliation::AllTime => true,
-                };
-                let same_sender = row.sender.as_deref().is_none_or(|from| normalize_digits(from) == sender);
-                let same_text = row.body.as_deref().is_some_and(|body| comparable(body) == wanted);
-                if in_window && same_sender && same_text {
-                    if let Some(number) = row.receiver.as_deref().and_then(|to| MobileNumber::parse(to).ok()) {
-                        received.insert(number.into_string());
-                    }
+/// The numbers the panel's sent lists show `text` was sent to from `sender`
+/// within `with`: what a job's record may have lost.
+pub(crate) async fn received_on_the_panel(
+    client: &crate::Client,
+    sender: &str,
+    text: &str,
+    with: Reconciliation,
+) -> Result<HashSet<String>, crate::Error> {
+    let wanted = comparable(text);
+    let sender = normalize_digits(sender);
+    let mut received = HashSet::new();
+    for folder in [Folder::SentUnread, Folder::SentRead] {
+        let rows = client.messages(folder, Some(&sender)).await?;
+        for row in rows {
+            let in_window = match with {
+                Reconciliation::Since(start) => row.send_date.to_utc() >= start - CLOCK_SKEW,
+                Reconciliation::AllTime => true,
+            };
+            let same_sender = row.sender.as_deref().is_none_or(|from| normalize_digits(from) == sender);
+            let same_text = row.body.as_deref().is_some_and(|body| comparable(body) == wanted);
+            if in_window && same_sender && same_text {
+                if let Some(number) = row.receiver.as_deref().and_then(|to| MobileNumber::parse(to).ok()) {
+                    received.insert(number.into_string());
                 }
             }
         }
-        Ok(received)
     }
+    Ok(received)
 }
 
 /// Text as compared with the panel's copy: line ends and surrounding space may differ.

@@ -28,6 +28,7 @@ mod memory;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod outcome_row;
 pub mod rate;
+mod reconcile;
 pub mod state;
 mod store;
 #[cfg(all(test, any(feature = "journal", feature = "sqlite", feature = "postgres")))]
@@ -49,6 +50,7 @@ pub use memory::MemoryStore;
 #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
 pub use postgres::PostgresStore;
 pub use rate::Rate;
+pub use reconcile::{reconcile_with_panel, FoundOnThePanel, ReconcileError};
 #[cfg(feature = "sqlite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub use sqlite::SqliteStore;

@@ -1,6 +1,7 @@
 //! The integration tests: one binary, one module per area.
 
 mod bulk;
+mod campaign_reconcile;
 mod client_e2e;
 mod client_transport;
 mod decode;
