@@ -110,6 +110,11 @@ pub struct WorkerOptions {
     /// once recorded; until then its batch is attempting, and a crash leaves
     /// it to the reaper as unknown, never to be sent again on its own.
     pub outcome_window: Duration,
+    /// Claim nothing more once a batch this worker sent failed or ended
+    /// unknown (the batches on their way finish), as a bulk journal's run
+    /// stops: for one send run by hand, where the next batches would most
+    /// likely meet the same trouble. Off by default: a worker goes on.
+    pub stop_at_first_failure: bool,
     /// **Breaks the guarantee; for the chaos test's control run only**: the
     /// reaper also re-queues attempts, as generic job queues do.
     #[doc(hidden)]
@@ -135,6 +140,7 @@ impl WorkerOptions {
             // Group commit measured no gain (see docs/campaigns.md), and an
             // outcome that waits is lost to a crash meanwhile: off by default.
             outcome_window: Duration::ZERO,
+            stop_at_first_failure: false,
             unsafe_reaper: false,
         }
     }
@@ -429,8 +435,10 @@ impl<'a, S: Store> Worker<'a, S> {
         // Batches sent whose outcomes are not recorded yet, and since when the first of them waits.
         let mut finished: Vec<BatchMove> = Vec::new();
         let mut finished_since: Option<Instant> = None;
+        // A batch failed or ended unknown, and the options say to stop claiming then.
+        let mut halted = false;
         loop {
-            let stopping = !observer.keep_claiming();
+            let stopping = halted || !observer.keep_claiming();
             if failure.is_none() && last_reap.is_none_or(|at| at.elapsed() >= self.options.reap_every) {
                 last_reap = Some(Instant::now());
                 if let Err(error) = self.reap().await {
@@ -582,6 +590,8 @@ impl<'a, S: Store> Worker<'a, S> {
                 in_flight.next().await
             };
             if let Some(done) = next {
+                halted |= self.options.stop_at_first_failure
+                    && matches!(done.transition, Transition::Failed | Transition::OutcomeUnknown);
                 // Recorded with the next claim, or alone when the window ends: reported once recorded.
                 finished.push(done);
                 finished_since.get_or_insert_with(Instant::now);

@@ -1,5 +1,5 @@
-//! Bulk sends (`send-bulk`): batches, the journal, and resuming after a crash without
-//! sending anyone twice.
+//! Bulk sends with a journal (`send-bulk --journal`): batches, the journal, and
+//! resuming after a crash without sending anyone twice.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -19,9 +19,13 @@ fn bulk(emulator: &RunningEmulator, home: &TempDir, csv: &Path, extra: &[&str], 
     bulk_with(emulator, home, csv, &[&["--concurrency", "1"], extra].concat(), crash)
 }
 
+/// A `send-bulk` run with a journal: `<csv>.journal` unless `extra` names one.
 fn bulk_with(emulator: &RunningEmulator, home: &TempDir, csv: &Path, extra: &[&str], crash: Option<&str>) -> Run {
     let mut command = against(emulator, home);
     command.args(["--json", "send-bulk", "--from", "5000123456", "--text", TEXT, "--csv"]).arg(csv).args(extra);
+    if !extra.contains(&"--journal") {
+        command.arg("--journal").arg(journal_of(csv));
+    }
     if let Some(crash) = crash {
         command.env("PAYAMAK_TEST_CRASH", crash);
     }
@@ -37,6 +41,13 @@ pub fn assert_received(emulator: &RunningEmulator, all: &[String], expected: imp
         assert_eq!(got, expected(index), "{number} (recipient #{index}) received {got} messages");
     }
     assert!(counts.keys().all(|number| all.contains(number)), "only the CSV's numbers were sent to");
+}
+
+/// The journal a run of `csv` is given: `<csv>.journal`.
+fn journal_of(csv: &Path) -> std::path::PathBuf {
+    let mut journal = csv.as_os_str().to_owned();
+    journal.push(".journal");
+    journal.into()
 }
 
 fn journal_lines(path: &Path) -> Vec<serde_json::Value> {
@@ -225,6 +236,8 @@ fn a_real_kill_in_the_middle_never_causes_a_second_message() {
     let mut child = against(&emulator, &home)
         .args(["--json", "send-bulk", "--from", "5000123456", "--text", TEXT, "--csv"])
         .arg(&csv)
+        .arg("--journal")
+        .arg(journal_of(&csv))
         .env("PAYAMAK_TEST_BATCH_DELAY_MS", "300")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -265,6 +278,8 @@ fn ctrl_c_finishes_the_current_batch_and_stops() {
     let child = against(&emulator, &home)
         .args(["--json", "send-bulk", "--concurrency", "1", "--from", "5000123456", "--text", TEXT, "--csv"])
         .arg(&csv)
+        .arg("--journal")
+        .arg(journal_of(&csv))
         .env("PAYAMAK_TEST_BATCH_DELAY_MS", "500")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -361,7 +376,9 @@ fn a_refused_batch_stops_the_run() {
     let mut command = against(&emulator, &home);
     command
         .args(["--json", "send-bulk", "--concurrency", "1", "--from", "5000123456", "--text", "sale", "--csv"])
-        .arg(&csv);
+        .arg(&csv)
+        .arg("--journal")
+        .arg(journal_of(&csv));
     let first = run(&mut command);
     let json = first.expect_code(1).json();
     assert_eq!(json["accepted"], 100);
@@ -396,7 +413,9 @@ fn a_batch_that_never_reached_the_panel_is_sent_by_the_next_run() {
     let failed = run(crate::support::payamak(&home)
         .args(["--json", "--endpoint", &dead, "--user", "demo", "--password", "demo"])
         .args(["send-bulk", "--from", "5000123456", "--text", TEXT, "--csv"])
-        .arg(&csv));
+        .arg(&csv)
+        .arg("--journal")
+        .arg(journal_of(&csv)));
     let json = failed.expect_code(3).json();
     assert_eq!(json["not_attempted"], 150);
     assert_eq!(json["batch_results"][0]["status"], "failed");
@@ -420,7 +439,9 @@ fn a_lost_answer_makes_the_batch_unknown_and_stops_the_run() {
     let lost = run(crate::support::payamak(&home)
         .args(["--json", "--endpoint", &hang_up, "--user", "demo", "--password", "demo"])
         .args(["send-bulk", "--concurrency", "1", "--from", "5000123456", "--text", TEXT, "--csv"])
-        .arg(&csv));
+        .arg(&csv)
+        .arg("--journal")
+        .arg(journal_of(&csv)));
     let json = lost.expect_code(4).json();
     assert_eq!(json["unknown"], 100);
     assert_eq!(json["not_attempted"], 50);
@@ -536,7 +557,9 @@ fn a_journal_write_failure_stops_the_run_after_the_summary() {
     let mut command = against(&emulator, &home);
     command
         .args(["--json", "send-bulk", "--concurrency", "1", "--from", "5000123456", "--text", TEXT, "--csv"])
-        .arg(&csv);
+        .arg(&csv)
+        .arg("--journal")
+        .arg(journal_of(&csv));
     let failed = run(command.env("PAYAMAK_TEST_JOURNAL_FAIL", "attempt:2"));
     let json = failed.expect_code(3).json();
     assert_eq!(json["accepted"], 100);
@@ -546,7 +569,11 @@ fn a_journal_write_failure_stops_the_run_after_the_summary() {
 
     // Batch 2's outcome cannot be written: unknown (4), and it is never sent twice.
     let mut command = against(&emulator, &home);
-    command.args(["send-bulk", "--concurrency", "1", "--from", "5000123456", "--text", TEXT, "--csv"]).arg(&csv);
+    command
+        .args(["send-bulk", "--concurrency", "1", "--from", "5000123456", "--text", TEXT, "--csv"])
+        .arg(&csv)
+        .arg("--journal")
+        .arg(journal_of(&csv));
     let unknown = run(command.env("PAYAMAK_TEST_JOURNAL_FAIL", "outcome:1"));
     unknown.expect_code(4);
     assert!(unknown.stdout.contains("accepted"), "the summary is printed: {}", unknown.stdout);

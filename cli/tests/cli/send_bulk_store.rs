@@ -200,7 +200,8 @@ fn a_store_does_not_go_with_a_journal_nor_over_one() {
     // A journal's send of the file, half done: not started afresh in a store.
     let mut journaled = against(&emulator, &home);
     journaled.args(["--json", "send-bulk", "--concurrency", "1", "--from", "5000123456", "--text", TEXT, "--csv"]);
-    journaled.arg(&csv).env("PAYAMAK_TEST_CRASH", "outcome:1");
+    journaled.arg(&csv).arg("--journal").arg(home.join("list.csv.journal"));
+    journaled.env("PAYAMAK_TEST_CRASH", "outcome:1");
     run(&mut journaled).expect_code(86);
     let over = bulk(&emulator, &home, &store, &csv, &[]);
     over.expect_code(2);
@@ -224,17 +225,26 @@ fn a_file_sent_through_a_store_is_refused_without_it_and_with_another() {
     assert!(mark.contains("sends.db") && mark.contains("\"campaign\""), "{mark}");
     let calls = emulator.send_calls().calls;
 
-    // Without the store: a journal would not know what the store sent.
+    // With a journal: it would not know what the store sent.
     let mut journaled = against(&emulator, &home);
     journaled.args(["send-bulk", "--from", "5000123456", "--text", TEXT, "--csv"]).arg(&csv);
-    let without = run(&mut journaled);
-    without.expect_code(2);
+    let with_journal = run(journaled.arg("--journal").arg(home.join("list.csv.journal")));
+    with_journal.expect_code(2);
     assert!(
-        without.stderr.contains("runs in the job store sqlite:") && without.stderr.contains("--store"),
+        with_journal.stderr.contains("runs in the job store sqlite:") && with_journal.stderr.contains("--store"),
         "{}",
-        without.stderr
+        with_journal.stderr
     );
     assert!(!home.join("list.csv.journal").exists(), "no journal started");
+
+    // Naming no store: the store the mark names, which sent everything.
+    let mut unnamed = against(&emulator, &home);
+    unnamed.args(["--json", "send-bulk", "--from", "5000123456", "--text", TEXT, "--csv"]).arg(&csv);
+    let resumed = run(&mut unnamed).expect_code(0).json();
+    assert_eq!((resumed["resumed"].clone(), resumed["accepted"].clone()), (true.into(), 150.into()), "{resumed}");
+    assert!(resumed["store"].as_str().is_some_and(|store| store.ends_with("sends.db")), "{resumed}");
+    assert!(!home.join("list.csv.sqlite").exists(), "no store of its own");
+    assert_eq!(emulator.send_calls().calls, calls, "nothing sent again");
 
     // Another store: it would start the file afresh.
     let other = format!("sqlite:{}", home.join("other.db").display());
@@ -314,4 +324,209 @@ fn with_a_store_a_crash_after_an_attempt_is_recorded_leaves_that_batch_unknown_a
         assert_received(&emulator, &all, |index| usize::from(!(100..200).contains(&index)));
     }
     assert!(emulator.send_calls().repeated.is_empty(), "{:?}", emulator.send_calls().repeated);
+}
+
+/// `send-bulk` naming neither a store nor a journal, one batch at a time.
+fn bulk_default(emulator: &RunningEmulator, home: &TempDir, csv: &Path, extra: &[&str]) -> Run {
+    let mut command = against(emulator, home);
+    command.args(["--json", "send-bulk", "--concurrency", "1", "--from", "5000123456", "--text", TEXT, "--csv"]);
+    run(command.arg(csv).args(extra))
+}
+
+/// The SQLite store `send-bulk` keeps next to `csv` by default, with its WAL files.
+fn default_store_files(csv: &Path) -> Vec<std::path::PathBuf> {
+    ["sqlite", "sqlite-wal", "sqlite-shm"]
+        .iter()
+        .map(|suffix| {
+            let mut path = csv.as_os_str().to_owned();
+            path.push(format!(".{suffix}"));
+            path.into()
+        })
+        .collect()
+}
+
+/// Copies the default store of `csv` to `to` (a directory), or back from it.
+fn copy_store(csv: &Path, to: &Path, back: bool) {
+    for path in default_store_files(csv) {
+        let kept = to.join(path.file_name().unwrap());
+        let (from, into) = if back { (kept, path) } else { (path, kept) };
+        let _ = std::fs::remove_file(&into);
+        if from.exists() {
+            std::fs::copy(&from, &into).unwrap();
+        }
+    }
+}
+
+#[test]
+fn by_default_send_bulk_sends_through_an_sqlite_store_next_to_the_file() {
+    let emulator = emulator();
+    let home = TempDir::new("bulk-default-store");
+    let all = numbers(250);
+    let csv = home.join("list.csv");
+    write_csv(&csv, &all);
+    let first = bulk_default(&emulator, &home, &csv, &[]).expect_code(0).json();
+    assert_eq!((first["accepted"].as_u64(), first["batches"].as_u64()), (Some(250), Some(3)), "{first}");
+    let store = first["store"].as_str().unwrap_or_default().to_owned();
+    assert!(store.starts_with("sqlite:") && store.ends_with("list.csv.sqlite"), "{first}");
+    assert!(home.join("list.csv.sqlite").exists() && home.join("list.csv.store").exists());
+    assert!(!home.join("list.csv.journal").exists(), "no journal");
+    assert_received(&emulator, &all, |_| 1);
+    let calls = emulator.send_calls().calls;
+    let again = bulk_default(&emulator, &home, &csv, &[]).expect_code(0).json();
+    assert_eq!((again["resumed"].clone(), again["campaign"].clone()), (true.into(), first["campaign"].clone()));
+    assert_eq!(emulator.send_calls().calls, calls, "nothing sent again");
+}
+
+#[test]
+fn a_file_with_a_journal_from_an_earlier_run_is_finished_by_its_journal() {
+    let emulator = emulator();
+    let home = TempDir::new("bulk-default-journal");
+    let all = numbers(250);
+    let csv = home.join("list.csv");
+    write_csv(&csv, &all);
+    let mut journaled = against(&emulator, &home);
+    journaled.args(["--json", "send-bulk", "--concurrency", "1", "--from", "5000123456", "--text", TEXT, "--csv"]);
+    journaled.arg(&csv).arg("--journal").arg(home.join("list.csv.journal"));
+    run(journaled.env("PAYAMAK_TEST_CRASH", "outcome:1")).expect_code(86);
+
+    let finished = bulk_default(&emulator, &home, &csv, &[]).expect_code(0).json();
+    assert!(finished["journal"].as_str().is_some_and(|path| path.ends_with("list.csv.journal")), "{finished}");
+    assert_eq!(finished["accepted"], 250);
+    assert!(!home.join("list.csv.sqlite").exists(), "no store started beside the journal");
+    assert_received(&emulator, &all, |_| 1);
+}
+
+#[test]
+fn with_a_store_a_refusal_of_the_account_pauses_it_and_leaves_the_rest_pending() {
+    let emulator =
+        emulator_with(Emulator::builder().account(Account::new("demo", "demo").credit(150.0).sender("5000123456")));
+    let home = TempDir::new("bulk-store-refused");
+    let all = numbers(250);
+    let csv = home.join("list.csv");
+    write_csv(&csv, &all);
+    let first = bulk_default(&emulator, &home, &csv, &[]);
+    let json = first.expect_code(1).json();
+    assert_eq!((json["accepted"].as_u64(), json["not_attempted"].as_u64()), (Some(100), Some(150)), "{json}");
+    assert_eq!(json["batch_results"][1]["error"]["code"], 2, "{json}");
+    assert!(first.stderr.contains("insufficient credit") && first.stderr.contains("paused"), "{}", first.stderr);
+    assert_received(&emulator, &all, |index| usize::from(index < 100));
+}
+
+#[test]
+fn with_a_store_a_batch_that_never_reached_the_panel_stops_the_run_and_goes_next_time() {
+    let home = TempDir::new("bulk-store-unreachable");
+    let all = numbers(250);
+    let csv = home.join("list.csv");
+    write_csv(&csv, &all);
+    let dead = format!("http://127.0.0.1:{}/post/", crate::support::closed_port());
+    let mut command = payamak(&home);
+    command.args(["--json", "--endpoint", &dead, "--user", "demo", "--password", "demo"]);
+    command.args(["send-bulk", "--concurrency", "1", "--from", "5000123456", "--text", TEXT, "--csv"]);
+    let failed = run(command.arg(&csv));
+    let json = failed.expect_code(3).json();
+    assert_eq!(json["batch_results"][0]["status"], "failed", "{json}");
+    assert_eq!(json["batch_results"][0]["error"]["kind"], "transport", "{json}");
+    assert_eq!(json["batch_results"][1]["status"], "not_attempted", "the run stopped: {json}");
+    assert!(failed.stderr.contains("stopping"), "{}", failed.stderr);
+
+    // The panel comes back at the same address.
+    let emulator = emulator_at(&dead);
+    let resumed = bulk_default(&emulator, &home, &csv, &[]);
+    assert_eq!(resumed.expect_code(0).json()["accepted"], 250);
+    assert!(resumed.stderr.contains("sending them again"), "{}", resumed.stderr);
+    assert_received(&emulator, &all, |_| 1);
+}
+
+#[test]
+fn with_a_store_a_lost_answer_makes_the_batch_unknown_and_stops_the_run() {
+    let home = TempDir::new("bulk-store-lost-answer");
+    let all = numbers(150);
+    let csv = home.join("list.csv");
+    write_csv(&csv, &all);
+    let hang_up = crate::support::hang_up_server(1);
+    let mut command = payamak(&home);
+    command.args(["--json", "--endpoint", &hang_up, "--user", "demo", "--password", "demo"]);
+    command.args(["send-bulk", "--concurrency", "1", "--from", "5000123456", "--text", TEXT, "--csv"]);
+    let lost = run(command.arg(&csv));
+    let json = lost.expect_code(4).json();
+    assert_eq!((json["unknown"].as_u64(), json["not_attempted"].as_u64()), (Some(100), Some(50)), "{json}");
+    assert_eq!(json["batch_results"][0]["error"]["kind"], "outcome_unknown");
+
+    // The next run, against the same panel (now answering), sends batch 2 only.
+    let emulator = emulator_at(&hang_up);
+    let resumed = bulk_default(&emulator, &home, &csv, &[]);
+    let json = resumed.expect_code(4).json();
+    assert_eq!((json["accepted"].as_u64(), json["unknown"].as_u64()), (Some(50), Some(100)), "{json}");
+    assert_received(&emulator, &all, |index| usize::from(index >= 100));
+}
+
+#[test]
+fn a_store_put_back_from_an_older_copy_is_reconciled_with_the_panel() {
+    let emulator = emulator();
+    let home = TempDir::new("bulk-store-older-copy");
+    let all = numbers(250);
+    let csv = home.join("list.csv");
+    write_csv(&csv, &all);
+    // The first batch's attempt is recorded, then a crash: nothing was sent yet.
+    let crashed = run(against(&emulator, &home)
+        .args(["send-bulk", "--concurrency", "1", "--from", "5000123456", "--text", TEXT, "--csv"])
+        .arg(&csv)
+        .env("PAYAMAK_TEST_CRASH", "attempt:1"));
+    crashed.expect_code(86);
+    let older = home.join("older");
+    std::fs::create_dir_all(&older).unwrap();
+    copy_store(&csv, &older, false);
+    // The next run sends batches 2 and 3 (batch 1 is unknown).
+    let json = bulk_default(&emulator, &home, &csv, &[]).expect_code(4).json();
+    assert_eq!((json["accepted"].as_u64(), json["unknown"].as_u64()), (Some(150), Some(100)), "{json}");
+    let calls = emulator.send_calls().calls;
+
+    // The older copy says batches 2 and 3 were never started; the panel says they were sent.
+    copy_store(&csv, &older, true);
+    let rerun = bulk_default(&emulator, &home, &csv, &[]);
+    let json = rerun.expect_code(4).json();
+    assert_eq!((json["accepted"].as_u64(), json["unknown"].as_u64()), (Some(0), Some(250)), "{json}");
+    assert!(rerun.stderr.contains("batch 2 (100 recipients) is not in the store as attempted"), "{}", rerun.stderr);
+    assert_eq!(emulator.send_calls().calls, calls, "nothing sent again");
+    assert_received(&emulator, &all, |index| usize::from(index >= 100));
+}
+
+#[test]
+fn a_lost_store_is_reconciled_with_the_panel() {
+    let emulator = emulator();
+    let home = TempDir::new("bulk-store-lost");
+    let all = numbers(250);
+    let csv = home.join("list.csv");
+    write_csv(&csv, &all);
+    bulk_default(&emulator, &home, &csv, &[]).expect_code(0);
+    let calls = emulator.send_calls().calls;
+    for path in default_store_files(&csv) {
+        let _ = std::fs::remove_file(path);
+    }
+    // The file's mark is still there: the new store's campaign is checked against the panel.
+    let rerun = bulk_default(&emulator, &home, &csv, &[]);
+    let json = rerun.expect_code(4).json();
+    assert_eq!((json["accepted"].as_u64(), json["unknown"].as_u64()), (Some(0), Some(250)), "{json}");
+    assert_eq!(emulator.send_calls().calls, calls, "nothing sent again");
+    assert_received(&emulator, &all, |_| 1);
+}
+
+#[test]
+fn a_damaged_store_is_refused_and_nothing_is_sent() {
+    let emulator = emulator();
+    let home = TempDir::new("bulk-store-damaged");
+    let all = numbers(150);
+    let csv = home.join("list.csv");
+    write_csv(&csv, &all);
+    bulk_default(&emulator, &home, &csv, &[]).expect_code(0);
+    let calls = emulator.send_calls().calls;
+    let files = default_store_files(&csv);
+    for path in &files[1..] {
+        let _ = std::fs::remove_file(path);
+    }
+    std::fs::write(&files[0], vec![0x5a; 8192]).unwrap();
+    let rerun = bulk_default(&emulator, &home, &csv, &[]);
+    rerun.expect_code(2);
+    assert!(rerun.stderr.contains("list.csv.sqlite"), "{}", rerun.stderr);
+    assert_eq!(emulator.send_calls().calls, calls, "nothing sent");
 }

@@ -16,11 +16,11 @@ use crate::store::StoreUrl;
 
 /// What the mark says.
 #[derive(Debug, Serialize, Deserialize)]
-struct Mark {
+pub(super) struct Mark {
     /// The store, as `StoreUrl::describe` gives it (never a password); an SQLite file by its canonical path.
-    store: String,
+    pub store: String,
     /// The campaign in it.
-    campaign: i64,
+    pub campaign: i64,
 }
 
 /// The mark's file for the CSV file `csv`.
@@ -43,7 +43,7 @@ fn name_of(url: &StoreUrl) -> String {
 }
 
 /// Reads the mark of `csv`, if there is one.
-fn read(csv: &Path) -> Result<Option<Mark>, Failure> {
+pub(super) fn read(csv: &Path) -> Result<Option<Mark>, Failure> {
     let path = path_for(csv);
     let text = match std::fs::read_to_string(&path) {
         Ok(text) => text,
@@ -59,13 +59,30 @@ fn read(csv: &Path) -> Result<Option<Mark>, Failure> {
     })
 }
 
-/// Refuses a run without a store over a file whose send runs in one.
+/// The store a run that names none uses for a marked file: the SQLite file
+/// the mark names. A PostgreSQL database is not in the mark (its connection
+/// string may hold a password), so such a file needs its `--store` again.
+pub(super) fn marked_store(csv: &Path) -> Result<Option<StoreUrl>, Failure> {
+    let Some(mark) = read(csv)? else { return Ok(None) };
+    match StoreUrl::parse(&mark.store) {
+        Ok(url @ StoreUrl::Sqlite(_)) => Ok(Some(url)),
+        _ => Err(Failure::usage(format!(
+            "{} says this file's send runs in the job store {} (campaign {}): run with that --store, or its \
+             batches would be sent again; nothing sent",
+            path_for(csv).display(),
+            mark.store,
+            mark.campaign
+        ))),
+    }
+}
+
+/// Refuses a journal's run over a file whose send runs in a store.
 pub(super) fn refuse_without_store(csv: &Path) -> Result<(), Failure> {
     match read(csv)? {
         None => Ok(()),
         Some(mark) => Err(Failure::usage(format!(
-            "{} says this file's send runs in the job store {} (campaign {}): run with --store, or its batches \
-             would be sent again; nothing sent",
+            "{} says this file's send runs in the job store {} (campaign {}): run without --journal (or with that \
+             --store), or its batches would be sent again; nothing sent",
             path_for(csv).display(),
             mark.store,
             mark.campaign

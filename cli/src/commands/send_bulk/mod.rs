@@ -5,7 +5,7 @@
 //! over a durable JSON-lines journal; this command reads the CSV, opens the
 //! journal, shows progress and prints where every batch stands.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -27,6 +27,7 @@ use crate::failure::{describe, CliResult, Exit, Failure};
 use crate::input;
 use crate::output::Output;
 use crate::session::Session;
+use crate::store::StoreUrl;
 
 mod marker;
 mod store;
@@ -51,8 +52,10 @@ pub async fn run(args: SendBulkArgs, context: &Context) -> CliResult {
     if args.from.trim().is_empty() {
         return Err(Failure::usage("--from is empty"));
     }
-    if let (Some(url), false) = (&args.store, args.safety.dry_run) {
-        return store::run(&args, url, text, context).await;
+    if !args.safety.dry_run {
+        if let Some(url) = store_of(&args)? {
+            return store::run(&args, &url, text, context).await;
+        }
     }
     let recipients = csv_input::stream::collect(&args.recipients.csv, args.recipients.options())?;
     for note in &recipients.notes {
@@ -118,6 +121,36 @@ pub async fn run(args: SendBulkArgs, context: &Context) -> CliResult {
     Ok(summary.exit_code(stopped_by(&report)))
 }
 
+/// The job store a run sends through, or `None` for a journal: `--store`;
+/// else, without `--journal`, the SQLite file the file's mark names, or
+/// `<csv>.sqlite` unless the file has a journal from an earlier run (which
+/// that run's send finishes).
+fn store_of(args: &SendBulkArgs) -> Result<Option<StoreUrl>, Failure> {
+    if args.store.is_some() || args.journal.is_some() {
+        return Ok(args.store.clone());
+    }
+    let csv = &args.recipients.csv;
+    if let Some(url) = marker::marked_store(csv)? {
+        return Ok(Some(url));
+    }
+    if journal_path(args).exists() {
+        return Ok(None);
+    }
+    Ok(Some(StoreUrl::Sqlite(with_suffix(csv, ".sqlite"))))
+}
+
+/// `path` with `suffix` after its name: `list.csv` and `.journal` give `list.csv.journal`.
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut path = path.as_os_str().to_owned();
+    path.push(suffix);
+    PathBuf::from(path)
+}
+
+/// The journal of a run without a store: `--journal`, or `<csv>.journal`.
+fn journal_path(args: &SendBulkArgs) -> PathBuf {
+    args.journal.clone().unwrap_or_else(|| with_suffix(&args.recipients.csv, ".journal"))
+}
+
 /// The exit code of what stopped the run early, if anything did.
 fn stopped_by(report: &BulkReport) -> Option<Exit> {
     match (&report.journal_failure, &report.failure) {
@@ -134,11 +167,7 @@ fn open_journal(
     session: &Session,
     output: &Output,
 ) -> Result<JsonLinesJournal, Failure> {
-    let path = args.journal.clone().unwrap_or_else(|| {
-        let mut path = args.recipients.csv.clone().into_os_string();
-        path.push(".journal");
-        PathBuf::from(path)
-    });
+    let path = journal_path(args);
     let header = JobHeader::new(sms, MAX_RECIPIENTS_PER_CALL, session.endpoints.clone(), session.username.clone())
         .source(args.recipients.csv.display().to_string());
     let journal = JsonLinesJournal::open(&path, header).map_err(Failure::usage)?;

@@ -10,16 +10,15 @@
 //! file is edited, sending everyone again.
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use payamak::bulk::{BatchOutcome, BatchSummary, JobHeader, RecipientsFingerprint};
+use payamak::bulk::{BatchOutcome, BatchSummary, JobHeader, RecipientsFingerprint, Reconciliation};
 use payamak::campaign::{
-    BatchState, CampaignId, CampaignPhase, CampaignSpec, Handled, Lease, Store, Transition, Worker, WorkerObserver,
-    WorkerOptions, WorkerReport, CAMPAIGN_PRIORITY,
+    reconcile_with_panel, BatchState, CampaignId, CampaignPhase, CampaignSpec, Handled, Lease, ReconcileError, Store,
+    Transition, Worker, WorkerObserver, WorkerOptions, WorkerReport, CAMPAIGN_PRIORITY,
 };
 use payamak::sms::MAX_RECIPIENTS_PER_CALL;
 use payamak::Sms;
@@ -85,11 +84,7 @@ pub async fn run(args: &SendBulkArgs, url: &StoreUrl, text: String, context: &Co
         ));
     }
     // A journal's run must be finished (or refused) by the journal, never started afresh in a store.
-    let journal = {
-        let mut path = csv.clone().into_os_string();
-        path.push(".journal");
-        PathBuf::from(path)
-    };
+    let journal = super::with_suffix(csv, ".journal");
     if journal.exists() {
         return Err(Failure::usage(format!(
             "{} holds a send-bulk of this file: finish it without --store (what it recorded is not in the store, \
@@ -174,7 +169,10 @@ pub async fn run(args: &SendBulkArgs, url: &StoreUrl, text: String, context: &Co
         // The same panel and user: the credentials reference is this run's.
         store.put_account(&account).await.map_err(Failure::usage)?;
     }
-    if !marker::path_for(csv).exists() {
+    // The file was marked by an earlier run, but the store has no campaign of it
+    // (the store was lost or emptied) or another one: what was sent is not in it.
+    let lost = marker::read(csv)?.is_some_and(|mark| !created.existed || mark.campaign != id.0);
+    if lost || !marker::path_for(csv).exists() {
         // Before anything is sent: a run without this store must not start the file afresh.
         marker::write(csv, url, id.0)?;
     }
@@ -201,6 +199,19 @@ pub async fn run(args: &SendBulkArgs, url: &StoreUrl, text: String, context: &Co
     if resumed {
         requeue(&store, id, args.resend_unknown, output).await?;
     }
+    // What the store holds may not be the whole record (an older copy put back,
+    // or the campaign lost): the panel's sent messages are checked first.
+    let window = if lost {
+        Some(Reconciliation::AllTime)
+    } else if created.existed {
+        let started = chrono::DateTime::parse_from_rfc3339(&header_created_at(&info.spec.source));
+        Some(started.map_or(Reconciliation::AllTime, |at| Reconciliation::Since(at.to_utc())))
+    } else {
+        None
+    };
+    if let Some(window) = window {
+        reconcile(&store, &session.client, id, window, output).await?;
+    }
 
     let states = store.accounts().await.map_err(Failure::usage)?;
     let ours: Vec<_> = states.into_iter().filter(|state| state.account.name == name).collect();
@@ -218,6 +229,7 @@ pub async fn run(args: &SendBulkArgs, url: &StoreUrl, text: String, context: &Co
         bar: bar.clone(),
         interrupt,
         this_run: BTreeSet::new(),
+        stopped: false,
         hooks: test_hooks::Hooks::from_env(),
         attempts: 0,
     };
@@ -245,6 +257,39 @@ pub async fn run(args: &SendBulkArgs, url: &StoreUrl, text: String, context: &Co
     let pending = ended.pending + ended.failed;
     print_summary(output, &summary, usize::try_from(pending).unwrap_or(usize::MAX));
     Ok(summary.exit_code(stopped_by(&ended, &report, output)))
+}
+
+/// When the send of a campaign's `source` (its first run's journal header) began.
+fn header_created_at(source: &str) -> String {
+    serde_json::from_str::<JobHeader>(source).map(|header| header.created_at).unwrap_or_default()
+}
+
+/// Moves the pending batches the panel shows were sent (within `window`) to
+/// unknown, and says which; sends nothing when the panel cannot be read.
+async fn reconcile(
+    store: &AnyStore,
+    client: &payamak::Client,
+    id: CampaignId,
+    window: Reconciliation,
+    output: &Output,
+) -> Result<(), Failure> {
+    let found = reconcile_with_panel(store, client, id, window).await.map_err(|error| match error {
+        ReconcileError::Panel(error) => Failure::from(anyhow::Error::new(error).context(
+            "cannot check the panel's sent messages before sending (the store may not be the whole record of the \
+             send); nothing sent",
+        )),
+        other => Failure::usage(other),
+    })?;
+    for batch in found {
+        output.warn(format!(
+            "batch {} ({} recipients) is not in the store as attempted, but the panel's sent messages show {} of \
+             its recipients received this text: not sending it again (it is now unknown)",
+            batch.batch + 1,
+            batch.recipients,
+            batch.found
+        ));
+    }
+    Ok(())
 }
 
 /// Before a rerun's sends: failed batches (definitely not sent) go again, and
@@ -289,6 +334,8 @@ fn worker_options(args: &SendBulkArgs, account: &str) -> WorkerOptions {
     let mut options = WorkerOptions::new(worker::owner_name());
     options.concurrency = args.concurrency;
     options.until_idle = true;
+    // As a journal's run does: the batches after a failed or unknown one are not started.
+    options.stop_at_first_failure = true;
     options.accounts = vec![account.to_owned()];
     options.lease = Duration::from_secs(10);
     options.reap_every = Duration::from_secs(5);
@@ -390,6 +437,8 @@ struct Observer {
     bar: ProgressBar,
     interrupt: Arc<AtomicBool>,
     this_run: BTreeSet<u64>,
+    /// A batch failed or ended unknown, and the run said it stops.
+    stopped: bool,
     /// The CLI tests' crash points, and the attempts recorded so far.
     hooks: test_hooks::Hooks,
     attempts: usize,
@@ -400,13 +449,30 @@ impl WorkerObserver for Observer {
         if lease.campaign == self.campaign {
             self.this_run.insert(lease.batch);
         }
-        if let Handled::Unrecorded(_, error) = handled {
-            let batch = lease.batch + 1;
+        let batch = lease.batch + 1;
+        let ended_badly = match handled {
+            Handled::Unrecorded(_, error) => {
+                self.bar.suspend(|| {
+                    crate::stderr_line!(
+                        "error: batch {batch}: its outcome could not be recorded ({error}); it will be counted \
+                         unknown and not sent again"
+                    );
+                });
+                true
+            }
+            Handled::Recorded(BatchState::Failed | BatchState::Unknown, outcome) => {
+                if let BatchOutcome::Failed { error } | BatchOutcome::Unknown { error } = outcome {
+                    self.bar.suspend(|| crate::stderr_line!("error: batch {batch}: {}", error.message));
+                }
+                true
+            }
+            _ => false,
+        };
+        if ended_badly && !self.stopped {
+            // The worker claims nothing more (`stop_at_first_failure`).
+            self.stopped = true;
             self.bar.suspend(|| {
-                crate::stderr_line!(
-                    "error: batch {batch}: its outcome could not be recorded ({error}); it will be counted unknown \
-                     and not sent again"
-                );
+                crate::stderr_line!("stopping: no more batches are started; those not sent stay for the next run")
             });
         }
         self.bar.inc(lease.numbers.len() as u64);
