@@ -378,9 +378,9 @@ platform's Schedule.asmx AddSchedule; a real panel may refuse it with a SOAP
 fault. Check with a test account before relying on it.";
 
 const SEND_BULK_LONG_ABOUT: &str = "\
-Send one SMS to every number of a CSV file, in calls of 100 recipients, with a
-journal so that an interrupted run can be resumed without sending anyone the
-message twice.
+Send one SMS to every number of a CSV file, in calls of 100 recipients, recorded
+in a job store so that an interrupted run can be resumed without sending anyone
+the message twice.
 
 CSV: UTF-8, UTF-16 with a byte-order mark (Excel's Unicode text) or
 Windows-1256 (Excel's CSV on a Persian Windows), guessed in that order unless
@@ -395,47 +395,51 @@ Duplicate numbers are sent to once. An invalid number is reported with its line
 number and skipped; with --strict any invalid number stops the command before
 anything is sent.
 
-JOURNAL (default: <csv>.journal, JSON lines): before each batch the batch's
-numbers are written and synced to disk; after it, its outcome (recIds, or the
-error). It records the panel (its base URLs) and the user name it was written
-for. Run the same command again to resume:
+STORE (default: the SQLite file <csv>.sqlite; --store sqlite:PATH, or
+postgres://…, names another): the CSV is read as a stream into a campaign of the
+store (see `payamak campaign`), then sent by a worker in this process until
+nothing is left to claim; memory stays flat however long the file. Each batch's
+attempt is committed before its request leaves, and its outcome (recIds, or the
+error) after. One CSV file (by its full path) is one campaign: run the same
+command again to resume it. The panel, user name, sender, text, --flash,
+recipients and batch size are compared with the first run's, a difference
+refusing the run with nothing sent. On a rerun:
   - batches with a recorded outcome are not sent again;
-  - a batch the panel refused as a whole (credit, limits, credentials) or that
-    never reached it is sent again;
+  - a batch that never reached the panel is sent again;
   - a batch that was started but has no outcome (the process was killed, or
     the answer was lost) may or may not have been sent: it is NOT sent again,
     only reported. Check the panel's sent messages, and only then force it
-    with --resend-unknown (its recipients may get the message twice);
+    with --resend-unknown (its recipients may get the message twice; a batch
+    left by a crash becomes resendable once found older than 120 s);
   - a batch the panel redirected (the base URL is wrong) was not sent, and is
-    not posted again unless --resend-unknown asks.
-A journal written for another panel, user name, text, sender or recipient list
-is refused (give another --journal FILE to start a new send).
+    not posted again unless --resend-unknown asks;
+  - the panel's sent messages are read first: a batch the store holds as never
+    started, some of whose recipients already received this text since the
+    send began (the store was put back from an older copy, or lost), is not
+    sent but reported as unknown. If they cannot be read, nothing is sent.
+The run stops at the first batch that fails or ends unknown (the batches on
+their way finish). An answer that refuses the whole account (credentials,
+credit, the daily limit, throttling) pauses it and leaves its batches pending (a
+short throttling pause is waited out; a longer one ends the run, exit code 1,
+and the same command later goes on). Before its first send, the run marks the
+file (FILE.store, naming the store and the campaign): a later run naming no
+store uses the SQLite store the mark names, and a run with another store or a
+journal is refused, since neither knows what the marked store sent.
 With no endpoint configured, send-bulk refuses to run unless --journal is
-given: a journal written against the built-in emulator (which sends nothing)
+given: a record written against the built-in emulator (which sends nothing)
 must never be taken for a real send.
-If the journal cannot be written, the run stops with the summary of what was
-sent and exit code 3 (4 if a sent batch's outcome could not be recorded).
-Ctrl-C finishes the current batch and stops; a second Ctrl-C stops at once.
+Ctrl-C finishes the batches on their way and stops; a second Ctrl-C stops at once.
 
-STORE (--store sqlite:PATH, or postgres://…, instead of the journal): the CSV is
-read as a stream into a campaign of the job store (see `payamak campaign`), then
-sent by a worker in this process until nothing is left to claim; memory stays
-flat however long the file. One CSV file (by its full path) is one campaign: the
-same command again resumes it, and the panel, user name, sender, text, --flash,
-recipients and batch size are compared with the first run's, a difference
-refusing the run with nothing sent. As with the journal, a sent batch is never
-sent again, a failed one is, and an unknown one only with --resend-unknown. The
-store's worker does not stop at a refused batch or an unknown outcome: it goes
-on with the other batches, and an answer that refuses the whole account
-(credentials, credit, the daily limit, throttling) pauses it and leaves its
-batches pending (a short throttling pause is waited out; a longer one ends the
-run, exit code 1, and the same command later goes on). A batch whose attempt has
-no outcome (a crash) is unknown; --resend-unknown sends it once a worker has
-found it older than 120 s. Ctrl-C finishes the batches on their way and stops.
---journal does not go with --store, and --store refuses to start over the file's
-journal. Before its first send, --store marks the file (FILE.store, naming the
-store and the campaign): a run of the file without --store, or with another
-store, is then refused, since neither knows what the marked store sent.
+JOURNAL (--journal FILE; also a file's <csv>.journal left by an earlier
+version, which finishes that send): a JSON-lines file instead of a store, for a
+send on one machine with nothing but a file. It keeps every number in memory.
+It resumes as above (a damaged or older journal is checked against the panel's
+sent messages too), and stops at the first refused batch. A journal written for
+another panel, user name, text, sender or recipient list is refused (give
+another --journal FILE to start a new send). If the journal cannot be written,
+the run stops with the summary of what was sent and exit code 3 (4 if a sent
+batch's outcome could not be recorded). --store refuses to start over a file's
+journal, and --journal over a file marked for a store.
 
 Summary: accepted, refused, unknown and not attempted recipients. Exit code 0
 when everyone was accepted, 1 if the panel refused some, 3 if the run stopped on
@@ -492,13 +496,13 @@ pub struct SendBulkArgs {
     #[arg(long)]
     pub flash: bool,
 
-    /// The journal file [default: the CSV file name + .journal]
+    /// Record the send in this JSON-lines journal instead of a job store
     ///
     /// Required when no endpoint is configured (the built-in emulator).
     #[arg(long, value_name = "FILE")]
     pub journal: Option<PathBuf>,
 
-    /// Send through this job store instead of a journal: sqlite:PATH, postgres://… or a libpq key=value string
+    /// The job store to send through: sqlite:PATH, postgres://… or a libpq key=value string [default: sqlite:<csv>.sqlite]
     #[arg(long, value_name = "URL", value_parser = crate::store::StoreUrl::parse, conflicts_with = "journal")]
     pub store: Option<crate::store::StoreUrl>,
 
