@@ -1,13 +1,33 @@
 //! The job store a campaign command names with `--store URL`: `sqlite:PATH`,
 //! or PostgreSQL as `postgres://…`, `postgresql://…` or a libpq `key=value` string.
+//!
+//! For the CLI's own tests (not a user feature; release builds ignore it),
+//! `PAYAMAK_TEST_STORE_FAIL=<point>:<n>` makes one store call of the process
+//! fail as a full disk would: it returns an error without reaching the store,
+//! which that call leaves unchanged. `point` is what the call records:
+//! - `attempt`: the n-th attempt (1-based) the process records: a claim and
+//!   attempt (`take_token_claim_and_attempt`; it counts only while the store
+//!   has a pending batch, as a claim finds none otherwise) or an
+//!   [`Transition::Attempt`] move;
+//! - `outcome`: the n-th outcome it records: a move by `Sent`, `Failed`,
+//!   `OutcomeUnknown` or `Deferred` (`advance`, `advance_many`).
+//!
+//! Records are counted in the order a call holds them, failed calls
+//! included. `advance_many_then_claim` is taken as the trait's default makes
+//! it, in turn: its moves (failing, when one of them is the point, the whole
+//! call: nothing recorded, nothing claimed), then its claim and attempt
+//! (failing, when it is the point, alone: the moves are recorded, and the
+//! claim's error is the inner one).
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use payamak::bulk::BatchOutcome;
 use payamak::campaign::{
-    Account, AccountState, BatchMove, BatchRow, CampaignId, CampaignInfo, CampaignSpec, Counts, Created,
-    DeliveryCounts, DeliveryPoll, DeliveryUpdate, Imported, Lease, Reaped, SqliteStore, Store, StoreResult, Token,
-    Transition,
+    Account, AccountState, BatchMove, BatchRow, BatchState, CampaignId, CampaignInfo, CampaignSpec, Counts, Created,
+    DeliveryCounts, DeliveryPoll, DeliveryUpdate, Imported, Lease, Reaped, SqliteStore, Store, StoreError, StoreResult,
+    Token, Transition,
 };
 use payamak::recipient::MobileNumber;
 
@@ -57,29 +77,34 @@ impl StoreUrl {
 
     /// Opens (creating if needed) the store.
     pub async fn open(&self) -> Result<AnyStore, Failure> {
-        match self {
-            StoreUrl::Sqlite(path) => SqliteStore::open(path).map(AnyStore::Sqlite).map_err(Failure::usage),
-            StoreUrl::Postgres(config) => postgres(config).await,
-        }
+        let backend = match self {
+            StoreUrl::Sqlite(path) => SqliteStore::open(path).map(Backend::Sqlite).map_err(Failure::usage)?,
+            StoreUrl::Postgres(config) => postgres(config).await?,
+        };
+        Ok(AnyStore { backend, fail: FailPoint::from_env().map(Arc::new) })
     }
 }
 
 #[cfg(feature = "postgres")]
-async fn postgres(config: &str) -> Result<AnyStore, Failure> {
-    payamak::campaign::PostgresStore::connect(config).await.map(AnyStore::Postgres).map_err(Failure::usage)
+async fn postgres(config: &str) -> Result<Backend, Failure> {
+    payamak::campaign::PostgresStore::connect(config).await.map(Backend::Postgres).map_err(Failure::usage)
 }
 
 #[cfg(not(feature = "postgres"))]
-async fn postgres(_config: &str) -> Result<AnyStore, Failure> {
+async fn postgres(_config: &str) -> Result<Backend, Failure> {
     Err(Failure::usage("this payamak was built without PostgreSQL (the `postgres` feature)"))
 }
 
-/// One of the stores.
+/// One of the stores (with the tests' failure point, in debug builds).
 #[derive(Debug, Clone)]
-pub enum AnyStore {
-    /// SQLite.
+pub struct AnyStore {
+    backend: Backend,
+    fail: Option<Arc<FailPoint>>,
+}
+
+#[derive(Debug, Clone)]
+enum Backend {
     Sqlite(SqliteStore),
-    /// PostgreSQL.
     #[cfg(feature = "postgres")]
     Postgres(payamak::campaign::PostgresStore),
 }
@@ -87,12 +112,87 @@ pub enum AnyStore {
 /// Calls the same method on whichever store it is.
 macro_rules! each {
     ($self:ident, $store:ident => $call:expr) => {
-        match $self {
-            AnyStore::Sqlite($store) => $call.await,
+        match &$self.backend {
+            Backend::Sqlite($store) => $call.await,
             #[cfg(feature = "postgres")]
-            AnyStore::Postgres($store) => $call.await,
+            Backend::Postgres($store) => $call.await,
         }
     };
+}
+
+/// `PAYAMAK_TEST_STORE_FAIL` (see the module's documentation), with the records counted so far.
+#[derive(Debug)]
+struct FailPoint {
+    outcome: bool,
+    nth: usize,
+    attempts: AtomicUsize,
+    outcomes: AtomicUsize,
+}
+
+impl FailPoint {
+    fn from_env() -> Option<FailPoint> {
+        if !cfg!(debug_assertions) {
+            return None;
+        }
+        let value = std::env::var("PAYAMAK_TEST_STORE_FAIL").ok()?;
+        let (point, nth) = value.split_once(':')?;
+        let outcome = match point {
+            "attempt" => false,
+            "outcome" => true,
+            _ => return None,
+        };
+        Some(FailPoint {
+            outcome,
+            nth: nth.parse().ok()?,
+            attempts: AtomicUsize::new(0),
+            outcomes: AtomicUsize::new(0),
+        })
+    }
+
+    /// Counts `attempts` and `outcomes` a call records: the error it gets if one of them is the point.
+    fn count(&self, attempts: usize, outcomes: usize) -> StoreResult<()> {
+        let (counter, records, point) =
+            if self.outcome { (&self.outcomes, outcomes, "outcome") } else { (&self.attempts, attempts, "attempt") };
+        let before = counter.fetch_add(records, Ordering::SeqCst);
+        if (before + 1..=before + records).contains(&self.nth) {
+            let source = std::io::Error::other(format!("No space left on device (test: {point} {})", self.nth));
+            return Err(StoreError::backend(format!("recording {point} {} of this process", self.nth), source));
+        }
+        Ok(())
+    }
+
+    /// The attempts and outcomes `moves` record.
+    fn moves(moves: &[BatchMove]) -> (usize, usize) {
+        moves.iter().fold((0, 0), |(attempts, outcomes), step| {
+            let (attempt, outcome) = Self::records(step.transition);
+            (attempts + attempt, outcomes + outcome)
+        })
+    }
+
+    /// The attempt and outcome a move by `transition` records.
+    fn records(transition: Transition) -> (usize, usize) {
+        match transition {
+            Transition::Attempt => (1, 0),
+            Transition::Sent | Transition::Failed | Transition::OutcomeUnknown | Transition::Deferred => (0, 1),
+            _ => (0, 0),
+        }
+    }
+}
+
+impl AnyStore {
+    /// Counts the attempt a claim would record (none when nothing is pending): the error it gets at the point.
+    async fn claim_fails(&self) -> StoreResult<()> {
+        let Some(fail) = &self.fail else { return Ok(()) };
+        let pending = each!(self, store => store.counts(None))?.batches(BatchState::Pending);
+        fail.count(usize::from(pending > 0), 0)
+    }
+
+    /// Counts what `moves` record: the error they get at the point.
+    fn moves_fail(&self, moves: &[BatchMove]) -> StoreResult<()> {
+        let Some(fail) = &self.fail else { return Ok(()) };
+        let (attempts, outcomes) = FailPoint::moves(moves);
+        fail.count(attempts, outcomes)
+    }
 }
 
 impl Store for AnyStore {
@@ -137,6 +237,7 @@ impl Store for AnyStore {
         owner: &str,
         lease: std::time::Duration,
     ) -> StoreResult<(Token, Option<Lease>)> {
+        self.claim_fails().await?;
         each!(self, store => store.take_token_claim_and_attempt(account, owner, lease))
     }
     async fn advance(
@@ -145,6 +246,10 @@ impl Store for AnyStore {
         transition: Transition,
         outcome: Option<&BatchOutcome>,
     ) -> StoreResult<bool> {
+        if let Some(fail) = &self.fail {
+            let (attempts, outcomes) = FailPoint::records(transition);
+            fail.count(attempts, outcomes)?;
+        }
         each!(self, store => store.advance(lease, transition, outcome))
     }
     async fn reap(&self, unknown_after: std::time::Duration) -> StoreResult<Reaped> {
@@ -169,6 +274,7 @@ impl Store for AnyStore {
         each!(self, store => store.enqueue_single(spec, number))
     }
     async fn advance_many(&self, moves: &[BatchMove]) -> StoreResult<Vec<bool>> {
+        self.moves_fail(moves)?;
         each!(self, store => store.advance_many(moves))
     }
     async fn advance_many_then_claim(
@@ -178,6 +284,14 @@ impl Store for AnyStore {
         owner: &str,
         lease: std::time::Duration,
     ) -> StoreResult<(Vec<bool>, StoreResult<(Token, Option<Lease>)>)> {
+        if self.fail.is_some() {
+            // In turn, as the module's documentation says.
+            self.moves_fail(moves)?;
+            if let Err(error) = self.claim_fails().await {
+                let moved = each!(self, store => store.advance_many(moves))?;
+                return Ok((moved, Err(error)));
+            }
+        }
         each!(self, store => store.advance_many_then_claim(moves, account, owner, lease))
     }
     async fn claim_deliveries(

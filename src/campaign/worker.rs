@@ -272,7 +272,9 @@ impl<'a, S: Store> Worker<'a, S> {
     /// Runs until there is nothing left to claim (with
     /// [`WorkerOptions::until_idle`]; and no delivery read due, see
     /// [`DeliveryOptions::wait_for_due`]) or forever. A store error stops it;
-    /// the batches on their way finish first. Delivery statuses are read
+    /// the batches on their way finish first. Outcomes the store fails to
+    /// record do not stop it: they are counted [unrecorded](WorkerReport::unrecorded),
+    /// their batches left attempting. Delivery statuses are read
     /// beside the sends (see [`DeliveryOptions`]).
     pub async fn run(&self, observer: &mut impl WorkerObserver) -> Result<WorkerReport, StoreError> {
         let Some(deliveries) = &self.options.deliveries else { return self.run_sends(observer).await };
@@ -501,8 +503,11 @@ impl<'a, S: Store> Worker<'a, S> {
                                 claimed
                             }
                             Err(error) => {
+                                // Nothing recorded, nothing claimed: the outcomes are lost as when
+                                // `advance_many` fails (left to the reaper as unknown), and the next
+                                // claim, on its own, says whether the store still works.
                                 self.recorded(moves, Err(error.to_string()), &mut report, observer);
-                                Err(error)
+                                continue;
                             }
                         }
                     };

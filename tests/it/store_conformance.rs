@@ -982,3 +982,148 @@ async fn a_worker_told_to_stop_claims_nothing_more_and_records_what_it_sent() {
     let counts = store.counts(Some(id)).await.unwrap();
     assert_eq!((counts.batches(BatchState::Sent), counts.batches(BatchState::Pending)), (report.sent, 5 - report.sent));
 }
+
+/// A memory store whose first outcomes-and-claim call fails as a whole (a full disk): nothing recorded, nothing claimed.
+#[derive(Default)]
+struct FirstGroupCommitFails {
+    inner: payamak::campaign::MemoryStore,
+    failed: std::sync::atomic::AtomicBool,
+}
+
+impl Store for FirstGroupCommitFails {
+    async fn put_account(&self, account: &Account) -> payamak::campaign::StoreResult<()> {
+        self.inner.put_account(account).await
+    }
+    async fn accounts(&self) -> payamak::campaign::StoreResult<Vec<payamak::campaign::AccountState>> {
+        self.inner.accounts().await
+    }
+    async fn pause(&self, account: &str, until: i64, reason: &str) -> payamak::campaign::StoreResult<()> {
+        self.inner.pause(account, until, reason).await
+    }
+    async fn take_token(&self, account: &str) -> payamak::campaign::StoreResult<Token> {
+        self.inner.take_token(account).await
+    }
+    async fn create_campaign(&self, spec: &CampaignSpec) -> payamak::campaign::StoreResult<payamak::campaign::Created> {
+        self.inner.create_campaign(spec).await
+    }
+    async fn add_recipients(
+        &self,
+        campaign: CampaignId,
+        numbers: &[MobileNumber],
+    ) -> payamak::campaign::StoreResult<()> {
+        self.inner.add_recipients(campaign, numbers).await
+    }
+    async fn seal(
+        &self,
+        campaign: CampaignId,
+        size: u64,
+    ) -> payamak::campaign::StoreResult<payamak::campaign::Imported> {
+        self.inner.seal(campaign, size).await
+    }
+    async fn campaign(
+        &self,
+        campaign: CampaignId,
+    ) -> payamak::campaign::StoreResult<Option<payamak::campaign::CampaignInfo>> {
+        self.inner.campaign(campaign).await
+    }
+    async fn claim(
+        &self,
+        account: &str,
+        owner: &str,
+        lease: Duration,
+    ) -> payamak::campaign::StoreResult<Option<Lease>> {
+        self.inner.claim(account, owner, lease).await
+    }
+    async fn take_token_claim_and_attempt(
+        &self,
+        account: &str,
+        owner: &str,
+        lease: Duration,
+    ) -> payamak::campaign::StoreResult<(Token, Option<Lease>)> {
+        self.inner.take_token_claim_and_attempt(account, owner, lease).await
+    }
+    async fn advance(
+        &self,
+        lease: &Lease,
+        transition: Transition,
+        outcome: Option<&BatchOutcome>,
+    ) -> payamak::campaign::StoreResult<bool> {
+        self.inner.advance(lease, transition, outcome).await
+    }
+    async fn advance_many(&self, moves: &[BatchMove]) -> payamak::campaign::StoreResult<Vec<bool>> {
+        self.inner.advance_many(moves).await
+    }
+    #[allow(clippy::type_complexity)]
+    async fn advance_many_then_claim(
+        &self,
+        moves: &[BatchMove],
+        account: &str,
+        owner: &str,
+        lease: Duration,
+    ) -> payamak::campaign::StoreResult<(Vec<bool>, payamak::campaign::StoreResult<(Token, Option<Lease>)>)> {
+        if !self.failed.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            let source = std::io::Error::other("No space left on device");
+            return Err(StoreError::backend("recording outcomes and a claim", source));
+        }
+        self.inner.advance_many_then_claim(moves, account, owner, lease).await
+    }
+    async fn reap(&self, unknown_after: Duration) -> payamak::campaign::StoreResult<payamak::campaign::Reaped> {
+        self.inner.reap(unknown_after).await
+    }
+    async fn counts(&self, campaign: Option<CampaignId>) -> payamak::campaign::StoreResult<payamak::campaign::Counts> {
+        self.inner.counts(campaign).await
+    }
+    async fn batches(
+        &self,
+        campaign: CampaignId,
+        from: u64,
+        limit: u64,
+    ) -> payamak::campaign::StoreResult<Vec<payamak::campaign::BatchRow>> {
+        self.inner.batches(campaign, from, limit).await
+    }
+    async fn batch_numbers(
+        &self,
+        campaign: CampaignId,
+        batch: u64,
+    ) -> payamak::campaign::StoreResult<Vec<MobileNumber>> {
+        self.inner.batch_numbers(campaign, batch).await
+    }
+    async fn requeue(&self, campaign: CampaignId, transition: Transition) -> payamak::campaign::StoreResult<u64> {
+        self.inner.requeue(campaign, transition).await
+    }
+    async fn reconcile(
+        &self,
+        campaign: CampaignId,
+        batch: u64,
+        outcome: &BatchOutcome,
+    ) -> payamak::campaign::StoreResult<bool> {
+        self.inner.reconcile(campaign, batch, outcome).await
+    }
+}
+
+/// Outcomes the store fails to record with the next claim are unrecorded, as
+/// when they go alone: the worker goes on (the next claim says whether the
+/// store works), and never sends their batches again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_whose_outcomes_and_claim_fail_to_commit_leaves_that_batch_attempting_and_goes_on() {
+    let store = FirstGroupCommitFails::default();
+    let id = campaign(&store, 300).await;
+    let panel = Panel::default();
+    let clients: HashMap<String, Client> = [("a".to_owned(), panel.client())].into();
+    let mut options = WorkerOptions::new("worker-a");
+    options.until_idle = true;
+    options.concurrency = 1;
+    options.idle_poll = Duration::from_millis(20);
+    options.deliveries = None;
+    let worker = Worker::new(&store, &clients, options);
+    let report = tokio::time::timeout(Duration::from_secs(10), worker.run(&mut Quiet))
+        .await
+        .expect("the worker ends")
+        .expect("a lost outcome does not stop the worker");
+    assert_eq!((report.sent, report.unrecorded, report.unknown), (2, 1, 0), "{report:?}");
+    let counts = store.counts(Some(id)).await.unwrap();
+    assert_eq!((counts.batches(BatchState::Sent), counts.batches(BatchState::Attempting)), (2, 1));
+    let received = panel.received.lock().unwrap().clone();
+    assert_eq!(received.len(), 300);
+    assert!(received.values().all(|&count| count == 1), "nobody got two");
+}

@@ -13,6 +13,8 @@ mod send_bulk;
 
 mod send_bulk_store;
 
+mod send_bulk_store_failures;
+
 mod emulator_command;
 
 mod credentials;

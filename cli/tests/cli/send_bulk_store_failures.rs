@@ -1,0 +1,110 @@
+//! `send-bulk --store` when a commit of the store fails (a full disk, an I/O
+//! error; `PAYAMAK_TEST_STORE_FAIL`): a batch whose attempt could not be
+//! recorded is not sent, and a sent batch whose outcome could not be recorded
+//! is unknown, never sent again unless `--resend-unknown` asks.
+
+use std::path::Path;
+
+use payamak_emulator::RunningEmulator;
+
+use crate::send_bulk::assert_received;
+use crate::support::{against, emulator, numbers, run, write_csv, Run, TempDir};
+
+const TEXT: &str = "حراج امروز";
+
+/// `send-bulk --store sqlite:…` of `csv`, one batch at a time, with the store's commit `fail` failing.
+fn bulk(emulator: &RunningEmulator, home: &TempDir, csv: &Path, extra: &[&str], fail: Option<&str>) -> Run {
+    let store = format!("sqlite:{}", home.join("sends.db").display());
+    let mut command = against(emulator, home);
+    command.args(["--json", "send-bulk", "--store", &store, "--concurrency", "1", "--from", "5000123456"]);
+    command.args(["--text", TEXT, "--csv"]).arg(csv).args(extra);
+    if let Some(point) = fail {
+        command.env("PAYAMAK_TEST_STORE_FAIL", point);
+    }
+    run(&mut command)
+}
+
+/// No recipient got two messages, and no SendSms call was repeated.
+fn assert_no_double(emulator: &RunningEmulator) {
+    let calls = emulator.send_calls();
+    assert!(calls.repeated.is_empty(), "{:?}", calls.repeated);
+}
+
+#[test]
+fn with_a_store_a_batch_whose_attempt_cannot_be_committed_is_not_sent() {
+    // The 1st attempt is a claim on its own; the 2nd goes with batch 1's outcome, which is recorded.
+    for nth in [1, 2] {
+        let emulator = emulator();
+        let home = TempDir::new(&format!("bulk-store-fail-attempt-{nth}"));
+        let all = numbers(250);
+        let csv = home.join("list.csv");
+        write_csv(&csv, &all);
+        let point = format!("attempt:{nth}");
+        let failed = bulk(&emulator, &home, &csv, &[], Some(&point));
+        // Definitely not sent (3), not unknown (4): nothing was left attempting.
+        failed.expect_code(3);
+        assert!(failed.stderr.contains("the job store"), "{}", failed.stderr);
+        assert!(failed.stderr.contains("No space left on device"), "{}", failed.stderr);
+        assert!(!failed.stdout.contains("\"accepted\""), "no summary claims a send: {}", failed.stdout);
+        let before = (nth - 1) * 100;
+        assert_received(&emulator, &all, |index| usize::from(index < before));
+
+        // Without the failure: the batches left go, each once; the first run's are not sent again.
+        let rerun = bulk(&emulator, &home, &csv, &[], None);
+        let json = rerun.expect_code(0).json();
+        assert_eq!((json["resumed"].clone(), json["accepted"].clone()), (true.into(), 250.into()), "{json}");
+        assert_eq!((json["unknown"].as_u64(), json["not_attempted"].as_u64()), (Some(0), Some(0)), "{json}");
+        assert_received(&emulator, &all, |_| 1);
+        assert_no_double(&emulator);
+    }
+}
+
+#[test]
+fn with_a_store_a_sent_batch_whose_outcome_cannot_be_committed_is_unknown_and_not_sent_again() {
+    // Batch 1's outcome goes with batch 2's claim; batch 3's with a claim that finds nothing.
+    for nth in [1, 3] {
+        let emulator = emulator();
+        let home = TempDir::new(&format!("bulk-store-fail-outcome-{nth}"));
+        let store = format!("sqlite:{}", home.join("sends.db").display());
+        let all = numbers(250);
+        let csv = home.join("list.csv");
+        write_csv(&csv, &all);
+        let lost = (nth - 1) * 100..(nth * 100).min(250);
+        let recipients = lost.len() as u64;
+        let point = format!("outcome:{nth}");
+        let failed = bulk(&emulator, &home, &csv, &[], Some(&point));
+        let json = failed.expect_code(4).json();
+        assert_eq!(json["unknown"].as_u64(), Some(recipients), "{json}");
+        assert_eq!(json["accepted"].as_u64(), Some(250 - recipients), "{json}");
+        assert_eq!(json["batch_results"][nth - 1]["status"], "unknown", "{json}");
+        let message = format!("batch {nth}: its outcome could not be recorded");
+        assert!(failed.stderr.contains(&message), "{}", failed.stderr);
+        assert!(failed.stderr.contains("the job store"), "{}", failed.stderr);
+        // It was sent, once; so were the others.
+        assert_received(&emulator, &all, |_| 1);
+
+        // Reruns do not send it again.
+        for _ in 0..2 {
+            let rerun = bulk(&emulator, &home, &csv, &[], None);
+            let json = rerun.expect_code(4).json();
+            assert_eq!(
+                (json["accepted"].as_u64(), json["unknown"].as_u64()),
+                (Some(250 - recipients), Some(recipients))
+            );
+            assert_received(&emulator, &all, |_| 1);
+        }
+        assert_no_double(&emulator);
+
+        // Once the reaper calls it unknown, a person may ask for it again: its recipients get two.
+        let reaper = run(against(&emulator, &home)
+            .args(["--json", "worker", "--store", &store, "--until-idle", "--no-deliveries"])
+            .args(["--unknown-after", "0.001"]));
+        reaper.expect_code(0);
+        assert_received(&emulator, &all, |_| 1);
+        let forced = bulk(&emulator, &home, &csv, &["--resend-unknown"], None);
+        let json = forced.expect_code(0).json();
+        assert_eq!(json["accepted"], 250, "{json}");
+        assert!(forced.stderr.contains("may get the message twice"), "{}", forced.stderr);
+        assert_received(&emulator, &all, |index| 1 + usize::from(lost.contains(&index)));
+    }
+}
