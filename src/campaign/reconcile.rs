@@ -80,8 +80,7 @@ pub async fn reconcile_with_panel<S: Store>(
                 code: None,
                 message: format!(
                     "the panel's sent messages show that {found} of its {} recipients already received this text; \
-                     it was not sent again (the store did not record it: was it put back from an older copy, or \
-                     lost?)",
+                     it was not sent (again)",
                     numbers.len()
                 ),
             };

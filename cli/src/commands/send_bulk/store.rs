@@ -230,14 +230,24 @@ pub async fn run(args: &SendBulkArgs, url: &StoreUrl, text: String, context: &Co
         interrupt,
         this_run: BTreeSet::new(),
         stopped: false,
+        unrecorded: 0,
         hooks: test_hooks::Hooks::from_env(),
         attempts: 0,
     };
-    let report = Worker::new(&store, &clients, worker_options(args, &name))
-        .run(&mut observer)
-        .await
-        .map_err(|error| Failure::with_exit(Exit::Transport, anyhow::Error::new(error)))?;
+    let worked = Worker::new(&store, &clients, worker_options(args, &name)).run(&mut observer).await;
     bar.finish_and_clear();
+    // The store failed under the worker: what it recorded is still summarized when it can be read.
+    let (report, store_failure) = match worked {
+        Ok(report) => (report, None),
+        Err(error) => (WorkerReport::default(), Some(error)),
+    };
+    let store_failed = |error: &payamak::campaign::StoreError| {
+        format!(
+            "the job store {} failed: {}; the batches not sent stay for the next run",
+            url.describe(),
+            crate::failure::describe(error)
+        )
+    };
 
     let interrupted = observer.interrupt.load(Ordering::SeqCst);
     let mut summary = SummaryJson::new(
@@ -253,10 +263,24 @@ pub async fn run(args: &SendBulkArgs, url: &StoreUrl, text: String, context: &Co
     summary.invalid = scan.invalid;
     summary.invalid_rows = Some(scan.invalid_rows);
     summary.repeated_numbers = Some(info.duplicates);
-    let ended = summarize(&store, id, &observer.this_run, &mut summary).await?;
+    let ended = match summarize(&store, id, &observer.this_run, &mut summary).await {
+        Ok(ended) => ended,
+        Err(failure) => {
+            let Some(error) = store_failure else { return Err(failure) };
+            // No summary: a batch on its way when the store failed may have been sent.
+            let exit = if observer.unsettled() { Exit::Unknown } else { Exit::Transport };
+            return Err(Failure::with_exit(exit, anyhow::anyhow!(store_failed(&error))));
+        }
+    };
     let pending = ended.pending + ended.failed;
     print_summary(output, &summary, usize::try_from(pending).unwrap_or(usize::MAX));
-    Ok(summary.exit_code(stopped_by(&ended, &report, output)))
+    let mut stopped = stopped_by(&ended, &report, output);
+    if let Some(error) = &store_failure {
+        crate::stderr_line!("error: {}", store_failed(error));
+        let exit = if observer.unsettled() { Exit::Unknown } else { Exit::Transport };
+        stopped = Some(stopped.map_or(exit, |worst| worst.worst(exit)));
+    }
+    Ok(summary.exit_code(stopped))
 }
 
 /// When the send of a campaign's `source` (its first run's journal header) began.
@@ -282,8 +306,8 @@ async fn reconcile(
     })?;
     for batch in found {
         output.warn(format!(
-            "batch {} ({} recipients) is not in the store as attempted, but the panel's sent messages show {} of \
-             its recipients received this text: not sending it again (it is now unknown)",
+            "batch {} ({} recipients): the panel's sent messages show {} of its recipients already received this \
+             text (was the store put back from an older copy, or lost?): not sending it (its outcome is unknown)",
             batch.batch + 1,
             batch.recipients,
             batch.found
@@ -439,9 +463,19 @@ struct Observer {
     this_run: BTreeSet<u64>,
     /// A batch failed or ended unknown, and the run said it stops.
     stopped: bool,
+    /// Batches sent whose outcomes could not be recorded.
+    unrecorded: u64,
     /// The CLI tests' crash points, and the attempts recorded so far.
     hooks: test_hooks::Hooks,
     attempts: usize,
+}
+
+impl Observer {
+    /// Whether a batch of this run may have been sent with no outcome recorded:
+    /// one unrecorded, or one attempted and never handed back.
+    fn unsettled(&self) -> bool {
+        self.unrecorded > 0 || self.attempts > self.this_run.len()
+    }
 }
 
 impl WorkerObserver for Observer {
@@ -452,6 +486,7 @@ impl WorkerObserver for Observer {
         let batch = lease.batch + 1;
         let ended_badly = match handled {
             Handled::Unrecorded(_, error) => {
+                self.unrecorded += 1;
                 self.bar.suspend(|| {
                     crate::stderr_line!(
                         "error: batch {batch}: its outcome could not be recorded ({error}); it will be counted \
