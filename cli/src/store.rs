@@ -12,6 +12,9 @@
 //! - `outcome`: the n-th outcome it records: a move by `Sent`, `Failed`,
 //!   `OutcomeUnknown` or `Deferred` (`advance`, `advance_many`).
 //!
+//! `<point>:<n>+` fails that call and every later call that records an
+//! attempt or an outcome (a disk that stays full).
+//!
 //! Records are counted in the order a call holds them, failed calls
 //! included. `advance_many_then_claim` is taken as the trait's default makes
 //! it, in turn: its moves (failing, when one of them is the point, the whole
@@ -20,7 +23,7 @@
 //! claim's error is the inner one).
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use payamak::bulk::BatchOutcome;
@@ -125,6 +128,10 @@ macro_rules! each {
 struct FailPoint {
     outcome: bool,
     nth: usize,
+    /// `<n>+`: after the n-th, every call that records anything fails.
+    from_then_on: bool,
+    /// The point was reached with `from_then_on`.
+    full: AtomicBool,
     attempts: AtomicUsize,
     outcomes: AtomicUsize,
 }
@@ -141,9 +148,12 @@ impl FailPoint {
             "outcome" => true,
             _ => return None,
         };
+        let (nth, from_then_on) = nth.strip_suffix('+').map_or((nth, false), |nth| (nth, true));
         Some(FailPoint {
             outcome,
             nth: nth.parse().ok()?,
+            from_then_on,
+            full: AtomicBool::new(false),
             attempts: AtomicUsize::new(0),
             outcomes: AtomicUsize::new(0),
         })
@@ -153,8 +163,10 @@ impl FailPoint {
     fn count(&self, attempts: usize, outcomes: usize) -> StoreResult<()> {
         let (counter, records, point) =
             if self.outcome { (&self.outcomes, outcomes, "outcome") } else { (&self.attempts, attempts, "attempt") };
+        let full = self.full.load(Ordering::SeqCst) && attempts + outcomes > 0;
         let before = counter.fetch_add(records, Ordering::SeqCst);
-        if (before + 1..=before + records).contains(&self.nth) {
+        if full || (before < self.nth && before + records >= self.nth) {
+            self.full.store(self.from_then_on, Ordering::SeqCst);
             let source = std::io::Error::other(format!("No space left on device (test: {point} {})", self.nth));
             return Err(StoreError::backend(format!("recording {point} {} of this process", self.nth), source));
         }

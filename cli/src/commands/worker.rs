@@ -119,11 +119,21 @@ pub fn options(args: &WorkerArgs) -> Result<WorkerOptions, Failure> {
 /// Counts the batches on a progress line.
 struct Progress {
     bar: ProgressBar,
+    /// Attempts recorded, batches handed back, and outcomes not recorded.
+    attempted: u64,
+    handled: u64,
+    unrecorded: u64,
 }
 
 impl WorkerObserver for Progress {
+    fn attempted(&mut self, _lease: &Lease) {
+        self.attempted += 1;
+    }
+
     fn batch(&mut self, lease: &Lease, handled: &Handled) {
+        self.handled += 1;
         if let Handled::Unrecorded(_, error) = handled {
+            self.unrecorded += 1;
             let (campaign, batch) = (lease.campaign, lease.batch + 1);
             self.bar.suspend(|| {
                 crate::stderr_line!(
@@ -153,10 +163,15 @@ pub async fn run_with(
         bar.set_style(style);
     }
     bar.enable_steady_tick(Duration::from_millis(200));
-    let mut progress = Progress { bar: bar.clone() };
+    let mut progress = Progress { bar: bar.clone(), attempted: 0, handled: 0, unrecorded: 0 };
     let report = Worker::new(store, clients, options).run(&mut progress).await;
     bar.finish_and_clear();
-    report.map_err(|error| Failure::with_exit(Exit::Transport, anyhow::Error::new(error)))
+    report.map_err(|error| {
+        // A batch sent with no outcome recorded, or on its way when the store failed, may have been sent.
+        let unsettled = progress.unrecorded > 0 || progress.attempted > progress.handled;
+        let exit = if unsettled { Exit::Unknown } else { Exit::Transport };
+        Failure::with_exit(exit, anyhow::Error::new(error))
+    })
 }
 
 #[derive(Serialize)]

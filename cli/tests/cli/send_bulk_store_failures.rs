@@ -116,3 +116,23 @@ fn with_a_store_a_sent_batch_whose_outcome_cannot_be_committed_is_unknown_and_no
         assert_no_double(&emulator);
     }
 }
+
+#[test]
+fn a_worker_whose_store_stays_full_exits_4_when_a_sent_batch_is_unrecorded_and_3_when_none_went() {
+    for (point, code, sent) in [("outcome:1+", 4, 100), ("attempt:1+", 3, 0)] {
+        let emulator = emulator();
+        let home = TempDir::new("worker-store-full");
+        let store = format!("sqlite:{}", home.join("sends.db").display());
+        let all = numbers(250);
+        let csv = home.join("list.csv");
+        write_csv(&csv, &all);
+        crate::campaign::create(&emulator, &home, &store, &csv, &[]).expect_code(0);
+        let mut command = against(&emulator, &home);
+        command.args(["worker", "--store", &store, "--until-idle", "--no-deliveries", "--workers", "1"]);
+        let worker = run(command.env("PAYAMAK_TEST_STORE_FAIL", point));
+        worker.expect_code(code);
+        assert!(worker.stderr.contains("No space left on device"), "{point}: {}", worker.stderr);
+        // Batch 1 went (its outcome unrecorded), and nothing after the store stayed full.
+        assert_received(&emulator, &all, |index| usize::from(index < sent));
+    }
+}
