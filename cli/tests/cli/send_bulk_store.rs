@@ -530,3 +530,52 @@ fn a_damaged_store_is_refused_and_nothing_is_sent() {
     assert!(rerun.stderr.contains("list.csv.sqlite"), "{}", rerun.stderr);
     assert_eq!(emulator.send_calls().calls, calls, "nothing sent");
 }
+
+/// `text` sent to `numbers` by something other than the file's send.
+fn sent_elsewhere(emulator: &RunningEmulator, home: &TempDir, numbers: &[String]) {
+    let mut command = against(emulator, home);
+    command.args(["send", "--from", "5000123456", "--text", TEXT, "--to", &numbers.join(",")]);
+    run(&mut command).expect_code(0);
+}
+
+#[test]
+fn a_rerun_after_a_run_that_ended_trusts_the_store_and_one_after_a_crash_checks_the_panel() {
+    // A run that ended (the panel unreachable: batch 1 failed, the rest pending).
+    let home = TempDir::new("bulk-store-ended");
+    let all = numbers(250);
+    let csv = home.join("list.csv");
+    write_csv(&csv, &all);
+    let dead = format!("http://127.0.0.1:{}/post/", crate::support::closed_port());
+    let mut command = payamak(&home);
+    command.args(["--json", "--endpoint", &dead, "--user", "demo", "--password", "demo"]);
+    command.args(["send-bulk", "--concurrency", "1", "--from", "5000123456", "--text", TEXT, "--csv"]);
+    run(command.arg(&csv)).expect_code(3);
+    let mark = std::fs::read_to_string(home.join("list.csv.store")).unwrap();
+    assert!(mark.contains("\"ended\": 1"), "{mark}");
+    // The same text reaches batch 3's numbers some other way; the store is whole, so the
+    // rerun does not read the panel's sent messages (a large outbox could not be read) and sends it.
+    let panel = emulator_at(&dead);
+    sent_elsewhere(&panel, &home, &all[200..]);
+    let rerun = bulk_default(&panel, &home, &csv, &[]);
+    assert_eq!(rerun.expect_code(0).json()["accepted"], 250);
+    assert_received(&panel, &all, |index| 1 + usize::from(index >= 200));
+
+    // A run that crashed (batch 1 sent, batch 2's attempt recorded): the next one checks the panel.
+    let home = TempDir::new("bulk-store-crashed");
+    let csv = home.join("list.csv");
+    write_csv(&csv, &all);
+    let emulator = emulator();
+    let crashed = run(against(&emulator, &home)
+        .args(["send-bulk", "--concurrency", "1", "--from", "5000123456", "--text", TEXT, "--csv"])
+        .arg(&csv)
+        .env("PAYAMAK_TEST_CRASH", "attempt:2"));
+    crashed.expect_code(86);
+    let mark = std::fs::read_to_string(home.join("list.csv.store")).unwrap();
+    assert!(mark.contains("\"ended\": null"), "{mark}");
+    sent_elsewhere(&emulator, &home, &all[200..]);
+    let rerun = bulk_default(&emulator, &home, &csv, &[]);
+    let json = rerun.expect_code(4).json();
+    assert_eq!((json["accepted"].as_u64(), json["unknown"].as_u64()), (Some(100), Some(150)), "{json}");
+    assert!(rerun.stderr.contains("batch 3 (50 recipients): the panel's sent messages show 50"), "{}", rerun.stderr);
+    assert_received(&emulator, &all, |index| usize::from(index < 100 || index >= 200));
+}

@@ -21,6 +21,12 @@ pub(super) struct Mark {
     pub store: String,
     /// The campaign in it.
     pub campaign: i64,
+    /// How the last run ended: `None` while a run is on (or after one that
+    /// did not end: a crash), else the campaign's batches the store then
+    /// held as attempted or past it. A store holding fewer was put back from
+    /// an older copy. (A mark without it is read as a run that did not end.)
+    #[serde(default)]
+    pub ended: Option<u64>,
 }
 
 /// The mark's file for the CSV file `csv`.
@@ -109,16 +115,22 @@ pub(super) fn refuse_another_store(csv: &Path, url: &StoreUrl) -> Result<(), Fai
     )))
 }
 
-/// Marks `csv` as sent through campaign `campaign` of `url`, on disk before it returns.
-pub(super) fn write(csv: &Path, url: &StoreUrl, campaign: i64) -> Result<(), Failure> {
+/// Marks `csv` as sent through campaign `campaign` of `url`, its last run
+/// having ended as `ended` says: on disk before it returns. The mark is
+/// written whole to a file beside it, then renamed over it, so a crash leaves
+/// the old mark or the new one.
+pub(super) fn write(csv: &Path, url: &StoreUrl, campaign: i64, ended: Option<u64>) -> std::io::Result<()> {
     let path = path_for(csv);
-    let mark = Mark { store: name_of(url), campaign };
-    let cannot =
-        |error: std::io::Error| Failure::usage(format!("cannot write {}: {error}; nothing sent", path.display()));
-    let mut text = serde_json::to_vec_pretty(&mark).map_err(|error| cannot(std::io::Error::other(error)))?;
+    let mark = Mark { store: name_of(url), campaign, ended };
+    let mut text = serde_json::to_vec_pretty(&mark).map_err(std::io::Error::other)?;
     text.push(b'\n');
-    let mut file = File::create(&path).map_err(cannot)?;
-    file.write_all(&text).and_then(|()| file.sync_all()).map_err(cannot)?;
+    let mut new = path.clone().into_os_string();
+    new.push(".new");
+    let new = PathBuf::from(new);
+    let mut file = File::create(&new)?;
+    file.write_all(&text)?;
+    file.sync_all()?;
+    std::fs::rename(&new, &path)?;
     // The mark's directory entry too: a crash must not lose it after the first send.
     #[cfg(unix)]
     {
@@ -126,7 +138,7 @@ pub(super) fn write(csv: &Path, url: &StoreUrl, campaign: i64) -> Result<(), Fai
             Some(parent) if !parent.as_os_str().is_empty() => parent.to_owned(),
             _ => PathBuf::from("."),
         };
-        File::open(&directory).and_then(|directory| directory.sync_all()).map_err(cannot)?;
+        File::open(&directory)?.sync_all()?;
     }
     Ok(())
 }

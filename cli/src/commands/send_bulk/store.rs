@@ -17,8 +17,8 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use payamak::bulk::{BatchOutcome, BatchSummary, JobHeader, RecipientsFingerprint, Reconciliation};
 use payamak::campaign::{
-    reconcile_with_panel, BatchState, CampaignId, CampaignPhase, CampaignSpec, Handled, Lease, ReconcileError, Store,
-    Transition, Worker, WorkerObserver, WorkerOptions, WorkerReport, CAMPAIGN_PRIORITY,
+    reconcile_with_panel, BatchState, CampaignId, CampaignPhase, CampaignSpec, Counts, Handled, Lease, ReconcileError,
+    Store, Transition, Worker, WorkerObserver, WorkerOptions, WorkerReport, CAMPAIGN_PRIORITY,
 };
 use payamak::sms::MAX_RECIPIENTS_PER_CALL;
 use payamak::Sms;
@@ -171,11 +171,19 @@ pub async fn run(args: &SendBulkArgs, url: &StoreUrl, text: String, context: &Co
     }
     // The file was marked by an earlier run, but the store has no campaign of it
     // (the store was lost or emptied) or another one: what was sent is not in it.
-    let lost = marker::read(csv)?.is_some_and(|mark| !created.existed || mark.campaign != id.0);
-    if lost || !marker::path_for(csv).exists() {
-        // Before anything is sent: a run without this store must not start the file afresh.
-        marker::write(csv, url, id.0)?;
-    }
+    let mark = marker::read(csv)?;
+    let lost = mark.as_ref().is_some_and(|mark| !created.existed || mark.campaign != id.0);
+    // The store may hold less than the last run left (an older copy put back),
+    // or the last run did not end (a crash: a copy may have been put back since).
+    let behind = created.existed && !lost && {
+        let attempted = attempted(&store, id).await?;
+        mark.as_ref().and_then(|mark| mark.ended).is_none_or(|ended| attempted < ended)
+    };
+    // Before anything is sent: a run without this store must not start the file
+    // afresh, and the next run must know whether this one ended.
+    marker::write(csv, url, id.0, None).map_err(|error| {
+        Failure::usage(format!("cannot write {}: {error}; nothing sent", marker::path_for(csv).display()))
+    })?;
     let resumed = created.existed && info.phase == CampaignPhase::Ready;
     for note in &scan.notes {
         output.note(format!("{}: {note}", csv.display()));
@@ -199,11 +207,10 @@ pub async fn run(args: &SendBulkArgs, url: &StoreUrl, text: String, context: &Co
     if resumed {
         requeue(&store, id, args.resend_unknown, output).await?;
     }
-    // What the store holds may not be the whole record (an older copy put back,
-    // or the campaign lost): the panel's sent messages are checked first.
+    // What the store holds may not be the whole record: the panel's sent messages are checked first.
     let window = if lost {
         Some(Reconciliation::AllTime)
-    } else if created.existed {
+    } else if behind {
         let started = chrono::DateTime::parse_from_rfc3339(&header_created_at(&info.spec.source));
         Some(started.map_or(Reconciliation::AllTime, |at| Reconciliation::Since(at.to_utc())))
     } else {
@@ -274,6 +281,20 @@ pub async fn run(args: &SendBulkArgs, url: &StoreUrl, text: String, context: &Co
     };
     let pending = ended.pending + ended.failed;
     print_summary(output, &summary, usize::try_from(pending).unwrap_or(usize::MAX));
+    if store_failure.is_none() {
+        // The run ended with the store whole: the next one need not check the panel unless it holds less.
+        let written = match store.counts(Some(id)).await {
+            Ok(counts) => marker::write(csv, url, id.0, Some(attempted_of(&counts))).map_err(|error| error.to_string()),
+            Err(error) => Err(error.to_string()),
+        };
+        if let Err(error) = written {
+            output.warn(format!(
+                "cannot record the end of this run in {}: {error}; the next run checks the panel's sent messages \
+                 before it sends",
+                marker::path_for(csv).display()
+            ));
+        }
+    }
     let mut stopped = stopped_by(&ended, &report, output);
     if let Some(error) = &store_failure {
         crate::stderr_line!("error: {}", store_failed(error));
@@ -281,6 +302,16 @@ pub async fn run(args: &SendBulkArgs, url: &StoreUrl, text: String, context: &Co
         stopped = Some(stopped.map_or(exit, |worst| worst.worst(exit)));
     }
     Ok(summary.exit_code(stopped))
+}
+
+/// The campaign's batches the store holds as attempted or past it.
+async fn attempted(store: &AnyStore, id: CampaignId) -> Result<u64, Failure> {
+    Ok(attempted_of(&store.counts(Some(id)).await.map_err(Failure::usage)?))
+}
+
+/// The batches of `counts` attempted or past it.
+fn attempted_of(counts: &Counts) -> u64 {
+    counts.total().saturating_sub(counts.batches(BatchState::Pending) + counts.batches(BatchState::Claimed))
 }
 
 /// When the send of a campaign's `source` (its first run's journal header) began.
