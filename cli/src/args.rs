@@ -413,10 +413,11 @@ refusing the run with nothing sent. On a rerun:
     left by a crash becomes resendable once found older than 120 s);
   - a batch the panel redirected (the base URL is wrong) was not sent, and is
     not posted again unless --resend-unknown asks;
-  - the panel's sent messages are read first: a batch the store holds as never
-    started, some of whose recipients already received this text since the
-    send began (the store was put back from an older copy, or lost), is not
-    sent but reported as unknown. If they cannot be read, nothing is sent.
+  - after a crash, or when the store holds less than the last run left (an
+    older copy put back) or lost the campaign, the panel's sent messages are
+    read first: a batch the store holds as never started, some of whose
+    recipients already received this text since the send began, is not sent
+    but reported as unknown. If they cannot be read, nothing is sent.
 The run stops at the first batch that fails or ends unknown (the batches on
 their way finish). An answer that refuses the whole account (credentials,
 credit, the daily limit, throttling) pauses it and leaves its batches pending (a
