@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use payamak::campaign::{
-    AccountState, DeliveryOptions, Handled, Lease, Store, Worker, WorkerObserver, WorkerOptions, WorkerReport,
+    AccountState, BatchState, DeliveryOptions, Handled, Lease, Store, Worker, WorkerObserver, WorkerOptions,
+    WorkerReport,
 };
 use payamak::{Client, SoapVersion};
 use serde::Serialize;
@@ -119,10 +120,11 @@ pub fn options(args: &WorkerArgs) -> Result<WorkerOptions, Failure> {
 /// Counts the batches on a progress line.
 struct Progress {
     bar: ProgressBar,
-    /// Attempts recorded, batches handed back, and outcomes not recorded.
+    /// Attempts recorded, batches handed back, and those of them that may
+    /// have been sent with no outcome known (unknown, or not recorded).
     attempted: u64,
     handled: u64,
-    unrecorded: u64,
+    maybe_sent: u64,
 }
 
 impl WorkerObserver for Progress {
@@ -132,8 +134,10 @@ impl WorkerObserver for Progress {
 
     fn batch(&mut self, lease: &Lease, handled: &Handled) {
         self.handled += 1;
+        if matches!(handled, Handled::Unrecorded(..) | Handled::Recorded(BatchState::Unknown, _)) {
+            self.maybe_sent += 1;
+        }
         if let Handled::Unrecorded(_, error) = handled {
-            self.unrecorded += 1;
             let (campaign, batch) = (lease.campaign, lease.batch + 1);
             self.bar.suspend(|| {
                 crate::stderr_line!(
@@ -163,12 +167,12 @@ pub async fn run_with(
         bar.set_style(style);
     }
     bar.enable_steady_tick(Duration::from_millis(200));
-    let mut progress = Progress { bar: bar.clone(), attempted: 0, handled: 0, unrecorded: 0 };
+    let mut progress = Progress { bar: bar.clone(), attempted: 0, handled: 0, maybe_sent: 0 };
     let report = Worker::new(store, clients, options).run(&mut progress).await;
     bar.finish_and_clear();
     report.map_err(|error| {
         // A batch sent with no outcome recorded, or on its way when the store failed, may have been sent.
-        let unsettled = progress.unrecorded > 0 || progress.attempted > progress.handled;
+        let unsettled = progress.maybe_sent > 0 || progress.attempted > progress.handled;
         let exit = if unsettled { Exit::Unknown } else { Exit::Transport };
         Failure::with_exit(exit, anyhow::Error::new(error))
     })

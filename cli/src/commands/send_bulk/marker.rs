@@ -15,18 +15,21 @@ use crate::failure::Failure;
 use crate::store::StoreUrl;
 
 /// What the mark says.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(super) struct Mark {
     /// The store, as `StoreUrl::describe` gives it (never a password); an SQLite file by its canonical path.
     pub store: String,
     /// The campaign in it.
     pub campaign: i64,
-    /// How the last run ended: `None` while a run is on (or after one that
-    /// did not end: a crash), else the campaign's batches the store then
-    /// held as attempted or past it. A store holding fewer was put back from
-    /// an older copy. (A mark without it is read as a run that did not end.)
+    /// When the file's send began (RFC 3339): the first run's start, kept across a lost store.
     #[serde(default)]
-    pub ended: Option<u64>,
+    pub began: Option<String>,
+    /// How the last run ended: `None` while a run is on (or after one that
+    /// did not end: a crash), else a digest of where every batch stood then.
+    /// A store that differs was put back from an older copy, or changed by
+    /// another tool. (A mark without it is read as a run that did not end.)
+    #[serde(default)]
+    pub ended: Option<String>,
 }
 
 /// The mark's file for the CSV file `csv`.
@@ -115,13 +118,13 @@ pub(super) fn refuse_another_store(csv: &Path, url: &StoreUrl) -> Result<(), Fai
     )))
 }
 
-/// Marks `csv` as sent through campaign `campaign` of `url`, its last run
-/// having ended as `ended` says: on disk before it returns. The mark is
-/// written whole to a file beside it, then renamed over it, so a crash leaves
-/// the old mark or the new one.
-pub(super) fn write(csv: &Path, url: &StoreUrl, campaign: i64, ended: Option<u64>) -> std::io::Result<()> {
+/// Marks `csv` as sent through `mark`'s campaign of `url` (its `store` is
+/// set from `url`): on disk before it returns. The mark is written whole to a
+/// file beside it, then renamed over it, so a crash leaves the old mark or the
+/// new one.
+pub(super) fn write(csv: &Path, url: &StoreUrl, mark: &Mark) -> std::io::Result<()> {
     let path = path_for(csv);
-    let mark = Mark { store: name_of(url), campaign, ended };
+    let mark = Mark { store: name_of(url), ..mark.clone() };
     let mut text = serde_json::to_vec_pretty(&mark).map_err(std::io::Error::other)?;
     text.push(b'\n');
     let mut new = path.clone().into_os_string();

@@ -17,15 +17,16 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use payamak::bulk::{BatchOutcome, BatchSummary, JobHeader, RecipientsFingerprint, Reconciliation};
 use payamak::campaign::{
-    reconcile_with_panel, BatchState, CampaignId, CampaignPhase, CampaignSpec, Counts, Handled, Lease, ReconcileError,
-    Store, Transition, Worker, WorkerObserver, WorkerOptions, WorkerReport, CAMPAIGN_PRIORITY,
+    reconcile_with_panel, BatchState, CampaignId, CampaignPhase, CampaignSpec, Handled, Lease, ReconcileError, Store,
+    Transition, Worker, WorkerObserver, WorkerOptions, WorkerReport, CAMPAIGN_PRIORITY,
 };
 use payamak::sms::MAX_RECIPIENTS_PER_CALL;
 use payamak::Sms;
 
+use super::marker::{self, Mark};
 use super::summary::{print_summary, SummaryJson};
+use super::test_hooks;
 use super::watch_ctrl_c;
-use super::{marker, test_hooks};
 use crate::args::SendBulkArgs;
 use crate::commands::{campaign, check_parts, worker, Context, TextJson};
 use crate::csv_input::stream::{self, StreamRow};
@@ -173,17 +174,15 @@ pub async fn run(args: &SendBulkArgs, url: &StoreUrl, text: String, context: &Co
     // (the store was lost or emptied) or another one: what was sent is not in it.
     let mark = marker::read(csv)?;
     let lost = mark.as_ref().is_some_and(|mark| !created.existed || mark.campaign != id.0);
-    // The store may hold less than the last run left (an older copy put back),
-    // or the last run did not end (a crash: a copy may have been put back since).
-    let behind = created.existed && !lost && {
-        let attempted = attempted(&store, id).await?;
-        mark.as_ref().and_then(|mark| mark.ended).is_none_or(|ended| attempted < ended)
+    // When the file's send began: the first run's, kept by the mark across a lost store.
+    let began = match &mark {
+        Some(mark) if lost => mark.began.clone(),
+        Some(Mark { began: Some(began), .. }) => Some(began.clone()),
+        _ => Some(
+            serde_json::from_str::<JobHeader>(&info.spec.source)
+                .map_or(header.created_at.clone(), |kept| kept.created_at),
+        ),
     };
-    // Before anything is sent: a run without this store must not start the file
-    // afresh, and the next run must know whether this one ended.
-    marker::write(csv, url, id.0, None).map_err(|error| {
-        Failure::usage(format!("cannot write {}: {error}; nothing sent", marker::path_for(csv).display()))
-    })?;
     let resumed = created.existed && info.phase == CampaignPhase::Ready;
     for note in &scan.notes {
         output.note(format!("{}: {note}", csv.display()));
@@ -204,21 +203,29 @@ pub async fn run(args: &SendBulkArgs, url: &StoreUrl, text: String, context: &Co
     if !output.json {
         output.info(text_info.describe());
     }
-    if resumed {
-        requeue(&store, id, args.resend_unknown, output).await?;
-    }
-    // What the store holds may not be the whole record: the panel's sent messages are checked first.
-    let window = if lost {
-        Some(Reconciliation::AllTime)
-    } else if behind {
-        let started = chrono::DateTime::parse_from_rfc3339(&header_created_at(&info.spec.source));
-        Some(started.map_or(Reconciliation::AllTime, |at| Reconciliation::Since(at.to_utc())))
-    } else {
-        None
+    // Whether the store may hold less than the file's send did: then the panel's
+    // sent messages are checked before anything is sent.
+    let digest_now = match &mark {
+        Some(Mark { ended: Some(_), .. }) if !lost => Some(states_digest(&store, id).await?),
+        _ => None,
     };
+    let window = check_window(mark.as_ref(), lost, began.as_deref(), digest_now.as_deref());
+    if resumed {
+        requeue_failed(&store, id, args.resend_unknown, output).await?;
+    }
     if let Some(window) = window {
         reconcile(&store, &session.client, id, window, output).await?;
     }
+    if resumed && args.resend_unknown {
+        // After the check: a person asked for these, having looked at the panel.
+        requeue_unknown(&store, id, output).await?;
+    }
+    // Before anything is sent: a run without this store must not start the file
+    // afresh, and the next run must know whether this one ended.
+    marker::write(csv, url, &Mark { store: String::new(), campaign: id.0, began: began.clone(), ended: None })
+        .map_err(|error| {
+            Failure::usage(format!("cannot write {}: {error}; nothing sent", marker::path_for(csv).display()))
+        })?;
 
     let states = store.accounts().await.map_err(Failure::usage)?;
     let ours: Vec<_> = states.into_iter().filter(|state| state.account.name == name).collect();
@@ -237,7 +244,8 @@ pub async fn run(args: &SendBulkArgs, url: &StoreUrl, text: String, context: &Co
         interrupt,
         this_run: BTreeSet::new(),
         stopped: false,
-        unrecorded: 0,
+        handled: 0,
+        maybe_sent: 0,
         hooks: test_hooks::Hooks::from_env(),
         attempts: 0,
     };
@@ -282,12 +290,9 @@ pub async fn run(args: &SendBulkArgs, url: &StoreUrl, text: String, context: &Co
     let pending = ended.pending + ended.failed;
     print_summary(output, &summary, usize::try_from(pending).unwrap_or(usize::MAX));
     if store_failure.is_none() {
-        // The run ended with the store whole: the next one need not check the panel unless it holds less.
-        let written = match store.counts(Some(id)).await {
-            Ok(counts) => marker::write(csv, url, id.0, Some(attempted_of(&counts))).map_err(|error| error.to_string()),
-            Err(error) => Err(error.to_string()),
-        };
-        if let Err(error) = written {
+        // The run ended with the store whole: the next one checks the panel only if the store then differs.
+        let mark = Mark { store: String::new(), campaign: id.0, began, ended: Some(ended.digest.clone()) };
+        if let Err(error) = marker::write(csv, url, &mark) {
             output.warn(format!(
                 "cannot record the end of this run in {}: {error}; the next run checks the panel's sent messages \
                  before it sends",
@@ -302,21 +307,6 @@ pub async fn run(args: &SendBulkArgs, url: &StoreUrl, text: String, context: &Co
         stopped = Some(stopped.map_or(exit, |worst| worst.worst(exit)));
     }
     Ok(summary.exit_code(stopped))
-}
-
-/// The campaign's batches the store holds as attempted or past it.
-async fn attempted(store: &AnyStore, id: CampaignId) -> Result<u64, Failure> {
-    Ok(attempted_of(&store.counts(Some(id)).await.map_err(Failure::usage)?))
-}
-
-/// The batches of `counts` attempted or past it.
-fn attempted_of(counts: &Counts) -> u64 {
-    counts.total().saturating_sub(counts.batches(BatchState::Pending) + counts.batches(BatchState::Claimed))
-}
-
-/// When the send of a campaign's `source` (its first run's journal header) began.
-fn header_created_at(source: &str) -> String {
-    serde_json::from_str::<JobHeader>(source).map(|header| header.created_at).unwrap_or_default()
 }
 
 /// Moves the pending batches the panel shows were sent (within `window`) to
@@ -347,9 +337,14 @@ async fn reconcile(
     Ok(())
 }
 
-/// Before a rerun's sends: failed batches (definitely not sent) go again, and
-/// unknown ones when `--resend-unknown` asks.
-async fn requeue(store: &AnyStore, id: CampaignId, resend_unknown: bool, output: &Output) -> Result<(), Failure> {
+/// Before a rerun's sends: failed batches (definitely not sent) go again,
+/// unless one was redirected and `--resend-unknown` does not ask.
+async fn requeue_failed(
+    store: &AnyStore,
+    id: CampaignId,
+    resend_unknown: bool,
+    output: &Output,
+) -> Result<(), Failure> {
     let (mut failed, mut redirected) = (0u64, 0u64);
     let mut from = 0;
     loop {
@@ -372,16 +367,85 @@ async fn requeue(store: &AnyStore, id: CampaignId, resend_unknown: bool, output:
         let moved = store.requeue(id, Transition::Retry).await.map_err(Failure::usage)?;
         output.note(format!("{moved} batch(es) were not sent by an earlier run; sending them again"));
     }
-    if resend_unknown {
-        let moved = store.requeue(id, Transition::OperatorResend).await.map_err(Failure::usage)?;
-        if moved > 0 {
-            output.warn(format!(
-                "{moved} batch(es) have an unknown outcome; sending them again as --resend-unknown asks (their \
-                 recipients may get the message twice)"
-            ));
-        }
+    Ok(())
+}
+
+/// `--resend-unknown`: the unknown batches go again.
+async fn requeue_unknown(store: &AnyStore, id: CampaignId, output: &Output) -> Result<(), Failure> {
+    let moved = store.requeue(id, Transition::OperatorResend).await.map_err(Failure::usage)?;
+    if moved > 0 {
+        output.warn(format!(
+            "{moved} batch(es) have an unknown outcome; sending them again as --resend-unknown asks (their \
+             recipients may get the message twice)"
+        ));
     }
     Ok(())
+}
+
+/// Whether, and since when, the panel's sent messages must be read before a
+/// run of a file whose mark is `mark` sends anything: `lost` when the store
+/// has no campaign of the mark (or another), `digest_now` where the store's
+/// batches stand now (when the mark says the last run ended).
+fn check_window(
+    mark: Option<&Mark>,
+    lost: bool,
+    began: Option<&str>,
+    digest_now: Option<&str>,
+) -> Option<Reconciliation> {
+    match mark {
+        // The mark comes before the first send: without it nothing of the file was sent.
+        None => None,
+        Some(_) if lost => Some(since(began)),
+        // The last run did not end (a crash): an older copy may have been put back since.
+        Some(Mark { ended: None, .. }) => Some(since(began)),
+        // The store's batches stand otherwise than the last run left them: an older copy, or another tool.
+        Some(Mark { ended: Some(ended), .. }) => (digest_now != Some(ended.as_str())).then(|| since(began)),
+    }
+}
+
+/// The reconciliation window of a send that began at `began` (RFC 3339), or any time.
+fn since(began: Option<&str>) -> Reconciliation {
+    began
+        .and_then(|began| chrono::DateTime::parse_from_rfc3339(began).ok())
+        .map_or(Reconciliation::AllTime, |at| Reconciliation::Since(at.to_utc()))
+}
+
+/// A digest of where every batch of the campaign stands (FNV-1a over the
+/// batch numbers and states, read a page at a time): a store put back from an
+/// older copy differs from the one the last run left.
+async fn states_digest(store: &AnyStore, id: CampaignId) -> Result<String, Failure> {
+    let mut digest = StatesDigest::default();
+    let mut from = 0;
+    loop {
+        let page = store.batches(id, from, PAGE).await.map_err(Failure::usage)?;
+        let Some(last) = page.last() else { break };
+        from = last.batch + 1;
+        for row in &page {
+            digest.push(row.batch, row.state);
+        }
+    }
+    Ok(digest.finish())
+}
+
+/// FNV-1a, 64 bits, over `<batch>:<state>;` for each batch in order.
+struct StatesDigest(u64);
+
+impl Default for StatesDigest {
+    fn default() -> Self {
+        StatesDigest(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl StatesDigest {
+    fn push(&mut self, batch: u64, state: BatchState) {
+        for byte in format!("{batch}:{state};").bytes() {
+            self.0 = (self.0 ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+
+    fn finish(&self) -> String {
+        format!("{:016x}", self.0)
+    }
 }
 
 /// A worker for this campaign's account alone, until nothing is left to claim.
@@ -407,6 +471,8 @@ struct Ended {
     failed: u64,
     /// The worst exit code of the failed batches' errors.
     failed_exit: Option<Exit>,
+    /// Where every batch stands ([`states_digest`]).
+    digest: String,
 }
 
 /// Adds every batch of the campaign, from the store's rows, to `summary`.
@@ -417,12 +483,14 @@ async fn summarize(
     summary: &mut SummaryJson,
 ) -> Result<Ended, Failure> {
     let mut ended = Ended::default();
+    let mut digest = StatesDigest::default();
     let mut from = 0;
     loop {
         let page = store.batches(id, from, PAGE).await.map_err(Failure::usage)?;
         let Some(last) = page.last() else { break };
         from = last.batch + 1;
         for row in &page {
+            digest.push(row.batch, row.state);
             let attempt = match row.state {
                 BatchState::Pending | BatchState::Claimed => None,
                 BatchState::Attempting => Some(None),
@@ -453,6 +521,7 @@ async fn summarize(
             summary.add(&batch);
         }
     }
+    ended.digest = digest.finish();
     Ok(ended)
 }
 
@@ -492,20 +561,22 @@ struct Observer {
     bar: ProgressBar,
     interrupt: Arc<AtomicBool>,
     this_run: BTreeSet<u64>,
-    /// A batch failed or ended unknown, and the run said it stops.
+    /// A batch failed, ended unknown or went unrecorded: nothing more is claimed.
     stopped: bool,
-    /// Batches sent whose outcomes could not be recorded.
-    unrecorded: u64,
+    /// Batches handed back, and those of them that may have been sent with no
+    /// outcome known (unknown, or their outcome not recorded).
+    handled: usize,
+    maybe_sent: usize,
     /// The CLI tests' crash points, and the attempts recorded so far.
     hooks: test_hooks::Hooks,
     attempts: usize,
 }
 
 impl Observer {
-    /// Whether a batch of this run may have been sent with no outcome recorded:
-    /// one unrecorded, or one attempted and never handed back.
+    /// Whether a batch of this run may have been sent with its outcome not
+    /// known: unknown, unrecorded, or attempted and never handed back.
     fn unsettled(&self) -> bool {
-        self.unrecorded > 0 || self.attempts > self.this_run.len()
+        self.maybe_sent > 0 || self.attempts > self.handled
     }
 }
 
@@ -515,9 +586,12 @@ impl WorkerObserver for Observer {
             self.this_run.insert(lease.batch);
         }
         let batch = lease.batch + 1;
+        self.handled += 1;
+        if matches!(handled, Handled::Unrecorded(..) | Handled::Recorded(BatchState::Unknown, _)) {
+            self.maybe_sent += 1;
+        }
         let ended_badly = match handled {
             Handled::Unrecorded(_, error) => {
-                self.unrecorded += 1;
                 self.bar.suspend(|| {
                     crate::stderr_line!(
                         "error: batch {batch}: its outcome could not be recorded ({error}); it will be counted \
@@ -535,7 +609,8 @@ impl WorkerObserver for Observer {
             _ => false,
         };
         if ended_badly && !self.stopped {
-            // The worker claims nothing more (`stop_at_first_failure`).
+            // Nothing more is claimed (for failed and unknown ones the worker
+            // stops by itself: `stop_at_first_failure`).
             self.stopped = true;
             self.bar.suspend(|| {
                 crate::stderr_line!("stopping: no more batches are started; those not sent stay for the next run")
@@ -545,11 +620,67 @@ impl WorkerObserver for Observer {
     }
 
     fn keep_claiming(&mut self) -> bool {
-        !self.interrupt.load(Ordering::SeqCst)
+        !self.stopped && !self.interrupt.load(Ordering::SeqCst)
     }
 
     fn attempted(&mut self, _lease: &Lease) {
         self.attempts += 1;
         self.hooks.attempted(self.attempts);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mark(campaign: i64, ended: Option<&str>) -> Mark {
+        Mark {
+            store: "sqlite:/x/list.csv.sqlite".to_owned(),
+            campaign,
+            began: Some("2026-12-01T10:00:00.000Z".to_owned()),
+            ended: ended.map(str::to_owned),
+        }
+    }
+
+    fn began() -> Option<Reconciliation> {
+        Some(since(Some("2026-12-01T10:00:00.000Z")))
+    }
+
+    #[test]
+    fn the_panel_is_read_unless_the_store_stands_as_the_last_run_that_ended_left_it() {
+        let began_at = Some("2026-12-01T10:00:00.000Z");
+        assert_eq!(check_window(None, false, began_at, None), None, "no mark: nothing was sent");
+        let ended = mark(1, Some("00ff"));
+        assert_eq!(check_window(Some(&ended), false, began_at, Some("00ff")), None);
+        assert_eq!(check_window(Some(&ended), false, began_at, Some("0100")), began(), "an older copy");
+        assert_eq!(check_window(Some(&mark(1, None)), false, began_at, None), began(), "a crash");
+        assert_eq!(check_window(Some(&ended), true, began_at, None), began(), "a lost store");
+        assert_eq!(check_window(Some(&ended), true, None, None), Some(Reconciliation::AllTime));
+    }
+
+    #[test]
+    fn a_lost_store_whose_check_was_cut_short_is_still_checked_from_the_first_run() {
+        // The store was lost after the first run; a second run made the campaign again
+        // (the same id, in a fresh store) and stopped before its check finished, leaving
+        // the mark as the first run wrote it. The third run still checks since the first.
+        let first = mark(1, Some("00ff"));
+        let fresh_store = StatesDigest::default().finish();
+        assert_eq!(check_window(Some(&first), false, first.began.as_deref(), Some(&fresh_store)), began());
+    }
+
+    #[test]
+    fn the_digest_tells_batch_states_apart_however_they_are_counted() {
+        // The same counts per state, other batches in them: a send lost to an older copy.
+        let digest = |states: &[BatchState]| {
+            let mut digest = StatesDigest::default();
+            for (batch, &state) in states.iter().enumerate() {
+                digest.push(batch as u64, state);
+            }
+            digest.finish()
+        };
+        let backup = digest(&[BatchState::Sent, BatchState::Unknown, BatchState::Pending]);
+        let latest = digest(&[BatchState::Sent, BatchState::Pending, BatchState::Unknown]);
+        assert_ne!(backup, latest);
+        assert_eq!(backup, digest(&[BatchState::Sent, BatchState::Unknown, BatchState::Pending]));
     }
 }
