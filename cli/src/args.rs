@@ -413,7 +413,7 @@ refusing the run with nothing sent. On a rerun:
     left by a crash becomes resendable once found older than 120 s);
   - a batch the panel redirected (the base URL is wrong) was not sent, and is
     not posted again unless --resend-unknown asks;
-  - after a crash, or when the store holds less than the last run left (an
+  - after a crash, or when the store differs from what the last run left (an
     older copy put back) or lost the campaign, the panel's sent messages are
     read first: a batch the store holds as never started, some of whose
     recipients already received this text since the send began, is not sent

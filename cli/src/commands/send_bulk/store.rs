@@ -328,7 +328,8 @@ async fn reconcile(
     for batch in found {
         output.warn(format!(
             "batch {} ({} recipients): the panel's sent messages show {} of its recipients already received this \
-             text (was the store put back from an older copy, or lost?): not sending it (its outcome is unknown)",
+             text since the send began, though the store does not (it may not be the whole record of the send): \
+             not sending it (its outcome is unknown)",
             batch.batch + 1,
             batch.recipients,
             batch.found
