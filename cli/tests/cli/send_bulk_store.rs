@@ -579,3 +579,17 @@ fn a_rerun_after_a_run_that_ended_trusts_the_store_and_one_after_a_crash_checks_
     assert!(rerun.stderr.contains("batch 3 (50 recipients): the panel's sent messages show 50"), "{}", rerun.stderr);
     assert_received(&emulator, &all, |index| usize::from(index < 100 || index >= 200));
 }
+
+#[cfg(unix)]
+#[test]
+fn a_file_path_that_is_not_utf8_is_refused_with_a_store() {
+    use std::os::unix::ffi::OsStrExt as _;
+    let emulator = emulator();
+    let home = TempDir::new("bulk-store-not-utf8");
+    let csv = home.join("list.csv").with_file_name(std::ffi::OsStr::from_bytes(b"list-\xff.csv"));
+    write_csv(&csv, &numbers(3));
+    let refused = bulk_default(&emulator, &home, &csv, &[]);
+    refused.expect_code(2);
+    assert!(refused.stderr.contains("valid UTF-8"), "{}", refused.stderr);
+    assert_eq!(emulator.send_calls().calls, 0, "nothing sent");
+}

@@ -96,7 +96,15 @@ pub async fn run(args: &SendBulkArgs, url: &StoreUrl, text: String, context: &Co
     marker::refuse_another_store(csv, url)?;
     let canonical = std::fs::canonicalize(csv)
         .map_err(|error| Failure::usage(format!("cannot open the CSV file {}: {error}", csv.display())))?;
-    let name = format!("send-bulk:{}", canonical.display());
+    // The send is keyed by the path, and the mark names the store by its path: both must be exact.
+    let Some(path) = canonical.to_str() else {
+        return Err(Failure::usage(format!(
+            "{}: send-bulk through a store needs a file path that is valid UTF-8 (the send is keyed by it); \
+             rename the file, or use --journal FILE",
+            csv.display()
+        )));
+    };
+    let name = format!("send-bulk:{path}");
     let scan = scan(args)?;
     if args.recipients.strict && scan.invalid_rows > 0 {
         let lines: Vec<String> =
