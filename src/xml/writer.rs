@@ -115,7 +115,7 @@ impl XmlWriter {
         self.close_pending_tag();
         self.out.push('<');
         self.out.push_str(name);
-        if ns != self.default_namespace() {
+        if !same_namespace(ns, self.default_namespace()) {
             self.push_attribute_raw("xmlns", ns);
         }
         self.open.push(OpenElement { prefix: "", name, default_namespace: ns });
@@ -376,3 +376,9 @@ struct OpenElement {
     name: &'static str,
     default_namespace: &'static str,
 }
+/// Whether two namespaces are one: most often the same `&'static str` of the
+/// generated code (one pointer comparison), else compared as text.
+fn same_namespace(a: &str, b: &str) -> bool {
+    std::ptr::eq(a, b) || a == b
+}
+
