@@ -94,6 +94,11 @@ pub struct WorkerOptions {
     pub wait_out_pauses: Duration,
     /// Only these accounts (all when empty).
     pub accounts: Vec<String>,
+    /// Accounts whose sent batches' delivery statuses this worker reads, but
+    /// whose batches it never claims: their sends belong to a command of their
+    /// own (the CLI's `send-bulk`, which checks the panel first when its store
+    /// may not be the whole record).
+    pub follow_only: Vec<String>,
     /// For an account whose campaigns leave a [reserve](super::Rate::reserve):
     /// while its campaigns wait for a token, how often the worker asks the
     /// store again, so that a single send enqueued meanwhile goes at once
@@ -135,6 +140,7 @@ impl WorkerOptions {
             account_pause: Duration::from_secs(600),
             wait_out_pauses: Duration::from_secs(60),
             accounts: Vec::new(),
+            follow_only: Vec::new(),
             single_send_poll: Duration::from_millis(10),
             deliveries: Some(DeliveryOptions::default()),
             // Group commit measured no gain (see docs/campaigns.md), and an
@@ -673,6 +679,7 @@ impl<'a, S: Store> Worker<'a, S> {
             .into_iter()
             .filter(|state| self.clients.contains_key(&state.account.name))
             .filter(|state| self.options.accounts.is_empty() || self.options.accounts.contains(&state.account.name))
+            .filter(|state| !self.options.follow_only.contains(&state.account.name))
             .collect())
     }
 

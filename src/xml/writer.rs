@@ -381,4 +381,3 @@ struct OpenElement {
 fn same_namespace(a: &str, b: &str) -> bool {
     std::ptr::eq(a, b) || a == b
 }
-

@@ -194,7 +194,7 @@ struct ReportJson<'a> {
 /// Runs `worker`.
 pub async fn run(args: WorkerArgs, context: &Context) -> CliResult {
     let output = &context.output;
-    let options = options(&args)?;
+    let mut options = options(&args)?;
     let store = args.store.open().await?;
     let accounts = store.accounts().await.map_err(Failure::usage)?;
     let clients = clients(&accounts, context)?;
@@ -204,6 +204,14 @@ pub async fn run(args: WorkerArgs, context: &Context) -> CliResult {
              PAYAMAK_USERNAME and PAYAMAK_PASSWORD) or the environment variable its credentials name",
         ));
     }
+    // A send-bulk file's batches are sent by send-bulk alone (it checks the panel first when its
+    // store may not be the whole record); their deliveries are followed here. `--account` names one to send it.
+    options.follow_only = accounts
+        .iter()
+        .map(|state| &state.account.name)
+        .filter(|name| name.starts_with(super::send_bulk::ACCOUNT_PREFIX) && !args.account.contains(name))
+        .cloned()
+        .collect();
     let report = run_with(&store, &clients, options, output).await?;
     if output.json {
         output.print_json(&ReportJson {

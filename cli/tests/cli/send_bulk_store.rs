@@ -593,3 +593,32 @@ fn a_file_path_that_is_not_utf8_is_refused_with_a_store() {
     assert!(refused.stderr.contains("valid UTF-8"), "{}", refused.stderr);
     assert_eq!(emulator.send_calls().calls, 0, "nothing sent");
 }
+
+#[test]
+fn a_worker_over_the_store_leaves_a_files_batches_to_send_bulk_unless_named() {
+    // A run that stopped with batches left (the panel unreachable: batch 1 failed).
+    let home = TempDir::new("bulk-store-worker");
+    let all = numbers(250);
+    let csv = home.join("list.csv");
+    write_csv(&csv, &all);
+    let dead = format!("http://127.0.0.1:{}/post/", crate::support::closed_port());
+    let mut command = payamak(&home);
+    command.args(["--json", "--endpoint", &dead, "--user", "demo", "--password", "demo"]);
+    command.args(["send-bulk", "--concurrency", "1", "--from", "5000123456", "--text", TEXT, "--csv"]);
+    run(command.arg(&csv)).expect_code(3);
+    let emulator = emulator_at(&dead);
+    let store = format!("sqlite:{}", home.join("list.csv.sqlite").display());
+    let worker = |extra: &[&str]| {
+        let mut command = against(&emulator, &home);
+        command.args(["--json", "worker", "--store", &store, "--until-idle", "--no-deliveries"]);
+        run(command.args(extra))
+    };
+    // A worker over the same store does not send them: send-bulk checks the panel first when it must.
+    let json = worker(&[]).expect_code(0).json();
+    assert_eq!(json["sent"], 0, "{json}");
+    assert_eq!(emulator.send_calls().calls, 0);
+    // Named, it does.
+    let account = format!("send-bulk:{}", std::fs::canonicalize(&csv).unwrap().display());
+    let json = worker(&["--account", &account]).expect_code(0).json();
+    assert_eq!(json["sent"], 2, "the two pending batches (the failed one waits for a rerun): {json}");
+}

@@ -19,6 +19,10 @@ use payamak::Sms;
 
 use super::{check_parts, Context, DryRunJson, TextJson};
 
+/// The start of the job-store account (and idempotency key) of a file's send:
+/// `send-bulk:<the CSV's canonical path>`.
+pub const ACCOUNT_PREFIX: &str = "send-bulk:";
+
 /// How many recipients a dry run lists in its table (`--json` lists them all).
 const DRY_RUN_SHOWN: usize = 20;
 use crate::args::SendBulkArgs;

@@ -104,7 +104,7 @@ pub async fn run(args: &SendBulkArgs, url: &StoreUrl, text: String, context: &Co
             csv.display()
         )));
     };
-    let name = format!("send-bulk:{path}");
+    let name = format!("{}{path}", super::ACCOUNT_PREFIX);
     let scan = scan(args)?;
     if args.recipients.strict && scan.invalid_rows > 0 {
         let lines: Vec<String> =
