@@ -530,7 +530,10 @@ request leaves, sends it and records its outcome. A batch whose attempt has no o
 (a worker killed while sending) becomes unknown and is never sent again by a worker:
 `payamak campaign resend-unknown` is a person's decision. An answer that refuses the
 whole account (wrong credentials, no credit, the daily limit, throttling) pauses that
-account, and its batch waits instead of failing.
+account, and its batch waits instead of failing. The batches of a send-bulk
+file's campaign (account send-bulk:PATH) are left to send-bulk, which checks the
+panel first when its store may not be the whole record; their delivery statuses
+are followed here. --account send-bulk:PATH sends them too.
 
 A worker uses, for each account of the store, the password its credentials reference
 names: `settings` (this command's --user/--password, environment or config file, for the
