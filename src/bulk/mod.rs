@@ -45,7 +45,7 @@ use futures_util::stream::{FuturesUnordered, StreamExt as _};
 use futures_util::FutureExt as _;
 
 pub use journal::{Entry, Journal, JournalError, MemoryJournal};
-#[cfg(feature = "journal")]
+#[cfg(feature = "json-lines-store")]
 pub(crate) use json_lines::sync_directory_of;
 #[cfg(feature = "journal")]
 #[cfg_attr(docsrs, doc(cfg(feature = "journal")))]

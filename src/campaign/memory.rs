@@ -77,7 +77,7 @@ impl MemoryStore {
     }
 
     /// Has every call see `now` as the time until it is unpinned (`None`).
-    #[cfg(feature = "journal")]
+    #[cfg(feature = "json-lines-store")]
     pub(crate) fn pin_now(&self, now: Option<Millis>) {
         self.lock().pinned_now = now;
     }

@@ -13,7 +13,7 @@
 //! failing every batch.
 //!
 //! Stores: [`MemoryStore`] (tests, one process), `JsonLinesStore` (feature
-//! `journal`: a file of JSON lines, one process, small runs), `SqliteStore`
+//! `json-lines-store`: a file of JSON lines, one process, small runs), `SqliteStore`
 //! (feature `sqlite`: one machine, several processes) and `PostgresStore`
 //! (feature `postgres`: any number of machines). The protocol is described in
 //! `docs/campaigns.md`.
@@ -22,7 +22,7 @@
 //! single send in the same transaction, so both are committed or neither:
 //! `sqlite::enqueue_single_in` and `postgres::enqueue_single_in`.
 
-#[cfg(feature = "journal")]
+#[cfg(feature = "json-lines-store")]
 mod json_lines;
 mod memory;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
@@ -31,7 +31,7 @@ pub mod rate;
 mod reconcile;
 pub mod state;
 mod store;
-#[cfg(all(test, any(feature = "journal", feature = "sqlite", feature = "postgres")))]
+#[cfg(all(test, any(feature = "json-lines-store", feature = "sqlite", feature = "postgres")))]
 mod test_support;
 mod worker;
 
@@ -42,8 +42,8 @@ pub mod postgres;
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub mod sqlite;
 
-#[cfg(feature = "journal")]
-#[cfg_attr(docsrs, doc(cfg(feature = "journal")))]
+#[cfg(feature = "json-lines-store")]
+#[cfg_attr(docsrs, doc(cfg(feature = "json-lines-store")))]
 pub use json_lines::JsonLinesStore;
 pub use memory::MemoryStore;
 #[cfg(feature = "postgres")]

@@ -821,7 +821,7 @@ conformance!(memory, Some(payamak::campaign::MemoryStore::new()), {
     Some(vec![store.clone(), store])
 });
 
-#[cfg(any(feature = "sqlite", feature = "journal"))]
+#[cfg(any(feature = "sqlite", feature = "json-lines-store"))]
 mod store_files {
     use std::path::PathBuf;
     use std::sync::atomic::{AtomicUsize, Ordering};
@@ -836,7 +836,7 @@ mod store_files {
     }
 }
 
-#[cfg(feature = "journal")]
+#[cfg(feature = "json-lines-store")]
 conformance!(json_lines, Some(payamak::campaign::JsonLinesStore::open(store_files::path()).unwrap()), {
     // One process's store, shared by its workers.
     let store = payamak::campaign::JsonLinesStore::open(store_files::path()).unwrap();
