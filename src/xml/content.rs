@@ -645,10 +645,18 @@ macro_rules! integer_content {
                 text.trim().parse().map_err(|_| element.invalid_value($xsd, &text))
             }
             fn read_stream(cursor: &mut XmlCursor<'_>, element: XmlStart) -> Result<Self, DecodeError> {
-                stream_parsed(cursor, element, $xsd, |text| text.trim().parse().ok())
+                stream_parsed(cursor, element, $xsd, |text| trimmed(text).parse().ok())
             }
         }
     )*};
+}
+
+/// `text.trim()`, skipped when neither end can be white space (most numbers).
+fn trimmed(text: &str) -> &str {
+    match (text.as_bytes().first(), text.as_bytes().last()) {
+        (Some(first), Some(last)) if first.is_ascii_graphic() && last.is_ascii_graphic() => text,
+        _ => text.trim(),
+    }
 }
 
 integer_content!(i8 => "xs:byte", i16 => "xs:short", i32 => "xs:int", i64 => "xs:long", u8 => "xs:unsignedByte", u16 => "xs:unsignedShort", u32 => "xs:unsignedInt", u64 => "xs:unsignedLong", i128 => "xs:integer", u128 => "xs:nonNegativeInteger");

@@ -93,6 +93,9 @@ pub struct XmlCursor<'input> {
     /// each declaration (at most `MAX_NAMESPACE_DECLARATIONS`).
     uris: Vec<Cow<'input, str>>,
     bindings: Vec<Binding>,
+    /// The default namespace's URI index for all of `bindings`, once looked up
+    /// (cleared when they change): the leaves of a list all ask for it.
+    default_uri: Option<u32>,
     open: Vec<Open>,
     /// Events already read from the input and not yet returned.
     pending: Pending<'input>,
@@ -141,6 +144,7 @@ impl<'input> XmlCursor<'input> {
             base,
             uris: vec![Cow::Borrowed(""), Cow::Borrowed(XML_NAMESPACE)],
             bindings: Vec::new(),
+            default_uri: None,
             open: Vec::with_capacity(16),
             pending: Pending::Nothing,
             after_text: false,
@@ -288,7 +292,10 @@ impl<'input> XmlCursor<'input> {
     fn close(&mut self) {
         // quick-xml has checked that the end tag matches an open element.
         if let Some(open) = self.open.pop() {
-            self.bindings.truncate(open.bindings_before as usize);
+            if self.bindings.len() != open.bindings_before as usize {
+                self.bindings.truncate(open.bindings_before as usize);
+                self.default_uri = None;
+            }
             if open.empty {
                 self.last_end = open.tag_end;
             }
@@ -395,6 +402,7 @@ impl<'input> XmlCursor<'input> {
                 self.uris.push(uri);
                 let prefix_start = self.offset_of(prefix);
                 self.bindings.push(Binding { prefix_start, prefix_len: prefix.len() as u32, uri: uri_index });
+                self.default_uri = None;
             }
             if attribute_total > MAX_ATTRIBUTES_PER_ELEMENT {
                 return Err(
@@ -469,7 +477,15 @@ impl<'input> XmlCursor<'input> {
             return None;
         }
         let prefix_len = qname.iter().position(|&b| b == b':').unwrap_or(0);
-        let namespace = self.resolve(self.bindings.len(), &qname[..prefix_len], true)?;
+        let namespace = match (prefix_len, self.default_uri) {
+            (0, Some(uri)) => uri,
+            (0, None) => {
+                let uri = self.resolve(self.bindings.len(), b"", true)?;
+                self.default_uri = Some(uri);
+                uri
+            }
+            _ => self.resolve(self.bindings.len(), &qname[..prefix_len], true)?,
+        };
         let length = 1 + name_len + 1 + text_len + name_len + 3;
         self.reader.stream().consume(length);
         let (tag_end, end) = (at + name_len as u32 + 2, at + length as u32);
@@ -683,7 +699,13 @@ impl<'input> XmlCursor<'input> {
     /// The text of `element` when it is one text node, `piece` (raw, as in the input).
     fn one_text(&self, element: XmlStart, piece: &'input [u8]) -> Result<Cow<'input, str>, DecodeError> {
         let content = self.str_of(piece);
-        if memchr::memchr2(b'&', b'\r', piece).is_none() {
+        // Most texts of a reply are short (a number, a code): a plain loop beats memchr's set-up there.
+        let plain = if piece.len() <= 32 {
+            !piece.iter().any(|&byte| byte == b'&' || byte == b'\r')
+        } else {
+            memchr::memchr2(b'&', b'\r', piece).is_none()
+        };
+        if plain {
             return Ok(Cow::Borrowed(content));
         }
         let text = match normalize_line_ends(Cow::Borrowed(content)) {
@@ -825,8 +847,20 @@ impl<'input> XmlCursor<'input> {
 
 /// A byte of a name the reader takes as it is (ASCII letters, digits, `_`, `-`, `.`, `:`).
 fn is_plain_name_byte(byte: u8) -> bool {
-    byte.is_ascii_alphanumeric() || matches!(byte, b'_' | b'-' | b'.' | b':')
+    PLAIN_NAME_BYTES[usize::from(byte)]
 }
+
+/// ASCII letters and digits, `_`, `-`, `.` and `:`: one lookup a byte.
+const PLAIN_NAME_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        let b = byte as u8;
+        table[byte] = b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b':');
+        byte += 1;
+    }
+    table
+};
 
 impl std::fmt::Debug for XmlCursor<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
