@@ -1,7 +1,7 @@
 //! The job store in a file of JSON lines.
 
 use std::fs::{File, OpenOptions};
-use std::io::{Read as _, Write as _};
+use std::io::{Read as _, Seek as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -29,7 +29,12 @@ struct Header {
 }
 
 const FORMAT: &str = "payamak-job-store";
-const VERSION: u32 = 1;
+/// 2: a reconciliation may move a pending batch to unknown
+/// ([`Transition::FoundOnThePanel`]), which a reader of version 1 would
+/// replay as nothing, leaving the batch to be sent. A file of version 1 is
+/// read, and its header made version 2 on open.
+const VERSION: u32 = 2;
+const OLDEST_VERSION: u32 = 1;
 
 /// A call that may change the store, with what it was given.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -350,10 +355,27 @@ impl JsonLinesStore {
             })?;
             header.len()
         } else {
-            let whole = replay(&path, &bytes, &memory)?;
+            let (whole, version) = replay(&path, &bytes, &memory)?;
             if whole < bytes.len() {
                 // A last line cut short: its call never returned.
                 file.set_len(whole as u64).and_then(|()| file.sync_data()).map_err(io("cut the last line of"))?;
+            }
+            if version != VERSION {
+                // Before anything is written in this version: a reader of the old one must refuse the file.
+                let old_header = bytes.iter().position(|&b| b == b'\n').map_or(0, |at| at + 1);
+                if old_header != header.len() {
+                    return Err(StoreError::Damaged(format!(
+                        "{}, line 1: a header of another length than this version's",
+                        path.display()
+                    )));
+                }
+                // A handle of its own: writes through `file` (append mode) go to the end.
+                let mut rewrite = OpenOptions::new().write(true).open(&path).map_err(io("open"))?;
+                rewrite
+                    .seek(std::io::SeekFrom::Start(0))
+                    .and_then(|_| rewrite.write_all(&header))
+                    .and_then(|()| rewrite.sync_data())
+                    .map_err(io("write the header of"))?;
             }
             whole
         };
@@ -457,17 +479,21 @@ fn header_line() -> StoreResult<Vec<u8>> {
     Ok(line)
 }
 
-/// Replays the log `bytes` of `path` into `memory`: the length of its whole lines.
-fn replay(path: &Path, bytes: &[u8], memory: &MemoryStore) -> StoreResult<usize> {
+/// Replays the log `bytes` of `path` into `memory`: the length of its whole
+/// lines, and the version its header names.
+fn replay(path: &Path, bytes: &[u8], memory: &MemoryStore) -> StoreResult<(usize, u32)> {
     let damaged = |line: usize, what: String| StoreError::Damaged(format!("{}, line {line}: {what}", path.display()));
     let mut offset = 0;
     let mut number = 0;
+    let mut version = VERSION;
     while let Some(length) = bytes[offset..].iter().position(|&b| b == b'\n') {
         number += 1;
         let text = &bytes[offset..offset + length];
         if number == 1 {
             match serde_json::from_slice::<Header>(text) {
-                Ok(header) if header.format == FORMAT && header.version == VERSION => {}
+                Ok(header) if header.format == FORMAT && (OLDEST_VERSION..=VERSION).contains(&header.version) => {
+                    version = header.version;
+                }
                 Ok(header) if header.format == FORMAT => {
                     return Err(damaged(
                         number,
@@ -487,7 +513,7 @@ fn replay(path: &Path, bytes: &[u8], memory: &MemoryStore) -> StoreResult<usize>
     if number == 0 {
         return Err(damaged(1, "not a payamak job store".to_owned()));
     }
-    Ok(offset)
+    Ok((offset, version))
 }
 
 /// The answer of `done`, when it is of the kind `pick` takes.
@@ -785,14 +811,32 @@ mod tests {
         assert_refused_store(JsonLinesStore::open(&path), "line 4: cannot be replayed");
     }
 
+    #[tokio::test]
+    async fn a_store_of_version_1_is_read_and_its_header_made_version_2() {
+        let path = path();
+        {
+            let store = JsonLinesStore::open(&path).unwrap();
+            store.put_account(&account("a")).await.unwrap();
+        }
+        let bytes = std::fs::read(&path).unwrap();
+        let v2 = b"{\"format\":\"payamak-job-store\",\"version\":2}\n";
+        let v1 = b"{\"format\":\"payamak-job-store\",\"version\":1}\n";
+        assert!(bytes.starts_with(v2), "{}", String::from_utf8_lossy(&bytes));
+        std::fs::write(&path, [&v1[..], &bytes[v2.len()..]].concat()).unwrap();
+        let store = JsonLinesStore::open(&path).unwrap();
+        assert_eq!(store.accounts().await.unwrap().len(), 1, "what version 1 recorded is read");
+        drop(store);
+        assert_eq!(std::fs::read(&path).unwrap(), bytes, "the header now says version 2");
+    }
+
     #[test]
     fn a_file_that_is_not_a_store_is_refused_untouched() {
         let path = path();
         std::fs::write(&path, "notes\n").unwrap();
         assert_refused_store(JsonLinesStore::open(&path), "not a payamak job store");
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "notes\n");
-        std::fs::write(&path, "{\"format\":\"payamak-job-store\",\"version\":2}\n").unwrap();
-        assert_refused_store(JsonLinesStore::open(&path), "version 2 (this payamak reads 1)");
+        std::fs::write(&path, "{\"format\":\"payamak-job-store\",\"version\":3}\n").unwrap();
+        assert_refused_store(JsonLinesStore::open(&path), "version 3 (this payamak reads 2)");
         // A header cut short before anything else was written starts afresh.
         let header = header_line().unwrap();
         std::fs::write(&path, &header[..10]).unwrap();
