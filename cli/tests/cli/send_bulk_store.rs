@@ -412,17 +412,23 @@ fn with_a_store_a_refusal_of_the_account_pauses_it_and_leaves_the_rest_pending()
     assert_received(&emulator, &all, |index| usize::from(index < 100));
 }
 
+/// `send-bulk` of `csv`, one batch at a time, against a panel nothing listens for (its URL).
+fn against_a_dead_panel(home: &TempDir, csv: &Path) -> (String, Run) {
+    let dead = format!("http://127.0.0.1:{}/post/", crate::support::closed_port());
+    let mut command = payamak(home);
+    command.args(["--json", "--endpoint", &dead, "--user", "demo", "--password", "demo"]);
+    command.args(["send-bulk", "--concurrency", "1", "--from", "5000123456", "--text", TEXT, "--csv"]);
+    let failed = run(command.arg(csv));
+    (dead, failed)
+}
+
 #[test]
 fn with_a_store_a_batch_that_never_reached_the_panel_stops_the_run_and_goes_next_time() {
     let home = TempDir::new("bulk-store-unreachable");
     let all = numbers(250);
     let csv = home.join("list.csv");
     write_csv(&csv, &all);
-    let dead = format!("http://127.0.0.1:{}/post/", crate::support::closed_port());
-    let mut command = payamak(&home);
-    command.args(["--json", "--endpoint", &dead, "--user", "demo", "--password", "demo"]);
-    command.args(["send-bulk", "--concurrency", "1", "--from", "5000123456", "--text", TEXT, "--csv"]);
-    let failed = run(command.arg(&csv));
+    let (dead, failed) = against_a_dead_panel(&home, &csv);
     let json = failed.expect_code(3).json();
     assert_eq!(json["batch_results"][0]["status"], "failed", "{json}");
     assert_eq!(json["batch_results"][0]["error"]["kind"], "transport", "{json}");
@@ -545,11 +551,8 @@ fn a_rerun_after_a_run_that_ended_trusts_the_store_and_one_after_a_crash_checks_
     let all = numbers(250);
     let csv = home.join("list.csv");
     write_csv(&csv, &all);
-    let dead = format!("http://127.0.0.1:{}/post/", crate::support::closed_port());
-    let mut command = payamak(&home);
-    command.args(["--json", "--endpoint", &dead, "--user", "demo", "--password", "demo"]);
-    command.args(["send-bulk", "--concurrency", "1", "--from", "5000123456", "--text", TEXT, "--csv"]);
-    run(command.arg(&csv)).expect_code(3);
+    let (dead, failed) = against_a_dead_panel(&home, &csv);
+    failed.expect_code(3);
     let mark = std::fs::read_to_string(home.join("list.csv.store")).unwrap();
     assert!(mark.contains("\"ended\": \""), "{mark}");
     // The same text reaches batch 3's numbers some other way; the store is whole, so the
@@ -601,11 +604,8 @@ fn a_worker_over_the_store_leaves_a_files_batches_to_send_bulk_unless_named() {
     let all = numbers(250);
     let csv = home.join("list.csv");
     write_csv(&csv, &all);
-    let dead = format!("http://127.0.0.1:{}/post/", crate::support::closed_port());
-    let mut command = payamak(&home);
-    command.args(["--json", "--endpoint", &dead, "--user", "demo", "--password", "demo"]);
-    command.args(["send-bulk", "--concurrency", "1", "--from", "5000123456", "--text", TEXT, "--csv"]);
-    run(command.arg(&csv)).expect_code(3);
+    let (dead, failed) = against_a_dead_panel(&home, &csv);
+    failed.expect_code(3);
     let emulator = emulator_at(&dead);
     let store = format!("sqlite:{}", home.join("list.csv.sqlite").display());
     let worker = |extra: &[&str]| {

@@ -17,8 +17,8 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use payamak::bulk::{BatchOutcome, BatchSummary, JobHeader, RecipientsFingerprint, Reconciliation};
 use payamak::campaign::{
-    reconcile_with_panel, BatchState, CampaignId, CampaignPhase, CampaignSpec, Handled, Lease, ReconcileError, Store,
-    Transition, Worker, WorkerObserver, WorkerOptions, WorkerReport, CAMPAIGN_PRIORITY,
+    reconcile_with_panel, BatchRow, BatchState, CampaignId, CampaignPhase, CampaignSpec, Handled, Lease,
+    ReconcileError, Store, Transition, Worker, WorkerObserver, WorkerOptions, WorkerReport, CAMPAIGN_PRIORITY,
 };
 use payamak::sms::MAX_RECIPIENTS_PER_CALL;
 use payamak::Sms;
@@ -355,18 +355,15 @@ async fn requeue_failed(
     output: &Output,
 ) -> Result<(), Failure> {
     let (mut failed, mut redirected) = (0u64, 0u64);
-    let mut from = 0;
-    loop {
-        let page = store.batches(id, from, PAGE).await.map_err(Failure::usage)?;
-        let Some(last) = page.last() else { break };
-        from = last.batch + 1;
-        for row in page.iter().filter(|row| row.state == BatchState::Failed) {
+    each_batch(store, id, |row| {
+        if row.state == BatchState::Failed {
             failed += 1;
             if let Some(BatchOutcome::Failed { error }) = &row.outcome {
                 redirected += u64::from(error.is_redirect());
             }
         }
-    }
+    })
+    .await?;
     if failed > 0 && redirected > 0 && !resend_unknown {
         output.warn(format!(
             "{failed} batch(es) were not sent by an earlier run, {redirected} of them redirected by the panel (the \
@@ -424,16 +421,20 @@ fn since(began: Option<&str>) -> Reconciliation {
 /// older copy differs from the one the last run left.
 async fn states_digest(store: &AnyStore, id: CampaignId) -> Result<String, Failure> {
     let mut digest = StatesDigest::default();
+    each_batch(store, id, |row| digest.push(row.batch, row.state)).await?;
+    Ok(digest.finish())
+}
+
+/// Calls `each` with every batch row of the campaign, in order, a page at a time.
+async fn each_batch(store: &AnyStore, id: CampaignId, mut each: impl FnMut(&BatchRow)) -> Result<(), Failure> {
     let mut from = 0;
     loop {
         let page = store.batches(id, from, PAGE).await.map_err(Failure::usage)?;
         let Some(last) = page.last() else { break };
         from = last.batch + 1;
-        for row in &page {
-            digest.push(row.batch, row.state);
-        }
+        page.iter().for_each(&mut each);
     }
-    Ok(digest.finish())
+    Ok(())
 }
 
 /// FNV-1a, 64 bits, over `<batch>:<state>;` for each batch in order.
@@ -493,43 +494,38 @@ async fn summarize(
 ) -> Result<Ended, Failure> {
     let mut ended = Ended::default();
     let mut digest = StatesDigest::default();
-    let mut from = 0;
-    loop {
-        let page = store.batches(id, from, PAGE).await.map_err(Failure::usage)?;
-        let Some(last) = page.last() else { break };
-        from = last.batch + 1;
-        for row in &page {
-            digest.push(row.batch, row.state);
-            let attempt = match row.state {
-                BatchState::Pending | BatchState::Claimed => None,
-                BatchState::Attempting => Some(None),
-                _ => Some(row.outcome.as_ref()),
-            };
-            let index = usize::try_from(row.batch).unwrap_or(usize::MAX);
-            let recipients = usize::try_from(row.recipients).unwrap_or(usize::MAX);
-            let mut batch = BatchSummary::of(index, recipients, attempt, this_run.contains(&row.batch));
-            match (row.state, &row.outcome) {
-                (BatchState::Pending, Some(BatchOutcome::Failed { error })) => {
-                    // Deferred: the account was refused as a whole.
-                    batch.error = Some(error.clone());
-                    ended.pending += 1;
-                }
-                (BatchState::Pending | BatchState::Claimed, _) => ended.pending += 1,
-                (BatchState::Failed, Some(BatchOutcome::Failed { error })) => {
-                    ended.failed += 1;
-                    let exit = if error.is_rejection() { Exit::Refused } else { Exit::Transport };
-                    ended.failed_exit = Some(ended.failed_exit.map_or(exit, |worst| worst.worst(exit)));
-                }
-                (BatchState::Failed, _) => {
-                    ended.failed += 1;
-                    ended.failed_exit =
-                        Some(ended.failed_exit.map_or(Exit::Transport, |worst| worst.worst(Exit::Transport)));
-                }
-                _ => {}
+    each_batch(store, id, |row| {
+        digest.push(row.batch, row.state);
+        let attempt = match row.state {
+            BatchState::Pending | BatchState::Claimed => None,
+            BatchState::Attempting => Some(None),
+            _ => Some(row.outcome.as_ref()),
+        };
+        let index = usize::try_from(row.batch).unwrap_or(usize::MAX);
+        let recipients = usize::try_from(row.recipients).unwrap_or(usize::MAX);
+        let mut batch = BatchSummary::of(index, recipients, attempt, this_run.contains(&row.batch));
+        match (row.state, &row.outcome) {
+            (BatchState::Pending, Some(BatchOutcome::Failed { error })) => {
+                // Deferred: the account was refused as a whole.
+                batch.error = Some(error.clone());
+                ended.pending += 1;
             }
-            summary.add(&batch);
+            (BatchState::Pending | BatchState::Claimed, _) => ended.pending += 1,
+            (BatchState::Failed, Some(BatchOutcome::Failed { error })) => {
+                ended.failed += 1;
+                let exit = if error.is_rejection() { Exit::Refused } else { Exit::Transport };
+                ended.failed_exit = Some(ended.failed_exit.map_or(exit, |worst| worst.worst(exit)));
+            }
+            (BatchState::Failed, _) => {
+                ended.failed += 1;
+                ended.failed_exit =
+                    Some(ended.failed_exit.map_or(Exit::Transport, |worst| worst.worst(Exit::Transport)));
+            }
+            _ => {}
         }
-    }
+        summary.add(&batch);
+    })
+    .await?;
     ended.digest = digest.finish();
     Ok(ended)
 }
