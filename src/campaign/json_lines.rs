@@ -334,7 +334,11 @@ impl JsonLinesStore {
             let action = action.to_owned();
             move |error: std::io::Error| StoreError::backend(format!("cannot {action} {path}"), error)
         };
-        let mut file = OpenOptions::new().read(true).append(true).create(true).open(&path).map_err(io("open"))?;
+        // Not in append mode: the header of an older version is rewritten in place through this
+        // handle (on Windows the lock keeps any other handle from writing); every write is made at
+        // the end, which the writer keeps, under its mutex.
+        let mut file =
+            OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path).map_err(io("open"))?;
         file.try_lock().map_err(|error| match error {
             std::fs::TryLockError::WouldBlock => StoreError::backend(
                 format!("{} is in use by another process", path.display()),
@@ -349,7 +353,10 @@ impl JsonLinesStore {
         let end = if bytes.is_empty() || (header.starts_with(&bytes) && !bytes.ends_with(b"\n")) {
             // New, or its header was cut short before anything else was written.
             file.set_len(0).map_err(io("write"))?;
-            file.write_all(&header).and_then(|()| file.sync_data()).map_err(io("write"))?;
+            file.seek(std::io::SeekFrom::Start(0))
+                .and_then(|_| file.write_all(&header))
+                .and_then(|()| file.sync_data())
+                .map_err(io("write"))?;
             crate::bulk::sync_directory_of(&path).map_err(|(directory, error)| {
                 StoreError::backend(format!("cannot sync the directory {}", directory.display()), error)
             })?;
@@ -369,17 +376,15 @@ impl JsonLinesStore {
                         path.display()
                     )));
                 }
-                // A handle of its own: writes through `file` (append mode) go to the end.
-                let mut rewrite = OpenOptions::new().write(true).open(&path).map_err(io("open"))?;
-                rewrite
-                    .seek(std::io::SeekFrom::Start(0))
-                    .and_then(|_| rewrite.write_all(&header))
-                    .and_then(|()| rewrite.sync_data())
+                file.seek(std::io::SeekFrom::Start(0))
+                    .and_then(|_| file.write_all(&header))
+                    .and_then(|()| file.sync_data())
                     .map_err(io("write the header of"))?;
             }
             whole
         };
         let end = end as u64;
+        file.seek(std::io::SeekFrom::Start(end)).map_err(io("open"))?;
         let syncing = file.try_clone().map_err(io("open"))?;
         Ok(JsonLinesStore {
             memory,
