@@ -137,3 +137,33 @@ fn a_worker_whose_store_stays_full_exits_4_when_a_sent_batch_is_unrecorded_and_3
         assert_received(&emulator, &all, |index| usize::from(index < sent));
     }
 }
+
+#[test]
+fn a_batch_the_panel_shows_was_received_is_not_resent_even_when_asked() {
+    let emulator = emulator();
+    let home = TempDir::new("bulk-store-resend-found");
+    let store = format!("sqlite:{}", home.join("sends.db").display());
+    let all = numbers(250);
+    let csv = home.join("list.csv");
+    write_csv(&csv, &all);
+    // Batch 2 is sent and its outcome not recorded; the run stops there.
+    bulk(&emulator, &home, &csv, &[], Some("outcome:2")).expect_code(4);
+    assert_received(&emulator, &all, |index| usize::from(index < 200));
+    // A worker's reaper calls it unknown; then, as a crash would, the mark says the run did not end.
+    let reaper = run(against(&emulator, &home)
+        .args(["--json", "worker", "--store", &store, "--until-idle", "--no-deliveries"])
+        .args(["--unknown-after", "0.001"]));
+    reaper.expect_code(0);
+    let mark_path = home.join("list.csv.store");
+    let mark = std::fs::read_to_string(&mark_path).unwrap();
+    let mut mark: serde_json::Value = serde_json::from_str(&mark).unwrap();
+    mark["ended"] = serde_json::Value::Null;
+    std::fs::write(&mark_path, mark.to_string()).unwrap();
+
+    // A person asks for the unknown batch again; the panel shows its recipients got it.
+    let rerun = bulk(&emulator, &home, &csv, &["--resend-unknown"], None);
+    let json = rerun.expect_code(4).json();
+    assert_eq!((json["accepted"].as_u64(), json["unknown"].as_u64()), (Some(150), Some(100)), "{json}");
+    assert!(rerun.stderr.contains("already received this text"), "{}", rerun.stderr);
+    assert_received(&emulator, &all, |_| 1);
+}

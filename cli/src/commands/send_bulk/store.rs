@@ -211,6 +211,13 @@ pub async fn run(args: &SendBulkArgs, url: &StoreUrl, text: String, context: &Co
     if !output.json {
         output.info(text_info.describe());
     }
+    // Everything that may refuse the run comes before the first change to the store.
+    let states = store.accounts().await.map_err(Failure::usage)?;
+    let ours: Vec<_> = states.into_iter().filter(|state| state.account.name == name).collect();
+    let clients = worker::clients(&ours, context)?;
+    if clients.is_empty() {
+        return Err(Failure::usage(format!("no password for the user {:?}: nothing sent", session.username)));
+    }
     // Whether the store may hold less than the file's send did: then the panel's
     // sent messages are checked before anything is sent.
     let digest_now = match &mark {
@@ -218,28 +225,21 @@ pub async fn run(args: &SendBulkArgs, url: &StoreUrl, text: String, context: &Co
         _ => None,
     };
     let window = check_window(mark.as_ref(), lost, began.as_deref(), digest_now.as_deref());
-    if resumed {
-        requeue_failed(&store, id, args.resend_unknown, output).await?;
-    }
-    if let Some(window) = window {
-        reconcile(&store, &session.client, id, window, output).await?;
-    }
-    if resumed && args.resend_unknown {
-        // After the check: a person asked for these, having looked at the panel.
-        requeue_unknown(&store, id, output).await?;
-    }
-    // Before anything is sent: a run without this store must not start the file
-    // afresh, and the next run must know whether this one ended.
+    // Before this run changes the store: a run without this store must not start
+    // the file afresh, and the next run must know whether this one ended.
     marker::write(csv, url, &Mark { store: String::new(), campaign: id.0, began: began.clone(), ended: None })
         .map_err(|error| {
             Failure::usage(format!("cannot write {}: {error}; nothing sent", marker::path_for(csv).display()))
         })?;
-
-    let states = store.accounts().await.map_err(Failure::usage)?;
-    let ours: Vec<_> = states.into_iter().filter(|state| state.account.name == name).collect();
-    let clients = worker::clients(&ours, context)?;
-    if clients.is_empty() {
-        return Err(Failure::usage(format!("no password for the user {:?}: nothing sent", session.username)));
+    if resumed {
+        requeue_failed(&store, id, args.resend_unknown, output).await?;
+        if args.resend_unknown {
+            requeue_unknown(&store, id, output).await?;
+        }
+    }
+    // After the requeues: a batch the panel shows was received is not sent, even one a person asked for.
+    if let Some(window) = window {
+        reconcile(&store, &session.client, id, window, output).await?;
     }
     let info = store.campaign(id).await.map_err(Failure::usage)?.unwrap_or(info);
     let counts = store.counts(Some(id)).await.map_err(Failure::usage)?;
@@ -289,8 +289,16 @@ pub async fn run(args: &SendBulkArgs, url: &StoreUrl, text: String, context: &Co
     let ended = match summarize(&store, id, &observer.this_run, &mut summary).await {
         Ok(ended) => ended,
         Err(failure) => {
-            let Some(error) = store_failure else { return Err(failure) };
-            // No summary: a batch on its way when the store failed may have been sent.
+            // No summary: a batch of this run may have been sent, and the store cannot say.
+            let Some(error) = store_failure else {
+                let exit = if observer.attempts > 0 { Exit::Unknown } else { Exit::Transport };
+                let cannot = failure.error.context(format!(
+                    "cannot read the job store {} for the summary; run the same command again to see where the \
+                     batches stand",
+                    url.describe()
+                ));
+                return Err(Failure::with_exit(exit, cannot));
+            };
             let exit = if observer.unsettled() { Exit::Unknown } else { Exit::Transport };
             return Err(Failure::with_exit(exit, anyhow::anyhow!(store_failed(&error))));
         }
@@ -447,8 +455,18 @@ impl Default for StatesDigest {
 }
 
 impl StatesDigest {
+    /// Adds a batch by what matters for sending it again: pending or claimed
+    /// (may be sent), attempting or unknown (never sent again on its own: a
+    /// reaper that moves one to the other changes nothing that counts), sent,
+    /// failed.
     fn push(&mut self, batch: u64, state: BatchState) {
-        for byte in format!("{batch}:{state};").bytes() {
+        let class = match state {
+            BatchState::Pending | BatchState::Claimed => "pending",
+            BatchState::Attempting | BatchState::Unknown => "unknown",
+            BatchState::Sent => "sent",
+            _ => "failed",
+        };
+        for byte in format!("{batch}:{class};").bytes() {
             self.0 = (self.0 ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3);
         }
     }
@@ -687,5 +705,8 @@ mod tests {
         let latest = digest(&[BatchState::Sent, BatchState::Pending, BatchState::Unknown]);
         assert_ne!(backup, latest);
         assert_eq!(backup, digest(&[BatchState::Sent, BatchState::Unknown, BatchState::Pending]));
+        // A reaper calling an attempt unknown, or a claim given back, changes nothing that counts.
+        assert_eq!(backup, digest(&[BatchState::Sent, BatchState::Attempting, BatchState::Claimed]));
+        assert_ne!(backup, digest(&[BatchState::Sent, BatchState::Failed, BatchState::Pending]));
     }
 }
