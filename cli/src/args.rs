@@ -430,6 +430,9 @@ With no endpoint configured, send-bulk refuses to run unless --journal is
 given: a record written against the built-in emulator (which sends nothing)
 must never be taken for a real send.
 Ctrl-C finishes the batches on their way and stops; a second Ctrl-C stops at once.
+Delivery statuses: `payamak worker --store URL` follows them (it leaves the
+file's batches to send-bulk), and `payamak campaign status --store URL ID` shows
+them (the summary gives the store and the campaign id).
 
 JOURNAL (--journal FILE; also a file's <csv>.journal left by an earlier
 version, which finishes that send): a JSON-lines file instead of a store, for a
