@@ -105,13 +105,13 @@ pub fn check_parts(text: &TextJson, max_parts: u32) -> Result<(), Failure> {
 
 /// What a `--dry-run` shows: who would get what, and what it would cost.
 #[derive(Debug, Serialize)]
-pub struct DryRunJson {
+pub struct DryRunJson<'a> {
     /// Always true: nothing was sent.
     pub dry_run: bool,
     /// The sender number.
     pub from: String,
-    /// The recipients, normalised.
-    pub recipients: Vec<String>,
+    /// The recipients, normalised (borrowed from the send: a million of them are not copied).
+    pub recipients: &'a [payamak::recipient::MobileNumber],
     /// How the text is sent.
     pub text: TextJson,
     /// Calls of at most 100 recipients.
@@ -120,11 +120,11 @@ pub struct DryRunJson {
     pub total_parts: u64,
 }
 
-impl DryRunJson {
+impl<'a> DryRunJson<'a> {
     /// The dry run of sending `sms`.
-    pub fn of(sms: &Sms) -> Self {
+    pub fn of(sms: &'a Sms) -> Self {
         let text = TextJson::of(sms.text());
-        let recipients: Vec<String> = sms.recipients().iter().map(|number| number.as_str().to_owned()).collect();
+        let recipients = sms.recipients();
         DryRunJson {
             dry_run: true,
             from: sms.sender().to_owned(),
