@@ -50,8 +50,8 @@ pub(crate) use json_lines::sync_directory_of;
 #[cfg(feature = "journal")]
 #[cfg_attr(docsrs, doc(cfg(feature = "journal")))]
 pub use json_lines::{JournalContents, JsonLinesJournal};
-pub(crate) use reconcile::received_on_the_panel;
 pub use reconcile::Reconciliation;
+pub(crate) use reconcile::{found_on_the_panel, received_on_the_panel};
 pub use record::{
     BatchOutcome, BatchRecord, ErrorRecord, JobHeader, RecipientsFingerprint, SentRecipient, JOURNAL_VERSION,
 };

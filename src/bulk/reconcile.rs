@@ -59,15 +59,11 @@ impl BulkJob<'_> {
                 kept.push(index);
                 continue;
             }
-            let error = ErrorRecord {
-                kind: "reconciled".to_owned(),
-                code: None,
-                message: format!(
-                    "the panel's sent messages show that {found} of its {} recipients already received this text; \
-                     it was not sent again (the journal did not record it: was it cut short, emptied or replaced?)",
-                    batch.recipients().len()
-                ),
-            };
+            let error = found_on_the_panel(
+                found,
+                batch.recipients().len(),
+                "it was not sent again (the journal did not record it: was it cut short, emptied or replaced?)",
+            );
             journal.record_attempt(index, batch.recipients()).map_err(super::RunError::Journal)?;
             journal
                 .record_outcome(index, &BatchOutcome::Unknown { error: error.clone() })
@@ -77,6 +73,19 @@ impl BulkJob<'_> {
         }
         plan.to_send = kept;
         Ok(())
+    }
+}
+
+/// Why a batch `found` of whose `recipients` the panel's sent lists show
+/// already received its text is not sent: `what_then` says what became of it.
+pub(crate) fn found_on_the_panel(found: usize, recipients: usize, what_then: &str) -> ErrorRecord {
+    ErrorRecord {
+        kind: "reconciled".to_owned(),
+        code: None,
+        message: format!(
+            "the panel's sent messages show that {found} of its {recipients} recipients already received this \
+             text; {what_then}"
+        ),
     }
 }
 

@@ -10,7 +10,7 @@
 //!
 //! [`Transition::FoundOnThePanel`]: super::Transition::FoundOnThePanel
 
-use crate::bulk::{received_on_the_panel, BatchOutcome, ErrorRecord, Reconciliation};
+use crate::bulk::{found_on_the_panel, received_on_the_panel, BatchOutcome, Reconciliation};
 use crate::Client;
 
 use super::{BatchState, CampaignId, Store, StoreError};
@@ -71,21 +71,14 @@ pub async fn reconcile_with_panel<S: Store>(
         from = last.batch.checked_add(1);
         for row in page.iter().filter(|row| row.state == BatchState::Pending) {
             let numbers = store.batch_numbers(campaign, row.batch).await?;
-            let found = numbers.iter().filter(|number| received.contains(number.as_str())).count() as u64;
+            let found = numbers.iter().filter(|number| received.contains(number.as_str())).count();
             if found == 0 {
                 continue;
             }
-            let error = ErrorRecord {
-                kind: "reconciled".to_owned(),
-                code: None,
-                message: format!(
-                    "the panel's sent messages show that {found} of its {} recipients already received this text; \
-                     it was not sent (again)",
-                    numbers.len()
-                ),
-            };
+            let error = found_on_the_panel(found, numbers.len(), "it was not sent (again)");
             if store.reconcile(campaign, row.batch, &BatchOutcome::Unknown { error }).await? {
-                found_batches.push(FoundOnThePanel { batch: row.batch, recipients: numbers.len() as u64, found });
+                let (recipients, found) = (numbers.len() as u64, found as u64);
+                found_batches.push(FoundOnThePanel { batch: row.batch, recipients, found });
             }
         }
     }
