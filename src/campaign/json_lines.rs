@@ -526,6 +526,13 @@ fn answer<T>(done: Done, pick: impl FnOnce(Done) -> Option<T>) -> StoreResult<T>
     pick(done).ok_or(StoreError::Unsupported("an answer of another kind"))
 }
 
+/// The value of `done` when it is the `$kind` answer (one value).
+macro_rules! answer {
+    ($done:expr, $kind:path) => {
+        answer($done, |done| if let $kind(value) = done { Some(value) } else { None })
+    };
+}
+
 impl Store for JsonLinesStore {
     async fn put_account(&self, account: &Account) -> StoreResult<()> {
         self.make(Call::PutAccount { account: account.clone() }).await.map(drop)
@@ -542,12 +549,12 @@ impl Store for JsonLinesStore {
 
     async fn take_token(&self, account: &str) -> StoreResult<Token> {
         let done = self.make(Call::TakeToken { account: account.to_owned() }).await?;
-        answer(done, |done| if let Done::Token(token) = done { Some(token) } else { None })
+        answer!(done, Done::Token)
     }
 
     async fn create_campaign(&self, spec: &CampaignSpec) -> StoreResult<Created> {
         let done = self.make(Call::CreateCampaign { spec: spec.clone() }).await?;
-        answer(done, |done| if let Done::Created(created) = done { Some(created) } else { None })
+        answer!(done, Done::Created)
     }
 
     async fn add_recipients(&self, campaign: CampaignId, numbers: &[MobileNumber]) -> StoreResult<()> {
@@ -556,7 +563,7 @@ impl Store for JsonLinesStore {
 
     async fn seal(&self, campaign: CampaignId, batch_size: u64) -> StoreResult<Imported> {
         let done = self.make(Call::Seal { campaign, batch_size }).await?;
-        answer(done, |done| if let Done::Imported(imported) = done { Some(imported) } else { None })
+        answer!(done, Done::Imported)
     }
 
     async fn campaign(&self, campaign: CampaignId) -> StoreResult<Option<CampaignInfo>> {
@@ -565,12 +572,12 @@ impl Store for JsonLinesStore {
 
     async fn enqueue_single(&self, spec: &CampaignSpec, number: &MobileNumber) -> StoreResult<Created> {
         let done = self.make(Call::EnqueueSingle { spec: spec.clone(), number: number.clone() }).await?;
-        answer(done, |done| if let Done::Created(created) = done { Some(created) } else { None })
+        answer!(done, Done::Created)
     }
 
     async fn claim(&self, account: &str, owner: &str, lease: Duration) -> StoreResult<Option<Lease>> {
         let done = self.make(Call::Claim { account: account.to_owned(), owner: owner.to_owned(), lease }).await?;
-        answer(done, |done| if let Done::Claimed(lease) = done { Some(lease) } else { None })
+        answer!(done, Done::Claimed)
     }
 
     async fn take_token_and_claim(
@@ -600,12 +607,12 @@ impl Store for JsonLinesStore {
         outcome: Option<&BatchOutcome>,
     ) -> StoreResult<bool> {
         let call = Call::Advance { lease: lease.clone(), transition, outcome: outcome.cloned() };
-        answer(self.make(call).await?, |done| if let Done::Moved(moved) = done { Some(moved) } else { None })
+        answer!(self.make(call).await?, Done::Moved)
     }
 
     async fn advance_many(&self, moves: &[BatchMove]) -> StoreResult<Vec<bool>> {
         let done = self.make(Call::AdvanceMany { moves: moves.to_vec() }).await?;
-        answer(done, |done| if let Done::MovedMany(moved) = done { Some(moved) } else { None })
+        answer!(done, Done::MovedMany)
     }
 
     async fn advance_many_then_claim(
@@ -629,7 +636,7 @@ impl Store for JsonLinesStore {
 
     async fn reap(&self, unknown_after: Duration) -> StoreResult<Reaped> {
         let done = self.make(Call::Reap { unknown_after }).await?;
-        answer(done, |done| if let Done::Reaped(reaped) = done { Some(reaped) } else { None })
+        answer!(done, Done::Reaped)
     }
 
     async fn counts(&self, campaign: Option<CampaignId>) -> StoreResult<Counts> {
@@ -646,12 +653,12 @@ impl Store for JsonLinesStore {
 
     async fn requeue(&self, campaign: CampaignId, transition: Transition) -> StoreResult<u64> {
         let done = self.make(Call::Requeue { campaign, transition }).await?;
-        answer(done, |done| if let Done::Count(moved) = done { Some(moved) } else { None })
+        answer!(done, Done::Count)
     }
 
     async fn reconcile(&self, campaign: CampaignId, batch: u64, outcome: &BatchOutcome) -> StoreResult<bool> {
         let done = self.make(Call::Reconcile { campaign, batch, outcome: outcome.clone() }).await?;
-        answer(done, |done| if let Done::Moved(moved) = done { Some(moved) } else { None })
+        answer!(done, Done::Moved)
     }
 
     async fn claim_deliveries(
@@ -662,7 +669,7 @@ impl Store for JsonLinesStore {
         lease: Duration,
     ) -> StoreResult<Vec<DeliveryPoll>> {
         let call = Call::ClaimDeliveries { account: account.to_owned(), first_after, limit, lease };
-        answer(self.make(call).await?, |done| if let Done::Polls(polls) = done { Some(polls) } else { None })
+        answer!(self.make(call).await?, Done::Polls)
     }
 
     async fn record_deliveries(&self, poll: &DeliveryPoll, update: &DeliveryUpdate) -> StoreResult<()> {
@@ -679,7 +686,7 @@ impl Store for JsonLinesStore {
 
     async fn requeue_stale_attempts_unsafely(&self, older_than: Duration) -> StoreResult<u64> {
         let done = self.make(Call::RequeueStaleAttemptsUnsafely { older_than }).await?;
-        answer(done, |done| if let Done::Count(moved) = done { Some(moved) } else { None })
+        answer!(done, Done::Count)
     }
 }
 
