@@ -158,13 +158,16 @@ pub async fn run(args: &SendBulkArgs, url: &StoreUrl, text: String, context: &Co
         .await
         .map_err(Failure::usage)?
         .ok_or_else(|| Failure::usage(format!("campaign {id} is not in {}", url.describe())))?;
+    // The first run's header, for a campaign made before.
+    let mut kept = None;
     if created.existed {
-        let kept: JobHeader = serde_json::from_str(&info.spec.source).map_err(|_| {
+        let first: JobHeader = serde_json::from_str(&info.spec.source).map_err(|_| {
             Failure::usage(format!(
                 "campaign {id} of {} has the key {name:?} but was not made by send-bulk; nothing sent",
                 url.describe()
             ))
         })?;
+        let kept = kept.insert(first);
         let differences = kept.differences_in(&header, "the store");
         if !differences.is_empty() {
             return Err(Failure::usage(format!(
@@ -186,10 +189,7 @@ pub async fn run(args: &SendBulkArgs, url: &StoreUrl, text: String, context: &Co
     let began = match &mark {
         Some(mark) if lost => mark.began.clone(),
         Some(Mark { began: Some(began), .. }) => Some(began.clone()),
-        _ => Some(
-            serde_json::from_str::<JobHeader>(&info.spec.source)
-                .map_or(header.created_at.clone(), |kept| kept.created_at),
-        ),
+        _ => Some(kept.map_or(header.created_at, |kept| kept.created_at)),
     };
     let resumed = created.existed && info.phase == CampaignPhase::Ready;
     for note in &scan.notes {
@@ -299,8 +299,7 @@ pub async fn run(args: &SendBulkArgs, url: &StoreUrl, text: String, context: &Co
                 ));
                 return Err(Failure::with_exit(exit, cannot));
             };
-            let exit = if observer.unsettled() { Exit::Unknown } else { Exit::Transport };
-            return Err(Failure::with_exit(exit, anyhow::anyhow!(store_failed(&error))));
+            return Err(Failure::with_exit(observer.store_failure_exit(), anyhow::anyhow!(store_failed(&error))));
         }
     };
     let pending = ended.pending + ended.failed;
@@ -319,7 +318,7 @@ pub async fn run(args: &SendBulkArgs, url: &StoreUrl, text: String, context: &Co
     let mut stopped = stopped_by(&ended, &report, output);
     if let Some(error) = &store_failure {
         crate::stderr_line!("error: {}", store_failed(error));
-        let exit = if observer.unsettled() { Exit::Unknown } else { Exit::Transport };
+        let exit = observer.store_failure_exit();
         stopped = Some(stopped.map_or(exit, |worst| worst.worst(exit)));
     }
     Ok(summary.exit_code(stopped))
@@ -596,10 +595,15 @@ struct Observer {
 }
 
 impl Observer {
-    /// Whether a batch of this run may have been sent with its outcome not
-    /// known: unknown, unrecorded, or attempted and never handed back.
-    fn unsettled(&self) -> bool {
-        self.maybe_sent > 0 || self.attempts > self.handled
+    /// The exit code when the store failed under the worker: 4 when a batch of
+    /// this run may have been sent with its outcome not known (unknown,
+    /// unrecorded, or attempted and never handed back), else 3.
+    fn store_failure_exit(&self) -> Exit {
+        if self.maybe_sent > 0 || self.attempts > self.handled {
+            Exit::Unknown
+        } else {
+            Exit::Transport
+        }
     }
 }
 
