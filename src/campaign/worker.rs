@@ -115,8 +115,9 @@ pub struct WorkerOptions {
     /// once recorded; until then its batch is attempting, and a crash leaves
     /// it to the reaper as unknown, never to be sent again on its own.
     pub outcome_window: Duration,
-    /// Claim nothing more once a batch this worker sent failed or ended
-    /// unknown (the batches on their way finish), as a bulk journal's run
+    /// Claim nothing more once a batch this worker sent failed, ended
+    /// unknown or had its outcome go unrecorded (the batches on their way
+    /// finish), as a bulk journal's run
     /// stops: for one send run by hand, where the next batches would most
     /// likely meet the same trouble. Off by default: a worker goes on.
     pub stop_at_first_failure: bool,
@@ -443,7 +444,8 @@ impl<'a, S: Store> Worker<'a, S> {
         // Batches sent whose outcomes are not recorded yet, and since when the first of them waits.
         let mut finished: Vec<BatchMove> = Vec::new();
         let mut finished_since: Option<Instant> = None;
-        // A batch failed or ended unknown, and the options say to stop claiming then.
+        // A batch failed, ended unknown or went unrecorded, and the options say to stop claiming then.
+        let stop = self.options.stop_at_first_failure;
         let mut halted = false;
         loop {
             let stopping = halted || !observer.keep_claiming();
@@ -505,14 +507,14 @@ impl<'a, S: Store> Worker<'a, S> {
                             .await
                         {
                             Ok((moved, claimed)) => {
-                                self.recorded(moves, Ok(moved), &mut report, observer);
+                                halted |= self.recorded(moves, Ok(moved), &mut report, observer) && stop;
                                 claimed
                             }
                             Err(error) => {
                                 // Nothing recorded, nothing claimed: the outcomes are lost as when
                                 // `advance_many` fails (left to the reaper as unknown), and the next
                                 // claim, on its own, says whether the store still works.
-                                self.recorded(moves, Err(error.to_string()), &mut report, observer);
+                                halted |= self.recorded(moves, Err(error.to_string()), &mut report, observer) && stop;
                                 continue;
                             }
                         }
@@ -572,7 +574,7 @@ impl<'a, S: Store> Worker<'a, S> {
                 finished_since = None;
                 forget_empty(&mut empty_until, &moves);
                 let moved = self.store.advance_many(&moves).await.map_err(|error| error.to_string());
-                self.recorded(moves, moved, &mut report, observer);
+                halted |= self.recorded(moves, moved, &mut report, observer) && stop;
             }
             if let Some(since) = finished_since {
                 wait = wait.min(self.options.outcome_window.saturating_sub(since.elapsed()));
@@ -601,8 +603,7 @@ impl<'a, S: Store> Worker<'a, S> {
                 in_flight.next().await
             };
             if let Some(done) = next {
-                halted |= self.options.stop_at_first_failure
-                    && matches!(done.transition, Transition::Failed | Transition::OutcomeUnknown);
+                halted |= stop && matches!(done.transition, Transition::Failed | Transition::OutcomeUnknown);
                 // Recorded with the next claim, or alone when the window ends: reported once recorded.
                 finished.push(done);
                 finished_since.get_or_insert_with(Instant::now);
@@ -621,13 +622,15 @@ impl<'a, S: Store> Worker<'a, S> {
     }
 
     /// Counts and reports the batches whose outcomes the store was asked to record.
+    /// Reports the moves' outcomes: whether any of them could not be recorded.
     fn recorded(
         &self,
         moves: Vec<BatchMove>,
         moved: Result<Vec<bool>, String>,
         report: &mut WorkerReport,
         observer: &mut impl WorkerObserver,
-    ) {
+    ) -> bool {
+        let mut unrecorded = false;
         for (index, step) in moves.into_iter().enumerate() {
             let outcome = step.outcome.unwrap_or_else(|| BatchOutcome::Unknown {
                 error: crate::bulk::ErrorRecord {
@@ -642,9 +645,11 @@ impl<'a, S: Store> Worker<'a, S> {
                 Ok(_) => Handled::Unrecorded(outcome, "the store refused the outcome".to_owned()),
                 Err(error) => Handled::Unrecorded(outcome, error.clone()),
             };
+            unrecorded |= matches!(handled, Handled::Unrecorded(..));
             self.count(report, &step.lease, &handled);
             observer.batch(&step.lease, &handled);
         }
+        unrecorded
     }
 
     /// Whether nothing is left this worker could claim: no pending or claimed

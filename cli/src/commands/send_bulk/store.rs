@@ -583,7 +583,7 @@ struct Observer {
     bar: ProgressBar,
     interrupt: Arc<AtomicBool>,
     this_run: BTreeSet<u64>,
-    /// A batch failed, ended unknown or went unrecorded: nothing more is claimed.
+    /// A batch failed, ended unknown or went unrecorded: the run said it stops.
     stopped: bool,
     /// Batches handed back, and those of them that may have been sent with no
     /// outcome known (unknown, or their outcome not recorded).
@@ -636,8 +636,7 @@ impl WorkerObserver for Observer {
             _ => false,
         };
         if ended_badly && !self.stopped {
-            // Nothing more is claimed (for failed and unknown ones the worker
-            // stops by itself: `stop_at_first_failure`).
+            // The worker claims nothing more (`stop_at_first_failure`).
             self.stopped = true;
             self.bar.suspend(|| {
                 crate::stderr_line!("stopping: no more batches are started; those not sent stay for the next run")
@@ -647,7 +646,7 @@ impl WorkerObserver for Observer {
     }
 
     fn keep_claiming(&mut self) -> bool {
-        !self.stopped && !self.interrupt.load(Ordering::SeqCst)
+        !self.interrupt.load(Ordering::SeqCst)
     }
 
     fn attempted(&mut self, _lease: &Lease) {
