@@ -272,7 +272,8 @@ fn apply_at(memory: &MemoryStore, at: Millis, call: &Call) -> StoreResult<Done> 
 /// # async fn demo() -> Result<(), payamak::campaign::StoreError> {
 /// use payamak::campaign::{Account, JsonLinesStore, Store};
 ///
-/// # let path = std::env::temp_dir().join(format!("payamak-doc-{}.jsonl", std::process::id()));
+/// # let dir = tempfile::tempdir().expect("a temp dir");
+/// # let path = dir.path().join("jobs.jsonl");
 /// let store = JsonLinesStore::open(&path)?;
 /// let account = Account {
 ///     name: "main".into(),
@@ -285,7 +286,6 @@ fn apply_at(memory: &MemoryStore, at: Millis, call: &Call) -> StoreResult<Done> 
 /// drop(store);
 /// // Opened again, it has what it had.
 /// assert_eq!(JsonLinesStore::open(&path)?.accounts().await?.len(), 1);
-/// # std::fs::remove_file(&path).ok();
 /// # Ok(()) }
 /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(demo()).unwrap();
 /// ```
@@ -707,12 +707,13 @@ mod tests {
     use crate::campaign::BatchState;
     use std::sync::atomic::AtomicUsize;
 
-    /// A fresh path in the temp directory.
+    /// A path no other test has used, in a directory of this run's own (a
+    /// process id is reused across runs; an earlier run's file must not be found).
     fn path() -> PathBuf {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!("payamak-jsonl-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("a temp dir");
-        dir.join(format!("store-{}.jsonl", NEXT.fetch_add(1, Ordering::SeqCst)))
+        static DIR: std::sync::LazyLock<tempfile::TempDir> =
+            std::sync::LazyLock::new(|| tempfile::tempdir().expect("a temp dir"));
+        DIR.path().join(format!("store-{}.jsonl", NEXT.fetch_add(1, Ordering::SeqCst)))
     }
 
     /// Everything the store says about campaign `id`, to compare two openings.

@@ -773,10 +773,8 @@ const SAVEPOINT: &str = "payamak_enqueue_single";
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// # let dir = std::env::temp_dir().join(format!("payamak-doc-sqlite-{}", std::process::id()));
-/// # std::fs::create_dir_all(&dir)?;
-/// # let path = dir.join("jobs.db");
-/// # let _ = std::fs::remove_file(&path);
+/// # let dir = tempfile::tempdir()?;
+/// # let path = dir.path().join("jobs.db");
 /// // Once, at deployment: the store and its account.
 /// let store = SqliteStore::open(&path)?;
 /// let account = Account {
@@ -800,7 +798,6 @@ const SAVEPOINT: &str = "payamak_enqueue_single";
 /// let created = enqueue_single_in(&tx, &otp, &MobileNumber::parse("09121234567")?)?;
 /// tx.commit()?; // the attempt and its code together: a worker may send it now
 /// # assert!(!created.existed);
-/// # let _ = std::fs::remove_dir_all(&dir);
 /// # Ok(())
 /// # }
 /// ```

@@ -825,14 +825,16 @@ conformance!(memory, Some(payamak::campaign::MemoryStore::new()), {
 mod store_files {
     use std::path::PathBuf;
     use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::LazyLock;
 
     static NEXT: AtomicUsize = AtomicUsize::new(0);
+    // A directory of this run's own: a process id is reused across runs, and
+    // a file an earlier run left behind must never be taken for a new one.
+    static DIR: LazyLock<tempfile::TempDir> = LazyLock::new(|| tempfile::tempdir().expect("a temp dir"));
 
-    /// A fresh store file under the target directory's temp folder.
+    /// A store file no other test has used.
     pub fn path() -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("payamak-store-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        dir.join(format!("store-{}.db", NEXT.fetch_add(1, Ordering::SeqCst)))
+        DIR.path().join(format!("store-{}.db", NEXT.fetch_add(1, Ordering::SeqCst)))
     }
 }
 
