@@ -117,7 +117,8 @@ pub struct WorkerOptions {
     pub outcome_window: Duration,
     /// Claim nothing more once a batch this worker sent failed, ended
     /// unknown or had its outcome go unrecorded (the batches on their way
-    /// finish), as a bulk journal's run
+    /// finish; a store that fails to record outcomes stops every worker
+    /// this way), as a bulk journal's run
     /// stops: for one send run by hand, where the next batches would most
     /// likely meet the same trouble. Off by default: a worker goes on.
     pub stop_at_first_failure: bool,
@@ -280,9 +281,13 @@ impl<'a, S: Store> Worker<'a, S> {
     /// [`WorkerOptions::until_idle`]; and no delivery read due, see
     /// [`DeliveryOptions::wait_for_due`]) or forever. A store error stops it;
     /// the batches on their way finish first. Outcomes the store fails to
-    /// record do not stop it: they are counted [unrecorded](WorkerReport::unrecorded),
-    /// their batches left attempting. Delivery statuses are read
-    /// beside the sends (see [`DeliveryOptions`]).
+    /// record (an error, not an outcome refused because the reaper already
+    /// called its batch unknown) stop it claiming: the batches on their way finish, and the run
+    /// ends with them counted [unrecorded](WorkerReport::unrecorded), left
+    /// attempting (the reaper calls them unknown). Every batch sent while the
+    /// store cannot record outcomes would end unknown, each a decision for a
+    /// person; pending, they wait safely for a worker over a working store.
+    /// Delivery statuses are read beside the sends (see [`DeliveryOptions`]).
     pub async fn run(&self, observer: &mut impl WorkerObserver) -> Result<WorkerReport, StoreError> {
         let Some(deliveries) = &self.options.deliveries else { return self.run_sends(observer).await };
         let sends_over = AtomicBool::new(false);
@@ -444,7 +449,8 @@ impl<'a, S: Store> Worker<'a, S> {
         // Batches sent whose outcomes are not recorded yet, and since when the first of them waits.
         let mut finished: Vec<BatchMove> = Vec::new();
         let mut finished_since: Option<Instant> = None;
-        // A batch failed, ended unknown or went unrecorded, and the options say to stop claiming then.
+        // The store failed to record outcomes, or a batch failed, ended unknown or had its outcome
+        // refused (reaped meanwhile) and the options say to stop claiming then.
         let stop = self.options.stop_at_first_failure;
         let mut halted = false;
         loop {
@@ -475,7 +481,8 @@ impl<'a, S: Store> Worker<'a, S> {
             'fill: while failure.is_none() && !stopping && in_flight.len() < self.options.concurrency.max(1) {
                 let mut claimed_any = false;
                 for offset in 0..accounts.len() {
-                    if in_flight.len() >= self.options.concurrency.max(1) {
+                    // An outcome just went unrecorded: claim nothing more (one claimed with it is sent).
+                    if in_flight.len() >= self.options.concurrency.max(1) || halted {
                         break 'fill;
                     }
                     let Some(account) = accounts.get((rotation + offset) % accounts.len()) else { continue };
@@ -512,10 +519,11 @@ impl<'a, S: Store> Worker<'a, S> {
                             }
                             Err(error) => {
                                 // Nothing recorded, nothing claimed: the outcomes are lost as when
-                                // `advance_many` fails (left to the reaper as unknown), and the next
-                                // claim, on its own, says whether the store still works.
-                                halted |= self.recorded(moves, Err(error.to_string()), &mut report, observer) && stop;
-                                continue;
+                                // `advance_many` fails (left to the reaper as unknown), and the worker
+                                // stops claiming.
+                                self.recorded(moves, Err(error.to_string()), &mut report, observer);
+                                halted = true;
+                                break 'fill;
                             }
                         }
                     };
@@ -574,7 +582,8 @@ impl<'a, S: Store> Worker<'a, S> {
                 finished_since = None;
                 forget_empty(&mut empty_until, &moves);
                 let moved = self.store.advance_many(&moves).await.map_err(|error| error.to_string());
-                halted |= self.recorded(moves, moved, &mut report, observer) && stop;
+                let store_failed = moved.is_err();
+                halted |= (self.recorded(moves, moved, &mut report, observer) && stop) || store_failed;
             }
             if let Some(since) = finished_since {
                 wait = wait.min(self.options.outcome_window.saturating_sub(since.elapsed()));

@@ -239,6 +239,13 @@ pub async fn run(args: WorkerArgs, context: &Context) -> CliResult {
         for (account, reason) in &report.paused {
             output.warn(format!("account {account:?} is paused: {reason}"));
         }
+        if report.unrecorded > 0 {
+            output.warn(format!(
+                "stopped claiming: {} sent batch(es) could not have their outcome recorded (above); they will be \
+                 counted unknown, not sent again. Run a worker again once the store works",
+                report.unrecorded
+            ));
+        }
     }
     Ok(if report.unknown > 0 || report.unrecorded > 0 { Exit::Unknown } else { Exit::Ok })
 }

@@ -120,7 +120,8 @@ fn with_a_store_a_sent_batch_whose_outcome_cannot_be_committed_is_unknown_and_no
 
 #[test]
 fn a_worker_whose_store_stays_full_exits_4_when_a_sent_batch_is_unrecorded_and_3_when_none_went() {
-    for (point, code, sent) in [("outcome:1+", 4, 100), ("attempt:1+", 3, 0)] {
+    let (unrecorded, full) = ("its outcome could not be recorded", "No space left on device");
+    for (point, code, sent, says) in [("outcome:1+", 4, 100, unrecorded), ("attempt:1+", 3, 0, full)] {
         let emulator = emulator();
         let home = TempDir::new("worker-store-full");
         let store = format!("sqlite:{}", home.join("sends.db").display());
@@ -132,10 +133,36 @@ fn a_worker_whose_store_stays_full_exits_4_when_a_sent_batch_is_unrecorded_and_3
         command.args(["worker", "--store", &store, "--until-idle", "--no-deliveries", "--workers", "1"]);
         let worker = run(command.env("PAYAMAK_TEST_STORE_FAIL", point));
         worker.expect_code(code);
-        assert!(worker.stderr.contains("No space left on device"), "{point}: {}", worker.stderr);
-        // Batch 1 went (its outcome unrecorded), and nothing after the store stayed full.
+        assert!(worker.stderr.contains(says), "{point}: {}", worker.stderr);
+        // Batch 1 went (its outcome unrecorded), and nothing after it.
         assert_received(&emulator, &all, |index| usize::from(index < sent));
     }
+}
+
+#[test]
+fn a_worker_stops_claiming_once_an_outcome_goes_unrecorded_and_a_later_run_sends_the_rest() {
+    let emulator = emulator();
+    let home = TempDir::new("worker-outcome-lost");
+    let store = format!("sqlite:{}", home.join("sends.db").display());
+    let all = numbers(250);
+    let csv = home.join("list.csv");
+    write_csv(&csv, &all);
+    crate::campaign::create(&emulator, &home, &store, &csv, &[]).expect_code(0);
+    let worker = |fail: Option<&str>| {
+        let mut command = against(&emulator, &home);
+        command.args(["worker", "--store", &store, "--until-idle", "--no-deliveries", "--workers", "1"]);
+        if let Some(point) = fail {
+            command.env("PAYAMAK_TEST_STORE_FAIL", point);
+        }
+        run(&mut command)
+    };
+    // Only the first outcome fails to commit: the store works again at once, but the worker stops.
+    let first = worker(Some("outcome:1"));
+    first.expect_code(4);
+    assert!(first.stderr.contains("stopped claiming"), "{}", first.stderr);
+    assert_received(&emulator, &all, |index| usize::from(index < 100));
+    worker(None).expect_code(0);
+    assert_received(&emulator, &all, |_| 1);
 }
 
 #[test]
