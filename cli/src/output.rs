@@ -67,15 +67,22 @@ impl Output {
     /// Prints `value` as the run's JSON document, written to stdout as it is serialized
     /// (a list of many rows is never held twice). A closed pipe is not an error.
     pub fn print_json<T: Serialize + ?Sized>(&self, value: &T) {
+        if let Err(error) = self.try_print_json(value) {
+            crate::stderr_line!("error: cannot write JSON: {error}");
+        }
+    }
+
+    /// [`Output::print_json`], for a value whose serializing may fail (one
+    /// read from a file as it is written): the error, unless the pipe was closed.
+    pub fn try_print_json<T: Serialize + ?Sized>(&self, value: &T) -> std::io::Result<()> {
         let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
         let result = serde_json::to_writer_pretty(&mut stdout, value)
             .map_err(std::io::Error::from)
             .and_then(|()| writeln!(stdout))
             .and_then(|()| stdout.flush());
-        if let Err(error) = result {
-            if error.kind() != std::io::ErrorKind::BrokenPipe {
-                crate::stderr_line!("error: cannot write JSON: {error}");
-            }
+        match result {
+            Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+            other => other,
         }
     }
 

@@ -104,34 +104,56 @@ pub fn check_parts(text: &TextJson, max_parts: u32) -> Result<(), Failure> {
 }
 
 /// What a `--dry-run` shows: who would get what, and what it would cost.
+/// `R` is the recipients as JSON: the send's own list, or a list read again
+/// from a file as it is written out ([`StreamedNumbers`]).
 #[derive(Debug, Serialize)]
-pub struct DryRunJson<'a> {
+pub struct DryRunJson<'a, R = &'a [payamak::recipient::MobileNumber]> {
     /// Always true: nothing was sent.
     pub dry_run: bool,
     /// The sender number.
     pub from: String,
     /// The recipients, normalised (borrowed from the send: a million of them are not copied).
-    pub recipients: &'a [payamak::recipient::MobileNumber],
+    pub recipients: R,
     /// How the text is sent.
     pub text: TextJson,
     /// Calls of at most 100 recipients.
     pub batches: usize,
     /// SMS parts in all: parts per recipient × recipients (what the panel charges by).
     pub total_parts: u64,
+    /// How many recipients there are.
+    #[serde(skip)]
+    pub count: usize,
+    /// The first of them, for the table.
+    #[serde(skip)]
+    pub first: &'a [payamak::recipient::MobileNumber],
 }
 
 impl<'a> DryRunJson<'a> {
     /// The dry run of sending `sms`.
     pub fn of(sms: &'a Sms) -> Self {
-        let text = TextJson::of(sms.text());
         let recipients = sms.recipients();
+        DryRunJson::new(sms.sender(), TextJson::of(sms.text()), recipients.len(), recipients, recipients)
+    }
+}
+
+impl<'a, R: Serialize> DryRunJson<'a, R> {
+    /// The dry run of sending a text to `count` recipients, `first` the first of them.
+    pub fn new(
+        from: &str,
+        text: TextJson,
+        count: usize,
+        first: &'a [payamak::recipient::MobileNumber],
+        recipients: R,
+    ) -> Self {
         DryRunJson {
             dry_run: true,
-            from: sms.sender().to_owned(),
-            total_parts: u64::from(text.parts) * recipients.len() as u64,
-            batches: recipients.len().div_ceil(payamak::sms::MAX_RECIPIENTS_PER_CALL),
+            from: from.to_owned(),
+            total_parts: u64::from(text.parts) * count as u64,
+            batches: count.div_ceil(payamak::sms::MAX_RECIPIENTS_PER_CALL),
             recipients,
             text,
+            count,
+            first,
         }
     }
 
@@ -142,20 +164,55 @@ impl<'a> DryRunJson<'a> {
             return;
         }
         output.print(format!("dry run: nothing was sent. From {}:", self.from));
-        for number in self.recipients.iter().take(shown) {
+        for number in self.first.iter().take(shown) {
             output.print(format!("  {number}"));
         }
-        if self.recipients.len() > shown {
-            output.print(format!("  ... and {} more", self.recipients.len() - shown));
+        if self.count > shown {
+            output.print(format!("  ... and {} more", self.count - shown));
         }
         output.print(self.text.describe());
         output.print(format!(
             "{} recipient(s) × {} part(s) = {} SMS parts in {} call(s)",
-            self.recipients.len(),
-            self.text.parts,
-            self.total_parts,
-            self.batches
+            self.count, self.text.parts, self.total_parts, self.batches
         ));
+    }
+}
+
+/// Recipients written to JSON as they are read from a file, so that a list of
+/// millions is never held: the read must give `expected` numbers (the count
+/// a first pass found), or writing fails, saying the file changed.
+pub struct StreamedNumbers<I> {
+    numbers: std::cell::RefCell<Option<I>>,
+    expected: usize,
+}
+
+impl<I> StreamedNumbers<I> {
+    /// The numbers `numbers` will give, `expected` of them.
+    pub fn new(numbers: I, expected: usize) -> Self {
+        StreamedNumbers { numbers: std::cell::RefCell::new(Some(numbers)), expected }
+    }
+}
+
+impl<I: Iterator<Item = anyhow::Result<payamak::recipient::MobileNumber>>> Serialize for StreamedNumbers<I> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{Error as _, SerializeSeq as _};
+        let Some(numbers) = self.numbers.borrow_mut().take() else {
+            return Err(S::Error::custom("the recipients were written already"));
+        };
+        let mut seq = serializer.serialize_seq(Some(self.expected))?;
+        let mut written = 0usize;
+        for number in numbers {
+            let number = number.map_err(|error| S::Error::custom(format!("{error:#}")))?;
+            written += 1;
+            if written > self.expected {
+                break;
+            }
+            seq.serialize_element(number.as_str())?;
+        }
+        if written != self.expected {
+            return Err(S::Error::custom("the CSV file changed while it was read"));
+        }
+        seq.end()
     }
 }
 

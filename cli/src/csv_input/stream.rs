@@ -4,7 +4,7 @@
 //! decides them from the whole file; repeated numbers are left to the store.
 
 use std::cell::RefCell;
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::fs::File;
 use std::io::Read;
 use std::path::Path;
@@ -146,27 +146,129 @@ fn check_prefix(prefix: &[u8], whole: bool, encoding: &'static Encoding, forced:
     Ok(())
 }
 
+/// A row of the file as a pass that drops repeated numbers sees it.
+enum Met {
+    /// A valid number, met for the first time.
+    New(MobileNumber),
+    /// A valid number met before, on this line.
+    Repeat(u64, MobileNumber),
+    /// A row whose number is invalid.
+    Invalid(InvalidRow),
+}
+
+/// Reads `path` as a stream, handing each data row to `visit`; the notes on how it was read.
+fn walk(path: &Path, options: CsvOptions<'_>, mut visit: impl FnMut(Met)) -> anyhow::Result<Vec<String>> {
+    let stream = open(path, options)?;
+    let notes = stream.notes.clone();
+    let mut seen = SeenNumbers::default();
+    for row in stream {
+        let (line, row) = row.with_context(|| format!("cannot read the CSV file {}", path.display()))?;
+        visit(match row {
+            StreamRow::Number(number) if seen.insert(&number) => Met::New(number),
+            StreamRow::Number(number) => Met::Repeat(line, number),
+            StreamRow::Invalid(row) => Met::Invalid(row),
+        });
+    }
+    Ok(notes)
+}
+
 /// Reads the whole file as a stream into recipients: repeated numbers dropped
 /// (and listed) here, invalid ones listed. Only the numbers and those lists are
 /// kept, never the file's text or rows.
 pub fn collect(path: &Path, options: CsvOptions<'_>) -> anyhow::Result<super::CsvRecipients> {
-    let stream = open(path, options)?;
-    let mut result = super::CsvRecipients { notes: stream.notes.clone(), ..Default::default() };
-    let mut seen = std::collections::HashSet::new();
-    for row in stream {
-        let (line, row) = row.with_context(|| format!("cannot read the CSV file {}", path.display()))?;
-        match row {
-            StreamRow::Number(number) => {
-                if seen.insert(number.clone()) {
-                    result.numbers.push(number);
-                } else {
-                    result.duplicates.push(super::DuplicateRow { line, number: number.into_string() });
-                }
+    let mut result = super::CsvRecipients::default();
+    result.notes = walk(path, options, |met| match met {
+        Met::New(number) => result.numbers.push(number),
+        Met::Repeat(line, number) => result.duplicates.push(super::DuplicateRow { line, number: number.into_string() }),
+        Met::Invalid(row) => result.invalid.push(row),
+    })?;
+    Ok(result)
+}
+
+/// What one pass over a file finds, holding only the first rows of each kind:
+/// its memory does not grow with the file (but for one integer per number, to
+/// tell repeats).
+#[derive(Debug, Default)]
+pub struct Scan {
+    /// What was assumed to read the file, for the user.
+    pub notes: Vec<String>,
+    /// Valid numbers, each counted once.
+    pub unique: usize,
+    /// The first of them, in file order.
+    pub first: Vec<MobileNumber>,
+    /// The first rows whose number is invalid, and how many there are in all.
+    pub invalid: Vec<InvalidRow>,
+    pub invalid_total: usize,
+    /// The first rows repeating a number met before, and how many there are in all.
+    pub duplicates: Vec<super::DuplicateRow>,
+    pub duplicates_total: usize,
+}
+
+/// Reads the whole file, keeping the first `kept` rows of each kind (see [`Scan`]).
+pub fn scan(path: &Path, options: CsvOptions<'_>, kept: usize) -> anyhow::Result<Scan> {
+    let mut scan = Scan::default();
+    scan.notes = walk(path, options, |met| match met {
+        Met::New(number) => {
+            scan.unique += 1;
+            if scan.first.len() < kept {
+                scan.first.push(number);
             }
-            StreamRow::Invalid(row) => result.invalid.push(row),
+        }
+        Met::Repeat(line, number) => {
+            scan.duplicates_total += 1;
+            if scan.duplicates.len() < kept {
+                scan.duplicates.push(super::DuplicateRow { line, number: number.into_string() });
+            }
+        }
+        Met::Invalid(row) => {
+            scan.invalid_total += 1;
+            if scan.invalid.len() < kept {
+                scan.invalid.push(row);
+            }
+        }
+    })?;
+    Ok(scan)
+}
+
+/// The valid numbers of the file, the first occurrence of each, in file order, as a stream.
+pub fn unique_numbers(
+    path: &Path,
+    options: CsvOptions<'_>,
+) -> anyhow::Result<impl Iterator<Item = anyhow::Result<MobileNumber>>> {
+    let stream = open(path, options)?;
+    let mut seen = SeenNumbers::default();
+    let path = path.to_owned();
+    Ok(stream.filter_map(move |row| match row {
+        Ok((_, StreamRow::Number(number))) => seen.insert(&number).then_some(Ok(number)),
+        Ok((_, StreamRow::Invalid(_))) => None,
+        Err(error) => Some(Err(error.context(format!("cannot read the CSV file {}", path.display())))),
+    }))
+}
+
+/// The numbers met so far, as a compressed bitmap of their last nine digits
+/// (a canonical number is `09` and nine digits): a few bytes a number, so
+/// that reading a file of millions stays within a few megabytes.
+#[derive(Default)]
+pub struct SeenNumbers {
+    canonical: roaring::RoaringBitmap,
+    others: HashSet<MobileNumber>,
+}
+
+impl SeenNumbers {
+    /// Adds `number`: true when it was not met before.
+    pub fn insert(&mut self, number: &MobileNumber) -> bool {
+        match canonical_key(number.as_str()) {
+            Some(key) => self.canonical.insert(key),
+            None => self.others.insert(number.clone()),
         }
     }
-    Ok(result)
+}
+
+/// The nine digits after `09`, as one integer (below 10⁹, so a `u32`), or
+/// `None` for a number not in that form.
+fn canonical_key(number: &str) -> Option<u32> {
+    let digits = number.strip_prefix("09").filter(|digits| digits.len() == 9)?;
+    digits.bytes().try_fold(0u32, |key, byte| byte.is_ascii_digit().then(|| key * 10 + u32::from(byte - b'0')))
 }
 
 impl Iterator for CsvStream {
@@ -257,10 +359,50 @@ impl<R: Read> Read for CountingReader<R> {
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_scan_and_the_unique_numbers_find_what_collecting_finds_holding_only_the_first_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("list.csv");
+        let mut text = String::from("name,number\n");
+        for n in 0..30 {
+            // Every third number repeats the one before; every fifth row is invalid.
+            let number = if n % 3 == 2 { n - 1 } else { n };
+            let cell = if n % 5 == 4 { "0912".to_owned() } else { format!("0912{number:07}") };
+            text.push_str(&format!("c{n},{cell}\n"));
+        }
+        std::fs::write(&path, &text).unwrap();
+        let whole = collect(&path, CsvOptions::default()).unwrap();
+        let scan = scan(&path, CsvOptions::default(), 4).unwrap();
+        assert_eq!(scan.unique, whole.numbers.len());
+        assert_eq!(scan.first, whole.numbers[..4]);
+        assert_eq!((scan.invalid_total, scan.duplicates_total), (whole.invalid.len(), whole.duplicates.len()));
+        assert!(scan.invalid_total > 4 && scan.duplicates_total > 4, "{scan:?}");
+        let lines = |rows: &[InvalidRow]| rows.iter().map(|row| row.line).collect::<Vec<_>>();
+        assert_eq!(lines(&scan.invalid), lines(&whole.invalid[..4]));
+        let repeats = |rows: &[super::super::DuplicateRow]| rows.iter().map(|row| row.line).collect::<Vec<_>>();
+        assert_eq!(repeats(&scan.duplicates), repeats(&whole.duplicates[..4]));
+        let streamed: Vec<MobileNumber> =
+            unique_numbers(&path, CsvOptions::default()).unwrap().collect::<anyhow::Result<_>>().unwrap();
+        assert_eq!(streamed, whole.numbers);
+    }
+
+    #[test]
+    fn numbers_are_told_apart_by_their_nine_digits_after_09() {
+        assert_eq!(canonical_key("09121234567"), Some(121_234_567));
+        assert_eq!(canonical_key("09999999999"), Some(999_999_999));
+        assert_eq!(canonical_key("9121234567"), None);
+        assert_eq!(canonical_key("0912123456"), None);
+        assert_eq!(canonical_key("0912123456x"), None);
+        let mut seen = SeenNumbers::default();
+        assert!(seen.insert(&MobileNumber::parse("09121234567").unwrap()));
+        assert!(!seen.insert(&MobileNumber::parse("+98 912 123 4567").unwrap()));
+        assert!(seen.insert(&MobileNumber::parse("09121234568").unwrap()));
+        assert!(seen.insert(&MobileNumber::parse("09021234567").unwrap()));
+    }
+
     fn rows(text: &[u8], options: CsvOptions<'_>) -> (Vec<(u64, String)>, Vec<u64>, Vec<String>) {
-        let dir = std::env::temp_dir().join(format!("payamak-csv-stream-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join(format!("{:x}.csv", text.len() * 31 + text.first().copied().unwrap_or(0) as usize));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("list.csv");
         std::fs::write(&path, text).unwrap();
         let stream = open(&path, options).unwrap();
         let notes = stream.notes.clone();
@@ -287,9 +429,8 @@ mod tests {
     #[test]
     fn collecting_the_stream_gives_what_the_whole_file_reader_gives() {
         let text = "name,number\nA,09121234567\nB,0912\n\nC,+98 912 123 4567\nD,09351234567\nE,02112345678\n";
-        let dir = std::env::temp_dir().join(format!("payamak-csv-collect-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("list.csv");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("list.csv");
         std::fs::write(&path, text).unwrap();
         let streamed = collect(&path, CsvOptions::default()).unwrap();
         let whole = super::super::from_bytes(text.as_bytes(), CsvOptions::default()).unwrap();

@@ -49,6 +49,40 @@ fn a_dry_run_shows_recipients_parts_and_cost_and_sends_nothing() {
 }
 
 #[test]
+fn a_bulk_dry_run_lists_each_number_once_in_file_order_and_opens_no_store() {
+    let home = TempDir::new("bulk-dry-run");
+    let csv = home.join("list.csv");
+    let all = numbers(45);
+    // Every number twice (the repeat right after it), and an invalid row after every tenth.
+    let mut rows = Vec::new();
+    for (index, number) in all.iter().enumerate() {
+        rows.extend([number.clone(), number.clone()]);
+        if index % 10 == 9 {
+            rows.push("0912".to_owned());
+        }
+    }
+    write_csv(&csv, &rows);
+    let dry_run = |global: &[&str], extra: &[&str]| {
+        let command = ["send-bulk", "--dry-run", "--from", "5000123456", "--text", "hi", "--csv"];
+        run(payamak(&home).args(global).args(command).arg(&csv).args(extra))
+    };
+    let json = dry_run(&["--json"], &[]);
+    let document = json.expect_code(0).json();
+    assert_eq!(document["recipients"], serde_json::json!(all));
+    assert_eq!((document["batches"].as_u64(), document["total_parts"].as_u64()), (Some(1), Some(45)));
+    assert!(json.stderr.contains("45 repeated number(s)"), "{}", json.stderr);
+    assert!(json.stderr.contains("invalid mobile number"), "{}", json.stderr);
+    let human = dry_run(&[], &[]);
+    let stdout = &human.expect_code(0).stdout;
+    assert!(stdout.contains(&format!("  {}\n", all[19])) && !stdout.contains(&all[20]), "{stdout}");
+    assert!(stdout.contains("... and 25 more") && stdout.contains("45 recipient(s) × 1 part(s)"), "{stdout}");
+    let strict = dry_run(&[], &["--strict"]);
+    assert!(strict.expect_code(2).stderr.contains("4 invalid number(s)"), "{}", strict.stderr);
+    let files: Vec<_> = std::fs::read_dir(home.join("")).unwrap().map(|entry| entry.unwrap().file_name()).collect();
+    assert!(!files.iter().any(|name| name.to_string_lossy().starts_with("list.csv.")), "{files:?}");
+}
+
+#[test]
 fn a_runaway_text_is_refused_unless_max_parts_allows_it() {
     let emulator = emulator();
     let home = TempDir::new("max-parts");

@@ -112,7 +112,7 @@ fn store_for(home: &TempDir, name: &str) -> Option<String> {
 }
 
 /// One size of `scale_memory`: (importer peak, worker peak), bytes.
-fn memory_at(recipients: usize) -> Option<(u64, u64, u64)> {
+fn memory_at(recipients: usize) -> Option<(u64, u64, u64, u64)> {
     let emulator = emulator_with(Emulator::builder().account(Account::demo().unlimited().credit(1e12)));
     let home = TempDir::new(&format!("scale-memory-{recipients}"));
     let csv = home.join("customers.csv");
@@ -175,7 +175,21 @@ fn memory_at(recipients: usize) -> Option<(u64, u64, u64)> {
         bulk.max_rss as f64 / MB,
         bulk.elapsed.as_secs_f64()
     );
-    Some((import.max_rss, sent.max_rss, bulk.max_rss))
+    // Its dry run, listing every number with `--json`: no store, the file read as a stream.
+    let mut dry_run = payamak(&home);
+    dry_run
+        .args(["--json", "send-bulk", "--dry-run", "--from", "5000123456", "--text", "حراج", "--csv"])
+        .arg(&bulk_csv);
+    let dry_run = measured(&mut dry_run, &home, "dry-run");
+    assert_eq!(dry_run.code, Some(0), "{}", dry_run.stderr);
+    let listed: serde_json::Value = serde_json::from_str(&dry_run.stdout).expect("a JSON document");
+    assert_eq!(listed["recipients"].as_array().map(Vec::len), Some(recipients), "every number listed");
+    eprintln!(
+        "scale_memory {recipients} recipients: send-bulk --dry-run --json {:.1} MB peak in {:.1} s",
+        dry_run.max_rss as f64 / MB,
+        dry_run.elapsed.as_secs_f64()
+    );
+    Some((import.max_rss, sent.max_rss, bulk.max_rss, dry_run.max_rss))
 }
 
 #[test]
@@ -187,22 +201,25 @@ fn scale_memory() {
         let Some(peaks) = memory_at(size) else { return };
         figures.push((size, peaks));
     }
-    let Some(&(base_size, (base_import, base_worker, base_bulk))) = figures.first() else { return };
-    for &(size, (import, worker, bulk)) in &figures {
+    let Some(&(base_size, (base_import, base_worker, base_bulk, base_dry_run))) = figures.first() else { return };
+    for &(size, (import, worker, bulk, dry_run)) in &figures {
         eprintln!(
             "scale_memory: {size} recipients: importer {:.1} MB ({:.2}× its figure at {base_size}), worker {:.1} MB \
-             ({:.2}×), send-bulk {:.1} MB ({:.2}×)",
+             ({:.2}×), send-bulk {:.1} MB ({:.2}×), its dry run {:.1} MB ({:.2}×)",
             import as f64 / MB,
             import as f64 / base_import as f64,
             worker as f64 / MB,
             worker as f64 / base_worker as f64,
             bulk as f64 / MB,
             bulk as f64 / base_bulk as f64,
+            dry_run as f64 / MB,
+            dry_run as f64 / base_dry_run as f64,
         );
-        assert!([import, worker, bulk].iter().all(|&peak| peak as f64 <= 64.0 * MB), "over 64 MB at {size}");
+        assert!([import, worker, bulk, dry_run].iter().all(|&peak| peak as f64 <= 64.0 * MB), "over 64 MB at {size}");
         assert!(import as f64 <= 1.2 * base_import as f64, "the importer's memory grows with the recipients");
         assert!(worker as f64 <= 1.2 * base_worker as f64, "the worker's memory grows with the recipients");
         assert!(bulk as f64 <= 1.2 * base_bulk as f64, "send-bulk's memory grows with the recipients");
+        assert!(dry_run as f64 <= 1.2 * base_dry_run as f64, "the dry run's memory grows with the recipients");
     }
 }
 

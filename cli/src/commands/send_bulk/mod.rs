@@ -17,7 +17,7 @@ use payamak::bulk::{
 use payamak::sms::MAX_RECIPIENTS_PER_CALL;
 use payamak::Sms;
 
-use super::{check_parts, Context, DryRunJson, TextJson};
+use super::{check_parts, Context, DryRunJson, StreamedNumbers, TextJson};
 
 /// The start of the job-store account (and idempotency key) of a file's send:
 /// `send-bulk:<the CSV's canonical path>`.
@@ -26,7 +26,7 @@ pub const ACCOUNT_PREFIX: &str = "send-bulk:";
 /// How many recipients a dry run lists in its table (`--json` lists them all).
 const DRY_RUN_SHOWN: usize = 20;
 use crate::args::SendBulkArgs;
-use crate::csv_input::{self, CsvRecipients};
+use crate::csv_input::{self, DuplicateRow, InvalidRow};
 use crate::failure::{describe, CliResult, Exit, Failure};
 use crate::input;
 use crate::output::Output;
@@ -56,26 +56,28 @@ pub async fn run(args: SendBulkArgs, context: &Context) -> CliResult {
     if args.from.trim().is_empty() {
         return Err(Failure::usage("--from is empty"));
     }
-    if !args.safety.dry_run {
-        if let Some(url) = store_of(&args)? {
-            return store::run(&args, &url, text, context).await;
-        }
+    if args.safety.dry_run {
+        return dry_run(&args, text, output);
+    }
+    if let Some(url) = store_of(&args)? {
+        return store::run(&args, &url, text, context).await;
     }
     let recipients = csv_input::stream::collect(&args.recipients.csv, args.recipients.options())?;
     for note in &recipients.notes {
         output.note(format!("{}: {note}", args.recipients.csv.display()));
     }
-    report_rows(output, &recipients, args.recipients.strict)?;
+    let rows = Rows {
+        invalid: &recipients.invalid,
+        invalid_total: recipients.invalid.len(),
+        duplicates: &recipients.duplicates,
+        duplicates_total: recipients.duplicates.len(),
+    };
+    report_rows(output, &rows, args.recipients.strict)?;
     if recipients.numbers.is_empty() {
         return Err(Failure::usage(format!("no valid recipient numbers in {}", args.recipients.csv.display())));
     }
     let sms = Sms::new(&args.from, text).to_numbers(recipients.numbers.iter().cloned()).flash(args.flash);
     check_parts(&TextJson::of(sms.text()), args.safety.max_parts)?;
-    if args.safety.dry_run {
-        // Nothing is sent, and no journal is opened or written.
-        DryRunJson::of(&sms).print(output, DRY_RUN_SHOWN);
-        return Ok(Exit::Ok);
-    }
     marker::refuse_without_store(&args.recipients.csv)?;
     // Connecting makes no request; it settles which panel and user the journal is for.
     let session = context.connect().await?;
@@ -271,39 +273,85 @@ impl BulkObserver for Observer<'_> {
 }
 
 /// Warns about invalid and repeated numbers; with `strict`, invalid ones are fatal.
-fn report_rows(output: &Output, recipients: &CsvRecipients, strict: bool) -> Result<(), Failure> {
-    const SHOWN: usize = 20;
-    if strict && !recipients.invalid.is_empty() {
-        let lines: Vec<String> = recipients
+/// How many rows of each kind `report_rows` lists.
+const ROWS_SHOWN: usize = 20;
+
+/// The rows a file's recipients leave out: the first of each kind (at least
+/// [`ROWS_SHOWN`] when there are as many), and how many in all.
+struct Rows<'a> {
+    invalid: &'a [InvalidRow],
+    invalid_total: usize,
+    duplicates: &'a [DuplicateRow],
+    duplicates_total: usize,
+}
+
+fn report_rows(output: &Output, rows: &Rows<'_>, strict: bool) -> Result<(), Failure> {
+    if strict && rows.invalid_total > 0 {
+        let lines: Vec<String> = rows
             .invalid
             .iter()
-            .take(SHOWN)
+            .take(ROWS_SHOWN)
             .map(|row| format!("line {}: {:?} {}", row.line, row.input, row.reason))
             .collect();
-        let more = recipients.invalid.len().saturating_sub(SHOWN);
+        let more = rows.invalid_total.saturating_sub(lines.len());
         let more = if more > 0 { format!("; and {more} more") } else { String::new() };
         return Err(Failure::usage(format!(
             "{} invalid number(s), nothing sent (--strict): {}{more}",
-            recipients.invalid.len(),
+            rows.invalid_total,
             lines.join("; ")
         )));
     }
-    for row in recipients.invalid.iter().take(SHOWN) {
+    for row in rows.invalid.iter().take(ROWS_SHOWN) {
         output.warn(format!("line {}: invalid mobile number {:?} ({}); skipped", row.line, row.input, row.reason));
     }
-    if recipients.invalid.len() > SHOWN {
-        output.warn(format!("... and {} more invalid numbers, skipped", recipients.invalid.len() - SHOWN));
+    if rows.invalid_total > ROWS_SHOWN {
+        output.warn(format!("... and {} more invalid numbers, skipped", rows.invalid_total - ROWS_SHOWN));
     }
-    if !recipients.duplicates.is_empty() {
-        let lines: Vec<String> = recipients.duplicates.iter().take(SHOWN).map(|row| row.line.to_string()).collect();
-        let more = if recipients.duplicates.len() > SHOWN { ", ..." } else { "" };
+    if rows.duplicates_total > 0 {
+        let lines: Vec<String> = rows.duplicates.iter().take(ROWS_SHOWN).map(|row| row.line.to_string()).collect();
+        let more = if rows.duplicates_total > ROWS_SHOWN { ", ..." } else { "" };
         output.note(format!(
             "{} repeated number(s) sent to once (lines {}{more})",
-            recipients.duplicates.len(),
+            rows.duplicates_total,
             lines.join(", ")
         ));
     }
     Ok(())
+}
+
+/// `--dry-run`: what the send would do, read from the file as a stream. The
+/// numbers are not held: one pass counts them (and refuses the run as a send
+/// would), and `--json` reads the file again to list them as it writes them.
+fn dry_run(args: &SendBulkArgs, text: String, output: &Output) -> CliResult {
+    let csv = &args.recipients.csv;
+    let scan = csv_input::stream::scan(csv, args.recipients.options(), ROWS_SHOWN.max(DRY_RUN_SHOWN))?;
+    for note in &scan.notes {
+        output.note(format!("{}: {note}", csv.display()));
+    }
+    let rows = Rows {
+        invalid: &scan.invalid,
+        invalid_total: scan.invalid_total,
+        duplicates: &scan.duplicates,
+        duplicates_total: scan.duplicates_total,
+    };
+    report_rows(output, &rows, args.recipients.strict)?;
+    if scan.unique == 0 {
+        return Err(Failure::usage(format!("no valid recipient numbers in {}", csv.display())));
+    }
+    // The send's own checks of the sender and the text, on its first recipients.
+    let sms = Sms::new(&args.from, text).to_numbers(scan.first.iter().cloned()).flash(args.flash);
+    let text_info = TextJson::of(sms.text());
+    check_parts(&text_info, args.safety.max_parts)?;
+    // Nothing is sent, and no journal or store is opened or written.
+    if !output.json {
+        DryRunJson::new(sms.sender(), text_info, scan.unique, &scan.first, ()).print(output, DRY_RUN_SHOWN);
+        return Ok(Exit::Ok);
+    }
+    let numbers = csv_input::stream::unique_numbers(csv, args.recipients.options())?;
+    let recipients = StreamedNumbers::new(numbers, scan.unique);
+    let dry_run = DryRunJson::new(sms.sender(), text_info, scan.unique, &scan.first, recipients);
+    output.try_print_json(&dry_run).map_err(|error| Failure::usage(format!("{}: {error}", csv.display())))?;
+    Ok(Exit::Ok)
 }
 
 fn progress_bar(output: &Output, job: &BulkJob<'_>, journal: &impl payamak::bulk::Journal) -> ProgressBar {
