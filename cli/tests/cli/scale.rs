@@ -175,6 +175,22 @@ fn memory_at(recipients: usize) -> Option<(u64, u64, u64, u64)> {
         bulk.max_rss as f64 / MB,
         bulk.elapsed.as_secs_f64()
     );
+    // Run again after it ended: nothing to send; the store's batches are checked against the mark's digest.
+    let mut rerun = payamak(&home);
+    connect(&mut rerun);
+    rerun.args(["send-bulk", "--from", "5000123456", "--text", "حراج", "--csv"]).arg(&bulk_csv);
+    if !store.starts_with("sqlite:") {
+        rerun.args(["--store", &store]);
+    }
+    let rerun = measured(&mut rerun, &home, "send-bulk-again");
+    assert_eq!(rerun.code, Some(0), "{}", rerun.stderr);
+    assert_eq!(emulator.send_calls().calls, 2 * batches, "the rerun sends nothing");
+    assert!(rerun.max_rss as f64 <= 64.0 * MB, "the rerun's digest of the store holds more than 64 MB");
+    eprintln!(
+        "scale_memory {recipients} recipients: send-bulk again after it ended {:.1} MB peak in {:.1} s",
+        rerun.max_rss as f64 / MB,
+        rerun.elapsed.as_secs_f64()
+    );
     // Its dry run, listing every number with `--json`: no store, the file read as a stream.
     let mut dry_run = payamak(&home);
     dry_run
