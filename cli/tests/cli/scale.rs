@@ -159,13 +159,16 @@ fn memory_at(recipients: usize) -> Option<(u64, u64, u64, u64)> {
     // SQLite, its default store (`bulk.csv.sqlite`); on PostgreSQL, `--store`.
     let bulk_csv = home.join("bulk.csv");
     write_big_csv(&bulk_csv, recipients, recipients);
-    let mut bulk = payamak(&home);
-    connect(&mut bulk);
-    bulk.args(["send-bulk", "--from", "5000123456", "--text", "حراج", "--csv"]).arg(&bulk_csv);
-    if !store.starts_with("sqlite:") {
-        bulk.args(["--store", &store]);
-    }
-    let bulk = measured(&mut bulk, &home, "send-bulk");
+    let send_bulk = || {
+        let mut command = payamak(&home);
+        connect(&mut command);
+        command.args(["send-bulk", "--from", "5000123456", "--text", "حراج", "--csv"]).arg(&bulk_csv);
+        if !store.starts_with("sqlite:") {
+            command.args(["--store", &store]);
+        }
+        command
+    };
+    let bulk = measured(&mut send_bulk(), &home, "send-bulk");
     assert_eq!(bulk.code, Some(0), "{}", bulk.stderr);
     let summary: serde_json::Value = serde_json::from_str(&bulk.stdout).expect("a JSON summary");
     assert_eq!(summary["accepted"].as_u64(), Some(recipients as u64), "{}", bulk.stdout);
@@ -176,13 +179,7 @@ fn memory_at(recipients: usize) -> Option<(u64, u64, u64, u64)> {
         bulk.elapsed.as_secs_f64()
     );
     // Run again after it ended: nothing to send; the store's batches are checked against the mark's digest.
-    let mut rerun = payamak(&home);
-    connect(&mut rerun);
-    rerun.args(["send-bulk", "--from", "5000123456", "--text", "حراج", "--csv"]).arg(&bulk_csv);
-    if !store.starts_with("sqlite:") {
-        rerun.args(["--store", &store]);
-    }
-    let rerun = measured(&mut rerun, &home, "send-bulk-again");
+    let rerun = measured(&mut send_bulk(), &home, "send-bulk-again");
     assert_eq!(rerun.code, Some(0), "{}", rerun.stderr);
     assert_eq!(emulator.send_calls().calls, 2 * batches, "the rerun sends nothing");
     assert!(rerun.max_rss as f64 <= 64.0 * MB, "the rerun's digest of the store holds more than 64 MB");
