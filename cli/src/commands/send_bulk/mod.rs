@@ -285,28 +285,11 @@ struct Rows<'a> {
     duplicates_total: usize,
 }
 
+/// Refuses the run under `--strict` (`strict`) when a row is invalid; else
+/// warns of the invalid rows and notes the repeated numbers.
 fn report_rows(output: &Output, rows: &Rows<'_>, strict: bool) -> Result<(), Failure> {
-    if strict && rows.invalid_total > 0 {
-        let lines: Vec<String> = rows
-            .invalid
-            .iter()
-            .take(ROWS_SHOWN)
-            .map(|row| format!("line {}: {:?} {}", row.line, row.input, row.reason))
-            .collect();
-        let more = rows.invalid_total.saturating_sub(lines.len());
-        let more = if more > 0 { format!("; and {more} more") } else { String::new() };
-        return Err(Failure::usage(format!(
-            "{} invalid number(s), nothing sent (--strict): {}{more}",
-            rows.invalid_total,
-            lines.join("; ")
-        )));
-    }
-    for row in rows.invalid.iter().take(ROWS_SHOWN) {
-        output.warn(format!("line {}: invalid mobile number {:?} ({}); skipped", row.line, row.input, row.reason));
-    }
-    if rows.invalid_total > ROWS_SHOWN {
-        output.warn(format!("... and {} more invalid numbers, skipped", rows.invalid_total - ROWS_SHOWN));
-    }
+    refuse_invalid_rows(rows, strict)?;
+    warn_invalid_rows(output, rows);
     if rows.duplicates_total > 0 {
         let lines: Vec<String> = rows.duplicates.iter().take(ROWS_SHOWN).map(|row| row.line.to_string()).collect();
         let more = if rows.duplicates_total > ROWS_SHOWN { ", ..." } else { "" };
@@ -317,6 +300,36 @@ fn report_rows(output: &Output, rows: &Rows<'_>, strict: bool) -> Result<(), Fai
         ));
     }
     Ok(())
+}
+
+/// `--strict` (`strict`) refuses a file with an invalid row, listing the first.
+fn refuse_invalid_rows(rows: &Rows<'_>, strict: bool) -> Result<(), Failure> {
+    if !strict || rows.invalid_total == 0 {
+        return Ok(());
+    }
+    let lines: Vec<String> = rows
+        .invalid
+        .iter()
+        .take(ROWS_SHOWN)
+        .map(|row| format!("line {}: {:?} {}", row.line, row.input, row.reason))
+        .collect();
+    let more = rows.invalid_total.saturating_sub(lines.len());
+    let more = if more > 0 { format!("; and {more} more") } else { String::new() };
+    Err(Failure::usage(format!(
+        "{} invalid number(s), nothing sent (--strict): {}{more}",
+        rows.invalid_total,
+        lines.join("; ")
+    )))
+}
+
+/// Warns of the first invalid rows, skipped, and of how many more there are.
+fn warn_invalid_rows(output: &Output, rows: &Rows<'_>) {
+    for row in rows.invalid.iter().take(ROWS_SHOWN) {
+        output.warn(format!("line {}: invalid mobile number {:?} ({}); skipped", row.line, row.input, row.reason));
+    }
+    if rows.invalid_total > ROWS_SHOWN {
+        output.warn(format!("... and {} more invalid numbers, skipped", rows.invalid_total - ROWS_SHOWN));
+    }
 }
 
 /// `--dry-run`: what the send would do, read from the file as a stream. The

@@ -27,6 +27,7 @@ use super::marker::{self, Mark};
 use super::summary::{print_summary, SummaryJson};
 use super::test_hooks;
 use super::watch_ctrl_c;
+use super::Rows;
 use crate::args::SendBulkArgs;
 use crate::commands::{campaign, check_parts, worker, Context, TextJson};
 use crate::csv_input::stream::{self, StreamRow};
@@ -34,9 +35,6 @@ use crate::csv_input::InvalidRow;
 use crate::failure::{CliResult, Exit, Failure};
 use crate::output::Output;
 use crate::store::{AnyStore, StoreUrl};
-
-/// How many invalid rows are shown (all are counted).
-const SHOWN: usize = 20;
 
 /// Batch rows read from the store at a time.
 const PAGE: u64 = 100;
@@ -64,7 +62,7 @@ fn scan(args: &SendBulkArgs) -> Result<Scan, Failure> {
             (_, StreamRow::Number(number)) => scan.fingerprint.push(number.as_str()),
             (_, StreamRow::Invalid(row)) => {
                 scan.invalid_rows += 1;
-                if scan.invalid.len() < SHOWN {
+                if scan.invalid.len() < super::ROWS_SHOWN {
                     scan.invalid.push(row);
                 }
             }
@@ -106,17 +104,13 @@ pub async fn run(args: &SendBulkArgs, url: &StoreUrl, text: String, context: &Co
     };
     let name = format!("{}{path}", super::ACCOUNT_PREFIX);
     let scan = scan(args)?;
-    if args.recipients.strict && scan.invalid_rows > 0 {
-        let lines: Vec<String> =
-            scan.invalid.iter().map(|row| format!("line {}: {:?} {}", row.line, row.input, row.reason)).collect();
-        let more = scan.invalid_rows.saturating_sub(scan.invalid.len() as u64);
-        let more = if more > 0 { format!("; and {more} more") } else { String::new() };
-        return Err(Failure::usage(format!(
-            "{} invalid number(s), nothing sent (--strict): {}{more}",
-            scan.invalid_rows,
-            lines.join("; ")
-        )));
-    }
+    let invalid_rows = Rows {
+        invalid: &scan.invalid,
+        invalid_total: usize::try_from(scan.invalid_rows).unwrap_or(usize::MAX),
+        duplicates: &[],
+        duplicates_total: 0,
+    };
+    super::refuse_invalid_rows(&invalid_rows, args.recipients.strict)?;
     if scan.fingerprint.count() == 0 {
         return Err(Failure::usage(format!("no valid recipient numbers in {}", csv.display())));
     }
@@ -196,12 +190,7 @@ pub async fn run(args: &SendBulkArgs, url: &StoreUrl, text: String, context: &Co
         output.note(format!("{}: {note}", csv.display()));
     }
     if resumed {
-        for row in &scan.invalid {
-            output.warn(format!("line {}: invalid mobile number {:?} ({}); skipped", row.line, row.input, row.reason));
-        }
-        if scan.invalid_rows > SHOWN as u64 {
-            output.warn(format!("... and {} more invalid numbers, skipped", scan.invalid_rows - SHOWN as u64));
-        }
+        super::warn_invalid_rows(output, &invalid_rows);
     } else {
         // A new campaign, or one whose import stopped half-way (its repeats are dropped again).
         let mut csv_args = args.recipients.clone();
