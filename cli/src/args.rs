@@ -544,7 +544,9 @@ same user name) or env:VARIABLE.
 
 Exit codes: 0 when it stopped with every batch it held recorded; 4 when a batch's outcome
 is unknown (it may have been sent: do not resend it without checking); 2 and 3 for
-usage and store errors.";
+usage and store errors. A store that fails to record a sent batch's outcome stops the
+worker (exit 4) once the batches on their way finish: a supervisor may start it again,
+and the batches not claimed are still pending.";
 
 /// Where a campaign's recipients are: a CSV file and how to read it.
 #[derive(Debug, Clone, Args)]

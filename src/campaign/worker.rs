@@ -171,6 +171,9 @@ pub struct WorkerReport {
     pub lost: u64,
     /// Outcomes it could not record (the store failed): the reaper will call those batches unknown.
     pub unrecorded: u64,
+    /// Whether it stopped claiming because the store failed to record outcomes
+    /// (their batches counted in `unrecorded`; those not claimed stay pending).
+    pub stopped_unrecorded: bool,
     /// Accounts paused, and why.
     pub paused: BTreeMap<String, String>,
     /// Sent batches whose delivery statuses it read.
@@ -455,7 +458,8 @@ impl<'a, S: Store> Worker<'a, S> {
         let mut halted = false;
         loop {
             let stopping = halted || !observer.keep_claiming();
-            if failure.is_none() && last_reap.is_none_or(|at| at.elapsed() >= self.options.reap_every) {
+            // Once stopping, the store is asked for nothing but the outcomes of the batches on their way.
+            if failure.is_none() && !stopping && last_reap.is_none_or(|at| at.elapsed() >= self.options.reap_every) {
                 last_reap = Some(Instant::now());
                 if let Err(error) = self.reap().await {
                     failure = Some(error);
@@ -463,7 +467,7 @@ impl<'a, S: Store> Worker<'a, S> {
             }
             // The accounts are read again at most every `idle_poll` (a new account or
             // a lifted pause shows within it; tokens and pauses are checked at every claim).
-            if failure.is_none() && accounts_read.is_none_or(|at| at.elapsed() >= self.options.idle_poll) {
+            if failure.is_none() && !stopping && accounts_read.is_none_or(|at| at.elapsed() >= self.options.idle_poll) {
                 match self.accounts().await {
                     Ok(read) => {
                         accounts = read;
@@ -523,6 +527,7 @@ impl<'a, S: Store> Worker<'a, S> {
                                 // stops claiming.
                                 self.recorded(moves, Err(error.to_string()), &mut report, observer);
                                 halted = true;
+                                report.stopped_unrecorded = true;
                                 break 'fill;
                             }
                         }
@@ -584,6 +589,7 @@ impl<'a, S: Store> Worker<'a, S> {
                 let moved = self.store.advance_many(&moves).await.map_err(|error| error.to_string());
                 let store_failed = moved.is_err();
                 halted |= (self.recorded(moves, moved, &mut report, observer) && stop) || store_failed;
+                report.stopped_unrecorded |= store_failed;
             }
             if let Some(since) = finished_since {
                 wait = wait.min(self.options.outcome_window.saturating_sub(since.elapsed()));
@@ -592,7 +598,7 @@ impl<'a, S: Store> Worker<'a, S> {
                 if let Some(error) = failure {
                     return Err(error);
                 }
-                if stopping {
+                if stopping || halted {
                     return Ok(report);
                 }
                 if self.options.until_idle && !waiting_for_tokens && self.idle(&empty_until).await? {

@@ -1126,11 +1126,12 @@ async fn a_worker_whose_outcomes_and_claim_fail_to_commit_leaves_that_batch_atte
     };
     let report = run().await;
     assert_eq!((report.sent, report.unrecorded, report.unknown), (0, 1, 0), "{report:?}");
+    assert!(report.stopped_unrecorded, "{report:?}");
     let counts = store.counts(Some(id)).await.unwrap();
     assert_eq!((counts.batches(BatchState::Attempting), counts.batches(BatchState::Pending)), (1, 2));
     assert_eq!(panel.received.lock().unwrap().len(), 100, "one batch went");
     let report = run().await;
-    assert_eq!((report.sent, report.unrecorded), (2, 0), "{report:?}");
+    assert_eq!((report.sent, report.unrecorded, report.stopped_unrecorded), (2, 0, false), "{report:?}");
     let counts = store.counts(Some(id)).await.unwrap();
     assert_eq!((counts.batches(BatchState::Sent), counts.batches(BatchState::Attempting)), (2, 1));
     let received = panel.received.lock().unwrap().clone();

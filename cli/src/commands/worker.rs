@@ -186,6 +186,8 @@ struct ReportJson<'a> {
     deferred: u64,
     lost: u64,
     unrecorded: u64,
+    /// It stopped claiming because the store failed to record outcomes.
+    stopped_unrecorded: bool,
     paused: &'a std::collections::BTreeMap<String, String>,
     delivery_polls: u64,
     delivery_reads: u64,
@@ -221,6 +223,7 @@ pub async fn run(args: WorkerArgs, context: &Context) -> CliResult {
             deferred: report.deferred,
             lost: report.lost,
             unrecorded: report.unrecorded,
+            stopped_unrecorded: report.stopped_unrecorded,
             paused: &report.paused,
             delivery_polls: report.delivery_polls,
             delivery_reads: report.delivery_reads,
@@ -239,10 +242,15 @@ pub async fn run(args: WorkerArgs, context: &Context) -> CliResult {
         for (account, reason) in &report.paused {
             output.warn(format!("account {account:?} is paused: {reason}"));
         }
-        if report.unrecorded > 0 {
+        if report.stopped_unrecorded {
             output.warn(format!(
                 "stopped claiming: {} sent batch(es) could not have their outcome recorded (above); they will be \
                  counted unknown, not sent again. Run a worker again once the store works",
+                report.unrecorded
+            ));
+        } else if report.unrecorded > 0 {
+            output.warn(format!(
+                "{} sent batch(es) could not have their outcome recorded (above): counted unknown, not sent again",
                 report.unrecorded
             ));
         }
