@@ -73,15 +73,14 @@ impl Output {
     }
 
     /// [`Output::print_json`], for a value whose serializing may fail (one
-    /// read from a file as it is written): the error, unless the pipe was closed.
-    pub fn try_print_json<T: Serialize + ?Sized>(&self, value: &T) -> std::io::Result<()> {
+    /// read from a file as it is written): the error, unless the pipe was
+    /// closed. `is_io()` tells a failed write from a failed value.
+    pub fn try_print_json<T: Serialize + ?Sized>(&self, value: &T) -> Result<(), serde_json::Error> {
         let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
         let result = serde_json::to_writer_pretty(&mut stdout, value)
-            .map_err(std::io::Error::from)
-            .and_then(|()| writeln!(stdout))
-            .and_then(|()| stdout.flush());
+            .and_then(|()| writeln!(stdout).and_then(|()| stdout.flush()).map_err(serde_json::Error::io));
         match result {
-            Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+            Err(error) if error.io_error_kind() == Some(std::io::ErrorKind::BrokenPipe) => Ok(()),
             other => other,
         }
     }

@@ -157,12 +157,17 @@ impl<'a, R: Serialize> DryRunJson<'a, R> {
         }
     }
 
-    /// Prints it (listing at most `shown` recipients in a table).
+    /// Prints it: the JSON document, or a table listing at most `shown` recipients.
     pub fn print(&self, output: &Output, shown: usize) {
         if output.json {
             output.print_json(self);
             return;
         }
+        self.print_table(output, shown);
+    }
+
+    /// Prints it as a table, listing at most `shown` recipients.
+    pub fn print_table(&self, output: &Output, shown: usize) {
         output.print(format!("dry run: nothing was sent. From {}:", self.from));
         for number in self.first.iter().take(shown) {
             output.print(format!("  {number}"));
@@ -179,17 +184,20 @@ impl<'a, R: Serialize> DryRunJson<'a, R> {
 }
 
 /// Recipients written to JSON as they are read from a file, so that a list of
-/// millions is never held: the read must give `expected` numbers (the count
-/// a first pass found), or writing fails, saying the file changed.
+/// millions is never held: the read must give the numbers a first pass found
+/// (as many, with the same fingerprint), or writing fails, saying the file changed.
 pub struct StreamedNumbers<I> {
     numbers: std::cell::RefCell<Option<I>>,
     expected: usize,
+    fingerprint: String,
+    file: String,
 }
 
 impl<I> StreamedNumbers<I> {
-    /// The numbers `numbers` will give, `expected` of them.
-    pub fn new(numbers: I, expected: usize) -> Self {
-        StreamedNumbers { numbers: std::cell::RefCell::new(Some(numbers)), expected }
+    /// The numbers `numbers` will give from `file`: `expected` of them, with
+    /// `fingerprint` ([`payamak::bulk::RecipientsFingerprint`]).
+    pub fn new(numbers: I, expected: usize, fingerprint: String, file: String) -> Self {
+        StreamedNumbers { numbers: std::cell::RefCell::new(Some(numbers)), expected, fingerprint, file }
     }
 }
 
@@ -199,18 +207,19 @@ impl<I: Iterator<Item = anyhow::Result<payamak::recipient::MobileNumber>>> Seria
         let Some(numbers) = self.numbers.borrow_mut().take() else {
             return Err(S::Error::custom("the recipients were written already"));
         };
+        let changed = || S::Error::custom(format!("the CSV file {} changed while it was read", self.file));
         let mut seq = serializer.serialize_seq(Some(self.expected))?;
-        let mut written = 0usize;
+        let mut fingerprint = payamak::bulk::RecipientsFingerprint::default();
         for number in numbers {
             let number = number.map_err(|error| S::Error::custom(format!("{error:#}")))?;
-            written += 1;
-            if written > self.expected {
-                break;
+            if fingerprint.count() == self.expected {
+                return Err(changed());
             }
+            fingerprint.push(number.as_str());
             seq.serialize_element(number.as_str())?;
         }
-        if written != self.expected {
-            return Err(S::Error::custom("the CSV file changed while it was read"));
+        if fingerprint.count() != self.expected || fingerprint.finish() != self.fingerprint {
+            return Err(changed());
         }
         seq.end()
     }
@@ -258,5 +267,49 @@ impl TextJson {
             "{} SMS part{plural} per recipient ({encoding}, {} units, {} left in the last part)",
             self.parts, self.units, self.remaining_in_part
         )
+    }
+}
+
+#[cfg(test)]
+mod streamed_numbers_tests {
+    use super::StreamedNumbers;
+    use payamak::bulk::RecipientsFingerprint;
+    use payamak::recipient::MobileNumber;
+
+    fn numbers(texts: &[&str]) -> Vec<anyhow::Result<MobileNumber>> {
+        texts.iter().map(|text| Ok(MobileNumber::parse(text).expect("a number"))).collect()
+    }
+
+    fn fingerprint(texts: &[&str]) -> String {
+        let mut fingerprint = RecipientsFingerprint::default();
+        texts.iter().for_each(|text| fingerprint.push(text));
+        fingerprint.finish()
+    }
+
+    fn written(read: Vec<anyhow::Result<MobileNumber>>, first_pass: &[&str]) -> Result<String, String> {
+        let streamed =
+            StreamedNumbers::new(read.into_iter(), first_pass.len(), fingerprint(first_pass), "list.csv".to_owned());
+        serde_json::to_string(&streamed).map_err(|error| error.to_string())
+    }
+
+    #[test]
+    fn the_numbers_the_first_pass_found_are_written_as_they_are_read() {
+        let both = ["09121234567", "09351234567"];
+        assert_eq!(written(numbers(&both), &both), Ok(r#"["09121234567","09351234567"]"#.to_owned()));
+    }
+
+    #[test]
+    fn a_file_that_changed_between_the_passes_or_cannot_be_read_is_an_error() {
+        let (a, b, c) = ("09121234567", "09351234567", "09011234567");
+        for (read, first_pass) in
+            [(vec![a], vec![a, b]), (vec![a, b, c], vec![a, b]), (vec![a, c], vec![a, b]), (vec![b, a], vec![a, b])]
+        {
+            let error = written(numbers(&read), &first_pass).expect_err("refused");
+            assert!(error.contains("list.csv changed while it was read"), "{read:?}: {error}");
+        }
+        let mut broken = numbers(&[a]);
+        broken.push(Err(anyhow::anyhow!("cannot read the CSV file list.csv")));
+        let error = written(broken, &[a, b]).expect_err("refused");
+        assert!(error.contains("cannot read the CSV file list.csv"), "{error}");
     }
 }

@@ -192,8 +192,9 @@ pub fn collect(path: &Path, options: CsvOptions<'_>) -> anyhow::Result<super::Cs
 pub struct Scan {
     /// What was assumed to read the file, for the user.
     pub notes: Vec<String>,
-    /// Valid numbers, each counted once.
+    /// Valid numbers, each counted once, and their fingerprint in file order.
     pub unique: usize,
+    pub fingerprint: String,
     /// The first of them, in file order.
     pub first: Vec<MobileNumber>,
     /// The first rows whose number is invalid, and how many there are in all.
@@ -207,9 +208,11 @@ pub struct Scan {
 /// Reads the whole file, keeping the first `kept` rows of each kind (see [`Scan`]).
 pub fn scan(path: &Path, options: CsvOptions<'_>, kept: usize) -> anyhow::Result<Scan> {
     let mut scan = Scan::default();
+    let mut fingerprint = payamak::bulk::RecipientsFingerprint::default();
     scan.notes = walk(path, options, |met| match met {
         Met::New(number) => {
             scan.unique += 1;
+            fingerprint.push(number.as_str());
             if scan.first.len() < kept {
                 scan.first.push(number);
             }
@@ -227,6 +230,7 @@ pub fn scan(path: &Path, options: CsvOptions<'_>, kept: usize) -> anyhow::Result
             }
         }
     })?;
+    scan.fingerprint = fingerprint.finish();
     Ok(scan)
 }
 

@@ -111,7 +111,7 @@ fn store_for(home: &TempDir, name: &str) -> Option<String> {
     }
 }
 
-/// One size of `scale_memory`: (importer peak, worker peak), bytes.
+/// One size of `scale_memory`: the peaks of the importer, the worker, `send-bulk` and its dry run, bytes.
 fn memory_at(recipients: usize) -> Option<(u64, u64, u64, u64)> {
     let emulator = emulator_with(Emulator::builder().account(Account::demo().unlimited().credit(1e12)));
     let home = TempDir::new(&format!("scale-memory-{recipients}"));

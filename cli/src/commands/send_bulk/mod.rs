@@ -272,7 +272,6 @@ impl BulkObserver for Observer<'_> {
     }
 }
 
-/// Warns about invalid and repeated numbers; with `strict`, invalid ones are fatal.
 /// How many rows of each kind `report_rows` lists.
 const ROWS_SHOWN: usize = 20;
 
@@ -357,13 +356,16 @@ fn dry_run(args: &SendBulkArgs, text: String, output: &Output) -> CliResult {
     check_parts(&text_info, args.safety.max_parts)?;
     // Nothing is sent, and no journal or store is opened or written.
     if !output.json {
-        DryRunJson::new(sms.sender(), text_info, scan.unique, &scan.first, ()).print(output, DRY_RUN_SHOWN);
+        DryRunJson::new(sms.sender(), text_info, scan.unique, &scan.first, ()).print_table(output, DRY_RUN_SHOWN);
         return Ok(Exit::Ok);
     }
     let numbers = csv_input::stream::unique_numbers(csv, args.recipients.options())?;
-    let recipients = StreamedNumbers::new(numbers, scan.unique);
+    let recipients = StreamedNumbers::new(numbers, scan.unique, scan.fingerprint.clone(), csv.display().to_string());
     let dry_run = DryRunJson::new(sms.sender(), text_info, scan.unique, &scan.first, recipients);
-    output.try_print_json(&dry_run).map_err(|error| Failure::usage(format!("{}: {error}", csv.display())))?;
+    output.try_print_json(&dry_run).map_err(|error| match error.is_io() {
+        true => Failure::usage(format!("cannot write JSON: {error}")),
+        false => Failure::usage(error.to_string()),
+    })?;
     Ok(Exit::Ok)
 }
 
