@@ -985,11 +985,24 @@ async fn a_worker_told_to_stop_claims_nothing_more_and_records_what_it_sent() {
     assert_eq!((counts.batches(BatchState::Sent), counts.batches(BatchState::Pending)), (report.sent, 5 - report.sent));
 }
 
-/// A memory store whose first outcomes-and-claim call fails as a whole (a full disk): nothing recorded, nothing claimed.
+/// A memory store whose first outcomes-and-claim call fails as a whole (a full disk): nothing recorded,
+/// nothing claimed; or, with `alone`, whose first call recording outcomes on their own fails.
 #[derive(Default)]
 struct FirstGroupCommitFails {
     inner: payamak::campaign::MemoryStore,
     failed: std::sync::atomic::AtomicBool,
+    alone: bool,
+}
+
+impl FirstGroupCommitFails {
+    /// The full disk, once, if `this` is the kind of call that fails.
+    fn fail_once(&self, this: bool) -> payamak::campaign::StoreResult<()> {
+        if this && !self.failed.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            let source = std::io::Error::other("No space left on device");
+            return Err(StoreError::backend("recording outcomes", source));
+        }
+        Ok(())
+    }
 }
 
 impl Store for FirstGroupCommitFails {
@@ -1053,6 +1066,7 @@ impl Store for FirstGroupCommitFails {
         self.inner.advance(lease, transition, outcome).await
     }
     async fn advance_many(&self, moves: &[BatchMove]) -> payamak::campaign::StoreResult<Vec<bool>> {
+        self.fail_once(self.alone)?;
         self.inner.advance_many(moves).await
     }
     #[allow(clippy::type_complexity)]
@@ -1063,10 +1077,7 @@ impl Store for FirstGroupCommitFails {
         owner: &str,
         lease: Duration,
     ) -> payamak::campaign::StoreResult<(Vec<bool>, payamak::campaign::StoreResult<(Token, Option<Lease>)>)> {
-        if !self.failed.swap(true, std::sync::atomic::Ordering::SeqCst) {
-            let source = std::io::Error::other("No space left on device");
-            return Err(StoreError::backend("recording outcomes and a claim", source));
-        }
+        self.fail_once(!self.alone)?;
         self.inner.advance_many_then_claim(moves, account, owner, lease).await
     }
     async fn reap(&self, unknown_after: Duration) -> payamak::campaign::StoreResult<payamak::campaign::Reaped> {
@@ -1101,6 +1112,32 @@ impl Store for FirstGroupCommitFails {
     ) -> payamak::campaign::StoreResult<bool> {
         self.inner.reconcile(campaign, batch, outcome).await
     }
+}
+
+/// Outcomes recorded on their own (the account waits for its next token) that
+/// the store fails to record stop the worker as well.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_whose_outcomes_recorded_alone_fail_to_commit_stops_claiming() {
+    let store = FirstGroupCommitFails { alone: true, ..Default::default() };
+    let id = campaign(&store, 300).await;
+    let mut paced = account("a");
+    paced.rate = Some(payamak::campaign::Rate::per_second(5.0, 1));
+    store.put_account(&paced).await.unwrap();
+    let panel = Panel::default();
+    let clients: HashMap<String, Client> = [("a".to_owned(), panel.client())].into();
+    let mut options = WorkerOptions::new("worker-a");
+    options.until_idle = true;
+    options.concurrency = 1;
+    options.idle_poll = Duration::from_millis(20);
+    options.deliveries = None;
+    let report = tokio::time::timeout(Duration::from_secs(10), Worker::new(&store, &clients, options).run(&mut Quiet))
+        .await
+        .expect("the worker ends")
+        .expect("a lost outcome is counted, not an error");
+    assert_eq!((report.sent, report.unrecorded, report.stopped_unrecorded), (0, 1, true), "{report:?}");
+    let counts = store.counts(Some(id)).await.unwrap();
+    assert_eq!((counts.batches(BatchState::Attempting), counts.batches(BatchState::Pending)), (1, 2));
+    assert_eq!(panel.received.lock().unwrap().len(), 100, "one batch went");
 }
 
 /// Outcomes the store fails to record with the next claim are unrecorded, as
