@@ -169,6 +169,7 @@ mod tests {
     fn criterion_medians_are_read_and_a_missing_one_is_named() {
         let dir = std::env::temp_dir().join(format!("xtask-bench-{}", std::process::id()));
         let file = dir.join("estimates.json");
+        let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("a temporary directory");
         std::fs::write(&file, r#"{"mean":{"point_estimate":2.0},"median":{"point_estimate":1.5}}"#).expect("written");
         assert_eq!(criterion_median(&file).ok(), Some(1.5));

@@ -261,6 +261,8 @@ mod tests {
     #[test]
     fn a_file_that_is_not_utf8_differs() {
         let dir = std::env::temp_dir().join(format!("xtask-output-not-utf8-{}", std::process::id()));
+        // An earlier run with the same process id may have left it.
+        let _ = fs::remove_dir_all(&dir);
         fs::create_dir_all(&dir).expect("temporary directory");
         fs::write(dir.join("a.rs"), b"fn a() {}\n\xff\n").expect("file");
         let files = BTreeMap::from([("a.rs".to_owned(), "fn a() {}\n".to_owned())]);
