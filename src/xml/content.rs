@@ -26,6 +26,13 @@ pub trait XmlContent: Sized {
     fn read_stream(cursor: &mut XmlCursor<'_>, element: XmlStart) -> Result<Self, DecodeError> {
         cursor.buffered(element, Self::read_content)
     }
+    /// Writes the element `name` in `ns` holding this content: its start tag,
+    /// [`XmlContent::write_content`] and its end tag (text writes it in one step).
+    fn write_element_of(&self, w: &mut XmlWriter, ns: &'static str, name: &'static str) {
+        w.start(ns, name);
+        self.write_content(w);
+        w.end();
+    }
 }
 
 /// How a field maps to at most one element: `T` (required), `Option<T>`
@@ -77,9 +84,7 @@ pub trait ArrayField: Sized {
 }
 
 fn write_value<T: XmlContent>(value: &T, w: &mut XmlWriter, ns: &'static str, name: &'static str) {
-    w.start(ns, name);
-    value.write_content(w);
-    w.end();
+    value.write_element_of(w, ns, name);
 }
 
 fn write_nil(w: &mut XmlWriter, ns: &'static str, name: &'static str) {
@@ -625,6 +630,9 @@ impl<E: ArrayItem> Default for Repeated<E> {
 impl XmlContent for String {
     fn write_content(&self, w: &mut XmlWriter) {
         w.text(self);
+    }
+    fn write_element_of(&self, w: &mut XmlWriter, ns: &'static str, name: &'static str) {
+        w.text_element(ns, name, self);
     }
     fn read_content(element: XmlElement<'_, '_>) -> Result<Self, DecodeError> {
         element.text().map(|text| text.into_owned())

@@ -271,13 +271,34 @@ impl XmlWriter {
     /// Writes text content, escaped. Text XML 1.0 cannot carry is refused (see [`XmlWriter::finish`]).
     pub fn text(&mut self, text: &str) {
         self.close_pending_tag();
-        // One pass over the bytes settles most text (numbers, names, Persian
-        // words): nothing to escape and nothing XML refuses.
-        if !text.bytes().any(|byte| byte < 0x20 || matches!(byte, b'<' | b'>' | b'&' | 0xEF)) {
+        if is_plain_text(text) {
             self.out.push_str(text);
         } else if self.is_xml_text(text) {
             self.out.push_str(&escape_text(text));
         }
+    }
+
+    /// Writes the element `<name>text</name>`, as [`XmlWriter::start`],
+    /// [`XmlWriter::text`] and [`XmlWriter::end`] would: in one step when the
+    /// element is in the default namespace and the text plain (a list of
+    /// numbers, most often), else through them.
+    pub fn text_element(&mut self, ns: &'static str, name: &'static str, text: &str) {
+        if self.pending_type.is_some() || !same_namespace(ns, self.default_namespace()) || !is_plain_text(text) {
+            self.start(ns, name);
+            self.text(text);
+            self.end();
+            return;
+        }
+        self.close_pending_tag();
+        self.attribute_namespaces.clear();
+        self.out.reserve(2 * name.len() + text.len() + 5);
+        self.out.push('<');
+        self.out.push_str(name);
+        self.out.push('>');
+        self.out.push_str(text);
+        self.out.push_str("</");
+        self.out.push_str(name);
+        self.out.push('>');
     }
 
     /// Writes text known to need no escaping (numbers, booleans, base64, dates).
@@ -376,8 +397,70 @@ struct OpenElement {
     name: &'static str,
     default_namespace: &'static str,
 }
+/// Whether `text` is written as it is: one pass over the bytes settles most
+/// text (numbers, names, Persian words), with nothing to escape and nothing
+/// XML refuses (every character it refuses is a control below U+0020, or
+/// U+FFFE or U+FFFF, whose UTF-8 starts with 0xEF).
+fn is_plain_text(text: &str) -> bool {
+    !text.bytes().any(|byte| byte < 0x20 || matches!(byte, b'<' | b'>' | b'&' | 0xEF))
+}
+
 /// Whether two namespaces are one: most often the same `&'static str` of the
 /// generated code (one pointer comparison), else compared as text.
 fn same_namespace(a: &str, b: &str) -> bool {
     std::ptr::eq(a, b) || a == b
+}
+
+#[cfg(test)]
+mod tests {
+    use super::XmlWriter;
+
+    /// The document `write` makes inside `<root xmlns="urn:a">`, or its error.
+    fn written(write: impl Fn(&mut XmlWriter)) -> Result<String, String> {
+        let mut w = XmlWriter::with_capacity(64);
+        w.start("urn:a", "root");
+        write(&mut w);
+        w.finish().map_err(|error| error.to_string())
+    }
+
+    #[test]
+    fn a_text_element_is_written_as_start_text_and_end_write_it() {
+        let texts = ["", "09121234567", "سلام دنیا", "a < b & c > d", "tab\there", "bad\u{1}char", "\u{fffe}", "\r\n"];
+        for ns in ["urn:a", "urn:b", ""] {
+            for text in texts {
+                let whole = written(|w| w.text_element(ns, "item", text));
+                let parts = written(|w| {
+                    w.start(ns, "item");
+                    w.text(text);
+                    w.end();
+                });
+                assert_eq!(whole, parts, "{ns:?} {text:?}");
+            }
+        }
+        // Right after another element's attributes, and with a type to declare.
+        let whole = written(|w| {
+            w.start("urn:a", "list");
+            w.attribute("n", "1");
+            w.text_element("urn:a", "item", "x");
+            w.pending_type = Some(("http://www.w3.org/2001/XMLSchema", "string"));
+            w.text_element("urn:a", "item", "y");
+        });
+        let parts = written(|w| {
+            w.start("urn:a", "list");
+            w.attribute("n", "1");
+            w.start("urn:a", "item");
+            w.text("x");
+            w.end();
+            w.pending_type = Some(("http://www.w3.org/2001/XMLSchema", "string"));
+            w.start("urn:a", "item");
+            w.text("y");
+            w.end();
+        });
+        assert_eq!(whole, parts);
+        let xml = whole.unwrap_or_default();
+        assert!(
+            xml.contains(r#"<list n="1"><item>x</item>"#) && xml.contains(r#"xsi:type="a1:string">y</item>"#),
+            "{xml}"
+        );
+    }
 }
