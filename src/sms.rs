@@ -53,7 +53,12 @@ impl Sms {
 
     /// Adds already normalised recipients.
     pub fn to_numbers(mut self, numbers: impl IntoIterator<Item = MobileNumber>) -> Self {
-        self.to.extend(numbers);
+        if self.to.is_empty() {
+            // A `Vec` given whole is kept as it is, not copied.
+            self.to = numbers.into_iter().collect();
+        } else {
+            self.to.extend(numbers);
+        }
         self
     }
 

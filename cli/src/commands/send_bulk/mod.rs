@@ -62,7 +62,7 @@ pub async fn run(args: SendBulkArgs, context: &Context) -> CliResult {
     if let Some(url) = store_of(&args)? {
         return store::run(&args, &url, text, context).await;
     }
-    let recipients = csv_input::stream::collect(&args.recipients.csv, args.recipients.options())?;
+    let mut recipients = csv_input::stream::collect(&args.recipients.csv, args.recipients.options())?;
     for note in &recipients.notes {
         output.note(format!("{}: {note}", args.recipients.csv.display()));
     }
@@ -76,7 +76,8 @@ pub async fn run(args: SendBulkArgs, context: &Context) -> CliResult {
     if recipients.numbers.is_empty() {
         return Err(Failure::usage(format!("no valid recipient numbers in {}", args.recipients.csv.display())));
     }
-    let sms = Sms::new(&args.from, text).to_numbers(recipients.numbers.iter().cloned()).flash(args.flash);
+    // The numbers move into the send: a million of them are held once.
+    let sms = Sms::new(&args.from, text).to_numbers(std::mem::take(&mut recipients.numbers)).flash(args.flash);
     check_parts(&TextJson::of(sms.text()), args.safety.max_parts)?;
     marker::refuse_without_store(&args.recipients.csv)?;
     // Connecting makes no request; it settles which panel and user the journal is for.

@@ -170,7 +170,7 @@ pub fn summarize(
     recipients: &CsvRecipients,
     text: TextJson,
 ) -> SummaryJson {
-    let mut summary = SummaryJson::new(resumed, sms.sender(), text, recipients.numbers.len(), report.batches.len());
+    let mut summary = SummaryJson::new(resumed, sms.sender(), text, sms.recipients().len(), report.batches.len());
     summary.journal = Some(journal.display().to_string());
     summary.interrupted = report.interrupted;
     summary.invalid = recipients.invalid.clone();
