@@ -1114,6 +1114,16 @@ impl Store for FirstGroupCommitFails {
     }
 }
 
+/// A worker that sends one batch at a time until nothing is left, without delivery reads.
+fn one_batch_at_a_time() -> WorkerOptions {
+    let mut options = WorkerOptions::new("worker-a");
+    options.until_idle = true;
+    options.concurrency = 1;
+    options.idle_poll = Duration::from_millis(20);
+    options.deliveries = None;
+    options
+}
+
 /// Outcomes recorded on their own (the account waits for its next token) that
 /// the store fails to record stop the worker as well.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1125,11 +1135,7 @@ async fn a_worker_whose_outcomes_recorded_alone_fail_to_commit_stops_claiming() 
     store.put_account(&paced).await.unwrap();
     let panel = Panel::default();
     let clients: HashMap<String, Client> = [("a".to_owned(), panel.client())].into();
-    let mut options = WorkerOptions::new("worker-a");
-    options.until_idle = true;
-    options.concurrency = 1;
-    options.idle_poll = Duration::from_millis(20);
-    options.deliveries = None;
+    let options = one_batch_at_a_time();
     let report = tokio::time::timeout(Duration::from_secs(10), Worker::new(&store, &clients, options).run(&mut Quiet))
         .await
         .expect("the worker ends")
@@ -1150,11 +1156,7 @@ async fn a_worker_whose_outcomes_and_claim_fail_to_commit_leaves_that_batch_atte
     let id = campaign(&store, 300).await;
     let panel = Panel::default();
     let clients: HashMap<String, Client> = [("a".to_owned(), panel.client())].into();
-    let mut options = WorkerOptions::new("worker-a");
-    options.until_idle = true;
-    options.concurrency = 1;
-    options.idle_poll = Duration::from_millis(20);
-    options.deliveries = None;
+    let options = one_batch_at_a_time();
     let run = || async {
         tokio::time::timeout(Duration::from_secs(10), Worker::new(&store, &clients, options.clone()).run(&mut Quiet))
             .await
