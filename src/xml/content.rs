@@ -252,14 +252,25 @@ fn stream_items<E: ArrayItem>(
     item: &str,
 ) -> Result<Vec<E>, DecodeError> {
     let mut items = Vec::new();
-    while let Some(child) = cursor.next_child(element)? {
-        if cursor.is(child, item_ns, item) {
-            let value = E::read_item_stream(cursor, child)?;
-            cursor.reserve_item(&mut items);
-            items.push(value);
-        } else {
-            cursor.skip(child)?;
-        }
+    // The item just read, which the next one is most often written like.
+    let mut last: Option<XmlStart> = None;
+    loop {
+        let child = match last.and_then(|last| cursor.next_like(last)) {
+            Some(child) => child,
+            None => match cursor.next_child(element)? {
+                Some(child) if cursor.is(child, item_ns, item) => child,
+                Some(child) => {
+                    cursor.skip(child)?;
+                    last = None;
+                    continue;
+                }
+                None => break,
+            },
+        };
+        let value = E::read_item_stream(cursor, child)?;
+        cursor.reserve_item(&mut items);
+        items.push(value);
+        last = Some(child);
     }
     Ok(items)
 }
@@ -777,7 +788,59 @@ impl XmlContent for () {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_base64;
+    use super::{parse_base64, ArrayField};
+    use crate::xml::{XmlCursor, XmlDocument};
+
+    /// The items of the root list `xml`, read as a stream and from the tree.
+    fn items<E: super::ArrayItem + PartialEq + std::fmt::Debug>(xml: &str) -> Result<Vec<E>, String> {
+        let mut cursor = XmlCursor::new(xml).map_err(|error| error.to_string())?;
+        let root = cursor.root();
+        let streamed =
+            Vec::<E>::read_array_stream(&mut cursor, root, "urn:i", "long").map_err(|error| error.to_string());
+        let streamed = streamed.and_then(|items| cursor.finish().map(|()| items).map_err(|error| error.to_string()));
+        let document = XmlDocument::parse(xml).map_err(|error| error.to_string())?;
+        let tree = Vec::<E>::read_array(document.root(), "urn:i", "long").map_err(|error| error.to_string());
+        assert_eq!(streamed, tree, "{xml}");
+        streamed
+    }
+
+    #[test]
+    fn list_items_written_alike_or_not_are_read_as_the_tree_reads_them() {
+        let list = |body: &str| format!(r#"<list xmlns="urn:i" xmlns:p="urn:i" xmlns:q="urn:other">{body}</list>"#);
+        let read = |body: &str| items::<i64>(&list(body));
+        assert_eq!(read("<long>1</long><long>22</long><long>333</long>"), Ok(vec![1, 22, 333]));
+        // Another prefix of the same namespace, then back; white space between; an empty tag; a comment.
+        assert_eq!(
+            read("<long>1</long><p:long>2</p:long><long>3</long> <long>4</long><long>5</long>"),
+            Ok(vec![1, 2, 3, 4, 5])
+        );
+        assert_eq!(read("<p:long>1</p:long><p:long>2</p:long><!-- c --><p:long>3</p:long>"), Ok(vec![1, 2, 3]));
+        // Another element between items is skipped; one of another namespace and the same name too.
+        assert_eq!(
+            read("<long>1</long><other>x</other><long>2</long><q:long>9</q:long><long>3</long>"),
+            Ok(vec![1, 2, 3])
+        );
+        // A prefix bound again on one item: its own namespace.
+        assert_eq!(
+            read(r#"<p:long>1</p:long><p:long xmlns:p="urn:other">9</p:long><p:long>2</p:long>"#),
+            Ok(vec![1, 2])
+        );
+        // Attributes, entities, CDATA and bad values are read, or refused, as the tree does.
+        assert_eq!(
+            read(r#"<long>1</long><long a="b">2</long><long>&#51;</long><long><![CDATA[4]]></long>"#),
+            Ok(vec![1, 2, 3, 4])
+        );
+        assert!(read("<long>1</long><long>x</long>").is_err());
+        assert!(read("<long>1</long><long></long>").is_err());
+        assert!(read("<long>1</long><long><b/></long>").is_err());
+        // Nillable items: a nil one among them.
+        let xsi = r#"xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance""#;
+        let nillable =
+            format!(r#"<list xmlns="urn:i" {xsi}><long>1</long><long xsi:nil="true"/><long>3</long></list>"#);
+        assert_eq!(items::<Option<i64>>(&nillable), Ok(vec![Some(1), None, Some(3)]));
+        let strings = r#"<list xmlns="urn:i"><long>a</long><long></long><long>c&amp;d</long><long/></list>"#;
+        assert_eq!(items::<String>(strings), Ok(vec!["a".into(), String::new(), "c&d".into(), String::new()]));
+    }
 
     #[test]
     fn base64_is_read_whole_or_broken_by_white_space() {

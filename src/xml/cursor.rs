@@ -486,26 +486,69 @@ impl<'input> XmlCursor<'input> {
             }
             _ => self.resolve(self.bindings.len(), &qname[..prefix_len], true)?,
         };
-        let length = 1 + name_len + 1 + text_len + name_len + 3;
+        Some(self.take_leaf(at, name_len, prefix_len as u32, namespace, &content[..text_len]))
+    }
+
+    /// The next child after `previous`, a child just read to its end, when it
+    /// is written as that one was, `<name>text</name>` with the same name (so in
+    /// the same namespace), as most items of a list are: checked against
+    /// `previous`'s name and read whole, skipping what [`XmlCursor::leaf_ahead`]
+    /// works out. Anything else is left to [`XmlCursor::next_child`].
+    pub(crate) fn next_like(&mut self, previous: XmlStart) -> Option<XmlStart> {
+        if previous.has_attributes
+            || previous.empty
+            || self.put_back.is_some()
+            || self.after_text
+            || !matches!(self.pending, Pending::Nothing)
+            || self.open.len() + 1 != previous.depth as usize
+            || self.bindings.len() != previous.scope as usize
+            || self.nodes + 2 > self.max_nodes
+        {
+            return None;
+        }
+        let text: &'input str = self.text;
+        let bytes = text.as_bytes();
+        let name_len = previous.name_len as usize;
+        let qname = bytes.get(previous.at as usize + 1..previous.at as usize + 1 + name_len)?;
+        let at = self.offset();
+        let rest = bytes.get(at as usize..)?;
+        let start_tag = rest.get(..name_len + 2)?;
+        if start_tag[0] != b'<' || &start_tag[1..=name_len] != qname || start_tag[name_len + 1] != b'>' {
+            return None;
+        }
+        let content = &rest[name_len + 2..];
+        let text_len = memchr::memchr(b'<', content)?;
+        let end_tag = content.get(text_len..text_len + name_len + 3)?;
+        if !(end_tag.starts_with(b"</") && end_tag[name_len + 2] == b'>' && &end_tag[2..2 + name_len] == qname) {
+            return None;
+        }
+        Some(self.take_leaf(at, name_len, previous.prefix_len, previous.namespace, &content[..text_len]))
+    }
+
+    /// Reads past the leaf at `at`, checked to be `<qname>text</qname>` with a
+    /// name `name_len` long in `namespace`, and returns it as opened; its text
+    /// and end come next, as the reader would give them.
+    fn take_leaf(&mut self, at: u32, name_len: usize, prefix_len: u32, namespace: u32, text: &'input [u8]) -> XmlStart {
+        let length = 1 + name_len + 1 + text.len() + name_len + 3;
         self.reader.stream().consume(length);
         let (tag_end, end) = (at + name_len as u32 + 2, at + length as u32);
-        self.nodes += 1 + usize::from(text_len > 0);
+        self.nodes += 1 + usize::from(!text.is_empty());
         self.open.push(Open { bindings_before: self.bindings.len() as u32, empty: false, tag_end });
-        self.pending = match text_len {
+        self.pending = match text.len() {
             0 => Pending::LeafEnd(end),
-            _ => Pending::LeafText(&content[..text_len], end),
+            _ => Pending::LeafText(text, end),
         };
-        Some(XmlStart {
+        XmlStart {
             at,
             tag_end,
             name_len: name_len as u32,
-            prefix_len: prefix_len as u32,
+            prefix_len,
             namespace,
             depth: self.open.len() as u32,
             scope: self.bindings.len() as u32,
             has_attributes: false,
             empty: false,
-        })
+        }
     }
 
     /// The index of the URI bound to `prefix` in the first `scope` bindings
