@@ -10,6 +10,7 @@
 //! file is edited, sending everyone again.
 
 use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,8 +18,9 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use payamak::bulk::{BatchOutcome, BatchSummary, JobHeader, RecipientsFingerprint, Reconciliation};
 use payamak::campaign::{
-    reconcile_with_panel, BatchRow, BatchState, CampaignId, CampaignPhase, CampaignSpec, Handled, Lease,
-    ReconcileError, Store, Transition, Worker, WorkerObserver, WorkerOptions, WorkerReport, CAMPAIGN_PRIORITY,
+    reconcile_with_panel, Account, BatchRow, BatchState, CampaignId, CampaignInfo, CampaignPhase, CampaignSpec,
+    Created, Handled, Lease, ReconcileError, Store, Transition, Worker, WorkerObserver, WorkerOptions, WorkerReport,
+    CAMPAIGN_PRIORITY,
 };
 use payamak::sms::MAX_RECIPIENTS_PER_CALL;
 use payamak::Sms;
@@ -71,10 +73,9 @@ fn scan(args: &SendBulkArgs) -> Result<Scan, Failure> {
     Ok(scan)
 }
 
-/// Runs `send-bulk --store`.
-pub async fn run(args: &SendBulkArgs, url: &StoreUrl, text: String, context: &Context) -> CliResult {
-    let output = &context.output;
-    let csv = &args.recipients.csv;
+/// Refuses a run that would send where it must not: to the built-in emulator,
+/// or past a journal or another store that holds this file's send.
+fn refuse_unsafe_start(context: &Context, csv: &Path, url: &StoreUrl) -> Result<(), Failure> {
     if context.settings.endpoints.is_empty() {
         // A store's campaign is for a panel: one sent to the built-in emulator would pass for sent.
         return Err(Failure::usage(
@@ -91,7 +92,12 @@ pub async fn run(args: &SendBulkArgs, url: &StoreUrl, text: String, context: &Co
             journal.display()
         )));
     }
-    marker::refuse_another_store(csv, url)?;
+    marker::refuse_another_store(csv, url)
+}
+
+/// The file's canonical path, and the name of the send's account (and
+/// campaign key) it gives: `send-bulk:<path>`.
+fn send_key(csv: &Path) -> Result<(PathBuf, String), Failure> {
     let canonical = std::fs::canonicalize(csv)
         .map_err(|error| Failure::usage(format!("cannot open the CSV file {}: {error}", csv.display())))?;
     // The send is keyed by the path, and the mark names the store by its path: both must be exact.
@@ -103,6 +109,62 @@ pub async fn run(args: &SendBulkArgs, url: &StoreUrl, text: String, context: &Co
         )));
     };
     let name = format!("{}{path}", super::ACCOUNT_PREFIX);
+    Ok((canonical, name))
+}
+
+/// The file's campaign in `store`, made now or found from an earlier run, and
+/// the first run's header when it was found: refused when the campaign of
+/// that key is not this send (another panel, user, text or file content).
+async fn open_campaign(
+    store: &AnyStore,
+    url: &StoreUrl,
+    csv: &Path,
+    spec: &CampaignSpec,
+    account: &Account,
+    header: &JobHeader,
+) -> Result<(Created, CampaignInfo, Option<JobHeader>), Failure> {
+    let name = &spec.account;
+    let known = store.accounts().await.map_err(Failure::usage)?.iter().any(|state| &state.account.name == name);
+    if !known {
+        store.put_account(account).await.map_err(Failure::usage)?;
+    }
+    let created = store.create_campaign(spec).await.map_err(Failure::usage)?;
+    let id = created.id;
+    let info = store
+        .campaign(id)
+        .await
+        .map_err(Failure::usage)?
+        .ok_or_else(|| Failure::usage(format!("campaign {id} is not in {}", url.describe())))?;
+    if !created.existed {
+        return Ok((created, info, None));
+    }
+    let first: JobHeader = serde_json::from_str(&info.spec.source).map_err(|_| {
+        Failure::usage(format!(
+            "campaign {id} of {} has the key {name:?} but was not made by send-bulk; nothing sent",
+            url.describe()
+        ))
+    })?;
+    let differences = first.differences_in(header, "the store");
+    if !differences.is_empty() {
+        return Err(Failure::usage(format!(
+            "campaign {id} of {} belongs to another send of {}: {}; nothing sent (the file's send is one \
+             campaign: to send this one, copy the file under another name)",
+            url.describe(),
+            csv.display(),
+            differences.join("; ")
+        )));
+    }
+    // The same panel and user: the credentials reference is this run's.
+    store.put_account(account).await.map_err(Failure::usage)?;
+    Ok((created, info, Some(first)))
+}
+
+/// Runs `send-bulk --store`.
+pub async fn run(args: &SendBulkArgs, url: &StoreUrl, text: String, context: &Context) -> CliResult {
+    let output = &context.output;
+    let csv = &args.recipients.csv;
+    refuse_unsafe_start(context, csv, url)?;
+    let (canonical, name) = send_key(csv)?;
     let scan = scan(args)?;
     let invalid_rows = Rows {
         invalid: &scan.invalid,
@@ -132,10 +194,6 @@ pub async fn run(args: &SendBulkArgs, url: &StoreUrl, text: String, context: &Co
     let account = campaign::account_of(context, Some(&name), None, None, 1, 0)?;
 
     let store = url.open().await?;
-    let known = store.accounts().await.map_err(Failure::usage)?.iter().any(|state| state.account.name == name);
-    if !known {
-        store.put_account(&account).await.map_err(Failure::usage)?;
-    }
     let spec = CampaignSpec {
         account: name.clone(),
         from,
@@ -145,36 +203,9 @@ pub async fn run(args: &SendBulkArgs, url: &StoreUrl, text: String, context: &Co
         idempotency_key: Some(name.clone()),
         source: identity,
     };
-    let created = store.create_campaign(&spec).await.map_err(Failure::usage)?;
-    let id = created.id;
-    let info = store
-        .campaign(id)
-        .await
-        .map_err(Failure::usage)?
-        .ok_or_else(|| Failure::usage(format!("campaign {id} is not in {}", url.describe())))?;
     // The first run's header, for a campaign made before.
-    let mut kept = None;
-    if created.existed {
-        let first: JobHeader = serde_json::from_str(&info.spec.source).map_err(|_| {
-            Failure::usage(format!(
-                "campaign {id} of {} has the key {name:?} but was not made by send-bulk; nothing sent",
-                url.describe()
-            ))
-        })?;
-        let kept = kept.insert(first);
-        let differences = kept.differences_in(&header, "the store");
-        if !differences.is_empty() {
-            return Err(Failure::usage(format!(
-                "campaign {id} of {} belongs to another send of {}: {}; nothing sent (the file's send is one \
-                 campaign: to send this one, copy the file under another name)",
-                url.describe(),
-                csv.display(),
-                differences.join("; ")
-            )));
-        }
-        // The same panel and user: the credentials reference is this run's.
-        store.put_account(&account).await.map_err(Failure::usage)?;
-    }
+    let (created, info, kept) = open_campaign(&store, url, csv, &spec, &account, &header).await?;
+    let id = created.id;
     // The file was marked by an earlier run, but the store has no campaign of it
     // (the store was lost or emptied) or another one: what was sent is not in it.
     let mark = marker::read(csv)?;
