@@ -27,7 +27,10 @@ pub trait XmlContent: Sized {
         cursor.buffered(element, Self::read_content)
     }
     /// Writes the element `name` in `ns` holding this content: its start tag,
-    /// [`XmlContent::write_content`] and its end tag (text writes it in one step).
+    /// [`XmlContent::write_content`] and its end tag (text writes it in one
+    /// step). An override writes exactly what these would: it goes through
+    /// [`XmlWriter::start`] whenever that has more to write (a type to declare,
+    /// a namespace), as [`XmlWriter::text_element`] does.
     fn write_element_of(&self, w: &mut XmlWriter, ns: &'static str, name: &'static str) {
         w.start(ns, name);
         self.write_content(w);
@@ -766,6 +769,9 @@ impl XmlContent for Vec<u8> {
 impl<T: XmlContent> XmlContent for Box<T> {
     fn write_content(&self, w: &mut XmlWriter) {
         T::write_content(self, w);
+    }
+    fn write_element_of(&self, w: &mut XmlWriter, ns: &'static str, name: &'static str) {
+        T::write_element_of(self, w, ns, name);
     }
     fn read_content(element: XmlElement<'_, '_>) -> Result<Self, DecodeError> {
         T::read_content(element).map(Box::new)

@@ -510,6 +510,10 @@ impl<'input> XmlCursor<'input> {
         let bytes = text.as_bytes();
         let name_len = previous.name_len as usize;
         let qname = bytes.get(previous.at as usize + 1..previous.at as usize + 1 + name_len)?;
+        // A name ending in `/` would make `<name>` an empty-element tag: left to the reader.
+        if qname.last() == Some(&b'/') {
+            return None;
+        }
         let at = self.offset();
         let rest = bytes.get(at as usize..)?;
         let start_tag = rest.get(..name_len + 2)?;

@@ -231,7 +231,8 @@ pub async fn run(args: &SendBulkArgs, url: &StoreUrl, text: String, context: &Co
     if !output.json {
         output.info(text_info.describe());
     }
-    // Everything that may refuse the run comes before the first change to the store.
+    // Everything that may refuse the run comes before the mark and the requeues below (the
+    // campaign and its import, above, send nothing and are found again by the next run).
     let states = store.accounts().await.map_err(Failure::usage)?;
     let ours: Vec<_> = states.into_iter().filter(|state| state.account.name == name).collect();
     let clients = worker::clients(&ours, context)?;
