@@ -829,8 +829,11 @@ mod store_files {
 
     static NEXT: AtomicUsize = AtomicUsize::new(0);
     // A directory of this run's own: a process id is reused across runs, and
-    // a file an earlier run left behind must never be taken for a new one.
-    static DIR: LazyLock<tempfile::TempDir> = LazyLock::new(|| tempfile::tempdir().expect("a temp dir"));
+    // a file an earlier run left behind must never be taken for a new one. It
+    // is under the target directory (a static is never dropped to remove it).
+    static DIR: LazyLock<tempfile::TempDir> = LazyLock::new(|| {
+        tempfile::Builder::new().prefix("stores-").tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("a temp dir")
+    });
 
     /// A store file no other test has used.
     pub fn path() -> PathBuf {
