@@ -26,6 +26,16 @@ pub trait XmlContent: Sized {
     fn read_stream(cursor: &mut XmlCursor<'_>, element: XmlStart) -> Result<Self, DecodeError> {
         cursor.buffered(element, Self::read_content)
     }
+    /// Whether the value is its element's text alone (numbers, strings…), so
+    /// that [`XmlContent::from_leaf_text`] reads it: a list of them is then read
+    /// leaf by leaf, without the events in between.
+    const FROM_TEXT: bool = false;
+    /// The value written as `text` (entities replaced) in `element`, for a type
+    /// that is [`FROM_TEXT`](XmlContent::FROM_TEXT); any other refuses it.
+    fn from_leaf_text(cursor: &XmlCursor<'_>, element: XmlStart, text: &str) -> Result<Self, DecodeError> {
+        let _ = text;
+        Err(cursor.error(element, DecodeErrorKind::Malformed("this element is not read from its text alone".into())))
+    }
     /// Writes the element `name` in `ns` holding this content: its start tag,
     /// [`XmlContent::write_content`] and its end tag (text writes it in one
     /// step). An override writes exactly what these would: it goes through
@@ -59,6 +69,15 @@ pub trait ArrayItem: Sized {
     fn read_item(element: XmlElement<'_, '_>) -> Result<Self, DecodeError>;
     /// Reads one item element, just opened by `cursor`.
     fn read_item_stream(cursor: &mut XmlCursor<'_>, element: XmlStart) -> Result<Self, DecodeError>;
+    /// Whether an item written `<name>text</name>` is read from its text alone
+    /// ([`ArrayItem::item_from_text`]).
+    const FROM_TEXT: bool = false;
+    /// The item written as `text` (entities replaced) in the leaf `element`,
+    /// for an item that is [`FROM_TEXT`](ArrayItem::FROM_TEXT).
+    fn item_from_text(cursor: &XmlCursor<'_>, element: XmlStart, text: &str) -> Result<Self, DecodeError> {
+        let _ = text;
+        Err(cursor.error(element, DecodeErrorKind::Malformed("this element is not read from its text alone".into())))
+    }
 }
 
 /// How a field maps to an `ArrayOfX` wrapper element holding repeated items:
@@ -206,6 +225,10 @@ impl<T: XmlContent> ArrayItem for T {
     fn read_item_stream(cursor: &mut XmlCursor<'_>, element: XmlStart) -> Result<Self, DecodeError> {
         stream_not_nil(cursor, element)
     }
+    const FROM_TEXT: bool = T::FROM_TEXT;
+    fn item_from_text(cursor: &XmlCursor<'_>, element: XmlStart, text: &str) -> Result<Self, DecodeError> {
+        T::from_leaf_text(cursor, element, text)
+    }
 }
 
 impl<T: XmlContent> ArrayItem for Option<T> {
@@ -220,6 +243,11 @@ impl<T: XmlContent> ArrayItem for Option<T> {
     }
     fn read_item_stream(cursor: &mut XmlCursor<'_>, element: XmlStart) -> Result<Self, DecodeError> {
         stream_nillable(cursor, element).map(Nillable::into_option)
+    }
+    // A leaf read from its text has no attributes: it is not nil.
+    const FROM_TEXT: bool = T::FROM_TEXT;
+    fn item_from_text(cursor: &XmlCursor<'_>, element: XmlStart, text: &str) -> Result<Self, DecodeError> {
+        T::from_leaf_text(cursor, element, text).map(Some)
     }
 }
 
@@ -258,6 +286,16 @@ fn stream_items<E: ArrayItem>(
     // The item just read, which the next one is most often written like.
     let mut last: Option<XmlStart> = None;
     loop {
+        if E::FROM_TEXT {
+            // Read whole, its text with it: no events, no element left open.
+            if let Some((child, text)) = last.and_then(|last| cursor.next_leaf_like(last)) {
+                let value = E::item_from_text(cursor, child, &text?)?;
+                cursor.reserve_item(&mut items);
+                items.push(value);
+                last = Some(child);
+                continue;
+            }
+        }
         let child = match last.and_then(|last| cursor.next_like(last)) {
             Some(child) => child,
             None => match cursor.next_child(element)? {
@@ -654,6 +692,10 @@ impl XmlContent for String {
     fn read_stream(cursor: &mut XmlCursor<'_>, element: XmlStart) -> Result<Self, DecodeError> {
         cursor.read_text(element).map(|text| text.into_owned())
     }
+    const FROM_TEXT: bool = true;
+    fn from_leaf_text(_: &XmlCursor<'_>, _: XmlStart, text: &str) -> Result<Self, DecodeError> {
+        Ok(text.to_owned())
+    }
 }
 
 macro_rules! integer_content {
@@ -667,7 +709,12 @@ macro_rules! integer_content {
                 text.trim().parse().map_err(|_| element.invalid_value($xsd, &text))
             }
             fn read_stream(cursor: &mut XmlCursor<'_>, element: XmlStart) -> Result<Self, DecodeError> {
-                stream_parsed(cursor, element, $xsd, |text| trimmed(text).parse().ok())
+                let text = cursor.read_text(element)?;
+                Self::from_leaf_text(cursor, element, &text)
+            }
+            const FROM_TEXT: bool = true;
+            fn from_leaf_text(cursor: &XmlCursor<'_>, element: XmlStart, text: &str) -> Result<Self, DecodeError> {
+                trimmed(text).parse().map_err(|_| cursor.invalid_value(element, $xsd, text))
             }
         }
     )*};

@@ -471,9 +471,9 @@ impl<'input> XmlCursor<'input> {
             return None;
         }
         let (qname, content) = (&rest[..name_len], &rest[name_len + 1..]);
-        let text_len = memchr::memchr(b'<', content)?;
+        let text_len = find_markup(content)?;
         let end_tag = content.get(text_len..text_len + name_len + 3)?;
-        if !(end_tag.starts_with(b"</") && end_tag.ends_with(b">") && &end_tag[2..2 + name_len] == qname) {
+        if end_tag[1] != b'/' || end_tag[name_len + 2] != b'>' || !same_name(&end_tag[2..name_len + 2], qname) {
             return None;
         }
         let prefix_len = qname.iter().position(|&b| b == b':').unwrap_or(0);
@@ -495,6 +495,28 @@ impl<'input> XmlCursor<'input> {
     /// `previous`'s name and read whole, skipping what [`XmlCursor::leaf_ahead`]
     /// works out. Anything else is left to [`XmlCursor::next_child`].
     pub(crate) fn next_like(&mut self, previous: XmlStart) -> Option<XmlStart> {
+        let (at, name_len, text) = self.leaf_like(previous)?;
+        Some(self.take_leaf(at, name_len, previous.prefix_len, previous.namespace, text))
+    }
+
+    /// [`XmlCursor::next_like`], read past its end at once: the leaf and its
+    /// text (entities replaced, line ends normalized), nothing left open.
+    pub(crate) fn next_leaf_like(
+        &mut self,
+        previous: XmlStart,
+    ) -> Option<(XmlStart, Result<Cow<'input, str>, DecodeError>)> {
+        let (at, name_len, text) = self.leaf_like(previous)?;
+        let length = 1 + name_len + 1 + text.len() + name_len + 3;
+        self.reader.stream().consume(length);
+        self.nodes += 1 + usize::from(!text.is_empty());
+        self.last_end = at + length as u32;
+        let element = XmlStart { at, tag_end: at + name_len as u32 + 2, ..previous };
+        let text = if text.is_empty() { Ok(Cow::Borrowed("")) } else { self.one_text(element, text) };
+        Some((element, text))
+    }
+
+    /// Where the leaf [`XmlCursor::next_like`] reads starts, its name's length and its raw text.
+    fn leaf_like(&self, previous: XmlStart) -> Option<(u32, usize, &'input [u8])> {
         if previous.has_attributes
             || previous.empty
             || self.put_back.is_some()
@@ -516,17 +538,17 @@ impl<'input> XmlCursor<'input> {
         }
         let at = self.offset();
         let rest = bytes.get(at as usize..)?;
-        let start_tag = rest.get(..name_len + 2)?;
-        if start_tag[0] != b'<' || &start_tag[1..=name_len] != qname || start_tag[name_len + 1] != b'>' {
+        let (start_tag, content) = rest.split_at_checked(name_len + 2)?;
+        let (open, name, close) = (start_tag[0], &start_tag[1..name_len + 1], start_tag[name_len + 1]);
+        if open != b'<' || close != b'>' || !same_name(name, qname) {
             return None;
         }
-        let content = &rest[name_len + 2..];
-        let text_len = memchr::memchr(b'<', content)?;
+        let text_len = find_markup(content)?;
         let end_tag = content.get(text_len..text_len + name_len + 3)?;
-        if !(end_tag.starts_with(b"</") && end_tag[name_len + 2] == b'>' && &end_tag[2..2 + name_len] == qname) {
+        if end_tag[1] != b'/' || end_tag[name_len + 2] != b'>' || !same_name(&end_tag[2..name_len + 2], qname) {
             return None;
         }
-        Some(self.take_leaf(at, name_len, previous.prefix_len, previous.namespace, &content[..text_len]))
+        Some((at, name_len, &content[..text_len]))
     }
 
     /// Reads past the leaf at `at`, checked to be `<qname>text</qname>` with a
@@ -893,6 +915,23 @@ impl<'input> XmlCursor<'input> {
 }
 
 /// A byte of a name the reader takes as it is (ASCII letters, digits, `_`, `-`, `.`, `:`).
+/// Whether two names of a few bytes are the same: compared in place (a call
+/// to `memcmp` costs more than the comparison).
+fn same_name(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
+}
+
+/// Where the first `<` of `content` is: looked for byte by byte in a short
+/// text (a number, a code), as `memchr`'s set-up costs more there.
+fn find_markup(content: &[u8]) -> Option<usize> {
+    let head = content.get(..24).unwrap_or(content);
+    match head.iter().position(|&byte| byte == b'<') {
+        Some(at) => Some(at),
+        None if head.len() == content.len() => None,
+        None => memchr::memchr(b'<', &content[head.len()..]).map(|at| head.len() + at),
+    }
+}
+
 fn is_plain_name_byte(byte: u8) -> bool {
     PLAIN_NAME_BYTES[usize::from(byte)]
 }
