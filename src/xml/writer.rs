@@ -402,8 +402,23 @@ struct OpenElement {
 /// XML refuses (every character it refuses is a control below U+0020, or
 /// U+FFFE or U+FFFF, whose UTF-8 starts with 0xEF).
 fn is_plain_text(text: &str) -> bool {
-    !text.bytes().any(|byte| byte < 0x20 || matches!(byte, b'<' | b'>' | b'&' | 0xEF))
+    text.bytes().all(|byte| PLAIN_BYTES[usize::from(byte)])
 }
+
+/// The bytes [`is_plain_text`] lets through, as a table: one look-up a byte.
+static PLAIN_BYTES: [bool; 256] = {
+    let mut table = [true; 256];
+    let mut byte = 0;
+    while byte < 0x20 {
+        table[byte] = false;
+        byte += 1;
+    }
+    table[b'<' as usize] = false;
+    table[b'>' as usize] = false;
+    table[b'&' as usize] = false;
+    table[0xEF] = false;
+    table
+};
 
 /// Whether two namespaces are one: most often the same `&'static str` of the
 /// generated code (one pointer comparison), else compared as text.
