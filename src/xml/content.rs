@@ -34,7 +34,7 @@ pub trait XmlContent: Sized {
     /// that is [`FROM_TEXT`](XmlContent::FROM_TEXT); any other refuses it.
     fn from_leaf_text(cursor: &XmlCursor<'_>, element: XmlStart, text: &str) -> Result<Self, DecodeError> {
         let _ = text;
-        Err(cursor.error(element, DecodeErrorKind::Malformed("this element is not read from its text alone".into())))
+        Err(not_from_text(cursor, element))
     }
     /// Writes the element `name` in `ns` holding this content: its start tag,
     /// [`XmlContent::write_content`] and its end tag (text writes it in one
@@ -76,8 +76,13 @@ pub trait ArrayItem: Sized {
     /// for an item that is [`FROM_TEXT`](ArrayItem::FROM_TEXT).
     fn item_from_text(cursor: &XmlCursor<'_>, element: XmlStart, text: &str) -> Result<Self, DecodeError> {
         let _ = text;
-        Err(cursor.error(element, DecodeErrorKind::Malformed("this element is not read from its text alone".into())))
+        Err(not_from_text(cursor, element))
     }
+}
+
+/// What a type that is not read from its text alone answers when asked to be.
+fn not_from_text(cursor: &XmlCursor<'_>, element: XmlStart) -> DecodeError {
+    cursor.error(element, DecodeErrorKind::Malformed("this element is not read from its text alone".into()))
 }
 
 /// How a field maps to an `ArrayOfX` wrapper element holding repeated items:
@@ -286,29 +291,26 @@ fn stream_items<E: ArrayItem>(
     // The item just read, which the next one is most often written like.
     let mut last: Option<XmlStart> = None;
     loop {
-        if E::FROM_TEXT {
-            // Read whole, its text with it: no events, no element left open.
-            if let Some((child, text)) = last.and_then(|last| cursor.next_leaf_like(last)) {
-                let value = E::item_from_text(cursor, child, &text?)?;
-                cursor.reserve_item(&mut items);
-                items.push(value);
-                last = Some(child);
-                continue;
+        // Read whole, its text with it: no events, no element left open.
+        let leaf = if E::FROM_TEXT { last.and_then(|last| cursor.next_leaf_like(last)) } else { None };
+        let (child, value) = match leaf {
+            Some((child, text)) => (child, E::item_from_text(cursor, child, &text?)?),
+            None => {
+                let child = match last.and_then(|last| cursor.next_like(last)) {
+                    Some(child) => child,
+                    None => match cursor.next_child(element)? {
+                        Some(child) if cursor.is(child, item_ns, item) => child,
+                        Some(child) => {
+                            cursor.skip(child)?;
+                            last = None;
+                            continue;
+                        }
+                        None => break,
+                    },
+                };
+                (child, E::read_item_stream(cursor, child)?)
             }
-        }
-        let child = match last.and_then(|last| cursor.next_like(last)) {
-            Some(child) => child,
-            None => match cursor.next_child(element)? {
-                Some(child) if cursor.is(child, item_ns, item) => child,
-                Some(child) => {
-                    cursor.skip(child)?;
-                    last = None;
-                    continue;
-                }
-                None => break,
-            },
         };
-        let value = E::read_item_stream(cursor, child)?;
         cursor.reserve_item(&mut items);
         items.push(value);
         last = Some(child);

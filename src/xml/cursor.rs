@@ -471,11 +471,7 @@ impl<'input> XmlCursor<'input> {
             return None;
         }
         let (qname, content) = (&rest[..name_len], &rest[name_len + 1..]);
-        let text_len = find_markup(content)?;
-        let end_tag = content.get(text_len..text_len + name_len + 3)?;
-        if end_tag[1] != b'/' || end_tag[name_len + 2] != b'>' || !same_name(&end_tag[2..name_len + 2], qname) {
-            return None;
-        }
+        let text_len = text_before_end_tag(content, qname)?;
         let prefix_len = qname.iter().position(|&b| b == b':').unwrap_or(0);
         let namespace = match (prefix_len, self.default_uri) {
             (0, Some(uri)) => uri,
@@ -543,11 +539,7 @@ impl<'input> XmlCursor<'input> {
         if open != b'<' || close != b'>' || !same_name(name, qname) {
             return None;
         }
-        let text_len = find_markup(content)?;
-        let end_tag = content.get(text_len..text_len + name_len + 3)?;
-        if end_tag[1] != b'/' || end_tag[name_len + 2] != b'>' || !same_name(&end_tag[2..name_len + 2], qname) {
-            return None;
-        }
+        let text_len = text_before_end_tag(content, qname)?;
         Some((at, name_len, &content[..text_len]))
     }
 
@@ -919,6 +911,16 @@ impl<'input> XmlCursor<'input> {
 /// to `memcmp` costs more than the comparison).
 fn same_name(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
+}
+
+/// The length of the text `content` starts with, when markup follows it and
+/// that markup is `</qname>`: the rest of a leaf `<qname>text</qname>`.
+fn text_before_end_tag(content: &[u8], qname: &[u8]) -> Option<usize> {
+    let text_len = find_markup(content)?;
+    let end_tag = content.get(text_len..text_len + qname.len() + 3)?;
+    let name_len = qname.len();
+    (end_tag[1] == b'/' && end_tag[name_len + 2] == b'>' && same_name(&end_tag[2..name_len + 2], qname))
+        .then_some(text_len)
 }
 
 /// Where the first `<` of `content` is: looked for byte by byte in a short
