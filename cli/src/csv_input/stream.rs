@@ -253,14 +253,14 @@ pub fn unique_numbers(
 /// (a canonical number is `09` and nine digits): a few bytes a number, so
 /// that reading a file of millions stays within a few megabytes.
 #[derive(Default)]
-pub struct SeenNumbers {
+struct SeenNumbers {
     canonical: roaring::RoaringBitmap,
     others: HashSet<MobileNumber>,
 }
 
 impl SeenNumbers {
     /// Adds `number`: true when it was not met before.
-    pub fn insert(&mut self, number: &MobileNumber) -> bool {
+    fn insert(&mut self, number: &MobileNumber) -> bool {
         match canonical_key(number.as_str()) {
             Some(key) => self.canonical.insert(key),
             None => self.others.insert(number.clone()),
