@@ -53,15 +53,15 @@ async fn bare_calls(sms: &Sms) -> Duration {
     elapsed
 }
 
-/// The bulk send through `BulkJob` over a fresh durable journal.
+/// The bulk send through `BulkJob` over a fresh durable journal, opening it included.
 async fn bulk_job(sms: &Sms, concurrency: usize, journal_dir: &std::path::Path) -> Duration {
     let emulator = emulator().await;
     let client = client(&emulator);
     let path = journal_dir.join(format!("bulk-{concurrency}.journal"));
     let _ = std::fs::remove_file(&path);
     let header = JobHeader::new(sms, MAX_RECIPIENTS_PER_CALL, vec![emulator.base_url()], "bulk");
-    let mut journal = JsonLinesJournal::open(&path, header).expect("journal");
     let started = Instant::now();
+    let mut journal = JsonLinesJournal::open(&path, header).expect("journal");
     let job = BulkJob::new(&client, sms).expect("job").concurrency(concurrency);
     let report = job.run(&mut journal, &mut NoObserver).await.expect("run");
     let elapsed = started.elapsed();

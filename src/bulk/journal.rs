@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use super::record::{BatchOutcome, BatchRecord};
 use crate::recipient::MobileNumber;
@@ -38,21 +39,62 @@ pub trait Journal: Send {
         let recorded = (|| {
             for entry in entries {
                 match *entry {
-                    Entry::Attempt { batch, numbers } => self.record_attempt(batch, numbers)?,
+                    // Without an unsynced log a run writes no attempt ahead; one would be an
+                    // attempt like any other (unknown after a crash), and its withdrawal
+                    // would leave it so.
+                    Entry::Attempt { batch, numbers } | Entry::AttemptAhead { batch, numbers } => {
+                        self.record_attempt(batch, numbers)?;
+                    }
                     Entry::Outcome { batch, outcome } => self.record_outcome(batch, outcome)?,
+                    Entry::Withdrawn { .. } => {}
                 }
             }
             Ok(())
         })();
         std::future::ready(recorded)
     }
+
+    /// Where a run notes, without a disk sync, each batch written ahead as
+    /// it leaves and each answer as it comes in, if this store can tell after
+    /// a crash a batch that left from one that did not. `None` (the default):
+    /// a run writes each attempt just before its batch leaves.
+    fn unsynced_log(&self) -> Option<Arc<dyn UnsyncedLog>> {
+        None
+    }
+}
+
+/// Notes a run writes at once, without a disk sync: they outlive the process,
+/// though not the machine. The store's promise is that after a crash of the
+/// process, an attempt written ahead ([`Entry::AttemptAhead`]) with no
+/// departure noted is known never to have left, and that a noted answer is
+/// read back like a recorded outcome.
+///
+/// After a crash of the machine, an attempt written ahead is unknown, noted or
+/// not, like any other attempt without a recorded outcome.
+pub trait UnsyncedLog: Send + Sync + std::fmt::Debug {
+    /// Notes that `batch`, written ahead, leaves now; it is sent only if this returns `Ok`.
+    fn leaving(&self, batch: usize) -> Result<(), JournalError>;
+
+    /// Notes what became of `batch`, which left. Its [`Entry::Outcome`] is
+    /// still recorded with a later group, which makes it durable.
+    fn answered(&self, batch: usize, outcome: &BatchOutcome) -> Result<(), JournalError>;
 }
 
 /// One record of a [`Journal::record`] group.
 #[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
 pub enum Entry<'a> {
     /// `batch` is about to be sent to `numbers`.
     Attempt {
+        /// The 0-based batch.
+        batch: usize,
+        /// Its recipients.
+        numbers: &'a [MobileNumber],
+    },
+    /// `batch` will be sent to `numbers` once [`UnsyncedLog::leaving`] noted
+    /// it, or not at all if it is [withdrawn](Entry::Withdrawn). Only a run
+    /// over a store with [`Journal::unsynced_log`] writes these.
+    AttemptAhead {
         /// The 0-based batch.
         batch: usize,
         /// Its recipients.
@@ -64,6 +106,11 @@ pub enum Entry<'a> {
         batch: usize,
         /// Its outcome.
         outcome: &'a BatchOutcome,
+    },
+    /// `batch`, written ahead, did not leave: what the store had of it before is its record again.
+    Withdrawn {
+        /// The 0-based batch.
+        batch: usize,
     },
 }
 
@@ -82,6 +129,10 @@ impl<J: Journal + ?Sized> Journal for &mut J {
 
     fn record(&mut self, entries: &[Entry<'_>]) -> impl Future<Output = Result<(), JournalError>> + Send {
         (**self).record(entries)
+    }
+
+    fn unsynced_log(&self) -> Option<Arc<dyn UnsyncedLog>> {
+        (**self).unsynced_log()
     }
 }
 

@@ -36,15 +36,15 @@ mod reconcile;
 mod record;
 mod report;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::future::Future;
-
+use std::sync::Arc;
 use std::task::Poll;
 
 use futures_util::stream::{FuturesUnordered, StreamExt as _};
 use futures_util::FutureExt as _;
 
-pub use journal::{Entry, Journal, JournalError, MemoryJournal};
+pub use journal::{Entry, Journal, JournalError, MemoryJournal, UnsyncedLog};
 #[cfg(feature = "json-lines-store")]
 pub(crate) use json_lines::sync_directory_of;
 #[cfg(feature = "journal")]
@@ -72,6 +72,8 @@ pub struct BulkJob<'a> {
     client: &'a Client,
     batches: Vec<Sms>,
     concurrency: usize,
+    /// Unless set, twice the concurrency.
+    write_ahead: Option<usize>,
     resend_unknown: bool,
     reconciliation: Option<Reconciliation>,
 }
@@ -188,6 +190,15 @@ pub trait BulkObserver: Send {
         std::future::ready(Flow::Continue)
     }
 
+    /// Called just before a batch written ahead ([`BulkJob::write_ahead`])
+    /// leaves, which may be a while after [`before_batch`](Self::before_batch)
+    /// for it: [`Flow::Stop`] keeps it and the batches after it from leaving
+    /// and stops the run, as from `before_batch`.
+    fn before_leaving(&mut self, batch: usize) -> Flow {
+        let _ = batch;
+        Flow::Continue
+    }
+
     /// Called after each batch sent, once its outcome was journaled (or could not be).
     fn after_batch(&mut self, progress: BatchProgress<'_>) {
         let _ = progress;
@@ -217,15 +228,40 @@ impl<'a> BulkJob<'a> {
             return Err(InputError::NoRecipients);
         }
         let batches = sms.batches(MAX_RECIPIENTS_PER_CALL).collect();
-        Ok(BulkJob { client, batches, concurrency: DEFAULT_CONCURRENCY, resend_unknown: false, reconciliation: None })
+        Ok(BulkJob {
+            client,
+            batches,
+            concurrency: DEFAULT_CONCURRENCY,
+            write_ahead: None,
+            resend_unknown: false,
+            reconciliation: None,
+        })
     }
 
     /// How many batches may be on their way to the panel at once (at least 1;
     /// [`DEFAULT_CONCURRENCY`] unless set). With 1, a batch is sent only after
-    /// the one before it was answered and recorded.
+    /// the one before it was answered.
     #[must_use]
     pub fn concurrency(mut self, batches: usize) -> Self {
         self.concurrency = batches.max(1);
+        self
+    }
+
+    /// How many batches' attempts may be recorded ahead of their turn, with a
+    /// journal that notes departures ([`Journal::unsynced_log`], as
+    /// `JsonLinesJournal` does on Linux); twice the concurrency unless set.
+    ///
+    /// A batch written ahead leaves the moment a place frees, so the run does
+    /// not wait for a disk sync between one batch's answer and the next one's
+    /// request; each still leaves only after its attempt is on disk. If the
+    /// process dies, the batches written ahead that had not left are known not
+    /// to have, and a new run sends them. If the machine goes down, they are
+    /// unknown, like the batches on their way: up to this many more batches
+    /// needing a person's decision. With 0, each attempt is recorded just
+    /// before its batch leaves.
+    #[must_use]
+    pub fn write_ahead(mut self, batches: usize) -> Self {
+        self.write_ahead = Some(batches);
         self
     }
 
@@ -339,35 +375,56 @@ impl<'a> BulkJob<'a> {
         let mut queue = plan.to_send.iter().copied().filter(|&index| index < self.batches.len());
         let mut in_flight = FuturesUnordered::new();
         let mut finished: Vec<Finished> = Vec::new();
+        let ahead = self.write_ahead.unwrap_or(2 * self.concurrency);
+        let log = journal.unsynced_log().filter(|_| ahead > 0);
+        let mut ready = Ready::new(log, self.concurrency, ahead);
+        let send = |index: usize| {
+            let batch = self.batches.get(index)?;
+            Some(async move { Finished::new(index, self.client.send(batch).await) })
+        };
         loop {
+            // Batches written ahead take the places that freed.
+            let mut sending =
+                Sending { in_flight: &mut in_flight, ready: &mut ready, send: &send, observer: Some(&mut *observer) };
+            sending.start(&mut run, &mut finished);
             // Pick the batches to start; the ones on their way go on meanwhile.
             let mut starting = Vec::new();
-            while !run.stopped(&finished) && in_flight.len() + starting.len() < self.concurrency {
+            while !run.stopped(&finished) && in_flight.len() + ready.len() + starting.len() < ready.capacity() {
                 let Some(index) = queue.next() else { break };
                 let recipients = self.batches.get(index).map_or(0, |batch| batch.recipients().len());
                 let mut before = std::pin::pin!(observer.before_batch(index, recipients));
-                let flow = match before.as_mut().now_or_never() {
-                    Some(flow) => flow,
+                let (flow, paced) = match before.as_mut().now_or_never() {
+                    Some(flow) => (flow, false),
                     None => {
                         // The observer makes the run wait: outcomes do not wait with it.
-                        self.record_group(journal, &mut run, &mut finished, &[], &mut in_flight).await;
-                        progress_while(before, &mut in_flight, &mut finished).await
+                        let mut sending = Sending::<_, _, O> {
+                            in_flight: &mut in_flight,
+                            ready: &mut ready,
+                            send: &send,
+                            observer: None,
+                        };
+                        self.record_group(journal, &mut run, &mut finished, &[], &mut sending).await;
+                        (progress_while(before, &mut in_flight, &mut finished).await, true)
                     }
                 };
                 if flow == Flow::Stop {
                     run.interrupted = true;
                     break;
                 }
-                starting.push(index);
-            }
-            // One write for the outcomes that came in and the attempts about to go out.
-            if self.record_group(journal, &mut run, &mut finished, &starting, &mut in_flight).await {
-                for &index in &starting {
-                    let Some(batch) = self.batches.get(index) else { continue };
-                    run.sent_this_run[index] = true;
-                    in_flight.push(async move { Finished::new(index, self.client.send(batch).await) });
+                starting.push(Waiting { index, before: journal.batches().get(&index).cloned() });
+                if paced && ready.writes_ahead() {
+                    // A batch the observer paced leaves as soon as it can, not after a group of others.
+                    break;
                 }
             }
+            // One write for the outcomes that came in and the attempts about to go out;
+            // batches written before go out as places free meanwhile.
+            let mut sending =
+                Sending { in_flight: &mut in_flight, ready: &mut ready, send: &send, observer: Some(&mut *observer) };
+            if self.record_group(journal, &mut run, &mut finished, &starting, &mut sending).await {
+                sending.ready.waiting.extend(starting);
+            }
+            sending.start(&mut run, &mut finished);
             // Answers that came in during the write wait for the next one.
             for Finished { index, result, .. } in finished.extract_if(.., |done| done.recorded) {
                 observer.after_batch(BatchProgress {
@@ -388,6 +445,7 @@ impl<'a> BulkJob<'a> {
                 finished.push(done);
             }
         }
+        self.withdraw(journal, &mut run, ready.waiting).await;
         let mut report = BulkReport::new(&self.batches, journal.batches(), &run.sent_this_run, &run.unjournaled);
         report.failure = run.failure;
         report.journal_failure = run.journal_failure;
@@ -395,27 +453,60 @@ impl<'a> BulkJob<'a> {
         Ok(report)
     }
 
+    /// Records that the batches written ahead in `waiting` did not leave, so
+    /// that their records are what they were before this run.
+    async fn withdraw<J>(&self, journal: &mut J, run: &mut Run, waiting: VecDeque<Waiting>)
+    where
+        J: Journal + ?Sized,
+    {
+        if waiting.is_empty() {
+            return;
+        }
+        if let Some(failure) = run.journal_failure.as_mut() {
+            // They did not leave because the journal could not be written.
+            failure.not_sent.extend(waiting.iter().map(|waiting| waiting.index));
+        }
+        let entries: Vec<Entry<'_>> = waiting.iter().map(|waiting| Entry::Withdrawn { batch: waiting.index }).collect();
+        if let Err(error) = journal.record(&entries).await {
+            run.journal_failure.get_or_insert_with(|| JournalFailure::new(error));
+        }
+        // Where the journal still has their attempts, this run knows they did not leave.
+        for Waiting { index, before } in waiting {
+            if journal.batches().get(&index) != before.as_ref() {
+                run.unjournaled.insert(index, Unjournaled::Record(before));
+            }
+        }
+    }
+
     /// Records the outcomes of `finished` not recorded yet and the attempts of
-    /// `starting` in one journal write, while the sends `in_flight` go on (their
-    /// answers join `finished`): whether the attempts were recorded (and those
+    /// `starting` in one journal write, while the sends on their way go on
+    /// (their answers join `finished`, and batches written ahead take the
+    /// places they free): whether the attempts were recorded (and those
     /// batches may be sent). Nothing to record is a success.
-    async fn record_group<J, S>(
+    async fn record_group<J, S, F, O>(
         &self,
         journal: &mut J,
         run: &mut Run,
         finished: &mut Vec<Finished>,
-        starting: &[usize],
-        in_flight: &mut FuturesUnordered<S>,
+        starting: &[Waiting],
+        sending: &mut Sending<'_, S, F, O>,
     ) -> bool
     where
         J: Journal + ?Sized,
         S: Future<Output = Finished>,
+        F: Fn(usize) -> Option<S>,
+        O: BulkObserver,
     {
+        // An answer the group takes is in the file before any batch leaves
+        // during the group's write (which goes on off this thread).
+        if let Err(error) = sending.ready.note_answers(finished) {
+            run.journal_failure.get_or_insert_with(|| JournalFailure::new(error));
+        }
         let outcomes: Vec<(usize, BatchOutcome)> = finished
             .iter_mut()
             .filter_map(|done| {
                 let new = !std::mem::replace(&mut done.recorded, true);
-                new.then(|| (done.index, BatchOutcome::of(&done.result)))
+                new.then(|| done.outcome.take().map(|outcome| (done.index, outcome))).flatten()
             })
             .collect();
         if outcomes.is_empty() && starting.is_empty() {
@@ -423,39 +514,191 @@ impl<'a> BulkJob<'a> {
         }
         let mut entries = Vec::with_capacity(outcomes.len() + starting.len());
         entries.extend(outcomes.iter().map(|(batch, outcome)| Entry::Outcome { batch: *batch, outcome }));
-        entries.extend(starting.iter().filter_map(|&batch| {
-            self.batches.get(batch).map(|sms| Entry::Attempt { batch, numbers: sms.recipients() })
+        let ahead = sending.ready.writes_ahead();
+        entries.extend(starting.iter().filter_map(|&Waiting { index: batch, .. }| {
+            let numbers = self.batches.get(batch)?.recipients();
+            Some(if ahead { Entry::AttemptAhead { batch, numbers } } else { Entry::Attempt { batch, numbers } })
         }));
-        // Batches the journal knew nothing of: if their attempt cannot be written, they are unsent.
-        let fresh: Vec<usize> =
-            starting.iter().copied().filter(|index| !journal.batches().contains_key(index)).collect();
-        match progress_while(journal.record(&entries), in_flight, finished).await {
+        match sending.progress_while(journal.record(&entries), run, finished).await {
             Ok(()) => true,
             Err(error) => {
-                // The attempts are dropped (those batches are not sent); the outcomes of
-                // batches already sent get one more try on their own.
+                // No batch leaves any more. The attempts are dropped (those batches are
+                // not sent); the outcomes of batches already sent get one more try on their own.
+                run.journal_failure.get_or_insert_with(|| JournalFailure::new(error));
                 if !outcomes.is_empty() && !starting.is_empty() {
                     entries.truncate(outcomes.len());
-                    let _ = progress_while(journal.record(&entries), in_flight, finished).await;
+                    let _ = sending.progress_while(journal.record(&entries), run, finished).await;
                 }
-                run.journal_failed(error, outcomes, starting, &fresh, journal.batches());
+                run.journal_failed(outcomes, starting, journal.batches());
                 false
             }
         }
     }
 }
 
+/// Where a run's batches go out: the sends on their way, the batches
+/// recorded and waiting for a place, how to send one, and the observer to ask
+/// before a batch written ahead leaves (none: none leaves).
+struct Sending<'s, S, F, O> {
+    in_flight: &'s mut FuturesUnordered<S>,
+    ready: &'s mut Ready,
+    send: &'s F,
+    observer: Option<&'s mut O>,
+}
+
+impl<S, F, O> Sending<'_, S, F, O>
+where
+    S: Future<Output = Finished>,
+    F: Fn(usize) -> Option<S>,
+    O: BulkObserver,
+{
+    /// Sends waiting batches into the free places: whether any left.
+    fn start(&mut self, run: &mut Run, finished: &mut [Finished]) -> bool {
+        let Some(observer) = self.observer.as_deref_mut() else { return false };
+        self.ready.start(self.in_flight, run, finished, self.send, observer)
+    }
+
+    /// Awaits `future` while polling the sends on their way, collecting those
+    /// that finish, and sending waiting batches in the places they free.
+    async fn progress_while<T: Future>(&mut self, future: T, run: &mut Run, finished: &mut Vec<Finished>) -> T::Output {
+        let mut future = std::pin::pin!(future);
+        std::future::poll_fn(|cx| {
+            if let Poll::Ready(output) = future.as_mut().poll(cx) {
+                return Poll::Ready(output);
+            }
+            loop {
+                while let Poll::Ready(Some(done)) = self.in_flight.poll_next_unpin(cx) {
+                    finished.push(done);
+                }
+                // A send just started must be polled once to be woken when it progresses.
+                if !self.start(run, finished) {
+                    return Poll::Pending;
+                }
+            }
+        })
+        .await
+    }
+}
+
+/// The batches whose attempts are recorded and that wait for a place among
+/// those on their way. With a journal that keeps an unsynced log, up to
+/// [`BulkJob::write_ahead`] more are written ahead: each leaves the moment a
+/// place frees, its attempt synced while the others were answered.
+struct Ready {
+    waiting: VecDeque<Waiting>,
+    log: Option<Arc<dyn UnsyncedLog>>,
+    concurrency: usize,
+    ahead: usize,
+}
+
+/// A batch picked to start, and its journal record before this run's attempt.
+struct Waiting {
+    index: usize,
+    before: Option<BatchRecord>,
+}
+
+impl Ready {
+    fn new(log: Option<Arc<dyn UnsyncedLog>>, concurrency: usize, ahead: usize) -> Self {
+        Ready { waiting: VecDeque::new(), log, concurrency, ahead }
+    }
+
+    fn len(&self) -> usize {
+        self.waiting.len()
+    }
+
+    fn writes_ahead(&self) -> bool {
+        self.log.is_some()
+    }
+
+    /// Notes in the log (if any) the answers in `finished` not noted nor recorded yet.
+    fn note_answers(&self, finished: &mut [Finished]) -> Result<(), JournalError> {
+        match &self.log {
+            Some(log) => note_answers(log.as_ref(), finished),
+            None => Ok(()),
+        }
+    }
+
+    /// How many batches may be on their way or waiting at once.
+    fn capacity(&self) -> usize {
+        if self.writes_ahead() {
+            self.concurrency + self.ahead
+        } else {
+            self.concurrency
+        }
+    }
+
+    /// Sends waiting batches while there are free places: whether any left.
+    ///
+    /// A batch recorded just before its turn leaves as soon as it is
+    /// recorded, as it always has. A batch written ahead leaves only while the
+    /// run goes on and `observer` agrees, once every answer that came in is
+    /// noted in the log (so that a crash of the process leaves at most
+    /// `concurrency` batches sent with no answer in the journal) and so is its
+    /// departure.
+    fn start<S>(
+        &mut self,
+        in_flight: &mut FuturesUnordered<S>,
+        run: &mut Run,
+        finished: &mut [Finished],
+        send: &impl Fn(usize) -> Option<S>,
+        observer: &mut impl BulkObserver,
+    ) -> bool {
+        let mut started = false;
+        while in_flight.len() < self.concurrency {
+            let Some(&Waiting { index, .. }) = self.waiting.front() else { break };
+            if let Some(log) = &self.log {
+                if run.stopped(finished) {
+                    break;
+                }
+                if observer.before_leaving(index) == Flow::Stop {
+                    run.interrupted = true;
+                    break;
+                }
+                if let Err(error) = note_answers(log.as_ref(), finished).and_then(|()| log.leaving(index)) {
+                    // It stays waiting, and is withdrawn when the run ends.
+                    run.journal_failure.get_or_insert_with(|| JournalFailure::new(error));
+                    break;
+                }
+            }
+            self.waiting.pop_front();
+            let Some(future) = send(index) else { continue };
+            if let Some(sent) = run.sent_this_run.get_mut(index) {
+                *sent = true;
+            }
+            in_flight.push(future);
+            started = true;
+        }
+        started
+    }
+}
+
+/// Notes in `log` the answers in `finished` not noted nor recorded yet.
+fn note_answers(log: &dyn UnsyncedLog, finished: &mut [Finished]) -> Result<(), JournalError> {
+    for done in finished.iter_mut().filter(|done| !done.noted && !done.recorded) {
+        if let Some(outcome) = &done.outcome {
+            log.answered(done.index, outcome)?;
+        }
+        done.noted = true;
+    }
+    Ok(())
+}
+
 /// A batch whose answer came in.
 struct Finished {
     index: usize,
     result: Result<SendReport, Error>,
+    /// What the journal records of it (taken when it is recorded).
+    outcome: Option<BatchOutcome>,
+    /// Whether its outcome went to the unsynced log.
+    noted: bool,
     /// Whether its outcome went to the journal (or failed to).
     recorded: bool,
 }
 
 impl Finished {
     fn new(index: usize, result: Result<SendReport, Error>) -> Self {
-        Finished { index, result, recorded: false }
+        let outcome = Some(BatchOutcome::of(&result));
+        Finished { index, result, outcome, noted: false, recorded: false }
     }
 }
 
@@ -509,21 +752,16 @@ impl Run {
             || finished.iter().any(|done| done.result.is_err())
     }
 
-    /// A group write failed: none of `starting` is sent, and the outcomes the
-    /// journal does not have (`records`, after the write) are kept for the report.
+    /// A group write failed (its error is in `journal_failure`): none of
+    /// `starting` is sent, and the outcomes the journal does not have
+    /// (`records`, after the write) are kept for the report.
     fn journal_failed(
         &mut self,
-        error: JournalError,
         outcomes: Vec<(usize, BatchOutcome)>,
-        starting: &[usize],
-        fresh: &[usize],
+        starting: &[Waiting],
         records: &BTreeMap<usize, BatchRecord>,
     ) {
-        let failure = self.journal_failure.get_or_insert_with(|| JournalFailure {
-            outcomes_not_written: Vec::new(),
-            not_sent: Vec::new(),
-            error,
-        });
+        let Some(failure) = self.journal_failure.as_mut() else { return };
         for (index, outcome) in outcomes {
             // A store that records a group one by one may have written some of it.
             if records.get(&index).is_some_and(|record| record.outcome.as_ref() == Some(&outcome)) {
@@ -532,10 +770,10 @@ impl Run {
             failure.outcomes_not_written.push(index);
             self.unjournaled.insert(index, Unjournaled::Outcome(outcome));
         }
-        failure.not_sent.extend_from_slice(starting);
+        failure.not_sent.extend(starting.iter().map(|waiting| waiting.index));
         // A batch an earlier run started keeps the status its journal gives it.
-        for &index in fresh {
-            self.unjournaled.insert(index, Unjournaled::NotSent);
+        for waiting in starting.iter().filter(|waiting| waiting.before.is_none()) {
+            self.unjournaled.insert(waiting.index, Unjournaled::NotSent);
         }
     }
 }

@@ -170,15 +170,21 @@ impl BatchSummary {
 pub struct JournalFailure {
     /// Batches this run sent whose outcome could not be written. This report
     /// has their outcome; a new run over the journal treats them as unknown
-    /// and does not send them again.
+    /// and does not send them again (unless the journal kept the answer its
+    /// unsynced log noted, which it then reads back).
     pub outcomes_not_written: Vec<usize>,
-    /// Batches that were not sent because their attempt could not be written.
+    /// Batches that were not sent because the journal could not be written
+    /// (their attempt, or the departure of a batch written ahead).
     pub not_sent: Vec<usize>,
     /// What went wrong (the first failed write).
     pub error: JournalError,
 }
 
 impl JournalFailure {
+    pub(super) fn new(error: JournalError) -> Self {
+        JournalFailure { outcomes_not_written: Vec::new(), not_sent: Vec::new(), error }
+    }
+
     /// Whether a batch was sent whose outcome the journal does not have.
     pub fn sent(&self) -> bool {
         !self.outcomes_not_written.is_empty()
@@ -192,6 +198,8 @@ pub(super) enum Unjournaled {
     Outcome(BatchOutcome),
     /// Not sent: its attempt could not be written (the journal may have part of it).
     NotSent,
+    /// Not sent: written ahead, and its withdrawal could not be written; its record before this run.
+    Record(Option<BatchRecord>),
 }
 
 /// The result of a bulk send: every recipient and batch, as the journal has them.
@@ -231,6 +239,7 @@ impl BulkReport {
             let record = match unjournaled.get(&index) {
                 None => records.get(&index),
                 Some(Unjournaled::NotSent) => None,
+                Some(Unjournaled::Record(before)) => before.as_ref(),
                 Some(Unjournaled::Outcome(outcome)) => {
                     let numbers = batch.recipients().iter().map(|number| number.as_str().to_owned()).collect();
                     corrected = BatchRecord { numbers, outcome: Some(outcome.clone()) };

@@ -613,8 +613,9 @@ impl Journal for Held {
             HeldGroup { attempts: Vec::new(), outcomes: Vec::new(), release: Some(release), recorded: false };
         for entry in entries {
             match *entry {
-                Entry::Attempt { batch, .. } => group.attempts.push(batch),
+                Entry::Attempt { batch, .. } | Entry::AttemptAhead { batch, .. } => group.attempts.push(batch),
                 Entry::Outcome { batch, .. } => group.outcomes.push(batch),
+                _ => {}
             }
         }
         self.holds.0.lock().unwrap().push(group);
@@ -712,3 +713,6 @@ async fn a_batch_leaves_only_once_its_attempt_is_recorded_and_is_reported_only_o
     observer.1.sort_unstable();
     assert_eq!(observer.1, [0, 1, 2, 3, 4]);
 }
+
+/// Runs whose attempts are written ahead of their turn.
+mod ahead;

@@ -13,15 +13,18 @@
 //! last line cut short by a crash is dropped when the journal is opened again
 //! (it was never synced, so what it described did not finish).
 
+mod file;
+mod records;
+
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::io::{Read as _, Seek as _, SeekFrom, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
-
-use super::journal::{Entry, Journal, JournalError};
+use self::file::{JournalFile, JournalLog};
+use self::records::{current_boot, Line, Records};
+use super::journal::{Entry, Journal, JournalError, UnsyncedLog};
 use super::reconcile::Reconciliation;
 use super::record::{now, BatchOutcome, BatchRecord, JobHeader};
 use crate::recipient::MobileNumber;
@@ -30,26 +33,21 @@ use crate::recipient::MobileNumber;
 /// is a header cut short by a crash.
 const HEADER_START: &[u8] = br#"{"type":"header","#;
 
-/// One line of the journal.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-enum Line {
-    Header(JobHeader),
-    Attempt { batch: usize, numbers: Vec<String>, at: String },
-    Outcome { batch: usize, at: String, result: BatchOutcome },
-}
-
 /// A journal in a file of JSON lines, locked while open, synced at every record.
 #[derive(Debug)]
 pub struct JsonLinesJournal {
-    /// Shared with the blocking thread that writes and syncs a group.
-    file: Arc<File>,
+    /// Shared with the blocking thread that writes and syncs a group, and with the unsynced log.
+    file: Arc<JournalFile>,
     path: PathBuf,
     /// The header in the file: the job's, as its first run wrote it.
     header: JobHeader,
-    batches: BTreeMap<usize, BatchRecord>,
+    records: Records,
     opened: Opened,
     dropped_partial_line: bool,
+    /// Whether lines after zero bytes were dropped (and kept in `<journal>.dropped`).
+    dropped_after_zeros: bool,
+    /// Batches written ahead by a run that died before they left, withdrawn when the journal was opened.
+    withdrawn_on_open: Vec<usize>,
 }
 
 /// What the file held when it was opened.
@@ -81,25 +79,30 @@ impl JsonLinesJournal {
         }
         let mut bytes = Vec::new();
         file.read_to_end(&mut bytes).map_err(io("read"))?;
-        let complete = bytes.iter().rposition(|&byte| byte == b'\n').map_or(0, |at| at + 1);
+        let Extent { complete, lines_end, written, gap } = extent(&bytes);
+        if gap {
+            keep_dropped(path, &bytes[complete..written])?;
+        }
         let mut journal = JsonLinesJournal {
-            file: Arc::new(file),
+            file: Arc::new(JournalFile::new(file, path)),
             path: path.to_owned(),
             header: header.clone(),
-            batches: BTreeMap::new(),
+            records: Records::default(),
             opened: Opened::New,
-            dropped_partial_line: complete < bytes.len(),
+            dropped_partial_line: complete < lines_end,
+            dropped_after_zeros: gap,
+            withdrawn_on_open: Vec::new(),
         };
         if complete == 0 {
             // New, or a header cut short (by a crash while it was written, or by
             // damage): start afresh. An existing file is reconciled with the
             // panel (see `reconciliation`), since what it held is lost. Anything
             // else without a newline is not ours to overwrite.
-            if !is_cut_short_header(&bytes) {
+            if !is_cut_short_header(&bytes[..lines_end]) {
                 return Err(JournalError::NotAJournal { path: path.to_owned() });
             }
-            journal.file.set_len(0).map_err(io("write"))?;
-            (&*journal.file).seek(SeekFrom::Start(0)).map_err(io("write"))?;
+            journal.file.file().set_len(0).map_err(io("write"))?;
+            journal.file.file().seek(SeekFrom::Start(0)).map_err(io("write"))?;
             journal.append(&Line::Header(header))?;
             sync_parent_dir(path)?;
             journal.opened = if existed { Opened::Restarted } else { Opened::New };
@@ -109,22 +112,37 @@ impl JsonLinesJournal {
         sync_parent_dir(path)?;
         journal.opened = Opened::Resumed;
         journal.load(&bytes[..complete], &header)?;
-        if journal.dropped_partial_line {
-            journal.file.set_len(complete as u64).map_err(io("write"))?;
+        if complete < bytes.len() {
+            journal.file.file().set_len(complete as u64).map_err(io("write"))?;
         }
-        (&*journal.file).seek(SeekFrom::End(0)).map_err(io("write"))?;
+        journal.file.file().seek(SeekFrom::Start(complete as u64)).map_err(io("write"))?;
+        // Zeros before the last line: written pages were lost, and with them
+        // maybe `leaving` lines: no batch written ahead is taken for unsent.
+        journal.withdraw_what_never_left(if gap { None } else { current_boot() })?;
         Ok(journal)
     }
 
     fn load(&mut self, bytes: &[u8], current: &JobHeader) -> Result<(), JournalError> {
-        let contents = parse(&self.path, bytes)?;
-        let differences = contents.header.differences(current);
+        let (header, records) = parse(&self.path, bytes)?;
+        let differences = header.differences(current);
         if !differences.is_empty() {
             return Err(JournalError::AnotherSend { path: self.path.clone(), differences });
         }
-        self.header = contents.header;
-        self.batches = contents.batches;
+        self.header = header;
+        self.records = records;
         Ok(())
+    }
+
+    /// Writes down, durably, that the batches an earlier run on this boot
+    /// wrote ahead and died before sending never left: after a crash of the
+    /// machine, the file alone could no longer show it.
+    fn withdraw_what_never_left(&mut self, boot: Option<&str>) -> Result<(), JournalError> {
+        self.withdrawn_on_open = self.records.settle(boot);
+        if self.withdrawn_on_open.is_empty() {
+            return Ok(());
+        }
+        let lines: Vec<Line> = self.withdrawn_on_open.iter().map(|&batch| Line::Withdrawn { batch }).collect();
+        self.file.append_durably(&encode(&self.path, &lines)?)
     }
 
     /// Reads the journal at `path` without opening it for a run: no lock is
@@ -133,11 +151,13 @@ impl JsonLinesJournal {
         let path = path.as_ref();
         let bytes =
             std::fs::read(path).map_err(|source| JournalError::Io { path: path.to_owned(), action: "read", source })?;
-        let complete = bytes.iter().rposition(|&byte| byte == b'\n').map_or(0, |at| at + 1);
+        let Extent { complete, gap, .. } = extent(&bytes);
         if complete == 0 {
             return Err(JournalError::NotAJournal { path: path.to_owned() });
         }
-        parse(path, &bytes[..complete])
+        let (header, mut records) = parse(path, &bytes[..complete])?;
+        records.settle(if gap { None } else { current_boot() });
+        Ok(JournalContents { header, batches: records.into_batches() })
     }
 
     /// The journal's path.
@@ -182,54 +202,79 @@ impl JsonLinesJournal {
         self.dropped_partial_line
     }
 
-    fn append(&mut self, line: &Line) -> Result<(), JournalError> {
-        let bytes = encode(&self.path, std::slice::from_ref(line))?;
-        write_durably(&self.file, &self.path, &bytes)
+    /// Whether the file had zero bytes before its last line, as a crash of
+    /// the machine leaves when pages written after the last sync were lost:
+    /// the lines from the zeros on were dropped (they were never synced), and
+    /// kept in `<journal>.dropped`. A run over it checks the panel first, as
+    /// over any resumed journal.
+    pub fn dropped_after_zeros(&self) -> bool {
+        self.dropped_after_zeros
     }
 
-    /// The lines of `entries`; an outcome needs an attempt, in the journal or before it in the group.
+    /// The batches an earlier run on this boot of the machine wrote ahead of
+    /// their turn and died before sending: they never left, and a run sends
+    /// them like batches never started.
+    pub fn withdrawn_on_open(&self) -> &[usize] {
+        &self.withdrawn_on_open
+    }
+
+    fn append(&mut self, line: &Line) -> Result<(), JournalError> {
+        self.file.append_durably(&encode(&self.path, std::slice::from_ref(line))?)
+    }
+
+    /// The lines of `entries`: an outcome needs an attempt, in the journal or
+    /// before it in the group; a withdrawal is written for a batch waiting to
+    /// leave, and left out for any other (whose record stays as it is).
     fn lines_of(&self, entries: &[Entry<'_>]) -> Result<Vec<Line>, JournalError> {
         let at = now();
         let mut attempted = std::collections::HashSet::new();
-        entries
-            .iter()
-            .map(|entry| match *entry {
-                Entry::Attempt { batch, numbers } => {
+        let mut lines = Vec::with_capacity(entries.len());
+        for entry in entries {
+            let line = match *entry {
+                Entry::Attempt { batch, numbers } | Entry::AttemptAhead { batch, numbers } => {
                     attempted.insert(batch);
                     let numbers = numbers.iter().map(|number| number.as_str().to_owned()).collect();
-                    Ok(Line::Attempt { batch, numbers, at: at.clone() })
+                    let ahead = matches!(entry, Entry::AttemptAhead { .. });
+                    let boot = current_boot().filter(|_| ahead).map(str::to_owned);
+                    Line::Attempt { batch, numbers, at: at.clone(), boot }
                 }
                 Entry::Outcome { batch, outcome } => {
-                    if !self.batches.contains_key(&batch) && !attempted.contains(&batch) {
+                    if !self.records.knows(batch) && !attempted.contains(&batch) {
                         return Err(JournalError::OutcomeWithoutAttempt { batch });
                     }
-                    Ok(Line::Outcome { batch, at: at.clone(), result: outcome.clone() })
+                    Line::Outcome { batch, at: at.clone(), result: outcome.clone() }
                 }
-            })
+                Entry::Withdrawn { batch } if self.records.is_ahead(batch) && !attempted.contains(&batch) => {
+                    Line::Withdrawn { batch }
+                }
+                Entry::Withdrawn { .. } => continue,
+            };
+            lines.push(line);
+        }
+        Ok(lines)
+    }
+
+    /// Which of `lines` to write: all but the outcomes the unsynced log already appended.
+    fn to_write(&self, lines: &[Line]) -> Vec<bool> {
+        lines
+            .iter()
+            .map(|line| !matches!(line, Line::Outcome { batch, .. } if self.file.take_answered(*batch)))
             .collect()
     }
 
     /// Takes written `lines` into what the journal holds.
     fn apply(&mut self, lines: Vec<Line>) {
         for line in lines {
-            match line {
-                Line::Attempt { batch, numbers, .. } => {
-                    self.batches.insert(batch, BatchRecord { numbers, outcome: None });
-                }
-                Line::Outcome { batch, result, .. } => {
-                    if let Some(record) = self.batches.get_mut(&batch) {
-                        record.outcome = Some(result);
-                    }
-                }
-                Line::Header(_) => {}
-            }
+            // `lines_of` let through only lines that follow the journal's.
+            let _ = self.records.apply(line);
         }
     }
 
     /// Writes the group's lines with one write and one disk sync (a group commit).
     fn record_now(&mut self, entries: &[Entry<'_>]) -> Result<(), JournalError> {
         let lines = self.lines_of(entries)?;
-        write_durably(&self.file, &self.path, &encode(&self.path, &lines)?)?;
+        let to_write = self.to_write(&lines);
+        self.file.append_durably(&encode_group(&self.path, &lines, &to_write)?)?;
         self.apply(lines);
         Ok(())
     }
@@ -239,32 +284,41 @@ impl JsonLinesJournal {
 fn encode(path: &Path, lines: &[Line]) -> Result<Vec<u8>, JournalError> {
     let mut bytes = Vec::new();
     for line in lines {
-        serde_json::to_writer(&mut bytes, line).map_err(|error| JournalError::Io {
-            path: path.to_owned(),
-            action: "write",
-            source: std::io::Error::other(error),
-        })?;
-        bytes.push(b'\n');
+        encode_into(path, &mut bytes, line)?;
     }
     Ok(bytes)
 }
 
-/// Appends `bytes` with one write and syncs them. On failure, cuts off what part
-/// of them reached the file, so that the journal stays whole lines and a later
-/// write (of a group's outcomes alone, say) can follow.
-fn write_durably(mut file: &File, path: &Path, bytes: &[u8]) -> Result<(), JournalError> {
-    let io = |action: &'static str| move |source| JournalError::Io { path: path.to_owned(), action, source };
-    let end = file.stream_position().map_err(io("write"))?;
-    let written = file.write_all(bytes).map_err(io("write")).and_then(|()| file.sync_data().map_err(io("sync")));
-    if written.is_err() {
-        let _ = file.set_len(end).and_then(|()| file.seek(SeekFrom::Start(end)));
+/// The `lines` marked in `to_write`, each ending with a newline.
+fn encode_group(path: &Path, lines: &[Line], to_write: &[bool]) -> Result<Vec<u8>, JournalError> {
+    let mut bytes = Vec::new();
+    for (line, _) in lines.iter().zip(to_write).filter(|(_, &write)| write) {
+        encode_into(path, &mut bytes, line)?;
     }
-    written
+    Ok(bytes)
+}
+
+/// `line` and its newline.
+fn encode_one(path: &Path, line: &impl serde::Serialize) -> Result<Vec<u8>, JournalError> {
+    let mut bytes = Vec::new();
+    encode_into(path, &mut bytes, line)?;
+    Ok(bytes)
+}
+
+/// Appends `line` and its newline to `bytes`.
+fn encode_into(path: &Path, bytes: &mut Vec<u8>, line: &impl serde::Serialize) -> Result<(), JournalError> {
+    serde_json::to_writer(&mut *bytes, line).map_err(|error| JournalError::Io {
+        path: path.to_owned(),
+        action: "write",
+        source: std::io::Error::other(error),
+    })?;
+    bytes.push(b'\n');
+    Ok(())
 }
 
 impl Journal for JsonLinesJournal {
     fn batches(&self) -> &BTreeMap<usize, BatchRecord> {
-        &self.batches
+        self.records.batches()
     }
 
     fn record_attempt(&mut self, batch: usize, numbers: &[MobileNumber]) -> Result<(), JournalError> {
@@ -280,24 +334,30 @@ impl Journal for JsonLinesJournal {
     /// run's sends go on meanwhile.
     async fn record(&mut self, entries: &[Entry<'_>]) -> Result<(), JournalError> {
         let lines = self.lines_of(entries)?;
-        let bytes = encode(&self.path, &lines)?;
-        let written = match tokio::runtime::Handle::try_current() {
-            Ok(runtime) => {
-                let (file, path) = (Arc::clone(&self.file), self.path.clone());
-                let write = runtime.spawn_blocking(move || write_durably(&file, &path, &bytes));
-                write.await.unwrap_or_else(|error| {
-                    Err(JournalError::Io {
-                        path: self.path.clone(),
-                        action: "write",
-                        source: std::io::Error::other(error),
-                    })
-                })
+        let to_write = self.to_write(&lines);
+        let write = {
+            let (file, path) = (Arc::clone(&self.file), self.path.clone());
+            move || {
+                let written = encode_group(&path, &lines, &to_write).and_then(|bytes| file.append_durably(&bytes));
+                written.map(|()| lines)
             }
-            Err(_) => write_durably(&self.file, &self.path, &bytes),
         };
-        written?;
-        self.apply(lines);
+        // Encoded and synced off the run's thread, so that its sends go on meanwhile.
+        let written = match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => runtime.spawn_blocking(write).await.unwrap_or_else(|error| {
+                Err(JournalError::Io { path: self.path.clone(), action: "write", source: std::io::Error::other(error) })
+            }),
+            Err(_) => write(),
+        };
+        self.apply(written?);
         Ok(())
+    }
+
+    /// The unsynced log, when this boot of the machine is known (Linux):
+    /// attempts written ahead are then told apart after a crash of the process.
+    fn unsynced_log(&self) -> Option<Arc<dyn UnsyncedLog>> {
+        current_boot()?;
+        Some(Arc::new(JournalLog(Arc::clone(&self.file))))
     }
 }
 
@@ -310,33 +370,62 @@ pub struct JournalContents {
     pub batches: BTreeMap<usize, BatchRecord>,
 }
 
-/// The header and batches of a journal's complete lines.
-fn parse(path: &Path, bytes: &[u8]) -> Result<JournalContents, JournalError> {
+/// The header and records of a journal's complete lines (batches written ahead not settled yet).
+fn parse(path: &Path, bytes: &[u8]) -> Result<(JobHeader, Records), JournalError> {
     let damaged = |line: usize, reason: String| JournalError::Damaged { path: path.to_owned(), line, reason };
     let text = std::str::from_utf8(bytes).map_err(|error| {
         let line = 1 + bytes[..error.valid_up_to()].iter().filter(|&&byte| byte == b'\n').count();
         damaged(line, "it is not UTF-8".to_owned())
     })?;
-    let mut header = None;
-    let mut batches: BTreeMap<usize, BatchRecord> = BTreeMap::new();
-    for (index, line) in text.lines().enumerate() {
+    let mut lines = text.lines().enumerate().map(|(index, line)| {
         let number = index + 1;
-        let line: Line = serde_json::from_str(line).map_err(|error| damaged(number, error.to_string()))?;
-        match (index, line) {
-            (0, Line::Header(written)) => header = Some(written),
-            (0, _) => return Err(damaged(1, "it does not start with a header line".to_owned())),
-            (_, Line::Header(_)) => return Err(damaged(number, "a second header".to_owned())),
-            (_, Line::Attempt { batch, numbers, .. }) => {
-                batches.insert(batch, BatchRecord { numbers, outcome: None });
-            }
-            (_, Line::Outcome { batch, result, .. }) => match batches.get_mut(&batch) {
-                Some(record) => record.outcome = Some(result),
-                None => return Err(damaged(number, "an outcome without an attempt".to_owned())),
-            },
-        }
+        serde_json::from_str::<Line>(line)
+            .map(|line| (number, line))
+            .map_err(|error| damaged(number, error.to_string()))
+    });
+    let header = match lines.next().transpose()? {
+        Some((_, Line::Header(header))) => header,
+        Some(_) => return Err(damaged(1, "it does not start with a header line".to_owned())),
+        None => return Err(damaged(1, "it has no header".to_owned())),
+    };
+    let mut records = Records::default();
+    for line in lines {
+        let (number, line) = line?;
+        records.apply(line).map_err(|reason| damaged(number, reason.to_owned()))?;
     }
-    let header = header.ok_or_else(|| damaged(1, "it has no header".to_owned()))?;
-    Ok(JournalContents { header, batches })
+    Ok((header, records))
+}
+
+/// Where a journal file's lines end.
+struct Extent {
+    /// The end of its complete lines.
+    complete: usize,
+    /// The end of its lines, a last one cut short included.
+    lines_end: usize,
+    /// The end of what is not zeros.
+    written: usize,
+    /// Whether there are zeros before `written`: pages lost in a crash of the
+    /// machine (whatever follows was never synced). JSON text has no zero byte.
+    gap: bool,
+}
+
+/// The extent of a journal file's `bytes`: its lines end at the first zero
+/// byte (a writer keeps zeros ahead of its last line).
+fn extent(bytes: &[u8]) -> Extent {
+    let written = bytes.iter().rposition(|&byte| byte != 0).map_or(0, |at| at + 1);
+    let lines_end = bytes[..written].iter().position(|&byte| byte == 0).unwrap_or(written);
+    let complete = bytes[..lines_end].iter().rposition(|&byte| byte == b'\n').map_or(0, |at| at + 1);
+    Extent { complete, lines_end, written, gap: lines_end < written }
+}
+
+/// Appends `dropped` (what followed zeros in the journal at `path`) to `<path>.dropped`, synced.
+fn keep_dropped(path: &Path, dropped: &[u8]) -> Result<(), JournalError> {
+    let mut kept = path.as_os_str().to_owned();
+    kept.push(".dropped");
+    let kept = PathBuf::from(kept);
+    let io = |source| JournalError::Io { path: kept.clone(), action: "write", source };
+    let mut file = OpenOptions::new().create(true).append(true).open(&kept).map_err(io)?;
+    file.write_all(dropped).and_then(|()| file.sync_data()).map_err(io)
 }
 
 /// Whether `bytes` (a file's whole content, with no newline) are empty or the start of a header line.
@@ -373,6 +462,8 @@ pub(crate) fn sync_directory_of(path: &Path) -> Result<(), (PathBuf, std::io::Er
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const ROOM_AHEAD_FOR_TESTS: u64 = file::ROOM_AHEAD;
     use crate::bulk::{ErrorRecord, SentRecipient};
     use crate::sms::Sms;
 
@@ -547,6 +638,128 @@ mod tests {
             assert_eq!(*at, line, "{text}");
             assert!(why.contains(reason), "{error}");
         }
+        std::fs::remove_file(&path).unwrap();
+    }
+
+    #[test]
+    fn the_zeros_kept_ahead_are_not_lines_and_a_clean_close_leaves_none() {
+        let path = temp_path("zeros");
+        {
+            let mut journal = JsonLinesJournal::open(&path, header("hi")).unwrap();
+            journal.record_attempt(0, &[number("09120000000")]).unwrap();
+            let length = std::fs::metadata(&path).unwrap().len();
+            assert!(length > ROOM_AHEAD_FOR_TESTS / 2, "a durable write leaves room ahead ({length} bytes)");
+            let read = JsonLinesJournal::read(&path).unwrap();
+            assert_eq!(read.batches.keys().copied().collect::<Vec<_>>(), [0], "a reader skips the zeros");
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.ends_with("}\n") && !text.contains('\0'), "closed, the file is whole lines");
+
+        // A crash leaves the zeros, after whole lines or a line cut short.
+        for (tail, cut) in [(&b""[..], false), (&br#"{"type":"attempt","bat"#[..], true)] {
+            let mut file = OpenOptions::new().append(true).open(&path).unwrap();
+            file.write_all(tail).unwrap();
+            file.write_all(&[0; 4096]).unwrap();
+            drop(file);
+            let journal = JsonLinesJournal::open(&path, header("hi")).unwrap();
+            assert!(journal.resumed());
+            assert_eq!(journal.dropped_partial_line(), cut);
+            assert_eq!(journal.batches().keys().copied().collect::<Vec<_>>(), [0]);
+            drop(journal);
+            assert!(!std::fs::read(&path).unwrap().contains(&0));
+        }
+
+        // Nothing but zeros: the header never made it; started afresh.
+        std::fs::write(&path, [0; 4096]).unwrap();
+        let journal = JsonLinesJournal::open(&path, header("hi")).unwrap();
+        assert!(journal.restarted() && journal.batches().is_empty());
+        drop(journal);
+        std::fs::remove_file(&path).unwrap();
+    }
+
+    #[tokio::test]
+    async fn lines_after_zeros_are_dropped_and_kept_and_nothing_written_ahead_is_withdrawn() {
+        let path = temp_path("gap");
+        let numbers = [number("09120000000")];
+        {
+            let mut journal = JsonLinesJournal::open(&path, header("hi")).unwrap();
+            let ahead = [0, 1].map(|batch| Entry::AttemptAhead { batch, numbers: &numbers });
+            journal.record(&ahead).await.unwrap();
+        }
+        // A crash of the machine lost a page, and kept the one after it.
+        let mut file = OpenOptions::new().append(true).open(&path).unwrap();
+        file.write_all(&[0; 512]).unwrap();
+        file.write_all(b"{\"type\":\"leaving\",\"batch\":1}\n").unwrap();
+        file.write_all(&[0; 512]).unwrap();
+        drop(file);
+
+        let read = JsonLinesJournal::read(&path).unwrap();
+        assert_eq!(read.batches.keys().copied().collect::<Vec<_>>(), [0, 1], "both unknown, neither withdrawn");
+        let journal = JsonLinesJournal::open(&path, header("hi")).unwrap();
+        assert!(journal.dropped_after_zeros() && !journal.dropped_partial_line());
+        assert!(journal.withdrawn_on_open().is_empty());
+        assert!(journal.batches().values().all(|record| record.outcome.is_none()));
+        assert_eq!(journal.reconciliation().map(|_| ()), Some(()), "the panel is checked before sending");
+        drop(journal);
+        let mut kept = path.clone().into_os_string();
+        kept.push(".dropped");
+        let line = b"{\"type\":\"leaving\",\"batch\":1}\n";
+        assert_eq!(std::fs::read(&kept).unwrap(), [&[0; 512][..], line].concat(), "what was dropped, as it was");
+        assert!(!std::fs::read(&path).unwrap().contains(&0));
+        std::fs::remove_file(&path).unwrap();
+        std::fs::remove_file(&kept).unwrap();
+    }
+
+    #[tokio::test]
+    async fn attempts_written_ahead_that_never_left_are_withdrawn_on_the_same_boot_only() {
+        let path = temp_path("ahead");
+        let numbers = [number("09120000000")];
+        {
+            let mut journal = JsonLinesJournal::open(&path, header("hi")).unwrap();
+            let ahead = [0, 1].map(|batch| Entry::AttemptAhead { batch, numbers: &numbers });
+            journal.record(&ahead).await.unwrap();
+            journal.unsynced_log().expect("Linux says which boot this is").leaving(0).unwrap();
+            // The process dies here: batch 0 may have left, batch 1 did not.
+        }
+        let mut file = OpenOptions::new().append(true).open(&path).unwrap();
+        let other_boot = r#"{"type":"attempt","batch":2,"numbers":["09120000001"],"at":"","boot":"00000000-0000-0000-0000-000000000000"}"#;
+        writeln!(file, "{other_boot}").unwrap();
+
+        let read = JsonLinesJournal::read(&path).unwrap();
+        assert_eq!(read.batches.keys().copied().collect::<Vec<_>>(), [0, 2], "batch 2's machine went down: unknown");
+        let journal = JsonLinesJournal::open(&path, header("hi")).unwrap();
+        assert_eq!(journal.withdrawn_on_open(), [1]);
+        assert_eq!(journal.batches().keys().copied().collect::<Vec<_>>(), [0, 2]);
+        assert!(journal.batches().values().all(|record| record.outcome.is_none()));
+        drop(journal);
+        assert!(std::fs::read_to_string(&path).unwrap().ends_with("{\"type\":\"withdrawn\",\"batch\":1}\n"));
+        let again = JsonLinesJournal::open(&path, header("hi")).unwrap();
+        assert!(again.withdrawn_on_open().is_empty(), "the withdrawal is on record");
+        drop(again);
+        std::fs::remove_file(&path).unwrap();
+    }
+
+    #[tokio::test]
+    async fn an_answer_noted_in_the_log_is_synced_with_the_next_group_not_written_twice() {
+        let path = temp_path("answered");
+        let numbers = [number("09120000000")];
+        let failed = BatchOutcome::Failed {
+            error: ErrorRecord { kind: "transport".into(), code: None, message: "refused".into() },
+        };
+        {
+            let mut journal = JsonLinesJournal::open(&path, header("hi")).unwrap();
+            journal.record(&[Entry::AttemptAhead { batch: 0, numbers: &numbers }]).await.unwrap();
+            let log = journal.unsynced_log().unwrap();
+            log.leaving(0).unwrap();
+            log.answered(0, &failed).unwrap();
+            journal.record(&[Entry::Outcome { batch: 0, outcome: &failed }]).await.unwrap();
+            assert_eq!(journal.batches()[&0].outcome, Some(failed.clone()));
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text.matches(r#""type":"outcome""#).count(), 1, "{text}");
+        let journal = JsonLinesJournal::open(&path, header("hi")).unwrap();
+        assert_eq!(journal.batches()[&0].outcome, Some(failed));
+        drop(journal);
         std::fs::remove_file(&path).unwrap();
     }
 
