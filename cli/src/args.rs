@@ -518,6 +518,15 @@ pub struct SendBulkArgs {
     #[arg(long, value_name = "N", default_value_t = payamak::bulk::DEFAULT_CONCURRENCY, value_parser = clap::value_parser!(u16).range(1..=64).map(usize::from))]
     pub concurrency: usize,
 
+    /// With --journal: how many batches' attempts may be written ahead of their turn [default: twice --concurrency]
+    ///
+    /// A batch written ahead leaves the moment a place frees, without waiting for a disk sync; its attempt is
+    /// still on disk before it leaves. If the process dies, those that had not left are sent by the next run; if
+    /// the machine goes down, they are unknown (up to N more batches needing a decision). 0 writes each attempt
+    /// just before its batch leaves.
+    #[arg(long, value_name = "N", requires = "journal", value_parser = clap::value_parser!(u16).range(0..=256).map(usize::from))]
+    pub write_ahead: Option<usize>,
+
     /// Cost and safety checks
     #[command(flatten)]
     pub safety: SafetyArgs,

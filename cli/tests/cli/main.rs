@@ -11,6 +11,9 @@ mod settings;
 
 mod send_bulk;
 
+/// `send-bulk --journal` with attempts written ahead of their turn.
+mod send_bulk_ahead;
+
 mod send_bulk_store;
 
 mod send_bulk_store_failures;

@@ -199,8 +199,8 @@ fn a_store_does_not_go_with_a_journal_nor_over_one() {
 
     // A journal's send of the file, half done: not started afresh in a store.
     let mut journaled = against(&emulator, &home);
-    journaled.args(["--json", "send-bulk", "--concurrency", "1", "--from", "5000123456", "--text", TEXT, "--csv"]);
-    journaled.arg(&csv).arg("--journal").arg(home.join("list.csv.journal"));
+    journaled.args(["--json", "send-bulk", "--concurrency", "1", "--write-ahead", "0", "--from", "5000123456"]);
+    journaled.args(["--text", TEXT, "--csv"]).arg(&csv).arg("--journal").arg(home.join("list.csv.journal"));
     journaled.env("PAYAMAK_TEST_CRASH", "outcome:1");
     run(&mut journaled).expect_code(86);
     let over = bulk(&emulator, &home, &store, &csv, &[]);
@@ -385,8 +385,8 @@ fn a_file_with_a_journal_from_an_earlier_run_is_finished_by_its_journal() {
     let csv = home.join("list.csv");
     write_csv(&csv, &all);
     let mut journaled = against(&emulator, &home);
-    journaled.args(["--json", "send-bulk", "--concurrency", "1", "--from", "5000123456", "--text", TEXT, "--csv"]);
-    journaled.arg(&csv).arg("--journal").arg(home.join("list.csv.journal"));
+    journaled.args(["--json", "send-bulk", "--concurrency", "1", "--write-ahead", "0", "--from", "5000123456"]);
+    journaled.args(["--text", TEXT, "--csv"]).arg(&csv).arg("--journal").arg(home.join("list.csv.journal"));
     run(journaled.env("PAYAMAK_TEST_CRASH", "outcome:1")).expect_code(86);
 
     let finished = bulk_default(&emulator, &home, &csv, &[]).expect_code(0).json();

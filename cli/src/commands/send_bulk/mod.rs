@@ -85,6 +85,9 @@ pub async fn run(args: SendBulkArgs, context: &Context) -> CliResult {
     let journal = open_journal(&args, &sms, &session, output)?;
     let mut job =
         BulkJob::new(&session.client, &sms)?.resend_unknown(args.resend_unknown).concurrency(args.concurrency);
+    if let Some(batches) = args.write_ahead {
+        job = job.write_ahead(batches);
+    }
     // A journal that existed may not be the complete record of its run: check the panel before sending.
     if let Some(with) = journal.reconciliation() {
         job = job.reconcile_with_panel(with);
@@ -119,10 +122,10 @@ pub async fn run(args: SendBulkArgs, context: &Context) -> CliResult {
             );
         }
         for batch in &failure.not_sent {
-            crate::stderr_line!(
-                "error: batch {} was not sent: its attempt could not be written to the journal: {error}",
-                batch + 1
-            );
+            crate::stderr_line!("error: batch {} was not sent: the journal could not be written: {error}", batch + 1);
+        }
+        if failure.outcomes_not_written.is_empty() && failure.not_sent.is_empty() {
+            crate::stderr_line!("error: the journal could not be written: {error}");
         }
     }
     Ok(summary.exit_code(stopped_by(&report)))
@@ -181,11 +184,26 @@ fn open_journal(
     if journal.dropped_partial_line() {
         output.note("the journal's last line was cut short by an earlier crash and was dropped");
     }
+    if journal.dropped_after_zeros() {
+        output.warn(format!(
+            "the journal {} had zero bytes before its last line (the machine went down before they were written): \
+             the lines after them were dropped and kept in {}.dropped; the panel's sent messages are checked before \
+             anything is sent",
+            journal.path().display(),
+            journal.path().display()
+        ));
+    }
     if journal.restarted() {
         output.warn(format!(
             "the journal {} had no complete header (emptied, or cut short): what it recorded is lost; the panel's \
              sent messages are checked before anything is sent",
             journal.path().display()
+        ));
+    }
+    if let Some(batches) = describe_batches(journal.withdrawn_on_open()) {
+        output.note(format!(
+            "{batches} had been written ahead by a run that stopped before sending them: they were never sent, and \
+             are sent now"
         ));
     }
     if journal.resumed() {
@@ -197,6 +215,16 @@ fn open_journal(
         ));
     }
     Ok(journal)
+}
+
+/// "batch 3" or "batches 3, 4 and 5" (1-based), for 0-based `batches`; `None` for none.
+fn describe_batches(batches: &[usize]) -> Option<String> {
+    let numbers: Vec<String> = batches.iter().map(|batch| (batch + 1).to_string()).collect();
+    match numbers.as_slice() {
+        [] => None,
+        [one] => Some(format!("batch {one}")),
+        [rest @ .., last] => Some(format!("batches {} and {last}", rest.join(", "))),
+    }
 }
 
 /// Shows a run's progress, and stops it on Ctrl-C.
@@ -218,6 +246,17 @@ impl<'a> Observer<'a> {
         let bar = progress_bar(output, job, journal);
         let interrupt = watch_ctrl_c(bar.clone());
         Observer { output, batches: job.batches().len(), bar, interrupt, hooks }
+    }
+}
+
+impl Observer<'_> {
+    /// Stop once Ctrl-C was pressed.
+    fn flow(&self) -> Flow {
+        if self.interrupt.load(Ordering::SeqCst) {
+            Flow::Stop
+        } else {
+            Flow::Continue
+        }
     }
 }
 
@@ -255,11 +294,11 @@ impl BulkObserver for Observer<'_> {
     async fn before_batch(&mut self, batch: usize, _recipients: usize) -> Flow {
         self.bar.set_message(format!("batch {}/{}", batch + 1, self.batches));
         self.hooks.before_batch().await;
-        if self.interrupt.load(Ordering::SeqCst) {
-            Flow::Stop
-        } else {
-            Flow::Continue
-        }
+        self.flow()
+    }
+
+    fn before_leaving(&mut self, _batch: usize) -> Flow {
+        self.flow()
     }
 
     fn after_batch(&mut self, progress: BatchProgress<'_>) {

@@ -4,21 +4,26 @@
 //! at `point` of the n-th batch this run sends (1-based):
 //! - `attempt`: the journal write holding its attempt is done (with `--store`:
 //!   the store recorded it), nothing sent;
+//! - `leaving`: the journal noted that it leaves (the n-th departure this run
+//!   notes, for a batch written ahead), nothing sent;
 //! - `send`: it was sent, its outcome not journaled;
 //! - `outcome`: its outcome is journaled, and nothing after it: the crash tore
 //!   the group write it was in (with the next batches' attempts) just after it.
 //!
 //! `PAYAMAK_TEST_JOURNAL_FAIL=<point>:<n>` makes a journal write fail when it
-//! holds `point` (`attempt` or `outcome`) of the n-th batch this run sends, as
-//! a full disk would.
+//! holds `point` (`attempt` or `outcome`) of the n-th batch this run sends, or
+//! (`leaving`) when it notes the n-th departure, as a full disk would.
 //!
 //! `PAYAMAK_TEST_BATCH_DELAY_MS=<ms>` pauses before each batch, so a test can
 //! kill the process from outside while it runs.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
-use payamak::bulk::{BatchOutcome, BatchRecord, Entry, Journal, JournalError, JsonLinesJournal};
+use payamak::bulk::{BatchOutcome, BatchRecord, Entry, Journal, JournalError, JsonLinesJournal, UnsyncedLog};
 use payamak::recipient::MobileNumber;
 
 /// The exit code of a test crash.
@@ -27,6 +32,7 @@ pub const CRASH_EXIT_CODE: i32 = 86;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Point {
     Attempt,
+    Leaving,
     Send,
     Outcome,
 }
@@ -50,6 +56,7 @@ impl Hooks {
                 let (point, n) = value.split_once(':')?;
                 let point = match point {
                     "attempt" => Point::Attempt,
+                    "leaving" => Point::Leaving,
                     "send" => Point::Send,
                     "outcome" => Point::Outcome,
                     _ => return None,
@@ -82,9 +89,13 @@ impl Hooks {
     }
 
     fn maybe_fail(&self, point: Point, position: usize, journal: &JsonLinesJournal) -> Result<(), JournalError> {
+        self.maybe_fail_at(point, position, journal.path())
+    }
+
+    fn maybe_fail_at(&self, point: Point, position: usize, path: &std::path::Path) -> Result<(), JournalError> {
         if self.journal_fail == Some((point, position + 1)) {
             let source = std::io::Error::other("No space left on device (test)");
-            return Err(JournalError::Io { path: journal.path().to_owned(), action: "write", source });
+            return Err(JournalError::Io { path: path.to_owned(), action: "write", source });
         }
         Ok(())
     }
@@ -125,7 +136,7 @@ impl HookedJournal {
         let mut points = Vec::with_capacity(entries.len());
         for entry in entries {
             match *entry {
-                Entry::Attempt { batch, .. } => {
+                Entry::Attempt { batch, .. } | Entry::AttemptAhead { batch, .. } => {
                     self.hooks.maybe_fail(Point::Attempt, next, &self.inner)?;
                     points.push((Point::Attempt, batch, next));
                     next += 1;
@@ -137,6 +148,7 @@ impl HookedJournal {
                     self.hooks.maybe_fail(Point::Outcome, position, &self.inner)?;
                     points.push((Point::Outcome, batch, position));
                 }
+                _ => {}
             }
         }
         Ok((points, next))
@@ -189,5 +201,36 @@ impl Journal for HookedJournal {
         self.inner.record(entries).await?;
         self.after_write(points, next);
         Ok(())
+    }
+
+    fn unsynced_log(&self) -> Option<Arc<dyn UnsyncedLog>> {
+        let inner = self.inner.unsynced_log()?;
+        let path = self.inner.path().to_owned();
+        Some(Arc::new(HookedLog { inner, hooks: self.hooks, path, departures: AtomicUsize::new(0) }))
+    }
+}
+
+/// The journal's unsynced log, with this run's crash points and failures around its departures.
+#[derive(Debug)]
+struct HookedLog {
+    inner: Arc<dyn UnsyncedLog>,
+    hooks: Hooks,
+    path: PathBuf,
+    /// Departures noted so far.
+    departures: AtomicUsize,
+}
+
+impl UnsyncedLog for HookedLog {
+    fn leaving(&self, batch: usize) -> Result<(), JournalError> {
+        let position = self.departures.load(Ordering::SeqCst);
+        self.hooks.maybe_fail_at(Point::Leaving, position, &self.path)?;
+        self.inner.leaving(batch)?;
+        self.departures.store(position + 1, Ordering::SeqCst);
+        self.hooks.maybe_crash(Point::Leaving, position);
+        Ok(())
+    }
+
+    fn answered(&self, batch: usize, outcome: &BatchOutcome) -> Result<(), JournalError> {
+        self.inner.answered(batch, outcome)
     }
 }
