@@ -19,7 +19,7 @@ use payamak_emulator::{Account, Emulator, RunningEmulator};
 
 const CONCURRENCY: usize = payamak::bulk::DEFAULT_CONCURRENCY;
 /// Each measurement is the median of this many runs, interleaved.
-const RUNS: usize = 7;
+const RUNS: usize = 21;
 
 async fn emulator() -> RunningEmulator {
     Emulator::builder()
