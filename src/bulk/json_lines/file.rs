@@ -18,13 +18,18 @@ use crate::bulk::record::{now, BatchOutcome};
 pub(super) const ROOM_AHEAD: u64 = 256 << 10;
 
 /// A journal file open for appending.
-#[derive(Debug)]
 pub(super) struct JournalFile {
     file: File,
     path: PathBuf,
     /// Held while bytes are appended (not while they are synced).
     appending: Mutex<Appending>,
+    /// Runs instead of the next disk sync, in tests.
+    #[cfg(test)]
+    pub(super) sync_instead: Mutex<Option<SyncHook>>,
 }
+
+#[cfg(test)]
+pub(super) type SyncHook = Box<dyn FnOnce(&JournalFile) -> std::io::Result<()> + Send>;
 
 #[derive(Debug, Default)]
 struct Appending {
@@ -37,7 +42,13 @@ struct Appending {
 impl JournalFile {
     /// `file`, its lines ending where it is positioned (its last byte).
     pub(super) fn new(file: File, path: &Path) -> Self {
-        JournalFile { file, path: path.to_owned(), appending: Mutex::new(Appending::default()) }
+        JournalFile {
+            file,
+            path: path.to_owned(),
+            appending: Mutex::new(Appending::default()),
+            #[cfg(test)]
+            sync_instead: Mutex::new(None),
+        }
     }
 
     pub(super) fn file(&self) -> &File {
@@ -108,7 +119,7 @@ impl JournalFile {
     /// departure, which must not be lost).
     pub(super) fn append_durably(&self, bytes: &[u8]) -> Result<(), JournalError> {
         let end = self.append_locked(&mut self.lock(), bytes, true)?;
-        let synced = self.file.sync_data().map_err(self.error("sync"));
+        let synced = self.sync().map_err(self.error("sync"));
         if synced.is_err() {
             let mut appending = self.lock();
             let written_end = end + bytes.len() as u64;
@@ -117,6 +128,22 @@ impl JournalFile {
             }
         }
         synced
+    }
+}
+
+impl std::fmt::Debug for JournalFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JournalFile").field("path", &self.path).finish_non_exhaustive()
+    }
+}
+
+impl JournalFile {
+    fn sync(&self) -> std::io::Result<()> {
+        #[cfg(test)]
+        if let Some(hook) = self.sync_instead.lock().unwrap_or_else(PoisonError::into_inner).take() {
+            return hook(self);
+        }
+        self.file.sync_data()
     }
 }
 

@@ -710,6 +710,46 @@ mod tests {
         std::fs::remove_file(&kept).unwrap();
     }
 
+    /// Makes the journal's next disk sync fail, after running `meanwhile`.
+    fn fail_next_sync(journal: &JsonLinesJournal, meanwhile: impl FnOnce(&JournalFile) + Send + 'static) {
+        let hook: file::SyncHook = Box::new(move |file| {
+            meanwhile(file);
+            Err(std::io::Error::other("I/O error (test)"))
+        });
+        *journal.file.sync_instead.lock().unwrap() = Some(hook);
+    }
+
+    #[tokio::test]
+    async fn a_group_whose_sync_fails_is_cut_off_unless_a_departure_followed_it() {
+        let path = temp_path("sync-fails");
+        let numbers = [number("09120000000")];
+        let mut journal = JsonLinesJournal::open(&path, header("hi")).unwrap();
+        journal.record(&[Entry::AttemptAhead { batch: 0, numbers: &numbers }]).await.unwrap();
+        let lines = || String::from_utf8(std::fs::read(&path).unwrap()).unwrap().trim_end_matches('\0').to_owned();
+        let before = lines();
+
+        fail_next_sync(&journal, |_| {});
+        let failed = journal.record(&[Entry::AttemptAhead { batch: 1, numbers: &numbers }]).await;
+        assert!(matches!(failed, Err(JournalError::Io { action: "sync", .. })), "{failed:?}");
+        assert!(!journal.batches().contains_key(&1));
+        assert_eq!(lines(), before, "the group is cut off the file");
+
+        // Batch 0 leaves while batch 2's group is being synced: its departure stays.
+        let log = journal.unsynced_log().unwrap();
+        fail_next_sync(&journal, move |_| log.leaving(0).unwrap());
+        let failed = journal.record(&[Entry::AttemptAhead { batch: 2, numbers: &numbers }]).await;
+        assert!(failed.is_err());
+        let text = lines();
+        assert!(text.ends_with("{\"type\":\"leaving\",\"batch\":0}\n"), "{text}");
+        assert!(text.contains("\"batch\":2"), "kept, as a cut would take the departure with it: {text}");
+        drop(journal);
+        let reopened = JsonLinesJournal::open(&path, header("hi")).unwrap();
+        assert_eq!(reopened.withdrawn_on_open(), [2], "batch 2 never left; batch 0 may have");
+        assert_eq!(reopened.batches().keys().copied().collect::<Vec<_>>(), [0]);
+        drop(reopened);
+        std::fs::remove_file(&path).unwrap();
+    }
+
     #[tokio::test]
     async fn attempts_written_ahead_that_never_left_are_withdrawn_on_the_same_boot_only() {
         let path = temp_path("ahead");
