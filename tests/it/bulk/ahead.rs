@@ -3,9 +3,10 @@
 //! its departure noted, and a crash of the process at any moment leaves at
 //! most `concurrency` batches sent with no answer in the file.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use payamak::bulk::{
     BatchOutcome, BatchRecord, BulkJob, BulkObserver, Entry, Flow, JobHeader, Journal, JournalError, JsonLinesJournal,
@@ -44,6 +45,9 @@ fn lines(path: &Path) -> Vec<serde_json::Value> {
     whole.lines().map(|line| serde_json::from_str(line).expect("a whole line")).collect()
 }
 
+/// The batches whose attempts the journal has synced.
+type Synced = Arc<Mutex<BTreeSet<usize>>>;
+
 /// The panel behind a network that answers each batch after a few
 /// milliseconds (so that answers come in out of order), and that reads the
 /// journal as each request arrives: as a crash of the process would leave it.
@@ -52,6 +56,7 @@ struct Watching {
     panel: Panel,
     journal: PathBuf,
     concurrency: usize,
+    synced: Synced,
 }
 
 impl payamak::transport::Transport for Watching {
@@ -61,6 +66,7 @@ impl payamak::transport::Transport for Watching {
     ) -> payamak::transport::BoxFuture<'a, Result<HttpResponse, PostError>> {
         Box::pin(async move {
             let batch = batch_of(request.body);
+            assert!(self.synced.lock().unwrap().contains(&batch), "batch {batch} left before its attempt was synced");
             let file = lines(&self.journal);
             assert!(batches_with(&file, "attempt").contains(&batch), "batch {batch} left before its attempt");
             assert!(batches_with(&file, "leaving").contains(&batch), "batch {batch} left before its departure");
@@ -72,7 +78,7 @@ impl payamak::transport::Transport for Watching {
                 "batches {unanswered:?} have left with no answer in the journal (concurrency {})",
                 self.concurrency
             );
-            tokio::time::sleep(std::time::Duration::from_millis([3, 1, 5, 2][batch % 4])).await;
+            tokio::time::sleep(Duration::from_millis([3, 1, 5, 2][batch % 4])).await;
             self.panel.answer(request.body)
         })
     }
@@ -99,47 +105,59 @@ struct Pacing;
 impl BulkObserver for Pacing {
     async fn before_batch(&mut self, batch: usize, _recipients: usize) -> Flow {
         if batch % 10 == 5 {
-            tokio::time::sleep(std::time::Duration::from_millis(8)).await;
+            tokio::time::sleep(Duration::from_millis(8)).await;
         }
         Flow::Continue
     }
 }
 
-/// A JSON-lines journal on a slow disk: each group takes a few milliseconds
-/// more before it is written, while the batches on their way go on.
-struct SlowDisk(JsonLinesJournal);
+/// A JSON-lines journal that tells which attempts it synced, on a disk
+/// slower by `delay` a group (while the batches on their way go on).
+struct Tracked {
+    journal: JsonLinesJournal,
+    delay: Duration,
+    synced: Synced,
+}
 
-impl Journal for SlowDisk {
+impl Journal for Tracked {
     fn batches(&self) -> &BTreeMap<usize, BatchRecord> {
-        self.0.batches()
+        self.journal.batches()
     }
 
     fn record_attempt(&mut self, batch: usize, numbers: &[MobileNumber]) -> Result<(), JournalError> {
-        self.0.record_attempt(batch, numbers)
+        self.journal.record_attempt(batch, numbers)?;
+        self.synced.lock().unwrap().insert(batch);
+        Ok(())
     }
 
     fn record_outcome(&mut self, batch: usize, outcome: &BatchOutcome) -> Result<(), JournalError> {
-        self.0.record_outcome(batch, outcome)
+        self.journal.record_outcome(batch, outcome)
     }
 
     async fn record(&mut self, entries: &[Entry<'_>]) -> Result<(), JournalError> {
-        tokio::time::sleep(std::time::Duration::from_millis(3)).await;
-        self.0.record(entries).await
+        tokio::time::sleep(self.delay).await;
+        self.journal.record(entries).await?;
+        for entry in entries {
+            if let Entry::Attempt { batch, .. } | Entry::AttemptAhead { batch, .. } = *entry {
+                self.synced.lock().unwrap().insert(batch);
+            }
+        }
+        Ok(())
     }
 
     fn unsynced_log(&self) -> Option<Arc<dyn UnsyncedLog>> {
-        self.0.unsynced_log()
+        self.journal.unsynced_log()
     }
 }
 
 #[tokio::test]
 async fn each_batch_leaves_once_written_and_noted_with_at_most_the_concurrency_unanswered_in_the_file() {
-    each_batch_leaves_once_written_and_noted(&mut NoObserver, Some(9), false).await;
+    each_batch_leaves_once_written_and_noted(&mut NoObserver, Some(9), Duration::ZERO).await;
 }
 
 #[tokio::test]
 async fn so_it_does_when_an_observer_paces_the_run_and_the_disk_is_slow() {
-    each_batch_leaves_once_written_and_noted(&mut Pacing, None, true).await;
+    each_batch_leaves_once_written_and_noted(&mut Pacing, None, Duration::from_millis(3)).await;
 }
 
 /// A run of 30 batches, 3 at a time, that the panel checks as they arrive;
@@ -147,23 +165,20 @@ async fn so_it_does_when_an_observer_paces_the_run_and_the_disk_is_slow() {
 async fn each_batch_leaves_once_written_and_noted(
     observer: &mut impl BulkObserver,
     first_write: Option<usize>,
-    slow_disk: bool,
+    slower_disk: Duration,
 ) {
     let directory = tempfile::tempdir().unwrap();
     let path = directory.path().join("ahead.journal");
     let panel = Panel::default();
     let sms = sms(3000);
     let concurrency = 3;
-    let client = client(Watching { panel: panel.clone(), journal: path.clone(), concurrency });
+    let synced = Synced::default();
+    let client = client(Watching { panel: panel.clone(), journal: path.clone(), concurrency, synced: synced.clone() });
     let journal = JsonLinesJournal::open(&path, header(&sms)).unwrap();
     assert!(journal.unsynced_log().is_some(), "Linux says which boot this is");
     let job = BulkJob::new(&client, &sms).unwrap().concurrency(concurrency);
-    let report = if slow_disk {
-        job.run(&mut SlowDisk(journal), observer).await.unwrap()
-    } else {
-        let mut journal = journal;
-        job.run(&mut journal, observer).await.unwrap()
-    };
+    let mut tracked = Tracked { journal, delay: slower_disk, synced };
+    let report = job.run(&mut tracked, observer).await.unwrap();
     assert!(report.is_complete(), "{:?}", report.failure);
     assert!(sms.recipients().iter().all(|number| panel.received(number.as_str()) == 1));
 
@@ -206,9 +221,12 @@ async fn batches_written_ahead_that_an_observer_keeps_from_leaving_are_withdrawn
     let path = directory.path().join("stopped.journal");
     let panel = Panel::default();
     let sms = sms(600);
-    let client = client(Watching { panel: panel.clone(), journal: path.clone(), concurrency: 1 });
+    let synced = Synced::default();
+    let client =
+        client(Watching { panel: panel.clone(), journal: path.clone(), concurrency: 1, synced: synced.clone() });
+    let tracked = |journal| Tracked { journal, delay: Duration::ZERO, synced: synced.clone() };
     {
-        let mut journal = JsonLinesJournal::open(&path, header(&sms)).unwrap();
+        let mut journal = tracked(JsonLinesJournal::open(&path, header(&sms)).unwrap());
         let job = BulkJob::new(&client, &sms).unwrap().concurrency(1).write_ahead(3);
         let report = job.run(&mut journal, &mut StopBeforeLeaving { stop_at: 2 }).await.unwrap();
         assert!(report.interrupted && report.journal_failure.is_none());
@@ -223,8 +241,9 @@ async fn batches_written_ahead_that_an_observer_keeps_from_leaving_are_withdrawn
     assert_eq!(batches_with(&lines(&path), "withdrawn"), [2, 3, 4]);
     assert_eq!(panel.calls(), 2);
 
-    let mut journal = JsonLinesJournal::open(&path, header(&sms)).unwrap();
+    let journal = JsonLinesJournal::open(&path, header(&sms)).unwrap();
     assert!(journal.withdrawn_on_open().is_empty(), "nothing was left for the next run to withdraw");
+    let mut journal = tracked(journal);
     let report = BulkJob::new(&client, &sms).unwrap().concurrency(1).run(&mut journal, &mut NoObserver).await.unwrap();
     assert!(report.is_complete());
     assert!(sms.recipients().iter().all(|number| panel.received(number.as_str()) == 1));
