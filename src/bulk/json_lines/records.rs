@@ -94,8 +94,10 @@ impl Records {
             Line::Attempt { batch, numbers, boot, .. } => {
                 let before = self.batches.insert(batch, BatchRecord { numbers, outcome: None });
                 match boot {
-                    // Written ahead again without leaving: what it had before the first is still its record.
-                    Some(boot) => self.ahead.entry(batch).or_insert(Ahead { before, boot: String::new() }).boot = boot,
+                    // Written ahead again with the one before unsettled in the file: that one was
+                    // taken for unknown when it was read (another boot, or lines lost), and is the
+                    // record to go back to.
+                    Some(boot) => drop(self.ahead.insert(batch, Ahead { before, boot })),
                     None => drop(self.ahead.remove(&batch)),
                 }
             }
@@ -202,13 +204,21 @@ mod tests {
             records(vec![attempt(0, None), outcome, attempt(0, Some("a")), Line::Withdrawn { batch: 0 }]).unwrap();
         assert_eq!(records.batches()[&0].outcome, Some(failed()), "the earlier failure is its record again");
         assert!(records.settle(Some("a")).is_empty());
-        // Written ahead twice before a crash: the record before the first is restored.
+    }
+
+    #[test]
+    fn a_batch_written_ahead_again_goes_back_to_the_unknown_attempt_before_it() {
+        // Written ahead on boot a and lost with the machine (unknown), then written ahead again
+        // on boot b (a resend asked for) and withdrawn: it is unknown again, not unsent.
         let outcome = Line::Outcome { batch: 0, at: String::new(), result: failed() };
-        let mut twice =
-            super::tests::records(vec![attempt(0, None), outcome, attempt(0, Some("a")), attempt(0, Some("a"))])
-                .unwrap();
-        assert_eq!(twice.settle(Some("a")), [0]);
-        assert_eq!(twice.batches()[&0].outcome, Some(failed()));
+        let lines = vec![attempt(0, None), outcome, attempt(0, Some("a")), attempt(0, Some("b"))];
+        let mut withdrawn = records([lines.clone(), vec![Line::Withdrawn { batch: 0 }]].concat()).unwrap();
+        assert!(withdrawn.settle(Some("b")).is_empty());
+        assert_eq!(withdrawn.batches()[&0].outcome, None, "an attempt without an outcome: unknown");
+        // The same when the second run died before batch 0 left.
+        let mut died = records(lines).unwrap();
+        assert_eq!(died.settle(Some("b")), [0]);
+        assert_eq!(died.batches()[&0].outcome, None);
     }
 
     #[test]
