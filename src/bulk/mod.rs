@@ -185,6 +185,12 @@ pub trait BulkObserver: Send {
     }
 
     /// Called before batch `batch` (of `recipients` recipients) is journaled and sent.
+    ///
+    /// With attempts written ahead ([`BulkJob::write_ahead`]) a batch is
+    /// journaled after this and leaves later, once a place frees. While this
+    /// makes the run wait, no batch leaves (answers are still taken in), and
+    /// a batch it made wait is journaled at once, without waiting for more
+    /// batches to be picked; batches still leave in order.
     fn before_batch(&mut self, batch: usize, recipients: usize) -> impl Future<Output = Flow> + Send {
         let _ = (batch, recipients);
         std::future::ready(Flow::Continue)
@@ -445,7 +451,7 @@ impl<'a> BulkJob<'a> {
                 finished.push(done);
             }
         }
-        self.withdraw(journal, &mut run, ready.waiting).await;
+        self.withdraw(journal, &mut run, ready.waiting, ready.unsent).await;
         let mut report = BulkReport::new(&self.batches, journal.batches(), &run.sent_this_run, &run.unjournaled);
         report.failure = run.failure;
         report.journal_failure = run.journal_failure;
@@ -453,19 +459,21 @@ impl<'a> BulkJob<'a> {
         Ok(report)
     }
 
-    /// Records that the batches written ahead in `waiting` did not leave, so
-    /// that their records are what they were before this run.
-    async fn withdraw<J>(&self, journal: &mut J, run: &mut Run, waiting: VecDeque<Waiting>)
+    /// Records that the batches written ahead in `waiting`, and those in
+    /// `unsent` (whose group's write failed), did not leave, so that their
+    /// records are what they were before this run.
+    async fn withdraw<J>(&self, journal: &mut J, run: &mut Run, waiting: VecDeque<Waiting>, unsent: Vec<Waiting>)
     where
         J: Journal + ?Sized,
     {
-        if waiting.is_empty() {
+        if waiting.is_empty() && unsent.is_empty() {
             return;
         }
-        if let Some(failure) = run.journal_failure.as_mut() {
+        if let Some(failure) = run.journal_failure.as_mut().filter(|_| run.failure.is_none() && !run.interrupted) {
             // They did not leave because the journal could not be written.
             failure.not_sent.extend(waiting.iter().map(|waiting| waiting.index));
         }
+        let waiting: Vec<Waiting> = waiting.into_iter().chain(unsent).collect();
         let entries: Vec<Entry<'_>> = waiting.iter().map(|waiting| Entry::Withdrawn { batch: waiting.index }).collect();
         if let Err(error) = journal.record(&entries).await {
             run.journal_failure.get_or_insert_with(|| JournalFailure::new(error));
@@ -530,6 +538,9 @@ impl<'a> BulkJob<'a> {
                     let _ = sending.progress_while(journal.record(&entries), run, finished).await;
                 }
                 run.journal_failed(outcomes, starting, journal.batches());
+                if sending.ready.writes_ahead() {
+                    sending.ready.unsent.extend_from_slice(starting);
+                }
                 false
             }
         }
@@ -586,12 +597,16 @@ where
 /// place frees, its attempt synced while the others were answered.
 struct Ready {
     waiting: VecDeque<Waiting>,
+    /// Batches written ahead in a group whose write failed: not sent, and
+    /// withdrawn at the end (the journal may hold their attempts).
+    unsent: Vec<Waiting>,
     log: Option<Arc<dyn UnsyncedLog>>,
     concurrency: usize,
     ahead: usize,
 }
 
 /// A batch picked to start, and its journal record before this run's attempt.
+#[derive(Clone)]
 struct Waiting {
     index: usize,
     before: Option<BatchRecord>,
@@ -599,7 +614,7 @@ struct Waiting {
 
 impl Ready {
     fn new(log: Option<Arc<dyn UnsyncedLog>>, concurrency: usize, ahead: usize) -> Self {
-        Ready { waiting: VecDeque::new(), log, concurrency, ahead }
+        Ready { waiting: VecDeque::new(), unsent: Vec::new(), log, concurrency, ahead }
     }
 
     fn len(&self) -> usize {

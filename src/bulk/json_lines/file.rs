@@ -33,6 +33,9 @@ pub(super) type SyncHook = Box<dyn FnOnce(&JournalFile) -> std::io::Result<()> +
 
 #[derive(Debug, Default)]
 struct Appending {
+    /// Whether a failed write could not be cut off: the file may end in part
+    /// of a line, and nothing more is written to it.
+    broken: bool,
     /// Where the zeros kept ahead end (the file's length), if any are.
     reserved: u64,
     /// The batches whose outcome line the unsynced log appended, not synced yet.
@@ -72,6 +75,10 @@ impl JournalFile {
 
     /// [`append`](Self::append), with the lock held; `keep_room`: and leaves zeros ahead.
     fn append_locked(&self, appending: &mut Appending, bytes: &[u8], keep_room: bool) -> Result<u64, JournalError> {
+        if appending.broken {
+            let source = std::io::Error::other("an earlier write that failed could not be cut off the file");
+            return Err(self.error("write")(source));
+        }
         let mut file = &self.file;
         let end = file.stream_position().map_err(self.error("write"))?;
         let needed = end + bytes.len() as u64;
@@ -105,7 +112,7 @@ impl JournalFile {
     /// Cuts the file (and the zeros ahead) at `end`, where its lines end.
     fn cut_at(&self, appending: &mut Appending, end: u64) {
         let mut file = &self.file;
-        let _ = file.set_len(end).and_then(|()| file.seek(SeekFrom::Start(end)));
+        appending.broken = file.set_len(end).and_then(|()| file.seek(SeekFrom::Start(end))).is_err();
         appending.reserved = 0;
     }
 
@@ -117,17 +124,17 @@ impl JournalFile {
     /// Appends `bytes` and syncs them to disk. If the sync fails, they are cut
     /// off again, unless something was appended after them meanwhile (a
     /// departure, which must not be lost).
-    pub(super) fn append_durably(&self, bytes: &[u8]) -> Result<(), JournalError> {
-        let end = self.append_locked(&mut self.lock(), bytes, true)?;
-        let synced = self.sync().map_err(self.error("sync"));
-        if synced.is_err() {
-            let mut appending = self.lock();
-            let written_end = end + bytes.len() as u64;
-            if (&self.file).stream_position().is_ok_and(|now| now == written_end) {
-                self.cut_at(&mut appending, end);
-            }
+    pub(super) fn append_durably(&self, bytes: &[u8]) -> Result<(), NotDurable> {
+        let end =
+            self.append_locked(&mut self.lock(), bytes, true).map_err(|error| NotDurable { error, kept: false })?;
+        let Err(error) = self.sync().map_err(self.error("sync")) else { return Ok(()) };
+        let mut appending = self.lock();
+        let written_end = end + bytes.len() as u64;
+        let alone = (&self.file).stream_position().is_ok_and(|now| now == written_end);
+        if alone {
+            self.cut_at(&mut appending, end);
         }
-        synced
+        Err(NotDurable { error, kept: !alone })
     }
 }
 
@@ -157,6 +164,20 @@ impl Drop for JournalFile {
                 let _ = self.file.set_len(end);
             }
         }
+    }
+}
+
+/// A durable write that failed.
+#[derive(Debug)]
+pub(super) struct NotDurable {
+    pub(super) error: JournalError,
+    /// Whether its bytes stay in the file, unsynced: lines were appended after them.
+    pub(super) kept: bool,
+}
+
+impl From<NotDurable> for JournalError {
+    fn from(failed: NotDurable) -> Self {
+        failed.error
     }
 }
 

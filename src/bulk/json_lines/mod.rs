@@ -22,7 +22,7 @@ use std::io::{Read as _, Seek as _, SeekFrom, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use self::file::{JournalFile, JournalLog};
+use self::file::{JournalFile, JournalLog, NotDurable};
 use self::records::{current_boot, Line, Records};
 use super::journal::{Entry, Journal, JournalError, UnsyncedLog};
 use super::reconcile::Reconciliation;
@@ -80,9 +80,8 @@ impl JsonLinesJournal {
         let mut bytes = Vec::new();
         file.read_to_end(&mut bytes).map_err(io("read"))?;
         let Extent { complete, lines_end, written, gap } = extent(&bytes);
-        if gap {
-            keep_dropped(path, &bytes[complete..written])?;
-        }
+        // What follows zeros is kept beside the journal before it is cut off (synced with the directory below).
+        let dropped = &bytes[complete..written];
         let mut journal = JsonLinesJournal {
             file: Arc::new(JournalFile::new(file, path)),
             path: path.to_owned(),
@@ -101,6 +100,9 @@ impl JsonLinesJournal {
             if !is_cut_short_header(&bytes[..lines_end]) {
                 return Err(JournalError::NotAJournal { path: path.to_owned() });
             }
+            if gap {
+                keep_dropped(path, dropped)?;
+            }
             journal.file.file().set_len(0).map_err(io("write"))?;
             journal.file.file().seek(SeekFrom::Start(0)).map_err(io("write"))?;
             journal.append(&Line::Header(header))?;
@@ -108,10 +110,13 @@ impl JsonLinesJournal {
             journal.opened = if existed { Opened::Restarted } else { Opened::New };
             return Ok(journal);
         }
-        // An earlier run may have died before making the journal's directory entry durable.
-        sync_parent_dir(path)?;
         journal.opened = Opened::Resumed;
         journal.load(&bytes[..complete], &header)?;
+        if gap {
+            keep_dropped(path, dropped)?;
+        }
+        // An earlier run may have died before making the journal's directory entry durable.
+        sync_parent_dir(path)?;
         if complete < bytes.len() {
             journal.file.file().set_len(complete as u64).map_err(io("write"))?;
         }
@@ -142,7 +147,7 @@ impl JsonLinesJournal {
             return Ok(());
         }
         let lines: Vec<Line> = self.withdrawn_on_open.iter().map(|&batch| Line::Withdrawn { batch }).collect();
-        self.file.append_durably(&encode(&self.path, &lines)?)
+        Ok(self.file.append_durably(&encode(&self.path, &lines)?)?)
     }
 
     /// Reads the journal at `path` without opening it for a run: no lock is
@@ -219,7 +224,7 @@ impl JsonLinesJournal {
     }
 
     fn append(&mut self, line: &Line) -> Result<(), JournalError> {
-        self.file.append_durably(&encode(&self.path, std::slice::from_ref(line))?)
+        Ok(self.file.append_durably(&encode(&self.path, std::slice::from_ref(line))?)?)
     }
 
     /// The lines of `entries`: an outcome needs an attempt, in the journal or
@@ -262,6 +267,25 @@ impl JsonLinesJournal {
             .collect()
     }
 
+    /// Takes a group's `lines` into what the journal holds once `written`. If
+    /// the write failed but its lines stay in the file, its attempts written
+    /// ahead are taken in, so that the run withdraws them.
+    fn take(&mut self, lines: Vec<Line>, written: Result<(), NotDurable>) -> Result<(), JournalError> {
+        match written {
+            Ok(()) => {
+                self.apply(lines);
+                Ok(())
+            }
+            Err(NotDurable { error, kept }) => {
+                if kept {
+                    let ahead = lines.into_iter().filter(|line| matches!(line, Line::Attempt { boot: Some(_), .. }));
+                    self.apply(ahead.collect());
+                }
+                Err(error)
+            }
+        }
+    }
+
     /// Takes written `lines` into what the journal holds.
     fn apply(&mut self, lines: Vec<Line>) {
         for line in lines {
@@ -274,9 +298,8 @@ impl JsonLinesJournal {
     fn record_now(&mut self, entries: &[Entry<'_>]) -> Result<(), JournalError> {
         let lines = self.lines_of(entries)?;
         let to_write = self.to_write(&lines);
-        self.file.append_durably(&encode_group(&self.path, &lines, &to_write)?)?;
-        self.apply(lines);
-        Ok(())
+        let written = self.file.append_durably(&encode_group(&self.path, &lines, &to_write)?);
+        self.take(lines, written)
     }
 }
 
@@ -338,19 +361,21 @@ impl Journal for JsonLinesJournal {
         let write = {
             let (file, path) = (Arc::clone(&self.file), self.path.clone());
             move || {
-                let written = encode_group(&path, &lines, &to_write).and_then(|bytes| file.append_durably(&bytes));
-                written.map(|()| lines)
+                let bytes = encode_group(&path, &lines, &to_write).map_err(|error| NotDurable { error, kept: false });
+                let written = bytes.and_then(|bytes| file.append_durably(&bytes));
+                (lines, written)
             }
         };
         // Encoded and synced off the run's thread, so that its sends go on meanwhile.
-        let written = match tokio::runtime::Handle::try_current() {
-            Ok(runtime) => runtime.spawn_blocking(write).await.unwrap_or_else(|error| {
-                Err(JournalError::Io { path: self.path.clone(), action: "write", source: std::io::Error::other(error) })
-            }),
+        let (lines, written) = match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => runtime.spawn_blocking(write).await.map_err(|error| JournalError::Io {
+                path: self.path.clone(),
+                action: "write",
+                source: std::io::Error::other(error),
+            })?,
             Err(_) => write(),
         };
-        self.apply(written?);
-        Ok(())
+        self.take(lines, written)
     }
 
     /// The unsynced log, when this boot of the machine is known (Linux):
@@ -747,6 +772,17 @@ mod tests {
         assert_eq!(reopened.withdrawn_on_open(), [2], "batch 2 never left; batch 0 may have");
         assert_eq!(reopened.batches().keys().copied().collect::<Vec<_>>(), [0]);
         drop(reopened);
+
+        // The run that wrote a group kept so withdraws its batches, as it does those waiting.
+        let mut journal = JsonLinesJournal::open(&path, header("hi")).unwrap();
+        let log = journal.unsynced_log().unwrap();
+        fail_next_sync(&journal, move |_| log.leaving(0).unwrap());
+        assert!(journal.record(&[Entry::AttemptAhead { batch: 3, numbers: &numbers }]).await.is_err());
+        assert!(journal.batches().contains_key(&3), "its attempt is in the file, to be withdrawn");
+        journal.record(&[Entry::Withdrawn { batch: 3 }]).await.unwrap();
+        assert!(!journal.batches().contains_key(&3));
+        assert!(lines().ends_with("{\"type\":\"withdrawn\",\"batch\":3}\n"), "{}", lines());
+        drop(journal);
         std::fs::remove_file(&path).unwrap();
     }
 
