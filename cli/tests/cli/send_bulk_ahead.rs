@@ -58,7 +58,9 @@ fn killed_before_the_batches_written_ahead_left_the_next_run_sends_them_once() {
     let json = resumed.expect_code(0).json();
     assert_eq!((json["accepted"].as_u64(), json["unknown"].as_u64()), (Some(250), Some(0)), "{json}");
     assert!(
-        resumed.stderr.contains("batches 1, 2 and 3 had been written ahead by a run that stopped before sending them"),
+        resumed.stderr.contains(
+            "batches 1, 2 and 3 had been written ahead by a run that stopped before sending them: they never left"
+        ),
         "{}",
         resumed.stderr
     );

@@ -117,7 +117,7 @@ pub async fn run(args: SendBulkArgs, context: &Context) -> CliResult {
         for batch in &failure.outcomes_not_written {
             crate::stderr_line!(
                 "error: batch {} was sent (see above) but its outcome could not be written to the journal; a new \
-                 run will treat it as unknown and not send it again: {error}",
+                 run will not send it again unless the journal shows it definitely was not: {error}",
                 batch + 1
             );
         }
@@ -200,10 +200,18 @@ fn open_journal(
             journal.path().display()
         ));
     }
-    if let Some(batches) = describe_batches(journal.withdrawn_on_open()) {
+    let (never_started, recorded_before): (Vec<usize>, Vec<usize>) =
+        journal.withdrawn_on_open().iter().partition(|batch| !journal.batches().contains_key(batch));
+    if let Some(batches) = describe_batches(&never_started) {
         output.note(format!(
-            "{batches} had been written ahead by a run that stopped before sending them: they were never sent, and \
-             are sent now"
+            "{batches} had been written ahead by a run that stopped before sending them: they never left, and are \
+             taken as never started"
+        ));
+    }
+    if let Some(batches) = describe_batches(&recorded_before) {
+        output.note(format!(
+            "{batches} had been written ahead by a run that stopped before sending them: that run did not send \
+             them, and what the journal recorded of them before stands"
         ));
     }
     if journal.resumed() {
