@@ -852,4 +852,22 @@ mod tests {
         assert_eq!(finished, [7]);
         assert!(in_flight.is_empty());
     }
+
+    #[test]
+    fn a_batch_started_while_a_write_is_awaited_is_sent_at_once() {
+        let not_sent = || Err(InputError::NoRecipients.into());
+        let send = |index: usize| Some(std::future::ready(Finished::new(index, not_sent())));
+        let mut in_flight = FuturesUnordered::new();
+        in_flight.push(std::future::ready(Finished::new(0, not_sent())));
+        let mut ready = Ready::new(None, 1, 0);
+        ready.waiting.push_back(Waiting { index: 1, before: None });
+        let (mut run, mut finished) = (Run::new(2), Vec::new());
+        let mut sending =
+            Sending { in_flight: &mut in_flight, ready: &mut ready, send: &send, observer: Some(&mut NoObserver) };
+        // A write that never ends: batch 0's answer frees the place batch 1 takes, and batch 1 is polled (and answered) too.
+        let write = sending.progress_while(std::future::pending::<()>(), &mut run, &mut finished).now_or_never();
+        assert!(write.is_none());
+        assert_eq!(finished.iter().map(|done| done.index).collect::<Vec<_>>(), [0, 1]);
+        assert_eq!(run.sent_this_run, [false, true]);
+    }
 }
