@@ -383,6 +383,7 @@ impl<'a> BulkJob<'a> {
         let mut finished: Vec<Finished> = Vec::new();
         let ahead = self.write_ahead.unwrap_or(2 * self.concurrency);
         let log = journal.unsynced_log().filter(|_| ahead > 0);
+        let ahead = if log.is_some() { ahead } else { 0 };
         let mut ready = Ready::new(log, self.concurrency, ahead);
         let send = |index: usize| {
             let batch = self.batches.get(index)?;
@@ -478,11 +479,9 @@ impl<'a> BulkJob<'a> {
         if let Err(error) = journal.record(&entries).await {
             run.journal_failure.get_or_insert_with(|| JournalFailure::new(error));
         }
-        // Where the journal still has their attempts, this run knows they did not leave.
+        // Whatever the journal kept of their attempts, this run knows they did not leave.
         for Waiting { index, before } in waiting {
-            if journal.batches().get(&index) != before.as_ref() {
-                run.unjournaled.insert(index, Unjournaled::Record(before));
-            }
+            run.unjournaled.insert(index, Unjournaled::NotSent(before));
         }
     }
 
@@ -572,20 +571,10 @@ where
     /// Awaits `future` while polling the sends on their way, collecting those
     /// that finish, and sending waiting batches in the places they free.
     async fn progress_while<T: Future>(&mut self, future: T, run: &mut Run, finished: &mut Vec<Finished>) -> T::Output {
-        let mut future = std::pin::pin!(future);
-        std::future::poll_fn(|cx| {
-            if let Poll::Ready(output) = future.as_mut().poll(cx) {
-                return Poll::Ready(output);
-            }
-            loop {
-                while let Poll::Ready(Some(done)) = self.in_flight.poll_next_unpin(cx) {
-                    finished.push(done);
-                }
-                // A send just started must be polled once to be woken when it progresses.
-                if !self.start(run, finished) {
-                    return Poll::Pending;
-                }
-            }
+        let Sending { in_flight, ready, send, observer } = self;
+        progress_while_refilling(future, in_flight, finished, |in_flight, finished| match observer.as_deref_mut() {
+            Some(observer) => ready.start(in_flight, run, finished, *send, observer),
+            None => false,
         })
         .await
     }
@@ -627,19 +616,19 @@ impl Ready {
 
     /// Notes in the log (if any) the answers in `finished` not noted nor recorded yet.
     fn note_answers(&self, finished: &mut [Finished]) -> Result<(), JournalError> {
-        match &self.log {
-            Some(log) => note_answers(log.as_ref(), finished),
-            None => Ok(()),
+        let Some(log) = &self.log else { return Ok(()) };
+        for done in finished.iter_mut().filter(|done| !done.noted && !done.recorded) {
+            if let Some(outcome) = &done.outcome {
+                log.answered(done.index, outcome)?;
+            }
+            done.noted = true;
         }
+        Ok(())
     }
 
     /// How many batches may be on their way or waiting at once.
     fn capacity(&self) -> usize {
-        if self.writes_ahead() {
-            self.concurrency + self.ahead
-        } else {
-            self.concurrency
-        }
+        self.concurrency + self.ahead
     }
 
     /// Sends waiting batches while there are free places: whether any left.
@@ -669,7 +658,7 @@ impl Ready {
                     run.interrupted = true;
                     break;
                 }
-                if let Err(error) = note_answers(log.as_ref(), finished).and_then(|()| log.leaving(index)) {
+                if let Err(error) = self.note_answers(finished).and_then(|()| log.leaving(index)) {
                     // It stays waiting, and is withdrawn when the run ends.
                     run.journal_failure.get_or_insert_with(|| JournalFailure::new(error));
                     break;
@@ -685,17 +674,6 @@ impl Ready {
         }
         started
     }
-}
-
-/// Notes in `log` the answers in `finished` not noted nor recorded yet.
-fn note_answers(log: &dyn UnsyncedLog, finished: &mut [Finished]) -> Result<(), JournalError> {
-    for done in finished.iter_mut().filter(|done| !done.noted && !done.recorded) {
-        if let Some(outcome) = &done.outcome {
-            log.answered(done.index, outcome)?;
-        }
-        done.noted = true;
-    }
-    Ok(())
 }
 
 /// A batch whose answer came in.
@@ -725,15 +703,34 @@ where
     F: Future,
     S: Future<Output = T>,
 {
+    progress_while_refilling(future, in_flight, finished, |_, _| false).await
+}
+
+/// [`progress_while`], calling `refill` after each round of answers: when it
+/// starts sends, they are polled at once (to be woken when they progress).
+async fn progress_while_refilling<F, S, T>(
+    future: F,
+    in_flight: &mut FuturesUnordered<S>,
+    finished: &mut Vec<T>,
+    mut refill: impl FnMut(&mut FuturesUnordered<S>, &mut [T]) -> bool,
+) -> F::Output
+where
+    F: Future,
+    S: Future<Output = T>,
+{
     let mut future = std::pin::pin!(future);
     std::future::poll_fn(|cx| {
         if let Poll::Ready(output) = future.as_mut().poll(cx) {
             return Poll::Ready(output);
         }
-        while let Poll::Ready(Some(done)) = in_flight.poll_next_unpin(cx) {
-            finished.push(done);
+        loop {
+            while let Poll::Ready(Some(done)) = in_flight.poll_next_unpin(cx) {
+                finished.push(done);
+            }
+            if !refill(in_flight, finished) {
+                return Poll::Pending;
+            }
         }
-        Poll::Pending
     })
     .await
 }
@@ -786,9 +783,9 @@ impl Run {
             self.unjournaled.insert(index, Unjournaled::Outcome(outcome));
         }
         failure.not_sent.extend(starting.iter().map(|waiting| waiting.index));
-        // A batch an earlier run started keeps the status its journal gives it.
-        for waiting in starting.iter().filter(|waiting| waiting.before.is_none()) {
-            self.unjournaled.insert(waiting.index, Unjournaled::NotSent);
+        // A batch an earlier run started keeps the status its journal gave it.
+        for waiting in starting {
+            self.unjournaled.insert(waiting.index, Unjournaled::NotSent(waiting.before.clone()));
         }
     }
 }

@@ -196,10 +196,10 @@ impl JournalFailure {
 pub(super) enum Unjournaled {
     /// Sent, with this outcome, which could not be written.
     Outcome(BatchOutcome),
-    /// Not sent: its attempt could not be written (the journal may have part of it).
-    NotSent,
-    /// Not sent: written ahead, and its withdrawal could not be written; its record before this run.
-    Record(Option<BatchRecord>),
+    /// Not sent by this run (its attempt could not be written, or it was
+    /// written ahead and withdrawn; the journal may hold part of it): its
+    /// record before this run.
+    NotSent(Option<BatchRecord>),
 }
 
 /// The result of a bulk send: every recipient and batch, as the journal has them.
@@ -238,8 +238,7 @@ impl BulkReport {
             let corrected;
             let record = match unjournaled.get(&index) {
                 None => records.get(&index),
-                Some(Unjournaled::NotSent) => None,
-                Some(Unjournaled::Record(before)) => before.as_ref(),
+                Some(Unjournaled::NotSent(before)) => before.as_ref(),
                 Some(Unjournaled::Outcome(outcome)) => {
                     let numbers = batch.recipients().iter().map(|number| number.as_str().to_owned()).collect();
                     corrected = BatchRecord { numbers, outcome: Some(outcome.clone()) };
