@@ -188,13 +188,13 @@ pub(super) struct JournalLog(pub(super) Arc<JournalFile>);
 
 impl UnsyncedLog for JournalLog {
     fn leaving(&self, batch: usize) -> Result<(), JournalError> {
-        let line = super::encode_one(&self.0.path, &Line::Leaving { batch })?;
+        let line = super::encode(&self.0.path, [&Line::Leaving { batch }])?;
         self.0.append(&line).map(drop)
     }
 
     fn answered(&self, batch: usize, outcome: &BatchOutcome) -> Result<(), JournalError> {
         let at = now();
-        let line = super::encode_one(&self.0.path, &OutcomeLine::new(batch, &at, outcome))?;
+        let line = super::encode(&self.0.path, [&OutcomeLine::new(batch, &at, outcome)])?;
         let mut appending = self.0.lock();
         self.0.append_locked(&mut appending, &line, false)?;
         appending.answered.insert(batch);

@@ -224,7 +224,7 @@ impl JsonLinesJournal {
     }
 
     fn append(&mut self, line: &Line) -> Result<(), JournalError> {
-        Ok(self.file.append_durably(&encode(&self.path, std::slice::from_ref(line))?)?)
+        Ok(self.file.append_durably(&encode(&self.path, [line])?)?)
     }
 
     /// The lines of `entries`: an outcome needs an attempt, in the journal or
@@ -304,7 +304,10 @@ impl JsonLinesJournal {
 }
 
 /// `lines`, each ending with a newline.
-fn encode(path: &Path, lines: &[Line]) -> Result<Vec<u8>, JournalError> {
+fn encode<'a, L: serde::Serialize + 'a>(
+    path: &Path,
+    lines: impl IntoIterator<Item = &'a L>,
+) -> Result<Vec<u8>, JournalError> {
     let mut bytes = Vec::new();
     for line in lines {
         encode_into(path, &mut bytes, line)?;
@@ -314,18 +317,7 @@ fn encode(path: &Path, lines: &[Line]) -> Result<Vec<u8>, JournalError> {
 
 /// The `lines` marked in `to_write`, each ending with a newline.
 fn encode_group(path: &Path, lines: &[Line], to_write: &[bool]) -> Result<Vec<u8>, JournalError> {
-    let mut bytes = Vec::new();
-    for (line, _) in lines.iter().zip(to_write).filter(|(_, &write)| write) {
-        encode_into(path, &mut bytes, line)?;
-    }
-    Ok(bytes)
-}
-
-/// `line` and its newline.
-fn encode_one(path: &Path, line: &impl serde::Serialize) -> Result<Vec<u8>, JournalError> {
-    let mut bytes = Vec::new();
-    encode_into(path, &mut bytes, line)?;
-    Ok(bytes)
+    encode(path, lines.iter().zip(to_write).filter(|(_, &write)| write).map(|(line, _)| line))
 }
 
 /// Appends `line` and its newline to `bytes`.
